@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * stream - one camera: RTSP ingest with libavformat, remuxed without
+ * transcoding into CMAF-style fragmented MP4 segments.
+ *
+ * Each stream owns one thread. The thread connects, reads packets,
+ * sanitises DTS, and cuts a segment at the first video keyframe past the
+ * target duration. Init segments (one per codec configuration) and media
+ * segments are handed to the sink; a discontinuity (reconnect, timestamp
+ * jump, codec change) starts a new init/segment run. Every blocking
+ * libavformat call is bounded by a timeout and by an interrupt callback
+ * that stream_stop() trips. Failures retry from the first one with capped
+ * exponential backoff and full jitter (lib/backoff.h); no packets for
+ * stall_timeout_ms forces a reconnect.
+ *
+ * Threads: stream_start() spawns the thread; the sink runs on it.
+ * stream_get_stats() may be called from any thread.
+ * Ownership: the cfg strings are copied; the sink's arg is borrowed and
+ * must outlive the stream.
+ */
+#ifndef CAMGATE_DRIVERS_STREAM_H
+#define CAMGATE_DRIVERS_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct stream;	/* opaque */
+
+struct stream_cfg {
+	const char *name;		/* camera name, for logs and the sink */
+	const char *url;		/* rtsp://host[:port]/path */
+	const char *username;		/* NULL or "": none */
+	const char *password;
+	bool udp;			/* default false: TCP interleaved */
+	uint32_t segment_ms;		/* target segment duration */
+	uint32_t connect_timeout_ms;
+	uint32_t stall_timeout_ms;	/* no packet for this long: reconnect */
+	uint32_t backoff_min_ms;
+	uint32_t backoff_max_ms;
+};
+
+/* What a segment is, beside its bytes. */
+struct stream_seg {
+	uint64_t init_id;		/* as returned by the sink's init() */
+	int64_t start_utc_ms;
+	uint32_t duration_ms;
+	int64_t media_start_us;
+	bool discont;			/* first after reconnect or jump */
+	bool has_audio;
+	bool utc_from_rtcp;		/* else arrival time */
+};
+
+/* The sink stores what the stream produces. Both callbacks return 0 or a
+ * negative errno; an error is logged by the sink and counted by the
+ * stream, which drops that segment and goes on. @data is borrowed for the
+ * call only. */
+struct stream_sink {
+	int (*init)(void *arg, const char *camera, const void *data,
+		    size_t len, uint64_t *init_idp);
+	int (*segment)(void *arg, const char *camera,
+		       const struct stream_seg *seg, const void *data,
+		       size_t len);
+	void *arg;
+};
+
+enum stream_state {
+	STREAM_IDLE,
+	STREAM_CONNECTING,
+	STREAM_RECORDING,
+	STREAM_BACKOFF,
+	STREAM_STOPPED,
+};
+const char *stream_state_name(enum stream_state st);
+
+struct stream_stats {
+	enum stream_state state;
+	char video_codec[16];		/* "h264", "hevc", "" */
+	char audio_codec[16];		/* kept audio codec, "" if none */
+	char note[96];			/* e.g. "audio pcm_mulaw dropped" */
+	char last_error[128];
+	uint32_t width, height;
+	double fps;			/* measured over the last segment */
+	uint64_t bitrate_bps;		/* measured over the last segment */
+	int64_t last_keyframe_utc_ms;
+	int64_t last_segment_utc_ms;
+	uint64_t segments;
+	uint64_t bytes;
+	uint64_t reconnects;
+	uint64_t errors;
+	uint64_t dts_fixed;		/* non-monotonic DTS repaired */
+	uint64_t discontinuities;
+};
+
+/* Start recording. -ENOMEM, -EINVAL (bad cfg), or pthread's error. */
+int stream_start(const struct stream_cfg *cfg, const struct stream_sink *sink,
+		 struct stream **streamp);
+/* Interrupt, finish the open segment (handed to the sink), join, free.
+ * NULL is a no-op. */
+void stream_stop(struct stream *stream);
+void stream_get_stats(struct stream *stream, struct stream_stats *st);
+
+#endif /* CAMGATE_DRIVERS_STREAM_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cmd - the subcommands of the one `camgate` binary (busybox style).
+ *
+ * Each returns the process exit code:
+ *   0 success, 1 failure (the reason is printed), 2 usage error,
+ *   3 `ring verify` found problems.
+ * @argv[0] is the subcommand's own name; options follow getopt_long.
+ */
+#ifndef CAMGATE_FIRMWARE_CMD_H
+#define CAMGATE_FIRMWARE_CMD_H
+
+#define CMD_OK		0
+#define CMD_FAIL	1
+#define CMD_USAGE	2
+#define CMD_PROBLEMS	3
+
+struct config;
+
+struct cmd_ctx {
+	const char *config_path;	/* -c, $CAMGATE_CONFIG or the board's */
+	int log_level;			/* -v / -q; the config may override */
+};
+
+int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_bench_ring(const struct cmd_ctx *ctx, int argc, char **argv);
+
+/* Loads ctx->config_path; prints why not and returns NULL on failure. */
+struct config *cmd_config(const struct cmd_ctx *ctx);
+
+#endif /* CAMGATE_FIRMWARE_CMD_H */

@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The settings table is the single source for parsing, validation, the
+ * reload diff and docs/config.md. A setting lives in one of three places:
+ * struct config (gateway, storage), struct config_stream (the [stream]
+ * defaults, each also allowed in a camera section) or struct
+ * config_camera (camera-only keys).
+ */
+#include "firmware/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "board_defaults.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+enum cfg_type { T_STR, T_BOOL, T_U32, T_SIZE, T_DURATION, T_ENUM, T_LOGLEVEL };
+enum cfg_scope { S_CONFIG, S_STREAM, S_CAMERA };
+
+struct cfg_setting {
+	const char *section;
+	const char *key;
+	enum cfg_type type;
+	enum cfg_scope scope;
+	size_t off;
+	int64_t min, max;		/* numbers: range; strings: max length */
+	const char *def;		/* default, as text */
+	bool reloadable;
+	const char *const *choices;	/* T_ENUM */
+	const char *help;
+};
+
+static const char *const transport_choices[] = { "tcp", "udp", NULL };
+static const char *const on_full_choices[] = { "overwrite", "stop", NULL };
+
+#define C(f) S_CONFIG, offsetof(struct config, f)
+#define ST(f) S_STREAM, offsetof(struct config_stream, f)
+#define CAM(f) S_CAMERA, offsetof(struct config_camera, f)
+#define DAY (86400000ll)
+
+static const struct cfg_setting settings[] = {
+	{ "gateway", "id", T_STR, C(gateway_id), 1, 63, "camgate", false, NULL,
+	  "Gateway identity, as registered with central." },
+	{ "gateway", "state_dir", T_STR, C(state_dir), 1, 255, BOARD_STATE_DIR, false, NULL,
+	  "Directory for state.db (audit, alarms) and status.json." },
+	{ "gateway", "log_level", T_LOGLEVEL, C(log_level), 0, 0, "info", true, NULL,
+	  "err, warning, notice, info or debug." },
+	{ "gateway", "status_interval", T_DURATION, C(status_interval_ms), 500, DAY, "5s", true, NULL,
+	  "How often status.json is rewritten." },
+	{ "storage", "dir", T_STR, C(storage_dir), 1, 255, BOARD_STORAGE_DIR, false, NULL,
+	  "Ring directory: extent files and index.db." },
+	{ "storage", "extents", T_U32, C(extents), 2, 65535, BOARD_EXTENTS, false, NULL,
+	  "Number of preallocated extent files (fixed when the ring is created)." },
+	{ "storage", "extent_size", T_SIZE, C(extent_bytes), 1ll << 20, 1ll << 40, BOARD_EXTENT_SIZE, false, NULL,
+	  "Size of each extent file; a segment never spans two (fixed at creation)." },
+	{ "storage", "retention_floor", T_DURATION, C(retention_floor_ms), 0, 3650 * DAY, "0s", true, NULL,
+	  "Footage younger than this is protected: overwriting it raises an alarm and an audit record." },
+	{ "storage", "on_full", T_ENUM, C(on_full), 0, 0, "overwrite", true, on_full_choices,
+	  "When only protected footage is left to evict: overwrite (alarm + audit) or stop recording (alarm)." },
+	{ "stream", "segment_duration", T_DURATION, ST(segment_ms), 500, 60000, "4s", true, NULL,
+	  "Target segment duration; segments are cut on the next keyframe." },
+	{ "stream", "transport", T_ENUM, ST(transport), 0, 0, "tcp", true, transport_choices,
+	  "RTSP transport: tcp (interleaved) or udp." },
+	{ "stream", "connect_timeout", T_DURATION, ST(connect_ms), 500, 120000, "5s", true, NULL,
+	  "Bound on connecting and on the RTSP handshake." },
+	{ "stream", "stall_timeout", T_DURATION, ST(stall_ms), 500, 600000, "10s", true, NULL,
+	  "No packet for this long: reconnect." },
+	{ "stream", "backoff_min", T_DURATION, ST(backoff_min_ms), 100, 3600000, "1s", true, NULL,
+	  "First retry delay after a failure (full jitter)." },
+	{ "stream", "backoff_max", T_DURATION, ST(backoff_max_ms), 100, 3600000, "60s", true, NULL,
+	  "Cap on the retry delay." },
+	{ "camera", "url", T_STR, CAM(url), 8, 1023, NULL, true, NULL,
+	  "rtsp:// URL of the camera's stream (required)." },
+	{ "camera", "username", T_STR, CAM(username), 0, 127, "", true, NULL,
+	  "RTSP user name, if the camera asks for one." },
+	{ "camera", "password", T_STR, CAM(password), 0, 127, "", true, NULL,
+	  "RTSP password; never printed back." },
+	{ "camera", "enabled", T_BOOL, CAM(enabled), 0, 0, "yes", true, NULL,
+	  "Record this camera." },
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+struct cfg_parse {
+	struct config *cfg;
+	const char *path;
+	int line;
+	int section_line;		/* of the last [section] header */
+	int errors;
+	bool long_line;
+	char cur_section[64];
+	uint64_t seen[CONFIG_CAMERAS_MAX + 1][1];	/* key bits per section */
+	FILE *f;
+};
+
+static void cfg_error(struct cfg_parse *p, int line, const char *key,
+		      const char *fmt, const char *detail)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, detail);
+	log_err("%s:%d: %s: %s", p->path, line, key, msg);
+	p->errors++;
+}
+
+static void *cfg_field(struct config *cfg, struct config_camera *cam,
+		       const struct cfg_setting *s, bool in_camera)
+{
+	switch (s->scope) {
+	case S_CONFIG:
+		return (char *)cfg + s->off;
+	case S_STREAM:
+		return (char *)(in_camera ? &cam->stream : &cfg->stream) + s->off;
+	case S_CAMERA:
+		return (char *)cam + s->off;
+	}
+	return NULL;
+}
+
+/* Parses @val for @s into @field. Returns NULL or a message. */
+static const char *cfg_set(const struct cfg_setting *s, void *field,
+			   const char *val, char *buf, size_t cap)
+{
+	int64_t v;
+	uint64_t u;
+
+	switch (s->type) {
+	case T_STR: {
+		size_t n = strlen(val);
+		char *dup;
+
+		if ((int64_t)n < s->min || (int64_t)n > s->max) {
+			snprintf(buf, cap, "length must be %lld to %lld bytes",
+				 (long long)s->min, (long long)s->max);
+			return buf;
+		}
+		dup = strdup(val);
+		if (!dup)
+			return "out of memory";
+		free(*(char **)field);
+		*(char **)field = dup;
+		return NULL;
+	}
+	case T_BOOL:
+		return parse_bool(val, field) ? "expected yes or no" : NULL;
+	case T_U32:
+		if (parse_i64(val, s->min, s->max, &v))
+			goto range;
+		*(uint32_t *)field = (uint32_t)v;
+		return NULL;
+	case T_SIZE:
+		if (parse_size(val, &u))
+			return "expected a size such as 64M";
+		if ((int64_t)u < s->min || (int64_t)u > s->max || u > INT64_MAX)
+			goto range;
+		*(uint64_t *)field = u;
+		return NULL;
+	case T_DURATION:
+		if (parse_duration_ms(val, &v))
+			return "expected a duration such as 500ms, 4s, 10m, 2h, 7d";
+		if (v < s->min || v > s->max)
+			goto range;
+		*(int64_t *)field = v;
+		return NULL;
+	case T_ENUM:
+		for (int i = 0; s->choices[i]; i++) {
+			if (!strcmp(val, s->choices[i])) {
+				*(int *)field = i;
+				return NULL;
+			}
+		}
+		snprintf(buf, cap, "expected %s or %s", s->choices[0], s->choices[1]);
+		return buf;
+	case T_LOGLEVEL:
+		return log_level_parse(val, field) ?
+		       "expected err, warning, notice, info or debug" : NULL;
+	}
+	return "bad setting type";
+range:
+	snprintf(buf, cap, "must be between %lld and %lld%s",
+		 (long long)s->min, (long long)s->max,
+		 s->type == T_DURATION ? " ms" : s->type == T_SIZE ? " bytes" : "");
+	return buf;
+}
+
+static bool cfg_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= CONFIG_NAME_MAX)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c))
+			return false;
+	return true;
+}
+
+static int cfg_apply_defaults(struct config *cfg, struct config_camera *cam,
+			      const char *section)
+{
+	char buf[128];
+
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct cfg_setting *s = &settings[i];
+		bool cam_key = cam && s->scope == S_CAMERA;
+
+		if (!s->def || (cam ? !cam_key : strcmp(s->section, section)))
+			continue;
+		if (cfg_set(s, cfg_field(cfg, cam, s, false), s->def, buf, sizeof(buf)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct config_camera *cfg_camera(struct cfg_parse *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+	struct config_camera *cam;
+
+	for (size_t i = 0; i < cfg->ncameras; i++)
+		if (!strcmp(cfg->cameras[i].name, name))
+			return &cfg->cameras[i];
+	if (cfg->ncameras == CONFIG_CAMERAS_MAX) {
+		cfg_error(p, p->line, name, "more than %s cameras", "256");
+		return NULL;
+	}
+	cam = &cfg->cameras[cfg->ncameras];
+	memset(cam, 0, sizeof(*cam));
+	cam->name = strdup(name);
+	cam->line = p->section_line;
+	if (!cam->name || cfg_apply_defaults(cfg, cam, "camera")) {
+		free(cam->name);
+		return NULL;
+	}
+	cfg->ncameras++;
+	return cam;
+}
+
+/* Section-change bookkeeping: a camera section may appear only once. */
+static bool cfg_enter_section(struct cfg_parse *p, const char *section)
+{
+	if (!strcmp(p->cur_section, section))
+		return true;
+	snprintf(p->cur_section, sizeof(p->cur_section), "%s", section);
+	if (strncmp(section, "camera:", 7))
+		return true;
+	for (size_t i = 0; i < p->cfg->ncameras; i++) {
+		if (!strcmp(p->cfg->cameras[i].name, section + 7)) {
+			char where[32];
+
+			snprintf(where, sizeof(where), "%d", p->cfg->cameras[i].line);
+			cfg_error(p, p->section_line, section + 7,
+				  "duplicate camera name (first defined on line %s)", where);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int cfg_handler(void *user, const char *section, const char *key,
+		       const char *val)
+{
+	struct cfg_parse *p = user;
+	struct config_camera *cam = NULL;
+	bool in_camera = !strncmp(section, "camera:", 7);
+	const char *msg;
+	char buf[160];
+	size_t i, idx;
+
+	if (!*section) {
+		cfg_error(p, p->line, key, "outside any [section]%s", "");
+		return 1;
+	}
+	if (!cfg_enter_section(p, section))
+		return 1;
+	if (in_camera) {
+		if (!cfg_name_ok(section + 7)) {
+			cfg_error(p, p->line, section,
+				  "camera names are 1-31 of [A-Za-z0-9._-]%s", "");
+			return 1;
+		}
+		cam = cfg_camera(p, section + 7);
+		if (!cam)
+			return 1;
+	}
+	for (i = 0; i < NSETTINGS; i++) {
+		const struct cfg_setting *s = &settings[i];
+
+		if (strcmp(s->key, key))
+			continue;
+		if (in_camera ? s->scope == S_CONFIG :
+		    s->scope == S_CAMERA || strcmp(s->section, section))
+			continue;
+		break;
+	}
+	if (i == NSETTINGS) {
+		cfg_error(p, p->line, key, in_camera || !strcmp(section, "gateway") ||
+			  !strcmp(section, "storage") || !strcmp(section, "stream") ?
+			  "unknown key in [%s]" : "unknown section [%s]", section);
+		return 1;
+	}
+	idx = cam ? (size_t)(cam - p->cfg->cameras) + 1 : 0;
+	if (!cam && p->seen[0][0] & (1ull << i)) {
+		cfg_error(p, p->line, key, "set twice in [%s]", section);
+		return 1;
+	}
+	if (cam && (p->seen[idx][0] & (1ull << i))) {
+		cfg_error(p, p->line, key, "set twice in [%s]", section);
+		return 1;
+	}
+	p->seen[idx][0] |= 1ull << i;
+	msg = cfg_set(&settings[i], cfg_field(p->cfg, cam, &settings[i], in_camera),
+		      val, buf, sizeof(buf));
+	if (msg) {
+		cfg_error(p, p->line, key, "%s", msg);
+		return 1;
+	}
+	if (cam && settings[i].scope == S_STREAM)
+		cam->stream_set |= 1u << i;
+	return 1;
+}
+
+/* fgets for inih that counts lines and refuses over-long ones. */
+static char *cfg_reader(char *str, int num, void *stream)
+{
+	struct cfg_parse *p = stream;
+	char *r = fgets(str, num, p->f);
+	size_t n;
+
+	if (!r)
+		return NULL;
+	n = strlen(str);
+	if (p->long_line) {
+		/* Tail of a line already reported: swallow it. */
+		p->long_line = n > 0 && str[n - 1] != '\n' && !feof(p->f);
+		str[0] = '\0';
+		return str;
+	}
+	p->line++;
+	if (str[strspn(str, " \t")] == '[')
+		p->section_line = p->line;
+	if (n > 0 && str[n - 1] != '\n' && !feof(p->f)) {
+		cfg_error(p, p->line, "-", "line longer than %s bytes", "198");
+		p->long_line = true;
+		str[0] = '\0';
+	}
+	return str;
+}
+
+static void cfg_merge_streams(struct config *cfg)
+{
+	for (size_t c = 0; c < cfg->ncameras; c++) {
+		struct config_camera *cam = &cfg->cameras[c];
+
+		for (size_t i = 0; i < NSETTINGS; i++) {
+			const struct cfg_setting *s = &settings[i];
+
+			if (s->scope != S_STREAM || (cam->stream_set & (1u << i)))
+				continue;
+			memcpy((char *)&cam->stream + s->off,
+			       (char *)&cfg->stream + s->off,
+			       s->type == T_ENUM ? sizeof(int) : sizeof(int64_t));
+		}
+	}
+}
+
+static void cfg_validate(struct cfg_parse *p)
+{
+	struct config *cfg = p->cfg;
+
+	if (cfg->stream.backoff_min_ms > cfg->stream.backoff_max_ms)
+		cfg_error(p, 0, "backoff_min", "must not exceed backoff_max%s", "");
+	for (size_t i = 0; i < cfg->ncameras; i++) {
+		struct config_camera *cam = &cfg->cameras[i];
+
+		if (!cam->url)
+			cfg_error(p, cam->line, "url", "camera %s has no url", cam->name);
+		else if (strncmp(cam->url, "rtsp://", 7) && strncmp(cam->url, "rtsps://", 8))
+			cfg_error(p, cam->line, "url", "not an rtsp:// URL: %s", cam->url);
+		if (cam->stream.backoff_min_ms > cam->stream.backoff_max_ms)
+			cfg_error(p, cam->line, "backoff_min",
+				  "must not exceed backoff_max (camera %s)", cam->name);
+	}
+}
+
+static struct config *cfg_alloc(void)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->cameras = calloc(CONFIG_CAMERAS_MAX, sizeof(*cfg->cameras));
+	if (!cfg->cameras ||
+	    cfg_apply_defaults(cfg, NULL, "gateway") ||
+	    cfg_apply_defaults(cfg, NULL, "storage") ||
+	    cfg_apply_defaults(cfg, NULL, "stream")) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+int config_defaults(struct config **cfgp)
+{
+	struct config *cfg = cfg_alloc();
+
+	if (!cfg)
+		return -ENOMEM;
+	*cfgp = cfg;
+	return 0;
+}
+
+int config_load(const char *path, struct config **cfgp)
+{
+	struct cfg_parse *p;
+	int ret = 0, rc;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->path = path;
+	p->f = fopen(path, "r");
+	if (!p->f) {
+		ret = -errno;
+		log_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	p->cfg = cfg_alloc();
+	if (!p->cfg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	p->cfg->path = strdup(path);
+	rc = ini_parse_stream(cfg_reader, p, cfg_handler, p);
+	if (rc > 0)
+		cfg_error(p, rc, "-", "syntax error (expected [section] or key = value)%s", "");
+	else if (rc < 0)
+		cfg_error(p, 0, "-", "cannot parse%s", "");
+	cfg_merge_streams(p->cfg);
+	cfg_validate(p);
+	if (p->errors || !p->cfg->path) {
+		ret = p->cfg->path ? -EINVAL : -ENOMEM;
+		goto out;
+	}
+	*cfgp = p->cfg;
+	p->cfg = NULL;
+out:
+	if (p->f)
+		fclose(p->f);
+	config_free(p->cfg);
+	free(p);
+	return ret;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->ncameras; i++) {
+		struct config_camera *cam = &cfg->cameras[i];
+
+		free(cam->name);
+		free(cam->url);
+		free(cam->username);
+		free(cam->password);
+	}
+	free(cfg->cameras);
+	free(cfg->path);
+	free(cfg->gateway_id);
+	free(cfg->state_dir);
+	free(cfg->storage_dir);
+	free(cfg);
+}
+
+const struct config_camera *config_camera_find(const struct config *cfg,
+					       const char *name)
+{
+	for (size_t i = 0; i < cfg->ncameras; i++)
+		if (!strcmp(cfg->cameras[i].name, name))
+			return &cfg->cameras[i];
+	return NULL;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+bool config_camera_same(const struct config_camera *a,
+			const struct config_camera *b)
+{
+	return str_same(a->url, b->url) && str_same(a->username, b->username) &&
+	       str_same(a->password, b->password) && a->enabled == b->enabled &&
+	       !memcmp(&a->stream, &b->stream, sizeof(a->stream));
+}
+
+int config_restart_needed(const struct config *a, const struct config *b,
+			  char *buf, size_t cap)
+{
+	int n = 0;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct cfg_setting *s = &settings[i];
+		const char *fa, *fb;
+		bool same;
+
+		if (s->reloadable || s->scope != S_CONFIG)
+			continue;
+		fa = (const char *)a + s->off;
+		fb = (const char *)b + s->off;
+		if (s->type == T_STR)
+			same = str_same(*(char *const *)fa, *(char *const *)fb);
+		else if (s->type == T_U32)
+			same = *(const uint32_t *)fa == *(const uint32_t *)fb;
+		else
+			same = *(const int64_t *)fa == *(const int64_t *)fb;
+		if (same)
+			continue;
+		if (len < cap)
+			len += snprintf(buf + len, cap - len, "%s%s.%s",
+					n ? ", " : "", s->section, s->key);
+		n++;
+	}
+	return n;
+}
+
+void config_doc(FILE *out)
+{
+	const char *section = "";
+
+	fputs("# camgate configuration reference\n\n"
+	      "Generated by `camgate config doc` from the settings table in\n"
+	      "firmware/config.c. The file is INI: `[section]` headers, `key = value`\n"
+	      "lines, `#` or `;` comments. Sizes take K, M, G suffixes; durations take\n"
+	      "ms, s, m, h, d (a bare number is seconds). Each `[camera:NAME]` section\n"
+	      "may override any `[stream]` key for that camera. Reloadable settings\n"
+	      "apply on SIGHUP; the others need a restart.\n", out);
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct cfg_setting *s = &settings[i];
+
+		if (strcmp(section, s->section)) {
+			section = s->section;
+			fprintf(out, "\n## [%s%s]\n\n| key | type | range | default | reload | meaning |\n"
+				"|---|---|---|---|---|---|\n", section,
+				strcmp(section, "camera") ? "" : ":NAME");
+		}
+		static const char *const tn[] = { "string", "bool", "integer", "size",
+						  "duration", "choice", "log level" };
+		char range[64] = "";
+
+		if (s->type == T_U32 || s->type == T_SIZE || s->type == T_DURATION)
+			snprintf(range, sizeof(range), "%lld..%lld%s", (long long)s->min,
+				 (long long)s->max, s->type == T_DURATION ? " ms" :
+				 s->type == T_SIZE ? " B" : "");
+		else if (s->type == T_ENUM)
+			snprintf(range, sizeof(range), "%s, %s", s->choices[0], s->choices[1]);
+		else if (s->type == T_STR)
+			snprintf(range, sizeof(range), "%lld..%lld chars",
+				 (long long)s->min, (long long)s->max);
+		fprintf(out, "| `%s` | %s | %s | %s | %s | %s |\n", s->key, tn[s->type],
+			range, s->def ? (*s->def ? s->def : "(empty)") : "(required)",
+			s->reloadable ? "yes" : "no", s->help);
+	}
+}

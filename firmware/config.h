@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * config - the provisioning file: gateway identity, storage and cameras.
+ *
+ * An INI file (libinih). One table of settings (name, type, range,
+ * default, reloadable, help) drives parsing, validation, the reload diff
+ * and the generated reference (`camgate config doc`, docs/config.md).
+ * Sections: [gateway], [storage], [stream] (defaults for every camera)
+ * and one [camera:NAME] per camera, where any [stream] key may be
+ * overridden. Every error names the file, line and key, and all errors of
+ * a file are reported, not just the first.
+ *
+ * Ownership: config_load() allocates the struct config and every string
+ * in it; config_free() releases all of it. A loaded config is immutable;
+ * a reload loads a new one and diffs it against the old.
+ */
+#ifndef CAMGATE_FIRMWARE_CONFIG_H
+#define CAMGATE_FIRMWARE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_CAMERAS_MAX	256
+#define CONFIG_NAME_MAX		32	/* camera name bytes, NUL included */
+
+enum config_on_full {
+	CONFIG_ON_FULL_OVERWRITE,	/* keep recording; alarm + audit */
+	CONFIG_ON_FULL_STOP,		/* stop recording; alarm */
+};
+
+struct config_stream {
+	int64_t segment_ms;
+	int64_t connect_ms;
+	int64_t stall_ms;
+	int64_t backoff_min_ms;
+	int64_t backoff_max_ms;
+	int transport;			/* 0 tcp, 1 udp */
+};
+
+struct config_camera {
+	char *name;
+	char *url;
+	char *username;
+	char *password;
+	bool enabled;
+	struct config_stream stream;	/* [stream] merged with overrides */
+	uint32_t stream_set;		/* bit per overridden [stream] key */
+	int line;			/* of the section header */
+};
+
+struct config {
+	char *path;
+	char *gateway_id;
+	char *state_dir;
+	int log_level;
+	int64_t status_interval_ms;
+	char *storage_dir;
+	uint32_t extents;
+	uint64_t extent_bytes;
+	int64_t retention_floor_ms;
+	int on_full;			/* enum config_on_full */
+	struct config_stream stream;
+	struct config_camera *cameras;
+	size_t ncameras;
+};
+
+/* Parse @path. Errors are logged, one line each, as "PATH:LINE: key:
+ * message". -ENOENT / -EACCES: file unreadable. -EINVAL: invalid content.
+ * -ENOMEM. *cfgp is set only on success. */
+int config_load(const char *path, struct config **cfgp);
+void config_free(struct config *cfg);	/* NULL is a no-op */
+
+/* The default config (no file): board defaults, no cameras. */
+int config_defaults(struct config **cfgp);
+
+const struct config_camera *config_camera_find(const struct config *cfg,
+					       const char *name);
+/* True when @a and @b would record the same way (URL, credentials,
+ * enabled, stream parameters). */
+bool config_camera_same(const struct config_camera *a,
+			const struct config_camera *b);
+/* Names of non-reloadable settings that differ, written into @buf
+ * comma-separated; returns how many differ. */
+int config_restart_needed(const struct config *a, const struct config *b,
+			  char *buf, size_t cap);
+
+/* The settings reference in Markdown, from the table. */
+void config_doc(FILE *out);
+
+#endif /* CAMGATE_FIRMWARE_CONFIG_H */

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "firmware/daemon.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drivers/stream/stream.h"
+#include "firmware/alarm.h"
+#include "firmware/audit.h"
+#include "firmware/config.h"
+#include "firmware/status.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "storage/ring.h"
+#include "storage/statedb.h"
+
+/* A camera goes "offline" in the alarms after this long not recording. */
+#define CAMERA_OFFLINE_MS	30000
+
+struct gw;
+
+struct gw_cam {
+	struct gw *gw;
+	const struct config_camera *cfg;	/* into gw->cfg */
+	char name[CONFIG_NAME_MAX];
+	struct stream *stream;
+	int64_t down_since_ms;			/* monotonic, 0 when up */
+	bool offline_alarm;
+};
+
+struct gw {
+	struct config *cfg;
+	struct statedb *sdb;
+	struct ring *ring;
+	struct gw_cam *cams[CONFIG_CAMERAS_MAX];	/* owned; stable addresses */
+	size_t ncams;
+	int64_t started_ms;
+	_Atomic int64_t floor_ms;		/* retention floor duration */
+	_Atomic int on_full;
+};
+
+static int gw_sink_init(void *arg, const char *camera, const void *data,
+			size_t len, uint64_t *init_idp)
+{
+	struct gw_cam *cam = arg;
+
+	return ring_put_init(cam->gw->ring, camera, data, len, init_idp);
+}
+
+static int gw_sink_segment(void *arg, const char *camera,
+			   const struct stream_seg *seg, const void *data,
+			   size_t len)
+{
+	struct gw_cam *cam = arg;
+	struct gw *gw = cam->gw;
+	int64_t floor = atomic_load(&gw->floor_ms);
+	struct ring_seg rs = {
+		.camera = camera,
+		.init_id = seg->init_id,
+		.start_utc_ms = seg->start_utc_ms,
+		.duration_ms = seg->duration_ms,
+		.media_start_us = seg->media_start_us,
+		.flags = (seg->discont ? RING_F_DISCONT : 0) |
+			 (seg->has_audio ? RING_F_AUDIO : 0),
+		.utc_src = seg->utc_from_rtcp ? RING_UTC_RTCP : RING_UTC_ARRIVAL,
+	};
+	int ret;
+
+	ring_set_floor(gw->ring, floor > 0 ? time_now_ms() - floor : INT64_MAX);
+	ret = ring_append(gw->ring, &rs, data, len, NULL);
+	if (ret == -ENOSPC)
+		alarm_raise(gw->sdb, "storage-full", camera,
+			    "ring full of protected footage: segment not recorded");
+	return ret;
+}
+
+/* Called by the ring, with the ring locked, for each pinned segment it
+ * must overwrite. Every overwrite is audited and alarmed (G2). */
+static int gw_evict_hook(void *arg, const struct ring_seg_info *info,
+			 const char *why)
+{
+	struct gw *gw = arg;
+	char object[64], detail[160], when[32];
+
+	format_time_ms(info->start_utc_ms, when, sizeof(when));
+	if (atomic_load(&gw->on_full) == CONFIG_ON_FULL_STOP) {
+		alarm_raise(gw->sdb, "storage-full", info->camera,
+			    "only protected footage left to evict: recording stopped (on_full = stop)");
+		return -1;
+	}
+	snprintf(object, sizeof(object), "%s/%llu", info->camera,
+		 (unsigned long long)info->seq);
+	snprintf(detail, sizeof(detail), "%s; start %s; %u ms; %llu bytes", why,
+		 when, info->duration_ms, (unsigned long long)info->len);
+	audit_record(gw->sdb, 0, "system", "evict-protected", object, detail);
+	alarm_raise(gw->sdb, "protected-footage-overwritten", info->camera,
+		    "storage full: protected footage overwritten");
+	return 0;
+}
+
+static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
+{
+	const struct config_camera *c = cam->cfg;
+	struct stream_cfg sc = {
+		.name = c->name,
+		.url = c->url,
+		.username = c->username,
+		.password = c->password,
+		.udp = c->stream.transport == 1,
+		.segment_ms = (uint32_t)c->stream.segment_ms,
+		.connect_timeout_ms = (uint32_t)c->stream.connect_ms,
+		.stall_timeout_ms = (uint32_t)c->stream.stall_ms,
+		.backoff_min_ms = (uint32_t)c->stream.backoff_min_ms,
+		.backoff_max_ms = (uint32_t)c->stream.backoff_max_ms,
+	};
+	struct stream_sink sink = {
+		.init = gw_sink_init, .segment = gw_sink_segment, .arg = cam,
+	};
+
+	cam->gw = gw;
+	cam->down_since_ms = time_mono_ms();
+	snprintf(cam->name, sizeof(cam->name), "%s", c->name);
+	log_info("camera %s: starting (%s)", c->name, c->url);
+	return stream_start(&sc, &sink, &cam->stream);
+}
+
+static void gw_cam_stop(struct gw_cam *cam)
+{
+	log_info("camera %s: stopping", cam->name);
+	stream_stop(cam->stream);
+	cam->stream = NULL;
+}
+
+static struct gw_cam *gw_cam_find(struct gw *gw, const char *name)
+{
+	for (size_t i = 0; i < gw->ncams; i++)
+		if (!strcmp(gw->cams[i]->name, name))
+			return gw->cams[i];
+	return NULL;
+}
+
+/* Stops and frees slot @i; the last slot moves into it. */
+static void gw_cam_remove(struct gw *gw, size_t i)
+{
+	gw_cam_stop(gw->cams[i]);
+	free(gw->cams[i]);
+	gw->cams[i] = gw->cams[--gw->ncams];
+}
+
+static void gw_cam_add(struct gw *gw, const struct config_camera *c)
+{
+	struct gw_cam *cam = calloc(1, sizeof(*cam));
+
+	if (!cam) {
+		log_err("camera %s: out of memory", c->name);
+		return;
+	}
+	cam->cfg = c;
+	if (gw_cam_start(gw, cam)) {
+		log_err("camera %s: cannot start its stream thread", c->name);
+		free(cam);
+		return;
+	}
+	gw->cams[gw->ncams++] = cam;
+}
+
+/* Apply @next: stop removed/changed/disabled cameras, start new ones. */
+static void gw_apply(struct gw *gw, struct config *next)
+{
+	char restart[256];
+
+	for (size_t i = 0; i < gw->ncams;) {
+		struct gw_cam *cam = gw->cams[i];
+		const struct config_camera *nc = config_camera_find(next, cam->name);
+
+		if (nc && nc->enabled && config_camera_same(cam->cfg, nc)) {
+			cam->cfg = nc;
+			i++;
+			continue;
+		}
+		audit_record(gw->sdb, 0, "system", nc ? "camera-changed" : "camera-removed",
+			     cam->name, "config reload");
+		gw_cam_remove(gw, i);
+	}
+	for (size_t i = 0; i < next->ncameras; i++) {
+		const struct config_camera *c = &next->cameras[i];
+
+		if (!c->enabled || gw_cam_find(gw, c->name))
+			continue;
+		if (gw->cfg != next)
+			audit_record(gw->sdb, 0, "system", "camera-started", c->name,
+				     "config reload");
+		gw_cam_add(gw, c);
+	}
+	if (gw->cfg != next && config_restart_needed(gw->cfg, next, restart, sizeof(restart)))
+		log_warn("reload: %s changed; takes effect after a restart", restart);
+	atomic_store(&gw->floor_ms, next->retention_floor_ms);
+	atomic_store(&gw->on_full, next->on_full);
+	log_set_level(next->log_level);
+}
+
+static void gw_reload(struct gw *gw)
+{
+	struct config *next;
+
+	log_notice("state RUNNING -> RELOADING (SIGHUP)");
+	if (config_load(gw->cfg->path, &next)) {
+		log_err("reload: %s has errors; keeping the running configuration",
+			gw->cfg->path);
+	} else {
+		gw_apply(gw, next);
+		config_free(gw->cfg);
+		gw->cfg = next;
+	}
+	log_notice("state RELOADING -> RUNNING (%zu cameras)", gw->ncams);
+}
+
+static void gw_watch_cameras(struct gw *gw)
+{
+	int64_t now = time_mono_ms();
+
+	for (size_t i = 0; i < gw->ncams; i++) {
+		struct gw_cam *cam = gw->cams[i];
+		struct stream_stats st;
+
+		stream_get_stats(cam->stream, &st);
+		if (st.state == STREAM_RECORDING) {
+			cam->down_since_ms = 0;
+			if (cam->offline_alarm)
+				alarm_clear(gw->sdb, "camera-offline", cam->name);
+			cam->offline_alarm = false;
+			continue;
+		}
+		if (!cam->down_since_ms)
+			cam->down_since_ms = now;
+		if (!cam->offline_alarm && now - cam->down_since_ms > CAMERA_OFFLINE_MS) {
+			char msg[192];
+
+			snprintf(msg, sizeof(msg), "not recording for %lld s: %s",
+				 (long long)(now - cam->down_since_ms) / 1000,
+				 st.last_error[0] ? st.last_error : "connecting");
+			alarm_raise(gw->sdb, "camera-offline", cam->name, msg);
+			cam->offline_alarm = true;
+		}
+	}
+}
+
+static void gw_status(struct gw *gw)
+{
+	struct stream *streams[CONFIG_CAMERAS_MAX];
+	const char *names[CONFIG_CAMERAS_MAX];
+
+	for (size_t i = 0; i < gw->ncams; i++) {
+		streams[i] = gw->cams[i]->stream;
+		names[i] = gw->cams[i]->name;
+	}
+	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams,
+		     gw->ncams);
+}
+
+static int gw_open_storage(struct gw *gw)
+{
+	struct config *cfg = gw->cfg;
+	int ret;
+
+	ret = statedb_open(cfg->state_dir, &gw->sdb);
+	if (ret)
+		return ret;
+	if (!ring_exists(cfg->storage_dir)) {
+		log_notice("creating ring in %s: %u extents of %llu bytes",
+			   cfg->storage_dir, cfg->extents,
+			   (unsigned long long)cfg->extent_bytes);
+		ret = ring_create(cfg->storage_dir, cfg->extents, cfg->extent_bytes);
+		if (ret)
+			return ret;
+		audit_record(gw->sdb, 0, "system", "ring-created", cfg->storage_dir, "");
+	}
+	ret = ring_open(cfg->storage_dir, NULL, &gw->ring);
+	if (ret)
+		return ret;
+	ring_set_evict_hook(gw->ring, gw_evict_hook, gw);
+	/* No central yet: a plain local recorder, un-uploaded is not pinned. */
+	ring_set_upload_required(gw->ring, false);
+	return 0;
+}
+
+static void gw_loop(struct gw *gw, const sigset_t *set)
+{
+	int64_t next_status = 0;
+
+	for (;;) {
+		struct timespec ts = { 0, 250 * 1000 * 1000 };
+		int sig = sigtimedwait(set, NULL, &ts);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_notice("state RUNNING -> STOPPING (%s)", strsignal(sig));
+			return;
+		}
+		if (sig == SIGHUP)
+			gw_reload(gw);
+		if (time_mono_ms() >= next_status) {
+			gw_watch_cameras(gw);
+			gw_status(gw);
+			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
+		}
+	}
+}
+
+int daemon_run(const char *config_path)
+{
+	struct gw gw = { 0 };
+	sigset_t set;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	/* Blocked before any thread exists, so only sigtimedwait sees them. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	ret = config_path ? config_load(config_path, &gw.cfg) : config_defaults(&gw.cfg);
+	if (ret)
+		return ret;
+	log_set_level(gw.cfg->log_level);
+	log_notice("state STARTING: gateway %s, %zu cameras configured",
+		   gw.cfg->gateway_id, gw.cfg->ncameras);
+	gw.started_ms = time_now_ms();
+	ret = gw_open_storage(&gw);
+	if (ret)
+		goto out;
+	gw_apply(&gw, gw.cfg);
+	log_notice("state STARTING -> RUNNING: recording %zu cameras (local recorder, no central configured)",
+		   gw.ncams);
+	gw_loop(&gw, &set);
+	while (gw.ncams)
+		gw_cam_remove(&gw, gw.ncams - 1);
+	gw_status(&gw);
+	log_notice("stopped cleanly");
+out:
+	ring_close(gw.ring);
+	statedb_close(gw.sdb);
+	config_free(gw.cfg);
+	return ret;
+}

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "firmware/status.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drivers/stream/stream.h"
+#include "firmware/alarm.h"
+#include "firmware/config.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "storage/ring.h"
+
+#ifndef CAMGATE_VERSION
+#define CAMGATE_VERSION "0.1.0"
+#endif
+
+/* Status files are small; refuse anything bigger than this to read. */
+#define STATUS_MAX_BYTES (4u << 20)
+
+static cJSON *status_camera(const char *name, struct stream *stream)
+{
+	struct stream_stats st;
+	cJSON *c = cJSON_CreateObject();
+
+	if (!c)
+		return NULL;
+	stream_get_stats(stream, &st);
+	cJSON_AddStringToObject(c, "name", name);
+	cJSON_AddStringToObject(c, "state", stream_state_name(st.state));
+	cJSON_AddStringToObject(c, "video_codec", st.video_codec);
+	cJSON_AddStringToObject(c, "audio_codec", st.audio_codec);
+	cJSON_AddNumberToObject(c, "width", st.width);
+	cJSON_AddNumberToObject(c, "height", st.height);
+	cJSON_AddStringToObject(c, "note", st.note);
+	cJSON_AddNumberToObject(c, "fps", st.fps);
+	cJSON_AddNumberToObject(c, "bitrate_bps", (double)st.bitrate_bps);
+	cJSON_AddNumberToObject(c, "last_keyframe_utc_ms", (double)st.last_keyframe_utc_ms);
+	cJSON_AddNumberToObject(c, "last_segment_utc_ms", (double)st.last_segment_utc_ms);
+	cJSON_AddNumberToObject(c, "segments", (double)st.segments);
+	cJSON_AddNumberToObject(c, "bytes", (double)st.bytes);
+	cJSON_AddNumberToObject(c, "reconnects", (double)st.reconnects);
+	cJSON_AddNumberToObject(c, "errors", (double)st.errors);
+	cJSON_AddNumberToObject(c, "dts_fixed", (double)st.dts_fixed);
+	cJSON_AddNumberToObject(c, "discontinuities", (double)st.discontinuities);
+	cJSON_AddStringToObject(c, "last_error", st.last_error);
+	return c;
+}
+
+static cJSON *status_storage(struct ring *ring)
+{
+	struct ring_stat rs;
+	cJSON *s = cJSON_CreateObject();
+
+	if (!s || ring_stat(ring, &rs))
+		return s;
+	cJSON_AddNumberToObject(s, "extents", rs.extents);
+	cJSON_AddNumberToObject(s, "extent_bytes", (double)rs.extent_bytes);
+	cJSON_AddNumberToObject(s, "bytes_total", (double)rs.bytes_total);
+	cJSON_AddNumberToObject(s, "bytes_used", (double)rs.bytes_used);
+	cJSON_AddNumberToObject(s, "bytes_pinned", (double)rs.bytes_pinned);
+	cJSON_AddNumberToObject(s, "segs", (double)rs.segs);
+	cJSON_AddNumberToObject(s, "segs_pending_upload", (double)rs.segs_pending_upload);
+	cJSON_AddNumberToObject(s, "oldest_utc_ms", (double)rs.oldest_utc_ms);
+	cJSON_AddNumberToObject(s, "newest_utc_ms", (double)rs.newest_utc_ms);
+	cJSON_AddNumberToObject(s, "evicted_segs", (double)rs.evicted_segs);
+	cJSON_AddNumberToObject(s, "evicted_pinned", (double)rs.evicted_pinned);
+	return s;
+}
+
+static int status_replace(const char *dir, const char *text)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/status.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.status.json.tmp", dir);
+	f = fopen(tmp, "w");
+	if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0 || fclose(f)) {
+		log_err("%s: cannot write: %m", tmp);
+		return -EIO;
+	}
+	if (rename(tmp, path)) {
+		log_err("%s: cannot replace: %m", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+int status_write(const struct config *cfg, struct ring *ring,
+		 struct statedb *sdb, int64_t started_ms,
+		 const char *const *names, struct stream *const *streams,
+		 size_t n)
+{
+	cJSON *root = cJSON_CreateObject(), *cams, *alarms = NULL;
+	char *text = NULL;
+	int ret = -ENOMEM;
+
+	if (!root)
+		return -ENOMEM;
+	cJSON_AddStringToObject(root, "gateway", cfg->gateway_id);
+	cJSON_AddStringToObject(root, "firmware", CAMGATE_VERSION);
+	cJSON_AddStringToObject(root, "mode", "local-recorder");
+	cJSON_AddNumberToObject(root, "time_utc_ms", (double)time_now_ms());
+	cJSON_AddNumberToObject(root, "uptime_s", (double)(time_now_ms() - started_ms) / 1000);
+	cams = cJSON_AddArrayToObject(root, "cameras");
+	for (size_t i = 0; cams && i < n; i++)
+		cJSON_AddItemToArray(cams, status_camera(names[i], streams[i]));
+	cJSON_AddItemToObject(root, "storage", status_storage(ring));
+	if (!alarm_active_json(sdb, &alarms))
+		cJSON_AddItemToObject(root, "alarms", alarms);
+	text = cJSON_Print(root);
+	if (text)
+		ret = status_replace(cfg->state_dir, text);
+	free(text);
+	cJSON_Delete(root);
+	return ret;
+}
+
+static char *status_slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(STATUS_MAX_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, STATUS_MAX_BYTES, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void status_print_text(const cJSON *root)
+{
+	const cJSON *c, *a;
+	const cJSON *st = cJSON_GetObjectItem(root, "storage");
+
+	printf("gateway %s, firmware %s, mode %s, up %.0f s\n",
+	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "gateway")),
+	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "firmware")),
+	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "mode")),
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(root, "uptime_s")));
+	printf("storage: %.0f of %.0f MiB used, %.0f segments, %.0f evicted (%.0f protected)\n",
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "bytes_used")) / 1048576,
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "bytes_total")) / 1048576,
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "segs")),
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "evicted_segs")),
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "evicted_pinned")));
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "cameras")) {
+		printf("camera %-16s %-10s %-5s %4.1f fps %6.0f kbit/s %5.0f segs %3.0f reconnects %s%s%s\n",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "name")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "state")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "video_codec")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "fps")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bitrate_bps")) / 1000,
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "segments")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "reconnects")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "note")),
+		       *cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")) ? " last error: " : "",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")));
+	}
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(root, "alarms"))
+		printf("ALARM %s %s: %s (x%.0f)\n",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "code")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "camera")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "message")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(a, "count")));
+}
+
+int status_print(const struct config *cfg, int json)
+{
+	char path[PATH_MAX];
+	char *text;
+	cJSON *root;
+
+	snprintf(path, sizeof(path), "%s/status.json", cfg->state_dir);
+	text = status_slurp(path);
+	if (!text) {
+		log_err("%s: no status (is `camgate run` running?): %m", path);
+		return -ENOENT;
+	}
+	root = cJSON_Parse(text);
+	if (!root) {
+		log_err("%s: not valid JSON", path);
+		free(text);
+		return -EBADMSG;
+	}
+	if (json)
+		fputs(text, stdout);
+	else
+		status_print_text(root);
+	cJSON_Delete(root);
+	free(text);
+	return 0;
+}

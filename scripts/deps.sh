@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs every Debian 12 package camgate's build, tests, benchmarks and
+# demo need. Idempotent: only missing packages are fetched. Run as root.
+set -eu
+
+BUILD="gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev
+ libsqlite3-dev libmbedtls-dev libinih-dev libcjson-dev libcmocka-dev
+ libcurl4-openssl-dev gsoap libgsoap-dev clang-format"
+TEST="ffmpeg sqlite3 nginx-light openssl iproute2 procps psmisc
+ python3 python3-pytest python3-gi gir1.2-gst-rtsp-server-1.0
+ gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+ gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav"
+CROSS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+ dpkg-dev ca-certificates"
+
+pkgs="$BUILD $TEST $CROSS"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps: all $(echo $pkgs | wc -w) packages present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing:$missing" >&2
+	echo "deps: run 'make deps' as root to install them" >&2
+	exit 1
+fi
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+echo "deps: done"

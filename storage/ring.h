@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ring - footage store of preallocated extents, indexed in SQLite.
+ *
+ * Segments are appended to a fixed set of equal-sized extent files in
+ * order; when the newest is full the oldest is reused. ring_create()
+ * reserves all space up front, so recording never meets a full disk.
+ * Every record carries a self-describing header (magic, version, kind,
+ * camera name, per-camera seq, ring-wide seq, UTC start, length, SHA-256),
+ * so the index (DIR/index.db, SQLite in WAL mode) can always be rebuilt
+ * from the extents alone. Init segments (fMP4 "ftyp+moov") are records of
+ * their own; every extent that holds media of a camera also holds the init
+ * segment that media needs, so an extent never depends on an evicted one.
+ *
+ * Guarantees (each one has a test in tests/unit or tests/fault):
+ *  G1  ring_append() returns 0 only after the segment and its header
+ *      are fdatasync'ed and its index row is committed.
+ *  G2  A pinned segment (start inside the retention floor, or not yet
+ *      acknowledged by central while uploads are required) is overwritten
+ *      only if the evict hook accepts it; the hook writes the audit entry
+ *      and raises the alarm. Unpinned segments go silently, oldest first.
+ *  G3  After a power cut at any instant, ring_open() yields an index
+ *      that matches the extents: torn tails cut, orphans re-indexed,
+ *      every segment acknowledged under G1 still readable. What recovery
+ *      did is logged at LOG_NOTICE and returned in ring_stat().
+ *
+ * Threads: every function takes the ring's internal mutex, so stream
+ * threads may append concurrently (they are serialised; one SQLite writer).
+ * Errors: 0 or a negative errno as listed below. The ring logs the detail
+ * (path, extent, errno) once; callers do not log it again.
+ */
+#ifndef CAMGATE_STORAGE_RING_H
+#define CAMGATE_STORAGE_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ring;		/* opaque */
+struct ring_io;		/* I/O seam: storage/ring_io.h */
+
+#define RING_CAMERA_MAX	32	/* camera name bytes, NUL included */
+
+/* How a segment's UTC start was obtained (stored, reported). */
+enum ring_utc_src {
+	RING_UTC_ARRIVAL = 0,	/* gateway clock at packet arrival */
+	RING_UTC_RTCP = 1,	/* camera's RTCP sender report NTP mapping */
+};
+
+#define RING_F_DISCONT	0x1u	/* first segment after a gap or a jump */
+#define RING_F_AUDIO	0x2u	/* carries an audio track */
+
+struct ring_seg {	/* copied by ring_append(), never kept */
+	const char *camera;	/* < RING_CAMERA_MAX bytes, [A-Za-z0-9._-] */
+	uint64_t init_id;	/* from ring_put_init() for this camera */
+	int64_t start_utc_ms;
+	uint32_t duration_ms;
+	int64_t media_start_us;	/* decode time of the first sample */
+	uint32_t flags;		/* RING_F_* */
+	uint8_t utc_src;	/* enum ring_utc_src */
+};
+
+struct ring_seg_info {	/* filled by the ring; strings point into it */
+	uint64_t id;		/* ring-wide sequence, strictly increasing */
+	char camera[RING_CAMERA_MAX];
+	uint64_t seq;		/* per camera, strictly increasing */
+	uint64_t init_id;
+	int64_t start_utc_ms;
+	uint32_t duration_ms;
+	int64_t media_start_us;
+	uint32_t flags;
+	uint8_t utc_src;
+	uint64_t len;		/* payload bytes */
+	uint32_t extent;
+	uint64_t offset;	/* of the record header in the extent */
+	bool uploaded;
+	uint8_t sha256[32];
+};
+
+/* Preallocate @extents files of @extent_bytes in @dir (created if
+ * missing), once at install; fallocate where the filesystem can.
+ * -EEXIST: a ring is already there. -ENOSPC: the disk is too small.
+ * -EINVAL: fewer than 2 extents or an extent under 1 MiB. */
+int ring_create(const char *dir, unsigned int extents, uint64_t extent_bytes);
+bool ring_exists(const char *dir);
+
+/* Open and recover (G3). @dir is copied; @io NULL means plain POSIX and
+ * is borrowed otherwise. *ringp is set only on success.
+ * -ENOENT: no ring in @dir. -EBADMSG: ring metadata unreadable. */
+int ring_open(const char *dir, const struct ring_io *io, struct ring **ringp);
+void ring_close(struct ring *ring);	/* NULL is a no-op */
+
+/* Register an init segment; the same bytes give the same id (SHA-256
+ * keyed), so calling it on every reconnect is cheap. The bytes are kept
+ * in the index and written into an extent before the first media segment
+ * that needs them there. -E2BIG: over 1 MiB. */
+int ring_put_init(struct ring *ring, const char *camera,
+		  const void *data, size_t len, uint64_t *init_idp);
+
+/* Store one media segment (G1, G2); @info, if not NULL, is filled on
+ * success (id, seq, extent ...).
+ * -ENOSPC: the oldest extent is pinned and the hook vetoed, or the
+ *          segment is larger than an extent.
+ * -ENOENT: unknown init_id. -EIO: a write or sync failed; nothing stored. */
+int ring_append(struct ring *ring, const struct ring_seg *seg,
+		const void *data, size_t len, struct ring_seg_info *info);
+
+/* Copy a segment's payload into the caller's @buf of @cap bytes.
+ * -ENOENT: evicted or unknown. -E2BIG: too small, *lenp gives the size
+ * needed. -EBADMSG: header or checksum mismatch. */
+int ring_read(struct ring *ring, uint64_t seg_id,
+	      void *buf, size_t cap, size_t *lenp);
+/* Same for an init segment. */
+int ring_read_init(struct ring *ring, uint64_t init_id,
+		   void *buf, size_t cap, size_t *lenp);
+
+/* Calls @fn for each indexed media segment of @camera (NULL: all) whose
+ * span meets [from_ms, to_ms), in (camera, seq) order; @fn returning non-0
+ * stops the walk and that value is returned. */
+typedef int (*ring_list_fn)(void *arg, const struct ring_seg_info *info);
+int ring_list(struct ring *ring, const char *camera, int64_t from_ms,
+	      int64_t to_ms, ring_list_fn fn, void *arg);
+
+/* Central acknowledged @seg_id. -ENOENT: unknown. */
+int ring_mark_uploaded(struct ring *ring, uint64_t seg_id);
+/* Segments starting at or after @keep_after_utc_ms are pinned (G2). */
+void ring_set_floor(struct ring *ring, int64_t keep_after_utc_ms);
+/* With @required false (no central configured) the ring is a plain local
+ * recorder: un-uploaded segments are not pinned. Default: false. */
+void ring_set_upload_required(struct ring *ring, bool required);
+
+/* Asked before a pinned segment is overwritten; @why says which pin
+ * ("retention-floor" or "not-uploaded"). Return 0 to allow, anything else
+ * to veto (ring_append() then fails with -ENOSPC). Without a hook, pinned
+ * segments are never overwritten. Called with the ring locked: the hook
+ * must not call back into the ring. */
+typedef int (*ring_evict_fn)(void *arg, const struct ring_seg_info *info,
+			     const char *why);
+void ring_set_evict_hook(struct ring *ring, ring_evict_fn fn, void *arg);
+
+struct ring_stat {
+	uint32_t extents;
+	uint64_t extent_bytes;
+	uint64_t bytes_total;
+	uint64_t bytes_used;
+	uint64_t bytes_pinned;		/* floor or not yet uploaded */
+	uint64_t segs;
+	uint64_t segs_pending_upload;
+	int64_t oldest_utc_ms;		/* 0 when empty */
+	int64_t newest_utc_ms;
+	uint64_t evicted_segs;		/* since open */
+	uint64_t evicted_pinned;	/* since open, each one audited */
+	uint64_t recovered_orphans;	/* by the last ring_open() */
+	uint64_t recovered_cut;		/* torn or stale records dropped */
+	bool upload_required;
+};
+int ring_stat(struct ring *ring, struct ring_stat *st);
+
+struct ring_verify_report {
+	uint64_t checked;
+	uint64_t bad_header;	/* indexed record whose header differs */
+	uint64_t bad_hash;	/* payload SHA-256 mismatch */
+	uint64_t missing_init;	/* media whose init is not in its extent */
+	uint64_t unindexed;	/* valid records the index lacks */
+};
+/* Check every indexed record's header and hash against the index, and
+ * scan extents for records the index lacks. Logs each problem once.
+ * Returns 0 when all is clean, -EBADMSG when problems were found (the
+ * report says which), other negative errno on I/O failure. */
+int ring_verify(struct ring *ring, struct ring_verify_report *rep);
+
+/* Drop the index and recreate it from the extents alone. The ring must
+ * not be open elsewhere. */
+int ring_rebuild(const char *dir, const struct ring_io *io);
+
+#endif /* CAMGATE_STORAGE_RING_H */

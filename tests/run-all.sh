@@ -1,0 +1,69 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `make check`: the whole suite, in order, ending with ONE summary line
+# "N passed, N failed" over everything that ran:
+#   1. style gate (clang-format, SPDX, banned functions)    1 check
+#   2. unit tests, plain build                              cmocka, each test
+#   3. unit tests, ASan + UBSan build                       cmocka, each test
+#   4. unit tests for aarch64 under qemu-user (skip: CAMGATE_CROSS=0)
+#                                                           cmocka, each test
+#   5. integration tests (real RTSP servers, real files)    pytest, each test
+# A stage that cannot even build counts as one failure and the run goes on.
+set -u
+MAKE=${MAKE:-make}
+J=${J:--j2}
+passed=0
+failed=0
+log=build/check.log
+mkdir -p build
+: > "$log"
+
+add_counts() {	# file with "PASSED FAILED"
+	if [ -f "$1" ]; then
+		read -r p f < "$1"
+		passed=$((passed + p))
+		failed=$((failed + f))
+	else
+		failed=$((failed + 1))
+	fi
+}
+
+stage() {
+	echo "=== $1"
+}
+
+stage "style"
+if sh scripts/format-check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+for variant in plain san; do
+	if [ $variant = plain ]; then args=""; o=build/host; else args="SANITIZE=address,undefined"; o=build/host-san; fi
+	stage "unit tests ($variant)"
+	rm -f "$o/unit-counts"
+	if $MAKE $J $args all unit >>"$log" 2>&1; then
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+			sh tests/run-unit.sh "$o" ""
+	else
+		echo "build failed ($variant): see $log"; tail -20 "$log"
+	fi
+	add_counts "$o/unit-counts"
+done
+
+if [ "${CAMGATE_CROSS:-1}" != 0 ]; then
+	stage "unit tests (aarch64 under qemu-user)"
+	rm -f build/rpi4/unit-counts
+	if $MAKE $J BOARD=rpi4 sysroot >>"$log" 2>&1 && $MAKE $J BOARD=rpi4 all unit >>"$log" 2>&1; then
+		sh tests/run-unit.sh build/rpi4 "$($MAKE -s BOARD=rpi4 print-run)"
+	else
+		echo "aarch64 build failed: see $log"; tail -20 "$log"
+	fi
+	add_counts build/rpi4/unit-counts
+fi
+
+stage "integration tests"
+rm -f build/integration-counts
+CAMGATE_BIN=$(pwd)/build/host/camgate sh tests/run-integration.sh
+add_counts build/integration-counts
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* config: parsing, defaults, overrides and every class of error. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "firmware/config.h"
+#include "lib/log.h"
+
+static char cfg_path[] = "/tmp/camgate-config-test-XXXXXX";
+static char err_path[] = "/tmp/camgate-config-err-XXXXXX";
+static char errbuf[8192];
+
+/* Loads @text; the error lines logged on the way land in errbuf. */
+static int load(const char *text, struct config **cfgp)
+{
+	int fd = mkstemp(cfg_path), efd = mkstemp(err_path);
+	int saved = dup(STDERR_FILENO);
+	FILE *f;
+	size_t n;
+	int ret;
+
+	assert_true(fd >= 0 && efd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	fflush(stderr);
+	dup2(efd, STDERR_FILENO);
+	ret = config_load(cfg_path, cfgp);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fdopen(efd, "r");
+	rewind(f);
+	n = fread(errbuf, 1, sizeof(errbuf) - 1, f);
+	errbuf[n] = '\0';
+	fclose(f);
+	unlink(cfg_path);
+	unlink(err_path);
+	memcpy(cfg_path + strlen(cfg_path) - 6, "XXXXXX", 6);
+	memcpy(err_path + strlen(err_path) - 6, "XXXXXX", 6);
+	return ret;
+}
+
+static void test_good_file(void **state)
+{
+	struct config *cfg = NULL;
+	const struct config_camera *cam;
+
+	(void)state;
+	assert_int_equal(load("[gateway]\nid = gw-7\n"
+			      "[storage]\ndir = /tmp/r\nextents = 4\nextent_size = 2M\n"
+			      "retention_floor = 2h\non_full = stop\n"
+			      "[stream]\nsegment_duration = 2s\nstall_timeout = 500ms\n"
+			      "[camera:door]\nurl = rtsp://10.0.0.2/s1\nusername = u\n"
+			      "password = p\n"
+			      "[camera:yard]\nurl = rtsp://10.0.0.3/s1\nenabled = no\n"
+			      "transport = udp\nsegment_duration = 6s\n", &cfg), 0);
+	assert_string_equal(cfg->gateway_id, "gw-7");
+	assert_int_equal(cfg->extents, 4);
+	assert_int_equal(cfg->extent_bytes, 2u << 20);
+	assert_int_equal(cfg->retention_floor_ms, 7200000);
+	assert_int_equal(cfg->on_full, CONFIG_ON_FULL_STOP);
+	assert_int_equal(cfg->ncameras, 2);
+	cam = config_camera_find(cfg, "door");
+	assert_non_null(cam);
+	assert_true(cam->enabled);
+	assert_string_equal(cam->password, "p");
+	assert_int_equal(cam->stream.segment_ms, 2000);	/* from [stream] */
+	assert_int_equal(cam->stream.stall_ms, 500);
+	assert_int_equal(cam->stream.transport, 0);
+	cam = config_camera_find(cfg, "yard");
+	assert_false(cam->enabled);
+	assert_int_equal(cam->stream.segment_ms, 6000);	/* overridden */
+	assert_int_equal(cam->stream.transport, 1);
+	assert_int_equal(cam->stream.stall_ms, 500);
+	assert_null(config_camera_find(cfg, "nope"));
+	config_free(cfg);
+}
+
+static void test_defaults(void **state)
+{
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(load("[camera:a]\nurl = rtsp://h/a\n", &cfg), 0);
+	assert_string_equal(cfg->gateway_id, "camgate");
+	assert_int_equal(cfg->stream.segment_ms, 4000);
+	assert_int_equal(cfg->stream.backoff_max_ms, 60000);
+	assert_int_equal(cfg->on_full, CONFIG_ON_FULL_OVERWRITE);
+	assert_true(cfg->cameras[0].enabled);
+	config_free(cfg);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+	struct config *cfg = NULL;
+
+	assert_int_equal(load(text, &cfg), -EINVAL);
+	assert_null(cfg);
+	if (!strstr(errbuf, needle))
+		fail_msg("expected '%s' in: %s", needle, errbuf);
+}
+
+static void test_unknown_key(void **state)
+{
+	(void)state;
+	expect_error("[gateway]\nid = a\ncolour = blue\n", ":3: colour: unknown key in [gateway]");
+}
+
+static void test_unknown_section(void **state)
+{
+	(void)state;
+	expect_error("[gatway]\nid = a\n", ":2: id: unknown section [gatway]");
+}
+
+static void test_out_of_range(void **state)
+{
+	(void)state;
+	expect_error("[storage]\nextents = 1\n", ":2: extents: must be between 2 and 65535");
+	expect_error("[storage]\nextents = 12abc\n", ":2: extents: must be between");
+	expect_error("[storage]\nextent_size = 10K\n", ":2: extent_size: must be between");
+	expect_error("[stream]\nsegment_duration = 10 s\n", "segment_duration: expected a duration");
+	expect_error("[stream]\ntransport = sctp\n", "transport: expected tcp or udp");
+	expect_error("[camera:a]\nurl = rtsp://x/y\nenabled = maybe\n", ":3: enabled: expected yes or no");
+}
+
+static void test_duplicates(void **state)
+{
+	(void)state;
+	expect_error("[camera:a]\nurl = rtsp://x/1\n[camera:b]\nurl = rtsp://x/2\n"
+		     "[camera:a]\nurl = rtsp://x/3\n",
+		     ":5: a: duplicate camera name (first defined on line 1)");
+	expect_error("[gateway]\nid = a\nid = b\n", ":3: id: set twice in [gateway]");
+}
+
+static void test_camera_errors(void **state)
+{
+	(void)state;
+	expect_error("[camera:a]\nenabled = yes\n", ":1: url: camera a has no url");
+	expect_error("[camera:a]\nurl = http://x/\n", "url: not an rtsp:// URL");
+	expect_error("[camera:bad/name]\nurl = rtsp://x/\n", "camera names are 1-31");
+	expect_error("[camera:a]\nurl = rtsp://x/\nextents = 3\n", ":3: extents: unknown key in [camera:a]");
+}
+
+static void test_all_errors_reported(void **state)
+{
+	(void)state;
+	expect_error("[gateway]\nfoo = 1\nbar = 2\n", ":2: foo");
+	assert_non_null(strstr(errbuf, ":3: bar"));
+}
+
+static void test_long_line_and_syntax(void **state)
+{
+	char text[600];
+
+	(void)state;
+	snprintf(text, sizeof(text), "[gateway]\nid = %0300d\n[storage]\nextents = 4\n", 7);
+	expect_error(text, ":2: -: line longer than");
+	expect_error("[gateway\nid = a\n", ":1: -: syntax error");
+}
+
+static void test_missing_file(void **state)
+{
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(config_load("/nonexistent/camgate.conf", &cfg), -ENOENT);
+	assert_null(cfg);
+}
+
+static void test_diff_helpers(void **state)
+{
+	struct config *a = NULL, *b = NULL;
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(load("[storage]\nextents = 4\n[camera:x]\nurl = rtsp://h/1\n"
+			      "[camera:y]\nurl = rtsp://h/2\n", &a), 0);
+	assert_int_equal(load("[storage]\nextents = 5\nretention_floor = 1h\n"
+			      "[camera:x]\nurl = rtsp://h/1\n"
+			      "[camera:y]\nurl = rtsp://h/2\npassword = new\n", &b), 0);
+	assert_true(config_camera_same(config_camera_find(a, "x"), config_camera_find(b, "x")));
+	assert_false(config_camera_same(config_camera_find(a, "y"), config_camera_find(b, "y")));
+	/* extents needs a restart; retention_floor reloads. */
+	assert_int_equal(config_restart_needed(a, b, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "storage.extents");
+	config_free(a);
+	config_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_unknown_section),
+		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_camera_errors),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_long_line_and_syntax),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_diff_helpers),
+	};
+
+	log_init("config_test", LOG_DEST_PLAIN, LOG_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
