@@ -13,11 +13,13 @@
 
 struct statedb {
 	sqlite3 *db;
+	char path[PATH_MAX];
 	pthread_mutex_t lock;
 };
 
-/* Append only: migration N takes user_version N to N+1. Never edit one. */
-static const char *const migrations[] = {
+/* Append only: step N takes the core schema from version N to N+1.
+ * Never edit a step; add one. Other modules keep their own lists. */
+static const char *const core_steps[] = {
 	"CREATE TABLE audit ("
 	" id INTEGER PRIMARY KEY,"
 	" ts_ms INTEGER NOT NULL,"
@@ -37,42 +39,72 @@ static const char *const migrations[] = {
 	" cleared_ms INTEGER);"
 	"CREATE INDEX alarms_active ON alarms(active, code, camera);",
 };
-#define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 
-static int statedb_migrate(sqlite3 *db, const char *path)
+static int schema_version(sqlite3 *db, const char *module, int *verp)
 {
 	sqlite3_stmt *st;
-	char *err = NULL;
-	int ver = 0;
+	int rc;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ver = sqlite3_column_int(st, 0);
+	if (sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS schema ("
+			 " module TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT version FROM schema WHERE module = ?", -1,
+			       &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*verp = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
-	if (ver > NMIGRATIONS) {
-		log_err("%s: schema version %d is newer than this firmware (%d)",
-			path, ver, NMIGRATIONS);
-		return -EPROTO;
-	}
-	for (; ver < NMIGRATIONS; ver++) {
-		char sql[64];
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
 
-		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", ver + 1);
-		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK ||
-		    sqlite3_exec(db, migrations[ver], NULL, NULL, &err) != SQLITE_OK ||
-		    sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK ||
-		    sqlite3_exec(db, "COMMIT", NULL, NULL, &err) != SQLITE_OK) {
-			log_err("%s: migration %d: %s", path, ver + 1, err ? err : "?");
-			sqlite3_free(err);
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return -EIO;
-		}
-	}
-	return 0;
-fail:
-	log_err("%s: %s", path, sqlite3_errmsg(db));
+static int schema_step(sqlite3 *db, const char *module, const char *sql, int ver)
+{
+	sqlite3_stmt *st = NULL;
+	int ok;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	ok = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
+	     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO schema(module, version)"
+				" VALUES (?, ?)", -1, &st, NULL) == SQLITE_OK &&
+	     sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC) == SQLITE_OK &&
+	     sqlite3_bind_int(st, 2, ver) == SQLITE_OK &&
+	     sqlite3_step(st) == SQLITE_DONE;
+	sqlite3_finalize(st);
+	if (ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -EIO;
+}
+
+int statedb_migrate(struct statedb *s, const char *module,
+		    const char *const *steps, int nsteps)
+{
+	int ver = 0, ret;
+
+	pthread_mutex_lock(&s->lock);
+	ret = schema_version(s->db, module, &ver);
+	if (ret)
+		goto fail;
+	if (ver > nsteps) {
+		log_err("%s: %s schema version %d is newer than this firmware (%d)",
+			s->path, module, ver, nsteps);
+		ret = -EPROTO;
+		goto out;
+	}
+	for (; ver < nsteps; ver++) {
+		ret = schema_step(s->db, module, steps[ver], ver + 1);
+		if (ret)
+			goto fail;
+	}
+	goto out;
+fail:
+	log_err("%s: %s schema migration to %d: %s", s->path, module, ver + 1,
+		sqlite3_errmsg(s->db));
+out:
+	pthread_mutex_unlock(&s->lock);
+	return ret;
 }
 
 int statedb_open(const char *dir, struct statedb **dbp)
@@ -104,7 +136,9 @@ int statedb_open(const char *dir, struct statedb **dbp)
 		ret = -EIO;
 		goto fail;
 	}
-	ret = statedb_migrate(s->db, path);
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	ret = statedb_migrate(s, "core", core_steps,
+			      (int)(sizeof(core_steps) / sizeof(core_steps[0])));
 	if (ret)
 		goto fail;
 	*dbp = s;

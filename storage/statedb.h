@@ -2,10 +2,10 @@
 /*
  * statedb - the gateway's state database, STATE_DIR/state.db (SQLite, WAL).
  *
- * Holds what is not footage: the audit log and alarms (and, later,
- * accounts, the registry and the outbox). The schema is versioned with
- * PRAGMA user_version and migrated forward in statedb_open(); migrations
- * are append-only, never edited.
+ * Holds what is not footage: the audit log and alarms, and the tables of
+ * other modules (registry, outbox, accounts). Each module versions its own
+ * tables through statedb_migrate() (a row per module in `schema`), so
+ * modules evolve independently; steps are append-only, never edited.
  *
  * Threads: one connection serialised by the statedb mutex; callers take
  * it with statedb_lock() around their statements so one writer path
@@ -21,6 +21,13 @@ struct sqlite3;
  * -EIO: SQLite refused (logged). -ENOMEM. *dbp set only on success. */
 int statedb_open(const char *dir, struct statedb **dbp);
 void statedb_close(struct statedb *db);	/* NULL is a no-op */
+
+/* Bring @module's tables to version @nsteps: step N (0-based) takes the
+ * module from version N to N+1, each in its own transaction, recorded in
+ * the `schema` table. Steps are append-only. -EPROTO: the file is newer
+ * than this firmware. -EIO (logged). */
+int statedb_migrate(struct statedb *db, const char *module,
+		    const char *const *steps, int nsteps);
 
 /* Borrowed handle, valid between lock and unlock. */
 struct sqlite3 *statedb_lock(struct statedb *db);
