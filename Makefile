@@ -32,6 +32,18 @@ Q := @
 endif
 
 PKGS := libavformat libavcodec libavutil sqlite3 inih libcjson
+# Sources: every .c of the module folders; main.c alone is not in the library.
+MOD_DIRS := lib storage drivers/stream firmware net
+LIB_SRCS := $(filter-out firmware/main.c,$(foreach d,$(MOD_DIRS),$(wildcard $(d)/*.c)))
+# Module fragments (drivers/*/module.mk, net/module.mk) may add to
+# LIB_SRCS, GEN_OBJS (generated code, built with GEN_CFLAGS, no -Werror),
+# PKGS, LIBS_EXTRA, GEN_INCLUDES, and add their own generation rules.
+GEN_OBJS :=
+GEN_INCLUDES :=
+LIBS_EXTRA :=
+-include $(wildcard drivers/*/module.mk net/module.mk)
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
+
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -40,18 +52,14 @@ OPT ?= -O2 -g
 CFLAGS_PROJECT := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes \
 	-fno-strict-aliasing -D_GNU_SOURCE -pthread \
-	-I. -I$(O)/gen $(BOARD_CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+	-I. -I$(O)/gen $(GEN_INCLUDES) $(BOARD_CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS_PROJECT := -pthread $(BOARD_LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS := $(PKG_LIBS) -lmbedcrypto -lm
+LIBS := $(PKG_LIBS) $(LIBS_EXTRA) -lmbedcrypto -lm
 ifneq ($(SANITIZE),)
 CFLAGS_PROJECT += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_PROJECT += -fsanitize=$(SANITIZE)
 endif
 
-# Sources: every .c of the module folders; main.c alone is not in the library.
-MOD_DIRS := lib storage drivers/stream firmware net
-LIB_SRCS := $(filter-out firmware/main.c,$(foreach d,$(MOD_DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
 MAIN_OBJ := $(O)/obj/firmware/main.o
 UNIT_SRCS := $(wildcard tests/unit/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
@@ -77,7 +85,7 @@ $(O)/obj/%.o: %.c $(SETTINGS) $(O)/gen/board_defaults.h
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_PROJECT) -MMD -MP -c $< -o $@
 
-$(O)/libcamgate.a: $(LIB_OBJS)
+$(O)/libcamgate.a: $(LIB_OBJS) $(GEN_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
