@@ -10,6 +10,7 @@
 #   V=1 shows commands; O=DIR picks the build folder.
 
 BOARD ?= host
+.DEFAULT_GOAL := all
 ifeq ($(wildcard board/$(BOARD)/board.mk),)
 $(error unknown BOARD '$(BOARD)': see board/)
 endif
@@ -140,3 +141,8 @@ clean:
 print-run:
 	@echo '$(RUN)'
 .PHONY: print-run
+
+# docs/config.md is generated from the settings table; make check compares.
+docs: all
+	$(O)/camgate config doc > docs/config.md
+.PHONY: docs
