@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "board_defaults.h"
+#include "drivers/stream/stream.h"
 #include "firmware/cmd.h"
 #include "firmware/config.h"
 #include "firmware/daemon.h"
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
 	}
 	ctx.log_level = level;
 	log_init("camgate", LOG_DEST_PLAIN, level);
+	stream_log_libav();	/* libav's chatter goes to debug, not the terminal */
 	if (optind >= argc) {
 		usage(stderr);
 		return CMD_USAGE;

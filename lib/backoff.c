@@ -34,7 +34,9 @@ uint32_t backoff_next(struct backoff *b)
 {
 	uint32_t ceil = backoff_ceiling(b);
 	uint32_t floor = b->base_ms / 2;
-	uint32_t d = floor + (uint32_t)(backoff_rand(b) % (ceil - floor + 1));
+	/* 64-bit span: ceil - floor + 1 overflows 32 bits at UINT32_MAX. */
+	uint64_t span = (uint64_t)ceil - floor + 1;
+	uint32_t d = floor + (uint32_t)(backoff_rand(b) % span);
 
 	if (b->failures < 32)
 		b->failures++;

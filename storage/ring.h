@@ -85,10 +85,19 @@ int ring_create(const char *dir, unsigned int extents, uint64_t extent_bytes);
 bool ring_exists(const char *dir);
 
 /* Open and recover (G3). @dir is copied; @io NULL means plain POSIX and
- * is borrowed otherwise. *ringp is set only on success.
- * -ENOENT: no ring in @dir. -EBADMSG: ring metadata unreadable. */
+ * is borrowed otherwise. *ringp is set only on success. One writer per
+ * ring: the open holds flock(DIR/ring.lock) until ring_close().
+ * -ENOENT: no ring in @dir. -EBADMSG: ring metadata unreadable.
+ * -EBUSY: another ring_open() (any process) holds the ring. */
 int ring_open(const char *dir, const struct ring_io *io, struct ring **ringp);
 void ring_close(struct ring *ring);	/* NULL is a no-op */
+
+/* Open for reading while another process (the daemon) may be writing:
+ * no lock, no recovery. ring_append(), ring_put_init() and
+ * ring_mark_uploaded() fail with -EROFS. A segment the writer evicts
+ * meanwhile reads as -ENOENT; ring_verify() may report the writer's
+ * in-flight record. -ENOENT: no ring in @dir. */
+int ring_open_ro(const char *dir, struct ring **ringp);
 
 /* Register an init segment; the same bytes give the same id (SHA-256
  * keyed), so calling it on every reconnect is cheap. The bytes are kept
@@ -116,7 +125,9 @@ int ring_read_init(struct ring *ring, uint64_t init_id,
 
 /* Calls @fn for each indexed media segment of @camera (NULL: all) whose
  * span meets [from_ms, to_ms), in (camera, seq) order; @fn returning non-0
- * stops the walk and that value is returned. */
+ * stops the walk and that value is returned. Rows are fetched in batches
+ * and @fn runs without the ring's lock, so it may call ring_read(); a
+ * segment evicted meanwhile then reads as -ENOENT. */
 typedef int (*ring_list_fn)(void *arg, const struct ring_seg_info *info);
 int ring_list(struct ring *ring, const char *camera, int64_t from_ms,
 	      int64_t to_ms, ring_list_fn fn, void *arg);
@@ -133,7 +144,9 @@ void ring_set_upload_required(struct ring *ring, bool required);
  * ("retention-floor" or "not-uploaded"). Return 0 to allow, anything else
  * to veto (ring_append() then fails with -ENOSPC). Without a hook, pinned
  * segments are never overwritten. Called with the ring locked: the hook
- * must not call back into the ring. */
+ * must not call back into the ring. The pinned segments of the extent to
+ * reuse are asked about oldest first; the first veto ends it and nothing
+ * is evicted, so the next append asks again about the same segments. */
 typedef int (*ring_evict_fn)(void *arg, const struct ring_seg_info *info,
 			     const char *why);
 void ring_set_evict_hook(struct ring *ring, ring_evict_fn fn, void *arg);
@@ -142,7 +155,8 @@ struct ring_stat {
 	uint32_t extents;
 	uint64_t extent_bytes;
 	uint64_t bytes_total;
-	uint64_t bytes_used;
+	uint64_t bytes_used;		/* indexed records (media and init):
+					 * header + payload, 4 KiB aligned */
 	uint64_t bytes_pinned;		/* floor or not yet uploaded */
 	uint64_t segs;
 	uint64_t segs_pending_upload;
@@ -170,7 +184,8 @@ struct ring_verify_report {
 int ring_verify(struct ring *ring, struct ring_verify_report *rep);
 
 /* Drop the index and recreate it from the extents alone. The ring must
- * not be open elsewhere. */
+ * not be open elsewhere (-EBUSY). Per-camera seq, flags and init segments
+ * come back from the records; `uploaded` restarts as false. */
 int ring_rebuild(const char *dir, const struct ring_io *io);
 
 #endif /* CAMGATE_STORAGE_RING_H */

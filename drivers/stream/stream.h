@@ -25,30 +25,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct stream;	/* opaque */
+struct stream; /* opaque */
 
+/* A zero duration means the default given beside it. */
 struct stream_cfg {
-	const char *name;		/* camera name, for logs and the sink */
-	const char *url;		/* rtsp://host[:port]/path */
-	const char *username;		/* NULL or "": none */
+	const char *name;     /* camera name, for logs and the sink */
+	const char *url;      /* rtsp://host[:port]/path */
+	const char *username; /* NULL or "": none */
 	const char *password;
-	bool udp;			/* default false: TCP interleaved */
-	uint32_t segment_ms;		/* target segment duration */
-	uint32_t connect_timeout_ms;
-	uint32_t stall_timeout_ms;	/* no packet for this long: reconnect */
-	uint32_t backoff_min_ms;
-	uint32_t backoff_max_ms;
+	bool udp;		     /* default false: TCP interleaved */
+	uint32_t segment_ms;	     /* target segment duration; 4000 */
+	uint32_t connect_timeout_ms; /* open and probe; 5000 */
+	uint32_t stall_timeout_ms;   /* no packet for this long: reconnect;
+					 * also the socket I/O timeout; 10000 */
+	uint32_t backoff_min_ms;     /* 1000 */
+	uint32_t backoff_max_ms;     /* 60000 */
 };
 
 /* What a segment is, beside its bytes. */
 struct stream_seg {
-	uint64_t init_id;		/* as returned by the sink's init() */
+	uint64_t init_id; /* as returned by the sink's init() */
 	int64_t start_utc_ms;
 	uint32_t duration_ms;
 	int64_t media_start_us;
-	bool discont;			/* first after reconnect or jump */
+	bool discont; /* first after reconnect or jump */
 	bool has_audio;
-	bool utc_from_rtcp;		/* else arrival time */
+	bool utc_from_rtcp; /* else arrival time */
 };
 
 /* The sink stores what the stream produces. Both callbacks return 0 or a
@@ -56,11 +58,10 @@ struct stream_seg {
  * stream, which drops that segment and goes on. @data is borrowed for the
  * call only. */
 struct stream_sink {
-	int (*init)(void *arg, const char *camera, const void *data,
-		    size_t len, uint64_t *init_idp);
-	int (*segment)(void *arg, const char *camera,
-		       const struct stream_seg *seg, const void *data,
-		       size_t len);
+	int (*init)(void *arg, const char *camera, const void *data, size_t len,
+		    uint64_t *init_idp);
+	int (*segment)(void *arg, const char *camera, const struct stream_seg *seg,
+		       const void *data, size_t len);
 	void *arg;
 };
 
@@ -75,29 +76,39 @@ const char *stream_state_name(enum stream_state st);
 
 struct stream_stats {
 	enum stream_state state;
-	char video_codec[16];		/* "h264", "hevc", "" */
-	char audio_codec[16];		/* kept audio codec, "" if none */
-	char note[96];			/* e.g. "audio pcm_mulaw dropped" */
+	char video_codec[16]; /* "h264", "hevc", "" */
+	char audio_codec[16]; /* kept audio codec, "" if none */
+	char note[96];	      /* e.g. "audio pcm_mulaw dropped" */
 	char last_error[128];
 	uint32_t width, height;
-	double fps;			/* measured over the last segment */
-	uint64_t bitrate_bps;		/* measured over the last segment */
+	double fps;	      /* measured over the last segment */
+	uint64_t bitrate_bps; /* measured over the last segment */
 	int64_t last_keyframe_utc_ms;
 	int64_t last_segment_utc_ms;
 	uint64_t segments;
 	uint64_t bytes;
 	uint64_t reconnects;
 	uint64_t errors;
-	uint64_t dts_fixed;		/* non-monotonic DTS repaired */
+	uint64_t dts_fixed; /* non-monotonic DTS repaired */
 	uint64_t discontinuities;
 };
 
-/* Start recording. -ENOMEM, -EINVAL (bad cfg), or pthread's error. */
+/* Start recording. -ENOMEM; -EINVAL (bad cfg: empty name or url, name
+ * of 64 bytes or more, url without "scheme://", username with a colon,
+ * segment_ms outside 100..600000, backoff_min_ms > backoff_max_ms);
+ * -E2BIG (url with credentials over 1023 bytes); or pthread's error.
+ * The username and password go into the URL's userinfo, percent-encoded,
+ * unless the URL has userinfo already; logs and stats never show them. */
 int stream_start(const struct stream_cfg *cfg, const struct stream_sink *sink,
 		 struct stream **streamp);
 /* Interrupt, finish the open segment (handed to the sink), join, free.
  * NULL is a no-op. */
 void stream_stop(struct stream *stream);
 void stream_get_stats(struct stream *stream, struct stream_stats *st);
+
+/* Route libavformat's own messages into lib/log at debug level (the
+ * stream logs what matters once, with the camera's name). Idempotent,
+ * any thread; stream_start() calls it. */
+void stream_log_libav(void);
 
 #endif /* CAMGATE_DRIVERS_STREAM_H */
