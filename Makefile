@@ -52,7 +52,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 OPT ?= -O2 -g
 CFLAGS_PROJECT := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes \
-	-fno-strict-aliasing -D_GNU_SOURCE -pthread \
+	-fno-strict-aliasing -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread \
 	-I. -I$(O)/gen $(GEN_INCLUDES) $(BOARD_CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS_PROJECT := -pthread $(BOARD_LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS := $(PKG_LIBS) $(LIBS_EXTRA) -lmbedcrypto -lm

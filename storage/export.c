@@ -16,8 +16,10 @@
  * Guarantees:
  *  E1  @out_path is either absent/untouched or the complete file: we write
  *      OUT.tmp, fsync it, rename it over OUT and fsync the directory.
- *  E2  Inside a run, output video timestamps are the camera's own, moved
- *      by one constant; consecutive runs join without a gap or overlap.
+ *  E2  Inside a run, output timestamps are the camera's own, moved by
+ *      one constant; a run's video starts where the previous run's video
+ *      ended (audio that would overlap there is dropped). H.265 runs end
+ *      with an end-of-sequence NAL unit so the next may start on a CRA.
  *  E3  A segment evicted while we read (ring_read() -ENOENT) ends its run
  *      early; the export goes on with a new run after it and reports it
  *      in segments_lost.
@@ -72,8 +74,7 @@ struct exp_out {	  /* one output track */
 	int64_t end;	  /* last dts + duration, output tb */
 };
 
-struct export
-{
+struct exporter {
 	struct ring *ring;
 	const char *camera;
 	struct exp_seg *segs;
@@ -82,6 +83,8 @@ struct export
 	size_t buf_cap;
 	AVFormatContext *oc;
 	AVPacket *pkt;
+	AVPacket *last;	       /* the run's last video packet so far */
+	bool holding;	       /* ... is in @last */
 	struct exp_out out[2]; /* [0] video, [1] audio */
 	int64_t end_us;	       /* output video timeline end so far */
 	bool run_synced;       /* this run's offsets are set */
@@ -93,7 +96,7 @@ struct export
 
 /* Reads one run [next, end) as a byte stream: init, then the segments. */
 struct exp_reader {
-	struct export *x;
+	struct exporter *x;
 	size_t next;
 	size_t end;
 	const uint8_t *cur;
@@ -105,7 +108,7 @@ struct exp_reader {
 
 static int export_collect(void *arg, const struct ring_seg_info *info)
 {
-	struct export *x = arg;
+	struct exporter *x = arg;
 	struct exp_seg *e;
 
 	if (x->nsegs == x->cap_segs) {
@@ -134,7 +137,7 @@ static int export_collect(void *arg, const struct ring_seg_info *info)
 	return 0;
 }
 
-static int export_grow(struct export *x, size_t need)
+static int export_grow(struct exporter *x, size_t need)
 {
 	size_t ncap = x->buf_cap ? x->buf_cap : EXPORT_BUF_MIN;
 	uint8_t *p;
@@ -162,7 +165,7 @@ static int export_grow(struct export *x, size_t need)
  * Returns 1 at the end of the run. */
 static int export_load(struct exp_reader *r)
 {
-	struct export *x = r->x;
+	struct exporter *x = r->x;
 	const struct exp_seg *e;
 	size_t len = 0;
 	int ret;
@@ -227,7 +230,7 @@ static int export_read(void *opaque, uint8_t *buf, int size)
 	return (int)n;
 }
 
-static void export_averr(const struct export *x, const char *what, int averr)
+static void export_averr(const struct exporter *x, const char *what, int averr)
 {
 	char msg[AV_ERROR_MAX_STRING_SIZE];
 
@@ -235,8 +238,18 @@ static void export_averr(const struct export *x, const char *what, int averr)
 	log_err("export %s: %s: %s", x->camera, what, msg);
 }
 
+/* Output track of a stream: 0 video, 1 audio, -1 none. */
+static int export_track(const AVCodecParameters *par)
+{
+	if (par->codec_type == AVMEDIA_TYPE_VIDEO)
+		return 0;
+	if (par->codec_type == AVMEDIA_TYPE_AUDIO)
+		return 1;
+	return -1;
+}
+
 /* Output streams are copied from the first run that has video. */
-static int export_open_output(struct export *x, AVFormatContext *ic, const char *tmp)
+static int export_open_output(struct exporter *x, AVFormatContext *ic, const char *tmp)
 {
 	int ret;
 
@@ -245,9 +258,7 @@ static int export_open_output(struct export *x, AVFormatContext *ic, const char 
 		return -ENOMEM;
 	for (unsigned int i = 0; i < ic->nb_streams; i++) {
 		const AVCodecParameters *par = ic->streams[i]->codecpar;
-		int k = par->codec_type == AVMEDIA_TYPE_VIDEO	? 0
-			: par->codec_type == AVMEDIA_TYPE_AUDIO ? 1
-								: -1;
+		int k = export_track(par);
 		AVStream *st;
 
 		if (k < 0 || x->out[k].index >= 0)
@@ -278,12 +289,10 @@ static int export_open_output(struct export *x, AVFormatContext *ic, const char 
 
 /* Which output track an input stream of a later run feeds, or -1. A run
  * whose video differs in codec or size from the output's cannot join it. */
-static int export_map(const struct export *x, const AVStream *in)
+static int export_map(const struct exporter *x, const AVStream *in)
 {
 	const AVCodecParameters *par = in->codecpar, *o;
-	int k = par->codec_type == AVMEDIA_TYPE_VIDEO	? 0
-		: par->codec_type == AVMEDIA_TYPE_AUDIO ? 1
-							: -1;
+	int k = export_track(par);
 
 	if (k < 0 || x->out[k].index < 0)
 		return -1;
@@ -299,7 +308,7 @@ static int export_map(const struct export *x, const AVStream *in)
 }
 
 /* The first video packet of a run fixes the run's offsets (E2). */
-static void export_sync_run(struct export *x, const AVPacket *pkt, AVRational in_tb)
+static void export_sync_run(struct exporter *x, const AVPacket *pkt, AVRational in_tb)
 {
 	struct exp_out *v = &x->out[0];
 	int64_t first = av_rescale_q(pkt->dts, in_tb, v->tb);
@@ -311,11 +320,61 @@ static void export_sync_run(struct export *x, const AVPacket *pkt, AVRational in
 	x->run_synced = true;
 }
 
-static int export_write(struct export *x, AVPacket *pkt, int k, AVRational in_tb)
+static int export_mux(struct exporter *x, AVPacket *pkt)
+{
+	int ret = av_interleaved_write_frame(x->oc, pkt);
+
+	if (ret < 0) {
+		export_averr(x, "write", ret);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Video is written one packet late, so the run's last one is known. */
+static int export_hold_video(struct exporter *x, AVPacket *pkt)
+{
+	int ret = 0;
+
+	if (x->holding)
+		ret = export_mux(x, x->last);
+	av_packet_move_ref(x->last, pkt);
+	x->holding = true;
+	return ret;
+}
+
+/* Write the run's last video packet. H.265 gets an end-of-sequence NAL
+ * unit appended: the next run may begin on a CRA picture, whose picture
+ * order count a decoder would otherwise derive from this run's pictures
+ * (and then miss references). H.264 runs begin on IDR pictures, which
+ * reset the decoder by themselves. */
+static int export_end_video(struct exporter *x)
+{
+	static const uint8_t eos[6] = { 0, 0, 0, 2, 36 << 1, 1 };
+	const AVCodecParameters *par;
+	size_t n;
+
+	if (!x->holding)
+		return 0;
+	x->holding = false;
+	par = x->oc->streams[x->out[0].index]->codecpar;
+	/* hvcC with 4-byte NAL lengths, as our segments carry */
+	if (par->codec_id == AV_CODEC_ID_HEVC && par->extradata_size > 22 &&
+	    (par->extradata[21] & 3) == 3) {
+		n = (size_t)x->last->size;
+		if (av_grow_packet(x->last, sizeof(eos)) < 0) {
+			av_packet_unref(x->last);
+			return -ENOMEM;
+		}
+		memcpy(x->last->data + n, eos, sizeof(eos));
+	}
+	return export_mux(x, x->last);
+}
+
+static int export_write(struct exporter *x, AVPacket *pkt, int k, AVRational in_tb)
 {
 	struct exp_out *o = &x->out[k];
 	int64_t end_us;
-	int ret;
 
 	if (!x->run_synced) {
 		if (k != 0)
@@ -337,12 +396,9 @@ static int export_write(struct export *x, AVPacket *pkt, int k, AVRational in_tb
 		x->end_us = end_us;
 	pkt->stream_index = o->index;
 	pkt->pos = -1;
-	ret = av_interleaved_write_frame(x->oc, pkt);
-	if (ret < 0) {
-		export_averr(x, "write", ret);
-		return -EIO;
-	}
-	return 0;
+	if (k == 0)
+		return export_hold_video(x, pkt);
+	return export_mux(x, pkt);
 skip:
 	av_packet_unref(pkt);
 	return 0;
@@ -351,7 +407,7 @@ skip:
 #define EXPORT_STREAMS_MAX 16
 
 /* Remux one opened run into the output. */
-static int export_demux_run(struct export *x, AVFormatContext *ic, const struct exp_reader *r)
+static int export_demux_run(struct exporter *x, AVFormatContext *ic, const struct exp_reader *r)
 {
 	int map[EXPORT_STREAMS_MAX];
 	bool used[2] = { false, false };
@@ -388,13 +444,16 @@ static int export_demux_run(struct export *x, AVFormatContext *ic, const struct 
 		export_averr(x, "demux", ret);
 		return -EBADMSG;
 	}
+	ret = export_end_video(x);
+	if (ret < 0)
+		return ret;
 	if (x->run_synced)
 		x->rep.runs++;
 	return 0;
 }
 
 /* Open the mov demuxer over the reader's run and remux it. */
-static int export_run(struct export *x, struct exp_reader *r, const char *tmp)
+static int export_run(struct exporter *x, struct exp_reader *r, const char *tmp)
 {
 	const AVInputFormat *mov = av_find_input_format("mp4");
 	AVFormatContext *ic = avformat_alloc_context();
@@ -433,7 +492,7 @@ out:
 }
 
 /* End (exclusive) of the run that starts at @i. */
-static size_t export_run_end(const struct export *x, size_t i)
+static size_t export_run_end(const struct exporter *x, size_t i)
 {
 	size_t j = i + 1;
 
@@ -450,7 +509,7 @@ static size_t export_run_end(const struct export *x, size_t i)
 
 /* Account segments [first, end) as exported; @prev is the last exported
  * before them (SIZE_MAX: none), whose end to their start is a gap. */
-static void export_account(struct export *x, size_t prev, size_t first, size_t end)
+static void export_account(struct exporter *x, size_t prev, size_t first, size_t end)
 {
 	const struct exp_seg *a = &x->segs[first], *z = &x->segs[end - 1];
 
@@ -466,7 +525,7 @@ static void export_account(struct export *x, size_t prev, size_t first, size_t e
 	x->rep.last_utc_ms = z->start_utc_ms + z->duration_ms;
 }
 
-static int export_runs(struct export *x, const char *tmp)
+static int export_runs(struct exporter *x, const char *tmp)
 {
 	size_t i = 0, prev = SIZE_MAX;
 
@@ -500,7 +559,7 @@ static int export_runs(struct export *x, const char *tmp)
 }
 
 /* E1: the file's data, then its name, reach the disk. */
-static int export_commit(struct export *x, const char *tmp, const char *out)
+static int export_commit(struct exporter *x, const char *tmp, const char *out)
 {
 	char dirbuf[PATH_MAX];
 	struct stat st;
@@ -531,7 +590,7 @@ static int export_commit(struct export *x, const char *tmp, const char *out)
 	return ret;
 }
 
-static int export_finish(struct export *x, const char *tmp)
+static int export_finish(struct exporter *x, const char *tmp)
 {
 	int ret;
 
@@ -548,13 +607,14 @@ static int export_finish(struct export *x, const char *tmp)
 	return 0;
 }
 
-static void export_free(struct export *x)
+static void export_free(struct exporter *x)
 {
 	if (x->oc) {
 		avio_closep(&x->oc->pb);
 		avformat_free_context(x->oc);
 	}
 	av_packet_free(&x->pkt);
+	av_packet_free(&x->last);
 	free(x->segs);
 	free(x->buf);
 }
@@ -563,7 +623,7 @@ int export_clip(struct ring *ring, const char *camera, int64_t from_ms, int64_t 
 		const char *out_path, export_progress_fn progress, void *arg,
 		struct export_report *rep)
 {
-	struct export x = {
+	struct exporter x = {
 		.ring = ring,
 		.camera = camera,
 		.progress = progress,
@@ -579,8 +639,11 @@ int export_clip(struct ring *ring, const char *camera, int64_t from_ms, int64_t 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", out_path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	x.pkt = av_packet_alloc();
-	if (!x.pkt)
+	x.last = av_packet_alloc();
+	if (!x.pkt || !x.last) {
+		export_free(&x);
 		return -ENOMEM;
+	}
 	ret = ring_list(ring, camera, from_ms, to_ms, export_collect, &x);
 	if (ret == 0 && !x.nsegs)
 		ret = -ENOENT;

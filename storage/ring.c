@@ -41,11 +41,13 @@
 
 #include "lib/log.h"
 
-#define RING_ZERO_CHUNK	(1024u * 1024u)	/* zero-fill when fallocate can't */
+#define RING_ZERO_CHUNK (1024u * 1024u) /* zero-fill when fallocate can't */
 #define RING_EXT_NAME	"extent-%03u.dat"
 
 static const char *const ring_index_files[] = {
-	RING_INDEX_NAME, RING_INDEX_NAME "-wal", RING_INDEX_NAME "-shm",
+	RING_INDEX_NAME,
+	RING_INDEX_NAME "-wal",
+	RING_INDEX_NAME "-shm",
 };
 
 bool ring__camera_valid(const char *camera)
@@ -60,9 +62,8 @@ bool ring__camera_valid(const char *camera)
 	for (size_t i = 0; i < n; i++) {
 		char c = camera[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
 			return false;
 	}
 	return true;
@@ -75,8 +76,7 @@ static int path_in(const char *dir, const char *name, char *buf, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
-int ring__path(const struct ring *ring, const char *name, char *buf,
-	       size_t cap)
+int ring__path(const struct ring *ring, const char *name, char *buf, size_t cap)
 {
 	return path_in(ring->dir, name, buf, cap);
 }
@@ -94,12 +94,11 @@ bool ring_exists(const char *dir)
 	char path[RING_PATH_MAX];
 	struct stat st;
 
-	return dir && !path_in(dir, RING_META_NAME, path, sizeof(path)) &&
-	       !stat(path, &st) && S_ISREG(st.st_mode);
+	return dir && !path_in(dir, RING_META_NAME, path, sizeof(path)) && !stat(path, &st) &&
+	       S_ISREG(st.st_mode);
 }
 
-static struct ring *ring_alloc(const char *dir, const struct ring_io *io,
-			       bool ro)
+static struct ring *ring_alloc(const char *dir, const struct ring_io *io, bool ro)
 {
 	struct ring *ring;
 
@@ -146,8 +145,7 @@ static int zero_fill(const struct ring_io *io, int fd, uint64_t len)
 	if (!zero)
 		return -ENOMEM;
 	for (off = 0; off < len && !ret; off += n) {
-		n = len - off < RING_ZERO_CHUNK ? (size_t)(len - off)
-						: RING_ZERO_CHUNK;
+		n = len - off < RING_ZERO_CHUNK ? (size_t)(len - off) : RING_ZERO_CHUNK;
 		ret = ring_io_write_full(io, fd, zero, n, off);
 	}
 	free(zero);
@@ -232,8 +230,7 @@ static void create_undo(struct ring *ring, uint32_t extents)
 			unlink(path);
 }
 
-static int create_check(const char *dir, unsigned int extents,
-			uint64_t extent_bytes)
+static int create_check(const char *dir, unsigned int extents, uint64_t extent_bytes)
 {
 	char path[RING_PATH_MAX];
 	struct statvfs vfs;
@@ -244,11 +241,10 @@ static int create_check(const char *dir, unsigned int extents,
 		log_err("ring %s: a ring is already there", dir);
 		return -EEXIST;
 	}
-	if (!statvfs(dir, &vfs) &&
-	    (uint64_t)vfs.f_bavail * vfs.f_frsize / extents < extent_bytes) {
+	if (!statvfs(dir, &vfs) && (uint64_t)vfs.f_bavail * vfs.f_frsize / extents < extent_bytes) {
 		log_err("ring %s: %u extents of %" PRIu64 " bytes do not fit"
-			" the %" PRIu64 " bytes free", dir, extents,
-			extent_bytes, (uint64_t)vfs.f_bavail * vfs.f_frsize);
+			" the %" PRIu64 " bytes free",
+			dir, extents, extent_bytes, (uint64_t)vfs.f_bavail * vfs.f_frsize);
 		return -ENOSPC;
 	}
 	return 0;
@@ -270,9 +266,8 @@ int ring_create(const char *dir, unsigned int extents, uint64_t extent_bytes)
 	uint32_t e = 0;
 	int ret;
 
-	if (!dir || extents < 2 || extents > RING_EXTENTS_MAX ||
-	    extent_bytes < RING_EXTENT_MIN || extent_bytes % RING_ALIGN ||
-	    (sizeof(off_t) < 8 && extent_bytes > INT32_MAX))
+	if (!dir || extents < 2 || extents > RING_EXTENTS_MAX || extent_bytes < RING_EXTENT_MIN ||
+	    extent_bytes % RING_ALIGN || (sizeof(off_t) < 8 && extent_bytes > INT32_MAX))
 		return -EINVAL;
 	if (mkdir(dir, 0750) && errno != EEXIST) {
 		ret = -errno;
@@ -302,8 +297,8 @@ int ring_create(const char *dir, unsigned int extents, uint64_t extent_bytes)
 	if (ret)
 		create_undo(ring, e);
 	else
-		log_notice("ring %s: created %u extents of %" PRIu64 " bytes",
-			   dir, extents, extent_bytes);
+		log_notice("ring %s: created %u extents of %" PRIu64 " bytes", dir, extents,
+			   extent_bytes);
 out:
 	pthread_mutex_destroy(&ring->lock);
 	free(ring->scratch);
@@ -333,8 +328,7 @@ static int read_meta(struct ring *ring)
 	if (!ret)
 		ret = ring__meta_decode(buf, &ring->meta);
 	if (ret) {
-		log_err("ring %s: %s unreadable: %s", ring->dir, path,
-			strerror(-ret));
+		log_err("ring %s: %s unreadable: %s", ring->dir, path, strerror(-ret));
 		return -EBADMSG;
 	}
 	return 0;
@@ -351,8 +345,7 @@ static int take_lock(struct ring *ring)
 	ring->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (ring->lock_fd < 0) {
 		ret = -errno;
-		log_err("ring %s: open %s: %s", ring->dir, path,
-			strerror(errno));
+		log_err("ring %s: open %s: %s", ring->dir, path, strerror(errno));
 		return ret;
 	}
 	if (flock(ring->lock_fd, LOCK_EX | LOCK_NB) == 0)
@@ -377,12 +370,10 @@ static int open_extents(struct ring *ring)
 	for (uint32_t e = 0; e < ring->meta.extents; e++) {
 		ret = ext_path(ring->dir, e, path, sizeof(path));
 		if (!ret)
-			ret = io->open(io->ctx, path,
-				       ring->ro ? O_RDONLY : O_RDWR,
+			ret = io->open(io->ctx, path, ring->ro ? O_RDONLY : O_RDWR,
 				       &ring->ext[e].fd);
 		if (ret) {
-			log_err("ring %s: open %s: %s", ring->dir, path,
-				strerror(-ret));
+			log_err("ring %s: open %s: %s", ring->dir, path, strerror(-ret));
 			return ret == -ENOENT ? -EBADMSG : ret;
 		}
 	}
@@ -398,20 +389,18 @@ static int drop_index(struct ring *ring)
 		if (ring__path(ring, ring_index_files[i], path, sizeof(path)))
 			return -ENAMETOOLONG;
 		if (unlink(path) && errno != ENOENT) {
-			log_err("ring %s: unlink %s: %s", ring->dir, path,
-				strerror(errno));
+			log_err("ring %s: unlink %s: %s", ring->dir, path, strerror(errno));
 			return -EIO;
 		}
 	}
-	log_notice("ring %s: index dropped, rebuilding from extents",
-		   ring->dir);
+	log_notice("ring %s: index dropped, rebuilding from extents", ring->dir);
 	return 0;
 }
 
 enum open_mode { OPEN_RW, OPEN_RO, OPEN_REBUILD };
 
-static int open_mode(const char *dir, const struct ring_io *io,
-		     enum open_mode mode, struct ring **ringp)
+static int open_mode(const char *dir, const struct ring_io *io, enum open_mode mode,
+		     struct ring **ringp)
 {
 	struct ring *ring;
 	int ret;
@@ -472,7 +461,7 @@ void ring_close(struct ring *ring)
 			ring->io->close(ring->io->ctx, ring->ext[e].fd);
 	free(ring->ext);
 	if (ring->lock_fd >= 0)
-		close(ring->lock_fd);	/* releases the flock */
+		close(ring->lock_fd); /* releases the flock */
 	pthread_mutex_destroy(&ring->lock);
 	free(ring->scratch);
 	free(ring);
@@ -481,8 +470,7 @@ void ring_close(struct ring *ring)
 /* ---- append (G1, G2) ---- */
 
 /* Why @in is pinned, or NULL when it may go silently. */
-static const char *pin_reason(const struct ring *ring,
-			      const struct ring_seg_info *in)
+static const char *pin_reason(const struct ring *ring, const struct ring_seg_info *in)
 {
 	if (in->start_utc_ms >= ring->floor_ms)
 		return "retention-floor";
@@ -492,8 +480,7 @@ static const char *pin_reason(const struct ring *ring,
 }
 
 /* Asks the hook about every pinned row of extent @e; -ENOSPC on a veto. */
-static int evict_ask(struct ring *ring, uint32_t e, uint64_t *segsp,
-		     uint64_t *pinnedp)
+static int evict_ask(struct ring *ring, uint32_t e, uint64_t *segsp, uint64_t *pinnedp)
 {
 	struct sqlite3_stmt *st = ring__stmt(ring, RS_SEG_BY_EXTENT);
 	struct ring_seg_info in;
@@ -510,8 +497,7 @@ static int evict_ask(struct ring *ring, uint32_t e, uint64_t *segsp,
 		if (!why)
 			continue;
 		(*pinnedp)++;
-		if (!ring->evict_fn ||
-		    ring->evict_fn(ring->evict_arg, &in, why)) {
+		if (!ring->evict_fn || ring->evict_fn(ring->evict_arg, &in, why)) {
 			if (!ring->evict_blocked)
 				log_warn("ring %s: extent %u not reused: segment"
 					 " %" PRIu64 " of %s is pinned (%s)",
@@ -542,8 +528,7 @@ static int evict_next(struct ring *ring)
 	ring__ext_encode(ring, e, x->generation + 1, ring->next_id, hdr);
 	ret = ring_io_write_full(ring->io, x->fd, hdr, sizeof(hdr), 0);
 	if (ret) {
-		log_err("ring %s: extent %u: write header: %s", ring->dir, e,
-			strerror(-ret));
+		log_err("ring %s: extent %u: write header: %s", ring->dir, e, strerror(-ret));
 		return -EIO;
 	}
 	ret = ring__sync_extent(ring, e);
@@ -565,16 +550,17 @@ static int evict_next(struct ring *ring)
 	ring->evicted_segs += segs;
 	ring->evicted_pinned += pinned;
 	ring->evict_blocked = false;
-	log_msg(segs ? LOG_INFO : LOG_DEBUG, "ring %s: extent %u generation %"
-		PRIu64 ": %" PRIu64 " segments evicted, %" PRIu64 " of them"
-		" pinned", ring->dir, e, x->generation, segs, pinned);
+	log_msg(segs ? LOG_INFO : LOG_DEBUG,
+		"ring %s: extent %u generation %" PRIu64 ": %" PRIu64 " segments evicted, %" PRIu64
+		" of them"
+		" pinned",
+		ring->dir, e, x->generation, segs, pinned);
 	return 0;
 }
 
 /* Step 2 and 3 of an append: records, sync, one index transaction. */
-static int append_commit(struct ring *ring, const struct ring__rec *init,
-			 const void *init_data, const struct ring__rec *media,
-			 const void *data)
+static int append_commit(struct ring *ring, const struct ring__rec *init, const void *init_data,
+			 const struct ring__rec *media, const void *data)
 {
 	int ret = 0;
 
@@ -593,8 +579,7 @@ static int append_commit(struct ring *ring, const struct ring__rec *init,
 	if (!ret)
 		ret = ring__idx_seg_put(ring, &media->info);
 	if (!ret)
-		ret = ring__idx_cam_bump(ring, media->info.camera,
-					 media->info.seq);
+		ret = ring__idx_cam_bump(ring, media->info.camera, media->info.seq);
 	if (ret) {
 		ring__txn_rollback(ring);
 		return -EIO;
@@ -604,8 +589,8 @@ static int append_commit(struct ring *ring, const struct ring__rec *init,
 
 /* Room for the media record, and for its init record unless the head
  * extent has it already; moves to the next extent when needed. */
-static int append_place(struct ring *ring, uint64_t init_id,
-			uint64_t need_media, uint64_t need_init, bool *has_initp)
+static int append_place(struct ring *ring, uint64_t init_id, uint64_t need_media,
+			uint64_t need_init, bool *has_initp)
 {
 	uint64_t room = ring->meta.extent_bytes - RING_EXT_HDR_SIZE;
 	bool has;
@@ -613,15 +598,14 @@ static int append_place(struct ring *ring, uint64_t init_id,
 
 	if (need_media + need_init > room) {
 		log_err("ring %s: segment of %" PRIu64 " bytes with its init"
-			" does not fit an extent", ring->dir, need_media);
+			" does not fit an extent",
+			ring->dir, need_media);
 		return -ENOSPC;
 	}
-	ret = ring__idx_initrec_has(ring, init_id, ring->cur_ext, INT64_MAX,
-				    &has);
+	ret = ring__idx_initrec_has(ring, init_id, ring->cur_ext, INT64_MAX, &has);
 	if (ret)
 		return ret;
-	if (ring->cur_off + need_media + (has ? 0 : need_init) >
-	    ring->meta.extent_bytes) {
+	if (ring->cur_off + need_media + (has ? 0 : need_init) > ring->meta.extent_bytes) {
 		ret = evict_next(ring);
 		if (ret)
 			return ret;
@@ -631,8 +615,8 @@ static int append_place(struct ring *ring, uint64_t init_id,
 	return 0;
 }
 
-static int append_locked(struct ring *ring, const struct ring_seg *seg,
-			 const void *data, struct ring__rec *media)
+static int append_locked(struct ring *ring, const struct ring_seg *seg, const void *data,
+			 struct ring__rec *media)
 {
 	struct ring__rec init = { .kind = RING_REC_INIT };
 	struct ring_seg_info *in = &media->info;
@@ -644,18 +628,16 @@ static int append_locked(struct ring *ring, const struct ring_seg *seg,
 	bool has_init;
 	int ret;
 
-	ret = ring__idx_init_get(ring, seg->init_id, cam, sha, &init_data,
-				 &init_len);
+	ret = ring__idx_init_get(ring, seg->init_id, cam, sha, &init_data, &init_len);
 	if (!ret && strcmp(cam, seg->camera))
 		ret = -EINVAL;
 	if (ret == -ENOENT || ret == -EINVAL)
-		log_err("ring %s: %s: init %" PRIu64 " %s", ring->dir,
-			seg->camera, seg->init_id, ret == -ENOENT ? "unknown" :
-			"belongs to another camera");
+		log_err("ring %s: %s: init %" PRIu64 " %s", ring->dir, seg->camera, seg->init_id,
+			ret == -ENOENT ? "unknown" : "belongs to another camera");
 	if (ret)
 		goto out;
-	ret = append_place(ring, seg->init_id, ring__rec_size(in->len),
-			   ring__rec_size(init_len), &has_init);
+	ret = append_place(ring, seg->init_id, ring__rec_size(in->len), ring__rec_size(init_len),
+			   &has_init);
 	if (!ret)
 		ret = ring__idx_cam_seq(ring, seg->camera, &seq);
 	if (ret)
@@ -665,8 +647,10 @@ static int append_locked(struct ring *ring, const struct ring_seg *seg,
 	in->offset = ring->cur_off;
 	if (!has_init) {
 		init.info = (struct ring_seg_info){
-			.id = ring->next_id++, .init_id = seg->init_id,
-			.len = init_len, .extent = ring->cur_ext,
+			.id = ring->next_id++,
+			.init_id = seg->init_id,
+			.len = init_len,
+			.extent = ring->cur_ext,
 			.offset = ring->cur_off,
 		};
 		memcpy(init.info.camera, cam, sizeof(cam));
@@ -674,8 +658,7 @@ static int append_locked(struct ring *ring, const struct ring_seg *seg,
 		in->offset += ring__rec_size(init_len);
 	}
 	in->id = ring->next_id++;
-	ret = append_commit(ring, has_init ? NULL : &init, init_data, media,
-			    data);
+	ret = append_commit(ring, has_init ? NULL : &init, init_data, media, data);
 	if (ret) {
 		/* Spend the seq: the torn record may have reached the disk. */
 		ring__idx_cam_bump(ring, seg->camera, in->seq);
@@ -687,8 +670,8 @@ out:
 	return ret;
 }
 
-int ring_append(struct ring *ring, const struct ring_seg *seg,
-		const void *data, size_t len, struct ring_seg_info *info)
+int ring_append(struct ring *ring, const struct ring_seg *seg, const void *data, size_t len,
+		struct ring_seg_info *info)
 {
 	struct ring__rec media = { .kind = RING_REC_MEDIA };
 	struct ring_seg_info *in = &media.info;
@@ -704,6 +687,10 @@ int ring_append(struct ring *ring, const struct ring_seg *seg,
 	in->flags = seg->flags;
 	in->utc_src = seg->utc_src;
 	in->len = len;
+	if (len > ring->meta.extent_bytes) { /* before any size arithmetic */
+		log_err("ring %s: segment of %zu bytes is larger than an extent", ring->dir, len);
+		return -ENOSPC;
+	}
 	/* Hash outside the lock: other cameras need not wait for it. */
 	if (ring__sha256(data, len, in->sha256))
 		return -EIO;
@@ -717,8 +704,7 @@ int ring_append(struct ring *ring, const struct ring_seg *seg,
 
 /* ---- reads ---- */
 
-static int read_record(struct ring *ring, const struct ring_seg_info *in,
-		       void *buf)
+static int read_record(struct ring *ring, const struct ring_seg_info *in, void *buf)
 {
 	struct ring__rec row = { .kind = RING_REC_MEDIA, .info = *in };
 	struct ring__rec rec;
@@ -734,8 +720,7 @@ static int read_record(struct ring *ring, const struct ring_seg_info *in,
 	return ret;
 }
 
-int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap,
-	      size_t *lenp)
+int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp)
 {
 	struct ring_seg_info in;
 	int ret;
@@ -760,23 +745,22 @@ int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap,
 		pthread_mutex_unlock(&ring->lock);
 	}
 	if (ret == -EBADMSG)
-		log_err("ring %s: segment %" PRIu64 " (extent %u offset %"
-			PRIu64 "): header or SHA-256 mismatch", ring->dir,
-			seg_id, in.extent, in.offset);
+		log_err("ring %s: segment %" PRIu64 " (extent %u offset %" PRIu64
+			"): header or SHA-256 mismatch",
+			ring->dir, seg_id, in.extent, in.offset);
 	if (!ret)
 		*lenp = in.len;
 	return ret;
 }
 
-int ring_put_init(struct ring *ring, const char *camera, const void *data,
-		  size_t len, uint64_t *init_idp)
+int ring_put_init(struct ring *ring, const char *camera, const void *data, size_t len,
+		  uint64_t *init_idp)
 {
 	uint8_t sha[RING_SHA_LEN];
 	uint64_t id = 0;
 	int ret;
 
-	if (!ring || !data || !len || !init_idp ||
-	    !ring__camera_valid(camera))
+	if (!ring || !data || !len || !init_idp || !ring__camera_valid(camera))
 		return -EINVAL;
 	if (len > RING_INIT_MAX)
 		return -E2BIG;
@@ -792,8 +776,7 @@ int ring_put_init(struct ring *ring, const char *camera, const void *data,
 	return ret;
 }
 
-int ring_read_init(struct ring *ring, uint64_t init_id, void *buf,
-		   size_t cap, size_t *lenp)
+int ring_read_init(struct ring *ring, uint64_t init_id, void *buf, size_t cap, size_t *lenp)
 {
 	uint8_t sha[RING_SHA_LEN], got[RING_SHA_LEN];
 	char cam[RING_CAMERA_MAX];
@@ -807,8 +790,7 @@ int ring_read_init(struct ring *ring, uint64_t init_id, void *buf,
 	ret = ring__idx_init_get(ring, init_id, cam, sha, &data, &len);
 	pthread_mutex_unlock(&ring->lock);
 	if (!ret && (ring__sha256(data, len, got) || memcmp(got, sha, 32))) {
-		log_err("ring %s: init %" PRIu64 ": SHA-256 mismatch",
-			ring->dir, init_id);
+		log_err("ring %s: init %" PRIu64 ": SHA-256 mismatch", ring->dir, init_id);
 		ret = -EBADMSG;
 	}
 	if (!ret && len > cap)
@@ -823,8 +805,8 @@ int ring_read_init(struct ring *ring, uint64_t init_id, void *buf,
 
 /* ---- listing, policy, status ---- */
 
-int ring_list(struct ring *ring, const char *camera, int64_t from_ms,
-	      int64_t to_ms, ring_list_fn fn, void *arg)
+int ring_list(struct ring *ring, const char *camera, int64_t from_ms, int64_t to_ms,
+	      ring_list_fn fn, void *arg)
 {
 	struct ring_seg_info last = { 0 }, *batch;
 	size_t n = RING_LIST_BATCH;
@@ -838,8 +820,7 @@ int ring_list(struct ring *ring, const char *camera, int64_t from_ms,
 	/* A batch per lock hold; @fn runs unlocked and may call ring_read(). */
 	while (!ret && n == RING_LIST_BATCH) {
 		pthread_mutex_lock(&ring->lock);
-		ret = ring__idx_list(ring, camera, from_ms, to_ms, &last,
-				     batch, &n);
+		ret = ring__idx_list(ring, camera, from_ms, to_ms, &last, batch, &n);
 		pthread_mutex_unlock(&ring->lock);
 		for (size_t i = 0; !ret && i < n; i++)
 			ret = fn(arg, &batch[i]);

@@ -36,43 +36,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ring;		/* opaque */
-struct ring_io;		/* I/O seam: storage/ring_io.h */
+struct ring;	/* opaque */
+struct ring_io; /* I/O seam: storage/ring_io.h */
 
-#define RING_CAMERA_MAX	32	/* camera name bytes, NUL included */
+#define RING_CAMERA_MAX 32 /* camera name bytes, NUL included */
 
 /* How a segment's UTC start was obtained (stored, reported). */
 enum ring_utc_src {
-	RING_UTC_ARRIVAL = 0,	/* gateway clock at packet arrival */
-	RING_UTC_RTCP = 1,	/* camera's RTCP sender report NTP mapping */
+	RING_UTC_ARRIVAL = 0, /* gateway clock at packet arrival */
+	RING_UTC_RTCP = 1,    /* camera's RTCP sender report NTP mapping */
 };
 
-#define RING_F_DISCONT	0x1u	/* first segment after a gap or a jump */
-#define RING_F_AUDIO	0x2u	/* carries an audio track */
+#define RING_F_DISCONT 0x1u /* first segment after a gap or a jump */
+#define RING_F_AUDIO   0x2u /* carries an audio track */
 
-struct ring_seg {	/* copied by ring_append(), never kept */
-	const char *camera;	/* < RING_CAMERA_MAX bytes, [A-Za-z0-9._-] */
-	uint64_t init_id;	/* from ring_put_init() for this camera */
+struct ring_seg {	    /* copied by ring_append(), never kept */
+	const char *camera; /* < RING_CAMERA_MAX bytes, [A-Za-z0-9._-] */
+	uint64_t init_id;   /* from ring_put_init() for this camera */
 	int64_t start_utc_ms;
 	uint32_t duration_ms;
-	int64_t media_start_us;	/* decode time of the first sample */
+	int64_t media_start_us; /* decode time of the first sample */
 	uint32_t flags;		/* RING_F_* */
 	uint8_t utc_src;	/* enum ring_utc_src */
 };
 
-struct ring_seg_info {	/* filled by the ring; strings point into it */
-	uint64_t id;		/* ring-wide sequence, strictly increasing */
+struct ring_seg_info { /* filled by the ring; strings point into it */
+	uint64_t id;   /* ring-wide sequence, strictly increasing */
 	char camera[RING_CAMERA_MAX];
-	uint64_t seq;		/* per camera, strictly increasing */
+	uint64_t seq; /* per camera, strictly increasing */
 	uint64_t init_id;
 	int64_t start_utc_ms;
 	uint32_t duration_ms;
 	int64_t media_start_us;
 	uint32_t flags;
 	uint8_t utc_src;
-	uint64_t len;		/* payload bytes */
+	uint64_t len; /* payload bytes */
 	uint32_t extent;
-	uint64_t offset;	/* of the record header in the extent */
+	uint64_t offset; /* of the record header in the extent */
 	bool uploaded;
 	uint8_t sha256[32];
 };
@@ -90,7 +90,7 @@ bool ring_exists(const char *dir);
  * -ENOENT: no ring in @dir. -EBADMSG: ring metadata unreadable.
  * -EBUSY: another ring_open() (any process) holds the ring. */
 int ring_open(const char *dir, const struct ring_io *io, struct ring **ringp);
-void ring_close(struct ring *ring);	/* NULL is a no-op */
+void ring_close(struct ring *ring); /* NULL is a no-op */
 
 /* Open for reading while another process (the daemon) may be writing:
  * no lock, no recovery. ring_append(), ring_put_init() and
@@ -103,25 +103,23 @@ int ring_open_ro(const char *dir, struct ring **ringp);
  * keyed), so calling it on every reconnect is cheap. The bytes are kept
  * in the index and written into an extent before the first media segment
  * that needs them there. -E2BIG: over 1 MiB. */
-int ring_put_init(struct ring *ring, const char *camera,
-		  const void *data, size_t len, uint64_t *init_idp);
+int ring_put_init(struct ring *ring, const char *camera, const void *data, size_t len,
+		  uint64_t *init_idp);
 
 /* Store one media segment (G1, G2); @info, if not NULL, is filled on
  * success (id, seq, extent ...).
  * -ENOSPC: the oldest extent is pinned and the hook vetoed, or the
  *          segment is larger than an extent.
  * -ENOENT: unknown init_id. -EIO: a write or sync failed; nothing stored. */
-int ring_append(struct ring *ring, const struct ring_seg *seg,
-		const void *data, size_t len, struct ring_seg_info *info);
+int ring_append(struct ring *ring, const struct ring_seg *seg, const void *data, size_t len,
+		struct ring_seg_info *info);
 
 /* Copy a segment's payload into the caller's @buf of @cap bytes.
  * -ENOENT: evicted or unknown. -E2BIG: too small, *lenp gives the size
  * needed. -EBADMSG: header or checksum mismatch. */
-int ring_read(struct ring *ring, uint64_t seg_id,
-	      void *buf, size_t cap, size_t *lenp);
+int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp);
 /* Same for an init segment. */
-int ring_read_init(struct ring *ring, uint64_t init_id,
-		   void *buf, size_t cap, size_t *lenp);
+int ring_read_init(struct ring *ring, uint64_t init_id, void *buf, size_t cap, size_t *lenp);
 
 /* Calls @fn for each indexed media segment of @camera (NULL: all) whose
  * span meets [from_ms, to_ms), in (camera, seq) order; @fn returning non-0
@@ -129,8 +127,8 @@ int ring_read_init(struct ring *ring, uint64_t init_id,
  * and @fn runs without the ring's lock, so it may call ring_read(); a
  * segment evicted meanwhile then reads as -ENOENT. */
 typedef int (*ring_list_fn)(void *arg, const struct ring_seg_info *info);
-int ring_list(struct ring *ring, const char *camera, int64_t from_ms,
-	      int64_t to_ms, ring_list_fn fn, void *arg);
+int ring_list(struct ring *ring, const char *camera, int64_t from_ms, int64_t to_ms,
+	      ring_list_fn fn, void *arg);
 
 /* Central acknowledged @seg_id. -ENOENT: unknown. */
 int ring_mark_uploaded(struct ring *ring, uint64_t seg_id);
@@ -147,35 +145,34 @@ void ring_set_upload_required(struct ring *ring, bool required);
  * must not call back into the ring. The pinned segments of the extent to
  * reuse are asked about oldest first; the first veto ends it and nothing
  * is evicted, so the next append asks again about the same segments. */
-typedef int (*ring_evict_fn)(void *arg, const struct ring_seg_info *info,
-			     const char *why);
+typedef int (*ring_evict_fn)(void *arg, const struct ring_seg_info *info, const char *why);
 void ring_set_evict_hook(struct ring *ring, ring_evict_fn fn, void *arg);
 
 struct ring_stat {
 	uint32_t extents;
 	uint64_t extent_bytes;
 	uint64_t bytes_total;
-	uint64_t bytes_used;		/* indexed records (media and init):
-					 * header + payload, 4 KiB aligned */
-	uint64_t bytes_pinned;		/* floor or not yet uploaded */
+	/* Indexed records, media and init: header + payload, 4 KiB aligned. */
+	uint64_t bytes_used;
+	uint64_t bytes_pinned; /* floor or not yet uploaded */
 	uint64_t segs;
 	uint64_t segs_pending_upload;
-	int64_t oldest_utc_ms;		/* 0 when empty */
+	int64_t oldest_utc_ms; /* 0 when empty */
 	int64_t newest_utc_ms;
-	uint64_t evicted_segs;		/* since open */
-	uint64_t evicted_pinned;	/* since open, each one audited */
-	uint64_t recovered_orphans;	/* by the last ring_open() */
-	uint64_t recovered_cut;		/* torn or stale records dropped */
+	uint64_t evicted_segs;	    /* since open */
+	uint64_t evicted_pinned;    /* since open, each one audited */
+	uint64_t recovered_orphans; /* by the last ring_open() */
+	uint64_t recovered_cut;	    /* torn or stale records dropped */
 	bool upload_required;
 };
 int ring_stat(struct ring *ring, struct ring_stat *st);
 
 struct ring_verify_report {
 	uint64_t checked;
-	uint64_t bad_header;	/* indexed record whose header differs */
-	uint64_t bad_hash;	/* payload SHA-256 mismatch */
-	uint64_t missing_init;	/* media whose init is not in its extent */
-	uint64_t unindexed;	/* valid records the index lacks */
+	uint64_t bad_header;   /* indexed record whose header differs */
+	uint64_t bad_hash;     /* payload SHA-256 mismatch */
+	uint64_t missing_init; /* media whose init is not in its extent */
+	uint64_t unindexed;    /* valid records the index lacks */
 };
 /* Check every indexed record's header and hash against the index, and
  * scan extents for records the index lacks. Logs each problem once.

@@ -23,12 +23,12 @@
 
 #include "lib/log.h"
 
-#define RING_SCHEMA_VERSION	1
-#define RING_BUSY_MS		5000
+#define RING_SCHEMA_VERSION 1
+#define RING_BUSY_MS	    5000
 
 static const char ring_schema[] =
 	"CREATE TABLE segs("
-	" id INTEGER PRIMARY KEY,"	/* ring-wide record id */
+	" id INTEGER PRIMARY KEY," /* ring-wide record id */
 	" camera TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" init_id INTEGER NOT NULL, start_utc_ms INTEGER NOT NULL,"
 	" duration_ms INTEGER NOT NULL, media_start_us INTEGER NOT NULL,"
@@ -50,7 +50,8 @@ static const char ring_schema[] =
 	"PRAGMA user_version = 1;";
 
 /* Column order read by ring__row_info(). */
-#define SEG_COLS "id, camera, seq, init_id, start_utc_ms, duration_ms," \
+#define SEG_COLS                                                                                   \
+	"id, camera, seq, init_id, start_utc_ms, duration_ms,"                                     \
 	" media_start_us, flags, utc_src, len, extent, off, uploaded, sha256"
 /* Space a record takes: header plus payload, rounded up to RING_ALIGN. */
 #define REC_BYTES "(((256 + len + 4095) / 4096) * 4096)"
@@ -58,44 +59,44 @@ static const char ring_schema[] =
 static const char *const ring_sql[RS__COUNT] = {
 	[RS_SEG_GET] = "SELECT " SEG_COLS " FROM segs WHERE id = ?1",
 	[RS_SEG_PUT] = "INSERT OR REPLACE INTO segs(" SEG_COLS ")"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14)",
+		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		       " ?13, ?14)",
 	[RS_SEG_BY_EXTENT] = "SELECT " SEG_COLS " FROM segs WHERE extent = ?1"
-		" ORDER BY id",
+			     " ORDER BY id",
 	[RS_SEG_DEL_EXTENT] = "DELETE FROM segs WHERE extent = ?1",
 	[RS_SEG_UPLOADED] = "UPDATE segs SET uploaded = 1 WHERE id = ?1",
 	[RS_SEG_LIST] = "SELECT " SEG_COLS " FROM segs"
-		" WHERE (?1 IS NULL OR camera = ?1) AND start_utc_ms < ?3"
-		" AND (start_utc_ms + duration_ms > ?2 OR start_utc_ms >= ?2)"
-		" AND (camera, seq, id) > (?4, ?5, ?6)"
-		" ORDER BY camera, seq, id LIMIT ?7",
+			" WHERE (?1 IS NULL OR camera = ?1) AND start_utc_ms < ?3"
+			" AND (start_utc_ms + duration_ms > ?2 OR start_utc_ms >= ?2)"
+			" AND (camera, seq, id) > (?4, ?5, ?6)"
+			" ORDER BY camera, seq, id LIMIT ?7",
 	[RS_INITREC_GET] = "SELECT r.rec_id, r.init_id, r.extent, r.off,"
-		" r.len, i.camera, i.sha256 FROM init_recs r"
-		" JOIN inits i ON i.id = r.init_id WHERE r.rec_id = ?1",
+			   " r.len, i.camera, i.sha256 FROM init_recs r"
+			   " JOIN inits i ON i.id = r.init_id WHERE r.rec_id = ?1",
 	[RS_INITREC_PUT] = "INSERT OR REPLACE INTO init_recs"
-		"(rec_id, init_id, extent, off, len) VALUES(?1, ?2, ?3, ?4, ?5)",
+			   "(rec_id, init_id, extent, off, len) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[RS_INITREC_HAS] = "SELECT 1 FROM init_recs WHERE init_id = ?1"
-		" AND extent = ?2 AND off < ?3 LIMIT 1",
+			   " AND extent = ?2 AND off < ?3 LIMIT 1",
 	[RS_INITREC_DEL_EXTENT] = "DELETE FROM init_recs WHERE extent = ?1",
 	[RS_INIT_FIND] = "SELECT id FROM inits WHERE camera = ?1"
-		" AND sha256 = ?2",
+			 " AND sha256 = ?2",
 	[RS_INIT_GET] = "SELECT camera, sha256, data FROM inits WHERE id = ?1",
 	[RS_INIT_PUT] = "INSERT INTO inits(id, camera, sha256, data)"
-		" VALUES(?1, ?2, ?3, ?4)",
+			" VALUES(?1, ?2, ?3, ?4)",
 	[RS_CAM_SEQ] = "SELECT last_seq FROM cameras WHERE name = ?1",
 	[RS_CAM_BUMP] = "INSERT INTO cameras(name, last_seq) VALUES(?1, ?2)"
-		" ON CONFLICT(name) DO UPDATE"
-		" SET last_seq = max(last_seq, excluded.last_seq)",
+			" ON CONFLICT(name) DO UPDATE"
+			" SET last_seq = max(last_seq, excluded.last_seq)",
 	[RS_OFFSETS] = "SELECT off FROM segs WHERE extent = ?1 UNION"
-		" SELECT off FROM init_recs WHERE extent = ?1 ORDER BY 1",
+		       " SELECT off FROM init_recs WHERE extent = ?1 ORDER BY 1",
 	[RS_STAT_SEGS] = "SELECT count(*), coalesce(sum(" REC_BYTES "), 0),"
-		" coalesce(min(start_utc_ms), 0), coalesce(max(start_utc_ms), 0),"
-		" coalesce(sum(uploaded = 0), 0),"
-		" coalesce(sum(CASE WHEN start_utc_ms >= ?1"
-		" OR (?2 AND uploaded = 0) THEN " REC_BYTES " ELSE 0 END), 0)"
-		" FROM segs",
+			 " coalesce(min(start_utc_ms), 0), coalesce(max(start_utc_ms), 0),"
+			 " coalesce(sum(uploaded = 0), 0),"
+			 " coalesce(sum(CASE WHEN start_utc_ms >= ?1"
+			 " OR (?2 AND uploaded = 0) THEN " REC_BYTES " ELSE 0 END), 0)"
+			 " FROM segs",
 	[RS_STAT_INITS] = "SELECT coalesce(sum(" REC_BYTES "), 0)"
-		" FROM init_recs",
+			  " FROM init_recs",
 };
 
 _Static_assert(RING_REC_HDR_SIZE == 256 && RING_ALIGN == 4096,
@@ -103,8 +104,7 @@ _Static_assert(RING_REC_HDR_SIZE == 256 && RING_ALIGN == 4096,
 
 static int db_fail(struct ring *ring, const char *what)
 {
-	log_err("ring %s: index %s: %s", ring->dir, what,
-		sqlite3_errmsg(ring->db));
+	log_err("ring %s: index %s: %s", ring->dir, what, sqlite3_errmsg(ring->db));
 	return -EIO;
 }
 
@@ -117,8 +117,7 @@ sqlite3_stmt *ring__stmt(struct ring *ring, enum ring__stmt_id id)
 		sqlite3_clear_bindings(st);
 		return st;
 	}
-	if (sqlite3_prepare_v3(ring->db, ring_sql[id], -1,
-			       SQLITE_PREPARE_PERSISTENT, &st, NULL)) {
+	if (sqlite3_prepare_v3(ring->db, ring_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL)) {
 		db_fail(ring, "prepare");
 		return NULL;
 	}
@@ -164,8 +163,7 @@ int ring__txn_commit(struct ring *ring, bool hook)
 	if (hook && ring->io->commit_hook) {
 		ret = ring->io->commit_hook(ring->io->ctx);
 		if (ret < 0) {
-			log_err("ring %s: index commit failed: %s", ring->dir,
-				strerror(-ret));
+			log_err("ring %s: index commit failed: %s", ring->dir, strerror(-ret));
 			ring__txn_rollback(ring);
 			return -EIO;
 		}
@@ -190,8 +188,8 @@ static int schema_check(struct ring *ring)
 	if (version == RING_SCHEMA_VERSION)
 		return 0;
 	if (version != 0 || ring->ro) {
-		log_err("ring %s: index schema version %d, want %d", ring->dir,
-			version, RING_SCHEMA_VERSION);
+		log_err("ring %s: index schema version %d, want %d", ring->dir, version,
+			RING_SCHEMA_VERSION);
 		return -EBADMSG;
 	}
 	ret = ring__txn_begin(ring);
@@ -257,8 +255,7 @@ void ring__idx_close(struct ring *ring)
 		ring->stmt[i] = NULL;
 	}
 	if (ring->db && sqlite3_close(ring->db) != SQLITE_OK)
-		log_warn("ring %s: index close: %s", ring->dir,
-			 sqlite3_errmsg(ring->db));
+		log_warn("ring %s: index close: %s", ring->dir, sqlite3_errmsg(ring->db));
 	ring->db = NULL;
 }
 
@@ -288,8 +285,7 @@ void ring__row_info(sqlite3_stmt *st, int col, struct ring_seg_info *info)
 		memcpy(info->sha256, sha, RING_SHA_LEN);
 }
 
-int ring__idx_seg_get(struct ring *ring, uint64_t id,
-		      struct ring_seg_info *info)
+int ring__idx_seg_get(struct ring *ring, uint64_t id, struct ring_seg_info *info)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_SEG_GET);
 	int rc, ret = 0;
@@ -331,8 +327,7 @@ int ring__idx_seg_put(struct ring *ring, const struct ring_seg_info *info)
 	return step_done(ring, st, "insert segment");
 }
 
-int ring__idx_initrec_get(struct ring *ring, uint64_t rec_id,
-			  struct ring__rec *rec)
+int ring__idx_initrec_get(struct ring *ring, uint64_t rec_id, struct ring__rec *rec)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_INITREC_GET);
 	struct ring_seg_info *in = &rec->info;
@@ -379,8 +374,8 @@ int ring__idx_initrec_put(struct ring *ring, const struct ring__rec *rec)
 	return step_done(ring, st, "insert init record");
 }
 
-int ring__idx_initrec_has(struct ring *ring, uint64_t init_id, uint32_t e,
-			  uint64_t before_off, bool *hasp)
+int ring__idx_initrec_has(struct ring *ring, uint64_t init_id, uint32_t e, uint64_t before_off,
+			  bool *hasp)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_INITREC_HAS);
 	int rc;
@@ -398,9 +393,8 @@ int ring__idx_initrec_has(struct ring *ring, uint64_t init_id, uint32_t e,
 	return 0;
 }
 
-int ring__idx_init_get(struct ring *ring, uint64_t init_id,
-		       char camera[RING_CAMERA_MAX], uint8_t sha[RING_SHA_LEN],
-		       void **datap, size_t *lenp)
+int ring__idx_init_get(struct ring *ring, uint64_t init_id, char camera[RING_CAMERA_MAX],
+		       uint8_t sha[RING_SHA_LEN], void **datap, size_t *lenp)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_INIT_GET);
 	const void *blob;
@@ -419,8 +413,7 @@ int ring__idx_init_get(struct ring *ring, uint64_t init_id,
 		ret = db_fail(ring, "read init");
 		goto out;
 	}
-	snprintf(camera, RING_CAMERA_MAX, "%s",
-		 (const char *)sqlite3_column_text(st, 0));
+	snprintf(camera, RING_CAMERA_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
 	blob = sqlite3_column_blob(st, 1);
 	if (!blob || sqlite3_column_bytes(st, 1) != RING_SHA_LEN) {
 		ret = -EBADMSG;
@@ -444,8 +437,8 @@ out:
 	return ret;
 }
 
-int ring__idx_init_find(struct ring *ring, const char *camera,
-			const uint8_t sha[RING_SHA_LEN], uint64_t *idp)
+int ring__idx_init_find(struct ring *ring, const char *camera, const uint8_t sha[RING_SHA_LEN],
+			uint64_t *idp)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_INIT_FIND);
 	int rc, ret = 0;
@@ -466,8 +459,7 @@ int ring__idx_init_find(struct ring *ring, const char *camera,
 }
 
 int ring__idx_init_put(struct ring *ring, uint64_t id, const char *camera,
-		       const uint8_t sha[RING_SHA_LEN], const void *data,
-		       size_t len, uint64_t *idp)
+		       const uint8_t sha[RING_SHA_LEN], const void *data, size_t len, uint64_t *idp)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_INIT_PUT);
 	int ret;
@@ -485,8 +477,7 @@ int ring__idx_init_put(struct ring *ring, uint64_t id, const char *camera,
 	return ret;
 }
 
-int ring__idx_cam_seq(struct ring *ring, const char *camera,
-		      uint64_t *last_seqp)
+int ring__idx_cam_seq(struct ring *ring, const char *camera, uint64_t *last_seqp)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_CAM_SEQ);
 	int rc, ret = 0;
@@ -534,8 +525,7 @@ int ring__idx_del_extent(struct ring *ring, uint32_t e)
 	return step_done(ring, st, "evict init records");
 }
 
-int ring__idx_offsets(struct ring *ring, uint32_t e, uint64_t **offp,
-		      size_t *np)
+int ring__idx_offsets(struct ring *ring, uint32_t e, uint64_t **offp, size_t *np)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_OFFSETS);
 	uint64_t *off = NULL, *grown;
@@ -585,9 +575,8 @@ int ring__idx_mark_uploaded(struct ring *ring, uint64_t seg_id)
 }
 
 /* Fills @batch with up to RING_LIST_BATCH rows after the key in @last. */
-int ring__idx_list(struct ring *ring, const char *camera, int64_t from_ms,
-		   int64_t to_ms, const struct ring_seg_info *last,
-		   struct ring_seg_info *batch, size_t *np)
+int ring__idx_list(struct ring *ring, const char *camera, int64_t from_ms, int64_t to_ms,
+		   const struct ring_seg_info *last, struct ring_seg_info *batch, size_t *np)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_SEG_LIST);
 	size_t n = 0;

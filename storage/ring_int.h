@@ -86,32 +86,32 @@
 #include "storage/ring.h"
 #include "storage/ring_io.h"
 
-#define RING_META_MAGIC		0x314d4743u	/* "CGM1" */
-#define RING_EXT_MAGIC		0x31454743u	/* "CGE1" */
-#define RING_REC_MAGIC		0x31524743u	/* "CGR1" */
-#define RING_FORMAT_VERSION	1
+#define RING_META_MAGIC	    0x314d4743u /* "CGM1" */
+#define RING_EXT_MAGIC	    0x31454743u /* "CGE1" */
+#define RING_REC_MAGIC	    0x31524743u /* "CGR1" */
+#define RING_FORMAT_VERSION 1
 
-#define RING_META_SIZE		128
-#define RING_EXT_HDR_SIZE	4096	/* reserved at each extent's start */
-#define RING_EXT_HDR_USED	96
-#define RING_REC_HDR_SIZE	256
-#define RING_ALIGN		4096
-#define RING_UUID_LEN		16
-#define RING_SHA_LEN		32
+#define RING_META_SIZE	  128
+#define RING_EXT_HDR_SIZE 4096 /* reserved at each extent's start */
+#define RING_EXT_HDR_USED 96
+#define RING_REC_HDR_SIZE 256
+#define RING_ALIGN	  4096
+#define RING_UUID_LEN	  16
+#define RING_SHA_LEN	  32
 
-#define RING_REC_INIT		1
-#define RING_REC_MEDIA		2
+#define RING_REC_INIT  1
+#define RING_REC_MEDIA 2
 
-#define RING_EXTENTS_MAX	4096
-#define RING_EXTENT_MIN		(1024u * 1024u)
-#define RING_INIT_MAX		(1024u * 1024u)	/* init segment bytes */
-#define RING_HASH_CHUNK		(64u * 1024u)	/* read buffer for hashing */
-#define RING_LIST_BATCH		256	/* rows fetched per lock hold */
-#define RING_PATH_MAX		4096
+#define RING_EXTENTS_MAX 4096
+#define RING_EXTENT_MIN	 (1024u * 1024u)
+#define RING_INIT_MAX	 (1024u * 1024u) /* init segment bytes */
+#define RING_HASH_CHUNK	 (64u * 1024u)	 /* read buffer for hashing */
+#define RING_LIST_BATCH	 256		 /* rows fetched per lock hold */
+#define RING_PATH_MAX	 4096
 
-#define RING_META_NAME		"ring.meta"
-#define RING_INDEX_NAME		"index.db"
-#define RING_LOCK_NAME		"ring.lock"
+#define RING_META_NAME	"ring.meta"
+#define RING_INDEX_NAME "index.db"
+#define RING_LOCK_NAME	"ring.lock"
 
 /* SHA-256 through whichever mbedtls API this build has. */
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -120,8 +120,7 @@ static inline int ring__sha_starts(mbedtls_sha256_context *c)
 	return mbedtls_sha256_starts(c, 0);
 }
 
-static inline int ring__sha_update(mbedtls_sha256_context *c,
-				   const void *p, size_t n)
+static inline int ring__sha_update(mbedtls_sha256_context *c, const void *p, size_t n)
 {
 	return mbedtls_sha256_update(c, p, n);
 }
@@ -136,8 +135,7 @@ static inline int ring__sha_starts(mbedtls_sha256_context *c)
 	return mbedtls_sha256_starts_ret(c, 0);
 }
 
-static inline int ring__sha_update(mbedtls_sha256_context *c,
-				   const void *p, size_t n)
+static inline int ring__sha_update(mbedtls_sha256_context *c, const void *p, size_t n)
 {
 	return mbedtls_sha256_update_ret(c, p, n);
 }
@@ -204,7 +202,7 @@ struct ring {
 	struct ring__ext *ext;
 	struct sqlite3 *db;
 	struct sqlite3_stmt *stmt[RS__COUNT];
-	uint8_t *scratch;	/* RING_HASH_CHUNK bytes, used under lock */
+	uint8_t *scratch; /* RING_HASH_CHUNK bytes, used under lock */
 
 	/* Write position (I1); valid only when !ro. */
 	uint32_t cur_ext;
@@ -215,7 +213,7 @@ struct ring {
 	bool upload_required;
 	ring_evict_fn evict_fn;
 	void *evict_arg;
-	bool evict_blocked;	/* a veto was logged; quiet until it lifts */
+	bool evict_blocked; /* a veto was logged; quiet until it lifts */
 
 	uint64_t evicted_segs;
 	uint64_t evicted_pinned;
@@ -249,8 +247,7 @@ static inline uint16_t ring__get_le16(const uint8_t *p)
 
 static inline uint32_t ring__get_le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static inline uint64_t ring__get_le64(const uint8_t *p)
@@ -264,27 +261,23 @@ int64_t ring__now_ms(void);
 
 void ring__meta_encode(const struct ring__meta *m, uint8_t buf[RING_META_SIZE]);
 int ring__meta_decode(const uint8_t buf[RING_META_SIZE], struct ring__meta *m);
-void ring__ext_encode(const struct ring *ring, uint32_t e, uint64_t gen,
-		      uint64_t min_id, uint8_t buf[RING_EXT_HDR_USED]);
+void ring__ext_encode(const struct ring *ring, uint32_t e, uint64_t gen, uint64_t min_id,
+		      uint8_t buf[RING_EXT_HDR_USED]);
 /* Reads extent @e's header into ring->ext[e]; -EBADMSG if invalid. */
 int ring__ext_load(struct ring *ring, uint32_t e);
 
 uint64_t ring__rec_size(uint64_t len);
 /* Writes header and payload of @rec at its info.extent/offset (no sync). */
-int ring__rec_write(struct ring *ring, const struct ring__rec *rec,
-		    const void *payload);
+int ring__rec_write(struct ring *ring, const struct ring__rec *rec, const void *payload);
 /* Reads and validates the header at (@e, @off): -EBADMSG when invalid. */
-int ring__rec_read_hdr(struct ring *ring, uint32_t e, uint64_t off,
-		       struct ring__rec *rec);
+int ring__rec_read_hdr(struct ring *ring, uint32_t e, uint64_t off, struct ring__rec *rec);
 /* Reads (into @buf when not NULL) and hashes the payload of @rec:
  * 0 when it matches the header's SHA-256, -EBADMSG when not or short. */
-int ring__rec_payload(struct ring *ring, const struct ring__rec *rec,
-		      void *buf);
+int ring__rec_payload(struct ring *ring, const struct ring__rec *rec, void *buf);
 /* Do the two describe the same record (all but `uploaded`)? */
 bool ring__rec_matches(const struct ring__rec *a, const struct ring__rec *b);
 /* The index row with @rec's id and kind, as a record; -ENOENT if none. */
-int ring__idx_rec_get(struct ring *ring, const struct ring__rec *rec,
-		      struct ring__rec *row);
+int ring__idx_rec_get(struct ring *ring, const struct ring__rec *rec, struct ring__rec *row);
 int ring__sync_extent(struct ring *ring, uint32_t e);
 /* Reconciles index and extents, sets the write position (G3). */
 int ring__recover(struct ring *ring);
@@ -303,45 +296,37 @@ int ring__txn_commit(struct ring *ring, bool hook);
 void ring__txn_rollback(struct ring *ring);
 
 /* Reads the row columns starting at @col in RING_SEG_COLS order. */
-void ring__row_info(struct sqlite3_stmt *st, int col,
-		    struct ring_seg_info *info);
-int ring__idx_seg_get(struct ring *ring, uint64_t id,
-		      struct ring_seg_info *info);
+void ring__row_info(struct sqlite3_stmt *st, int col, struct ring_seg_info *info);
+int ring__idx_seg_get(struct ring *ring, uint64_t id, struct ring_seg_info *info);
 int ring__idx_seg_put(struct ring *ring, const struct ring_seg_info *info);
-int ring__idx_initrec_get(struct ring *ring, uint64_t rec_id,
-			  struct ring__rec *rec);
+int ring__idx_initrec_get(struct ring *ring, uint64_t rec_id, struct ring__rec *rec);
 int ring__idx_initrec_put(struct ring *ring, const struct ring__rec *rec);
 /* Does extent @e hold a record of init @init_id before @before_off? */
-int ring__idx_initrec_has(struct ring *ring, uint64_t init_id, uint32_t e,
-			  uint64_t before_off, bool *hasp);
+int ring__idx_initrec_has(struct ring *ring, uint64_t init_id, uint32_t e, uint64_t before_off,
+			  bool *hasp);
 /* Init bytes: *datap is malloc'ed, the caller frees it. */
-int ring__idx_init_get(struct ring *ring, uint64_t init_id,
-		       char camera[RING_CAMERA_MAX], uint8_t sha[RING_SHA_LEN],
-		       void **datap, size_t *lenp);
-int ring__idx_init_find(struct ring *ring, const char *camera,
-			const uint8_t sha[RING_SHA_LEN], uint64_t *idp);
+int ring__idx_init_get(struct ring *ring, uint64_t init_id, char camera[RING_CAMERA_MAX],
+		       uint8_t sha[RING_SHA_LEN], void **datap, size_t *lenp);
+int ring__idx_init_find(struct ring *ring, const char *camera, const uint8_t sha[RING_SHA_LEN],
+			uint64_t *idp);
 /* @id 0 lets SQLite pick the next id; recovery passes the record's. */
 int ring__idx_init_put(struct ring *ring, uint64_t id, const char *camera,
-		       const uint8_t sha[RING_SHA_LEN], const void *data,
-		       size_t len, uint64_t *idp);
-int ring__idx_cam_seq(struct ring *ring, const char *camera,
-		      uint64_t *last_seqp);
+		       const uint8_t sha[RING_SHA_LEN], const void *data, size_t len,
+		       uint64_t *idp);
+int ring__idx_cam_seq(struct ring *ring, const char *camera, uint64_t *last_seqp);
 int ring__idx_cam_bump(struct ring *ring, const char *camera, uint64_t seq);
 /* Deletes extent @e's rows, media and init (inside a transaction). */
 int ring__idx_del_extent(struct ring *ring, uint32_t e);
 int ring__idx_mark_uploaded(struct ring *ring, uint64_t seg_id);
 /* Up to RING_LIST_BATCH rows ordered after @last's (camera, seq, id). */
-int ring__idx_list(struct ring *ring, const char *camera, int64_t from_ms,
-		   int64_t to_ms, const struct ring_seg_info *last,
-		   struct ring_seg_info *batch, size_t *np);
+int ring__idx_list(struct ring *ring, const char *camera, int64_t from_ms, int64_t to_ms,
+		   const struct ring_seg_info *last, struct ring_seg_info *batch, size_t *np);
 /* Sorted offsets of indexed records (media and init) in extent @e. */
-int ring__idx_offsets(struct ring *ring, uint32_t e, uint64_t **offp,
-		      size_t *np);
+int ring__idx_offsets(struct ring *ring, uint32_t e, uint64_t **offp, size_t *np);
 int ring__idx_stat(struct ring *ring, struct ring_stat *st);
 
 /* ---- ring.c ---- */
 bool ring__camera_valid(const char *camera);
-int ring__path(const struct ring *ring, const char *name, char *buf,
-	       size_t cap);
+int ring__path(const struct ring *ring, const char *name, char *buf, size_t cap);
 
 #endif /* CAMGATE_STORAGE_RING_INT_H */

@@ -13,8 +13,7 @@
 
 /* Largest offset off_t can carry on this build (32-bit ARM without
  * _FILE_OFFSET_BITS=64 has a 32-bit off_t). */
-#define RING_IO_OFF_MAX \
-	(sizeof(off_t) >= 8 ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX)
+#define RING_IO_OFF_MAX (sizeof(off_t) >= 8 ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX)
 
 static int posix_open(void *ctx, const char *path, int flags, int *fdp)
 {
@@ -36,8 +35,7 @@ static int posix_close(void *ctx, int fd)
 	return close(fd) ? -errno : 0;
 }
 
-static ssize_t posix_pread(void *ctx, int fd, void *buf, size_t len,
-			   uint64_t off)
+static ssize_t posix_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
 {
 	ssize_t n;
 
@@ -48,8 +46,7 @@ static ssize_t posix_pread(void *ctx, int fd, void *buf, size_t len,
 	return n < 0 ? -errno : n;
 }
 
-static ssize_t posix_pwrite(void *ctx, int fd, const void *buf, size_t len,
-			    uint64_t off)
+static ssize_t posix_pwrite(void *ctx, int fd, const void *buf, size_t len, uint64_t off)
 {
 	ssize_t n;
 
@@ -104,8 +101,7 @@ const struct ring_io *ring_io_posix(void)
 	return &ring_io_posix_ops;
 }
 
-int ring_io_read_full(const struct ring_io *io, int fd, void *buf,
-		      size_t len, uint64_t off)
+int ring_io_read_full(const struct ring_io *io, int fd, void *buf, size_t len, uint64_t off)
 {
 	uint8_t *p = buf;
 	ssize_t n;
@@ -125,8 +121,7 @@ int ring_io_read_full(const struct ring_io *io, int fd, void *buf,
 	return 0;
 }
 
-int ring_io_write_full(const struct ring_io *io, int fd, const void *buf,
-		       size_t len, uint64_t off)
+int ring_io_write_full(const struct ring_io *io, int fd, const void *buf, size_t len, uint64_t off)
 {
 	const uint8_t *p = buf;
 	ssize_t n;

@@ -25,10 +25,8 @@ struct ring_io {
 	int (*open)(void *ctx, const char *path, int flags, int *fdp);
 	int (*close)(void *ctx, int fd);
 	/* One pread(2)/pwrite(2); may be short. Returns bytes or -errno. */
-	ssize_t (*pread)(void *ctx, int fd, void *buf, size_t len,
-			 uint64_t off);
-	ssize_t (*pwrite)(void *ctx, int fd, const void *buf, size_t len,
-			  uint64_t off);
+	ssize_t (*pread)(void *ctx, int fd, void *buf, size_t len, uint64_t off);
+	ssize_t (*pwrite)(void *ctx, int fd, const void *buf, size_t len, uint64_t off);
 	int (*fdatasync)(void *ctx, int fd);
 	/* Reserve [0, len): -EOPNOTSUPP when the filesystem cannot. */
 	int (*fallocate)(void *ctx, int fd, uint64_t len);
@@ -50,9 +48,7 @@ const struct ring_io *ring_io_posix(void);
  * ring_io_read_full() returns -ENODATA when the file ends first;
  * ring_io_write_full() returns -EIO when a write makes no progress.
  */
-int ring_io_read_full(const struct ring_io *io, int fd, void *buf,
-		      size_t len, uint64_t off);
-int ring_io_write_full(const struct ring_io *io, int fd, const void *buf,
-		       size_t len, uint64_t off);
+int ring_io_read_full(const struct ring_io *io, int fd, void *buf, size_t len, uint64_t off);
+int ring_io_write_full(const struct ring_io *io, int fd, const void *buf, size_t len, uint64_t off);
 
 #endif /* CAMGATE_STORAGE_RING_IO_H */

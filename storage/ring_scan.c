@@ -77,14 +77,14 @@ int ring__meta_decode(const uint8_t buf[RING_META_SIZE], struct ring__meta *m)
 	m->extent_bytes = ring__get_le64(buf + 16);
 	m->created_utc_ms = (int64_t)ring__get_le64(buf + 24);
 	memcpy(m->uuid, buf + 32, RING_UUID_LEN);
-	if (m->extents < 2 || m->extents > RING_EXTENTS_MAX ||
-	    m->extent_bytes < RING_EXTENT_MIN || m->extent_bytes % RING_ALIGN)
+	if (m->extents < 2 || m->extents > RING_EXTENTS_MAX || m->extent_bytes < RING_EXTENT_MIN ||
+	    m->extent_bytes % RING_ALIGN)
 		return -EBADMSG;
 	return 0;
 }
 
-void ring__ext_encode(const struct ring *ring, uint32_t e, uint64_t gen,
-		      uint64_t min_id, uint8_t buf[RING_EXT_HDR_USED])
+void ring__ext_encode(const struct ring *ring, uint32_t e, uint64_t gen, uint64_t min_id,
+		      uint8_t buf[RING_EXT_HDR_USED])
 {
 	memset(buf, 0, RING_EXT_HDR_USED);
 	ring__put_le32(buf, RING_EXT_MAGIC);
@@ -107,14 +107,12 @@ int ring__ext_load(struct ring *ring, uint32_t e)
 	x->min_id = 0;
 	ret = ring_io_read_full(ring->io, x->fd, buf, sizeof(buf), 0);
 	if (ret && ret != -ENODATA) {
-		log_err("ring %s: extent %u: read header: %s", ring->dir, e,
-			strerror(-ret));
+		log_err("ring %s: extent %u: read header: %s", ring->dir, e, strerror(-ret));
 		return ret;
 	}
 	if (ret || ring__get_le32(buf) != RING_EXT_MAGIC ||
-	    ring__get_le16(buf + 4) != RING_FORMAT_VERSION ||
-	    ring__get_le32(buf + 8) != e || !sha_ok(buf, 64) ||
-	    memcmp(buf + 40, ring->meta.uuid, RING_UUID_LEN))
+	    ring__get_le16(buf + 4) != RING_FORMAT_VERSION || ring__get_le32(buf + 8) != e ||
+	    !sha_ok(buf, 64) || memcmp(buf + 40, ring->meta.uuid, RING_UUID_LEN))
 		return -EBADMSG;
 	x->generation = ring__get_le64(buf + 16);
 	x->min_id = ring__get_le64(buf + 24);
@@ -123,12 +121,10 @@ int ring__ext_load(struct ring *ring, uint32_t e)
 
 uint64_t ring__rec_size(uint64_t len)
 {
-	return (RING_REC_HDR_SIZE + len + RING_ALIGN - 1) /
-	       RING_ALIGN * RING_ALIGN;
+	return (RING_REC_HDR_SIZE + len + RING_ALIGN - 1) / RING_ALIGN * RING_ALIGN;
 }
 
-static void rec_encode(const struct ring__rec *rec,
-		       uint8_t buf[RING_REC_HDR_SIZE])
+static void rec_encode(const struct ring__rec *rec, uint8_t buf[RING_REC_HDR_SIZE])
 {
 	const struct ring_seg_info *in = &rec->info;
 
@@ -151,16 +147,14 @@ static void rec_encode(const struct ring__rec *rec,
 	ring__sha256(buf, 224, buf + 224);
 }
 
-static int rec_decode(const uint8_t buf[RING_REC_HDR_SIZE],
-		      struct ring__rec *rec)
+static int rec_decode(const uint8_t buf[RING_REC_HDR_SIZE], struct ring__rec *rec)
 {
 	struct ring_seg_info *in = &rec->info;
 
 	if (ring__get_le32(buf) != RING_REC_MAGIC ||
 	    ring__get_le16(buf + 4) != RING_FORMAT_VERSION ||
 	    ring__get_le32(buf + 12) != RING_REC_HDR_SIZE ||
-	    (buf[6] != RING_REC_INIT && buf[6] != RING_REC_MEDIA) ||
-	    !sha_ok(buf, 224))
+	    (buf[6] != RING_REC_INIT && buf[6] != RING_REC_MEDIA) || !sha_ok(buf, 224))
 		return -EBADMSG;
 	memset(rec, 0, sizeof(*rec));
 	rec->kind = buf[6];
@@ -180,8 +174,7 @@ static int rec_decode(const uint8_t buf[RING_REC_HDR_SIZE],
 	return 0;
 }
 
-int ring__rec_write(struct ring *ring, const struct ring__rec *rec,
-		    const void *payload)
+int ring__rec_write(struct ring *ring, const struct ring__rec *rec, const void *payload)
 {
 	uint8_t hdr[RING_REC_HDR_SIZE];
 	const struct ring_seg_info *in = &rec->info;
@@ -194,9 +187,8 @@ int ring__rec_write(struct ring *ring, const struct ring__rec *rec,
 		ret = ring_io_write_full(ring->io, fd, payload, in->len,
 					 in->offset + RING_REC_HDR_SIZE);
 	if (ret) {
-		log_err("ring %s: extent %u offset %" PRIu64 ": write record %"
-			PRIu64 ": %s", ring->dir, in->extent, in->offset,
-			in->id, strerror(-ret));
+		log_err("ring %s: extent %u offset %" PRIu64 ": write record %" PRIu64 ": %s",
+			ring->dir, in->extent, in->offset, in->id, strerror(-ret));
 		return -EIO;
 	}
 	return 0;
@@ -207,30 +199,26 @@ int ring__sync_extent(struct ring *ring, uint32_t e)
 	int ret = ring->io->fdatasync(ring->io->ctx, ring->ext[e].fd);
 
 	if (ret) {
-		log_err("ring %s: extent %u: fdatasync: %s", ring->dir, e,
-			strerror(-ret));
+		log_err("ring %s: extent %u: fdatasync: %s", ring->dir, e, strerror(-ret));
 		return -EIO;
 	}
 	return 0;
 }
 
-int ring__rec_read_hdr(struct ring *ring, uint32_t e, uint64_t off,
-		       struct ring__rec *rec)
+int ring__rec_read_hdr(struct ring *ring, uint32_t e, uint64_t off, struct ring__rec *rec)
 {
 	uint8_t hdr[RING_REC_HDR_SIZE];
 	uint64_t end = ring->meta.extent_bytes;
 	int ret;
 
-	if (off < RING_EXT_HDR_SIZE || off % RING_ALIGN ||
-	    off > end - RING_REC_HDR_SIZE)
+	if (off < RING_EXT_HDR_SIZE || off % RING_ALIGN || off > end - RING_REC_HDR_SIZE)
 		return -EBADMSG;
-	ret = ring_io_read_full(ring->io, ring->ext[e].fd, hdr, sizeof(hdr),
-				off);
+	ret = ring_io_read_full(ring->io, ring->ext[e].fd, hdr, sizeof(hdr), off);
 	if (ret == -ENODATA)
-		return -EBADMSG;	/* a short file reads as torn */
+		return -EBADMSG; /* a short file reads as torn */
 	if (ret) {
-		log_err("ring %s: extent %u offset %" PRIu64 ": read: %s",
-			ring->dir, e, off, strerror(-ret));
+		log_err("ring %s: extent %u offset %" PRIu64 ": read: %s", ring->dir, e, off,
+			strerror(-ret));
 		return ret;
 	}
 	ret = rec_decode(hdr, rec);
@@ -245,8 +233,8 @@ int ring__rec_read_hdr(struct ring *ring, uint32_t e, uint64_t off,
 
 /* Hashes @len bytes at @off of extent @e; @buf, if given, keeps them,
  * else they pass through ring->scratch (the caller holds the lock). */
-static int hash_range(struct ring *ring, uint32_t e, uint64_t off,
-		      uint64_t len, uint8_t *buf, uint8_t out[RING_SHA_LEN])
+static int hash_range(struct ring *ring, uint32_t e, uint64_t off, uint64_t len, uint8_t *buf,
+		      uint8_t out[RING_SHA_LEN])
 {
 	uint8_t *chunk = ring->scratch;
 	mbedtls_sha256_context c;
@@ -257,8 +245,7 @@ static int hash_range(struct ring *ring, uint32_t e, uint64_t off,
 	ret = ring__sha_starts(&c) ? -EIO : 0;
 	while (!ret && len) {
 		n = len < RING_HASH_CHUNK ? (size_t)len : RING_HASH_CHUNK;
-		ret = ring_io_read_full(ring->io, ring->ext[e].fd,
-					buf ? buf : chunk, n, off);
+		ret = ring_io_read_full(ring->io, ring->ext[e].fd, buf ? buf : chunk, n, off);
 		if (!ret && ring__sha_update(&c, buf ? buf : chunk, n))
 			ret = -EIO;
 		if (buf)
@@ -270,20 +257,18 @@ static int hash_range(struct ring *ring, uint32_t e, uint64_t off,
 		ret = -EIO;
 	mbedtls_sha256_free(&c);
 	if (ret && ret != -ENODATA)
-		log_err("ring %s: extent %u offset %" PRIu64 ": read: %s",
-			ring->dir, e, off, strerror(-ret));
+		log_err("ring %s: extent %u offset %" PRIu64 ": read: %s", ring->dir, e, off,
+			strerror(-ret));
 	return ret == -ENODATA ? -EBADMSG : ret;
 }
 
-int ring__rec_payload(struct ring *ring, const struct ring__rec *rec,
-		      void *buf)
+int ring__rec_payload(struct ring *ring, const struct ring__rec *rec, void *buf)
 {
 	const struct ring_seg_info *in = &rec->info;
 	uint8_t sha[RING_SHA_LEN];
 	int ret;
 
-	ret = hash_range(ring, in->extent, in->offset + RING_REC_HDR_SIZE,
-			 in->len, buf, sha);
+	ret = hash_range(ring, in->extent, in->offset + RING_REC_HDR_SIZE, in->len, buf, sha);
 	if (ret)
 		return ret;
 	return memcmp(sha, in->sha256, RING_SHA_LEN) ? -EBADMSG : 0;
@@ -294,21 +279,18 @@ bool ring__rec_matches(const struct ring__rec *a, const struct ring__rec *b)
 	const struct ring_seg_info *x = &a->info, *y = &b->info;
 
 	if (a->kind != b->kind || x->id != y->id || x->extent != y->extent ||
-	    x->offset != y->offset || x->len != y->len ||
-	    x->init_id != y->init_id || strcmp(x->camera, y->camera) ||
-	    memcmp(x->sha256, y->sha256, RING_SHA_LEN))
+	    x->offset != y->offset || x->len != y->len || x->init_id != y->init_id ||
+	    strcmp(x->camera, y->camera) || memcmp(x->sha256, y->sha256, RING_SHA_LEN))
 		return false;
 	if (a->kind == RING_REC_INIT)
 		return true;
 	return x->seq == y->seq && x->start_utc_ms == y->start_utc_ms &&
-	       x->duration_ms == y->duration_ms &&
-	       x->media_start_us == y->media_start_us &&
+	       x->duration_ms == y->duration_ms && x->media_start_us == y->media_start_us &&
 	       x->flags == y->flags && x->utc_src == y->utc_src;
 }
 
 /* The index row with @rec's id, as a record; -ENOENT if there is none. */
-int ring__idx_rec_get(struct ring *ring, const struct ring__rec *rec,
-		      struct ring__rec *row)
+int ring__idx_rec_get(struct ring *ring, const struct ring__rec *rec, struct ring__rec *row)
 {
 	int ret;
 
@@ -351,15 +333,15 @@ static bool inits_has(const struct walk_inits *w, uint64_t id)
 
 /* Is an unindexed record whole and usable (*wholep)? @initp, if given,
  * receives an init record's bytes (malloc'ed) when it is. */
-static int rec_whole(struct ring *ring, const struct ring__rec *rec,
-		     const struct walk_inits *w, void **initp, bool *wholep)
+static int rec_whole(struct ring *ring, const struct ring__rec *rec, const struct walk_inits *w,
+		     void **initp, bool *wholep)
 {
 	uint8_t *buf = NULL;
 	int ret;
 
 	*wholep = false;
 	if (rec->kind == RING_REC_MEDIA && !inits_has(w, rec->info.init_id))
-		return 0;	/* I3: its init did not make it to disk */
+		return 0; /* I3: its init did not make it to disk */
 	if (rec->kind == RING_REC_INIT) {
 		if (rec->info.len > RING_INIT_MAX || !rec->info.len)
 			return 0;
@@ -378,18 +360,16 @@ static int rec_whole(struct ring *ring, const struct ring__rec *rec,
 
 /* Decides about one record whose header is valid and in order: *takep
  * true accepts it and the walk goes on after it. */
-typedef int (*scan_fn)(struct ring *ring, const struct ring__rec *rec,
-		       void *arg, bool *takep);
+typedef int (*scan_fn)(struct ring *ring, const struct ring__rec *rec, void *arg, bool *takep);
 
 struct scan_pos {
-	uint64_t last_id;	/* max of min_id and the ids taken */
-	uint64_t end_off;	/* end of the last record taken */
-	uint64_t max_seen;	/* highest id of any valid header */
+	uint64_t last_id;  /* max of min_id and the ids taken */
+	uint64_t end_off;  /* end of the last record taken */
+	uint64_t max_seen; /* highest id of any valid header */
 };
 
-static int scan_extent(struct ring *ring, uint32_t e, const uint64_t *jump,
-		       size_t njump, scan_fn fn, void *arg,
-		       struct scan_pos *pos)
+static int scan_extent(struct ring *ring, uint32_t e, const uint64_t *jump, size_t njump,
+		       scan_fn fn, void *arg, struct scan_pos *pos)
 {
 	uint64_t min_id = ring->ext[e].min_id, off = RING_EXT_HDR_SIZE;
 	uint64_t prev = 0;
@@ -438,16 +418,14 @@ struct recov {
 	uint64_t cut;
 };
 
-static int recov_take(struct ring *ring, struct recov *rc,
-		      const struct ring__rec *rec, bool *takep)
+static int recov_take(struct ring *ring, struct recov *rc, const struct ring__rec *rec, bool *takep)
 {
 	int ret;
 
 	sqlite3_reset(rc->seen);
 	sqlite3_bind_int64(rc->seen, 1, (int64_t)rec->info.id);
 	if (sqlite3_step(rc->seen) != SQLITE_DONE) {
-		log_err("ring %s: recovery: %s", ring->dir,
-			sqlite3_errmsg(ring->db));
+		log_err("ring %s: recovery: %s", ring->dir, sqlite3_errmsg(ring->db));
 		return -EIO;
 	}
 	if (rec->kind == RING_REC_INIT) {
@@ -461,8 +439,8 @@ static int recov_take(struct ring *ring, struct recov *rc,
 
 /* Puts a whole record the index lacks back into it; *donep false when
  * it cannot be used (its init bytes conflict with the index's). */
-static int recov_orphan(struct ring *ring, const struct ring__rec *rec,
-			const void *init, bool *donep)
+static int recov_orphan(struct ring *ring, const struct ring__rec *rec, const void *init,
+			bool *donep)
 {
 	const struct ring_seg_info *in = &rec->info;
 	char cam[RING_CAMERA_MAX];
@@ -483,10 +461,9 @@ static int recov_orphan(struct ring *ring, const struct ring__rec *rec,
 		/* The same bytes under another id: keep the index's. */
 		if (!ring__idx_init_find(ring, in->camera, in->sha256, &other))
 			return 0;
-		ret = ring__idx_init_put(ring, in->init_id, in->camera,
-					 in->sha256, init, in->len, NULL);
-	} else if (!ret && (strcmp(cam, in->camera) ||
-			    memcmp(sha, in->sha256, RING_SHA_LEN))) {
+		ret = ring__idx_init_put(ring, in->init_id, in->camera, in->sha256, init, in->len,
+					 NULL);
+	} else if (!ret && (strcmp(cam, in->camera) || memcmp(sha, in->sha256, RING_SHA_LEN))) {
 		return 0;
 	}
 	if (!ret)
@@ -495,8 +472,7 @@ static int recov_orphan(struct ring *ring, const struct ring__rec *rec,
 	return ret;
 }
 
-static int recov_rec(struct ring *ring, const struct ring__rec *rec,
-		     void *arg, bool *takep)
+static int recov_rec(struct ring *ring, const struct ring__rec *rec, void *arg, bool *takep)
 {
 	struct recov *rc = arg;
 	struct ring__rec row;
@@ -517,16 +493,14 @@ static int recov_rec(struct ring *ring, const struct ring__rec *rec,
 	if (ret)
 		return ret;
 	if (!ok) {
-		log_info("ring %s: extent %u offset %" PRIu64 ": record %"
-			 PRIu64 " torn, cut", ring->dir, rec->info.extent,
-			 rec->info.offset, rec->info.id);
+		log_info("ring %s: extent %u offset %" PRIu64 ": record %" PRIu64 " torn, cut",
+			 ring->dir, rec->info.extent, rec->info.offset, rec->info.id);
 		return 0;
 	}
 	if (differs) {
-		log_warn("ring %s: extent %u offset %" PRIu64 ": index row %"
-			 PRIu64 " did not match its record, replaced",
-			 ring->dir, rec->info.extent, rec->info.offset,
-			 rec->info.id);
+		log_warn("ring %s: extent %u offset %" PRIu64 ": index row %" PRIu64
+			 " did not match its record, replaced",
+			 ring->dir, rec->info.extent, rec->info.offset, rec->info.id);
 		rc->cut++;
 	}
 	rc->orphans++;
@@ -554,9 +528,11 @@ static int idx_max_id(struct ring *ring, uint64_t *maxp)
 	sqlite3_stmt *st;
 	int ret = 0;
 
-	if (sqlite3_prepare_v2(ring->db, "SELECT max(coalesce((SELECT max(id)"
+	if (sqlite3_prepare_v2(ring->db,
+			       "SELECT max(coalesce((SELECT max(id)"
 			       " FROM segs), 0), coalesce((SELECT max(rec_id)"
-			       " FROM init_recs), 0))", -1, &st, NULL))
+			       " FROM init_recs), 0))",
+			       -1, &st, NULL))
 		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*maxp = (uint64_t)sqlite3_column_int64(st, 0);
@@ -568,8 +544,7 @@ static int idx_max_id(struct ring *ring, uint64_t *maxp)
 
 /* Walks every extent; sets the write position after the record with the
  * highest id (or the newest extent header), I1. */
-static int recov_extents(struct ring *ring, struct recov *rc,
-			 uint64_t *max_seenp)
+static int recov_extents(struct ring *ring, struct recov *rc, uint64_t *max_seenp)
 {
 	struct scan_pos pos;
 	uint64_t *jump = NULL, best = 0;
@@ -580,7 +555,8 @@ static int recov_extents(struct ring *ring, struct recov *rc,
 		ret = ring__ext_load(ring, e);
 		if (ret == -EBADMSG)
 			log_warn("ring %s: extent %u: header invalid, reading"
-				 " it as old data", ring->dir, e);
+				 " it as old data",
+				 ring->dir, e);
 		else if (ret)
 			break;
 		ret = ring__idx_offsets(ring, e, &jump, &njump);
@@ -610,11 +586,13 @@ int ring__recover(struct ring *ring)
 	if (ret)
 		return ret;
 	ret = ring__exec(ring, "CREATE TEMP TABLE IF NOT EXISTS seen"
-			 "(id INTEGER PRIMARY KEY); DELETE FROM temp.seen");
+			       "(id INTEGER PRIMARY KEY); DELETE FROM temp.seen");
 	if (ret || idx_max_id(ring, &idx_max))
 		goto out_fail;
-	if (sqlite3_prepare_v2(ring->db, "INSERT OR IGNORE INTO temp.seen(id)"
-			       " VALUES(?1)", -1, &rc.seen, NULL)) {
+	if (sqlite3_prepare_v2(ring->db,
+			       "INSERT OR IGNORE INTO temp.seen(id)"
+			       " VALUES(?1)",
+			       -1, &rc.seen, NULL)) {
 		ret = -EIO;
 		goto out_fail;
 	}
@@ -633,11 +611,10 @@ int ring__recover(struct ring *ring)
 	ring->next_id = (max_seen > idx_max ? max_seen : idx_max) + 1;
 	ring->recovered_orphans = rc.orphans;
 	ring->recovered_cut = rc.cut;
-	log_notice("ring %s: recovered: head extent %u offset %" PRIu64
-		   ", next id %" PRIu64 ", %" PRIu64 " orphan records"
-		   " re-indexed, %" PRIu64 " torn or stale rows cut", ring->dir,
-		   ring->cur_ext, ring->cur_off, ring->next_id, rc.orphans,
-		   rc.cut);
+	log_notice("ring %s: recovered: head extent %u offset %" PRIu64 ", next id %" PRIu64
+		   ", %" PRIu64 " orphan records"
+		   " re-indexed, %" PRIu64 " torn or stale rows cut",
+		   ring->dir, ring->cur_ext, ring->cur_off, ring->next_id, rc.orphans, rc.cut);
 	goto out;
 
 out_fail:
@@ -654,38 +631,36 @@ out:
 
 struct verify {
 	struct walk_inits inits;
-	const uint64_t *off;	/* indexed offsets of this extent */
-	bool *hit;		/* off[i] held a record matching its row */
+	const uint64_t *off; /* indexed offsets of this extent */
+	bool *hit;	     /* off[i] held a record matching its row */
 	size_t n;
 	struct ring_verify_report *rep;
 };
 
-static int verify_indexed(struct ring *ring, struct verify *v,
-			  const struct ring__rec *rec)
+static int verify_indexed(struct ring *ring, struct verify *v, const struct ring__rec *rec)
 {
 	const struct ring_seg_info *in = &rec->info;
 	int ret;
 
 	ret = ring__rec_payload(ring, rec, NULL);
 	if (ret == -EBADMSG) {
-		log_err("ring %s: extent %u offset %" PRIu64 ": record %"
-			PRIu64 ": payload SHA-256 mismatch", ring->dir,
-			in->extent, in->offset, in->id);
+		log_err("ring %s: extent %u offset %" PRIu64 ": record %" PRIu64
+			": payload SHA-256 mismatch",
+			ring->dir, in->extent, in->offset, in->id);
 		v->rep->bad_hash++;
 	} else if (ret) {
 		return ret;
 	}
 	if (rec->kind == RING_REC_MEDIA && !inits_has(&v->inits, in->init_id)) {
 		log_err("ring %s: extent %u: segment %" PRIu64 " has no init"
-			" record %" PRIu64 " before it", ring->dir, in->extent,
-			in->id, in->init_id);
+			" record %" PRIu64 " before it",
+			ring->dir, in->extent, in->id, in->init_id);
 		v->rep->missing_init++;
 	}
 	return 0;
 }
 
-static int verify_rec(struct ring *ring, const struct ring__rec *rec,
-		      void *arg, bool *takep)
+static int verify_rec(struct ring *ring, const struct ring__rec *rec, void *arg, bool *takep)
 {
 	struct verify *v = arg;
 	struct ring__rec row;
@@ -697,7 +672,7 @@ static int verify_rec(struct ring *ring, const struct ring__rec *rec,
 	if (ret && ret != -ENOENT)
 		return ret;
 	if (!ret && !ring__rec_matches(rec, &row))
-		return 0;	/* counted as bad_header by the caller */
+		return 0; /* counted as bad_header by the caller */
 	if (!ret) {
 		for (i = 0; i < v->n && v->off[i] != rec->info.offset; i++)
 			;
@@ -708,9 +683,8 @@ static int verify_rec(struct ring *ring, const struct ring__rec *rec,
 		ret = rec_whole(ring, rec, &v->inits, NULL, &whole);
 		if (ret || !whole)
 			return ret;
-		log_err("ring %s: extent %u offset %" PRIu64 ": record %"
-			PRIu64 " is not indexed", ring->dir, rec->info.extent,
-			rec->info.offset, rec->info.id);
+		log_err("ring %s: extent %u offset %" PRIu64 ": record %" PRIu64 " is not indexed",
+			ring->dir, rec->info.extent, rec->info.offset, rec->info.id);
 		v->rep->unindexed++;
 	}
 	if (!ret && rec->kind == RING_REC_INIT)
@@ -734,14 +708,14 @@ static int verify_extent(struct ring *ring, uint32_t e, struct verify *v)
 	v->off = off;
 	v->hit = calloc(v->n ? v->n : 1, sizeof(*v->hit));
 	v->inits.n = 0;
-	ret = v->hit ? scan_extent(ring, e, off, v->n, verify_rec, v, &pos)
-		     : -ENOMEM;
+	ret = v->hit ? scan_extent(ring, e, off, v->n, verify_rec, v, &pos) : -ENOMEM;
 	for (size_t i = 0; !ret && i < v->n; i++) {
 		v->rep->checked++;
 		if (v->hit[i])
 			continue;
 		log_err("ring %s: extent %u offset %" PRIu64 ": indexed record"
-			" header missing or different", ring->dir, e, off[i]);
+			" header missing or different",
+			ring->dir, e, off[i]);
 		v->rep->bad_header++;
 	}
 	free(v->hit);
@@ -765,8 +739,7 @@ int ring_verify(struct ring *ring, struct ring_verify_report *rep)
 	free(v.inits.id);
 	if (ret)
 		return ret;
-	if (rep->bad_header || rep->bad_hash || rep->missing_init ||
-	    rep->unindexed)
+	if (rep->bad_header || rep->bad_hash || rep->missing_init || rep->unindexed)
 		return -EBADMSG;
 	return 0;
 }

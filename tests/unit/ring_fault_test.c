@@ -22,7 +22,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -36,20 +35,20 @@
 #include "storage/ring.h"
 #include "storage/ring_io.h"
 
-#define EXTENTS		2
-#define EXTENT_BYTES	(1024u * 1024u)
-#define SEG_LEN		100000	/* 102400 on disk: 10 per extent */
-#define SMALL_LEN	5000
-#define BIG_LEN		120000	/* does not fit what W1 leaves in extent 1 */
-#define POPULATED	19	/* extent 1 keeps room for 1 + a bit */
-#define VICTIMS		10	/* the populated segments of extent 0 */
-#define MORE		2	/* appended after each run */
+#define EXTENTS	     2
+#define EXTENT_BYTES (1024u * 1024u)
+#define SEG_LEN	     100000 /* 102400 on disk: 10 per extent */
+#define SMALL_LEN    5000
+#define BIG_LEN	     120000 /* does not fit what W1 leaves in extent 1 */
+#define POPULATED    19	    /* extent 1 keeps room for 1 + a bit */
+#define VICTIMS	     10	    /* the populated segments of extent 0 */
+#define MORE	     2	    /* appended after each run */
 /* W3's steps that reuse extent 0: header pwrite, its sync, the commit
  * that deletes the victims' rows. */
-#define STEP_EVICT_HDR		11
-#define STEP_EVICT_COMMIT	13
-#define KNOWN_MAX	64
-#define T0		1700000000000LL
+#define STEP_EVICT_HDR	  11
+#define STEP_EVICT_COMMIT 13
+#define KNOWN_MAX	  64
+#define T0		  1700000000000LL
 
 enum fault_mode {
 	FAULT_ONCE,
@@ -75,11 +74,11 @@ struct undo {
 struct fault {
 	struct ring_io io;
 	enum fault_mode mode;
-	int fail_at;		/* step to fail, 1-based; 0: none */
+	int fail_at; /* step to fail, 1-based; 0: none */
 	int steps;
 	bool fired;
-	bool dead;		/* power is off */
-	struct undo *undo;	/* newest first */
+	bool dead;	   /* power is off */
+	struct undo *undo; /* newest first */
 };
 
 static const struct ring_io *posix;
@@ -125,15 +124,14 @@ static void power_cut(struct fault *f)
 	for (struct undo *u = f->undo; u; u = u->next)
 		n++;
 	for (struct undo *u = f->undo; u; u = u->next, i++) {
-		size_t age = n - 1 - i;		/* 0: the oldest write */
+		size_t age = n - 1 - i; /* 0: the oldest write */
 
 		drop = f->mode == FAULT_CUT_DROP_ALL ||
 		       (f->mode == FAULT_CUT_DROP_EVEN && age % 2 == 0) ||
 		       (f->mode == FAULT_CUT_DROP_ODD && age % 2 == 1);
 		if (drop)
-			assert_int_equal(ring_io_write_full(posix, u->fd,
-							    u->old, u->len,
-							    u->off), 0);
+			assert_int_equal(ring_io_write_full(posix, u->fd, u->old, u->len, u->off),
+					 0);
 	}
 	undo_free(f, -1);
 }
@@ -173,8 +171,7 @@ static ssize_t f_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
 	return posix->pread(NULL, fd, buf, len, off);
 }
 
-static ssize_t f_pwrite(void *ctx, int fd, const void *buf, size_t len,
-			uint64_t off)
+static ssize_t f_pwrite(void *ctx, int fd, const void *buf, size_t len, uint64_t off)
 {
 	struct fault *f = ctx;
 	bool dead = f->dead;
@@ -183,10 +180,9 @@ static ssize_t f_pwrite(void *ctx, int fd, const void *buf, size_t len,
 		undo_record(f, fd, len, off);
 		return posix->pwrite(NULL, fd, buf, len, off);
 	}
-	if (!dead && len > 1) {		/* torn: the first half lands */
+	if (!dead && len > 1) { /* torn: the first half lands */
 		undo_record(f, fd, len / 2, off);
-		assert_int_equal(ring_io_write_full(posix, fd, buf, len / 2,
-						    off), 0);
+		assert_int_equal(ring_io_write_full(posix, fd, buf, len / 2, off), 0);
 	}
 	after_fault(f);
 	return -EIO;
@@ -247,14 +243,14 @@ struct known {
 	int64_t start;
 	uint32_t seed;
 	size_t len;
-	bool acked;		/* ring_append() returned 0 */
-	bool victim;		/* in the extent the workload reuses */
+	bool acked;  /* ring_append() returned 0 */
+	bool victim; /* in the extent the workload reuses */
 	uint64_t id;
 };
 
 struct fx {
 	char tmp[64];
-	char tmpl[96];		/* populated ring, copied for each run */
+	char tmpl[96]; /* populated ring, copied for each run */
 	char dir[96];
 	struct known k[KNOWN_MAX];
 	size_t nk;
@@ -273,14 +269,16 @@ static void fill(uint8_t *buf, size_t len, uint32_t seed)
 	}
 }
 
-static int append_known(struct ring *ring, struct fx *fx, struct known *k,
-			uint64_t init_id)
+static int append_known(struct ring *ring, struct fx *fx, struct known *k, uint64_t init_id)
 {
 	static uint8_t buf[BIG_LEN];
 	struct ring_seg seg = {
-		.camera = k->camera, .init_id = init_id,
-		.start_utc_ms = k->start, .duration_ms = 1000,
-		.media_start_us = k->start * 90, .flags = RING_F_AUDIO,
+		.camera = k->camera,
+		.init_id = init_id,
+		.start_utc_ms = k->start,
+		.duration_ms = 1000,
+		.media_start_us = k->start * 90,
+		.flags = RING_F_AUDIO,
 	};
 	struct ring_seg_info info;
 	int ret;
@@ -295,21 +293,18 @@ static int append_known(struct ring *ring, struct fx *fx, struct known *k,
 	return ret;
 }
 
-static struct known *known_add(struct fx *fx, const char *camera,
-			       int64_t start, size_t len)
+static struct known *known_add(struct fx *fx, const char *camera, int64_t start, size_t len)
 {
 	struct known *k = &fx->k[fx->nk];
 
 	assert_true(fx->nk < KNOWN_MAX);
-	*k = (struct known){ .start = start, .len = len,
-			     .seed = (uint32_t)fx->nk + 1 };
+	*k = (struct known){ .start = start, .len = len, .seed = (uint32_t)fx->nk + 1 };
 	snprintf(k->camera, sizeof(k->camera), "%s", camera);
 	fx->nk++;
 	return k;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -334,24 +329,23 @@ static void copy_file(const char *from, const char *to)
 	close(out);
 }
 
+/* A closed ring's files, by name: readdir() would need LFS on 32-bit. */
 static void copy_ring(const char *from, const char *to)
 {
+	static const char *const names[] = {
+		"ring.meta", "extent-000.dat", "extent-001.dat",
+		"index.db",  "index.db-wal",   "index.db-shm",
+	};
 	char a[512], b[512];
-	struct dirent *de;
-	DIR *d;
 
 	nftw(to, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	assert_int_equal(mkdir(to, 0750), 0);
-	d = opendir(from);
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "ring.lock"))
-			continue;
-		snprintf(a, sizeof(a), "%s/%s", from, de->d_name);
-		snprintf(b, sizeof(b), "%s/%s", to, de->d_name);
-		copy_file(a, b);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(a, sizeof(a), "%s/%s", from, names[i]);
+		snprintf(b, sizeof(b), "%s/%s", to, names[i]);
+		if (access(a, F_OK) == 0)
+			copy_file(a, b);
 	}
-	closedir(d);
 }
 
 static const uint8_t init_a[] = "ftyp moov camera a";
@@ -371,13 +365,10 @@ static int fx_setup(void **state)
 	snprintf(fx->dir, sizeof(fx->dir), "%s/ring", fx->tmp);
 	assert_int_equal(ring_create(fx->tmpl, EXTENTS, EXTENT_BYTES), 0);
 	assert_int_equal(ring_open(fx->tmpl, NULL, &ring), 0);
-	assert_int_equal(ring_put_init(ring, "cam-a", init_a, sizeof(init_a),
-				       &fx->init_a), 0);
-	assert_int_equal(ring_put_init(ring, "cam-b", init_b, sizeof(init_b),
-				       &fx->init_b), 0);
+	assert_int_equal(ring_put_init(ring, "cam-a", init_a, sizeof(init_a), &fx->init_a), 0);
+	assert_int_equal(ring_put_init(ring, "cam-b", init_b, sizeof(init_b), &fx->init_b), 0);
 	for (int n = 0; n < POPULATED; n++) {
-		struct known *k = known_add(fx, "cam-a", T0 + 1000LL * n,
-					    SEG_LEN);
+		struct known *k = known_add(fx, "cam-a", T0 + 1000LL * n, SEG_LEN);
 
 		assert_int_equal(append_known(ring, fx, k, fx->init_a), 0);
 		k->victim = n < VICTIMS;
@@ -404,19 +395,21 @@ static int fx_teardown(void **state)
  * W1). 19 steps in all.
  * Returns the index into fx->k of the append that failed, or -1.
  */
-static int workload(struct fx *fx, struct ring *ring, struct fault *f,
-		    size_t first)
+static int workload(struct fx *fx, struct ring *ring, struct fault *f, size_t first)
 {
-	static const struct { const char *cam; size_t len; } w[] = {
-		{ "cam-b", SMALL_LEN }, { "cam-a", SEG_LEN },
+	static const struct {
+		const char *cam;
+		size_t len;
+	} w[] = {
+		{ "cam-b", SMALL_LEN },
+		{ "cam-a", SEG_LEN },
 		{ "cam-a", SEG_LEN },
 	};
 	int failed = -1;
 
 	fx->nk = first;
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		struct known *k = known_add(fx, w[i].cam, T0 + 100000 + 10 * i,
-					    w[i].len);
+		struct known *k = known_add(fx, w[i].cam, T0 + 100000 + 10 * i, w[i].len);
 		uint64_t init = w[i].cam[4] == 'a' ? fx->init_a : fx->init_b;
 		int ret = append_known(ring, fx, k, init);
 
@@ -428,8 +421,7 @@ static int workload(struct fx *fx, struct ring *ring, struct fault *f,
 		if (f->mode != FAULT_ONCE) {
 			/* Power is off: later appends fail too, cleanly. */
 			k = known_add(fx, "cam-a", T0 + 200000, SEG_LEN);
-			assert_int_equal(append_known(ring, fx, k,
-						      fx->init_a), -EIO);
+			assert_int_equal(append_known(ring, fx, k, fx->init_a), -EIO);
 			fx->nk--;
 			break;
 		}
@@ -441,12 +433,10 @@ static int workload(struct fx *fx, struct ring *ring, struct fault *f,
 	return failed;
 }
 
-static const struct known *known_find(const struct fx *fx,
-				      const struct ring_seg_info *in)
+static const struct known *known_find(const struct fx *fx, const struct ring_seg_info *in)
 {
 	for (size_t i = 0; i < fx->nk; i++)
-		if (!strcmp(fx->k[i].camera, in->camera) &&
-		    fx->k[i].start == in->start_utc_ms)
+		if (!strcmp(fx->k[i].camera, in->camera) && fx->k[i].start == in->start_utc_ms)
 			return &fx->k[i];
 	return NULL;
 }
@@ -476,8 +466,7 @@ static int check_listed(void *arg, const struct ring_seg_info *in)
 	snprintf(s->last_cam, sizeof(s->last_cam), "%s", in->camera);
 	s->last_seq = in->seq;
 	fill(want, k->len, k->seed);
-	assert_int_equal(ring_read(s->ring, in->id, got, sizeof(got), &len),
-			 0);
+	assert_int_equal(ring_read(s->ring, in->id, got, sizeof(got), &len), 0);
 	assert_int_equal(len, k->len);
 	assert_memory_equal(got, want, len);
 	s->n++;
@@ -490,22 +479,20 @@ enum victims { VICTIMS_KEPT, VICTIMS_GONE, VICTIMS_EITHER };
 static enum victims victims_expected(const struct fault *f)
 {
 	if (f->mode == FAULT_ONCE || !f->fired)
-		return VICTIMS_GONE;		/* the workload completed */
+		return VICTIMS_GONE; /* the workload completed */
 	if (f->fail_at <= STEP_EVICT_HDR)
-		return VICTIMS_KEPT;		/* no valid new header */
+		return VICTIMS_KEPT; /* no valid new header */
 	if (f->fail_at <= STEP_EVICT_COMMIT)
-		return VICTIMS_EITHER;		/* new header, rows still in */
-	return VICTIMS_GONE;	/* and stale records never come back */
+		return VICTIMS_EITHER; /* new header, rows still in */
+	return VICTIMS_GONE;	       /* and stale records never come back */
 }
 
-static void check_ring(struct fx *fx, struct ring *ring, int failed,
-		       enum victims victims)
+static void check_ring(struct fx *fx, struct ring *ring, int failed, enum victims victims)
 {
 	struct ring_verify_report rep;
 	struct seen s = { .fx = fx, .ring = ring };
 
-	assert_int_equal(ring_list(ring, NULL, INT64_MIN, INT64_MAX,
-				   check_listed, &s), 0);
+	assert_int_equal(ring_list(ring, NULL, INT64_MIN, INT64_MAX, check_listed, &s), 0);
 	for (size_t i = 0; i < fx->nk; i++) {
 		const struct known *k = &fx->k[i];
 
@@ -534,8 +521,7 @@ static int collect(void *arg, const struct ring_seg_info *in)
 static void list_into(struct ring *ring, struct ring_seg_info *l)
 {
 	l[0].id = 0;
-	assert_int_equal(ring_list(ring, NULL, INT64_MIN, INT64_MAX, collect,
-				   l), 0);
+	assert_int_equal(ring_list(ring, NULL, INT64_MIN, INT64_MAX, collect, l), 0);
 }
 
 static void check_after(struct fx *fx, int failed, enum victims victims)
@@ -548,14 +534,12 @@ static void check_after(struct fx *fx, int failed, enum victims victims)
 
 	/* Appending goes on (into a reused extent 0 when W3 failed). */
 	for (int n = 0; n < MORE; n++) {
-		struct known *k = known_add(fx, "cam-a", T0 + 300000 + n,
-					    SEG_LEN);
+		struct known *k = known_add(fx, "cam-a", T0 + 300000 + n, SEG_LEN);
 		static uint8_t got[SEG_LEN], want[SEG_LEN];
 		size_t len;
 
 		assert_int_equal(append_known(ring, fx, k, fx->init_a), 0);
-		assert_int_equal(ring_read(ring, k->id, got, sizeof(got),
-					   &len), 0);
+		assert_int_equal(ring_read(ring, k->id, got, sizeof(got), &len), 0);
 		fill(want, SEG_LEN, k->seed);
 		assert_memory_equal(got, want, SEG_LEN);
 	}
@@ -624,7 +608,7 @@ static void test_failed_append_elsewhere(void **state)
 	struct known *a, *b;
 
 	copy_ring(fx->tmpl, fx->dir);
-	fault_init(&f, FAULT_ONCE, 4);	/* 2 writes, sync, commit */
+	fault_init(&f, FAULT_ONCE, 4); /* 2 writes, sync, commit */
 	fx->nk = POPULATED;
 	assert_int_equal(ring_open(fx->dir, &f.io, &ring), 0);
 	a = known_add(fx, "cam-a", T0 + 500000, SEG_LEN);
@@ -637,7 +621,7 @@ static void test_failed_append_elsewhere(void **state)
 
 	assert_int_equal(ring_open(fx->dir, NULL, &ring), 0);
 	assert_int_equal(ring_stat(ring, &st), 0);
-	assert_int_equal(st.recovered_orphans, 1);	/* a, whole */
+	assert_int_equal(st.recovered_orphans, 1); /* a, whole */
 	check_ring(fx, ring, (int)(a - fx->k), VICTIMS_GONE);
 	ring_close(ring);
 }
@@ -679,7 +663,6 @@ int main(void)
 	};
 
 	posix = ring_io_posix();
-	log_init("ring_fault_test", LOG_DEST_PLAIN,
-		 getenv("RING_TEST_LOG") ? LOG_DEBUG : LOG_CRIT);
+	log_init("ring_fault_test", LOG_DEST_PLAIN, getenv("RING_TEST_LOG") ? LOG_DEBUG : LOG_CRIT);
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

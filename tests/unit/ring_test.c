@@ -30,19 +30,19 @@
 #include "lib/log.h"
 #include "storage/ring.h"
 
-#define EXTENTS		3
-#define EXTENT_BYTES	(1024u * 1024u)
-#define SEG_LEN		100000
-#define PER_EXTENT	10
-#define SEGS_MAX	256
-#define T0		1700000000000LL	/* start of the first segment */
+#define EXTENTS	     3
+#define EXTENT_BYTES (1024u * 1024u)
+#define SEG_LEN	     100000
+#define PER_EXTENT   10
+#define SEGS_MAX     256
+#define T0	     1700000000000LL /* start of the first segment */
 
 struct fx {
 	char tmp[64];
 	char dir[96];
 	struct ring *ring;
-	uint64_t init_a;	/* camera "cam-a" */
-	uint64_t init_b;	/* camera "cam_b.2" */
+	uint64_t init_a; /* camera "cam-a" */
+	uint64_t init_b; /* camera "cam_b.2" */
 };
 
 struct seglist {
@@ -66,8 +66,7 @@ static void fill(uint8_t *buf, size_t len, uint32_t seed)
 	}
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -85,10 +84,12 @@ static int fx_setup(void **state)
 	snprintf(fx->dir, sizeof(fx->dir), "%s/ring", fx->tmp);
 	assert_int_equal(ring_create(fx->dir, EXTENTS, EXTENT_BYTES), 0);
 	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
-	assert_int_equal(ring_put_init(fx->ring, "cam-a", init_bytes_a,
-				       sizeof(init_bytes_a), &fx->init_a), 0);
-	assert_int_equal(ring_put_init(fx->ring, "cam_b.2", init_bytes_b,
-				       sizeof(init_bytes_b), &fx->init_b), 0);
+	assert_int_equal(
+		ring_put_init(fx->ring, "cam-a", init_bytes_a, sizeof(init_bytes_a), &fx->init_a),
+		0);
+	assert_int_equal(
+		ring_put_init(fx->ring, "cam_b.2", init_bytes_b, sizeof(init_bytes_b), &fx->init_b),
+		0);
 	*state = fx;
 	return 0;
 }
@@ -115,9 +116,12 @@ static int put_seg(struct fx *fx, uint32_t n, struct ring_seg_info *info)
 {
 	static uint8_t buf[SEG_LEN];
 	struct ring_seg seg = {
-		.camera = "cam-a", .init_id = fx->init_a,
-		.start_utc_ms = T0 + 1000LL * n, .duration_ms = 1000,
-		.media_start_us = 90000LL * n, .flags = n % 2 ? RING_F_AUDIO : 0,
+		.camera = "cam-a",
+		.init_id = fx->init_a,
+		.start_utc_ms = T0 + 1000LL * n,
+		.duration_ms = 1000,
+		.media_start_us = 90000LL * n,
+		.flags = n % 2 ? RING_F_AUDIO : 0,
 		.utc_src = RING_UTC_RTCP,
 	};
 
@@ -156,8 +160,7 @@ static int collect(void *arg, const struct ring_seg_info *info)
 static void list_all(struct fx *fx, struct seglist *l)
 {
 	l->n = 0;
-	assert_int_equal(ring_list(fx->ring, NULL, INT64_MIN, INT64_MAX,
-				   collect, l), 0);
+	assert_int_equal(ring_list(fx->ring, NULL, INT64_MIN, INT64_MAX, collect, l), 0);
 }
 
 static void test_create_rules(void **state)
@@ -221,23 +224,20 @@ static void test_second_writer_and_ro(void **state)
 	assert_int_equal(ring_put_init(ro, "cam-a", "y", 1, &id), -EROFS);
 	assert_int_equal(ring_mark_uploaded(ro, a.id), -EROFS);
 	l.n = 0;
-	assert_int_equal(ring_list(ro, NULL, INT64_MIN, INT64_MAX, collect,
-				   &l), 0);
+	assert_int_equal(ring_list(ro, NULL, INT64_MIN, INT64_MAX, collect, &l), 0);
 	assert_int_equal(l.n, 1);
 	assert_int_equal(l.s[0].id, a.id);
 	/* The reader sees what the writer commits after it opened. */
 	put_ok(fx, 2, NULL);
 	l.n = 0;
-	assert_int_equal(ring_list(ro, "cam-a", INT64_MIN, INT64_MAX, collect,
-				   &l), 0);
+	assert_int_equal(ring_list(ro, "cam-a", INT64_MIN, INT64_MAX, collect, &l), 0);
 	assert_int_equal(l.n, 2);
 	{
 		static uint8_t got[SEG_LEN], want[SEG_LEN];
 		size_t len;
 
 		fill(want, sizeof(want), 2);
-		assert_int_equal(ring_read(ro, l.s[1].id, got, sizeof(got),
-					   &len), 0);
+		assert_int_equal(ring_read(ro, l.s[1].id, got, sizeof(got), &len), 0);
 		assert_memory_equal(got, want, SEG_LEN);
 	}
 	ring_close(ro);
@@ -254,9 +254,12 @@ static void test_roundtrip(void **state)
 	struct fx *fx = *state;
 	struct ring_seg_info a1, a2, b1;
 	struct ring_seg segb = {
-		.camera = "cam_b.2", .init_id = fx->init_b,
-		.start_utc_ms = T0 + 500, .duration_ms = 2000,
-		.media_start_us = -5, .flags = RING_F_DISCONT,
+		.camera = "cam_b.2",
+		.init_id = fx->init_b,
+		.start_utc_ms = T0 + 500,
+		.duration_ms = 2000,
+		.media_start_us = -5,
+		.flags = RING_F_DISCONT,
 		.utc_src = RING_UTC_ARRIVAL,
 	};
 	static uint8_t big[SEG_LEN];
@@ -284,18 +287,15 @@ static void test_roundtrip(void **state)
 
 	assert_seg(fx, a1.id, 1);
 	assert_seg(fx, a2.id, 2);
-	assert_int_equal(ring_read(fx->ring, b1.id, small, sizeof(small),
-				   &len), 0);
+	assert_int_equal(ring_read(fx->ring, b1.id, small, sizeof(small), &len), 0);
 	assert_int_equal(len, 8);
 	assert_memory_equal(small, "bbbbbbbb", 8);
 
 	/* Too small a buffer says how big; unknown ids are -ENOENT. */
 	len = 0;
-	assert_int_equal(ring_read(fx->ring, a1.id, small, sizeof(small),
-				   &len), -E2BIG);
+	assert_int_equal(ring_read(fx->ring, a1.id, small, sizeof(small), &len), -E2BIG);
 	assert_int_equal(len, SEG_LEN);
-	assert_int_equal(ring_read(fx->ring, 999999, big, sizeof(big), &len),
-			 -ENOENT);
+	assert_int_equal(ring_read(fx->ring, 999999, big, sizeof(big), &len), -ENOENT);
 
 	/* The same survives a reopen. */
 	fx_reopen(fx);
@@ -312,10 +312,10 @@ static void test_bad_appends(void **state)
 	struct seglist l;
 
 	assert_int_equal(ring_append(fx->ring, &seg, "x", 1, NULL), -ENOENT);
-	seg.init_id = fx->init_b;	/* another camera's init */
+	seg.init_id = fx->init_b; /* another camera's init */
 	assert_int_equal(ring_append(fx->ring, &seg, "x", 1, NULL), -EINVAL);
 	seg.init_id = fx->init_a;
-	seg.camera = "cam a";		/* not a valid name */
+	seg.camera = "cam a"; /* not a valid name */
 	assert_int_equal(ring_append(fx->ring, &seg, "x", 1, NULL), -EINVAL);
 	seg.camera = "0123456789012345678901234567890123";
 	assert_int_equal(ring_append(fx->ring, &seg, "x", 1, NULL), -EINVAL);
@@ -332,38 +332,36 @@ static void test_init_registry(void **state)
 	size_t len = 0;
 
 	/* Same bytes, same camera: same id. Other camera: another id. */
-	assert_int_equal(ring_put_init(fx->ring, "cam-a", init_bytes_a,
-				       sizeof(init_bytes_a), &id), 0);
+	assert_int_equal(ring_put_init(fx->ring, "cam-a", init_bytes_a, sizeof(init_bytes_a), &id),
+			 0);
 	assert_int_equal(id, fx->init_a);
-	assert_int_equal(ring_put_init(fx->ring, "cam-c", init_bytes_a,
-				       sizeof(init_bytes_a), &id), 0);
+	assert_int_equal(ring_put_init(fx->ring, "cam-c", init_bytes_a, sizeof(init_bytes_a), &id),
+			 0);
 	assert_true(id != fx->init_a && id != fx->init_b);
-	assert_int_equal(ring_put_init(fx->ring, "cam-a", huge, sizeof(huge),
-				       &id), -E2BIG);
+	assert_int_equal(ring_put_init(fx->ring, "cam-a", huge, sizeof(huge), &id), -E2BIG);
 
-	assert_int_equal(ring_read_init(fx->ring, fx->init_b, buf, sizeof(buf),
-					&len), 0);
+	assert_int_equal(ring_read_init(fx->ring, fx->init_b, buf, sizeof(buf), &len), 0);
 	assert_int_equal(len, sizeof(init_bytes_b));
 	assert_memory_equal(buf, init_bytes_b, len);
-	assert_int_equal(ring_read_init(fx->ring, fx->init_b, buf, 4, &len),
-			 -E2BIG);
+	assert_int_equal(ring_read_init(fx->ring, fx->init_b, buf, 4, &len), -E2BIG);
 	assert_int_equal(len, sizeof(init_bytes_b));
-	assert_int_equal(ring_read_init(fx->ring, 777, buf, sizeof(buf), &len),
-			 -ENOENT);
+	assert_int_equal(ring_read_init(fx->ring, 777, buf, sizeof(buf), &len), -ENOENT);
 }
 
 static void test_list_filters(void **state)
 {
 	struct fx *fx = *state;
-	struct ring_seg segb = { .camera = "cam_b.2", .init_id = fx->init_b,
-				 .start_utc_ms = T0 + 1500, .duration_ms = 1000 };
+	struct ring_seg segb = { .camera = "cam_b.2",
+				 .init_id = fx->init_b,
+				 .start_utc_ms = T0 + 1500,
+				 .duration_ms = 1000 };
 	struct seglist l;
 
-	for (uint32_t n = 0; n < 4; n++)	/* [T0 + n s, +1 s) */
+	for (uint32_t n = 0; n < 4; n++) /* [T0 + n s, +1 s) */
 		put_ok(fx, n, NULL);
 	assert_int_equal(ring_append(fx->ring, &segb, "b", 1, NULL), 0);
 
-	list_all(fx, &l);	/* (camera, seq) order */
+	list_all(fx, &l); /* (camera, seq) order */
 	assert_int_equal(l.n, 5);
 	for (size_t i = 0; i < 4; i++) {
 		assert_string_equal(l.s[i].camera, "cam-a");
@@ -371,15 +369,13 @@ static void test_list_filters(void **state)
 	}
 	assert_string_equal(l.s[4].camera, "cam_b.2");
 
-	l.n = 0;	/* spans meeting [T0 + 1.5 s, T0 + 3 s) */
-	assert_int_equal(ring_list(fx->ring, "cam-a", T0 + 1500, T0 + 3000,
-				   collect, &l), 0);
+	l.n = 0; /* spans meeting [T0 + 1.5 s, T0 + 3 s) */
+	assert_int_equal(ring_list(fx->ring, "cam-a", T0 + 1500, T0 + 3000, collect, &l), 0);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.s[0].start_utc_ms, T0 + 1000);
 	assert_int_equal(l.s[1].start_utc_ms, T0 + 2000);
 	l.n = 0;
-	assert_int_equal(ring_list(fx->ring, "nobody", INT64_MIN, INT64_MAX,
-				   collect, &l), 0);
+	assert_int_equal(ring_list(fx->ring, "nobody", INT64_MIN, INT64_MAX, collect, &l), 0);
 	assert_int_equal(l.n, 0);
 }
 
@@ -398,8 +394,7 @@ static void test_list_stops(void **state)
 
 	for (uint32_t n = 0; n < 4; n++)
 		put_ok(fx, n, NULL);
-	assert_int_equal(ring_list(fx->ring, NULL, INT64_MIN, INT64_MAX,
-				   stop_at_two, &seen), 42);
+	assert_int_equal(ring_list(fx->ring, NULL, INT64_MIN, INT64_MAX, stop_at_two, &seen), 42);
 	assert_int_equal(seen, 2);
 }
 
@@ -425,11 +420,11 @@ static void test_wrap_evicts_oldest_first(void **state)
 	assert_int_equal(put.s[10].extent, 1);
 	assert_int_equal(put.s[29].extent, 2);
 	assert_int_equal(put.s[30].extent, 0);
-	assert_int_equal(put.s[30].offset, 4096 + 4096);	/* after init */
+	assert_int_equal(put.s[30].offset, 4096 + 4096); /* after init */
 
 	list_all(fx, &now);
 	assert_int_equal(now.n, count - PER_EXTENT);
-	for (size_t i = 0; i < now.n; i++) {	/* the newest, in order */
+	for (size_t i = 0; i < now.n; i++) { /* the newest, in order */
 		assert_int_equal(now.s[i].id, put.s[PER_EXTENT + i].id);
 		assert_true(i == 0 || now.s[i].seq == now.s[i - 1].seq + 1);
 	}
@@ -437,8 +432,7 @@ static void test_wrap_evicts_oldest_first(void **state)
 		uint8_t b[1];
 		size_t len;
 
-		assert_int_equal(ring_read(fx->ring, put.s[n].id, b, 1, &len),
-				 -ENOENT);
+		assert_int_equal(ring_read(fx->ring, put.s[n].id, b, 1, &len), -ENOENT);
 	}
 	assert_seg(fx, put.s[10].id, 10);
 	assert_seg(fx, put.s[count - 1].id, count - 1);
@@ -462,7 +456,7 @@ static void test_wrap_evicts_oldest_first(void **state)
 
 struct hook_log {
 	int calls;
-	int veto_after;		/* veto from this call on; -1 never */
+	int veto_after; /* veto from this call on; -1 never */
 	char why[32];
 	uint64_t last_id;
 };
@@ -488,7 +482,7 @@ static void test_floor_protects(void **state)
 	const uint32_t full = EXTENTS * PER_EXTENT;
 
 	fill_ring(fx, full, &put);
-	ring_set_floor(fx->ring, T0);	/* every segment is in the floor */
+	ring_set_floor(fx->ring, T0); /* every segment is in the floor */
 	list_all(fx, &before);
 
 	/* No hook: pinned segments are never overwritten. */
@@ -593,8 +587,7 @@ static void verify_clean(struct fx *fx)
 	struct ring_verify_report rep;
 
 	assert_int_equal(ring_verify(fx->ring, &rep), 0);
-	assert_int_equal(rep.bad_header + rep.bad_hash + rep.missing_init +
-			 rep.unindexed, 0);
+	assert_int_equal(rep.bad_header + rep.bad_hash + rep.missing_init + rep.unindexed, 0);
 }
 
 /* The init was first written into extent 0; after extent 0 is reused and
@@ -616,7 +609,7 @@ static void test_init_in_every_extent(void **state)
 	assert_int_equal(ring_mark_uploaded(fx->ring, put.s[12].id), 0);
 	list_all(fx, &before);
 	assert_int_equal(ring_verify(fx->ring, &rep), 0);
-	assert_int_equal(rep.checked, before.n + EXTENTS);	/* + inits */
+	assert_int_equal(rep.checked, before.n + EXTENTS); /* + inits */
 
 	ring_close(fx->ring);
 	fx->ring = NULL;
@@ -624,10 +617,9 @@ static void test_init_in_every_extent(void **state)
 	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
 	list_all(fx, &after);
 	assert_same_lists(&before, &after);
-	for (size_t i = 0; i < after.n; i++)	/* not restored by design */
+	for (size_t i = 0; i < after.n; i++) /* not restored by design */
 		assert_false(after.s[i].uploaded);
-	assert_int_equal(ring_read_init(fx->ring, fx->init_a, buf, sizeof(buf),
-					&len), 0);
+	assert_int_equal(ring_read_init(fx->ring, fx->init_a, buf, sizeof(buf), &len), 0);
 	assert_memory_equal(buf, init_bytes_a, sizeof(init_bytes_a));
 	assert_seg(fx, put.s[10].id, 10);
 	verify_clean(fx);
@@ -642,16 +634,17 @@ static void test_rebuild_same_list(void **state)
 {
 	struct fx *fx = *state;
 	static struct seglist before, after;
-	struct ring_seg segb = { .camera = "cam_b.2", .init_id = fx->init_b,
-				 .start_utc_ms = T0, .duration_ms = 40,
+	struct ring_seg segb = { .camera = "cam_b.2",
+				 .init_id = fx->init_b,
+				 .start_utc_ms = T0,
+				 .duration_ms = 40,
 				 .flags = RING_F_DISCONT | RING_F_AUDIO };
 	struct ring_stat st;
 
 	for (uint32_t n = 0; n < 14; n++) {
 		put_ok(fx, n, NULL);
 		segb.start_utc_ms += 40;
-		assert_int_equal(ring_append(fx->ring, &segb, &n, sizeof(n),
-					     NULL), 0);
+		assert_int_equal(ring_append(fx->ring, &segb, &n, sizeof(n), NULL), 0);
 	}
 	list_all(fx, &before);
 	ring_close(fx->ring);
@@ -661,7 +654,7 @@ static void test_rebuild_same_list(void **state)
 	list_all(fx, &after);
 	assert_same_lists(&before, &after);
 	assert_int_equal(ring_stat(fx->ring, &st), 0);
-	assert_int_equal(st.recovered_orphans, 0);	/* done by rebuild */
+	assert_int_equal(st.recovered_orphans, 0); /* done by rebuild */
 	verify_clean(fx);
 }
 
@@ -693,8 +686,7 @@ static void test_corrupt_payload(void **state)
 	verify_clean(fx);
 	flip_byte(fx, s[1].extent, s[1].offset + 256 + 5000);
 
-	assert_int_equal(ring_read(fx->ring, s[1].id, buf, sizeof(buf), &len),
-			 -EBADMSG);
+	assert_int_equal(ring_read(fx->ring, s[1].id, buf, sizeof(buf), &len), -EBADMSG);
 	assert_int_equal(ring_verify(fx->ring, &rep), -EBADMSG);
 	assert_int_equal(rep.bad_hash, 1);
 	assert_int_equal(rep.bad_header, 0);
@@ -705,8 +697,7 @@ static void test_corrupt_payload(void **state)
 	/* Recovery does not drop acknowledged footage for a bad payload:
 	 * it stays listed (evidence), and still reads as -EBADMSG. */
 	fx_reopen(fx);
-	assert_int_equal(ring_read(fx->ring, s[1].id, buf, sizeof(buf), &len),
-			 -EBADMSG);
+	assert_int_equal(ring_read(fx->ring, s[1].id, buf, sizeof(buf), &len), -EBADMSG);
 	assert_seg(fx, s[2].id, 2);
 }
 
@@ -719,16 +710,21 @@ static void test_corrupt_header_cut(void **state)
 	struct seglist l;
 	size_t len;
 
+	struct ring_verify_report rep;
+
 	for (uint32_t n = 0; n < 4; n++)
 		put_ok(fx, n, &s[n]);
-	flip_byte(fx, s[1].extent, s[1].offset + 40);	/* start time */
+	flip_byte(fx, s[1].extent, s[1].offset + 40); /* start time */
+	assert_int_equal(ring_verify(fx->ring, &rep), -EBADMSG);
+	assert_int_equal(rep.bad_header, 1);
+	assert_int_equal(rep.checked, 4 + 1);
+	assert_int_equal(rep.bad_hash + rep.unindexed + rep.missing_init, 0);
 	fx_reopen(fx);
 
 	assert_int_equal(ring_stat(fx->ring, &st), 0);
 	assert_int_equal(st.recovered_cut, 1);
 	assert_int_equal(st.recovered_orphans, 0);
-	assert_int_equal(ring_read(fx->ring, s[1].id, buf, sizeof(buf), &len),
-			 -ENOENT);
+	assert_int_equal(ring_read(fx->ring, s[1].id, buf, sizeof(buf), &len), -ENOENT);
 	/* One bad header costs one record, not the rest of the extent. */
 	assert_seg(fx, s[0].id, 0);
 	assert_seg(fx, s[2].id, 2);
@@ -763,10 +759,8 @@ static void test_stale_record_ignored(void **state)
 	snprintf(path, sizeof(path), "%s/extent-000.dat", fx->dir);
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, rec, sizeof(rec), (off_t)s[0].offset),
-			 (ssize_t)sizeof(rec));
-	assert_int_equal(pwrite(fd, rec, sizeof(rec),
-				(off_t)(s[2].offset + sizeof(rec))),
+	assert_int_equal(pread(fd, rec, sizeof(rec), (off_t)s[0].offset), (ssize_t)sizeof(rec));
+	assert_int_equal(pwrite(fd, rec, sizeof(rec), (off_t)(s[2].offset + sizeof(rec))),
 			 (ssize_t)sizeof(rec));
 	close(fd);
 
@@ -777,7 +771,7 @@ static void test_stale_record_ignored(void **state)
 	list_all(fx, &after);
 	assert_same_lists(&before, &after);
 	verify_clean(fx);
-	put_ok(fx, 3, &more);	/* goes over the stale copy */
+	put_ok(fx, 3, &more); /* goes over the stale copy */
 	assert_int_equal(more.offset, s[2].offset + sizeof(rec));
 	ring_close(fx->ring);
 	fx->ring = NULL;
@@ -789,6 +783,36 @@ static void test_stale_record_ignored(void **state)
 	assert_seg(fx, more.id, 3);
 }
 
+/* The init record at the head of an extent is damaged: its media still
+ * read (the init bytes live in the index too), verify names the gap. */
+static void test_init_record_damaged(void **state)
+{
+	struct fx *fx = *state;
+	struct ring_verify_report rep;
+	struct ring_seg_info s[2];
+	struct ring_stat st;
+	uint8_t buf[64];
+	size_t len;
+
+	put_ok(fx, 0, &s[0]);
+	put_ok(fx, 1, &s[1]);
+	flip_byte(fx, 0, 4096 + 100); /* init record header */
+	assert_int_equal(ring_verify(fx->ring, &rep), -EBADMSG);
+	assert_int_equal(rep.bad_header, 1);
+	assert_int_equal(rep.missing_init, 2);
+	assert_int_equal(rep.bad_hash + rep.unindexed, 0);
+
+	fx_reopen(fx);
+	assert_int_equal(ring_stat(fx->ring, &st), 0);
+	assert_int_equal(st.recovered_cut, 1);
+	assert_int_equal(st.segs, 2);
+	assert_seg(fx, s[1].id, 1);
+	assert_int_equal(ring_read_init(fx->ring, fx->init_a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(ring_verify(fx->ring, &rep), -EBADMSG);
+	assert_int_equal(rep.missing_init, 2);
+	assert_int_equal(rep.bad_header, 0);
+}
+
 static void test_oversize(void **state)
 {
 	struct fx *fx = *state;
@@ -798,14 +822,13 @@ static void test_oversize(void **state)
 
 	assert_non_null(big);
 	put_ok(fx, 0, NULL);
-	assert_int_equal(ring_append(fx->ring, &seg, big, EXTENT_BYTES, NULL),
-			 -ENOSPC);
+	assert_int_equal(ring_append(fx->ring, &seg, big, EXTENT_BYTES, NULL), -ENOSPC);
+	assert_int_equal(ring_append(fx->ring, &seg, big, SIZE_MAX, NULL), -ENOSPC);
 	/* Fits an extent alone, but not with header and its init record. */
-	assert_int_equal(ring_append(fx->ring, &seg, big,
-				     EXTENT_BYTES - 4096 - 256, NULL), -ENOSPC);
+	assert_int_equal(ring_append(fx->ring, &seg, big, EXTENT_BYTES - 4096 - 256, NULL),
+			 -ENOSPC);
 	/* The largest that fits goes into a fresh extent. */
-	assert_int_equal(ring_append(fx->ring, &seg, big,
-				     EXTENT_BYTES - 3 * 4096 - 256, NULL), 0);
+	assert_int_equal(ring_append(fx->ring, &seg, big, EXTENT_BYTES - 3 * 4096 - 256, NULL), 0);
 	list_all(fx, &l);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.s[1].extent, 1);
@@ -828,19 +851,25 @@ static void test_orphans_reindexed(void **state)
 	struct fx *fx = *state;
 	static struct seglist before, after;
 	struct ring_seg_info s[5];
+	struct ring_verify_report rep;
 	struct ring_stat st;
 	char sql[128], path[160];
 
 	for (uint32_t n = 0; n < 5; n++)
 		put_ok(fx, n, &s[n]);
 	list_all(fx, &before);
+
+	/* A row lost from the index: verify sees the record it lacks... */
+	snprintf(sql, sizeof(sql), "DELETE FROM segs WHERE id = %llu", (unsigned long long)s[2].id);
+	db_exec(fx, sql);
+	assert_int_equal(ring_verify(fx->ring, &rep), -EBADMSG);
+	assert_int_equal(rep.unindexed, 1);
+	assert_int_equal(rep.bad_header + rep.bad_hash + rep.missing_init, 0);
+	assert_int_equal(rep.checked, 4 + 1);
+
+	/* ...and the next open puts it back. */
 	ring_close(fx->ring);
 	fx->ring = NULL;
-
-	/* A row lost from the index comes back from its record. */
-	snprintf(sql, sizeof(sql), "DELETE FROM segs WHERE id = %llu",
-		 (unsigned long long)s[2].id);
-	db_exec(fx, sql);
 	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
 	assert_int_equal(ring_stat(fx->ring, &st), 0);
 	assert_int_equal(st.recovered_orphans, 1);
@@ -851,9 +880,9 @@ static void test_orphans_reindexed(void **state)
 	ring_close(fx->ring);
 	fx->ring = NULL;
 	db_exec(fx, "INSERT INTO segs(id, camera, seq, init_id, start_utc_ms,"
-		" duration_ms, media_start_us, flags, utc_src, len, extent, off,"
-		" sha256) VALUES(900, 'cam-a', 99, 1, 0, 0, 0, 0, 0, 10, 2,"
-		" 4096, zeroblob(32))");
+		    " duration_ms, media_start_us, flags, utc_src, len, extent, off,"
+		    " sha256) VALUES(900, 'cam-a', 99, 1, 0, 0, 0, 0, 0, 10, 2,"
+		    " 4096, zeroblob(32))");
 	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
 	assert_int_equal(ring_stat(fx->ring, &st), 0);
 	assert_int_equal(st.recovered_cut, 1);
@@ -867,7 +896,7 @@ static void test_orphans_reindexed(void **state)
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
 	assert_int_equal(ring_stat(fx->ring, &st), 0);
-	assert_int_equal(st.recovered_orphans, 5 + 1);	/* + init record */
+	assert_int_equal(st.recovered_orphans, 5 + 1); /* + init record */
 	list_all(fx, &after);
 	assert_same_lists(&before, &after);
 	verify_clean(fx);
@@ -897,8 +926,8 @@ static void test_stat_bytes(void **state)
 	assert_int_equal(st.segs_pending_upload, 2);
 }
 
-#define THREADS		4
-#define PER_THREAD	6
+#define THREADS	   4
+#define PER_THREAD 6
 
 struct worker {
 	struct fx *fx;
@@ -918,13 +947,11 @@ static void *worker_main(void *arg)
 	if (ring_put_init(w->fx->ring, cam, cam, sizeof(cam), &init))
 		w->failures++;
 	for (int i = 0; i < PER_THREAD; i++) {
-		struct ring_seg seg = { .camera = cam, .init_id = init,
-					.start_utc_ms = T0 + i };
+		struct ring_seg seg = { .camera = cam, .init_id = init, .start_utc_ms = T0 + i };
 
 		for (size_t k = 0; k < 64; k++)
 			payload[k] = (uint32_t)(w->idx * 1000 + i);
-		if (ring_append(w->fx->ring, &seg, payload, sizeof(payload),
-				&w->info[i]))
+		if (ring_append(w->fx->ring, &seg, payload, sizeof(payload), &w->info[i]))
 			w->failures++;
 	}
 	return NULL;
@@ -939,8 +966,7 @@ static void test_threads(void **state)
 
 	for (int i = 0; i < THREADS; i++) {
 		w[i] = (struct worker){ .fx = fx, .idx = i };
-		assert_int_equal(pthread_create(&t[i], NULL, worker_main,
-						&w[i]), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
 	}
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
@@ -951,8 +977,8 @@ static void test_threads(void **state)
 			size_t len;
 
 			assert_int_equal(w[i].info[k].seq, k + 1);
-			assert_int_equal(ring_read(fx->ring, w[i].info[k].id,
-						   got, sizeof(got), &len), 0);
+			assert_int_equal(
+				ring_read(fx->ring, w[i].info[k].id, got, sizeof(got), &len), 0);
 			assert_int_equal(got[63], i * 1000 + k);
 		}
 	}
@@ -981,6 +1007,7 @@ int main(void)
 		T(test_corrupt_payload),
 		T(test_corrupt_header_cut),
 		T(test_stale_record_ignored),
+		T(test_init_record_damaged),
 		T(test_oversize),
 		T(test_orphans_reindexed),
 		T(test_stat_bytes),
@@ -988,7 +1015,6 @@ int main(void)
 #undef T
 	};
 
-	log_init("ring_test", LOG_DEST_PLAIN,
-		 getenv("RING_TEST_LOG") ? LOG_DEBUG : LOG_CRIT);
+	log_init("ring_test", LOG_DEST_PLAIN, getenv("RING_TEST_LOG") ? LOG_DEBUG : LOG_CRIT);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
