@@ -106,9 +106,27 @@ static int gw_evict_hook(void *arg, const struct ring_seg_info *info,
 	return 0;
 }
 
+/* @url without its userinfo: credentials never reach the logs. */
+static const char *gw_url_safe(const char *url, char *buf, size_t cap)
+{
+	const char *host = strstr(url, "://");
+	const char *at, *slash;
+
+	if (!host)
+		return url;
+	host += 3;
+	at = strchr(host, '@');
+	slash = strchr(host, '/');
+	if (!at || (slash && slash < at))
+		return url;
+	snprintf(buf, cap, "%.*s***@%s", (int)(host - url), url, at + 1);
+	return buf;
+}
+
 static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
 {
 	const struct config_camera *c = cam->cfg;
+	char url[256];
 	struct stream_cfg sc = {
 		.name = c->name,
 		.url = c->url,
@@ -128,7 +146,7 @@ static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
 	cam->gw = gw;
 	cam->down_since_ms = time_mono_ms();
 	snprintf(cam->name, sizeof(cam->name), "%s", c->name);
-	log_info("camera %s: starting (%s)", c->name, c->url);
+	log_info("camera %s: starting (%s)", c->name, gw_url_safe(c->url, url, sizeof(url)));
 	return stream_start(&sc, &sink, &cam->stream);
 }
 

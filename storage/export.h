@@ -25,8 +25,7 @@ struct export_report {
 	uint32_t runs;		/* init-segment runs (1 + gaps) */
 	int64_t gap_ms;		/* total time missing inside the range */
 	uint64_t segments_lost; /* listed, then evicted before read */
-	uint32_t runs_skipped;	/* video codec or size unlike the first
-					 * run's: left out */
+	uint32_t runs_skipped;	/* video unlike the first run's: left out */
 };
 
 /* Progress callback, may be NULL: @done of @total segments. */

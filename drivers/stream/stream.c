@@ -333,11 +333,13 @@ static int stream_feed(struct stream *s, enum fmp4_track tr, AVPacket *pkt)
 
 static int stream_read_loop(struct stream *s)
 {
+	const int64_t stall_us = (int64_t)s->cfg.stall_timeout_ms * 1000;
+	int64_t last_video_us;
 	int ret;
 
 	s->reading = true;
 	s->tripped = false;
-	s->last_pkt_us = mono_us();
+	s->last_pkt_us = last_video_us = mono_us();
 	for (;;) {
 		enum fmp4_track tr;
 
@@ -349,8 +351,16 @@ static int stream_read_loop(struct stream *s)
 		/* What the parsers flush after a timeout is not a sign of life. */
 		if (!s->tripped)
 			s->last_pkt_us = mono_us();
+		/* Audio alone does not keep a camera alive: nothing is
+		 * recorded without video. */
+		if (s->last_pkt_us - last_video_us > stall_us) {
+			av_packet_unref(s->pkt);
+			stream__fail(s, "read: no video for %u ms", s->cfg.stall_timeout_ms);
+			return -ETIMEDOUT;
+		}
 		if (s->pkt->stream_index == s->pick.video) {
 			tr = FMP4_VIDEO;
+			last_video_us = s->last_pkt_us;
 		} else if (s->pkt->stream_index == s->pick.audio) {
 			tr = FMP4_AUDIO;
 		} else {

@@ -27,7 +27,8 @@
 
 struct stream; /* opaque */
 
-/* A zero duration means the default given beside it. */
+/* A zero duration means the default given beside it. stall_timeout_ms
+ * is also the socket I/O timeout. */
 struct stream_cfg {
 	const char *name;     /* camera name, for logs and the sink */
 	const char *url;      /* rtsp://host[:port]/path */
@@ -36,8 +37,7 @@ struct stream_cfg {
 	bool udp;		     /* default false: TCP interleaved */
 	uint32_t segment_ms;	     /* target segment duration; 4000 */
 	uint32_t connect_timeout_ms; /* open and probe; 5000 */
-	uint32_t stall_timeout_ms;   /* no packet for this long: reconnect;
-					 * also the socket I/O timeout; 10000 */
+	uint32_t stall_timeout_ms;   /* no packet: reconnect; 10000 */
 	uint32_t backoff_min_ms;     /* 1000 */
 	uint32_t backoff_max_ms;     /* 60000 */
 };
