@@ -9,6 +9,15 @@
 #include "lib/parse.h"
 #include "storage/statedb.h"
 
+static alarm_notify_fn alarm_notify;
+static void *alarm_notify_arg;
+
+void alarm_set_notify(alarm_notify_fn fn, void *arg)
+{
+	alarm_notify = fn;
+	alarm_notify_arg = arg;
+}
+
 static int alarm_exec(struct statedb *sdb, const char *sql, const char *code,
 		      const char *camera, const char *message, int *changesp)
 {
@@ -47,8 +56,11 @@ int alarm_raise(struct statedb *db, const char *code, const char *camera,
 	if (ret || changes)
 		return ret;
 	log_warn("alarm %s%s%s: %s", code, *camera ? " camera " : "", camera, message);
-	return alarm_exec(db, "INSERT INTO alarms(ts_ms, last_ms, code, camera, message)"
-			  " VALUES (?1, ?1, ?2, ?3, ?4)", code, camera, message, &changes);
+	ret = alarm_exec(db, "INSERT INTO alarms(ts_ms, last_ms, code, camera, message)"
+			 " VALUES (?1, ?1, ?2, ?3, ?4)", code, camera, message, &changes);
+	if (!ret && alarm_notify)
+		alarm_notify(alarm_notify_arg, code, camera, message, true);
+	return ret;
 }
 
 int alarm_clear(struct statedb *db, const char *code, const char *camera)
@@ -58,8 +70,11 @@ int alarm_clear(struct statedb *db, const char *code, const char *camera)
 			     " WHERE active = 1 AND code = ?2 AND camera = ?3",
 			     code, camera, NULL, &changes);
 
-	if (!ret && changes)
+	if (!ret && changes) {
 		log_notice("alarm %s%s%s cleared", code, *camera ? " camera " : "", camera);
+		if (alarm_notify)
+			alarm_notify(alarm_notify_arg, code, camera, "cleared", false);
+	}
 	return ret;
 }
 

@@ -11,10 +11,18 @@
 #ifndef CAMGATE_FIRMWARE_ALARM_H
 #define CAMGATE_FIRMWARE_ALARM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct statedb;
 struct cJSON;
+
+/* Told of every newly raised alarm (not of repeats) and every clear, after
+ * the row is committed, on the raising thread. It must not block or call
+ * back into the alarm module. One listener; NULL removes it. */
+typedef void (*alarm_notify_fn)(void *arg, const char *code, const char *camera,
+				const char *message, bool raised);
+void alarm_set_notify(alarm_notify_fn fn, void *arg);
 
 /* @camera "" for gateway-wide alarms. Strings borrowed. -EIO (logged). */
 int alarm_raise(struct statedb *db, const char *code, const char *camera,

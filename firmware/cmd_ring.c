@@ -157,7 +157,7 @@ static int ring_ls(struct ring *ring, int argc, char **argv)
 	return ret;
 }
 
-static int ring_stat_cmd(struct ring *ring, int argc, char **argv)
+static int ring_stat_cmd(struct ring *ring, const struct config *cfg, int argc, char **argv)
 {
 	bool json = argc > 1 && !strcmp(argv[1], "--json");
 	struct ring_stat st;
@@ -182,7 +182,7 @@ static int ring_stat_cmd(struct ring *ring, int argc, char **argv)
 		       (unsigned long long)st.segs_pending_upload, st.segs ? a : "-",
 		       st.segs ? b : "-", (unsigned long long)st.evicted_segs,
 		       (unsigned long long)st.evicted_pinned,
-		       st.upload_required ? "uploading to central" : "local recorder");
+		       *cfg->uplink.base_url ? "uploading to central" : "local recorder");
 		return CMD_OK;
 	}
 	o = cJSON_CreateObject();
@@ -199,7 +199,7 @@ static int ring_stat_cmd(struct ring *ring, int argc, char **argv)
 	cJSON_AddNumberToObject(o, "evicted_pinned", (double)st.evicted_pinned);
 	cJSON_AddNumberToObject(o, "recovered_orphans", (double)st.recovered_orphans);
 	cJSON_AddNumberToObject(o, "recovered_cut", (double)st.recovered_cut);
-	cJSON_AddBoolToObject(o, "upload_required", st.upload_required);
+	cJSON_AddBoolToObject(o, "upload_required", *cfg->uplink.base_url != '\0');
 	ret = print_json(o);
 	cJSON_Delete(o);
 	return ret;
@@ -321,7 +321,7 @@ int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 	if (!strcmp(sub, "ls"))
 		ret = ring_ls(ring, argc - 1, argv + 1);
 	else if (!strcmp(sub, "stat"))
-		ret = ring_stat_cmd(ring, argc - 1, argv + 1);
+		ret = ring_stat_cmd(ring, cfg, argc - 1, argv + 1);
 	else if (!strcmp(sub, "verify"))
 		ret = ring_verify_cmd(ring);
 	else

@@ -17,7 +17,7 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 
-enum cfg_type { T_STR, T_BOOL, T_U32, T_SIZE, T_DURATION, T_ENUM, T_LOGLEVEL };
+enum cfg_type { T_STR, T_BOOL, T_U32, T_SIZE, T_DURATION, T_ENUM, T_LOGLEVEL, T_I32 };
 enum cfg_scope { S_CONFIG, S_STREAM, S_CAMERA };
 
 struct cfg_setting {
@@ -31,55 +31,108 @@ struct cfg_setting {
 	bool reloadable;
 	const char *const *choices;	/* T_ENUM */
 	const char *help;
+	unsigned int flags;		/* CFG_F_* */
 };
+
+#define CFG_F_LIST	0x1u	/* T_STR: the key may repeat; values join with "," */
+#define CFG_F_SECRET	0x2u	/* never printed back */
 
 static const char *const transport_choices[] = { "tcp", "udp", NULL };
 static const char *const on_full_choices[] = { "overwrite", "stop", NULL };
+static const char *const auth_choices[] = { "none", "bearer", "basic", "sigv4", NULL };
 
 #define C(f) S_CONFIG, offsetof(struct config, f)
 #define ST(f) S_STREAM, offsetof(struct config_stream, f)
 #define CAM(f) S_CAMERA, offsetof(struct config_camera, f)
+#define UP(f) S_CONFIG, offsetof(struct config, uplink) + offsetof(struct config_uplink, f)
 #define DAY (86400000ll)
 
 static const struct cfg_setting settings[] = {
 	{ "gateway", "id", T_STR, C(gateway_id), 1, 63, "camgate", false, NULL,
-	  "Gateway identity, as registered with central." },
+	  "Gateway identity, as registered with central.", 0 },
 	{ "gateway", "state_dir", T_STR, C(state_dir), 1, 255, BOARD_STATE_DIR, false, NULL,
-	  "Directory for state.db (audit, alarms) and status.json." },
+	  "Directory for state.db (audit, alarms) and status.json.", 0 },
 	{ "gateway", "log_level", T_LOGLEVEL, C(log_level), 0, 0, "info", true, NULL,
-	  "err, warning, notice, info or debug." },
+	  "err, warning, notice, info or debug.", 0 },
 	{ "gateway", "status_interval", T_DURATION, C(status_interval_ms), 500, DAY, "5s", true, NULL,
-	  "How often status.json is rewritten." },
+	  "How often status.json is rewritten.", 0 },
 	{ "storage", "dir", T_STR, C(storage_dir), 1, 255, BOARD_STORAGE_DIR, false, NULL,
-	  "Ring directory: extent files and index.db." },
+	  "Ring directory: extent files and index.db.", 0 },
 	{ "storage", "extents", T_U32, C(extents), 2, 65535, BOARD_EXTENTS, false, NULL,
-	  "Number of preallocated extent files (fixed when the ring is created)." },
+	  "Number of preallocated extent files (fixed when the ring is created).", 0 },
 	{ "storage", "extent_size", T_SIZE, C(extent_bytes), 1ll << 20, 1ll << 40, BOARD_EXTENT_SIZE, false, NULL,
-	  "Size of each extent file; a segment never spans two (fixed at creation)." },
+	  "Size of each extent file; a segment never spans two (fixed at creation).", 0 },
 	{ "storage", "retention_floor", T_DURATION, C(retention_floor_ms), 0, 3650 * DAY, "0s", true, NULL,
-	  "Footage younger than this is protected: overwriting it raises an alarm and an audit record." },
+	  "Footage younger than this is protected: overwriting it raises an alarm and an audit record.", 0 },
 	{ "storage", "on_full", T_ENUM, C(on_full), 0, 0, "overwrite", true, on_full_choices,
-	  "When only protected footage is left to evict: overwrite (alarm + audit) or stop recording (alarm)." },
+	  "When only protected footage is left to evict: overwrite (alarm + audit) or stop recording (alarm).", 0 },
 	{ "stream", "segment_duration", T_DURATION, ST(segment_ms), 500, 60000, "4s", true, NULL,
-	  "Target segment duration; segments are cut on the next keyframe." },
+	  "Target segment duration; segments are cut on the next keyframe.", 0 },
 	{ "stream", "transport", T_ENUM, ST(transport), 0, 0, "tcp", true, transport_choices,
-	  "RTSP transport: tcp (interleaved) or udp." },
+	  "RTSP transport: tcp (interleaved) or udp.", 0 },
 	{ "stream", "connect_timeout", T_DURATION, ST(connect_ms), 500, 120000, "5s", true, NULL,
-	  "Bound on connecting and on the RTSP handshake." },
+	  "Bound on connecting and on the RTSP handshake.", 0 },
 	{ "stream", "stall_timeout", T_DURATION, ST(stall_ms), 500, 600000, "10s", true, NULL,
-	  "No packet for this long: reconnect." },
+	  "No packet for this long: reconnect.", 0 },
 	{ "stream", "backoff_min", T_DURATION, ST(backoff_min_ms), 100, 3600000, "1s", true, NULL,
-	  "First retry delay after a failure (full jitter)." },
+	  "First retry delay after a failure (full jitter).", 0 },
 	{ "stream", "backoff_max", T_DURATION, ST(backoff_max_ms), 100, 3600000, "60s", true, NULL,
-	  "Cap on the retry delay." },
+	  "Cap on the retry delay.", 0 },
+	{ "uplink", "base_url", T_STR, UP(base_url), 0, 1023, "", true, NULL,
+	  "https://host[:port][/prefix] of central; empty: local recorder only. http:// is refused.", 0 },
+	{ "uplink", "ca_file", T_STR, UP(ca_file), 0, 255, "", true, NULL,
+	  "PEM CA bundle that signs central's certificate; empty: the system store.", 0 },
+	{ "uplink", "pin", T_STR, UP(pin), 0, 511, "", true, NULL,
+	  "Public-key pin(s), sha256//BASE64[;sha256//...].", 0 },
+	{ "uplink", "client_cert", T_STR, UP(client_cert), 0, 255, "", true, NULL,
+	  "PEM client certificate for mutual TLS.", 0 },
+	{ "uplink", "client_key", T_STR, UP(client_key), 0, 255, "", true, NULL,
+	  "PEM key of client_cert (empty: inside client_cert).", 0 },
+	{ "uplink", "auth", T_ENUM, UP(auth), 0, 0, "none", true, auth_choices,
+	  "How the gateway authenticates: none (mTLS only), bearer, basic or sigv4.", 0 },
+	{ "uplink", "token", T_STR, UP(token), 0, 1023, "", true, NULL,
+	  "Bearer token; never printed back.", CFG_F_SECRET },
+	{ "uplink", "username", T_STR, UP(username), 0, 255, "", true, NULL,
+	  "Basic user name, or SigV4 access key id.", 0 },
+	{ "uplink", "password", T_STR, UP(password), 0, 255, "", true, NULL,
+	  "Basic password, or SigV4 secret key; never printed back.", CFG_F_SECRET },
+	{ "uplink", "sigv4", T_STR, UP(sigv4), 0, 127, "", true, NULL,
+	  "SigV4 scope, aws:amz:REGION:SERVICE.", 0 },
+	{ "uplink", "parallel", T_U32, UP(parallel), 1, 16, "4", true, NULL,
+	  "Requests in flight at once.", 0 },
+	{ "uplink", "rate_limit", T_SIZE, UP(rate_limit), 0, 1ll << 30, "0", true, NULL,
+	  "Send cap in bytes per second; 0: none.", 0 },
+	{ "uplink", "connect_timeout", T_DURATION, UP(connect_timeout_ms), 100, 120000, "10s", true, NULL,
+	  "TCP and TLS connect bound.", 0 },
+	{ "uplink", "stall_timeout", T_DURATION, UP(stall_timeout_ms), 1000, 600000, "20s", true, NULL,
+	  "No byte moved for this long: abort the transfer and retry.", 0 },
+	{ "uplink", "transfer_timeout", T_DURATION, UP(transfer_timeout_ms), 1000, 3600000, "5m", true, NULL,
+	  "Bound on one whole request.", 0 },
+	{ "uplink", "backoff_min", T_DURATION, UP(backoff_min_ms), 10, 3600000, "1s", true, NULL,
+	  "First retry delay after a failure (full jitter).", 0 },
+	{ "uplink", "backoff_max", T_DURATION, UP(backoff_max_ms), 10, 3600000, "5m", true, NULL,
+	  "Cap on the retry delay.", 0 },
+	{ "uplink", "status_interval", T_DURATION, UP(status_interval_ms), 1000, 3600000, "30s", true, NULL,
+	  "How often status.json goes to central (and at once on every alarm).", 0 },
+	{ "uplink", "commands_interval", T_DURATION, UP(commands_interval_ms), 0, 3600000, "30s", true, NULL,
+	  "How often central's command folder is polled; 0: never.", 0 },
+	{ "uplink", "live_window", T_U32, UP(live_window), 1, 32, "6", true, NULL,
+	  "Segments in live.m3u8, sent before any backlog.", 0 },
+	{ "uplink", "deadline_days", T_U32, UP(deadline_days), 1, 60, "10", true, NULL,
+	  "R2: working days central has to hold a registry change; alarm at half.", 0 },
+	{ "uplink", "tz_offset", T_I32, UP(tz_offset_min), -720, 840, "420", true, NULL,
+	  "Legal time zone for working days, minutes east of UTC (Vietnam: 420).", 0 },
+	{ "uplink", "holidays", T_STR, UP(holidays), 0, 4095, "", true, NULL,
+	  "Public holidays: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated; the key may repeat.",
+	  CFG_F_LIST },
 	{ "camera", "url", T_STR, CAM(url), 8, 1023, NULL, true, NULL,
-	  "rtsp:// URL of the camera's stream (required)." },
+	  "rtsp:// URL of the camera's stream (required).", 0 },
 	{ "camera", "username", T_STR, CAM(username), 0, 127, "", true, NULL,
-	  "RTSP user name, if the camera asks for one." },
+	  "RTSP user name, if the camera asks for one.", 0 },
 	{ "camera", "password", T_STR, CAM(password), 0, 127, "", true, NULL,
-	  "RTSP password; never printed back." },
+	  "RTSP password; never printed back.", 0 },
 	{ "camera", "enabled", T_BOOL, CAM(enabled), 0, 0, "yes", true, NULL,
-	  "Record this camera." },
+	  "Record this camera.", 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -119,6 +172,16 @@ static void *cfg_field(struct config *cfg, struct config_camera *cam,
 	return NULL;
 }
 
+/* "expected a, b or c" */
+static void cfg_choices(const struct cfg_setting *s, char *buf, size_t cap)
+{
+	size_t len = snprintf(buf, cap, "expected");
+
+	for (int i = 0; s->choices[i] && len < cap; i++)
+		len += snprintf(buf + len, cap - len, "%s%s", i == 0 ? " " :
+				s->choices[i + 1] ? ", " : " or ", s->choices[i]);
+}
+
 /* Parses @val for @s into @field. Returns NULL or a message. */
 static const char *cfg_set(const struct cfg_setting *s, void *field,
 			   const char *val, char *buf, size_t cap)
@@ -150,6 +213,11 @@ static const char *cfg_set(const struct cfg_setting *s, void *field,
 			goto range;
 		*(uint32_t *)field = (uint32_t)v;
 		return NULL;
+	case T_I32:
+		if (parse_i64(val, s->min, s->max, &v))
+			goto range;
+		*(int32_t *)field = (int32_t)v;
+		return NULL;
 	case T_SIZE:
 		if (parse_size(val, &u))
 			return "expected a size such as 64M";
@@ -171,7 +239,7 @@ static const char *cfg_set(const struct cfg_setting *s, void *field,
 				return NULL;
 			}
 		}
-		snprintf(buf, cap, "expected %s or %s", s->choices[0], s->choices[1]);
+		cfg_choices(s, buf, cap);
 		return buf;
 	case T_LOGLEVEL:
 		return log_level_parse(val, field) ?
@@ -259,6 +327,27 @@ static bool cfg_enter_section(struct cfg_parse *p, const char *section)
 	return true;
 }
 
+/* A repeated list key: join with ",", within the setting's length cap. */
+static int cfg_append(struct cfg_parse *p, const struct cfg_setting *s, void *field,
+		      const char *key, const char *val)
+{
+	char **str = field;
+	size_t n = strlen(*str) + 1 + strlen(val);
+	char *joined;
+
+	if ((int64_t)n > s->max) {
+		cfg_error(p, p->line, key, "list longer than %s bytes", "4095");
+		return 1;
+	}
+	joined = malloc(n + 1);
+	if (!joined)
+		return 0;
+	snprintf(joined, n + 1, "%s%s%s", *str, **str ? "," : "", val);
+	free(*str);
+	*str = joined;
+	return 1;
+}
+
 static int cfg_handler(void *user, const char *section, const char *key,
 		       const char *val)
 {
@@ -302,6 +391,9 @@ static int cfg_handler(void *user, const char *section, const char *key,
 		return 1;
 	}
 	idx = cam ? (size_t)(cam - p->cfg->cameras) + 1 : 0;
+	if ((settings[i].flags & CFG_F_LIST) && (p->seen[idx][0] & (1ull << i)))
+		return cfg_append(p, &settings[i], cfg_field(p->cfg, cam, &settings[i], in_camera),
+				  key, val);
 	if (!cam && p->seen[0][0] & (1ull << i)) {
 		cfg_error(p, p->line, key, "set twice in [%s]", section);
 		return 1;
@@ -372,6 +464,11 @@ static void cfg_validate(struct cfg_parse *p)
 
 	if (cfg->stream.backoff_min_ms > cfg->stream.backoff_max_ms)
 		cfg_error(p, 0, "backoff_min", "must not exceed backoff_max%s", "");
+	if (cfg->uplink.backoff_min_ms > cfg->uplink.backoff_max_ms)
+		cfg_error(p, 0, "backoff_min", "must not exceed backoff_max in [uplink]%s", "");
+	if (*cfg->uplink.base_url && strncmp(cfg->uplink.base_url, "https://", 8))
+		cfg_error(p, 0, "base_url", "central is reached over TLS only: %s is not https://",
+			  cfg->uplink.base_url);
 	for (size_t i = 0; i < cfg->ncameras; i++) {
 		struct config_camera *cam = &cfg->cameras[i];
 
@@ -395,7 +492,8 @@ static struct config *cfg_alloc(void)
 	if (!cfg->cameras ||
 	    cfg_apply_defaults(cfg, NULL, "gateway") ||
 	    cfg_apply_defaults(cfg, NULL, "storage") ||
-	    cfg_apply_defaults(cfg, NULL, "stream")) {
+	    cfg_apply_defaults(cfg, NULL, "stream") ||
+	    cfg_apply_defaults(cfg, NULL, "uplink")) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -471,6 +569,10 @@ void config_free(struct config *cfg)
 	free(cfg->gateway_id);
 	free(cfg->state_dir);
 	free(cfg->storage_dir);
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (settings[i].type == T_STR && settings[i].scope == S_CONFIG &&
+		    !strcmp(settings[i].section, "uplink"))
+			free(*(char **)((char *)cfg + settings[i].off));
 	free(cfg);
 }
 
@@ -494,6 +596,33 @@ bool config_camera_same(const struct config_camera *a,
 	return str_same(a->url, b->url) && str_same(a->username, b->username) &&
 	       str_same(a->password, b->password) && a->enabled == b->enabled &&
 	       !memcmp(&a->stream, &b->stream, sizeof(a->stream));
+}
+
+bool config_uplink_changed(const struct config *a, const struct config *b)
+{
+	const struct config_uplink *x = &a->uplink, *y = &b->uplink;
+
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct cfg_setting *s = &settings[i];
+
+		if (strcmp(s->section, "uplink"))
+			continue;
+		if (s->type == T_STR) {
+			if (!str_same(*(char *const *)((const char *)a + s->off),
+				      *(char *const *)((const char *)b + s->off)))
+				return true;
+		}
+	}
+	return x->auth != y->auth || x->parallel != y->parallel ||
+	       x->rate_limit != y->rate_limit ||
+	       x->connect_timeout_ms != y->connect_timeout_ms ||
+	       x->stall_timeout_ms != y->stall_timeout_ms ||
+	       x->transfer_timeout_ms != y->transfer_timeout_ms ||
+	       x->backoff_min_ms != y->backoff_min_ms || x->backoff_max_ms != y->backoff_max_ms ||
+	       x->status_interval_ms != y->status_interval_ms ||
+	       x->commands_interval_ms != y->commands_interval_ms ||
+	       x->live_window != y->live_window || x->deadline_days != y->deadline_days ||
+	       x->tz_offset_min != y->tz_offset_min;
 }
 
 int config_restart_needed(const struct config *a, const struct config *b,
@@ -549,15 +678,16 @@ void config_doc(FILE *out)
 				strcmp(section, "camera") ? "" : ":NAME");
 		}
 		static const char *const tn[] = { "string", "bool", "integer", "size",
-						  "duration", "choice", "log level" };
+						  "duration", "choice", "log level", "integer" };
 		char range[64] = "";
 
-		if (s->type == T_U32 || s->type == T_SIZE || s->type == T_DURATION)
+		if (s->type == T_U32 || s->type == T_I32 || s->type == T_SIZE ||
+		    s->type == T_DURATION)
 			snprintf(range, sizeof(range), "%lld..%lld%s", (long long)s->min,
 				 (long long)s->max, s->type == T_DURATION ? " ms" :
 				 s->type == T_SIZE ? " B" : "");
 		else if (s->type == T_ENUM)
-			snprintf(range, sizeof(range), "%s, %s", s->choices[0], s->choices[1]);
+			cfg_choices(s, range, sizeof(range));
 		else if (s->type == T_STR)
 			snprintf(range, sizeof(range), "%lld..%lld chars",
 				 (long long)s->min, (long long)s->max);

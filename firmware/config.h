@@ -50,6 +50,33 @@ struct config_camera {
 	int line;			/* of the section header */
 };
 
+/* [uplink]: central over TLS. base_url empty: a plain local recorder. */
+struct config_uplink {
+	char *base_url;
+	char *ca_file;
+	char *pin;
+	char *client_cert;
+	char *client_key;
+	int auth;			/* enum uplink_auth order */
+	char *token;
+	char *username;
+	char *password;
+	char *sigv4;
+	uint32_t parallel;
+	uint64_t rate_limit;		/* bytes/s, 0: none */
+	int64_t connect_timeout_ms;
+	int64_t stall_timeout_ms;
+	int64_t transfer_timeout_ms;
+	int64_t backoff_min_ms;
+	int64_t backoff_max_ms;
+	int64_t status_interval_ms;
+	int64_t commands_interval_ms;
+	uint32_t live_window;
+	uint32_t deadline_days;
+	int32_t tz_offset_min;
+	char *holidays;			/* comma-separated; the key may repeat */
+};
+
 struct config {
 	char *path;
 	char *gateway_id;
@@ -62,9 +89,13 @@ struct config {
 	int64_t retention_floor_ms;
 	int on_full;			/* enum config_on_full */
 	struct config_stream stream;
+	struct config_uplink uplink;
 	struct config_camera *cameras;
 	size_t ncameras;
 };
+
+/* True when the [uplink] sections of @a and @b differ. */
+bool config_uplink_changed(const struct config *a, const struct config *b);
 
 /* Parse @path. Errors are logged, one line each, as "PATH:LINE: key:
  * message". -ENOENT / -EACCES: file unreadable. -EINVAL: invalid content.

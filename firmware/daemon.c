@@ -19,8 +19,13 @@
 #include "firmware/status.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "net/uplink.h"
 #include "storage/ring.h"
 #include "storage/statedb.h"
+
+#ifndef CAMGATE_VERSION
+#define CAMGATE_VERSION "0.1.0"
+#endif
 
 /* A camera goes "offline" in the alarms after this long not recording. */
 #define CAMERA_OFFLINE_MS	30000
@@ -40,12 +45,20 @@ struct gw {
 	struct config *cfg;
 	struct statedb *sdb;
 	struct ring *ring;
+	/* Replaced only by the main thread with up_lock held for writing;
+	 * other threads try the read lock and skip on contention (a segment
+	 * they miss is found by the uplink's ring scan, U6). */
+	struct uplink *up;
+	pthread_rwlock_t up_lock;
+	pthread_mutex_t cams_lock;	/* cams[] against the uplink's status_fill */
 	struct gw_cam *cams[CONFIG_CAMERAS_MAX];	/* owned; stable addresses */
 	size_t ncams;
 	int64_t started_ms;
 	_Atomic int64_t floor_ms;		/* retention floor duration */
 	_Atomic int on_full;
 };
+
+static int gw_uplink_start(struct gw *gw, const struct config *cfg);
 
 static int gw_sink_init(void *arg, const char *camera, const void *data,
 			size_t len, uint64_t *init_idp)
@@ -74,8 +87,15 @@ static int gw_sink_segment(void *arg, const char *camera,
 	};
 	int ret;
 
+	struct ring_seg_info info;
+
 	ring_set_floor(gw->ring, floor > 0 ? time_now_ms() - floor : INT64_MAX);
-	ret = ring_append(gw->ring, &rs, data, len, NULL);
+	ret = ring_append(gw->ring, &rs, data, len, &info);
+	if (!ret && !pthread_rwlock_tryrdlock(&gw->up_lock)) {
+		if (gw->up)
+			uplink_segment_added(gw->up, &info);
+		pthread_rwlock_unlock(&gw->up_lock);
+	}
 	if (ret == -ENOSPC)
 		alarm_raise(gw->sdb, "storage-full", camera,
 			    "ring full of protected footage: segment not recorded");
@@ -168,9 +188,13 @@ static struct gw_cam *gw_cam_find(struct gw *gw, const char *name)
 /* Stops and frees slot @i; the last slot moves into it. */
 static void gw_cam_remove(struct gw *gw, size_t i)
 {
-	gw_cam_stop(gw->cams[i]);
-	free(gw->cams[i]);
+	struct gw_cam *cam = gw->cams[i];
+
+	pthread_mutex_lock(&gw->cams_lock);
 	gw->cams[i] = gw->cams[--gw->ncams];
+	pthread_mutex_unlock(&gw->cams_lock);
+	gw_cam_stop(cam);
+	free(cam);
 }
 
 static void gw_cam_add(struct gw *gw, const struct config_camera *c)
@@ -187,7 +211,9 @@ static void gw_cam_add(struct gw *gw, const struct config_camera *c)
 		free(cam);
 		return;
 	}
+	pthread_mutex_lock(&gw->cams_lock);
 	gw->cams[gw->ncams++] = cam;
+	pthread_mutex_unlock(&gw->cams_lock);
 }
 
 /* Apply @next: stop removed/changed/disabled cameras, start new ones. */
@@ -235,6 +261,8 @@ static void gw_reload(struct gw *gw)
 			gw->cfg->path);
 	} else {
 		gw_apply(gw, next);
+		if (config_uplink_changed(gw->cfg, next) && gw_uplink_start(gw, next))
+			log_err("reload: the uplink did not start with the new [uplink] settings");
 		config_free(gw->cfg);
 		gw->cfg = next;
 	}
@@ -280,8 +308,116 @@ static void gw_status(struct gw *gw)
 		streams[i] = gw->cams[i]->stream;
 		names[i] = gw->cams[i]->name;
 	}
+	struct uplink_stat ust;
+	bool have_up = gw->up && !uplink_stat(gw->up, &ust);
+
 	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams,
-		     gw->ncams);
+		     gw->ncams, have_up ? &ust : NULL);
+}
+
+/* Alarms central must hear at once (R13): pushed as events. Runs on the
+ * raising thread, possibly inside the ring's evict hook: never blocks. */
+static void gw_alarm_notify(void *arg, const char *code, const char *camera,
+			    const char *message, bool raised)
+{
+	struct gw *gw = arg;
+	char text[256];
+
+	if (pthread_rwlock_tryrdlock(&gw->up_lock))
+		return;
+	if (gw->up) {
+		snprintf(text, sizeof(text), "%s %s: %s", raised ? "raised" : "cleared", code,
+			 message);
+		uplink_event(gw->up, "alarm", camera, text);
+	}
+	pthread_rwlock_unlock(&gw->up_lock);
+}
+
+/* The uplink thread asks for the cameras' live figures for status.json. */
+static void gw_status_fill(void *arg, cJSON *status)
+{
+	struct gw *gw = arg;
+	struct stream *streams[CONFIG_CAMERAS_MAX];
+	const char *names[CONFIG_CAMERAS_MAX];
+	size_t n;
+
+	pthread_mutex_lock(&gw->cams_lock);
+	n = gw->ncams;
+	for (size_t i = 0; i < n; i++) {
+		streams[i] = gw->cams[i]->stream;
+		names[i] = gw->cams[i]->name;
+	}
+	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
+	pthread_mutex_unlock(&gw->cams_lock);
+}
+
+static int gw_set_setting(void *arg, const char *key, const char *value, char *msg,
+			  size_t cap)
+{
+	(void)arg;
+	(void)value;
+	snprintf(msg, cap, "%s cannot be set remotely by this firmware; the installer sets it on the console",
+		 key);
+	return -ENOTSUP;
+}
+
+static void gw_uplink_cfg(const struct config *cfg, struct uplink_cfg *u)
+{
+	const struct config_uplink *c = &cfg->uplink;
+
+	uplink_cfg_defaults(u);
+	u->base_url = c->base_url;
+	u->gateway_id = cfg->gateway_id;
+	u->tls.ca_file = c->ca_file;
+	u->tls.pin = c->pin;
+	u->tls.cert_file = *c->client_cert ? c->client_cert : NULL;
+	u->tls.key_file = *c->client_key ? c->client_key : NULL;
+	u->auth = c->auth;
+	u->token = c->token;
+	u->username = c->username;
+	u->password = c->password;
+	u->sigv4 = c->sigv4;
+	u->parallel = c->parallel;
+	u->rate_bps = c->rate_limit;
+	u->connect_timeout_ms = c->connect_timeout_ms;
+	u->stall_timeout_ms = c->stall_timeout_ms;
+	u->transfer_timeout_ms = c->transfer_timeout_ms;
+	u->backoff_min_ms = c->backoff_min_ms;
+	u->backoff_max_ms = c->backoff_max_ms;
+	u->status_interval_ms = c->status_interval_ms;
+	u->commands_interval_ms = c->commands_interval_ms;
+	u->live_window = c->live_window;
+	u->deadline_days = c->deadline_days;
+	u->tz_offset_min = c->tz_offset_min;
+	u->holidays = c->holidays;
+	u->firmware_version = CAMGATE_VERSION;
+}
+
+/* (Re)start the uplink for @cfg; a plain local recorder without base_url. */
+static int gw_uplink_start(struct gw *gw, const struct config *cfg)
+{
+	struct uplink_hooks hooks = {
+		.status_fill = gw_status_fill, .set_setting = gw_set_setting, .arg = gw,
+	};
+	struct uplink_cfg ucfg;
+	struct uplink *up = NULL;
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&gw->up_lock);
+	uplink_stop(gw->up);
+	gw->up = NULL;
+	if (*cfg->uplink.base_url) {
+		gw_uplink_cfg(cfg, &ucfg);
+		ring_set_upload_required(gw->ring, true);
+		ret = uplink_start(&ucfg, &hooks, gw->ring, gw->sdb, &up);
+		if (!ret)
+			log_notice("uplink to %s started", cfg->uplink.base_url);
+	} else {
+		ring_set_upload_required(gw->ring, false);
+	}
+	gw->up = up;
+	pthread_rwlock_unlock(&gw->up_lock);
+	return ret;
 }
 
 static int gw_open_storage(struct gw *gw)
@@ -305,8 +441,6 @@ static int gw_open_storage(struct gw *gw)
 	if (ret)
 		return ret;
 	ring_set_evict_hook(gw->ring, gw_evict_hook, gw);
-	/* No central yet: a plain local recorder, un-uploaded is not pinned. */
-	ring_set_upload_required(gw->ring, false);
 	return 0;
 }
 
@@ -338,6 +472,8 @@ int daemon_run(const char *config_path)
 	sigset_t set;
 	int ret;
 
+	pthread_rwlock_init(&gw.up_lock, NULL);
+	pthread_mutex_init(&gw.cams_lock, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -356,15 +492,24 @@ int daemon_run(const char *config_path)
 	ret = gw_open_storage(&gw);
 	if (ret)
 		goto out;
+	alarm_set_notify(gw_alarm_notify, &gw);
+	ret = gw_uplink_start(&gw, gw.cfg);
+	if (ret)
+		goto out;
 	gw_apply(&gw, gw.cfg);
-	log_notice("state STARTING -> RUNNING: recording %zu cameras (local recorder, no central configured)",
-		   gw.ncams);
+	log_notice("state STARTING -> RUNNING: recording %zu cameras (%s)", gw.ncams,
+		   gw.up ? "uploading to central" : "local recorder, no central configured");
 	gw_loop(&gw, &set);
 	while (gw.ncams)
 		gw_cam_remove(&gw, gw.ncams - 1);
 	gw_status(&gw);
 	log_notice("stopped cleanly");
 out:
+	alarm_set_notify(NULL, NULL);
+	pthread_rwlock_wrlock(&gw.up_lock);
+	uplink_stop(gw.up);
+	gw.up = NULL;
+	pthread_rwlock_unlock(&gw.up_lock);
 	ring_close(gw.ring);
 	statedb_close(gw.sdb);
 	config_free(gw.cfg);

@@ -39,6 +39,8 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "[--json]", "the running daemon's last status snapshot" },
 	{ "ring", cmd_ring, "ls|stat|verify|rebuild|cat ...", "inspect, check, repair and export footage" },
 	{ "config", cmd_config_cmd, "check|doc", "validate the config file, or print the settings reference" },
+	{ "uplink", cmd_uplink, "test [--url U --ca F --pin P --cert F --key F --auth K ...]",
+	  "check the link to central step by step" },
 	{ "bench-ring", cmd_bench_ring, "--dir D [--segments N] [--size BYTES]",
 	  "ring append throughput against a plain sequential write" },
 	{ "version", cmd_version, "", "print the firmware version" },

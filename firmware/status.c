@@ -14,6 +14,7 @@
 #include "firmware/config.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "net/uplink.h"
 #include "storage/ring.h"
 
 #ifndef CAMGATE_VERSION
@@ -92,10 +93,38 @@ static int status_replace(const char *dir, const char *text)
 	return 0;
 }
 
+cJSON *status_cameras(const char *const *names, struct stream *const *streams, size_t n)
+{
+	cJSON *cams = cJSON_CreateArray();
+
+	for (size_t i = 0; cams && i < n; i++)
+		cJSON_AddItemToArray(cams, status_camera(names[i], streams[i]));
+	return cams;
+}
+
+static cJSON *status_uplink(const struct config *cfg, const struct uplink_stat *u)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "central", cfg->uplink.base_url);
+	cJSON_AddBoolToObject(o, "link_up", u->link_up);
+	cJSON_AddNumberToObject(o, "last_success_ms", (double)u->last_success_ms);
+	cJSON_AddNumberToObject(o, "sent_objects", (double)u->sent_objects);
+	cJSON_AddNumberToObject(o, "sent_bytes", (double)u->sent_bytes);
+	cJSON_AddNumberToObject(o, "failures", (double)u->failures);
+	cJSON_AddNumberToObject(o, "pending_rows", (double)u->pending_rows);
+	cJSON_AddNumberToObject(o, "in_flight", u->in_flight);
+	cJSON_AddNumberToObject(o, "lost_segments", (double)u->lost_segments);
+	cJSON_AddStringToObject(o, "last_error", u->last_error);
+	return o;
+}
+
 int status_write(const struct config *cfg, struct ring *ring,
 		 struct statedb *sdb, int64_t started_ms,
 		 const char *const *names, struct stream *const *streams,
-		 size_t n)
+		 size_t n, const struct uplink_stat *ust)
 {
 	cJSON *root = cJSON_CreateObject(), *cams, *alarms = NULL;
 	char *text = NULL;
@@ -105,13 +134,14 @@ int status_write(const struct config *cfg, struct ring *ring,
 		return -ENOMEM;
 	cJSON_AddStringToObject(root, "gateway", cfg->gateway_id);
 	cJSON_AddStringToObject(root, "firmware", CAMGATE_VERSION);
-	cJSON_AddStringToObject(root, "mode", "local-recorder");
+	cJSON_AddStringToObject(root, "mode", ust ? "uplink" : "local-recorder");
 	cJSON_AddNumberToObject(root, "time_utc_ms", (double)time_now_ms());
 	cJSON_AddNumberToObject(root, "uptime_s", (double)(time_now_ms() - started_ms) / 1000);
-	cams = cJSON_AddArrayToObject(root, "cameras");
-	for (size_t i = 0; cams && i < n; i++)
-		cJSON_AddItemToArray(cams, status_camera(names[i], streams[i]));
+	cams = status_cameras(names, streams, n);
+	cJSON_AddItemToObject(root, "cameras", cams);
 	cJSON_AddItemToObject(root, "storage", status_storage(ring));
+	if (ust)
+		cJSON_AddItemToObject(root, "uplink", status_uplink(cfg, ust));
 	if (!alarm_active_json(sdb, &alarms))
 		cJSON_AddItemToObject(root, "alarms", alarms);
 	text = cJSON_Print(root);

@@ -1,13 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `make demo`: four simulated cameras (real RTSP servers on 127.0.0.1),
-# recorded by `camgate run` for DEMO_SECONDS (default 30), then the ring's
-# contents and a playable MP4 of one camera. Everything stays on loopback
-# and stops by itself.
+# recorded by `camgate run` for DEMO_SECONDS (default 30) and pushed to a
+# local central (nginx over mutual TLS), then the ring's contents, what
+# central holds, and a playable MP4 of one camera. Everything stays on
+# loopback and stops by itself.
 set -eu
 BIN=$1
 SECS=${DEMO_SECONDS:-30}
 PORT=${DEMO_PORT:-18554}
+CPORT=${DEMO_CENTRAL_PORT:-18443}
 D=$(pwd)/build/demo
 PY=/usr/bin/python3
 
@@ -17,6 +19,7 @@ cam_pid=""
 gw_pid=""
 cleanup() {
 	[ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null || true
+	sh scripts/central.sh stop "$D/central"
 	[ -n "$cam_pid" ] && kill "$cam_pid" 2>/dev/null || true
 	wait 2>/dev/null || true
 }
@@ -37,6 +40,9 @@ while [ ! -f "$D/cams.ready" ]; do
 	sleep 0.5
 done
 
+echo "demo: starting a local central: nginx over mutual TLS with WebDAV"
+sh scripts/central.sh start "$D/central" "$CPORT"
+
 cat > "$D/camgate.conf" <<CONF
 # camgate demo configuration (see docs/config.md)
 [gateway]
@@ -51,6 +57,13 @@ retention_floor = 10m
 
 [stream]
 segment_duration = 4s
+
+[uplink]
+base_url = https://127.0.0.1:$CPORT
+ca_file = $D/central/pki/ca.crt
+client_cert = $D/central/pki/client.crt
+client_key = $D/central/pki/client.key
+status_interval = 5s
 
 [camera:lobby]
 url = rtsp://127.0.0.1:$PORT/cam1
@@ -79,7 +92,9 @@ while [ $t -lt "$SECS" ]; do
 		$PY -c 'import json,sys
 try:
 	s=json.load(sys.stdin)
-	print(" ".join("%s:%s/%dseg" % (c["name"], c["state"], c["segments"]) for c in s["cameras"]))
+	u=s.get("uplink", {})
+	print(" ".join("%s:%s/%dseg" % (c["name"], c["state"], c["segments"]) for c in s["cameras"])
+	      + " | central: %d sent, %d queued" % (u.get("sent_objects", 0), u.get("pending_rows", 0)))
 except Exception:
 	print("starting")' 2>/dev/null || echo starting)
 	printf '\r[%2d/%d s] %s   ' "$t" "$SECS" "$line"
@@ -106,5 +121,13 @@ echo "demo: camgate ring cat lobby begin end -o $D/lobby.mp4"
 "$BIN" -c "$D/camgate.conf" ring cat lobby begin end -o "$D/lobby.mp4"
 ffprobe -v error -show_entries format=duration:stream=codec_name,width,height \
 	-of compact "$D/lobby.mp4"
+echo
+echo "demo: what central received (under $D/central/www):"
+( cd "$D/central/www" && find . -type f | sed 's|^\./||' | awk -F/ '{print $1"/"$2"/"$3"/"$4}' | sort | uniq -c )
+ls "$D"/central/www/gateways/gw-demo-01/media/*/live.m3u8 2>/dev/null | while read -r m; do
+	echo "  live playlist: https://127.0.0.1:$CPORT${m#$D/central/www}"
+done
+m=$D/central/www/gateways/gw-demo-01/media/lobby/live.m3u8
+[ -f "$m" ] && ffprobe -v error -show_entries stream=codec_name,width,height -of compact "$m" | sed 's/^/  lobby live.m3u8 plays: /'
 echo
 echo "demo: done. Play it with: ffplay $D/lobby.mp4   (logs in $D)"

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * outbox - what the gateway still owes central, durable in state.db.
+ *
+ * Every object the uplink sends is a row here before its first byte goes
+ * out, and the row is deleted only after central answered 2xx. A crash,
+ * a power cut or an outage of any length therefore loses nothing: the
+ * next start finds the rows and sends them again (every PUT is idempotent).
+ *
+ * Guarantees (tests/unit/outbox_test.c):
+ *  O1  outbox_put() returns 0 only after the row is committed.
+ *  O2  A row leaves only through outbox_done().
+ *  O3  outbox_next() hands out rows by priority: URGENT (alarms, events,
+ *      registry, status, command results) in insertion order, then LIVE
+ *      in insertion order, then BACKLOG oldest media first (start_ms).
+ *  O4  Paths are unique. Putting an existing path either keeps the old
+ *      row (media: the bytes cannot change) or replaces its body while
+ *      keeping the oldest created_ms and deadline (registry, playlist,
+ *      status: only the newest version matters, but the R2 clock runs from
+ *      the first unacknowledged change).
+ *  O5  Retry times are monotonic-clock values of this process; outbox_open()
+ *      makes every row due at once, so a restart retries immediately.
+ *
+ * Threads: any thread may call; statedb serialises. In practice the
+ * uplink thread does almost all of it, and other threads only put rows.
+ * Errors: 0 or negative errno; SQLite failures are logged here as -EIO.
+ */
+#ifndef CAMGATE_NET_OUTBOX_H
+#define CAMGATE_NET_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct outbox; /* opaque */
+struct statedb;
+
+#define OUTBOX_PATH_MAX	  256 /* object path below the gateway root */
+#define OUTBOX_CAMERA_MAX 32
+#define OUTBOX_BODY_MAX	  (1024 * 1024) /* inline bodies (JSON, playlists) */
+#define OUTBOX_PEEK_MAX	  64		/* rows outbox_next() looks at per call */
+
+enum outbox_prio {
+	OUTBOX_URGENT = 0,
+	OUTBOX_LIVE = 1,
+	OUTBOX_BACKLOG = 2,
+	OUTBOX_NPRIO = 3,
+};
+
+enum outbox_kind {
+	OUTBOX_REGISTRY = 1, /* inline JSON */
+	OUTBOX_INIT = 2,     /* ring init segment @ref */
+	OUTBOX_SEGMENT = 3,  /* ring media segment @ref */
+	OUTBOX_PLAYLIST = 4, /* inline m3u8 */
+	OUTBOX_STATUS = 5,   /* inline JSON */
+	OUTBOX_EVENT = 6,    /* inline JSON */
+	OUTBOX_RESULT = 7,   /* inline JSON: a command's result */
+};
+
+struct outbox_item {
+	int64_t id; /* set by outbox_next() */
+	int prio;   /* enum outbox_prio */
+	int kind;   /* enum outbox_kind */
+	char path[OUTBOX_PATH_MAX];
+	char camera[OUTBOX_CAMERA_MAX]; /* "" when not a camera's */
+	uint64_t ref;			/* ring id (segment or init) */
+	uint64_t init_id;		/* media: the init segment it needs */
+	uint64_t seq;			/* per-camera segment seq */
+	uint32_t duration_ms;		/* media */
+	uint32_t flags;			/* media: RING_F_* */
+	int64_t start_ms;		/* media UTC start; others: created_ms */
+	uint64_t len;			/* body bytes, for the backlog figures */
+	int64_t created_ms;		/* wall clock */
+	int64_t deadline_ms;		/* registry (R2); 0 otherwise */
+	uint32_t tries;
+	uint32_t version; /* bumped by every replace (O4) */
+	/* Inline body: borrowed by outbox_put(); malloc'ed by outbox_next()
+	 * and owned by the caller, who frees it with outbox_item_clear(). */
+	char *body;
+};
+
+/* Create or migrate the outbox tables in @db (borrowed; must outlive the
+ * outbox) and make every row due (O5). -EIO, -EPROTO, -ENOMEM. */
+int outbox_open(struct statedb *db, struct outbox **obp);
+void outbox_close(struct outbox *ob); /* NULL is a no-op */
+
+/* Insert @it (O1, O4). @replace selects the O4 rule. -E2BIG: body over
+ * OUTBOX_BODY_MAX or path too long. -EIO. */
+int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace);
+
+/* The first due row (next_ms <= @now_mono_ms) whose id is not in
+ * @busy[0..nbusy), by O3. -ENOENT: none due. -EIO, -ENOMEM. */
+int outbox_next(struct outbox *ob, int64_t now_mono_ms, const int64_t *busy, size_t nbusy,
+		struct outbox_item *it);
+void outbox_item_clear(struct outbox_item *it);
+
+/* Central acknowledged version @version of row @id: delete it (O2). If
+ * the row was replaced meanwhile (newer version), it stays, due at once:
+ * central holds an old body. A row already gone is not an error. */
+int outbox_done(struct outbox *ob, int64_t id, uint32_t version);
+/* Row @id failed: count the try, due again at @next_mono_ms (a replaced
+ * row keeps its schedule: the new body waits like the old). */
+int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms);
+
+/* Keep the @keep newest LIVE media rows of @camera; older LIVE media of
+ * that camera become BACKLOG. */
+int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep);
+
+/* Remember init segment @init_id. *newp: first time seen. */
+int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp);
+/* Central holds init @init_id: *ackedp. */
+int outbox_init_acked(struct outbox *ob, uint64_t init_id, bool *ackedp);
+int outbox_init_set_acked(struct outbox *ob, uint64_t init_id);
+
+/* Command @id from central: *newp false when it was handled before. */
+int outbox_cmd_seen(struct outbox *ob, const char *id, int64_t now_ms, bool *newp);
+/* Read-only: was command @id handled before? */
+int outbox_cmd_known(struct outbox *ob, const char *id, bool *knownp);
+
+struct outbox_stat {
+	uint64_t rows[OUTBOX_NPRIO];
+	uint64_t bytes[OUTBOX_NPRIO];
+	int64_t oldest_ms[OUTBOX_NPRIO]; /* start_ms; 0 when empty */
+	uint64_t registry_rows;
+	int64_t registry_created_ms; /* oldest unacknowledged change; 0: none */
+	int64_t registry_deadline_ms;
+	char registry_path[OUTBOX_PATH_MAX];
+};
+int outbox_stat(struct outbox *ob, struct outbox_stat *st);
+
+#endif /* CAMGATE_NET_OUTBOX_H */

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * TLS policy for every libcurl handle (rules T1-T5 in net/tls.h).
+ */
+#include "net/tls.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+bool tls_url_ok(const char *url)
+{
+	return url && !strncasecmp(url, "https://", 8) && url[8] && url[8] != '/';
+}
+
+static int file_check(const char *what, const char *path)
+{
+	if (!path || !*path)
+		return 0;
+	if (access(path, R_OK)) {
+		int ret = -errno;
+
+		log_err("uplink: %s %s: %m", what, path);
+		return ret;
+	}
+	return 0;
+}
+
+/* "sha256//BASE64[;sha256//BASE64...]", the syntax libcurl accepts for
+ * OpenSSL back ends; a file name is not allowed so the pin is data. */
+static bool pin_ok(const char *pin)
+{
+	const char *p = pin;
+
+	if (strlen(pin) >= TLS_PIN_MAX)
+		return false;
+	while (*p) {
+		size_t n;
+
+		if (strncmp(p, "sha256//", 8))
+			return false;
+		p += 8;
+		n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+		if (n != 44)
+			return false;
+		p += n;
+		if (*p == ';')
+			p++;
+		else if (*p)
+			return false;
+	}
+	return true;
+}
+
+int tls_cfg_check(const struct tls_cfg *cfg)
+{
+	int ret;
+
+	if (cfg->pin && *cfg->pin && !pin_ok(cfg->pin)) {
+		log_err("uplink: pin must be sha256//BASE64 (44 characters), ';'-separated");
+		return -EINVAL;
+	}
+	if (cfg->key_file && *cfg->key_file && !(cfg->cert_file && *cfg->cert_file)) {
+		log_err("uplink: a client key is set without a client certificate");
+		return -EINVAL;
+	}
+	ret = file_check("CA file", cfg->ca_file);
+	if (!ret)
+		ret = file_check("client certificate", cfg->cert_file);
+	if (!ret)
+		ret = file_check("client key", cfg->key_file);
+	return ret;
+}
+
+static bool set(CURL *h, CURLoption opt, const char *val)
+{
+	return !val || !*val || curl_easy_setopt(h, opt, val) == CURLE_OK;
+}
+
+int tls_apply(CURL *h, const struct tls_cfg *cfg)
+{
+	bool ok = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") == CURLE_OK &&
+		  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https") == CURLE_OK &&
+		  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
+		  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
+		  curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) ==
+			  CURLE_OK &&
+		  set(h, CURLOPT_CAINFO, cfg->ca_file) &&
+		  set(h, CURLOPT_PINNEDPUBLICKEY, cfg->pin) &&
+		  set(h, CURLOPT_SSLCERT, cfg->cert_file) && set(h, CURLOPT_SSLKEY, cfg->key_file);
+
+	if (!ok) {
+		log_err("uplink: libcurl refused a TLS setting (built without https?)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *tls_explain(int code)
+{
+	switch (code) {
+	case CURLE_OK:
+		return "ok";
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return "refused: the URL or a redirect is not https:// (plaintext is never used)";
+	case CURLE_URL_MALFORMAT:
+		return "the URL is malformed";
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "the server's name does not resolve (DNS)";
+	case CURLE_COULDNT_CONNECT:
+		return "no TCP connection: the server is down or a firewall blocks the port";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timed out: the server stopped answering or the link is too slow";
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return "the server's certificate failed verification: not signed by the configured "
+		       "CA, "
+		       "expired, or issued for another host name";
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return "the server's public key does not match the configured pin";
+	case CURLE_SSL_CACERT_BADFILE:
+		return "the CA file cannot be read or holds no certificate";
+	case CURLE_SSL_CERTPROBLEM:
+		return "the client certificate cannot be loaded";
+	case CURLE_SSL_CONNECT_ERROR:
+		return "the TLS handshake failed (the server may require a client certificate, "
+		       "or refused ours)";
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		return "the connection broke mid-transfer";
+	case CURLE_GOT_NOTHING:
+		return "the server closed the connection without an answer";
+	case CURLE_TOO_MANY_REDIRECTS:
+		return "too many redirects";
+	case CURLE_READ_ERROR:
+	case CURLE_ABORTED_BY_CALLBACK:
+		return "the upload was stopped by the gateway";
+	default:
+		return curl_easy_strerror((CURLcode)code);
+	}
+}

@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * uplink - lifecycle, the cross-thread queue and the uplink thread's loop
+ * (guarantees U1-U6 in net/uplink.h).
+ *
+ * Loop, one turn:
+ *   1. turn queued segment notes into outbox rows (live), demote what
+ *      fell out of each camera's live window to backlog;
+ *   2. scan the ring for segments not uploaded when asked (U6);
+ *   3. timers: status.json, the command poll, the registry deadline;
+ *   4. fill free slots from outbox_next() unless the link is held: one
+ *      slot while the link is down (a probe), cfg.parallel when up (U5);
+ *   5. curl_multi_perform, reap finished transfers, curl_multi_poll until
+ *      a socket is ready, a timer is due (<= 1 s) or another thread woke us.
+ */
+#include "net/uplink_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "lib/log.h"
+#include "lib/parse.h"
+
+#define UPLINK_POLL_MS 1000
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init_once(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void uplink_cfg_defaults(struct uplink_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->parallel = 4;
+	c->connect_timeout_ms = 10000;
+	c->stall_timeout_ms = 20000;
+	c->transfer_timeout_ms = 300000;
+	c->backoff_min_ms = 1000;
+	c->backoff_max_ms = 300000;
+	c->status_interval_ms = 30000;
+	c->commands_interval_ms = 30000;
+	c->live_window = 6;
+	c->deadline_days = 10;
+	c->tz_offset_min = 420;
+}
+
+bool uplink_id_ok(const char *id)
+{
+	size_t n;
+
+	if (!id || !*id || *id == '.')
+		return false;
+	n = strnlen(id, UPLINK_ID_MAX);
+	return n < UPLINK_ID_MAX &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+int64_t uplink__now(const struct uplink *up)
+{
+	return up->cfg.clock_ms ? up->cfg.clock_ms(up->cfg.clock_arg) : time_now_ms();
+}
+
+void uplink__wake(struct uplink *up)
+{
+	curl_multi_wakeup(up->multi);
+}
+
+/* ---- configuration ---- */
+
+/* The string settings, copied by uplink_start() and freed by cfg_free(). */
+static const size_t cfg_str_offs[] = {
+	offsetof(struct uplink_cfg, base_url),	    offsetof(struct uplink_cfg, gateway_id),
+	offsetof(struct uplink_cfg, tls.ca_file),   offsetof(struct uplink_cfg, tls.pin),
+	offsetof(struct uplink_cfg, tls.cert_file), offsetof(struct uplink_cfg, tls.key_file),
+	offsetof(struct uplink_cfg, token),	    offsetof(struct uplink_cfg, username),
+	offsetof(struct uplink_cfg, password),	    offsetof(struct uplink_cfg, sigv4),
+	offsetof(struct uplink_cfg, holidays),	    offsetof(struct uplink_cfg, firmware_version),
+};
+#define CFG_NSTR (sizeof(cfg_str_offs) / sizeof(cfg_str_offs[0]))
+
+static const char **cfg_str(struct uplink_cfg *c, size_t i)
+{
+	return (const char **)((char *)c + cfg_str_offs[i]);
+}
+
+static void cfg_free(struct uplink_cfg *c)
+{
+	for (size_t i = 0; i < CFG_NSTR; i++) {
+		free((char *)*cfg_str(c, i));
+		*cfg_str(c, i) = NULL;
+	}
+}
+
+static int cfg_copy(struct uplink_cfg *dst, const struct uplink_cfg *src)
+{
+	*dst = *src;
+	for (size_t i = 0; i < CFG_NSTR; i++) {
+		const char **p = cfg_str(dst, i);
+
+		if (*p && !(*p = strdup(*p))) {
+			for (size_t j = i + 1; j < CFG_NSTR; j++)
+				*cfg_str(dst, j) = NULL;
+			cfg_free(dst);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static bool empty(const char *s)
+{
+	return !s || !*s;
+}
+
+static int cfg_check(const struct uplink_cfg *c)
+{
+	const char *why = NULL;
+
+	if (!tls_url_ok(c->base_url))
+		why = "base_url must be an https:// URL (plaintext is refused)";
+	else if (strlen(c->base_url) > UPLINK_URL_MAX / 2)
+		why = "base_url is too long";
+	else if (!uplink_id_ok(c->gateway_id))
+		why = "gateway id must be 1-63 of [A-Za-z0-9._-]";
+	else if (c->parallel < 1 || c->parallel > UPLINK_PARALLEL_MAX)
+		why = "parallel must be 1..16";
+	else if (c->live_window < 1 || c->live_window > UPLINK_LIVE_WINDOW_MAX)
+		why = "live_window must be 1..32";
+	else if (c->auth == UPLINK_AUTH_BEARER && empty(c->token))
+		why = "auth bearer needs a token";
+	else if ((c->auth == UPLINK_AUTH_BASIC || c->auth == UPLINK_AUTH_SIGV4) &&
+		 (empty(c->username) || empty(c->password)))
+		why = "auth basic/sigv4 needs a username and a password";
+	else if (c->auth == UPLINK_AUTH_SIGV4 && (empty(c->sigv4) || strncmp(c->sigv4, "aws:", 4)))
+		why = "auth sigv4 needs sigv4 = aws:amz:REGION:SERVICE";
+	else if (c->auth < UPLINK_AUTH_NONE || c->auth > UPLINK_AUTH_SIGV4)
+		why = "unknown auth kind";
+	else if (c->status_interval_ms < 1000 || c->connect_timeout_ms < 100 ||
+		 c->stall_timeout_ms < 1000 || c->transfer_timeout_ms < 1000 ||
+		 c->backoff_min_ms < 10 || c->backoff_max_ms < c->backoff_min_ms)
+		why = "a timeout or interval is out of range";
+	if (why) {
+		log_err("uplink: %s", why);
+		return -EINVAL;
+	}
+	return tls_cfg_check(&c->tls);
+}
+
+/* ---- other threads ---- */
+
+int uplink_segment_added(struct uplink *up, const struct ring_seg_info *info)
+{
+	struct uplink_note *n;
+	int ret = 0;
+
+	pthread_mutex_lock(&up->lock);
+	if (up->q_len >= UPLINK_QUEUE_MAX) {
+		up->st.queue_overflows++;
+		up->rescan = true;
+		ret = -ENOBUFS;
+		goto out;
+	}
+	n = &up->queue[(up->q_head + up->q_len) % UPLINK_QUEUE_MAX];
+	up->q_len++;
+	snprintf(n->camera, sizeof(n->camera), "%s", info->camera);
+	n->id = info->id;
+	n->init_id = info->init_id;
+	n->seq = info->seq;
+	n->start_ms = info->start_utc_ms;
+	n->duration_ms = info->duration_ms;
+	n->flags = info->flags;
+	n->len = info->len;
+out:
+	pthread_mutex_unlock(&up->lock);
+	uplink__wake(up);
+	return ret;
+}
+
+void uplink_status_now(struct uplink *up)
+{
+	pthread_mutex_lock(&up->lock);
+	up->status_now = true;
+	pthread_mutex_unlock(&up->lock);
+	uplink__wake(up);
+}
+
+int uplink_stat(struct uplink *up, struct uplink_stat *st)
+{
+	struct outbox_stat os;
+	int ret = outbox_stat(up->ob, &os);
+
+	pthread_mutex_lock(&up->lock);
+	*st = up->st;
+	st->pending_notes = up->q_len + (up->rescan || up->scanning);
+	pthread_mutex_unlock(&up->lock);
+	if (!ret)
+		st->pending_rows = os.rows[0] + os.rows[1] + os.rows[2];
+	return ret;
+}
+
+/* ---- segments into rows ---- */
+
+static int seg_row(struct uplink *up, const struct uplink_note *n, int prio)
+{
+	struct outbox_item it = { .prio = prio, .kind = OUTBOX_SEGMENT };
+	bool fresh = false;
+	int ret;
+
+	snprintf(it.camera, sizeof(it.camera), "%s", n->camera);
+	ret = outbox_init_seen(up->ob, n->init_id, &fresh);
+	if (!ret && fresh) {
+		struct outbox_item ii = { .prio = OUTBOX_URGENT, .kind = OUTBOX_INIT };
+
+		snprintf(ii.camera, sizeof(ii.camera), "%s", n->camera);
+		ii.ref = n->init_id;
+		ii.start_ms = ii.created_ms = uplink__now(up);
+		ret = uplink_init_path(n->camera, n->init_id, ii.path, sizeof(ii.path));
+		if (!ret)
+			ret = outbox_put(up->ob, &ii, false);
+	}
+	if (ret)
+		return ret;
+	it.ref = n->id;
+	it.init_id = n->init_id;
+	it.seq = n->seq;
+	it.start_ms = n->start_ms;
+	it.duration_ms = n->duration_ms;
+	it.flags = n->flags;
+	it.len = n->len;
+	it.created_ms = uplink__now(up);
+	ret = uplink_segment_path(n->camera, n->seq, n->start_ms, it.path, sizeof(it.path));
+	if (!ret)
+		ret = outbox_put(up->ob, &it, false);
+	return ret;
+}
+
+static void drain_notes(struct uplink *up)
+{
+	struct uplink_note n;
+
+	for (;;) {
+		pthread_mutex_lock(&up->lock);
+		if (!up->q_len) {
+			pthread_mutex_unlock(&up->lock);
+			return;
+		}
+		n = up->queue[up->q_head];
+		up->q_head = (up->q_head + 1) % UPLINK_QUEUE_MAX;
+		up->q_len--;
+		pthread_mutex_unlock(&up->lock);
+		/* A failed row is not lost: the segment is not uploaded in
+		 * the ring, so the next scan finds it (U6). */
+		if (seg_row(up, &n, OUTBOX_LIVE) ||
+		    outbox_demote(up->ob, n.camera, up->cfg.live_window)) {
+			pthread_mutex_lock(&up->lock);
+			up->rescan = true;
+			pthread_mutex_unlock(&up->lock);
+		}
+	}
+}
+
+struct scan_ctx {
+	struct uplink *up;
+	struct uplink_note *batch;
+	unsigned int n;
+};
+
+static int scan_one(void *arg, const struct ring_seg_info *info)
+{
+	struct scan_ctx *sc = arg;
+	struct uplink *up = sc->up;
+	int c = strcmp(info->camera, up->scan_cam);
+	struct uplink_note *n;
+
+	if (info->uploaded || c < 0 || (c == 0 && info->seq <= up->scan_seq))
+		return 0;
+	if (sc->n >= UPLINK_SCAN_BATCH)
+		return 1;
+	n = &sc->batch[sc->n++];
+	snprintf(n->camera, sizeof(n->camera), "%s", info->camera);
+	n->id = info->id;
+	n->init_id = info->init_id;
+	n->seq = info->seq;
+	n->start_ms = info->start_utc_ms;
+	n->duration_ms = info->duration_ms;
+	n->flags = info->flags;
+	n->len = info->len;
+	return 0;
+}
+
+/* One pass of U6: up to UPLINK_SCAN_BATCH segments the ring holds as not
+ * uploaded become BACKLOG rows (rows already there are kept). The ring is
+ * walked in (camera, seq) order with a cursor so a large backlog is taken
+ * in batches without holding the ring's lock while writing rows. */
+static void scan_ring(struct uplink *up)
+{
+	struct scan_ctx sc = { .up = up };
+	int ret;
+
+	sc.batch = calloc(UPLINK_SCAN_BATCH, sizeof(*sc.batch));
+	if (!sc.batch)
+		return;
+	ret = ring_list(up->ring, NULL, INT64_MIN, INT64_MAX, scan_one, &sc);
+	for (unsigned int i = 0; i < sc.n; i++) {
+		if (seg_row(up, &sc.batch[i], OUTBOX_BACKLOG))
+			break;
+		snprintf(up->scan_cam, sizeof(up->scan_cam), "%s", sc.batch[i].camera);
+		up->scan_seq = sc.batch[i].seq;
+	}
+	up->scan_more = ret == 1;
+	if (!up->scan_more) {
+		up->scan_cam[0] = '\0';
+		up->scan_seq = 0;
+	}
+	if (sc.n)
+		log_info("uplink: ring scan queued %u segments not yet uploaded%s", sc.n,
+			 up->scan_more ? " (more follow)" : "");
+	free(sc.batch);
+}
+
+/* ---- the loop ---- */
+
+static struct uplink_slot *free_slot(struct uplink *up, unsigned int *busy_rowsp, int64_t *busy,
+				     size_t *nbusyp)
+{
+	struct uplink_slot *fs = NULL;
+
+	*busy_rowsp = 0;
+	*nbusyp = 0;
+	for (unsigned int i = 0; i < UPLINK_SLOTS; i++) {
+		struct uplink_slot *s = &up->slots[i];
+
+		if (s->kind == XF_NONE && !fs)
+			fs = s;
+		if (s->kind == XF_ROW) {
+			busy[(*nbusyp)++] = s->it.id;
+			(*busy_rowsp)++;
+		}
+	}
+	return fs;
+}
+
+static bool link_up(struct uplink *up)
+{
+	bool v;
+
+	pthread_mutex_lock(&up->lock);
+	v = up->st.link_up;
+	pthread_mutex_unlock(&up->lock);
+	return v;
+}
+
+static void fill_slots(struct uplink *up, int64_t mono)
+{
+	unsigned int limit = link_up(up) ? up->cfg.parallel : 1;
+	int64_t busy[UPLINK_SLOTS];
+
+	if (mono < up->hold_until)
+		return;
+	for (;;) {
+		struct outbox_item it;
+		unsigned int rows;
+		size_t nbusy;
+		struct uplink_slot *s = free_slot(up, &rows, busy, &nbusy);
+
+		if (!s || rows >= limit)
+			return;
+		if (outbox_next(up->ob, mono, busy, nbusy, &it))
+			return;
+		/* On failure the row was rescheduled or dropped there. */
+		uplink__start_row(up, s, &it);
+	}
+}
+
+static void poll_commands(struct uplink *up, int64_t mono)
+{
+	unsigned int rows = 0;
+	int64_t busy[UPLINK_SLOTS];
+	size_t nbusy;
+	struct uplink_slot *s;
+
+	if (!up->cfg.commands_interval_ms || mono < up->next_cmds || mono < up->hold_until)
+		return;
+	for (unsigned int i = 0; i < UPLINK_SLOTS; i++)
+		if (up->slots[i].kind == XF_CMD_LIST || up->slots[i].kind == XF_CMD_GET)
+			return; /* the previous poll is still running */
+	s = free_slot(up, &rows, busy, &nbusy);
+	if (!s)
+		return;
+	up->next_cmds = mono + up->cfg.commands_interval_ms;
+	uplink__start_get(up, s, XF_CMD_LIST, NULL);
+}
+
+static void timers(struct uplink *up, int64_t mono)
+{
+	bool now;
+
+	pthread_mutex_lock(&up->lock);
+	now = up->status_now;
+	up->status_now = false;
+	pthread_mutex_unlock(&up->lock);
+	if (now || mono >= up->next_status) {
+		up->next_status = mono + up->cfg.status_interval_ms;
+		uplink__deadline_check(up);
+		uplink__status(up);
+	}
+	poll_commands(up, mono);
+}
+
+static void reap(struct uplink *up)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(up->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		for (unsigned int i = 0; i < UPLINK_SLOTS; i++) {
+			struct uplink_slot *s = &up->slots[i];
+
+			if (s->kind != XF_NONE && s->h == m->easy_handle) {
+				uplink__done(up, s, m->data.result);
+				break;
+			}
+		}
+	}
+}
+
+static bool stopping(struct uplink *up)
+{
+	bool v;
+
+	pthread_mutex_lock(&up->lock);
+	v = up->stop;
+	pthread_mutex_unlock(&up->lock);
+	return v;
+}
+
+static bool take_rescan(struct uplink *up)
+{
+	bool v;
+
+	pthread_mutex_lock(&up->lock);
+	v = up->rescan || up->scan_more;
+	up->rescan = false;
+	up->scanning = v;
+	pthread_mutex_unlock(&up->lock);
+	return v;
+}
+
+static void *uplink_main(void *arg)
+{
+	struct uplink *up = arg;
+	int running = 0;
+
+	up->started_mono = up->tput_since = time_mono_ms();
+	up->next_status = up->started_mono;
+	up->next_cmds = up->started_mono;
+	while (!stopping(up)) {
+		int64_t mono;
+
+		drain_notes(up);
+		if (take_rescan(up)) {
+			scan_ring(up);
+			pthread_mutex_lock(&up->lock);
+			up->scanning = false;
+			pthread_mutex_unlock(&up->lock);
+		}
+		mono = time_mono_ms();
+		timers(up, mono);
+		fill_slots(up, mono);
+		curl_multi_perform(up->multi, &running);
+		reap(up);
+		fill_slots(up, time_mono_ms());
+		curl_multi_poll(up->multi, NULL, 0, UPLINK_POLL_MS, NULL);
+	}
+	for (unsigned int i = 0; i < UPLINK_SLOTS; i++)
+		uplink__slot_free(&up->slots[i]);
+	return NULL;
+}
+
+static void uplink_free(struct uplink *up)
+{
+	for (unsigned int i = 0; i < UPLINK_SLOTS; i++)
+		uplink__slot_free(&up->slots[i]);
+	uplink__live_free(up);
+	if (up->multi)
+		curl_multi_cleanup(up->multi);
+	outbox_close(up->ob);
+	cfg_free(&up->cfg);
+	pthread_mutex_destroy(&up->lock);
+	free(up);
+}
+
+static int uplink_init(struct uplink *up, const struct uplink_cfg *cfg)
+{
+	uint64_t seed = 0;
+	size_t blen;
+	int ret;
+
+	ret = cfg_copy(&up->cfg, cfg);
+	if (ret)
+		return ret;
+	ret = workdays_init(&up->cal, cfg->tz_offset_min, cfg->holidays);
+	if (ret) {
+		log_err("uplink: holidays: expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, "
+			"comma-separated, at most %d days",
+			WORKDAYS_HOLIDAYS_MAX);
+		return -EINVAL;
+	}
+	blen = strlen(cfg->base_url);
+	while (blen && cfg->base_url[blen - 1] == '/')
+		blen--;
+	snprintf(up->root, sizeof(up->root), "%.*s/gateways/%s/", (int)blen, cfg->base_url,
+		 cfg->gateway_id);
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)time_mono_ms();
+	backoff_init(&up->link_backoff, (uint32_t)cfg->backoff_min_ms,
+		     (uint32_t)cfg->backoff_max_ms, seed);
+	up->multi = curl_multi_init();
+	if (!up->multi)
+		return -ENOMEM;
+	curl_multi_setopt(up->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(up->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->parallel);
+	curl_multi_setopt(up->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cfg->parallel + 1);
+	return 0;
+}
+
+int uplink_start(const struct uplink_cfg *cfg, const struct uplink_hooks *hooks, struct ring *ring,
+		 struct statedb *sdb, struct uplink **upp)
+{
+	struct uplink *up;
+	int ret;
+
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_rc != CURLE_OK) {
+		log_err("uplink: libcurl: %s", curl_easy_strerror(curl_init_rc));
+		return -ENOMEM;
+	}
+	ret = cfg_check(cfg);
+	if (ret)
+		return ret;
+	up = calloc(1, sizeof(*up));
+	if (!up)
+		return -ENOMEM;
+	pthread_mutex_init(&up->lock, NULL);
+	up->rescan = true; /* U6: the first turn scans the ring */
+	if (hooks)
+		up->hooks = *hooks;
+	up->ring = ring;
+	up->sdb = sdb;
+	ret = uplink_init(up, cfg);
+	if (!ret)
+		ret = outbox_open(sdb, &up->ob);
+	if (ret)
+		goto fail;
+	ret = -pthread_create(&up->thread, NULL, uplink_main, up);
+	if (ret) {
+		log_err("uplink: cannot start thread: %s", strerror(-ret));
+		goto fail;
+	}
+	log_notice("uplink: sending to %s (%u parallel, live window %u)", up->root, cfg->parallel,
+		   cfg->live_window);
+	*upp = up;
+	return 0;
+fail:
+	uplink_free(up);
+	return ret;
+}
+
+void uplink_stop(struct uplink *up)
+{
+	if (!up)
+		return;
+	pthread_mutex_lock(&up->lock);
+	up->stop = true;
+	pthread_mutex_unlock(&up->lock);
+	uplink__wake(up);
+	pthread_join(up->thread, NULL);
+	uplink_free(up);
+}

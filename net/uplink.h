@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * uplink - everything the gateway sends to central, over verified TLS
+ * (protocol: docs/uplink.md).
+ *
+ * One uplink thread owns a libcurl multi handle, the transfers, the live
+ * playlists and the timers (status, commands, registry deadline). Other
+ * threads hand it work through uplink_segment_added() (a bounded queue,
+ * then curl_multi_wakeup) or write a durable outbox row themselves
+ * (uplink_registry_changed(), uplink_event()) and wake it.
+ *
+ * Guarantees:
+ *  U1  Nothing is sent that is not first a committed outbox row (O1), and
+ *      a row leaves only on a 2xx from central (O2); a segment is marked
+ *      uploaded in the ring (ring_mark_uploaded) only after its 2xx.
+ *  U2  Every request is https with the TLS rules T1-T5 (net/tls.h);
+ *      uplink_start() refuses a base URL that is not https://.
+ *  U3  live.m3u8 of a camera lists only segments (and the init segment)
+ *      central already acknowledged, newest last, at most live_window.
+ *  U4  After an outage, URGENT rows go first, then each camera's newest
+ *      live_window segments, then the backlog oldest first.
+ *  U5  A dead or failing central sees at most one request at a time,
+ *      spaced by exponential backoff with full jitter, or by its
+ *      Retry-After: no retry storm.
+ *  U6  Segments the queue could not take (full) or that were recorded
+ *      while no uplink ran are found again by a scan of the ring for
+ *      segments not yet uploaded (at start and after an overflow).
+ *
+ * Memory: a segment is read from the ring into its transfer's buffer
+ * (ring_read copies; the ring has no streaming read) and sent from there
+ * by CURLOPT_READFUNCTION without further copies. Buffers are kept per
+ * transfer slot and grow to the largest segment seen, so the bound is
+ * parallel x largest segment (4 x a few MiB with the defaults).
+ *
+ * Errors: 0 or negative errno as listed; detail is logged once.
+ *
+ * Integration (the daemon, `camgate run`), in this order:
+ *  1. Fill a struct uplink_cfg from the [uplink] settings; if base_url is
+ *     empty, do not start the uplink and call
+ *     ring_set_upload_required(ring, false). Otherwise call
+ *     ring_set_upload_required(ring, true), then uplink_start() from the
+ *     main thread after the ring and state.db are open. The cfg strings
+ *     are copied; the hooks struct is copied, its arg is borrowed and
+ *     must outlive uplink_stop().
+ *  2. Stream threads: after ring_append() succeeded, with the
+ *     ring_seg_info it filled, call uplink_segment_added(). It never
+ *     blocks on the network or SQLite; -ENOBUFS only means the segment
+ *     will be found by the next ring scan (U6), so just count it.
+ *  3. Registry code: after a camera's record changed and was committed,
+ *     call uplink_registry_changed(up, camera) (any thread; it calls the
+ *     registry_record hook on that thread and commits a row).
+ *  4. After alarm_raise() of anything central must hear, call
+ *     uplink_event(); uplink_status_now() for an immediate status.
+ *  5. On SIGHUP with changed [uplink] settings: uplink_stop() then
+ *     uplink_start() with the new cfg (rows are durable, nothing is lost).
+ *  6. At shutdown: uplink_stop() before ring_close() and statedb_close().
+ */
+#ifndef CAMGATE_NET_UPLINK_H
+#define CAMGATE_NET_UPLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/tls.h"
+
+struct uplink; /* opaque */
+struct ring;
+struct ring_seg_info;
+struct statedb;
+struct cJSON;
+
+#define UPLINK_PARALLEL_MAX    16
+#define UPLINK_LIVE_WINDOW_MAX 32
+#define UPLINK_QUEUE_MAX       512 /* segment notes between threads */
+#define UPLINK_URL_MAX	       1024
+#define UPLINK_ID_MAX	       64 /* gateway id, camera, command id */
+
+enum uplink_auth {
+	UPLINK_AUTH_NONE = 0, /* TLS client certificate only, or open */
+	UPLINK_AUTH_BEARER,   /* Authorization: Bearer <token> */
+	UPLINK_AUTH_BASIC,    /* username + password, over TLS only */
+	UPLINK_AUTH_SIGV4,    /* AWS SigV4: username = access key id, password = secret */
+};
+
+struct uplink_cfg {
+	const char *base_url;	/* https://host[:port][/prefix]; required */
+	const char *gateway_id; /* [A-Za-z0-9._-], < UPLINK_ID_MAX */
+	struct tls_cfg tls;
+	int auth;	       /* enum uplink_auth */
+	const char *token;     /* bearer */
+	const char *username;  /* basic, sigv4 */
+	const char *password;  /* basic, sigv4 */
+	const char *sigv4;     /* "aws:amz:REGION:SERVICE", e.g. "aws:amz:us-east-1:s3" */
+	unsigned int parallel; /* transfers at once, 1..UPLINK_PARALLEL_MAX */
+	uint64_t rate_bps;     /* send cap in bytes/s over all transfers; 0: none */
+	int64_t connect_timeout_ms;
+	int64_t stall_timeout_ms;    /* no byte moved for this long: abort */
+	int64_t transfer_timeout_ms; /* whole request */
+	int64_t backoff_min_ms;
+	int64_t backoff_max_ms;
+	int64_t status_interval_ms;
+	int64_t commands_interval_ms; /* 0: do not poll commands */
+	unsigned int live_window;     /* segments in live.m3u8, 1..UPLINK_LIVE_WINDOW_MAX */
+	unsigned int deadline_days;   /* R2: working days, 10 */
+	int tz_offset_min;	      /* legal time zone for working days, 420 */
+	const char *holidays;	      /* workdays_init() syntax */
+	const char *firmware_version; /* for status.json */
+	/* Wall clock (UTC ms); NULL: the system's. Tests inject a fixed one. */
+	int64_t (*clock_ms)(void *arg);
+	void *clock_arg;
+};
+
+/* Fill @cfg with the defaults documented in docs/uplink.md (strings NULL). */
+void uplink_cfg_defaults(struct uplink_cfg *cfg);
+
+struct uplink_hooks {
+	/* The registry record of @camera as a new cJSON object holding the
+	 * R2 fields (the uplink adds gateway, camera, changed_at, deadline
+	 * and, if absent, version), or NULL when the camera is not in the
+	 * registry (a removal is then sent). Called on the thread that calls
+	 * uplink_registry_changed() and on the uplink thread (re-send
+	 * command): must be thread-safe. NULL hook: records hold only what
+	 * the uplink adds. */
+	struct cJSON *(*registry_record)(void *arg, const char *camera);
+	/* Calls @fn for every camera in the registry (re-send command). */
+	int (*registry_each)(void *arg, int (*fn)(void *fnarg, const char *camera), void *fnarg);
+	/* Adds the daemon's fields to status.json (e.g. "cameras": state,
+	 * bitrate, fps, last segment, reconnects, clock offset). Uplink
+	 * thread. */
+	void (*status_fill)(void *arg, struct cJSON *status);
+	/* The set-setting command: apply reloadable @key = @value. Return 0,
+	 * -ENOTSUP when @key is not settable remotely (the command is then
+	 * refused), other -errno on failure; @msg says why. Uplink thread. */
+	int (*set_setting)(void *arg, const char *key, const char *value, char *msg, size_t cap);
+	void *arg;
+};
+
+/* Validate @cfg, open the outbox in @sdb and start the uplink thread.
+ * @ring and @sdb are borrowed and must outlive uplink_stop(); @hooks may
+ * be NULL. -EINVAL: bad setting (logged: not https, bad id, bad holiday
+ * list, bad pin ...). -ENOENT/-EACCES: a TLS file. -ENOMEM, -EIO. */
+int uplink_start(const struct uplink_cfg *cfg, const struct uplink_hooks *hooks, struct ring *ring,
+		 struct statedb *sdb, struct uplink **upp);
+/* Stop the thread (transfers in flight are abandoned; their rows stay and
+ * are sent again next time) and free everything. NULL is a no-op. Any
+ * thread but the uplink's own. */
+void uplink_stop(struct uplink *up);
+
+/* A segment was stored in the ring (@info as ring_append() filled it).
+ * Any thread; never blocks on I/O. -ENOBUFS: queue full (U6 recovers). */
+int uplink_segment_added(struct uplink *up, const struct ring_seg_info *info);
+
+/* @camera's registry record changed: commit its row, wake the uplink.
+ * Any thread. -EINVAL: bad camera name. -EIO, -ENOMEM. */
+int uplink_registry_changed(struct uplink *up, const char *camera);
+/* Queue every camera's record again (the resend-registry command). */
+int uplink_registry_resend(struct uplink *up);
+
+/* An event central must hear at once (alarm raised or cleared, security
+ * event): committed as events/..., then a status push. @type is a short
+ * code ("alarm", "security"); strings borrowed. Any thread. */
+int uplink_event(struct uplink *up, const char *type, const char *camera, const char *message);
+
+/* Push status.json now rather than at the next interval. Any thread. */
+void uplink_status_now(struct uplink *up);
+
+struct uplink_stat {
+	bool link_up;		 /* last request reached central */
+	int64_t last_success_ms; /* wall clock; 0: never */
+	uint64_t sent_objects;
+	uint64_t sent_bytes;
+	uint64_t failures; /* failed requests */
+	uint64_t queue_overflows;
+	uint64_t lost_segments; /* evicted or corrupt before sending */
+	uint64_t pending_rows;	/* outbox rows */
+	uint64_t pending_notes; /* queued, not yet rows; +1 while a ring scan is due */
+	unsigned int in_flight;
+	char last_error[256];
+};
+/* Snapshot; any thread. */
+int uplink_stat(struct uplink *up, struct uplink_stat *st);
+
+/* Object names below {base}/gateways/{gateway}/ (docs/uplink.md).
+ * -E2BIG: @cap too small. */
+int uplink_segment_path(const char *camera, uint64_t seq, int64_t start_ms, char *buf, size_t cap);
+int uplink_init_path(const char *camera, uint64_t init_id, char *buf, size_t cap);
+
+/* Set @c's authentication (bearer, basic or SigV4) on easy handle @h, for
+ * tools that make their own requests (`camgate uplink test`). Pair it with
+ * tls_apply(). -EINVAL: libcurl refused an option. */
+int uplink_auth_apply(const struct uplink_cfg *c, CURL *h);
+
+/* True for [A-Za-z0-9._-]{1,UPLINK_ID_MAX-1} not starting with '.'. */
+bool uplink_id_ok(const char *id);
+
+#endif /* CAMGATE_NET_UPLINK_H */

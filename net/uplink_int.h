@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * uplink internals shared by net/uplink*.c; not for other modules.
+ * Everything in struct uplink below the "uplink thread only" line is
+ * touched by the uplink thread alone; the rest is guarded by @lock.
+ */
+#ifndef CAMGATE_NET_UPLINK_INT_H
+#define CAMGATE_NET_UPLINK_INT_H
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "firmware/workdays.h"
+#include "lib/backoff.h"
+#include "net/outbox.h"
+#include "net/uplink.h"
+#include "storage/ring.h"
+
+#define UPLINK_SLOTS	    (UPLINK_PARALLEL_MAX + 1) /* + the command channel */
+#define UPLINK_RESP_MAX	    (64 * 1024)		      /* response bytes kept (commands, errors) */
+#define UPLINK_CMDS_MAX	    8			      /* command fetches per poll */
+#define UPLINK_CAMERAS_MAX  256			      /* live playlists kept */
+#define UPLINK_SEG_MAX	    (512ull * 1024 * 1024)    /* refuse larger segments */
+#define UPLINK_SCAN_BATCH   1024		      /* ring scan rows per pass */
+#define UPLINK_NAME_MAX	    64			      /* a segment's file name */
+#define UPLINK_REFUSED_HOLD 3			      /* refusals in a row that hold the link */
+
+struct uplink_note { /* a stored segment, from a stream thread */
+	char camera[RING_CAMERA_MAX];
+	uint64_t id;
+	uint64_t init_id;
+	uint64_t seq;
+	int64_t start_ms;
+	uint32_t duration_ms;
+	uint32_t flags;
+	uint64_t len;
+};
+
+enum uplink_xfer_kind {
+	XF_NONE = 0,
+	XF_ROW,	     /* PUT of an outbox row */
+	XF_CMD_LIST, /* GET commands/ */
+	XF_CMD_GET,  /* GET commands/<name> */
+};
+
+struct uplink_slot {
+	int kind; /* enum uplink_xfer_kind */
+	CURL *h;
+	struct curl_slist *hdrs;
+	struct outbox_item it;		  /* XF_ROW */
+	char cmd_name[UPLINK_ID_MAX + 8]; /* XF_CMD_GET */
+	unsigned char *buf;		  /* request body (grows, kept) */
+	size_t buf_cap;
+	size_t len;
+	size_t off;
+	char *resp; /* response body, UPLINK_RESP_MAX at most */
+	size_t resp_len;
+	char err[CURL_ERROR_SIZE];
+	char url[UPLINK_URL_MAX];
+};
+
+struct live_entry {
+	uint64_t msn; /* HLS media sequence number, fixed once given */
+	bool disc;    /* EXT-X-DISCONTINUITY before it */
+	uint64_t seq;
+	uint64_t init_id;
+	int64_t start_ms;
+	uint32_t duration_ms;
+	uint32_t flags;
+	char name[UPLINK_NAME_MAX];
+};
+
+struct live_cam {
+	char camera[RING_CAMERA_MAX];
+	unsigned int n;
+	uint64_t disc_seq; /* EXT-X-DISCONTINUITY-SEQUENCE */
+	uint32_t target_s; /* EXT-X-TARGETDURATION: only ever grows */
+	struct live_entry win[UPLINK_LIVE_WINDOW_MAX];
+};
+
+struct uplink {
+	/* Copied configuration; strings owned. */
+	struct uplink_cfg cfg;
+	struct uplink_hooks hooks;
+	char root[UPLINK_URL_MAX]; /* {base}/gateways/{gw}/ */
+	struct workdays cal;
+	struct ring *ring;
+	struct statedb *sdb;
+	struct outbox *ob;
+	CURLM *multi;
+	pthread_t thread;
+
+	pthread_mutex_t lock; /* guards the fields down to the line */
+	bool stop;
+	bool status_now;
+	bool rescan;
+	bool scanning; /* a ring scan is running */
+	struct uplink_note queue[UPLINK_QUEUE_MAX];
+	unsigned int q_head, q_len;
+	struct uplink_stat st;
+	/* ---- uplink thread only ---- */
+	struct uplink_slot slots[UPLINK_SLOTS];
+	struct backoff link_backoff;
+	int64_t hold_until;	  /* mono: no new request before */
+	unsigned int refused_run; /* refusals since the last 2xx */
+	int64_t started_mono;
+	int64_t next_status;		/* mono */
+	int64_t next_cmds;		/* mono */
+	uint64_t tput_bytes;		/* since the last status */
+	int64_t tput_since;		/* mono */
+	char scan_cam[RING_CAMERA_MAX]; /* ring scan cursor */
+	uint64_t scan_seq;
+	bool scan_more;
+	struct live_cam *live[UPLINK_CAMERAS_MAX];
+	unsigned int nlive;
+};
+
+/* uplink.c */
+int64_t uplink__now(const struct uplink *up);
+void uplink__wake(struct uplink *up);
+
+/* uplink_xfer.c: start a slot's transfer; completion of one. */
+int uplink__start_row(struct uplink *up, struct uplink_slot *s, struct outbox_item *it);
+int uplink__start_get(struct uplink *up, struct uplink_slot *s, int kind, const char *name);
+void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc);
+void uplink__slot_free(struct uplink_slot *s);
+
+/* uplink_obj.c: objects and their bodies. */
+int uplink__put_json(struct uplink *up, int kind, const char *path, struct cJSON *obj,
+		     int64_t created_ms, int64_t deadline_ms);
+int uplink__status(struct uplink *up);
+int uplink__live_ack(struct uplink *up, const struct outbox_item *it);
+int uplink__live_init_acked(struct uplink *up, const char *camera);
+void uplink__live_free(struct uplink *up);
+/* Render @lc as an HLS media playlist into @buf; pure (unit-tested).
+ * -E2BIG when @cap is too small; the number of bytes otherwise. */
+int uplink__playlist(const struct live_cam *lc, char *buf, size_t cap);
+/* Append acknowledged segment @e to @lc (U3): only newer than the newest,
+ * oldest dropped beyond @window. Returns true when @lc changed. Pure. */
+bool uplink__live_add(struct live_cam *lc, const struct live_entry *e, unsigned int window);
+void uplink__deadline_check(struct uplink *up);
+
+/* uplink_cmd.c: the command channel. */
+void uplink__cmd_list_done(struct uplink *up, const char *body, size_t len);
+void uplink__cmd_get_done(struct uplink *up, const char *name, const char *body, size_t len);
+
+#endif /* CAMGATE_NET_UPLINK_INT_H */

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Live HLS playlists, one per camera (U3): media/{camera}/live.m3u8,
+ * fMP4 segments (EXT-X-MAP to the init segment), the newest live_window
+ * segments central acknowledged.
+ *
+ * Only a segment newer than the playlist's newest enters it, so backlog
+ * sent after an outage never reorders live view; a skipped sequence
+ * number, a new init segment or a segment the stream marked
+ * discontinuous gets EXT-X-DISCONTINUITY. Media sequence numbers are
+ * given once per entry (the first from the ring's seq, so they never go
+ * back across restarts) and EXT-X-DISCONTINUITY-SEQUENCE counts the tags
+ * that slid out, as RFC 8216 section 6.2.2 asks of a live playlist.
+ * Uplink thread only.
+ */
+#include "net/uplink_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/parse.h"
+
+#define PLAYLIST_MAX (UPLINK_LIVE_WINDOW_MAX * 256 + 512)
+
+bool uplink__live_add(struct live_cam *lc, const struct live_entry *e, unsigned int window)
+{
+	struct live_entry ne = *e;
+	const struct live_entry *last = lc->n ? &lc->win[lc->n - 1] : NULL;
+	uint32_t secs = (e->duration_ms + 999) / 1000;
+
+	if (window < 1 || window > UPLINK_LIVE_WINDOW_MAX)
+		window = UPLINK_LIVE_WINDOW_MAX;
+	if (last && e->seq <= last->seq)
+		return false;
+	ne.msn = last ? last->msn + 1 : e->seq;
+	ne.disc = last && (e->init_id != last->init_id || e->seq != last->seq + 1 ||
+			   (e->flags & RING_F_DISCONT));
+	while (lc->n >= window) {
+		if (lc->win[0].disc)
+			lc->disc_seq++;
+		memmove(&lc->win[0], &lc->win[1], (lc->n - 1) * sizeof(lc->win[0]));
+		lc->n--;
+	}
+	lc->win[lc->n++] = ne;
+	if (secs > lc->target_s)
+		lc->target_s = secs;
+	return true;
+}
+
+struct out {
+	char *buf;
+	size_t cap, len;
+	bool full;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len)
+		o->full = true;
+	else
+		o->len += (size_t)n;
+}
+
+int uplink__playlist(const struct live_cam *lc, char *buf, size_t cap)
+{
+	struct out o = { .buf = buf, .cap = cap };
+	char t[32];
+
+	if (!lc->n || !cap)
+		return -ENOENT;
+	put(&o, "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:%" PRIu32 "\n",
+	    lc->target_s ? lc->target_s : 1);
+	put(&o, "#EXT-X-MEDIA-SEQUENCE:%" PRIu64 "\n", lc->win[0].msn);
+	if (lc->disc_seq)
+		put(&o, "#EXT-X-DISCONTINUITY-SEQUENCE:%" PRIu64 "\n", lc->disc_seq);
+	put(&o, "#EXT-X-INDEPENDENT-SEGMENTS\n");
+	for (unsigned int i = 0; i < lc->n; i++) {
+		const struct live_entry *e = &lc->win[i];
+
+		if (e->disc)
+			put(&o, "#EXT-X-DISCONTINUITY\n");
+		if (!i || e->init_id != lc->win[i - 1].init_id)
+			put(&o, "#EXT-X-MAP:URI=\"init-%" PRIu64 ".mp4\"\n", e->init_id);
+		format_time_ms(e->start_ms, t, sizeof(t));
+		put(&o, "#EXT-X-PROGRAM-DATE-TIME:%s\n#EXTINF:%" PRIu32 ".%03" PRIu32 ",\n%s\n", t,
+		    e->duration_ms / 1000, e->duration_ms % 1000, e->name);
+	}
+	return o.full ? -E2BIG : (int)o.len;
+}
+
+static struct live_cam *live_find(struct uplink *up, const char *camera, bool create)
+{
+	struct live_cam *lc;
+
+	for (unsigned int i = 0; i < up->nlive; i++)
+		if (!strcmp(up->live[i]->camera, camera))
+			return up->live[i];
+	if (!create || up->nlive >= UPLINK_CAMERAS_MAX)
+		return NULL;
+	lc = calloc(1, sizeof(*lc));
+	if (!lc)
+		return NULL;
+	snprintf(lc->camera, sizeof(lc->camera), "%s", camera);
+	up->live[up->nlive++] = lc;
+	return lc;
+}
+
+void uplink__live_free(struct uplink *up)
+{
+	for (unsigned int i = 0; i < up->nlive; i++)
+		free(up->live[i]);
+	up->nlive = 0;
+}
+
+/* Queue @lc's playlist unless an init segment it names is not yet at
+ * central: then the init's acknowledgement writes it (U3). */
+static int live_write(struct uplink *up, const struct live_cam *lc)
+{
+	struct outbox_item it = { .prio = OUTBOX_URGENT, .kind = OUTBOX_PLAYLIST };
+	char *buf;
+	int ret;
+
+	for (unsigned int i = 0; i < lc->n; i++) {
+		bool acked = false;
+
+		if (i && lc->win[i].init_id == lc->win[i - 1].init_id)
+			continue;
+		ret = outbox_init_acked(up->ob, lc->win[i].init_id, &acked);
+		if (ret || !acked)
+			return ret;
+	}
+	buf = malloc(PLAYLIST_MAX);
+	if (!buf)
+		return -ENOMEM;
+	ret = uplink__playlist(lc, buf, PLAYLIST_MAX);
+	if (ret >= 0) {
+		snprintf(it.camera, sizeof(it.camera), "%s", lc->camera);
+		snprintf(it.path, sizeof(it.path), "media/%s/live.m3u8", lc->camera);
+		it.body = buf;
+		it.start_ms = it.created_ms = uplink__now(up);
+		ret = outbox_put(up->ob, &it, true);
+	}
+	free(buf);
+	return ret;
+}
+
+int uplink__live_ack(struct uplink *up, const struct outbox_item *it)
+{
+	struct live_cam *lc = live_find(up, it->camera, true);
+	struct live_entry e = { .seq = it->seq,
+				.init_id = it->init_id,
+				.start_ms = it->start_ms,
+				.duration_ms = it->duration_ms,
+				.flags = it->flags };
+	const char *base = strrchr(it->path, '/');
+
+	if (!lc)
+		return -ENOMEM;
+	if (snprintf(e.name, sizeof(e.name), "%s", base ? base + 1 : it->path) >=
+	    (int)sizeof(e.name))
+		return -E2BIG;
+	if (!uplink__live_add(lc, &e, up->cfg.live_window))
+		return 0;
+	return live_write(up, lc);
+}
+
+int uplink__live_init_acked(struct uplink *up, const char *camera)
+{
+	struct live_cam *lc = live_find(up, camera, false);
+
+	return lc && lc->n ? live_write(up, lc) : 0;
+}

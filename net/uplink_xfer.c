@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * uplink transfers: one libcurl easy handle per slot, reused.
+ *
+ * A row's body is in the slot's buffer before the request starts (inline
+ * rows: the outbox copy; media: ring_read) and curl reads it through
+ * CURLOPT_READFUNCTION; CURLOPT_SEEKFUNCTION lets curl rewind for a
+ * redirect or an HTTP/2 retry. The SHA-256 of exactly those bytes goes in
+ * the Content-Digest header (and x-amz-content-sha256 when signing).
+ *
+ * What a result means (docs/uplink.md, "Status codes"):
+ *   2xx                    acknowledged: row deleted (U1)
+ *   transport error, 408,
+ *   5xx, 429               the link: hold every request for backoff or
+ *                          Retry-After, then probe with one (U5)
+ *   other 3xx/4xx          this object: it waits (own backoff), others go;
+ *                          UPLINK_REFUSED_HOLD in a row hold the link too
+ */
+#include "net/uplink_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "firmware/alarm.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+#define RETRY_AFTER_MAX_S 3600 /* trust central's Retry-After up to an hour */
+
+static void sha256(const void *data, size_t len, unsigned char out[32])
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	mbedtls_sha256(data, len, out, 0);
+#else
+	mbedtls_sha256_ret(data, len, out, 0);
+#endif
+}
+
+static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
+{
+	struct uplink_slot *s = arg;
+	size_t n = size * nmemb;
+
+	if (n > s->len - s->off)
+		n = s->len - s->off;
+	memcpy(dst, s->buf + s->off, n);
+	s->off += n;
+	return n;
+}
+
+static int seek_cb(void *arg, curl_off_t offset, int origin)
+{
+	struct uplink_slot *s = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > s->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	s->off = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct uplink_slot *s = arg;
+	size_t n = size * nmemb, take = n;
+
+	/* Keep the first UPLINK_RESP_MAX bytes; the rest is dropped, not
+	 * failed, so a chatty error page cannot break the request. */
+	if (take > UPLINK_RESP_MAX - s->resp_len)
+		take = UPLINK_RESP_MAX - s->resp_len;
+	if (take) {
+		if (!s->resp)
+			s->resp = malloc(UPLINK_RESP_MAX + 1);
+		if (!s->resp)
+			return 0;
+		memcpy(s->resp + s->resp_len, data, take);
+		s->resp_len += take;
+		s->resp[s->resp_len] = '\0';
+	}
+	return n;
+}
+
+void uplink__slot_free(struct uplink_slot *s)
+{
+	if (s->h) {
+		curl_easy_cleanup(s->h);
+		s->h = NULL;
+	}
+	curl_slist_free_all(s->hdrs);
+	s->hdrs = NULL;
+	outbox_item_clear(&s->it);
+	free(s->buf);
+	s->buf = NULL;
+	s->buf_cap = 0;
+	free(s->resp);
+	s->resp = NULL;
+	s->kind = XF_NONE;
+}
+
+static bool add_hdr(struct uplink_slot *s, const char *fmt, const char *val)
+{
+	char line[256];
+	struct curl_slist *n;
+
+	snprintf(line, sizeof(line), fmt, val);
+	n = curl_slist_append(s->hdrs, line);
+	if (!n)
+		return false;
+	s->hdrs = n;
+	return true;
+}
+
+int uplink_auth_apply(const struct uplink_cfg *c, CURL *h)
+{
+	bool ok = true;
+
+	switch (c->auth) {
+	case UPLINK_AUTH_BEARER:
+		ok = curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER) == CURLE_OK &&
+		     curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, c->token) == CURLE_OK;
+		break;
+	case UPLINK_AUTH_BASIC:
+		ok = curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) == CURLE_OK &&
+		     curl_easy_setopt(h, CURLOPT_USERNAME, c->username) == CURLE_OK &&
+		     curl_easy_setopt(h, CURLOPT_PASSWORD, c->password) == CURLE_OK;
+		break;
+	case UPLINK_AUTH_SIGV4:
+		ok = curl_easy_setopt(h, CURLOPT_AWS_SIGV4, c->sigv4) == CURLE_OK &&
+		     curl_easy_setopt(h, CURLOPT_USERNAME, c->username) == CURLE_OK &&
+		     curl_easy_setopt(h, CURLOPT_PASSWORD, c->password) == CURLE_OK;
+		break;
+	default:
+		break;
+	}
+	/* Credentials never follow a redirect to another host. */
+	return ok ? 0 : -EINVAL;
+}
+
+/* The options every request shares. */
+static int easy_setup(struct uplink *up, struct uplink_slot *s)
+{
+	const struct uplink_cfg *c = &up->cfg;
+	CURL *h = s->h;
+	long stall_s = (long)((c->stall_timeout_ms + 999) / 1000);
+	bool ok;
+
+	curl_easy_reset(h);
+	ok = curl_easy_setopt(h, CURLOPT_URL, s->url) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->err) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms) ==
+		     CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->transfer_timeout_ms) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall_s) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_WRITEDATA, s) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_PRIVATE, s) == CURLE_OK &&
+	     curl_easy_setopt(h, CURLOPT_USERAGENT, "camgate/uplink") == CURLE_OK;
+	if (ok && c->rate_bps)
+		ok = curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE,
+				      (curl_off_t)(c->rate_bps / c->parallel
+							   ? c->rate_bps / c->parallel
+							   : 1)) == CURLE_OK;
+	if (!ok || tls_apply(h, &c->tls) || uplink_auth_apply(c, h)) {
+		log_err("uplink: libcurl refused an option");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int buf_reserve(struct uplink_slot *s, size_t need)
+{
+	unsigned char *nb;
+
+	if (need <= s->buf_cap)
+		return 0;
+	if (need > UPLINK_SEG_MAX)
+		return -E2BIG;
+	nb = realloc(s->buf, need);
+	if (!nb)
+		return -ENOMEM;
+	s->buf = nb;
+	s->buf_cap = need;
+	return 0;
+}
+
+/* The row's bytes into s->buf. -ENOENT: evicted. -EBADMSG: corrupt. */
+static int load_body(struct uplink *up, struct uplink_slot *s)
+{
+	struct outbox_item *it = &s->it;
+	size_t need = it->len ? (size_t)it->len : 64 * 1024;
+	int ret;
+
+	if (it->body) {
+		s->len = strlen(it->body);
+		ret = buf_reserve(s, s->len + 1);
+		if (!ret)
+			memcpy(s->buf, it->body, s->len);
+		return ret;
+	}
+	for (int i = 0; i < 2; i++) {
+		ret = buf_reserve(s, need);
+		if (ret)
+			return ret;
+		if (it->kind == OUTBOX_INIT)
+			ret = ring_read_init(up->ring, it->ref, s->buf, s->buf_cap, &need);
+		else
+			ret = ring_read(up->ring, it->ref, s->buf, s->buf_cap, &need);
+		if (ret != -E2BIG)
+			break;
+	}
+	if (!ret)
+		s->len = need;
+	return ret;
+}
+
+static const char *content_type(int kind)
+{
+	switch (kind) {
+	case OUTBOX_INIT:
+		return "video/mp4";
+	case OUTBOX_SEGMENT:
+		return "video/iso.segment";
+	case OUTBOX_PLAYLIST:
+		return "application/vnd.apple.mpegurl";
+	default:
+		return "application/json";
+	}
+}
+
+static int digest_headers(struct uplink *up, struct uplink_slot *s)
+{
+	unsigned char sum[32], b64[48];
+	char hex[65];
+	size_t olen = 0;
+
+	sha256(s->buf, s->len, sum);
+	mbedtls_base64_encode(b64, sizeof(b64), &olen, sum, sizeof(sum));
+	b64[olen] = '\0';
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+	/* No "Expect: 100-continue" round trip, except when signing:
+	 * libcurl's SigV4 would sign the removed header it never sends. */
+	if (!add_hdr(s, "Content-Digest: sha-256=:%s:", (const char *)b64) ||
+	    !add_hdr(s, "Content-Type: %s", content_type(s->it.kind)) ||
+	    (up->cfg.auth != UPLINK_AUTH_SIGV4 && !add_hdr(s, "Expect:%s", "")) ||
+	    (up->cfg.auth == UPLINK_AUTH_SIGV4 && !add_hdr(s, "x-amz-content-sha256: %s", hex)))
+		return -ENOMEM;
+	return 0;
+}
+
+static void slot_release(struct uplink *up, struct uplink_slot *s)
+{
+	if (s->h)
+		curl_multi_remove_handle(up->multi, s->h);
+	curl_slist_free_all(s->hdrs);
+	s->hdrs = NULL;
+	outbox_item_clear(&s->it);
+	s->resp_len = 0;
+	s->len = s->off = 0;
+	s->err[0] = '\0';
+	s->kind = XF_NONE;
+}
+
+/* A row that can never be sent: its segment left the ring (evicted: the
+ * ring's hook already raised the alarm and audited) or is corrupt. */
+static void row_lost(struct uplink *up, struct outbox_item *it, int err)
+{
+	log_err("uplink: %s: cannot be sent, %s; dropped from the outbox", it->path,
+		err == -ENOENT ? "evicted from the ring" : strerror(-err));
+	if (err == -EBADMSG)
+		alarm_raise(up->sdb, "uplink-corrupt-segment", it->camera, it->path);
+	outbox_done(up->ob, it->id, it->version);
+	pthread_mutex_lock(&up->lock);
+	up->st.lost_segments++;
+	pthread_mutex_unlock(&up->lock);
+}
+
+static int slot_handle(struct uplink_slot *s)
+{
+	if (!s->h)
+		s->h = curl_easy_init();
+	return s->h ? 0 : -ENOMEM;
+}
+
+int uplink__start_row(struct uplink *up, struct uplink_slot *s, struct outbox_item *it)
+{
+	int ret;
+
+	s->it = *it;
+	s->kind = XF_ROW;
+	s->off = 0;
+	s->resp_len = 0;
+	ret = snprintf(s->url, sizeof(s->url), "%s%s", up->root, it->path) >= (int)sizeof(s->url)
+		      ? -E2BIG
+		      : load_body(up, s);
+	if (ret == -ENOENT || ret == -EBADMSG) {
+		row_lost(up, &s->it, ret);
+		slot_release(up, s);
+		return ret;
+	}
+	if (!ret)
+		ret = slot_handle(s);
+	if (!ret)
+		ret = easy_setup(up, s);
+	if (!ret)
+		ret = digest_headers(up, s);
+	if (!ret &&
+	    (curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L) != CURLE_OK ||
+	     curl_easy_setopt(s->h, CURLOPT_READFUNCTION, read_cb) != CURLE_OK ||
+	     curl_easy_setopt(s->h, CURLOPT_READDATA, s) != CURLE_OK ||
+	     curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, seek_cb) != CURLE_OK ||
+	     curl_easy_setopt(s->h, CURLOPT_SEEKDATA, s) != CURLE_OK ||
+	     curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)s->len) != CURLE_OK ||
+	     curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->hdrs) != CURLE_OK))
+		ret = -EINVAL;
+	if (!ret && curl_multi_add_handle(up->multi, s->h) != CURLM_OK)
+		ret = -ENOMEM;
+	if (ret) {
+		log_err("uplink: %s: cannot start: %s", it->path, strerror(-ret));
+		outbox_retry(up->ob, it->id, time_mono_ms() + up->cfg.backoff_max_ms);
+		slot_release(up, s);
+		return ret;
+	}
+	log_debug("uplink: PUT %s (%zu bytes, prio %d)", it->path, s->len, it->prio);
+	return 0;
+}
+
+int uplink__start_get(struct uplink *up, struct uplink_slot *s, int kind, const char *name)
+{
+	int ret;
+
+	s->kind = kind;
+	s->resp_len = 0;
+	snprintf(s->cmd_name, sizeof(s->cmd_name), "%s", name ? name : "");
+	ret = snprintf(s->url, sizeof(s->url), "%scommands/%s", up->root, s->cmd_name) >=
+			      (int)sizeof(s->url)
+		      ? -E2BIG
+		      : slot_handle(s);
+	if (!ret)
+		ret = easy_setup(up, s);
+	if (!ret && !add_hdr(s, "Accept: %s", "application/json"))
+		ret = -ENOMEM;
+	if (!ret && curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->hdrs) != CURLE_OK)
+		ret = -EINVAL;
+	if (!ret && curl_multi_add_handle(up->multi, s->h) != CURLM_OK)
+		ret = -ENOMEM;
+	if (ret)
+		slot_release(up, s);
+	return ret;
+}
+
+static void row_acked(struct uplink *up, struct uplink_slot *s)
+{
+	struct outbox_item *it = &s->it;
+
+	if (it->kind == OUTBOX_SEGMENT) {
+		int ret = ring_mark_uploaded(up->ring, it->ref);
+
+		if (ret && ret != -ENOENT)
+			return; /* the row stays; the PUT is repeated */
+	} else if (it->kind == OUTBOX_INIT && outbox_init_set_acked(up->ob, it->ref)) {
+		return;
+	}
+	if (outbox_done(up->ob, it->id, it->version))
+		return;
+	if (it->kind == OUTBOX_SEGMENT)
+		uplink__live_ack(up, it);
+	else if (it->kind == OUTBOX_INIT)
+		uplink__live_init_acked(up, it->camera);
+}
+
+static void success(struct uplink *up, struct uplink_slot *s, int64_t mono)
+{
+	if (s->kind == XF_ROW)
+		row_acked(up, s);
+	backoff_reset(&up->link_backoff);
+	up->hold_until = 0;
+	up->refused_run = 0;
+	up->tput_bytes += s->len;
+	pthread_mutex_lock(&up->lock);
+	if (!up->st.link_up)
+		log_notice("uplink: central reachable (%s)", up->root);
+	up->st.link_up = true;
+	up->st.last_success_ms = uplink__now(up);
+	if (s->kind == XF_ROW) {
+		up->st.sent_objects++;
+		up->st.sent_bytes += s->len;
+	}
+	pthread_mutex_unlock(&up->lock);
+	(void)mono;
+}
+
+/* The link failed (U5): hold every request, then probe with one. */
+static void link_failed(struct uplink *up, struct uplink_slot *s, int64_t mono, const char *why,
+			curl_off_t retry_after)
+{
+	int64_t delay = backoff_next(&up->link_backoff);
+	bool was_up;
+
+	if (retry_after > 0)
+		delay = (retry_after > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : retry_after) * 1000;
+	if (mono + delay > up->hold_until)
+		up->hold_until = mono + delay;
+	if (s->kind == XF_ROW)
+		outbox_retry(up->ob, s->it.id, up->hold_until);
+	pthread_mutex_lock(&up->lock);
+	was_up = up->st.link_up;
+	up->st.link_up = false;
+	up->st.failures++;
+	snprintf(up->st.last_error, sizeof(up->st.last_error), "%s", why);
+	pthread_mutex_unlock(&up->lock);
+	log_msg(was_up ? LOG_WARNING : LOG_INFO, "uplink: %s: %s; next try in %" PRId64 " ms",
+		s->url, why, delay);
+}
+
+/* Central refused this object (3xx/4xx): it waits, the others go on. */
+static void row_refused(struct uplink *up, struct uplink_slot *s, int64_t mono, const char *why)
+{
+	struct outbox_item *it = &s->it;
+	struct backoff b;
+	int64_t delay;
+
+	/* The row's own backoff: its tries are the failure count. */
+	backoff_init(&b, (uint32_t)up->cfg.backoff_min_ms, (uint32_t)up->cfg.backoff_max_ms,
+		     (uint64_t)mono ^ ((uint64_t)it->id << 32));
+	b.failures = it->tries < 31 ? it->tries : 31;
+	delay = backoff_next(&b);
+	outbox_retry(up->ob, it->id, mono + delay);
+	/* Several objects refused in a row is central refusing us (bad
+	 * credentials, no client certificate): hold everything, as for a
+	 * dead link, so a large backlog is not walked through request by
+	 * request (U5). */
+	if (++up->refused_run >= UPLINK_REFUSED_HOLD) {
+		int64_t hold = mono + backoff_next(&up->link_backoff);
+
+		if (hold > up->hold_until)
+			up->hold_until = hold;
+	}
+	pthread_mutex_lock(&up->lock);
+	up->st.failures++;
+	if (snprintf(up->st.last_error, sizeof(up->st.last_error), "%s: %s", it->path, why) < 0)
+		up->st.last_error[0] = '\0';
+	pthread_mutex_unlock(&up->lock);
+	log_msg(it->tries ? LOG_INFO : LOG_ERR, "uplink: %s: refused by central: %s", s->url, why);
+	if (!it->tries)
+		alarm_raise(up->sdb, "uplink-refused", it->camera, why);
+}
+
+/* An error page becomes one log line: controls to spaces, runs squeezed. */
+static void one_line(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		char c = (unsigned char)*r < 0x20 || *r == 0x7f ? ' ' : *r;
+
+		if (c != ' ' || (w > s && w[-1] != ' '))
+			*w++ = c;
+	}
+	*w = '\0';
+}
+
+static bool link_status(long code)
+{
+	return code == 0 || code == 408 || code == 429 || code >= 500;
+}
+
+void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc)
+{
+	int64_t mono = time_mono_ms();
+	curl_off_t retry_after = 0;
+	long code = 0;
+	char why[CURL_ERROR_SIZE + 128];
+
+	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(s->h, CURLINFO_RETRY_AFTER, &retry_after);
+	if (rc == CURLE_OK && code >= 200 && code < 300) {
+		success(up, s, mono);
+		if (s->kind == XF_CMD_LIST)
+			uplink__cmd_list_done(up, s->resp ? s->resp : "", s->resp_len);
+		else if (s->kind == XF_CMD_GET)
+			uplink__cmd_get_done(up, s->cmd_name, s->resp ? s->resp : "", s->resp_len);
+	} else if (rc != CURLE_OK) {
+		snprintf(why, sizeof(why), "%s (%s)", tls_explain(rc), s->err[0] ? s->err : "-");
+		link_failed(up, s, mono, why, 0);
+	} else if (s->kind != XF_ROW && code == 404) {
+		success(up, s, mono); /* no command directory: nothing asked */
+	} else if (link_status(code)) {
+		snprintf(why, sizeof(why), "HTTP %ld", code);
+		link_failed(up, s, mono, why, retry_after);
+	} else if (s->kind == XF_ROW) {
+		snprintf(why, sizeof(why), "HTTP %ld%s%.160s", code, s->resp_len ? ": " : "",
+			 s->resp ? s->resp : "");
+		one_line(why);
+		row_refused(up, s, mono, why);
+	} else {
+		log_warn("uplink: %s: HTTP %ld", s->url, code);
+	}
+	slot_release(up, s);
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * outbox_test - the durable outbox (net/outbox.h) on a real state.db in a
+ * temporary folder: priorities (O3), keep and replace (O4), acknowledged
+ * versions, retries and their reset on open (O5), demotion out of the
+ * live window, durability across close/open (O1), and the small tables.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "lib/log.h"
+#include "net/outbox.h"
+#include "storage/statedb.h"
+
+struct fx {
+	char dir[64];
+	struct statedb *db;
+	struct outbox *ob;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	log_init("outbox_test", LOG_DEST_PLAIN, LOG_CRIT);
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/outbox_test.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(statedb_open(fx->dir, &fx->db), 0);
+	assert_int_equal(outbox_open(fx->db, &fx->ob), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const files[] = { "", "-wal", "-shm" };
+	char path[128];
+
+	outbox_close(fx->ob);
+	statedb_close(fx->db);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/state.db%s", fx->dir, files[i]);
+		unlink(path);
+	}
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static void reopen(struct fx *fx)
+{
+	outbox_close(fx->ob);
+	statedb_close(fx->db);
+	assert_int_equal(statedb_open(fx->dir, &fx->db), 0);
+	assert_int_equal(outbox_open(fx->db, &fx->ob), 0);
+}
+
+static void put(struct fx *fx, int prio, int kind, const char *cam, uint64_t seq, int64_t start,
+		const char *body, bool replace)
+{
+	struct outbox_item it = { .prio = prio,
+				  .kind = kind,
+				  .seq = seq,
+				  .start_ms = start,
+				  .created_ms = start,
+				  .len = 100 };
+
+	snprintf(it.camera, sizeof(it.camera), "%s", cam);
+	snprintf(it.path, sizeof(it.path), "media/%s/%llu", cam, (unsigned long long)seq);
+	if (kind != OUTBOX_SEGMENT)
+		snprintf(it.path, sizeof(it.path), "%s-%s", kind == OUTBOX_REGISTRY ? "reg" : "x",
+			 cam);
+	it.body = (char *)body;
+	it.deadline_ms = kind == OUTBOX_REGISTRY ? start + 1000 : 0;
+	assert_int_equal(outbox_put(fx->ob, &it, replace), 0);
+}
+
+/* Path of the next due row, skipping none; "" when none. */
+static const char *next_path(struct fx *fx, int64_t now, struct outbox_item *it)
+{
+	static char path[OUTBOX_PATH_MAX];
+	int ret = outbox_next(fx->ob, now, NULL, 0, it);
+
+	if (ret == -ENOENT)
+		return "";
+	assert_int_equal(ret, 0);
+	snprintf(path, sizeof(path), "%s", it->path);
+	outbox_item_clear(it);
+	return path;
+}
+
+static void test_priorities(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_item it;
+	int64_t busy[3];
+	const char *want[] = { "reg-cam1", "media/cam2/9", "media/cam1/2", "media/cam2/1",
+			       "media/cam1/3" };
+
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", 3, 3000, NULL, false);
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", 2, 2000, NULL, false);
+	put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam2", 9, 9000, NULL, false);
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam2", 1, 2500, NULL, false);
+	put(fx, OUTBOX_URGENT, OUTBOX_REGISTRY, "cam1", 0, 9500, "{}", true);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(outbox_next(fx->ob, 0, busy, (size_t)(i < 3 ? i : 3), &it), 0);
+		assert_string_equal(it.path, want[i]);
+		if (i < 3)
+			busy[i] = it.id;
+		else
+			assert_int_equal(outbox_done(fx->ob, it.id, it.version), 0);
+		outbox_item_clear(&it);
+	}
+	assert_int_equal(outbox_next(fx->ob, 0, busy, 3, &it), -ENOENT);
+}
+
+static void test_keep_and_replace(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_item it, it2;
+	struct outbox_stat st;
+
+	put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam1", 1, 1000, NULL, false);
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", 1, 1000, NULL, false);
+	put(fx, OUTBOX_URGENT, OUTBOX_REGISTRY, "cam1", 0, 5000, "{\"v\":1}", true);
+	assert_int_equal(outbox_next(fx->ob, 0, NULL, 0, &it), 0);
+	assert_string_equal(it.body, "{\"v\":1}");
+	/* A newer record while the first is in flight: the 2xx of the old
+	 * body must not delete the new one. */
+	put(fx, OUTBOX_URGENT, OUTBOX_REGISTRY, "cam1", 0, 7000, "{\"v\":2}", true);
+	assert_int_equal(outbox_done(fx->ob, it.id, it.version), 0);
+	assert_int_equal(outbox_next(fx->ob, 0, NULL, 0, &it2), 0);
+	assert_int_equal(it2.id, it.id);
+	assert_int_equal(it2.version, it.version + 1);
+	assert_string_equal(it2.body, "{\"v\":2}");
+	/* The R2 clock runs from the first unacknowledged change. */
+	assert_int_equal(it2.created_ms, 5000);
+	assert_int_equal(it2.deadline_ms, 6000);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_URGENT], 1);
+	assert_int_equal(st.rows[OUTBOX_LIVE], 1); /* kept, not doubled */
+	assert_int_equal(st.registry_created_ms, 5000);
+	assert_string_equal(st.registry_path, "reg-cam1");
+	assert_int_equal(outbox_done(fx->ob, it2.id, it2.version), 0);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_URGENT], 0);
+	assert_int_equal(st.registry_created_ms, 0);
+	outbox_item_clear(&it);
+	outbox_item_clear(&it2);
+}
+
+static void test_retry_and_reopen(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_item it;
+
+	put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam1", 1, 1000, NULL, false);
+	assert_int_equal(outbox_next(fx->ob, 100, NULL, 0, &it), 0);
+	assert_int_equal(outbox_retry(fx->ob, it.id, 5000), 0);
+	assert_string_equal(next_path(fx, 4999, &it), "");
+	assert_string_equal(next_path(fx, 5000, &it), "media/cam1/1");
+	assert_int_equal(outbox_next(fx->ob, 5000, NULL, 0, &it), 0);
+	assert_int_equal(it.tries, 1);
+	assert_int_equal(outbox_retry(fx->ob, it.id, 1000000), 0);
+	/* O1 + O5: the row survives a restart and is due at once. */
+	reopen(fx);
+	assert_string_equal(next_path(fx, 0, &it), "media/cam1/1");
+}
+
+static void test_demote(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_stat st;
+	struct outbox_item it;
+
+	for (uint64_t s = 1; s <= 5; s++)
+		put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam1", s, (int64_t)s * 1000, NULL, false);
+	put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam2", 1, 500, NULL, false);
+	assert_int_equal(outbox_demote(fx->ob, "cam1", 2), 0);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_LIVE], 3);
+	assert_int_equal(st.rows[OUTBOX_BACKLOG], 3);
+	assert_int_equal(st.oldest_ms[OUTBOX_BACKLOG], 1000);
+	/* Live view first: cam2's (oldest) live row, then cam1's newest two. */
+	assert_string_equal(next_path(fx, 0, &it), "media/cam2/1");
+	/* Fewer rows than the window: nothing moves. */
+	assert_int_equal(outbox_demote(fx->ob, "cam2", 2), 0);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_LIVE], 3);
+}
+
+static void test_small_tables(void **state)
+{
+	struct fx *fx = *state;
+	bool b = false;
+
+	assert_int_equal(outbox_init_seen(fx->ob, 7, &b), 0);
+	assert_true(b);
+	assert_int_equal(outbox_init_seen(fx->ob, 7, &b), 0);
+	assert_false(b);
+	assert_int_equal(outbox_init_acked(fx->ob, 7, &b), 0);
+	assert_false(b);
+	assert_int_equal(outbox_init_set_acked(fx->ob, 7), 0);
+	assert_int_equal(outbox_init_acked(fx->ob, 7, &b), 0);
+	assert_true(b);
+	assert_int_equal(outbox_cmd_known(fx->ob, "c1", &b), 0);
+	assert_false(b);
+	assert_int_equal(outbox_cmd_seen(fx->ob, "c1", 1, &b), 0);
+	assert_true(b);
+	assert_int_equal(outbox_cmd_seen(fx->ob, "c1", 2, &b), 0);
+	assert_false(b);
+	reopen(fx);
+	assert_int_equal(outbox_cmd_known(fx->ob, "c1", &b), 0);
+	assert_true(b);
+}
+
+static void test_limits(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_item it = { .kind = OUTBOX_STATUS };
+	char *big = malloc(OUTBOX_BODY_MAX + 2);
+
+	memset(big, 'x', OUTBOX_BODY_MAX + 1);
+	big[OUTBOX_BODY_MAX + 1] = '\0';
+	snprintf(it.path, sizeof(it.path), "status.json");
+	it.body = big;
+	assert_int_equal(outbox_put(fx->ob, &it, true), -E2BIG);
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_priorities, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_and_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_demote, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_small_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
