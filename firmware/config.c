@@ -141,6 +141,7 @@ struct cfg_parse {
 	const char *path;
 	int line;
 	int section_line;		/* of the last [section] header */
+	bool section_pending;		/* a header was read, no key since */
 	int errors;
 	bool long_line;
 	char cur_section[64];
@@ -309,8 +310,10 @@ static struct config_camera *cfg_camera(struct cfg_parse *p, const char *name)
 /* Section-change bookkeeping: a camera section may appear only once. */
 static bool cfg_enter_section(struct cfg_parse *p, const char *section)
 {
-	if (!strcmp(p->cur_section, section))
+	/* A repeated header with the same name is a new section too. */
+	if (!p->section_pending && !strcmp(p->cur_section, section))
 		return true;
+	p->section_pending = false;
 	snprintf(p->cur_section, sizeof(p->cur_section), "%s", section);
 	if (strncmp(section, "camera:", 7))
 		return true;
@@ -431,8 +434,10 @@ static char *cfg_reader(char *str, int num, void *stream)
 		return str;
 	}
 	p->line++;
-	if (str[strspn(str, " \t")] == '[')
+	if (str[strspn(str, " \t")] == '[') {
 		p->section_line = p->line;
+		p->section_pending = true;
+	}
 	if (n > 0 && str[n - 1] != '\n' && !feof(p->f)) {
 		cfg_error(p, p->line, "-", "line longer than %s bytes", "198");
 		p->long_line = true;

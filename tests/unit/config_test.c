@@ -138,6 +138,9 @@ static void test_duplicates(void **state)
 	expect_error("[camera:a]\nurl = rtsp://x/1\n[camera:b]\nurl = rtsp://x/2\n"
 		     "[camera:a]\nurl = rtsp://x/3\n",
 		     ":5: a: duplicate camera name (first defined on line 1)");
+	/* Adjacent, with keys that do not collide: still a duplicate. */
+	expect_error("[camera:a]\nurl = rtsp://x/1\n[camera:a]\nusername = u\n",
+		     ":3: a: duplicate camera name (first defined on line 1)");
 	expect_error("[gateway]\nid = a\nid = b\n", ":3: id: set twice in [gateway]");
 }
 
@@ -176,6 +179,26 @@ static void test_missing_file(void **state)
 	assert_null(cfg);
 }
 
+static void test_uplink_section(void **state)
+{
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(load("[uplink]\nbase_url = https://central.example/x\nauth = sigv4\n"
+			      "holidays = 2026-01-01\nholidays = 2026-04-30..2026-05-01\n"
+			      "tz_offset = -60\n", &cfg), 0);
+	assert_string_equal(cfg->uplink.base_url, "https://central.example/x");
+	assert_int_equal(cfg->uplink.auth, 3);
+	assert_string_equal(cfg->uplink.holidays, "2026-01-01,2026-04-30..2026-05-01");
+	assert_int_equal(cfg->uplink.tz_offset_min, -60);
+	assert_int_equal(cfg->uplink.parallel, 4);
+	config_free(cfg);
+	expect_error("[uplink]\nbase_url = http://central.example/\n",
+		     "base_url: central is reached over TLS only");
+	expect_error("[uplink]\nauth = kerberos\n",
+		     ":2: auth: expected none, bearer, basic or sigv4");
+}
+
 static void test_diff_helpers(void **state)
 {
 	struct config *a = NULL, *b = NULL;
@@ -209,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_long_line_and_syntax),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_uplink_section),
 		cmocka_unit_test(test_diff_helpers),
 	};
 
