@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The integration suite (tests/integration, pytest) against a built camgate.
+#   CAMGATE_BIN   the binary under test (default build/host/camgate)
+#   PYTEST_ARGS   extra pytest arguments, e.g. "-k record -x"
+# JUnit XML goes to build/integration.xml. The exit code is pytest's,
+# except that "no tests collected" (5) is a failure too, and the whole run
+# is bounded in time so a hang cannot stall CI.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+: "${CAMGATE_BIN:=$top/build/host/camgate}"
+export CAMGATE_BIN
+mkdir -p build
+
+# The suite needs the Debian python3 (python3-gi), not one earlier on PATH.
+py=/usr/bin/python3
+if ! "$py" -c 'import gi, pytest' 2>/dev/null; then
+	echo "run-integration: $py lacks gi or pytest (make deps)" >&2
+	exit 1
+fi
+
+# shellcheck disable=SC2086
+timeout -k 30 900 "$py" -m pytest -q -p no:cacheprovider \
+	--junitxml=build/integration.xml ${PYTEST_ARGS:-} tests/integration
+rc=$?
+case $rc in
+0) ;;
+5) echo "run-integration: no tests were collected" >&2; rc=1 ;;
+124|137) echo "run-integration: suite exceeded 900 s" >&2; rc=1 ;;
+esac
+exit $rc
