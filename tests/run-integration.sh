@@ -4,7 +4,9 @@
 # The integration suite (tests/integration, pytest) against a built camgate.
 #   CAMGATE_BIN   the binary under test (default build/host/camgate)
 #   PYTEST_ARGS   extra pytest arguments, e.g. "-k record -x"
-# JUnit XML goes to build/integration.xml. The exit code is pytest's,
+# JUnit XML goes to build/integration.xml and "PASSED FAILED" to
+# build/integration-counts (errors count as failures, skips as neither),
+# for tests/run-all.sh. The exit code is pytest's,
 # except that "no tests collected" (5) is a failure too, and the whole run
 # is bounded in time so a hang cannot stall CI.
 set -u
@@ -25,9 +27,23 @@ fi
 timeout -k 30 900 "$py" -m pytest -q -p no:cacheprovider \
 	--junitxml=build/integration.xml ${PYTEST_ARGS:-} tests/integration
 rc=$?
+rm -f build/integration-counts
+if [ -f build/integration.xml ]; then
+	"$py" - <<'PY' > build/integration-counts
+import xml.etree.ElementTree as ET
+root = ET.parse("build/integration.xml").getroot()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+t = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skip = sum(int(s.get("skipped", 0)) for s in suites)
+print(t - bad - skip, bad)
+PY
+fi
 case $rc in
 0) ;;
-5) echo "run-integration: no tests were collected" >&2; rc=1 ;;
-124|137) echo "run-integration: suite exceeded 900 s" >&2; rc=1 ;;
+5) echo "run-integration: no tests were collected" >&2; rc=1; echo "0 1" > build/integration-counts ;;
+124|137) echo "run-integration: suite exceeded 900 s" >&2; rc=1
+	read -r p f < build/integration-counts 2>/dev/null || { p=0; f=0; }
+	echo "$p $((f + 1))" > build/integration-counts ;;
 esac
 exit $rc
