@@ -159,8 +159,8 @@ struct ring_stat {
 	uint64_t segs_pending_upload;
 	int64_t oldest_utc_ms; /* 0 when empty */
 	int64_t newest_utc_ms;
-	uint64_t evicted_segs;	    /* since open */
-	uint64_t evicted_pinned;    /* since open, each one audited */
+	uint64_t evicted_segs;	    /* over the index's life (a rebuild resets) */
+	uint64_t evicted_pinned;    /* likewise; each one went through the hook */
 	uint64_t recovered_orphans; /* by the last ring_open() */
 	uint64_t recovered_cut;	    /* torn or stale records dropped */
 	bool upload_required;

@@ -203,6 +203,10 @@ static int schema_check(struct ring *ring)
 	return ring__txn_commit(ring, false);
 }
 
+/* Lifetime eviction counters live in the index so `ring stat` in another
+ * process sees them; the table is added to older indexes on open. */
+#define COUNTERS_SQL "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, v INTEGER NOT NULL)"
+
 static int idx_pragmas(struct ring *ring)
 {
 	if (ring->ro)
@@ -210,7 +214,7 @@ static int idx_pragmas(struct ring *ring)
 	/* WAL: readers in other processes never block the writer.
 	 * FULL: a COMMIT that returned is on disk (G1). */
 	if (ring__exec(ring, "PRAGMA journal_mode = WAL") ||
-	    ring__exec(ring, "PRAGMA synchronous = FULL"))
+	    ring__exec(ring, "PRAGMA synchronous = FULL") || ring__exec(ring, COUNTERS_SQL))
 		return -EIO;
 	return 0;
 }
@@ -525,6 +529,35 @@ int ring__idx_del_extent(struct ring *ring, uint32_t e)
 	return step_done(ring, st, "evict init records");
 }
 
+int ring__idx_count_evicted(struct ring *ring, uint64_t segs, uint64_t pinned)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO counters(name, v) VALUES('evicted_segs', %" PRIu64 "), "
+		 "('evicted_pinned', %" PRIu64 ") ON CONFLICT(name) DO UPDATE SET v = v + excluded.v",
+		 segs, pinned);
+	return ring__exec(ring, sql);
+}
+
+static void idx_counters(struct ring *ring, struct ring_stat *st)
+{
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_prepare_v2(ring->db, "SELECT name, v FROM counters", -1, &q, NULL))
+		return;	/* an index from before the counters: none yet */
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 0);
+		uint64_t v = (uint64_t)sqlite3_column_int64(q, 1);
+
+		if (!strcmp(name, "evicted_segs"))
+			st->evicted_segs = v;
+		else if (!strcmp(name, "evicted_pinned"))
+			st->evicted_pinned = v;
+	}
+	sqlite3_finalize(q);
+}
+
 int ring__idx_offsets(struct ring *ring, uint32_t e, uint64_t **offp, size_t *np)
 {
 	sqlite3_stmt *st = ring__stmt(ring, RS_OFFSETS);
@@ -629,5 +662,6 @@ int ring__idx_stat(struct ring *ring, struct ring_stat *st)
 	if (rc == SQLITE_ROW)
 		st->bytes_used += (uint64_t)sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
+	idx_counters(ring, st);
 	return rc == SQLITE_ROW ? 0 : db_fail(ring, "stat");
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ring_int - internals shared by ring.c, ring_index.c and ring_scan.c.
+ * ring_int - internals shared by ring.c, ring_append.c, ring_format.c,
+ * ring_index.c and ring_scan.c.
  * Nothing here is for other modules; use storage/ring.h.
  *
  * On-disk layout of DIR/ (all integers little-endian, explicit widths;
@@ -65,7 +66,9 @@
  *
  * Invariants the code keeps (the numbered guarantees are in ring.h):
  *  I1  Appends only ever go at the write position of the head extent;
- *      bytes past it are torn or stale and never indexed.
+ *      bytes past it are torn or stale and never indexed. Recovery sets
+ *      the next id above every valid header past it, so the walk's
+ *      "ids rise" rule always stops at such leftovers.
  *  I2  An extent is reused only after its new header is synced and its
  *      index rows are deleted (committed), so an indexed row always
  *      points at bytes nobody is overwriting; readers rely on it.
@@ -215,8 +218,6 @@ struct ring {
 	void *evict_arg;
 	bool evict_blocked; /* a veto was logged; quiet until it lifts */
 
-	uint64_t evicted_segs;
-	uint64_t evicted_pinned;
 	uint64_t recovered_orphans;
 	uint64_t recovered_cut;
 };
@@ -255,7 +256,7 @@ static inline uint64_t ring__get_le64(const uint8_t *p)
 	return (uint64_t)ring__get_le32(p) | (uint64_t)ring__get_le32(p + 4) << 32;
 }
 
-/* ---- ring_scan.c: formats, hashing, record I/O, recovery, verify ---- */
+/* ---- ring_format.c: formats, hashing, record I/O ---- */
 int ring__sha256(const void *data, size_t len, uint8_t out[RING_SHA_LEN]);
 int64_t ring__now_ms(void);
 
@@ -279,6 +280,8 @@ bool ring__rec_matches(const struct ring__rec *a, const struct ring__rec *b);
 /* The index row with @rec's id and kind, as a record; -ENOENT if none. */
 int ring__idx_rec_get(struct ring *ring, const struct ring__rec *rec, struct ring__rec *row);
 int ring__sync_extent(struct ring *ring, uint32_t e);
+
+/* ---- ring_scan.c: recovery and verify ---- */
 /* Reconciles index and extents, sets the write position (G3). */
 int ring__recover(struct ring *ring);
 
@@ -317,6 +320,8 @@ int ring__idx_cam_seq(struct ring *ring, const char *camera, uint64_t *last_seqp
 int ring__idx_cam_bump(struct ring *ring, const char *camera, uint64_t seq);
 /* Deletes extent @e's rows, media and init (inside a transaction). */
 int ring__idx_del_extent(struct ring *ring, uint32_t e);
+/* Add to the lifetime eviction counters, inside the caller's transaction. */
+int ring__idx_count_evicted(struct ring *ring, uint64_t segs, uint64_t pinned);
 int ring__idx_mark_uploaded(struct ring *ring, uint64_t seg_id);
 /* Up to RING_LIST_BATCH rows ordered after @last's (camera, seq, id). */
 int ring__idx_list(struct ring *ring, const char *camera, int64_t from_ms, int64_t to_ms,

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ring_append - the write path (append, eviction) and the read path.
+ * Guarantees G1-G3 are in storage/ring.h, the on-disk format and the
+ * invariants I1-I4 in storage/ring_int.h.
+ *
+ * Append, in this order (G1):
+ *   1. if the head extent is full: ask about pinned rows of the next
+ *      (oldest) extent (G2), write and sync its new header (min_id), and
+ *      commit the deletion of its rows (I2);
+ *   2. write the init record if this extent lacks it (I3), then the media
+ *      record; fdatasync;
+ *   3. one transaction: the rows, the camera's seq; COMMIT.
+ * A failure at any step returns -EIO with nothing acknowledged. The write
+ * position does not move, so the next append overwrites the torn bytes;
+ * ids and the failed seq are spent, so if those bytes did reach the disk
+ * they never collide with later records.
+ *
+ * ring_read() copies the payload without the ring's mutex, which is safe
+ * because of I2: an indexed record is never overwritten, and a reader that
+ * sees its row vanish after a failed check reports -ENOENT (evicted).
+ */
+#include "storage/ring_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "lib/log.h"
+
+/* ---- append (G1, G2) ---- */
+
+/* Why @in is pinned, or NULL when it may go silently. */
+static const char *pin_reason(const struct ring *ring, const struct ring_seg_info *in)
+{
+	if (in->start_utc_ms >= ring->floor_ms)
+		return "retention-floor";
+	if (ring->upload_required && !in->uploaded)
+		return "not-uploaded";
+	return NULL;
+}
+
+/* Asks the hook about every pinned row of extent @e; -ENOSPC on a veto. */
+static int evict_ask(struct ring *ring, uint32_t e, uint64_t *segsp, uint64_t *pinnedp)
+{
+	struct sqlite3_stmt *st = ring__stmt(ring, RS_SEG_BY_EXTENT);
+	struct ring_seg_info in;
+	const char *why;
+	int rc, ret = 0;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, e);
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ring__row_info(st, 0, &in);
+		(*segsp)++;
+		why = pin_reason(ring, &in);
+		if (!why)
+			continue;
+		(*pinnedp)++;
+		if (!ring->evict_fn || ring->evict_fn(ring->evict_arg, &in, why)) {
+			if (!ring->evict_blocked)
+				log_warn("ring %s: extent %u not reused: segment"
+					 " %" PRIu64 " of %s is pinned (%s)",
+					 ring->dir, e, in.id, in.camera, why);
+			ring->evict_blocked = true;
+			ret = -ENOSPC;
+		}
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = -EIO;
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int evict_next(struct ring *ring)
+{
+	uint32_t e = (ring->cur_ext + 1) % ring->meta.extents;
+	struct ring__ext *x = &ring->ext[e];
+	uint8_t hdr[RING_EXT_HDR_USED];
+	uint64_t segs = 0, pinned = 0;
+	int ret;
+
+	ret = evict_ask(ring, e, &segs, &pinned);
+	if (ret)
+		return ret;
+	/* I2: the new min_id is on disk before the rows go, and the rows
+	 * are gone before a byte of the extent is overwritten. */
+	ring__ext_encode(ring, e, x->generation + 1, ring->next_id, hdr);
+	ret = ring_io_write_full(ring->io, x->fd, hdr, sizeof(hdr), 0);
+	if (ret) {
+		log_err("ring %s: extent %u: write header: %s", ring->dir, e, strerror(-ret));
+		return -EIO;
+	}
+	ret = ring__sync_extent(ring, e);
+	if (!ret)
+		ret = ring__txn_begin(ring);
+	if (ret)
+		return -EIO;
+	ret = ring__idx_del_extent(ring, e);
+	if (!ret)
+		ret = ring__idx_count_evicted(ring, segs, pinned);
+	if (ret)
+		ring__txn_rollback(ring);
+	else
+		ret = ring__txn_commit(ring, true);
+	if (ret)
+		return -EIO;
+	x->generation++;
+	x->min_id = ring->next_id;
+	ring->cur_ext = e;
+	ring->cur_off = RING_EXT_HDR_SIZE;
+	ring->evict_blocked = false;
+	log_msg(segs ? LOG_INFO : LOG_DEBUG,
+		"ring %s: extent %u generation %" PRIu64 ": %" PRIu64 " segments evicted, %" PRIu64
+		" of them"
+		" pinned",
+		ring->dir, e, x->generation, segs, pinned);
+	return 0;
+}
+
+/* Step 2 and 3 of an append: records, sync, one index transaction. */
+static int append_commit(struct ring *ring, const struct ring__rec *init, const void *init_data,
+			 const struct ring__rec *media, const void *data)
+{
+	int ret = 0;
+
+	if (init)
+		ret = ring__rec_write(ring, init, init_data);
+	if (!ret)
+		ret = ring__rec_write(ring, media, data);
+	if (!ret)
+		ret = ring__sync_extent(ring, media->info.extent);
+	if (!ret)
+		ret = ring__txn_begin(ring);
+	if (ret)
+		return -EIO;
+	if (init)
+		ret = ring__idx_initrec_put(ring, init);
+	if (!ret)
+		ret = ring__idx_seg_put(ring, &media->info);
+	if (!ret)
+		ret = ring__idx_cam_bump(ring, media->info.camera, media->info.seq);
+	if (ret) {
+		ring__txn_rollback(ring);
+		return -EIO;
+	}
+	return ring__txn_commit(ring, true) ? -EIO : 0;
+}
+
+/* Room for the media record, and for its init record unless the head
+ * extent has it already; moves to the next extent when needed. */
+static int append_place(struct ring *ring, uint64_t init_id, uint64_t need_media,
+			uint64_t need_init, bool *has_initp)
+{
+	uint64_t room = ring->meta.extent_bytes - RING_EXT_HDR_SIZE;
+	bool has;
+	int ret;
+
+	if (need_media + need_init > room) {
+		log_err("ring %s: segment of %" PRIu64 " bytes with its init"
+			" does not fit an extent",
+			ring->dir, need_media);
+		return -ENOSPC;
+	}
+	ret = ring__idx_initrec_has(ring, init_id, ring->cur_ext, INT64_MAX, &has);
+	if (ret)
+		return ret;
+	if (ring->cur_off + need_media + (has ? 0 : need_init) > ring->meta.extent_bytes) {
+		ret = evict_next(ring);
+		if (ret)
+			return ret;
+		has = false;
+	}
+	*has_initp = has;
+	return 0;
+}
+
+static int append_locked(struct ring *ring, const struct ring_seg *seg, const void *data,
+			 struct ring__rec *media)
+{
+	struct ring__rec init = { .kind = RING_REC_INIT };
+	struct ring_seg_info *in = &media->info;
+	char cam[RING_CAMERA_MAX];
+	uint8_t sha[RING_SHA_LEN];
+	void *init_data = NULL;
+	size_t init_len = 0;
+	uint64_t seq = 0;
+	bool has_init;
+	int ret;
+
+	ret = ring__idx_init_get(ring, seg->init_id, cam, sha, &init_data, &init_len);
+	if (!ret && strcmp(cam, seg->camera))
+		ret = -EINVAL;
+	if (ret == -ENOENT || ret == -EINVAL)
+		log_err("ring %s: %s: init %" PRIu64 " %s", ring->dir, seg->camera, seg->init_id,
+			ret == -ENOENT ? "unknown" : "belongs to another camera");
+	if (ret)
+		goto out;
+	ret = append_place(ring, seg->init_id, ring__rec_size(in->len), ring__rec_size(init_len),
+			   &has_init);
+	if (!ret)
+		ret = ring__idx_cam_seq(ring, seg->camera, &seq);
+	if (ret)
+		goto out;
+	in->seq = seq + 1;
+	in->extent = ring->cur_ext;
+	in->offset = ring->cur_off;
+	if (!has_init) {
+		init.info = (struct ring_seg_info){
+			.id = ring->next_id++,
+			.init_id = seg->init_id,
+			.len = init_len,
+			.extent = ring->cur_ext,
+			.offset = ring->cur_off,
+		};
+		memcpy(init.info.camera, cam, sizeof(cam));
+		memcpy(init.info.sha256, sha, sizeof(sha));
+		in->offset += ring__rec_size(init_len);
+	}
+	in->id = ring->next_id++;
+	ret = append_commit(ring, has_init ? NULL : &init, init_data, media, data);
+	if (ret) {
+		/* Spend the seq: the torn record may have reached the disk. */
+		ring__idx_cam_bump(ring, seg->camera, in->seq);
+		goto out;
+	}
+	ring->cur_off = in->offset + ring__rec_size(in->len);
+out:
+	free(init_data);
+	return ret;
+}
+
+int ring_append(struct ring *ring, const struct ring_seg *seg, const void *data, size_t len,
+		struct ring_seg_info *info)
+{
+	struct ring__rec media = { .kind = RING_REC_MEDIA };
+	struct ring_seg_info *in = &media.info;
+	int ret;
+
+	if (!ring || !seg || !data || !len || !ring__camera_valid(seg->camera))
+		return -EINVAL;
+	snprintf(in->camera, sizeof(in->camera), "%s", seg->camera);
+	in->init_id = seg->init_id;
+	in->start_utc_ms = seg->start_utc_ms;
+	in->duration_ms = seg->duration_ms;
+	in->media_start_us = seg->media_start_us;
+	in->flags = seg->flags;
+	in->utc_src = seg->utc_src;
+	in->len = len;
+	if (len > ring->meta.extent_bytes) { /* before any size arithmetic */
+		log_err("ring %s: segment of %zu bytes is larger than an extent", ring->dir, len);
+		return -ENOSPC;
+	}
+	/* Hash outside the lock: other cameras need not wait for it. */
+	if (ring__sha256(data, len, in->sha256))
+		return -EIO;
+	pthread_mutex_lock(&ring->lock);
+	ret = ring->ro ? -EROFS : append_locked(ring, seg, data, &media);
+	pthread_mutex_unlock(&ring->lock);
+	if (!ret && info)
+		*info = *in;
+	return ret;
+}
+
+/* ---- reads ---- */
+
+static int read_record(struct ring *ring, const struct ring_seg_info *in, void *buf)
+{
+	struct ring__rec row = { .kind = RING_REC_MEDIA, .info = *in };
+	struct ring__rec rec;
+	int ret;
+
+	if (in->extent >= ring->meta.extents)
+		return -EBADMSG;
+	ret = ring__rec_read_hdr(ring, in->extent, in->offset, &rec);
+	if (!ret && !ring__rec_matches(&rec, &row))
+		ret = -EBADMSG;
+	if (!ret)
+		ret = ring__rec_payload(ring, &rec, buf);
+	return ret;
+}
+
+int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp)
+{
+	struct ring_seg_info in;
+	int ret;
+
+	if (!ring || !lenp || (!buf && cap))
+		return -EINVAL;
+	pthread_mutex_lock(&ring->lock);
+	ret = ring__idx_seg_get(ring, seg_id, &in);
+	pthread_mutex_unlock(&ring->lock);
+	if (ret)
+		return ret;
+	if (in.len > cap) {
+		*lenp = in.len;
+		return -E2BIG;
+	}
+	ret = read_record(ring, &in, buf);
+	if (ret == -EBADMSG) {
+		/* Evicted while we read it? Then it is gone, not corrupt. */
+		pthread_mutex_lock(&ring->lock);
+		if (ring__idx_seg_get(ring, seg_id, &in) == -ENOENT)
+			ret = -ENOENT;
+		pthread_mutex_unlock(&ring->lock);
+	}
+	if (ret == -EBADMSG)
+		log_err("ring %s: segment %" PRIu64 " (extent %u offset %" PRIu64
+			"): header or SHA-256 mismatch",
+			ring->dir, seg_id, in.extent, in.offset);
+	if (!ret)
+		*lenp = in.len;
+	return ret;
+}
+
+int ring_put_init(struct ring *ring, const char *camera, const void *data, size_t len,
+		  uint64_t *init_idp)
+{
+	uint8_t sha[RING_SHA_LEN];
+	uint64_t id = 0;
+	int ret;
+
+	if (!ring || !data || !len || !init_idp || !ring__camera_valid(camera))
+		return -EINVAL;
+	if (len > RING_INIT_MAX)
+		return -E2BIG;
+	if (ring__sha256(data, len, sha))
+		return -EIO;
+	pthread_mutex_lock(&ring->lock);
+	ret = ring->ro ? -EROFS : ring__idx_init_find(ring, camera, sha, &id);
+	if (ret == -ENOENT)
+		ret = ring__idx_init_put(ring, 0, camera, sha, data, len, &id);
+	pthread_mutex_unlock(&ring->lock);
+	if (!ret)
+		*init_idp = id;
+	return ret;
+}
+
+int ring_read_init(struct ring *ring, uint64_t init_id, void *buf, size_t cap, size_t *lenp)
+{
+	uint8_t sha[RING_SHA_LEN], got[RING_SHA_LEN];
+	char cam[RING_CAMERA_MAX];
+	void *data = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!ring || !lenp || (!buf && cap))
+		return -EINVAL;
+	pthread_mutex_lock(&ring->lock);
+	ret = ring__idx_init_get(ring, init_id, cam, sha, &data, &len);
+	pthread_mutex_unlock(&ring->lock);
+	if (!ret && (ring__sha256(data, len, got) || memcmp(got, sha, 32))) {
+		log_err("ring %s: init %" PRIu64 ": SHA-256 mismatch", ring->dir, init_id);
+		ret = -EBADMSG;
+	}
+	if (!ret && len > cap)
+		ret = -E2BIG;
+	if (!ret)
+		memcpy(buf, data, len);
+	if (!ret || ret == -E2BIG)
+		*lenp = len;
+	free(data);
+	return ret;
+}
