@@ -18,8 +18,8 @@ void alarm_set_notify(alarm_notify_fn fn, void *arg)
 	alarm_notify_arg = arg;
 }
 
-static int alarm_exec(struct statedb *sdb, const char *sql, const char *code,
-		      const char *camera, const char *message, int *changesp)
+static int alarm_exec(struct statedb *sdb, const char *sql, const char *code, const char *camera,
+		      const char *message, int *changesp)
 {
 	sqlite3 *db = statedb_lock(sdb);
 	sqlite3_stmt *st = NULL;
@@ -45,19 +45,21 @@ out:
 	return ret;
 }
 
-int alarm_raise(struct statedb *db, const char *code, const char *camera,
-		const char *message)
+int alarm_raise(struct statedb *db, const char *code, const char *camera, const char *message)
 {
 	int changes = 0;
-	int ret = alarm_exec(db, "UPDATE alarms SET last_ms = ?1, count = count + 1,"
+	int ret = alarm_exec(db,
+			     "UPDATE alarms SET last_ms = ?1, count = count + 1,"
 			     " message = ?4 WHERE active = 1 AND code = ?2 AND camera = ?3",
 			     code, camera, message, &changes);
 
 	if (ret || changes)
 		return ret;
 	log_warn("alarm %s%s%s: %s", code, *camera ? " camera " : "", camera, message);
-	ret = alarm_exec(db, "INSERT INTO alarms(ts_ms, last_ms, code, camera, message)"
-			 " VALUES (?1, ?1, ?2, ?3, ?4)", code, camera, message, &changes);
+	ret = alarm_exec(db,
+			 "INSERT INTO alarms(ts_ms, last_ms, code, camera, message)"
+			 " VALUES (?1, ?1, ?2, ?3, ?4)",
+			 code, camera, message, &changes);
 	if (!ret && alarm_notify)
 		alarm_notify(alarm_notify_arg, code, camera, message, true);
 	return ret;
@@ -66,7 +68,8 @@ int alarm_raise(struct statedb *db, const char *code, const char *camera,
 int alarm_clear(struct statedb *db, const char *code, const char *camera)
 {
 	int changes = 0;
-	int ret = alarm_exec(db, "UPDATE alarms SET active = 0, cleared_ms = ?1"
+	int ret = alarm_exec(db,
+			     "UPDATE alarms SET active = 0, cleared_ms = ?1"
 			     " WHERE active = 1 AND code = ?2 AND camera = ?3",
 			     code, camera, NULL, &changes);
 
@@ -85,9 +88,10 @@ int alarm_active_json(struct statedb *sdb, cJSON **arrp)
 	cJSON *arr = cJSON_CreateArray();
 	int ret = 0;
 
-	if (!arr || sqlite3_prepare_v2(db, "SELECT ts_ms, last_ms, count, code, camera, message"
-				       " FROM alarms WHERE active = 1 ORDER BY id", -1,
-				       &st, NULL) != SQLITE_OK) {
+	if (!arr || sqlite3_prepare_v2(db,
+				       "SELECT ts_ms, last_ms, count, code, camera, message"
+				       " FROM alarms WHERE active = 1 ORDER BY id",
+				       -1, &st, NULL) != SQLITE_OK) {
 		ret = -EIO;
 		goto out;
 	}

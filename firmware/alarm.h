@@ -25,8 +25,7 @@ typedef void (*alarm_notify_fn)(void *arg, const char *code, const char *camera,
 void alarm_set_notify(alarm_notify_fn fn, void *arg);
 
 /* @camera "" for gateway-wide alarms. Strings borrowed. -EIO (logged). */
-int alarm_raise(struct statedb *db, const char *code, const char *camera,
-		const char *message);
+int alarm_raise(struct statedb *db, const char *code, const char *camera, const char *message);
 int alarm_clear(struct statedb *db, const char *code, const char *camera);
 
 /* The active alarms as a new JSON array in *arrp (the caller frees it

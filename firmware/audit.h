@@ -1,9 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * audit - who did what, when, to what: an append-only table in state.db.
+ * audit - who did what, when, to what: an append-only, hash-chained table
+ * in state.db (R8).
  *
- * Rows are only ever inserted. Secrets never reach it: callers mask them.
- * Threads: any; statedb serialises.
+ * Every row carries the SHA-256 of the row before it (prev_hash) and its
+ * own hash over prev_hash and its canonical content, so a row that is
+ * edited, deleted from the middle, inserted or moved breaks the chain at
+ * that point. The canonical content, normative (NEVER CHANGE IT; a new
+ * format gets a new audit schema step and a version byte):
+ *
+ *   hash = SHA-256( prev_hash[32] || le64(id) || le64(ts_ms)
+ *                   || le32(len) actor || le32(len) action
+ *                   || le32(len) object || le32(len) detail )
+ *
+ * with strings as UTF-8 bytes without NUL; the first row's prev_hash is 32
+ * zero bytes. Rows written before the chain existed (the core table had
+ * no hash columns) are chained once, oldest first, when this module first
+ * migrates the table, and that is audited as "audit-chain-started".
+ *
+ * Guarantees (tests/unit/audit_test.c):
+ *  A1  audit_record() returns 0 only after the row is committed, chained to
+ *      the row before it, across processes too (BEGIN IMMEDIATE: the
+ *      daemon and `camgate console` write to the same file).
+ *  A2  audit_verify() finds any edited, deleted, inserted or reordered row
+ *      and names the first bad one.
+ *  A3  Removing the newest rows leaves a valid, shorter chain: only an
+ *      anchor kept elsewhere (central's copy, audit_head()) reveals it.
+ *
+ * Secrets never reach the table: callers mask them.
+ * Threads: any; statedb serialises within the process.
+ * Errors: -EIO (SQLite, logged here once), -EBADMSG (verify found a bad
+ * row), -ENOMEM.
  */
 #ifndef CAMGATE_FIRMWARE_AUDIT_H
 #define CAMGATE_FIRMWARE_AUDIT_H
@@ -12,9 +39,47 @@
 
 struct statedb;
 
-/* All strings borrowed for the call. @ts_ms 0 means now.
- * -EIO: the row could not be written (logged). */
-int audit_record(struct statedb *db, int64_t ts_ms, const char *actor,
-		 const char *action, const char *object, const char *detail);
+#define AUDIT_HASH_LEN 32
+
+/* Add the chain columns (statedb_migrate module "audit") and chain older
+ * rows. Idempotent and cheap; audit_record() calls it too, so callers
+ * that only record need not. */
+int audit_open(struct statedb *db);
+
+/* All strings borrowed for the call; NULL is stored as "". @ts_ms 0 means
+ * now. -EIO: the row could not be written (logged). */
+int audit_record(struct statedb *db, int64_t ts_ms, const char *actor, const char *action,
+		 const char *object, const char *detail);
+
+struct audit_row { /* strings valid during the callback only */
+	int64_t id;
+	int64_t ts_ms;
+	const char *actor;
+	const char *action;
+	const char *object;
+	const char *detail;
+	uint8_t prev_hash[AUDIT_HASH_LEN];
+	uint8_t hash[AUDIT_HASH_LEN];
+};
+typedef int (*audit_row_fn)(void *arg, const struct audit_row *row);
+
+/* Rows with id > @after_id, oldest first, at most @max (0: all); @fn
+ * returning non-0 stops the walk and that value is returned. The uplink
+ * sends rows to central with this, resuming after its last id. */
+int audit_list(struct statedb *db, int64_t after_id, int max, audit_row_fn fn, void *arg);
+
+/* The newest row's id and hash (the anchor central keeps); *idp 0 and a
+ * zero hash when the table is empty. */
+int audit_head(struct statedb *db, int64_t *idp, uint8_t hash[AUDIT_HASH_LEN]);
+
+struct audit_verify_report {
+	uint64_t rows;	      /* rows checked */
+	int64_t first_bad_id; /* 0 when intact */
+	const char *why;      /* static text; NULL when intact */
+};
+/* Walk the whole chain. 0: intact. -EBADMSG: rep names the first bad row
+ * and why ("content changed", "chain broken: a row before it was deleted,
+ * inserted or moved", "not chained"). -EIO. */
+int audit_verify(struct statedb *db, struct audit_verify_report *rep);
 
 #endif /* CAMGATE_FIRMWARE_AUDIT_H */

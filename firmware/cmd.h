@@ -10,16 +10,16 @@
 #ifndef CAMGATE_FIRMWARE_CMD_H
 #define CAMGATE_FIRMWARE_CMD_H
 
-#define CMD_OK		0
-#define CMD_FAIL	1
-#define CMD_USAGE	2
-#define CMD_PROBLEMS	3
+#define CMD_OK	     0
+#define CMD_FAIL     1
+#define CMD_USAGE    2
+#define CMD_PROBLEMS 3
 
 struct config;
 
 struct cmd_ctx {
-	const char *config_path;	/* -c, $CAMGATE_CONFIG or the board's */
-	int log_level;			/* -v / -q; the config may override */
+	const char *config_path; /* -c, $CAMGATE_CONFIG or the board's */
+	int log_level;		 /* -v / -q; the config may override */
 };
 
 int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv);

@@ -20,8 +20,7 @@
 #include "lib/parse.h"
 #include "storage/ring.h"
 
-static double bench_plain(const char *dir, const void *buf, size_t size,
-			  unsigned int n)
+static double bench_plain(const char *dir, const void *buf, size_t size, unsigned int n)
 {
 	char path[PATH_MAX];
 	int64_t t0;
@@ -46,8 +45,7 @@ static double bench_plain(const char *dir, const void *buf, size_t size,
 	return (double)(time_mono_ms() - t0) / 1000;
 }
 
-static double bench_ring(const char *dir, const void *buf, size_t size,
-			 unsigned int n)
+static double bench_ring(const char *dir, const void *buf, size_t size, unsigned int n)
 {
 	char path[PATH_MAX];
 	struct ring *ring;
@@ -65,8 +63,10 @@ static double bench_ring(const char *dir, const void *buf, size_t size,
 	t0 = time_mono_ms();
 	for (unsigned int i = 0; i < n; i++) {
 		struct ring_seg seg = {
-			.camera = "bench", .init_id = init_id,
-			.start_utc_ms = time_now_ms(), .duration_ms = 4000,
+			.camera = "bench",
+			.init_id = init_id,
+			.start_utc_ms = time_now_ms(),
+			.duration_ms = 4000,
 		};
 
 		if (ring_append(ring, &seg, buf, size, NULL))

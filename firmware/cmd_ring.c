@@ -67,8 +67,8 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 		ls->gaps = cJSON_AddArrayToObject(ls->cur, "gaps");
 		ls->count = ls->bytes = 0;
 		if (!ls->json)
-			printf("camera %s\n  %-6s %-24s %9s %10s %-7s %s\n", in->camera,
-			       "seq", "start (UTC)", "duration", "bytes", "clock", "flags");
+			printf("camera %s\n  %-6s %-24s %9s %10s %-7s %s\n", in->camera, "seq",
+			       "start (UTC)", "duration", "bytes", "clock", "flags");
 	} else if (in->start_utc_ms - ls->prev_end_ms > RING_GAP_MS) {
 		cJSON *g = cJSON_CreateObject();
 
@@ -87,12 +87,10 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 	ls->bytes += in->len;
 	if (!ls->json) {
 		format_time_ms(in->start_utc_ms, when, sizeof(when));
-		printf("  %-6llu %-24s %8.3fs %10llu %-7s %s%s%s\n",
-		       (unsigned long long)in->seq, when, in->duration_ms / 1000.0,
-		       (unsigned long long)in->len, utc_src_name(in->utc_src),
-		       in->flags & RING_F_DISCONT ? "discont " : "",
-		       in->flags & RING_F_AUDIO ? "audio " : "",
-		       in->uploaded ? "uploaded" : "");
+		printf("  %-6llu %-24s %8.3fs %10llu %-7s %s%s%s\n", (unsigned long long)in->seq,
+		       when, in->duration_ms / 1000.0, (unsigned long long)in->len,
+		       utc_src_name(in->utc_src), in->flags & RING_F_DISCONT ? "discont " : "",
+		       in->flags & RING_F_AUDIO ? "audio " : "", in->uploaded ? "uploaded" : "");
 		return 0;
 	}
 	s = cJSON_CreateObject();
@@ -176,11 +174,10 @@ static int ring_stat_cmd(struct ring *ring, const struct config *cfg, int argc, 
 		       "footage        %s .. %s\n"
 		       "evicted        %llu since open (%llu protected)\n"
 		       "mode           %s\n",
-		       st.extents, st.extent_bytes / 1048576.0,
-		       st.bytes_used / 1048576.0, st.bytes_total / 1048576.0,
-		       st.bytes_pinned / 1048576.0, (unsigned long long)st.segs,
-		       (unsigned long long)st.segs_pending_upload, st.segs ? a : "-",
-		       st.segs ? b : "-", (unsigned long long)st.evicted_segs,
+		       st.extents, st.extent_bytes / 1048576.0, st.bytes_used / 1048576.0,
+		       st.bytes_total / 1048576.0, st.bytes_pinned / 1048576.0,
+		       (unsigned long long)st.segs, (unsigned long long)st.segs_pending_upload,
+		       st.segs ? a : "-", st.segs ? b : "-", (unsigned long long)st.evicted_segs,
 		       (unsigned long long)st.evicted_pinned,
 		       *cfg->uplink.base_url ? "uploading to central" : "local recorder");
 		return CMD_OK;
@@ -247,7 +244,8 @@ static int ring_cat(struct ring *ring, int argc, char **argv)
 			if (++i == argc)
 				goto usage;
 			out = argv[i];
-		} else if (npos < 3 && (argv[i][0] != '-' || parse_time_ms(argv[i], now, &from) == 0)) {
+		} else if (npos < 3 &&
+			   (argv[i][0] != '-' || parse_time_ms(argv[i], now, &from) == 0)) {
 			pos[npos++] = argv[i];
 		} else {
 			goto usage;
@@ -263,8 +261,8 @@ static int ring_cat(struct ring *ring, int argc, char **argv)
 		log_err("ring cat: FROM must be before TO");
 		return CMD_USAGE;
 	}
-	ret = export_clip(ring, pos[0], from, to, out,
-			  isatty(STDERR_FILENO) ? cat_progress : NULL, NULL, &rep);
+	ret = export_clip(ring, pos[0], from, to, out, isatty(STDERR_FILENO) ? cat_progress : NULL,
+			  NULL, &rep);
 	if (ret == -ENOENT) {
 		log_err("ring cat: no footage of camera %s in that range", pos[0]);
 		return CMD_FAIL;
@@ -273,8 +271,8 @@ static int ring_cat(struct ring *ring, int argc, char **argv)
 		return CMD_FAIL;
 	printf("%s: %llu segments, %.1f s, %.1f MiB, %u runs, %.1f s missing\n", out,
 	       (unsigned long long)rep.segments,
-	       (double)(rep.last_utc_ms - rep.first_utc_ms) / 1000,
-	       rep.bytes_out / 1048576.0, rep.runs, rep.gap_ms / 1000.0);
+	       (double)(rep.last_utc_ms - rep.first_utc_ms) / 1000, rep.bytes_out / 1048576.0,
+	       rep.runs, rep.gap_ms / 1000.0);
 	return CMD_OK;
 usage:
 	log_err("ring cat: usage: ring cat CAMERA FROM TO -o FILE.mp4");

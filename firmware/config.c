@@ -26,26 +26,26 @@ struct cfg_setting {
 	enum cfg_type type;
 	enum cfg_scope scope;
 	size_t off;
-	int64_t min, max;		/* numbers: range; strings: max length */
-	const char *def;		/* default, as text */
+	int64_t min, max; /* numbers: range; strings: max length */
+	const char *def;  /* default, as text */
 	bool reloadable;
-	const char *const *choices;	/* T_ENUM */
+	const char *const *choices; /* T_ENUM */
 	const char *help;
-	unsigned int flags;		/* CFG_F_* */
+	unsigned int flags; /* CFG_F_* */
 };
 
-#define CFG_F_LIST	0x1u	/* T_STR: the key may repeat; values join with "," */
-#define CFG_F_SECRET	0x2u	/* never printed back */
+#define CFG_F_LIST   0x1u /* T_STR: the key may repeat; values join with "," */
+#define CFG_F_SECRET 0x2u /* never printed back */
 
 static const char *const transport_choices[] = { "tcp", "udp", NULL };
 static const char *const on_full_choices[] = { "overwrite", "stop", NULL };
 static const char *const auth_choices[] = { "none", "bearer", "basic", "sigv4", NULL };
 
-#define C(f) S_CONFIG, offsetof(struct config, f)
-#define ST(f) S_STREAM, offsetof(struct config_stream, f)
+#define C(f)   S_CONFIG, offsetof(struct config, f)
+#define ST(f)  S_STREAM, offsetof(struct config_stream, f)
 #define CAM(f) S_CAMERA, offsetof(struct config_camera, f)
-#define UP(f) S_CONFIG, offsetof(struct config, uplink) + offsetof(struct config_uplink, f)
-#define DAY (86400000ll)
+#define UP(f)  S_CONFIG, offsetof(struct config, uplink) + offsetof(struct config_uplink, f)
+#define DAY    (86400000ll)
 
 static const struct cfg_setting settings[] = {
 	{ "gateway", "id", T_STR, C(gateway_id), 1, 63, "camgate", false, NULL,
@@ -54,18 +54,24 @@ static const struct cfg_setting settings[] = {
 	  "Directory for state.db (audit, alarms) and status.json.", 0 },
 	{ "gateway", "log_level", T_LOGLEVEL, C(log_level), 0, 0, "info", true, NULL,
 	  "err, warning, notice, info or debug.", 0 },
-	{ "gateway", "status_interval", T_DURATION, C(status_interval_ms), 500, DAY, "5s", true, NULL,
-	  "How often status.json is rewritten.", 0 },
+	{ "gateway", "status_interval", T_DURATION, C(status_interval_ms), 500, DAY, "5s", true,
+	  NULL, "How often status.json is rewritten.", 0 },
 	{ "storage", "dir", T_STR, C(storage_dir), 1, 255, BOARD_STORAGE_DIR, false, NULL,
 	  "Ring directory: extent files and index.db.", 0 },
 	{ "storage", "extents", T_U32, C(extents), 2, 65535, BOARD_EXTENTS, false, NULL,
 	  "Number of preallocated extent files (fixed when the ring is created).", 0 },
-	{ "storage", "extent_size", T_SIZE, C(extent_bytes), 1ll << 20, 1ll << 40, BOARD_EXTENT_SIZE, false, NULL,
+	{ "storage", "extent_size", T_SIZE, C(extent_bytes), 1ll << 20, 1ll << 40,
+	  BOARD_EXTENT_SIZE, false, NULL,
 	  "Size of each extent file; a segment never spans two (fixed at creation).", 0 },
-	{ "storage", "retention_floor", T_DURATION, C(retention_floor_ms), 0, 3650 * DAY, "0s", true, NULL,
-	  "Footage younger than this is protected: overwriting it raises an alarm and an audit record.", 0 },
+	{ "storage", "retention_floor", T_DURATION, C(retention_floor_ms), 0, 3650 * DAY, "0s",
+	  true, NULL,
+	  "Footage younger than this is protected: overwriting it raises an alarm and an audit "
+	  "record.",
+	  0 },
 	{ "storage", "on_full", T_ENUM, C(on_full), 0, 0, "overwrite", true, on_full_choices,
-	  "When only protected footage is left to evict: overwrite (alarm + audit) or stop recording (alarm).", 0 },
+	  "When only protected footage is left to evict: overwrite (alarm + audit) or stop "
+	  "recording (alarm).",
+	  0 },
 	{ "stream", "segment_duration", T_DURATION, ST(segment_ms), 500, 60000, "4s", true, NULL,
 	  "Target segment duration; segments are cut on the next keyframe.", 0 },
 	{ "stream", "transport", T_ENUM, ST(transport), 0, 0, "tcp", true, transport_choices,
@@ -79,7 +85,9 @@ static const struct cfg_setting settings[] = {
 	{ "stream", "backoff_max", T_DURATION, ST(backoff_max_ms), 100, 3600000, "60s", true, NULL,
 	  "Cap on the retry delay.", 0 },
 	{ "uplink", "base_url", T_STR, UP(base_url), 0, 1023, "", true, NULL,
-	  "https://host[:port][/prefix] of central; empty: local recorder only. http:// is refused.", 0 },
+	  "https://host[:port][/prefix] of central; empty: local recorder only. http:// is "
+	  "refused.",
+	  0 },
 	{ "uplink", "ca_file", T_STR, UP(ca_file), 0, 255, "", true, NULL,
 	  "PEM CA bundle that signs central's certificate; empty: the system store.", 0 },
 	{ "uplink", "pin", T_STR, UP(pin), 0, 511, "", true, NULL,
@@ -102,20 +110,20 @@ static const struct cfg_setting settings[] = {
 	  "Requests in flight at once.", 0 },
 	{ "uplink", "rate_limit", T_SIZE, UP(rate_limit), 0, 1ll << 30, "0", true, NULL,
 	  "Send cap in bytes per second; 0: none.", 0 },
-	{ "uplink", "connect_timeout", T_DURATION, UP(connect_timeout_ms), 100, 120000, "10s", true, NULL,
-	  "TCP and TLS connect bound.", 0 },
-	{ "uplink", "stall_timeout", T_DURATION, UP(stall_timeout_ms), 1000, 600000, "20s", true, NULL,
-	  "No byte moved for this long: abort the transfer and retry.", 0 },
-	{ "uplink", "transfer_timeout", T_DURATION, UP(transfer_timeout_ms), 1000, 3600000, "5m", true, NULL,
-	  "Bound on one whole request.", 0 },
+	{ "uplink", "connect_timeout", T_DURATION, UP(connect_timeout_ms), 100, 120000, "10s", true,
+	  NULL, "TCP and TLS connect bound.", 0 },
+	{ "uplink", "stall_timeout", T_DURATION, UP(stall_timeout_ms), 1000, 600000, "20s", true,
+	  NULL, "No byte moved for this long: abort the transfer and retry.", 0 },
+	{ "uplink", "transfer_timeout", T_DURATION, UP(transfer_timeout_ms), 1000, 3600000, "5m",
+	  true, NULL, "Bound on one whole request.", 0 },
 	{ "uplink", "backoff_min", T_DURATION, UP(backoff_min_ms), 10, 3600000, "1s", true, NULL,
 	  "First retry delay after a failure (full jitter).", 0 },
 	{ "uplink", "backoff_max", T_DURATION, UP(backoff_max_ms), 10, 3600000, "5m", true, NULL,
 	  "Cap on the retry delay.", 0 },
-	{ "uplink", "status_interval", T_DURATION, UP(status_interval_ms), 1000, 3600000, "30s", true, NULL,
-	  "How often status.json goes to central (and at once on every alarm).", 0 },
-	{ "uplink", "commands_interval", T_DURATION, UP(commands_interval_ms), 0, 3600000, "30s", true, NULL,
-	  "How often central's command folder is polled; 0: never.", 0 },
+	{ "uplink", "status_interval", T_DURATION, UP(status_interval_ms), 1000, 3600000, "30s",
+	  true, NULL, "How often status.json goes to central (and at once on every alarm).", 0 },
+	{ "uplink", "commands_interval", T_DURATION, UP(commands_interval_ms), 0, 3600000, "30s",
+	  true, NULL, "How often central's command folder is polled; 0: never.", 0 },
 	{ "uplink", "live_window", T_U32, UP(live_window), 1, 32, "6", true, NULL,
 	  "Segments in live.m3u8, sent before any backlog.", 0 },
 	{ "uplink", "deadline_days", T_U32, UP(deadline_days), 1, 60, "10", true, NULL,
@@ -123,7 +131,8 @@ static const struct cfg_setting settings[] = {
 	{ "uplink", "tz_offset", T_I32, UP(tz_offset_min), -720, 840, "420", true, NULL,
 	  "Legal time zone for working days, minutes east of UTC (Vietnam: 420).", 0 },
 	{ "uplink", "holidays", T_STR, UP(holidays), 0, 4095, "", true, NULL,
-	  "Public holidays: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated; the key may repeat.",
+	  "Public holidays: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated; the key may "
+	  "repeat.",
 	  CFG_F_LIST },
 	{ "camera", "url", T_STR, CAM(url), 8, 1023, NULL, true, NULL,
 	  "rtsp:// URL of the camera's stream (required).", 0 },
@@ -131,8 +140,8 @@ static const struct cfg_setting settings[] = {
 	  "RTSP user name, if the camera asks for one.", 0 },
 	{ "camera", "password", T_STR, CAM(password), 0, 127, "", true, NULL,
 	  "RTSP password; never printed back.", 0 },
-	{ "camera", "enabled", T_BOOL, CAM(enabled), 0, 0, "yes", true, NULL,
-	  "Record this camera.", 0 },
+	{ "camera", "enabled", T_BOOL, CAM(enabled), 0, 0, "yes", true, NULL, "Record this camera.",
+	  0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -140,17 +149,17 @@ struct cfg_parse {
 	struct config *cfg;
 	const char *path;
 	int line;
-	int section_line;		/* of the last [section] header */
-	bool section_pending;		/* a header was read, no key since */
+	int section_line;     /* of the last [section] header */
+	bool section_pending; /* a header was read, no key since */
 	int errors;
 	bool long_line;
 	char cur_section[64];
-	uint64_t seen[CONFIG_CAMERAS_MAX + 1][1];	/* key bits per section */
+	uint64_t seen[CONFIG_CAMERAS_MAX + 1][1]; /* key bits per section */
 	FILE *f;
 };
 
-static void cfg_error(struct cfg_parse *p, int line, const char *key,
-		      const char *fmt, const char *detail)
+static void cfg_error(struct cfg_parse *p, int line, const char *key, const char *fmt,
+		      const char *detail)
 {
 	char msg[256];
 
@@ -159,8 +168,8 @@ static void cfg_error(struct cfg_parse *p, int line, const char *key,
 	p->errors++;
 }
 
-static void *cfg_field(struct config *cfg, struct config_camera *cam,
-		       const struct cfg_setting *s, bool in_camera)
+static void *cfg_field(struct config *cfg, struct config_camera *cam, const struct cfg_setting *s,
+		       bool in_camera)
 {
 	switch (s->scope) {
 	case S_CONFIG:
@@ -179,13 +188,16 @@ static void cfg_choices(const struct cfg_setting *s, char *buf, size_t cap)
 	size_t len = snprintf(buf, cap, "expected");
 
 	for (int i = 0; s->choices[i] && len < cap; i++)
-		len += snprintf(buf + len, cap - len, "%s%s", i == 0 ? " " :
-				s->choices[i + 1] ? ", " : " or ", s->choices[i]);
+		len += snprintf(buf + len, cap - len, "%s%s",
+				i == 0		    ? " "
+				: s->choices[i + 1] ? ", "
+						    : " or ",
+				s->choices[i]);
 }
 
 /* Parses @val for @s into @field. Returns NULL or a message. */
-static const char *cfg_set(const struct cfg_setting *s, void *field,
-			   const char *val, char *buf, size_t cap)
+static const char *cfg_set(const struct cfg_setting *s, void *field, const char *val, char *buf,
+			   size_t cap)
 {
 	int64_t v;
 	uint64_t u;
@@ -196,8 +208,8 @@ static const char *cfg_set(const struct cfg_setting *s, void *field,
 		char *dup;
 
 		if ((int64_t)n < s->min || (int64_t)n > s->max) {
-			snprintf(buf, cap, "length must be %lld to %lld bytes",
-				 (long long)s->min, (long long)s->max);
+			snprintf(buf, cap, "length must be %lld to %lld bytes", (long long)s->min,
+				 (long long)s->max);
 			return buf;
 		}
 		dup = strdup(val);
@@ -243,14 +255,15 @@ static const char *cfg_set(const struct cfg_setting *s, void *field,
 		cfg_choices(s, buf, cap);
 		return buf;
 	case T_LOGLEVEL:
-		return log_level_parse(val, field) ?
-		       "expected err, warning, notice, info or debug" : NULL;
+		return log_level_parse(val, field) ? "expected err, warning, notice, info or debug"
+						   : NULL;
 	}
 	return "bad setting type";
 range:
-	snprintf(buf, cap, "must be between %lld and %lld%s",
-		 (long long)s->min, (long long)s->max,
-		 s->type == T_DURATION ? " ms" : s->type == T_SIZE ? " bytes" : "");
+	snprintf(buf, cap, "must be between %lld and %lld%s", (long long)s->min, (long long)s->max,
+		 s->type == T_DURATION ? " ms"
+		 : s->type == T_SIZE   ? " bytes"
+				       : "");
 	return buf;
 }
 
@@ -261,13 +274,13 @@ static bool cfg_name_ok(const char *name)
 	if (n == 0 || n >= CONFIG_NAME_MAX)
 		return false;
 	for (const char *c = name; *c; c++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+			    *c))
 			return false;
 	return true;
 }
 
-static int cfg_apply_defaults(struct config *cfg, struct config_camera *cam,
-			      const char *section)
+static int cfg_apply_defaults(struct config *cfg, struct config_camera *cam, const char *section)
 {
 	char buf[128];
 
@@ -351,8 +364,7 @@ static int cfg_append(struct cfg_parse *p, const struct cfg_setting *s, void *fi
 	return 1;
 }
 
-static int cfg_handler(void *user, const char *section, const char *key,
-		       const char *val)
+static int cfg_handler(void *user, const char *section, const char *key, const char *val)
 {
 	struct cfg_parse *p = user;
 	struct config_camera *cam = NULL;
@@ -369,8 +381,8 @@ static int cfg_handler(void *user, const char *section, const char *key,
 		return 1;
 	if (in_camera) {
 		if (!cfg_name_ok(section + 7)) {
-			cfg_error(p, p->line, section,
-				  "camera names are 1-31 of [A-Za-z0-9._-]%s", "");
+			cfg_error(p, p->line, section, "camera names are 1-31 of [A-Za-z0-9._-]%s",
+				  "");
 			return 1;
 		}
 		cam = cfg_camera(p, section + 7);
@@ -382,15 +394,18 @@ static int cfg_handler(void *user, const char *section, const char *key,
 
 		if (strcmp(s->key, key))
 			continue;
-		if (in_camera ? s->scope == S_CONFIG :
-		    s->scope == S_CAMERA || strcmp(s->section, section))
+		if (in_camera ? s->scope == S_CONFIG
+			      : s->scope == S_CAMERA || strcmp(s->section, section))
 			continue;
 		break;
 	}
 	if (i == NSETTINGS) {
-		cfg_error(p, p->line, key, in_camera || !strcmp(section, "gateway") ||
-			  !strcmp(section, "storage") || !strcmp(section, "stream") ?
-			  "unknown key in [%s]" : "unknown section [%s]", section);
+		cfg_error(p, p->line, key,
+			  in_camera || !strcmp(section, "gateway") || !strcmp(section, "storage") ||
+					  !strcmp(section, "stream")
+				  ? "unknown key in [%s]"
+				  : "unknown section [%s]",
+			  section);
 		return 1;
 	}
 	idx = cam ? (size_t)(cam - p->cfg->cameras) + 1 : 0;
@@ -406,8 +421,8 @@ static int cfg_handler(void *user, const char *section, const char *key,
 		return 1;
 	}
 	p->seen[idx][0] |= 1ull << i;
-	msg = cfg_set(&settings[i], cfg_field(p->cfg, cam, &settings[i], in_camera),
-		      val, buf, sizeof(buf));
+	msg = cfg_set(&settings[i], cfg_field(p->cfg, cam, &settings[i], in_camera), val, buf,
+		      sizeof(buf));
 	if (msg) {
 		cfg_error(p, p->line, key, "%s", msg);
 		return 1;
@@ -456,8 +471,7 @@ static void cfg_merge_streams(struct config *cfg)
 
 			if (s->scope != S_STREAM || (cam->stream_set & (1u << i)))
 				continue;
-			memcpy((char *)&cam->stream + s->off,
-			       (char *)&cfg->stream + s->off,
+			memcpy((char *)&cam->stream + s->off, (char *)&cfg->stream + s->off,
 			       s->type == T_ENUM ? sizeof(int) : sizeof(int64_t));
 		}
 	}
@@ -494,10 +508,8 @@ static struct config *cfg_alloc(void)
 	if (!cfg)
 		return NULL;
 	cfg->cameras = calloc(CONFIG_CAMERAS_MAX, sizeof(*cfg->cameras));
-	if (!cfg->cameras ||
-	    cfg_apply_defaults(cfg, NULL, "gateway") ||
-	    cfg_apply_defaults(cfg, NULL, "storage") ||
-	    cfg_apply_defaults(cfg, NULL, "stream") ||
+	if (!cfg->cameras || cfg_apply_defaults(cfg, NULL, "gateway") ||
+	    cfg_apply_defaults(cfg, NULL, "storage") || cfg_apply_defaults(cfg, NULL, "stream") ||
 	    cfg_apply_defaults(cfg, NULL, "uplink")) {
 		config_free(cfg);
 		return NULL;
@@ -581,8 +593,7 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
-const struct config_camera *config_camera_find(const struct config *cfg,
-					       const char *name)
+const struct config_camera *config_camera_find(const struct config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->ncameras; i++)
 		if (!strcmp(cfg->cameras[i].name, name))
@@ -595,8 +606,7 @@ static bool str_same(const char *a, const char *b)
 	return !strcmp(a ? a : "", b ? b : "");
 }
 
-bool config_camera_same(const struct config_camera *a,
-			const struct config_camera *b)
+bool config_camera_same(const struct config_camera *a, const struct config_camera *b)
 {
 	return str_same(a->url, b->url) && str_same(a->username, b->username) &&
 	       str_same(a->password, b->password) && a->enabled == b->enabled &&
@@ -618,8 +628,7 @@ bool config_uplink_changed(const struct config *a, const struct config *b)
 				return true;
 		}
 	}
-	return x->auth != y->auth || x->parallel != y->parallel ||
-	       x->rate_limit != y->rate_limit ||
+	return x->auth != y->auth || x->parallel != y->parallel || x->rate_limit != y->rate_limit ||
 	       x->connect_timeout_ms != y->connect_timeout_ms ||
 	       x->stall_timeout_ms != y->stall_timeout_ms ||
 	       x->transfer_timeout_ms != y->transfer_timeout_ms ||
@@ -630,8 +639,7 @@ bool config_uplink_changed(const struct config *a, const struct config *b)
 	       x->tz_offset_min != y->tz_offset_min;
 }
 
-int config_restart_needed(const struct config *a, const struct config *b,
-			  char *buf, size_t cap)
+int config_restart_needed(const struct config *a, const struct config *b, char *buf, size_t cap)
 {
 	int n = 0;
 	size_t len = 0;
@@ -655,8 +663,8 @@ int config_restart_needed(const struct config *a, const struct config *b,
 		if (same)
 			continue;
 		if (len < cap)
-			len += snprintf(buf + len, cap - len, "%s%s.%s",
-					n ? ", " : "", s->section, s->key);
+			len += snprintf(buf + len, cap - len, "%s%s.%s", n ? ", " : "", s->section,
+					s->key);
 		n++;
 	}
 	return n;
@@ -672,32 +680,37 @@ void config_doc(FILE *out)
 	      "lines, `#` or `;` comments. Sizes take K, M, G suffixes; durations take\n"
 	      "ms, s, m, h, d (a bare number is seconds). Each `[camera:NAME]` section\n"
 	      "may override any `[stream]` key for that camera. Reloadable settings\n"
-	      "apply on SIGHUP; the others need a restart.\n", out);
+	      "apply on SIGHUP; the others need a restart.\n",
+	      out);
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct cfg_setting *s = &settings[i];
 
 		if (strcmp(section, s->section)) {
 			section = s->section;
-			fprintf(out, "\n## [%s%s]\n\n| key | type | range | default | reload | meaning |\n"
-				"|---|---|---|---|---|---|\n", section,
-				strcmp(section, "camera") ? "" : ":NAME");
+			fprintf(out,
+				"\n## [%s%s]\n\n| key | type | range | default | reload | meaning "
+				"|\n"
+				"|---|---|---|---|---|---|\n",
+				section, strcmp(section, "camera") ? "" : ":NAME");
 		}
-		static const char *const tn[] = { "string", "bool", "integer", "size",
+		static const char *const tn[] = { "string",   "bool",	"integer",   "size",
 						  "duration", "choice", "log level", "integer" };
 		char range[64] = "";
 
 		if (s->type == T_U32 || s->type == T_I32 || s->type == T_SIZE ||
 		    s->type == T_DURATION)
 			snprintf(range, sizeof(range), "%lld..%lld%s", (long long)s->min,
-				 (long long)s->max, s->type == T_DURATION ? " ms" :
-				 s->type == T_SIZE ? " B" : "");
+				 (long long)s->max,
+				 s->type == T_DURATION ? " ms"
+				 : s->type == T_SIZE   ? " B"
+						       : "");
 		else if (s->type == T_ENUM)
 			cfg_choices(s, range, sizeof(range));
 		else if (s->type == T_STR)
-			snprintf(range, sizeof(range), "%lld..%lld chars",
-				 (long long)s->min, (long long)s->max);
-		fprintf(out, "| `%s` | %s | %s | %s | %s | %s |\n", s->key, tn[s->type],
-			range, s->def ? (*s->def ? s->def : "(empty)") : "(required)",
+			snprintf(range, sizeof(range), "%lld..%lld chars", (long long)s->min,
+				 (long long)s->max);
+		fprintf(out, "| `%s` | %s | %s | %s | %s | %s |\n", s->key, tn[s->type], range,
+			s->def ? (*s->def ? s->def : "(empty)") : "(required)",
 			s->reloadable ? "yes" : "no", s->help);
 	}
 }

@@ -22,12 +22,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONFIG_CAMERAS_MAX	256
-#define CONFIG_NAME_MAX		32	/* camera name bytes, NUL included */
+#define CONFIG_CAMERAS_MAX 256
+#define CONFIG_NAME_MAX	   32 /* camera name bytes, NUL included */
 
 enum config_on_full {
-	CONFIG_ON_FULL_OVERWRITE,	/* keep recording; alarm + audit */
-	CONFIG_ON_FULL_STOP,		/* stop recording; alarm */
+	CONFIG_ON_FULL_OVERWRITE, /* keep recording; alarm + audit */
+	CONFIG_ON_FULL_STOP,	  /* stop recording; alarm */
 };
 
 struct config_stream {
@@ -36,7 +36,7 @@ struct config_stream {
 	int64_t stall_ms;
 	int64_t backoff_min_ms;
 	int64_t backoff_max_ms;
-	int transport;			/* 0 tcp, 1 udp */
+	int transport; /* 0 tcp, 1 udp */
 };
 
 struct config_camera {
@@ -45,9 +45,9 @@ struct config_camera {
 	char *username;
 	char *password;
 	bool enabled;
-	struct config_stream stream;	/* [stream] merged with overrides */
-	uint32_t stream_set;		/* bit per overridden [stream] key */
-	int line;			/* of the section header */
+	struct config_stream stream; /* [stream] merged with overrides */
+	uint32_t stream_set;	     /* bit per overridden [stream] key */
+	int line;		     /* of the section header */
 };
 
 /* [uplink]: central over TLS. base_url empty: a plain local recorder. */
@@ -57,13 +57,13 @@ struct config_uplink {
 	char *pin;
 	char *client_cert;
 	char *client_key;
-	int auth;			/* enum uplink_auth order */
+	int auth; /* enum uplink_auth order */
 	char *token;
 	char *username;
 	char *password;
 	char *sigv4;
 	uint32_t parallel;
-	uint64_t rate_limit;		/* bytes/s, 0: none */
+	uint64_t rate_limit; /* bytes/s, 0: none */
 	int64_t connect_timeout_ms;
 	int64_t stall_timeout_ms;
 	int64_t transfer_timeout_ms;
@@ -74,7 +74,7 @@ struct config_uplink {
 	uint32_t live_window;
 	uint32_t deadline_days;
 	int32_t tz_offset_min;
-	char *holidays;			/* comma-separated; the key may repeat */
+	char *holidays; /* comma-separated; the key may repeat */
 };
 
 struct config {
@@ -87,7 +87,7 @@ struct config {
 	uint32_t extents;
 	uint64_t extent_bytes;
 	int64_t retention_floor_ms;
-	int on_full;			/* enum config_on_full */
+	int on_full; /* enum config_on_full */
 	struct config_stream stream;
 	struct config_uplink uplink;
 	struct config_camera *cameras;
@@ -101,21 +101,18 @@ bool config_uplink_changed(const struct config *a, const struct config *b);
  * message". -ENOENT / -EACCES: file unreadable. -EINVAL: invalid content.
  * -ENOMEM. *cfgp is set only on success. */
 int config_load(const char *path, struct config **cfgp);
-void config_free(struct config *cfg);	/* NULL is a no-op */
+void config_free(struct config *cfg); /* NULL is a no-op */
 
 /* The default config (no file): board defaults, no cameras. */
 int config_defaults(struct config **cfgp);
 
-const struct config_camera *config_camera_find(const struct config *cfg,
-					       const char *name);
+const struct config_camera *config_camera_find(const struct config *cfg, const char *name);
 /* True when @a and @b would record the same way (URL, credentials,
  * enabled, stream parameters). */
-bool config_camera_same(const struct config_camera *a,
-			const struct config_camera *b);
+bool config_camera_same(const struct config_camera *a, const struct config_camera *b);
 /* Names of non-reloadable settings that differ, written into @buf
  * comma-separated; returns how many differ. */
-int config_restart_needed(const struct config *a, const struct config *b,
-			  char *buf, size_t cap);
+int config_restart_needed(const struct config *a, const struct config *b, char *buf, size_t cap);
 
 /* The settings reference in Markdown, from the table. */
 void config_doc(FILE *out);

@@ -28,16 +28,16 @@
 #endif
 
 /* A camera goes "offline" in the alarms after this long not recording. */
-#define CAMERA_OFFLINE_MS	30000
+#define CAMERA_OFFLINE_MS 30000
 
 struct gw;
 
 struct gw_cam {
 	struct gw *gw;
-	const struct config_camera *cfg;	/* into gw->cfg */
+	const struct config_camera *cfg; /* into gw->cfg */
 	char name[CONFIG_NAME_MAX];
 	struct stream *stream;
-	int64_t down_since_ms;			/* monotonic, 0 when up */
+	int64_t down_since_ms; /* monotonic, 0 when up */
 	bool offline_alarm;
 };
 
@@ -50,27 +50,26 @@ struct gw {
 	 * they miss is found by the uplink's ring scan, U6). */
 	struct uplink *up;
 	pthread_rwlock_t up_lock;
-	pthread_mutex_t cams_lock;	/* cams[] against the uplink's status_fill */
-	struct gw_cam *cams[CONFIG_CAMERAS_MAX];	/* owned; stable addresses */
+	pthread_mutex_t cams_lock;		 /* cams[] against the uplink's status_fill */
+	struct gw_cam *cams[CONFIG_CAMERAS_MAX]; /* owned; stable addresses */
 	size_t ncams;
 	int64_t started_ms;
-	_Atomic int64_t floor_ms;		/* retention floor duration */
+	_Atomic int64_t floor_ms; /* retention floor duration */
 	_Atomic int on_full;
 };
 
 static int gw_uplink_start(struct gw *gw, const struct config *cfg);
 
-static int gw_sink_init(void *arg, const char *camera, const void *data,
-			size_t len, uint64_t *init_idp)
+static int gw_sink_init(void *arg, const char *camera, const void *data, size_t len,
+			uint64_t *init_idp)
 {
 	struct gw_cam *cam = arg;
 
 	return ring_put_init(cam->gw->ring, camera, data, len, init_idp);
 }
 
-static int gw_sink_segment(void *arg, const char *camera,
-			   const struct stream_seg *seg, const void *data,
-			   size_t len)
+static int gw_sink_segment(void *arg, const char *camera, const struct stream_seg *seg,
+			   const void *data, size_t len)
 {
 	struct gw_cam *cam = arg;
 	struct gw *gw = cam->gw;
@@ -81,8 +80,7 @@ static int gw_sink_segment(void *arg, const char *camera,
 		.start_utc_ms = seg->start_utc_ms,
 		.duration_ms = seg->duration_ms,
 		.media_start_us = seg->media_start_us,
-		.flags = (seg->discont ? RING_F_DISCONT : 0) |
-			 (seg->has_audio ? RING_F_AUDIO : 0),
+		.flags = (seg->discont ? RING_F_DISCONT : 0) | (seg->has_audio ? RING_F_AUDIO : 0),
 		.utc_src = seg->utc_from_rtcp ? RING_UTC_RTCP : RING_UTC_ARRIVAL,
 	};
 	int ret;
@@ -104,22 +102,21 @@ static int gw_sink_segment(void *arg, const char *camera,
 
 /* Called by the ring, with the ring locked, for each pinned segment it
  * must overwrite. Every overwrite is audited and alarmed (G2). */
-static int gw_evict_hook(void *arg, const struct ring_seg_info *info,
-			 const char *why)
+static int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 {
 	struct gw *gw = arg;
 	char object[64], detail[160], when[32];
 
 	format_time_ms(info->start_utc_ms, when, sizeof(when));
 	if (atomic_load(&gw->on_full) == CONFIG_ON_FULL_STOP) {
-		alarm_raise(gw->sdb, "storage-full", info->camera,
-			    "only protected footage left to evict: recording stopped (on_full = stop)");
+		alarm_raise(
+			gw->sdb, "storage-full", info->camera,
+			"only protected footage left to evict: recording stopped (on_full = stop)");
 		return -1;
 	}
-	snprintf(object, sizeof(object), "%s/%llu", info->camera,
-		 (unsigned long long)info->seq);
-	snprintf(detail, sizeof(detail), "%s; start %s; %u ms; %llu bytes", why,
-		 when, info->duration_ms, (unsigned long long)info->len);
+	snprintf(object, sizeof(object), "%s/%llu", info->camera, (unsigned long long)info->seq);
+	snprintf(detail, sizeof(detail), "%s; start %s; %u ms; %llu bytes", why, when,
+		 info->duration_ms, (unsigned long long)info->len);
 	audit_record(gw->sdb, 0, "system", "evict-protected", object, detail);
 	alarm_raise(gw->sdb, "protected-footage-overwritten", info->camera,
 		    "storage full: protected footage overwritten");
@@ -160,7 +157,9 @@ static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
 		.backoff_max_ms = (uint32_t)c->stream.backoff_max_ms,
 	};
 	struct stream_sink sink = {
-		.init = gw_sink_init, .segment = gw_sink_segment, .arg = cam,
+		.init = gw_sink_init,
+		.segment = gw_sink_segment,
+		.arg = cam,
 	};
 
 	cam->gw = gw;
@@ -257,8 +256,7 @@ static void gw_reload(struct gw *gw)
 
 	log_notice("state RUNNING -> RELOADING (SIGHUP)");
 	if (config_load(gw->cfg->path, &next)) {
-		log_err("reload: %s has errors; keeping the running configuration",
-			gw->cfg->path);
+		log_err("reload: %s has errors; keeping the running configuration", gw->cfg->path);
 	} else {
 		gw_apply(gw, next);
 		if (config_uplink_changed(gw->cfg, next) && gw_uplink_start(gw, next))
@@ -311,14 +309,14 @@ static void gw_status(struct gw *gw)
 	struct uplink_stat ust;
 	bool have_up = gw->up && !uplink_stat(gw->up, &ust);
 
-	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams,
-		     gw->ncams, have_up ? &ust : NULL);
+	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams, gw->ncams,
+		     have_up ? &ust : NULL);
 }
 
 /* Alarms central must hear at once (R13): pushed as events. Runs on the
  * raising thread, possibly inside the ring's evict hook: never blocks. */
-static void gw_alarm_notify(void *arg, const char *code, const char *camera,
-			    const char *message, bool raised)
+static void gw_alarm_notify(void *arg, const char *code, const char *camera, const char *message,
+			    bool raised)
 {
 	struct gw *gw = arg;
 	char text[256];
@@ -351,12 +349,12 @@ static void gw_status_fill(void *arg, cJSON *status)
 	pthread_mutex_unlock(&gw->cams_lock);
 }
 
-static int gw_set_setting(void *arg, const char *key, const char *value, char *msg,
-			  size_t cap)
+static int gw_set_setting(void *arg, const char *key, const char *value, char *msg, size_t cap)
 {
 	(void)arg;
 	(void)value;
-	snprintf(msg, cap, "%s cannot be set remotely by this firmware; the installer sets it on the console",
+	snprintf(msg, cap,
+		 "%s cannot be set remotely by this firmware; the installer sets it on the console",
 		 key);
 	return -ENOTSUP;
 }
@@ -397,7 +395,9 @@ static void gw_uplink_cfg(const struct config *cfg, struct uplink_cfg *u)
 static int gw_uplink_start(struct gw *gw, const struct config *cfg)
 {
 	struct uplink_hooks hooks = {
-		.status_fill = gw_status_fill, .set_setting = gw_set_setting, .arg = gw,
+		.status_fill = gw_status_fill,
+		.set_setting = gw_set_setting,
+		.arg = gw,
 	};
 	struct uplink_cfg ucfg;
 	struct uplink *up = NULL;
@@ -429,9 +429,8 @@ static int gw_open_storage(struct gw *gw)
 	if (ret)
 		return ret;
 	if (!ring_exists(cfg->storage_dir)) {
-		log_notice("creating ring in %s: %u extents of %llu bytes",
-			   cfg->storage_dir, cfg->extents,
-			   (unsigned long long)cfg->extent_bytes);
+		log_notice("creating ring in %s: %u extents of %llu bytes", cfg->storage_dir,
+			   cfg->extents, (unsigned long long)cfg->extent_bytes);
 		ret = ring_create(cfg->storage_dir, cfg->extents, cfg->extent_bytes);
 		if (ret)
 			return ret;
@@ -486,8 +485,8 @@ int daemon_run(const char *config_path)
 	if (ret)
 		return ret;
 	log_set_level(gw.cfg->log_level);
-	log_notice("state STARTING: gateway %s, %zu cameras configured",
-		   gw.cfg->gateway_id, gw.cfg->ncameras);
+	log_notice("state STARTING: gateway %s, %zu cameras configured", gw.cfg->gateway_id,
+		   gw.cfg->ncameras);
 	gw.started_ms = time_now_ms();
 	ret = gw_open_storage(&gw);
 	if (ret)

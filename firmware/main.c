@@ -37,8 +37,10 @@ static int cmd_help(const struct cmd_ctx *ctx, int argc, char **argv);
 static const struct command commands[] = {
 	{ "run", cmd_run, "[--syslog]", "record every enabled camera (foreground daemon)" },
 	{ "status", cmd_status, "[--json]", "the running daemon's last status snapshot" },
-	{ "ring", cmd_ring, "ls|stat|verify|rebuild|cat ...", "inspect, check, repair and export footage" },
-	{ "config", cmd_config_cmd, "check|doc", "validate the config file, or print the settings reference" },
+	{ "ring", cmd_ring, "ls|stat|verify|rebuild|cat ...",
+	  "inspect, check, repair and export footage" },
+	{ "config", cmd_config_cmd, "check|doc",
+	  "validate the config file, or print the settings reference" },
 	{ "uplink", cmd_uplink, "test [--url U --ca F --pin P --cert F --key F --auth K ...]",
 	  "check the link to central step by step" },
 	{ "bench-ring", cmd_bench_ring, "--dir D [--segments N] [--size BYTES]",
@@ -50,15 +52,18 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: camgate [-c FILE] [-v|-q] COMMAND [ARGS]\n\n"
+	fprintf(out,
+		"usage: camgate [-c FILE] [-v|-q] COMMAND [ARGS]\n\n"
 		"  -c, --config FILE   configuration (default $CAMGATE_CONFIG or %s)\n"
 		"  -v, --verbose       debug logging;  -q, --quiet  errors only\n\n"
-		"commands:\n", BOARD_CONFIG);
+		"commands:\n",
+		BOARD_CONFIG);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-11s %-40s %s\n", commands[i].name, commands[i].args,
 			commands[i].help);
 	fputs("\nexit codes: 0 ok, 1 failure, 2 usage error, 3 verify found problems\n"
-	      "`camgate COMMAND --help` describes each command.\n", out);
+	      "`camgate COMMAND --help` describes each command.\n",
+	      out);
 }
 
 static bool want_help(int argc, char **argv)
@@ -179,12 +184,9 @@ static int cmd_help(const struct cmd_ctx *ctx, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' }, { "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },	    { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
 	};
 	struct cmd_ctx ctx = { .config_path = getenv("CAMGATE_CONFIG") };
 	int level = LOG_INFO, c;
@@ -215,7 +217,7 @@ int main(int argc, char **argv)
 	}
 	ctx.log_level = level;
 	log_init("camgate", LOG_DEST_PLAIN, level);
-	stream_log_libav();	/* libav's chatter goes to debug, not the terminal */
+	stream_log_libav(); /* libav's chatter goes to debug, not the terminal */
 	if (optind >= argc) {
 		usage(stderr);
 		return CMD_USAGE;
@@ -224,7 +226,7 @@ int main(int argc, char **argv)
 		if (!strcmp(commands[i].name, argv[optind])) {
 			int sub = optind;
 
-			optind = 0;	/* GNU getopt: reinitialise for the subcommand */
+			optind = 0; /* GNU getopt: reinitialise for the subcommand */
 			return commands[i].fn(&ctx, argc - sub, argv + sub);
 		}
 	}

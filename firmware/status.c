@@ -121,9 +121,8 @@ static cJSON *status_uplink(const struct config *cfg, const struct uplink_stat *
 	return o;
 }
 
-int status_write(const struct config *cfg, struct ring *ring,
-		 struct statedb *sdb, int64_t started_ms,
-		 const char *const *names, struct stream *const *streams,
+int status_write(const struct config *cfg, struct ring *ring, struct statedb *sdb,
+		 int64_t started_ms, const char *const *names, struct stream *const *streams,
 		 size_t n, const struct uplink_stat *ust)
 {
 	cJSON *root = cJSON_CreateObject(), *cams, *alarms = NULL;
@@ -187,8 +186,9 @@ static void status_print_text(const cJSON *root)
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "segs")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "evicted_segs")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "evicted_pinned")));
-	cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "cameras")) {
-		printf("camera %-16s %-10s %-5s %4.1f fps %6.0f kbit/s %5.0f segs %3.0f reconnects %s%s%s\n",
+	cJSON_ArrayForEach (c, cJSON_GetObjectItem(root, "cameras")) {
+		printf("camera %-16s %-10s %-5s %4.1f fps %6.0f kbit/s %5.0f segs %3.0f reconnects "
+		       "%s%s%s\n",
 		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "name")),
 		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "state")),
 		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "video_codec")),
@@ -197,10 +197,11 @@ static void status_print_text(const cJSON *root)
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "segments")),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "reconnects")),
 		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "note")),
-		       *cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")) ? " last error: " : "",
+		       *cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")) ? " last error: "
+										   : "",
 		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")));
 	}
-	cJSON_ArrayForEach(a, cJSON_GetObjectItem(root, "alarms"))
+	cJSON_ArrayForEach (a, cJSON_GetObjectItem(root, "alarms"))
 		printf("ALARM %s %s: %s (x%.0f)\n",
 		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "code")),
 		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "camera")),

@@ -21,15 +21,13 @@ struct cJSON;
 
 /* All pointers borrowed; @ust NULL when no uplink runs (local recorder).
  * -EIO (logged) when the file cannot be written. */
-int status_write(const struct config *cfg, struct ring *ring,
-		 struct statedb *sdb, int64_t started_ms,
-		 const char *const *names, struct stream *const *streams,
+int status_write(const struct config *cfg, struct ring *ring, struct statedb *sdb,
+		 int64_t started_ms, const char *const *names, struct stream *const *streams,
 		 size_t n, const struct uplink_stat *ust);
 
 /* The cameras' live statistics as a new JSON array (caller frees), for
  * the local snapshot and for the status object sent to central. */
-struct cJSON *status_cameras(const char *const *names, struct stream *const *streams,
-			     size_t n);
+struct cJSON *status_cameras(const char *const *names, struct stream *const *streams, size_t n);
 
 /* `camgate status [--json]`: print the last snapshot. */
 int status_print(const struct config *cfg, int json);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "backoff.h"
 
-void backoff_init(struct backoff *b, uint32_t base_ms, uint32_t max_ms,
-		  uint64_t seed)
+void backoff_init(struct backoff *b, uint32_t base_ms, uint32_t max_ms, uint64_t seed)
 {
 	b->base_ms = base_ms ? base_ms : 1;
 	b->max_ms = max_ms < b->base_ms ? b->base_ms : max_ms;

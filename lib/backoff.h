@@ -15,11 +15,10 @@ struct backoff {
 	uint32_t base_ms;
 	uint32_t max_ms;
 	uint32_t failures;
-	uint64_t rng;		/* xorshift state; seeded by backoff_init() */
+	uint64_t rng; /* xorshift state; seeded by backoff_init() */
 };
 
-void backoff_init(struct backoff *b, uint32_t base_ms, uint32_t max_ms,
-		  uint64_t seed);
+void backoff_init(struct backoff *b, uint32_t base_ms, uint32_t max_ms, uint64_t seed);
 /* Records a failure and returns how long to wait before the next try. */
 uint32_t backoff_next(struct backoff *b);
 /* The ceiling for the next failure: min(max, base * 2^failures). */

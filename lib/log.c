@@ -13,9 +13,9 @@ static enum log_dest log_dest = LOG_DEST_PLAIN;
 static volatile int log_level = LOG_INFO;
 
 static const char *const log_names[] = {
-	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
-	[LOG_ERR] = "err", [LOG_WARNING] = "warning",
-	[LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",	  [LOG_CRIT] = "crit",
+	[LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
 };
 
 void log_init(const char *ident, enum log_dest dest, int level)
@@ -64,18 +64,19 @@ void log_msg(int prio, const char *fmt, ...)
 	}
 	if (log_dest == LOG_DEST_PLAIN) {
 		n = snprintf(line, sizeof(line), "%s: %s", log_ident,
-			     prio <= LOG_ERR ? "error: " :
-			     prio == LOG_WARNING ? "warning: " : "");
+			     prio <= LOG_ERR	   ? "error: "
+			     : prio == LOG_WARNING ? "warning: "
+						   : "");
 	} else {
 		struct timespec ts;
 		struct tm tm;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
-		n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d] %s: ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_ident,
-		     (int)getpid(), log_names[prio & 7]);
+		n = snprintf(line, sizeof(line),
+			     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d] %s: ", tm.tm_year + 1900,
+			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			     ts.tv_nsec / 1000000, log_ident, (int)getpid(), log_names[prio & 7]);
 	}
 	if (n < 0)
 		n = 0;

@@ -13,8 +13,8 @@
 #include <syslog.h>
 
 enum log_dest {
-	LOG_DEST_STDERR,	/* daemon in the foreground: UTC time, pid, level */
-	LOG_DEST_PLAIN,		/* command-line tools: "camgate: error: ..." */
+	LOG_DEST_STDERR, /* daemon in the foreground: UTC time, pid, level */
+	LOG_DEST_PLAIN,	 /* command-line tools: "camgate: error: ..." */
 	LOG_DEST_SYSLOG,
 };
 
@@ -25,12 +25,11 @@ bool log_enabled(int prio);
 /* Parse "err", "warning", "notice", "info", "debug"; -EINVAL otherwise. */
 int log_level_parse(const char *name, int *levelp);
 
-void log_msg(int prio, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_err(...)	log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_WARNING, __VA_ARGS__)
-#define log_notice(...)	log_msg(LOG_NOTICE, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_DEBUG, __VA_ARGS__)
 

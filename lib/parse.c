@@ -73,11 +73,19 @@ static int mul_checked(uint64_t n, uint64_t m, uint64_t *vp)
 
 int parse_size(const char *s, uint64_t *vp)
 {
-	static const struct { const char *u; uint64_t m; } units[] = {
-		{ "", 1 }, { "K", 1ull << 10 }, { "M", 1ull << 20 },
-		{ "G", 1ull << 30 }, { "T", 1ull << 40 },
-		{ "KiB", 1ull << 10 }, { "MiB", 1ull << 20 },
-		{ "GiB", 1ull << 30 }, { "TiB", 1ull << 40 },
+	static const struct {
+		const char *u;
+		uint64_t m;
+	} units[] = {
+		{ "", 1 },
+		{ "K", 1ull << 10 },
+		{ "M", 1ull << 20 },
+		{ "G", 1ull << 30 },
+		{ "T", 1ull << 40 },
+		{ "KiB", 1ull << 10 },
+		{ "MiB", 1ull << 20 },
+		{ "GiB", 1ull << 30 },
+		{ "TiB", 1ull << 40 },
 	};
 	const char *unit;
 	uint64_t n;
@@ -93,9 +101,12 @@ int parse_size(const char *s, uint64_t *vp)
 
 int parse_duration_ms(const char *s, int64_t *vp)
 {
-	static const struct { const char *u; uint64_t m; } units[] = {
-		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
-		{ "h", 3600000 }, { "d", 86400000 },
+	static const struct {
+		const char *u;
+		uint64_t m;
+	} units[] = {
+		{ "", 1000 },	{ "ms", 1 },	  { "s", 1000 },
+		{ "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
 	};
 	const char *unit;
 	uint64_t n, v;
@@ -186,9 +197,8 @@ void format_time_ms(int64_t utc_ms, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 		return;
 	}
-	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(utc_ms % 1000));
+	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(utc_ms % 1000));
 }
 
 int64_t time_now_ms(void)

@@ -23,17 +23,17 @@ static const char *const core_steps[] = {
 	"CREATE TABLE audit ("
 	" id INTEGER PRIMARY KEY,"
 	" ts_ms INTEGER NOT NULL,"
-	" actor TEXT NOT NULL,"		/* account, "system" or "central" */
+	" actor TEXT NOT NULL," /* account, "system" or "central" */
 	" action TEXT NOT NULL,"
 	" object TEXT NOT NULL,"
 	" detail TEXT NOT NULL);"
 	"CREATE TABLE alarms ("
 	" id INTEGER PRIMARY KEY,"
-	" ts_ms INTEGER NOT NULL,"	/* first raised */
-	" last_ms INTEGER NOT NULL,"	/* last raised */
+	" ts_ms INTEGER NOT NULL,"   /* first raised */
+	" last_ms INTEGER NOT NULL," /* last raised */
 	" count INTEGER NOT NULL DEFAULT 1,"
 	" code TEXT NOT NULL,"
-	" camera TEXT NOT NULL,"	/* "" when gateway-wide */
+	" camera TEXT NOT NULL," /* "" when gateway-wide */
 	" message TEXT NOT NULL,"
 	" active INTEGER NOT NULL DEFAULT 1,"
 	" cleared_ms INTEGER);"
@@ -45,11 +45,12 @@ static int schema_version(sqlite3 *db, const char *module, int *verp)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS schema ("
+	if (sqlite3_exec(db,
+			 "CREATE TABLE IF NOT EXISTS schema ("
 			 " module TEXT PRIMARY KEY, version INTEGER NOT NULL)",
 			 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT version FROM schema WHERE module = ?", -1,
-			       &st, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(db, "SELECT version FROM schema WHERE module = ?", -1, &st, NULL) !=
+		    SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -66,11 +67,12 @@ static int schema_step(sqlite3 *db, const char *module, const char *sql, int ver
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
 	ok = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
-	     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO schema(module, version)"
-				" VALUES (?, ?)", -1, &st, NULL) == SQLITE_OK &&
+	     sqlite3_prepare_v2(db,
+				"INSERT OR REPLACE INTO schema(module, version)"
+				" VALUES (?, ?)",
+				-1, &st, NULL) == SQLITE_OK &&
 	     sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC) == SQLITE_OK &&
-	     sqlite3_bind_int(st, 2, ver) == SQLITE_OK &&
-	     sqlite3_step(st) == SQLITE_DONE;
+	     sqlite3_bind_int(st, 2, ver) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE;
 	sqlite3_finalize(st);
 	if (ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 		return 0;
@@ -78,8 +80,7 @@ static int schema_step(sqlite3 *db, const char *module, const char *sql, int ver
 	return -EIO;
 }
 
-int statedb_migrate(struct statedb *s, const char *module,
-		    const char *const *steps, int nsteps)
+int statedb_migrate(struct statedb *s, const char *module, const char *const *steps, int nsteps)
 {
 	int ver = 0, ret;
 
@@ -88,8 +89,8 @@ int statedb_migrate(struct statedb *s, const char *module,
 	if (ret)
 		goto fail;
 	if (ver > nsteps) {
-		log_err("%s: %s schema version %d is newer than this firmware (%d)",
-			s->path, module, ver, nsteps);
+		log_err("%s: %s schema version %d is newer than this firmware (%d)", s->path,
+			module, ver, nsteps);
 		ret = -EPROTO;
 		goto out;
 	}
@@ -123,15 +124,16 @@ int statedb_open(const char *dir, struct statedb **dbp)
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_init(&s->lock, NULL);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
 		log_err("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		ret = -EIO;
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-			 NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+			 NULL) != SQLITE_OK) {
 		log_err("%s: %s", path, sqlite3_errmsg(s->db));
 		ret = -EIO;
 		goto fail;

@@ -14,20 +14,19 @@
 #ifndef CAMGATE_STORAGE_STATEDB_H
 #define CAMGATE_STORAGE_STATEDB_H
 
-struct statedb;		/* opaque */
+struct statedb; /* opaque */
 struct sqlite3;
 
 /* Open or create @dir/state.db (the directory is created if missing).
  * -EIO: SQLite refused (logged). -ENOMEM. *dbp set only on success. */
 int statedb_open(const char *dir, struct statedb **dbp);
-void statedb_close(struct statedb *db);	/* NULL is a no-op */
+void statedb_close(struct statedb *db); /* NULL is a no-op */
 
 /* Bring @module's tables to version @nsteps: step N (0-based) takes the
  * module from version N to N+1, each in its own transaction, recorded in
  * the `schema` table. Steps are append-only. -EPROTO: the file is newer
  * than this firmware. -EIO (logged). */
-int statedb_migrate(struct statedb *db, const char *module,
-		    const char *const *steps, int nsteps);
+int statedb_migrate(struct statedb *db, const char *module, const char *const *steps, int nsteps);
 
 /* Borrowed handle, valid between lock and unlock. */
 struct sqlite3 *statedb_lock(struct statedb *db);

@@ -62,7 +62,9 @@ static void test_good_file(void **state)
 			      "[camera:door]\nurl = rtsp://10.0.0.2/s1\nusername = u\n"
 			      "password = p\n"
 			      "[camera:yard]\nurl = rtsp://10.0.0.3/s1\nenabled = no\n"
-			      "transport = udp\nsegment_duration = 6s\n", &cfg), 0);
+			      "transport = udp\nsegment_duration = 6s\n",
+			      &cfg),
+			 0);
 	assert_string_equal(cfg->gateway_id, "gw-7");
 	assert_int_equal(cfg->extents, 4);
 	assert_int_equal(cfg->extent_bytes, 2u << 20);
@@ -73,12 +75,12 @@ static void test_good_file(void **state)
 	assert_non_null(cam);
 	assert_true(cam->enabled);
 	assert_string_equal(cam->password, "p");
-	assert_int_equal(cam->stream.segment_ms, 2000);	/* from [stream] */
+	assert_int_equal(cam->stream.segment_ms, 2000); /* from [stream] */
 	assert_int_equal(cam->stream.stall_ms, 500);
 	assert_int_equal(cam->stream.transport, 0);
 	cam = config_camera_find(cfg, "yard");
 	assert_false(cam->enabled);
-	assert_int_equal(cam->stream.segment_ms, 6000);	/* overridden */
+	assert_int_equal(cam->stream.segment_ms, 6000); /* overridden */
 	assert_int_equal(cam->stream.transport, 1);
 	assert_int_equal(cam->stream.stall_ms, 500);
 	assert_null(config_camera_find(cfg, "nope"));
@@ -127,9 +129,11 @@ static void test_out_of_range(void **state)
 	expect_error("[storage]\nextents = 1\n", ":2: extents: must be between 2 and 65535");
 	expect_error("[storage]\nextents = 12abc\n", ":2: extents: must be between");
 	expect_error("[storage]\nextent_size = 10K\n", ":2: extent_size: must be between");
-	expect_error("[stream]\nsegment_duration = 10 s\n", "segment_duration: expected a duration");
+	expect_error("[stream]\nsegment_duration = 10 s\n",
+		     "segment_duration: expected a duration");
 	expect_error("[stream]\ntransport = sctp\n", "transport: expected tcp or udp");
-	expect_error("[camera:a]\nurl = rtsp://x/y\nenabled = maybe\n", ":3: enabled: expected yes or no");
+	expect_error("[camera:a]\nurl = rtsp://x/y\nenabled = maybe\n",
+		     ":3: enabled: expected yes or no");
 }
 
 static void test_duplicates(void **state)
@@ -150,7 +154,8 @@ static void test_camera_errors(void **state)
 	expect_error("[camera:a]\nenabled = yes\n", ":1: url: camera a has no url");
 	expect_error("[camera:a]\nurl = http://x/\n", "url: not an rtsp:// URL");
 	expect_error("[camera:bad/name]\nurl = rtsp://x/\n", "camera names are 1-31");
-	expect_error("[camera:a]\nurl = rtsp://x/\nextents = 3\n", ":3: extents: unknown key in [camera:a]");
+	expect_error("[camera:a]\nurl = rtsp://x/\nextents = 3\n",
+		     ":3: extents: unknown key in [camera:a]");
 }
 
 static void test_all_errors_reported(void **state)
@@ -186,7 +191,9 @@ static void test_uplink_section(void **state)
 	(void)state;
 	assert_int_equal(load("[uplink]\nbase_url = https://central.example/x\nauth = sigv4\n"
 			      "holidays = 2026-01-01\nholidays = 2026-04-30..2026-05-01\n"
-			      "tz_offset = -60\n", &cfg), 0);
+			      "tz_offset = -60\n",
+			      &cfg),
+			 0);
 	assert_string_equal(cfg->uplink.base_url, "https://central.example/x");
 	assert_int_equal(cfg->uplink.auth, 3);
 	assert_string_equal(cfg->uplink.holidays, "2026-01-01,2026-04-30..2026-05-01");
@@ -206,10 +213,14 @@ static void test_diff_helpers(void **state)
 
 	(void)state;
 	assert_int_equal(load("[storage]\nextents = 4\n[camera:x]\nurl = rtsp://h/1\n"
-			      "[camera:y]\nurl = rtsp://h/2\n", &a), 0);
+			      "[camera:y]\nurl = rtsp://h/2\n",
+			      &a),
+			 0);
 	assert_int_equal(load("[storage]\nextents = 5\nretention_floor = 1h\n"
 			      "[camera:x]\nurl = rtsp://h/1\n"
-			      "[camera:y]\nurl = rtsp://h/2\npassword = new\n", &b), 0);
+			      "[camera:y]\nurl = rtsp://h/2\npassword = new\n",
+			      &b),
+			 0);
 	assert_true(config_camera_same(config_camera_find(a, "x"), config_camera_find(b, "x")));
 	assert_false(config_camera_same(config_camera_find(a, "y"), config_camera_find(b, "y")));
 	/* extents needs a restart; retention_floor reloads. */

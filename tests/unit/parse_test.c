@@ -66,7 +66,7 @@ static void test_duration(void **state)
 
 static void test_time(void **state)
 {
-	const int64_t now = 1764406800000;	/* 2025-11-29T09:00:00Z */
+	const int64_t now = 1764406800000; /* 2025-11-29T09:00:00Z */
 	char buf[32];
 	int64_t v;
 
@@ -107,10 +107,8 @@ static void test_bool(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_i64),
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_duration),
-		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_i64),	 cmocka_unit_test(test_size),
+		cmocka_unit_test(test_duration), cmocka_unit_test(test_time),
 		cmocka_unit_test(test_bool),
 	};
 
