@@ -48,6 +48,15 @@ for variant in plain san; do
 	add_counts "$o/unit-counts"
 done
 
+stage "generated docs"
+if build/host/camgate config doc 2>/dev/null | cmp -s - docs/config.md; then
+	echo "docs/config.md matches the settings table"
+	passed=$((passed + 1))
+else
+	echo "docs/config.md is stale or camgate did not build: run 'make docs'"
+	failed=$((failed + 1))
+fi
+
 if [ "${CAMGATE_CROSS:-1}" != 0 ]; then
 	stage "unit tests (aarch64 under qemu-user)"
 	rm -f build/rpi4/unit-counts
