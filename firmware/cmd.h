@@ -26,6 +26,7 @@ int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_bench_ring(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_uplink(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_console(const struct cmd_ctx *ctx, int argc, char **argv);
 
 /* Loads ctx->config_path; prints why not and returns NULL on failure. */
 struct config *cmd_config(const struct cmd_ctx *ctx);

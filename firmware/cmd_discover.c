@@ -61,8 +61,10 @@ struct discover_opts {
 
 struct found_set {
 	struct onvif_camera *cams;
+	int *rets;
 	size_t n;
 	bool full;
+	struct onvif_pool *pool; /* NULL with --no-details */
 };
 
 static int on_found(void *arg, const struct onvif_found *f)
@@ -74,7 +76,11 @@ static int on_found(void *arg, const struct onvif_found *f)
 		return 1;
 	}
 	memset(&s->cams[s->n], 0, sizeof(s->cams[s->n]));
-	s->cams[s->n++].found = *f;
+	s->cams[s->n].found = *f;
+	/* Interrogate now, while the probe still listens for others. */
+	if (s->pool)
+		onvif_pool_add(s->pool, &s->cams[s->n], &s->rets[s->n]);
+	s->n++;
 	return 0;
 }
 
@@ -349,7 +355,7 @@ int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv)
 	struct discover_opts o = { .details = true, .jobs = DISCOVER_JOBS };
 	struct found_set s = { .n = 0 };
 	struct onvif_probe_opts po;
-	int *rets = NULL, ret;
+	int ret;
 
 	(void)ctx;
 	ret = parse_args(argc, argv, &o);
@@ -362,20 +368,24 @@ int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv)
 					.ncidrs = o.ncidrs,
 					.no_multicast = o.no_multicast };
 	s.cams = calloc(DISCOVER_CAMERAS_MAX, sizeof(*s.cams));
-	rets = calloc(DISCOVER_CAMERAS_MAX, sizeof(*rets));
-	if (!s.cams || !rets) {
+	s.rets = calloc(DISCOVER_CAMERAS_MAX, sizeof(*s.rets));
+	if (!s.cams || !s.rets) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (o.details) {
+		ret = onvif_pool_start(o.user, o.pass, (int)o.call_ms, (int)o.jobs, &s.pool);
+		if (ret)
+			goto out;
+	}
 	ret = onvif_probe(&po, on_found, &s);
+	onvif_pool_finish(s.pool);
+	s.pool = NULL;
 	if (ret && ret != -ENOBUFS)
 		goto out;
 	if (s.full)
 		log_warn("discover: more than %d cameras; the rest are not shown",
 			 DISCOVER_CAMERAS_MAX);
-	if (o.details && s.n)
-		onvif_interrogate_all(s.cams, rets, s.n, o.user, o.pass, (int)o.call_ms,
-				      (int)o.jobs);
 	if (o.json) {
 		ret = print_json(&s, o.details);
 	} else {
@@ -389,7 +399,7 @@ int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv)
 		ret = watch(&o);
 out:
 	explicit_bzero(o.pass, sizeof(o.pass));
-	free(rets);
+	free(s.rets);
 	free(s.cams);
 	return ret ? CMD_FAIL : CMD_OK;
 }

@@ -41,6 +41,8 @@ static const struct command commands[] = {
 	  "inspect, check, repair and export footage" },
 	{ "config", cmd_config_cmd, "check|doc",
 	  "validate the config file, or print the settings reference" },
+	{ "discover", cmd_discover, "[--json] [--timeout S] [--iface X] [--cidr A/B]",
+	  "find ONVIF cameras and how to record them" },
 	{ "uplink", cmd_uplink, "test [--url U --ca F --pin P --cert F --key F --auth K ...]",
 	  "check the link to central step by step" },
 	{ "bench-ring", cmd_bench_ring, "--dir D [--segments N] [--size BYTES]",

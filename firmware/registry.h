@@ -25,13 +25,14 @@
  *  G4  Volatile facts (clock offset, auth method, last seen) are stored
  *      but not logged, so the log holds changes people care about.
  *
- * Daemon use (the lead wires it; see docs/onvif.md):
+ * Daemon use (docs/onvif.md has the full loop):
  *   registry_open() after statedb_open();
- *   every update interval (REGISTRY_INTERVAL_DEFAULT_MS): onvif_probe(),
- *   then for cameras with credentials and enabled: onvif_interrogate_all(),
- *   registry_from_onvif() and registry_observe() each, then
- *   registry_mark_missing(reg, round_start - interval) for the ones gone;
- *   an onvif_listener Hello triggers the same for one camera, a Bye calls
+ *   every update interval (REGISTRY_INTERVAL_DEFAULT_MS): onvif_pool_start(),
+ *   onvif_probe() whose callback onvif_pool_add()s the cameras that have
+ *   credentials and are enabled, onvif_pool_finish(); then for each
+ *   camera interrogated: registry_from_onvif() and registry_observe();
+ *   then registry_mark_missing(reg, round_start - interval, now).
+ *   An onvif_listener Hello triggers the same for one camera; a Bye calls
  *   registry_mark_gone(). Installer and central edits: registry_set().
  *   The uplink outbox reads registry_changes() after its last id.
  *

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* registry: matching, events and the change log (registry.h G1-G4). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "firmware/registry.h"
+#include "lib/log.h"
+#include "storage/statedb.h"
+
+struct fix {
+	char dir[64];
+	struct statedb *db;
+	struct registry *reg;
+};
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/registry_test.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(statedb_open(f->dir, &f->db), 0);
+	assert_int_equal(registry_open(f->db, &f->reg), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	char path[128];
+
+	registry_close(f->reg);
+	statedb_close(f->db);
+	for (const char *const *s =
+		     (const char *const[]){ "state.db", "state.db-wal", "state.db-shm", NULL };
+	     *s; s++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, *s);
+		unlink(path);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void camera(struct registry_camera *c, int i)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->endpoint, sizeof(c->endpoint), "urn:uuid:0000-%d", i);
+	snprintf(c->manufacturer, sizeof(c->manufacturer), "Camsim");
+	snprintf(c->model, sizeof(c->model), "SIM-1000");
+	snprintf(c->firmware, sizeof(c->firmware), "1.0.0");
+	snprintf(c->serial, sizeof(c->serial), "SN%d", i);
+	snprintf(c->mac, sizeof(c->mac), "02:00:00:00:00:%02x", i);
+	snprintf(c->ip, sizeof(c->ip), "10.77.0.%d", 10 + i);
+	snprintf(c->xaddr, sizeof(c->xaddr), "http://10.77.0.%d/onvif/device_service", 10 + i);
+	snprintf(c->stream_uri, sizeof(c->stream_uri), "rtsp://10.77.0.%d/stream", 10 + i);
+	snprintf(c->scope_name, sizeof(c->scope_name), "Camsim Camera");
+	snprintf(c->update_method, sizeof(c->update_method), "onvif-auto");
+	snprintf(c->auth, sizeof(c->auth), "ws-security");
+	c->update_interval_ms = REGISTRY_INTERVAL_DEFAULT_MS;
+	c->enabled = true;
+	c->media_version = 2;
+}
+
+struct tally {
+	int rows;
+	int64_t last_id;
+	char want_field[32];
+	char old_v[128], new_v[128], event[16], cause[16];
+};
+
+static int count_change(void *arg, const struct registry_change *ch)
+{
+	struct tally *t = arg;
+
+	t->rows++;
+	t->last_id = ch->id;
+	if (!strcmp(ch->field, t->want_field)) {
+		snprintf(t->old_v, sizeof(t->old_v), "%s",
+			 ch->old_value ? ch->old_value : "(null)");
+		snprintf(t->new_v, sizeof(t->new_v), "%s", ch->new_value);
+		snprintf(t->event, sizeof(t->event), "%s", ch->event);
+		snprintf(t->cause, sizeof(t->cause), "%s", ch->cause);
+	}
+	return 0;
+}
+
+static struct tally changes_since(struct fix *f, int64_t after, const char *field)
+{
+	struct tally t = { .rows = 0 };
+
+	snprintf(t.want_field, sizeof(t.want_field), "%s", field);
+	assert_int_equal(registry_changes(f->reg, after, 0, count_change, &t), 0);
+	return t;
+}
+
+static void test_new_then_unchanged(void **state)
+{
+	struct fix *f = *state;
+	struct registry_camera c, got;
+	enum registry_event ev;
+	char name[REGISTRY_NAME_MAX];
+	struct tally t;
+
+	camera(&c, 1);
+	assert_int_equal(registry_observe(f->reg, &c, 1000, &ev, name), 0);
+	assert_int_equal(ev, REGISTRY_NEW);
+	assert_string_equal(name, "camsim-camera");
+	t = changes_since(f, 0, "serial");
+	assert_true(t.rows >= 8);
+	assert_string_equal(t.event, "new");
+	assert_string_equal(t.cause, "discovery");
+	assert_string_equal(t.old_v, "(null)");
+	assert_string_equal(t.new_v, "SN1");
+	/* Same camera again, only its clock moved: nothing to log (G4). */
+	c.clock_offset_ms = 12345;
+	assert_int_equal(registry_observe(f->reg, &c, 2000, &ev, name), 0);
+	assert_int_equal(ev, REGISTRY_UNCHANGED);
+	assert_int_equal(changes_since(f, t.last_id, "").rows, 0);
+	assert_int_equal(registry_get(f->reg, "camsim-camera", &got), 0);
+	assert_int_equal(got.clock_offset_ms, 12345);
+	assert_int_equal(got.last_seen_ms, 2000);
+	assert_int_equal(got.first_seen_ms, 1000);
+}
+
+static void test_changed_ip_and_firmware(void **state)
+{
+	struct fix *f = *state;
+	struct registry_camera c;
+	enum registry_event ev;
+	struct tally t;
+
+	camera(&c, 1);
+	assert_int_equal(registry_observe(f->reg, &c, 1000, &ev, NULL), 0);
+	t = changes_since(f, 0, "");
+	snprintf(c.ip, sizeof(c.ip), "10.77.0.99");
+	snprintf(c.firmware, sizeof(c.firmware), "2.0.0");
+	assert_int_equal(registry_observe(f->reg, &c, 2000, &ev, NULL), 0);
+	assert_int_equal(ev, REGISTRY_CHANGED);
+	t = changes_since(f, t.last_id, "firmware");
+	assert_int_equal(t.rows, 2);
+	assert_string_equal(t.old_v, "1.0.0");
+	assert_string_equal(t.new_v, "2.0.0");
+	assert_string_equal(t.event, "changed");
+	/* A factory reset gives a new endpoint; the serial still matches. */
+	snprintf(c.endpoint, sizeof(c.endpoint), "urn:uuid:reset");
+	assert_int_equal(registry_observe(f->reg, &c, 3000, &ev, NULL), 0);
+	assert_int_equal(ev, REGISTRY_CHANGED);
+}
+
+static void test_replaced(void **state)
+{
+	struct fix *f = *state;
+	struct registry_camera a, b, got;
+	enum registry_event ev;
+	char name[REGISTRY_NAME_MAX];
+	struct tally t;
+
+	camera(&a, 1);
+	assert_int_equal(registry_observe(f->reg, &a, 1000, &ev, name), 0);
+	t = changes_since(f, 0, "");
+	/* Another device at the same address: the position keeps its name. */
+	camera(&b, 2);
+	snprintf(b.ip, sizeof(b.ip), "%s", a.ip);
+	assert_int_equal(registry_observe(f->reg, &b, 2000, &ev, name), 0);
+	assert_int_equal(ev, REGISTRY_REPLACED);
+	assert_string_equal(name, "camsim-camera");
+	assert_int_equal(registry_get(f->reg, name, &got), 0);
+	assert_string_equal(got.serial, "SN2");
+	t = changes_since(f, t.last_id, "serial");
+	assert_string_equal(t.event, "replaced");
+	assert_string_equal(t.old_v, "SN1");
+}
+
+static void test_gone_and_returned(void **state)
+{
+	struct fix *f = *state;
+	struct registry_camera a, b, got;
+	enum registry_event ev;
+	char na[REGISTRY_NAME_MAX], nb[REGISTRY_NAME_MAX];
+	int n;
+
+	camera(&a, 1);
+	camera(&b, 2);
+	assert_int_equal(registry_observe(f->reg, &a, 1000, &ev, na), 0);
+	assert_int_equal(registry_observe(f->reg, &b, 1000, &ev, nb), 0);
+	assert_string_equal(nb, "camsim-camera-2");
+	/* Round at 5000: only a answered. */
+	assert_int_equal(registry_observe(f->reg, &a, 5000, &ev, NULL), 0);
+	assert_int_equal(registry_mark_missing(f->reg, 4000, 5000, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(registry_get(f->reg, nb, &got), 0);
+	assert_true(got.gone);
+	assert_int_equal(registry_mark_missing(f->reg, 4000, 5000, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(registry_observe(f->reg, &b, 6000, &ev, NULL), 0);
+	assert_int_equal(ev, REGISTRY_RETURNED);
+	/* A Bye. */
+	assert_int_equal(registry_mark_gone(f->reg, a.endpoint, 7000), 0);
+	assert_int_equal(registry_get(f->reg, na, &got), 0);
+	assert_true(got.gone);
+	assert_int_equal(registry_mark_gone(f->reg, "urn:uuid:nobody", 7000), -ENOENT);
+}
+
+static void test_installer_fields(void **state)
+{
+	struct fix *f = *state;
+	struct registry_camera c, got;
+	enum registry_event ev;
+	char name[REGISTRY_NAME_MAX];
+	struct tally t;
+
+	camera(&c, 1);
+	assert_int_equal(registry_observe(f->reg, &c, 1000, &ev, name), 0);
+	t = changes_since(f, 0, "");
+	assert_int_equal(registry_set(f->reg, name, "provider_unit", "Unit 7",
+				      REGISTRY_CAUSE_INSTALLER, 2000),
+			 0);
+	assert_int_equal(registry_set(f->reg, name, "owner", "City", REGISTRY_CAUSE_CENTRAL, 2000),
+			 0);
+	t = changes_since(f, t.last_id, "owner");
+	assert_int_equal(t.rows, 2);
+	assert_string_equal(t.event, "set");
+	assert_string_equal(t.cause, "central");
+	assert_string_equal(t.old_v, "");
+	assert_string_equal(t.new_v, "City");
+	/* Discovery leaves them alone (G3). */
+	assert_int_equal(registry_observe(f->reg, &c, 3000, &ev, NULL), 0);
+	assert_int_equal(ev, REGISTRY_UNCHANGED);
+	assert_int_equal(registry_get(f->reg, name, &got), 0);
+	assert_string_equal(got.provider_unit, "Unit 7");
+	assert_string_equal(got.owner, "City");
+	/* Refused edits. */
+	assert_int_equal(registry_set(f->reg, name, "serial", "X", REGISTRY_CAUSE_INSTALLER, 1),
+			 -EINVAL);
+	assert_int_equal(registry_set(f->reg, name, "nope", "X", REGISTRY_CAUSE_INSTALLER, 1),
+			 -EINVAL);
+	assert_int_equal(registry_set(f->reg, name, "update_method", "sometimes",
+				      REGISTRY_CAUSE_INSTALLER, 1),
+			 -EINVAL);
+	assert_int_equal(
+		registry_set(f->reg, name, "update_interval_ms", "-5", REGISTRY_CAUSE_INSTALLER, 1),
+		-EINVAL);
+	assert_int_equal(registry_set(f->reg, name, "enabled", "no", REGISTRY_CAUSE_INSTALLER, 1),
+			 0);
+	assert_int_equal(registry_get(f->reg, name, &got), 0);
+	assert_false(got.enabled);
+}
+
+static void test_manual_camera(void **state)
+{
+	struct fix *f = *state;
+	struct registry_camera got;
+	char *json;
+
+	assert_int_equal(registry_set(f->reg, "door", "stream_uri", "rtsp://10.0.0.5/live",
+				      REGISTRY_CAUSE_INSTALLER, 1000),
+			 0);
+	assert_int_equal(registry_get(f->reg, "door", &got), 0);
+	assert_string_equal(got.update_method, "manual");
+	assert_string_equal(got.stream_uri, "rtsp://10.0.0.5/live");
+	assert_int_equal(registry_get(f->reg, "window", &got), -ENOENT);
+	assert_int_equal(registry_record_json(&got, &json), 0);
+	assert_non_null(strstr(json, "\"update_method\":\"manual\""));
+	assert_non_null(strstr(json, "\"name\":\"door\""));
+	free(json);
+}
+
+static int count_cam(void *arg, const struct registry_camera *c)
+{
+	(void)c;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_reopen_keeps_everything(void **state)
+{
+	struct fix *f = *state;
+	struct registry_camera c;
+	enum registry_event ev;
+	int n = 0;
+
+	camera(&c, 3);
+	assert_int_equal(registry_observe(f->reg, &c, 1000, &ev, NULL), 0);
+	registry_close(f->reg);
+	statedb_close(f->db);
+	assert_int_equal(statedb_open(f->dir, &f->db), 0);
+	assert_int_equal(registry_open(f->db, &f->reg), 0);
+	assert_int_equal(registry_list(f->reg, count_cam, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(registry_observe(f->reg, &c, 2000, &ev, NULL), 0);
+	assert_int_equal(ev, REGISTRY_UNCHANGED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_then_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_ip_and_firmware, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gone_and_returned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_installer_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_manual_camera, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+	};
+
+	log_init("registry_test", LOG_DEST_PLAIN, LOG_WARNING);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
