@@ -126,8 +126,8 @@ format:
 format-check:
 	sh scripts/format-check.sh
 
-demo: all
-	sh scripts/demo.sh $(abspath $(O)/camgate)
+demo: all $(O)/tests/onvif_sim
+	sh scripts/demo.sh $(abspath $(O)/camgate) $(abspath $(O)/tests/onvif_sim)
 
 bench: all
 	bench/record

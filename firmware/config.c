@@ -45,6 +45,7 @@ static const char *const auth_choices[] = { "none", "bearer", "basic", "sigv4", 
 #define ST(f)  S_STREAM, offsetof(struct config_stream, f)
 #define CAM(f) S_CAMERA, offsetof(struct config_camera, f)
 #define UP(f)  S_CONFIG, offsetof(struct config, uplink) + offsetof(struct config_uplink, f)
+#define OV(f)  S_CONFIG, offsetof(struct config, onvif) + offsetof(struct config_onvif, f)
 #define DAY    (86400000ll)
 
 static const struct cfg_setting settings[] = {
@@ -134,6 +135,26 @@ static const struct cfg_setting settings[] = {
 	  "Public holidays: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated; the key may "
 	  "repeat.",
 	  CFG_F_LIST },
+	{ "onvif", "discovery", T_BOOL, OV(discovery), 0, 0, BOARD_ONVIF_DISCOVERY, true, NULL,
+	  "Find ONVIF cameras on the LAN (WS-Discovery) and record those that answer with the "
+	  "credentials below.",
+	  0 },
+	{ "onvif", "username", T_STR, OV(username), 0, 127, "", true, NULL,
+	  "User for ONVIF calls and for the RTSP streams of discovered cameras.", 0 },
+	{ "onvif", "password", T_STR, OV(password), 0, 127, "", true, NULL,
+	  "Its password; never printed back.", CFG_F_SECRET },
+	{ "onvif", "interfaces", T_STR, OV(interfaces), 0, 255, "", true, NULL,
+	  "Interfaces to probe, comma-separated; empty: every up, multicast-capable one.",
+	  CFG_F_LIST },
+	{ "onvif", "cidrs", T_STR, OV(cidrs), 0, 1023, "", true, NULL,
+	  "Unicast probe sweeps for networks that block multicast, e.g. 192.168.1.0/24.",
+	  CFG_F_LIST },
+	{ "onvif", "interval", T_DURATION, OV(interval_ms), 5000, DAY, "10m", true, NULL,
+	  "Re-discovery period: new, changed, replaced and gone cameras.", 0 },
+	{ "onvif", "probe_window", T_DURATION, OV(probe_window_ms), 200, 30000, "2s", true, NULL,
+	  "How long a probe waits for answers.", 0 },
+	{ "onvif", "call_timeout", T_DURATION, OV(call_timeout_ms), 200, 60000, "5s", true, NULL,
+	  "Bound on each ONVIF call to a camera.", 0 },
 	{ "camera", "url", T_STR, CAM(url), 8, 1023, NULL, true, NULL,
 	  "rtsp:// URL of the camera's stream (required).", 0 },
 	{ "camera", "username", T_STR, CAM(username), 0, 127, "", true, NULL,
@@ -364,6 +385,14 @@ static int cfg_append(struct cfg_parse *p, const struct cfg_setting *s, void *fi
 	return 1;
 }
 
+static bool cfg_section_known(const char *section)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (!strcmp(settings[i].section, section))
+			return true;
+	return false;
+}
+
 static int cfg_handler(void *user, const char *section, const char *key, const char *val)
 {
 	struct cfg_parse *p = user;
@@ -401,10 +430,8 @@ static int cfg_handler(void *user, const char *section, const char *key, const c
 	}
 	if (i == NSETTINGS) {
 		cfg_error(p, p->line, key,
-			  in_camera || !strcmp(section, "gateway") || !strcmp(section, "storage") ||
-					  !strcmp(section, "stream")
-				  ? "unknown key in [%s]"
-				  : "unknown section [%s]",
+			  in_camera || cfg_section_known(section) ? "unknown key in [%s]"
+								  : "unknown section [%s]",
 			  section);
 		return 1;
 	}
@@ -510,7 +537,7 @@ static struct config *cfg_alloc(void)
 	cfg->cameras = calloc(CONFIG_CAMERAS_MAX, sizeof(*cfg->cameras));
 	if (!cfg->cameras || cfg_apply_defaults(cfg, NULL, "gateway") ||
 	    cfg_apply_defaults(cfg, NULL, "storage") || cfg_apply_defaults(cfg, NULL, "stream") ||
-	    cfg_apply_defaults(cfg, NULL, "uplink")) {
+	    cfg_apply_defaults(cfg, NULL, "uplink") || cfg_apply_defaults(cfg, NULL, "onvif")) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -588,7 +615,8 @@ void config_free(struct config *cfg)
 	free(cfg->storage_dir);
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (settings[i].type == T_STR && settings[i].scope == S_CONFIG &&
-		    !strcmp(settings[i].section, "uplink"))
+		    (!strcmp(settings[i].section, "uplink") ||
+		     !strcmp(settings[i].section, "onvif")))
 			free(*(char **)((char *)cfg + settings[i].off));
 	free(cfg);
 }
@@ -637,6 +665,16 @@ bool config_uplink_changed(const struct config *a, const struct config *b)
 	       x->commands_interval_ms != y->commands_interval_ms ||
 	       x->live_window != y->live_window || x->deadline_days != y->deadline_days ||
 	       x->tz_offset_min != y->tz_offset_min;
+}
+
+bool config_onvif_changed(const struct config *a, const struct config *b)
+{
+	const struct config_onvif *x = &a->onvif, *y = &b->onvif;
+
+	return x->discovery != y->discovery || !str_same(x->username, y->username) ||
+	       !str_same(x->password, y->password) || !str_same(x->interfaces, y->interfaces) ||
+	       !str_same(x->cidrs, y->cidrs) || x->interval_ms != y->interval_ms ||
+	       x->probe_window_ms != y->probe_window_ms || x->call_timeout_ms != y->call_timeout_ms;
 }
 
 int config_restart_needed(const struct config *a, const struct config *b, char *buf, size_t cap)

@@ -77,6 +77,18 @@ struct config_uplink {
 	char *holidays; /* comma-separated; the key may repeat */
 };
 
+/* [onvif]: discovery of cameras on the LAN. */
+struct config_onvif {
+	bool discovery;
+	char *username;
+	char *password;
+	char *interfaces; /* comma-separated; the key may repeat */
+	char *cidrs;
+	int64_t interval_ms;
+	int64_t probe_window_ms;
+	int64_t call_timeout_ms;
+};
+
 struct config {
 	char *path;
 	char *gateway_id;
@@ -90,12 +102,14 @@ struct config {
 	int on_full; /* enum config_on_full */
 	struct config_stream stream;
 	struct config_uplink uplink;
+	struct config_onvif onvif;
 	struct config_camera *cameras;
 	size_t ncameras;
 };
 
-/* True when the [uplink] sections of @a and @b differ. */
+/* True when the [uplink] (or [onvif]) sections of @a and @b differ. */
 bool config_uplink_changed(const struct config *a, const struct config *b);
+bool config_onvif_changed(const struct config *a, const struct config *b);
 
 /* Parse @path. Errors are logged, one line each, as "PATH:LINE: key:
  * message". -ENOENT / -EACCES: file unreadable. -EINVAL: invalid content.

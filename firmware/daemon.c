@@ -16,6 +16,8 @@
 #include "firmware/alarm.h"
 #include "firmware/audit.h"
 #include "firmware/config.h"
+#include "firmware/discovery.h"
+#include "firmware/registry.h"
 #include "firmware/status.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -50,7 +52,14 @@ struct gw {
 	 * they miss is found by the uplink's ring scan, U6). */
 	struct uplink *up;
 	pthread_rwlock_t up_lock;
-	pthread_mutex_t cams_lock;		 /* cams[] against the uplink's status_fill */
+	pthread_mutex_t cams_lock; /* cams[] against the uplink's status_fill */
+	struct registry *reg;
+	struct discovery *disc;
+	/* Discovered cameras to record, rebuilt by the main thread from the
+	 * registry whenever discovery reports a change (disc_dirty). */
+	struct config_camera *dcams;
+	size_t ndcams;
+	atomic_bool disc_dirty;
 	struct gw_cam *cams[CONFIG_CAMERAS_MAX]; /* owned; stable addresses */
 	size_t ncams;
 	int64_t started_ms;
@@ -59,6 +68,7 @@ struct gw {
 };
 
 static int gw_uplink_start(struct gw *gw, const struct config *cfg);
+static void gw_discovery_start(struct gw *gw, const struct config *cfg);
 
 static int gw_sink_init(void *arg, const char *camera, const void *data, size_t len,
 			uint64_t *init_idp)
@@ -215,6 +225,76 @@ static void gw_cam_add(struct gw *gw, const struct config_camera *c)
 	pthread_mutex_unlock(&gw->cams_lock);
 }
 
+/* The camera @name should record as: the config's, else a discovered one. */
+static const struct config_camera *gw_desired(struct gw *gw, const struct config *cfg,
+					      const char *name)
+{
+	const struct config_camera *c = config_camera_find(cfg, name);
+
+	for (size_t i = 0; !c && i < gw->ndcams; i++)
+		if (!strcmp(gw->dcams[i].name, name))
+			c = &gw->dcams[i];
+	return c;
+}
+
+static void gw_dcams_free(struct config_camera *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(d[i].name);
+		free(d[i].url);
+		free(d[i].username);
+		free(d[i].password);
+	}
+	free(d);
+}
+
+struct dcam_build {
+	const struct config *cfg;
+	struct config_camera *d;
+	size_t n;
+};
+
+/* Discovered cameras are recorded only when present, enabled and with a
+ * stream URI; interrogation succeeded, so the credentials (if the camera
+ * wants any) are the [onvif] ones. */
+static int gw_dcam_add(void *arg, const struct registry_camera *c)
+{
+	struct dcam_build *b = arg;
+	struct config_camera *cc;
+
+	if (c->gone || !c->enabled || !c->stream_uri[0] || b->n == CONFIG_CAMERAS_MAX ||
+	    strcmp(c->update_method, "onvif-auto"))
+		return 0;
+	cc = &b->d[b->n++];
+	memset(cc, 0, sizeof(*cc));
+	cc->name = strdup(c->name);
+	cc->url = strdup(c->stream_uri);
+	cc->username = strdup(b->cfg->onvif.username);
+	cc->password = strdup(b->cfg->onvif.password);
+	cc->enabled = true;
+	cc->stream = b->cfg->stream;
+	return cc->name && cc->url && cc->username && cc->password ? 0 : -ENOMEM;
+}
+
+static struct config_camera *gw_dcams_build(struct gw *gw, const struct config *cfg, size_t *np)
+{
+	struct dcam_build b = { .cfg = cfg };
+
+	*np = 0;
+	if (!gw->reg || !cfg->onvif.discovery)
+		return NULL;
+	b.d = calloc(CONFIG_CAMERAS_MAX, sizeof(*b.d));
+	if (!b.d)
+		return NULL;
+	if (registry_list(gw->reg, gw_dcam_add, &b)) {
+		log_err("discovery: cannot read the registry");
+		gw_dcams_free(b.d, b.n);
+		return NULL;
+	}
+	*np = b.n;
+	return b.d;
+}
+
 /* Apply @next: stop removed/changed/disabled cameras, start new ones. */
 static void gw_apply(struct gw *gw, struct config *next)
 {
@@ -222,7 +302,7 @@ static void gw_apply(struct gw *gw, struct config *next)
 
 	for (size_t i = 0; i < gw->ncams;) {
 		struct gw_cam *cam = gw->cams[i];
-		const struct config_camera *nc = config_camera_find(next, cam->name);
+		const struct config_camera *nc = gw_desired(gw, next, cam->name);
 
 		if (nc && nc->enabled && config_camera_same(cam->cfg, nc)) {
 			cam->cfg = nc;
@@ -233,10 +313,14 @@ static void gw_apply(struct gw *gw, struct config *next)
 			     cam->name, "config reload");
 		gw_cam_remove(gw, i);
 	}
-	for (size_t i = 0; i < next->ncameras; i++) {
-		const struct config_camera *c = &next->cameras[i];
+	for (size_t i = 0; i < next->ncameras + gw->ndcams; i++) {
+		const struct config_camera *c =
+			i < next->ncameras ? &next->cameras[i] : &gw->dcams[i - next->ncameras];
 
 		if (!c->enabled || gw_cam_find(gw, c->name))
+			continue;
+		/* A configured camera of the same name wins over a discovered one. */
+		if (i >= next->ncameras && config_camera_find(next, c->name))
 			continue;
 		if (gw->cfg != next)
 			audit_record(gw->sdb, 0, "system", "camera-started", c->name,
@@ -250,6 +334,18 @@ static void gw_apply(struct gw *gw, struct config *next)
 	log_set_level(next->log_level);
 }
 
+/* Rebuild the discovered set from the registry and apply it with @cfg. */
+static void gw_apply_all(struct gw *gw, struct config *cfg)
+{
+	struct config_camera *old = gw->dcams;
+	size_t nold = gw->ndcams;
+
+	atomic_store(&gw->disc_dirty, false);
+	gw->dcams = gw_dcams_build(gw, cfg, &gw->ndcams);
+	gw_apply(gw, cfg);
+	gw_dcams_free(old, nold); /* no camera points into it any more */
+}
+
 static void gw_reload(struct gw *gw)
 {
 	struct config *next;
@@ -258,7 +354,9 @@ static void gw_reload(struct gw *gw)
 	if (config_load(gw->cfg->path, &next)) {
 		log_err("reload: %s has errors; keeping the running configuration", gw->cfg->path);
 	} else {
-		gw_apply(gw, next);
+		if (config_onvif_changed(gw->cfg, next))
+			gw_discovery_start(gw, next);
+		gw_apply_all(gw, next);
 		if (config_uplink_changed(gw->cfg, next) && gw_uplink_start(gw, next))
 			log_err("reload: the uplink did not start with the new [uplink] settings");
 		config_free(gw->cfg);
@@ -311,6 +409,78 @@ static void gw_status(struct gw *gw)
 
 	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams, gw->ncams,
 		     have_up ? &ust : NULL);
+}
+
+/* Discovery thread: something in the registry changed. */
+static void gw_discovered(void *arg, const char *camera, enum registry_event ev)
+{
+	struct gw *gw = arg;
+
+	(void)ev;
+	atomic_store(&gw->disc_dirty, true);
+	if (!camera || pthread_rwlock_tryrdlock(&gw->up_lock))
+		return;
+	if (gw->up)
+		uplink_registry_changed(gw->up, camera);
+	pthread_rwlock_unlock(&gw->up_lock);
+}
+
+static void gw_discovery_start(struct gw *gw, const struct config *cfg)
+{
+	struct discovery_cfg dc = {
+		.username = cfg->onvif.username,
+		.password = cfg->onvif.password,
+		.interfaces = cfg->onvif.interfaces,
+		.cidrs = cfg->onvif.cidrs,
+		.interval_ms = cfg->onvif.interval_ms,
+		.probe_window_ms = cfg->onvif.probe_window_ms,
+		.call_timeout_ms = cfg->onvif.call_timeout_ms,
+	};
+
+	discovery_stop(gw->disc);
+	gw->disc = NULL;
+	if (!cfg->onvif.discovery || !gw->reg)
+		return;
+	if (discovery_start(&dc, gw->reg, gw_discovered, gw, &gw->disc))
+		log_err("discovery: not started; configured cameras still record");
+	else
+		log_notice("discovery: every %lld s on %s", (long long)dc.interval_ms / 1000,
+			   *dc.interfaces ? dc.interfaces : "every multicast interface");
+}
+
+/* Uplink hooks: the registry record of a camera, for central (R2). */
+static cJSON *gw_registry_record(void *arg, const char *camera)
+{
+	struct gw *gw = arg;
+	struct registry_camera c;
+	char *text = NULL;
+	cJSON *o;
+
+	if (!gw->reg || registry_get(gw->reg, camera, &c) || registry_record_json(&c, &text))
+		return NULL;
+	o = cJSON_Parse(text);
+	free(text);
+	return o;
+}
+
+struct each_ctx {
+	int (*fn)(void *fnarg, const char *camera);
+	void *fnarg;
+};
+
+static int gw_each_one(void *arg, const struct registry_camera *c)
+{
+	struct each_ctx *e = arg;
+
+	return e->fn(e->fnarg, c->name);
+}
+
+static int gw_registry_each(void *arg, int (*fn)(void *fnarg, const char *camera), void *fnarg)
+{
+	struct gw *gw = arg;
+	struct each_ctx e = { fn, fnarg };
+
+	return gw->reg ? registry_list(gw->reg, gw_each_one, &e) : 0;
 }
 
 /* Alarms central must hear at once (R13): pushed as events. Runs on the
@@ -395,6 +565,8 @@ static void gw_uplink_cfg(const struct config *cfg, struct uplink_cfg *u)
 static int gw_uplink_start(struct gw *gw, const struct config *cfg)
 {
 	struct uplink_hooks hooks = {
+		.registry_record = gw_registry_record,
+		.registry_each = gw_registry_each,
 		.status_fill = gw_status_fill,
 		.set_setting = gw_set_setting,
 		.arg = gw,
@@ -428,6 +600,9 @@ static int gw_open_storage(struct gw *gw)
 	ret = statedb_open(cfg->state_dir, &gw->sdb);
 	if (ret)
 		return ret;
+	ret = registry_open(gw->sdb, &gw->reg);
+	if (ret)
+		return ret;
 	if (!ring_exists(cfg->storage_dir)) {
 		log_notice("creating ring in %s: %u extents of %llu bytes", cfg->storage_dir,
 			   cfg->extents, (unsigned long long)cfg->extent_bytes);
@@ -457,6 +632,8 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 		}
 		if (sig == SIGHUP)
 			gw_reload(gw);
+		if (atomic_load(&gw->disc_dirty))
+			gw_apply_all(gw, gw->cfg);
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
 			gw_status(gw);
@@ -495,13 +672,16 @@ int daemon_run(const char *config_path)
 	ret = gw_uplink_start(&gw, gw.cfg);
 	if (ret)
 		goto out;
-	gw_apply(&gw, gw.cfg);
+	gw_apply_all(&gw, gw.cfg);
+	gw_discovery_start(&gw, gw.cfg);
 	log_notice("state STARTING -> RUNNING: recording %zu cameras (%s)", gw.ncams,
 		   gw.up ? "uploading to central" : "local recorder, no central configured");
 	gw_loop(&gw, &set);
+	discovery_stop(gw.disc);
+	gw.disc = NULL;
+	gw_status(&gw); /* the last snapshot still shows every camera */
 	while (gw.ncams)
 		gw_cam_remove(&gw, gw.ncams - 1);
-	gw_status(&gw);
 	log_notice("stopped cleanly");
 out:
 	alarm_set_notify(NULL, NULL);
@@ -509,7 +689,10 @@ out:
 	uplink_stop(gw.up);
 	gw.up = NULL;
 	pthread_rwlock_unlock(&gw.up_lock);
+	discovery_stop(gw.disc);
 	ring_close(gw.ring);
+	gw_dcams_free(gw.dcams, gw.ndcams);
+	registry_close(gw.reg);
 	statedb_close(gw.sdb);
 	config_free(gw.cfg);
 	return ret;

@@ -1,12 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# `make demo`: four simulated cameras (real RTSP servers on 127.0.0.1),
-# recorded by `camgate run` for DEMO_SECONDS (default 30) and pushed to a
-# local central (nginx over mutual TLS), then the ring's contents, what
-# central holds, and a playable MP4 of one camera. Everything stays on
-# loopback and stops by itself.
+# `make demo`: four simulated ONVIF cameras (onvif_sim answering
+# WS-Discovery and ONVIF calls, GStreamer RTSP servers for the video) are
+# discovered by `camgate run`, recorded for DEMO_SECONDS (default 30) and
+# pushed to a local central (nginx over mutual TLS); then the ring's
+# contents, the registry, what central holds, and a playable MP4 of one
+# camera. Everything runs inside a network namespace the demo creates
+# (multicast on its loopback, no route out) and stops by itself. Root.
 set -eu
 BIN=$1
+SIM=$2
+NS=cgdemo
+IN="ip netns exec $NS-gw"
 SECS=${DEMO_SECONDS:-30}
 PORT=${DEMO_PORT:-18554}
 CPORT=${DEMO_CENTRAL_PORT:-18443}
@@ -17,17 +22,27 @@ rm -rf "$D"
 mkdir -p "$D"
 cam_pid=""
 gw_pid=""
+sim_pids=""
 cleanup() {
 	[ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null || true
-	sh scripts/central.sh stop "$D/central"
+	for p in $sim_pids; do kill "$p" 2>/dev/null || true; done
+	$IN sh scripts/central.sh stop "$D/central" 2>/dev/null
 	[ -n "$cam_pid" ] && kill "$cam_pid" 2>/dev/null || true
 	wait 2>/dev/null || true
+	sh tests/camsim/netns.sh down "$NS" 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
 
+if [ "$(id -u)" != 0 ]; then
+	echo "demo: needs root (it creates a network namespace for WS-Discovery)" >&2
+	exit 1
+fi
+sh tests/camsim/netns.sh down "$NS" 2>/dev/null || true
+sh tests/camsim/netns.sh up "$NS" 0 >/dev/null
+echo "demo: network namespace $NS-gw (loopback only, multicast stays inside)"
 echo "demo: starting 4 simulated cameras on rtsp://127.0.0.1:$PORT/cam1..cam4"
 echo "      (cam1 H.264+AAC, cam2 H.265+AAC, cam3 H.264+G.711, cam4 H.265; clips encoded once into build/clips)"
-$PY tests/camsim/rtsp_cam.py --port "$PORT" --cams 4 --codec h264,h265,h264,h265 \
+$IN $PY tests/camsim/rtsp_cam.py --port "$PORT" --cams 4 --codec h264,h265,h264,h265 \
 	--audio aac,aac,pcmu,none --clip-dir build/clips --ready-file "$D/cams.ready" \
 	--max-lifetime $((SECS + 300)) 2>"$D/cams.log" &
 cam_pid=$!
@@ -40,8 +55,20 @@ while [ ! -f "$D/cams.ready" ]; do
 	sleep 0.5
 done
 
+names="lobby gate parking warehouse"
+i=0
+for n in $names; do
+	i=$((i + 1))
+	$IN "$SIM" --ip "127.0.0.1$i" --port 8080 --user admin --pass demo-pass \
+		--make Camsim --model "DemoCam-$i" --serial "DEMO-000$i" --name "$n" \
+		--location "site-a" --rtsp "rtsp://127.0.0.1:$PORT/cam$i" \
+		>"$D/onvif-$n.out" 2>"$D/onvif-$n.log" &
+	sim_pids="$sim_pids $!"
+done
+echo "demo: ONVIF cameras answering on 127.0.0.11-14 ($names)"
+
 echo "demo: starting a local central: nginx over mutual TLS with WebDAV"
-sh scripts/central.sh start "$D/central" "$CPORT"
+$IN sh scripts/central.sh start "$D/central" "$CPORT"
 
 cat > "$D/camgate.conf" <<CONF
 # camgate demo configuration (see docs/config.md)
@@ -65,21 +92,18 @@ client_cert = $D/central/pki/client.crt
 client_key = $D/central/pki/client.key
 status_interval = 5s
 
-[camera:lobby]
-url = rtsp://127.0.0.1:$PORT/cam1
-
-[camera:gate]
-url = rtsp://127.0.0.1:$PORT/cam2
-
-[camera:parking]
-url = rtsp://127.0.0.1:$PORT/cam3
-
-[camera:warehouse]
-url = rtsp://127.0.0.1:$PORT/cam4
+[onvif]
+# The demo's cameras are found, not typed in.
+discovery = yes
+interfaces = lo
+username = admin
+password = demo-pass
+interval = 30s
+probe_window = 1s
 CONF
 
-echo "demo: recording for $SECS s with: $BIN -c $D/camgate.conf run"
-"$BIN" -c "$D/camgate.conf" run 2>"$D/camgate.log" &
+echo "demo: discovering and recording for $SECS s with: $BIN -c $D/camgate.conf run"
+$IN "$BIN" -c "$D/camgate.conf" run 2>"$D/camgate.log" &
 gw_pid=$!
 t=0
 while [ $t -lt "$SECS" ]; do
@@ -104,6 +128,11 @@ kill -TERM "$gw_pid"
 wait "$gw_pid" || { echo "demo: camgate did not stop cleanly"; tail -20 "$D/camgate.log"; exit 1; }
 gw_pid=""
 
+echo
+echo "demo: the camera registry (R2), as discovery filled it"
+sqlite3 -header -column "$D/state/state.db" \
+	"SELECT name, manufacturer, model, serial, ip, scope_location AS location, update_method FROM registry_cameras ORDER BY name" 2>/dev/null ||
+	echo "  (registry table not readable)"
 echo
 echo "demo: camgate status (last snapshot)"
 "$BIN" -c "$D/camgate.conf" status
