@@ -54,7 +54,7 @@ CFLAGS_PROJECT := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes \
 	-fno-strict-aliasing -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread \
 	-I. -I$(O)/gen $(GEN_INCLUDES) $(BOARD_CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS_PROJECT := -pthread $(BOARD_LDFLAGS) $(EXTRA_LDFLAGS)
+LDFLAGS_PROJECT := -pthread -Wl,--as-needed $(BOARD_LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS := $(PKG_LIBS) $(LIBS_EXTRA) -lmbedcrypto -lm
 ifneq ($(SANITIZE),)
 CFLAGS_PROJECT += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all

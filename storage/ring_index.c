@@ -205,7 +205,8 @@ static int schema_check(struct ring *ring)
 
 /* Lifetime eviction counters live in the index so `ring stat` in another
  * process sees them; the table is added to older indexes on open. */
-#define COUNTERS_SQL "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, v INTEGER NOT NULL)"
+#define COUNTERS_SQL                                                                               \
+	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, v INTEGER NOT NULL)"
 
 static int idx_pragmas(struct ring *ring)
 {
@@ -535,7 +536,8 @@ int ring__idx_count_evicted(struct ring *ring, uint64_t segs, uint64_t pinned)
 
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO counters(name, v) VALUES('evicted_segs', %" PRIu64 "), "
-		 "('evicted_pinned', %" PRIu64 ") ON CONFLICT(name) DO UPDATE SET v = v + excluded.v",
+		 "('evicted_pinned', %" PRIu64
+		 ") ON CONFLICT(name) DO UPDATE SET v = v + excluded.v",
 		 segs, pinned);
 	return ring__exec(ring, sql);
 }
@@ -545,7 +547,7 @@ static void idx_counters(struct ring *ring, struct ring_stat *st)
 	sqlite3_stmt *q = NULL;
 
 	if (sqlite3_prepare_v2(ring->db, "SELECT name, v FROM counters", -1, &q, NULL))
-		return;	/* an index from before the counters: none yet */
+		return; /* an index from before the counters: none yet */
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(q, 0);
 		uint64_t v = (uint64_t)sqlite3_column_int64(q, 1);
