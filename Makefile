@@ -135,6 +135,14 @@ bench: all
 sysroot:
 	sh toolchain/mksysroot.sh $(TOOLCHAIN)
 
+# libFuzzer targets (clang): a short run over each corpus in make check,
+# a long one here. Crash reproducers land in $(O)/fuzz/crash-*.
+FUZZ_SECONDS ?= 600
+fuzz-check: onvif-fuzz-check
+fuzz:
+	$(MAKE) fuzz-check ONVIF_FUZZ_SECONDS=$(FUZZ_SECONDS)
+.PHONY: fuzz-check
+
 clean:
 	rm -rf build
 

@@ -7,7 +7,9 @@
 #   3. unit tests, ASan + UBSan build                       cmocka, each test
 #   4. unit tests for aarch64 under qemu-user (skip: CAMGATE_CROSS=0)
 #                                                           cmocka, each test
-#   5. integration tests (real RTSP servers, real files)    pytest, each test
+#   5. fuzz targets, a few seconds each over their corpora  1 check
+#   6. integration tests (real RTSP servers, nginx over TLS, ONVIF
+#      simulators in network namespaces, real files)        pytest, each test
 # A stage that cannot even build counts as one failure and the run goes on.
 set -u
 MAKE=${MAKE:-make}
@@ -66,6 +68,15 @@ if [ "${CAMGATE_CROSS:-1}" != 0 ]; then
 		echo "aarch64 build failed: see $log"; tail -20 "$log"
 	fi
 	add_counts build/rpi4/unit-counts
+fi
+
+stage "fuzz targets (short runs over their corpora)"
+if $MAKE -s fuzz-check ONVIF_FUZZ_SECONDS=${FUZZ_CHECK_SECONDS:-5} >>"$log" 2>&1; then
+	echo "fuzz: no crash"
+	passed=$((passed + 1))
+else
+	echo "fuzz: a target crashed or did not build: see $log"; tail -20 "$log"
+	failed=$((failed + 1))
 fi
 
 stage "integration tests"
