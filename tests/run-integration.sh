@@ -24,7 +24,7 @@ if ! "$py" -c 'import gi, pytest' 2>/dev/null; then
 fi
 
 # shellcheck disable=SC2086
-timeout -k 30 900 "$py" -m pytest -q -p no:cacheprovider \
+timeout -k 30 1500 "$py" -m pytest -q -p no:cacheprovider \
 	--junitxml=build/integration.xml ${PYTEST_ARGS:-} tests/integration
 rc=$?
 rm -f build/integration-counts
@@ -42,7 +42,7 @@ fi
 case $rc in
 0) ;;
 5) echo "run-integration: no tests were collected" >&2; rc=1; echo "0 1" > build/integration-counts ;;
-124|137) echo "run-integration: suite exceeded 900 s" >&2; rc=1
+124|137) echo "run-integration: suite exceeded 1500 s" >&2; rc=1
 	read -r p f < build/integration-counts 2>/dev/null || { p=0; f=0; }
 	echo "$p $((f + 1))" > build/integration-counts ;;
 esac
