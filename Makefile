@@ -138,10 +138,29 @@ sysroot:
 # libFuzzer targets (clang): a short run over each corpus in make check,
 # a long one here. Crash reproducers land in $(O)/fuzz/crash-*.
 FUZZ_SECONDS ?= 600
-fuzz-check: onvif-fuzz-check
+FUZZ_CHECK_SECONDS ?= 5
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Wall -Wextra -Werror \
+	-Wno-unused-command-line-argument -I. -I$(O)/gen
+RING_FUZZ_SRCS := lib/log.c $(wildcard storage/ring*.c)
+$(O)/fuzz/ring_record_fuzz: tests/fuzz/ring_record_fuzz.c $(RING_FUZZ_SRCS) $(O)/gen/board_defaults.h
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 -lmbedcrypto
+$(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c lib/log.c $(O)/gen/board_defaults.h
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/log.c -linih
+CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config
+core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz
+	$(Q)for t in $(CORE_FUZZ); do b=$${t%%:*}; c=$${t##*:}; \
+		mkdir -p $(O)/fuzz/work/$$b; echo "  FUZZRUN $$b ($(FUZZ_CHECK_SECONDS) s)"; \
+		$(O)/fuzz/$$b -max_total_time=$(FUZZ_CHECK_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+			-artifact_prefix=$(O)/fuzz/crash-$$b- $(O)/fuzz/work/$$b tests/fuzz/corpus/$$c \
+			> $(O)/fuzz/$$b.log 2>&1 || { tail -40 $(O)/fuzz/$$b.log; exit 1; }; \
+	done
+fuzz-check: onvif-fuzz-check core-fuzz-check
 fuzz:
-	$(MAKE) fuzz-check ONVIF_FUZZ_SECONDS=$(FUZZ_SECONDS)
-.PHONY: fuzz-check
+	$(MAKE) fuzz-check ONVIF_FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CHECK_SECONDS=$(FUZZ_SECONDS)
+.PHONY: fuzz-check core-fuzz-check
 
 clean:
 	rm -rf build

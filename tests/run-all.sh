@@ -71,7 +71,8 @@ if [ "${CAMGATE_CROSS:-1}" != 0 ]; then
 fi
 
 stage "fuzz targets (short runs over their corpora)"
-if $MAKE -s fuzz-check ONVIF_FUZZ_SECONDS=${FUZZ_CHECK_SECONDS:-5} >>"$log" 2>&1; then
+if $MAKE -s fuzz-check ONVIF_FUZZ_SECONDS=${FUZZ_CHECK_SECONDS:-5} \
+	FUZZ_CHECK_SECONDS=${FUZZ_CHECK_SECONDS:-5} >>"$log" 2>&1; then
 	echo "fuzz: no crash"
 	passed=$((passed + 1))
 else
