@@ -108,6 +108,13 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 	cJSON_AddBoolToObject(s, "discont", in->flags & RING_F_DISCONT);
 	cJSON_AddBoolToObject(s, "audio", in->flags & RING_F_AUDIO);
 	cJSON_AddBoolToObject(s, "uploaded", in->uploaded);
+	{
+		char hex[2 * sizeof(in->sha256) + 1];
+
+		for (size_t i = 0; i < sizeof(in->sha256); i++)
+			snprintf(hex + 2 * i, 3, "%02x", in->sha256[i]);
+		cJSON_AddStringToObject(s, "sha256", hex);
+	}
 	return 0;
 }
 

@@ -59,6 +59,8 @@ struct uplink_slot {
 	size_t resp_len;
 	char err[CURL_ERROR_SIZE];
 	char url[UPLINK_URL_MAX];
+	unsigned char sha[32]; /* body's SHA-256 when have_sha */
+	bool have_sha;	       /* the ring checked it: no second hash */
 };
 
 struct live_entry {

@@ -202,6 +202,7 @@ static int load_body(struct uplink *up, struct uplink_slot *s)
 	size_t need = it->len ? (size_t)it->len : 64 * 1024;
 	int ret;
 
+	s->have_sha = false;
 	if (it->body) {
 		s->len = strlen(it->body);
 		ret = buf_reserve(s, s->len + 1);
@@ -216,7 +217,8 @@ static int load_body(struct uplink *up, struct uplink_slot *s)
 		if (it->kind == OUTBOX_INIT)
 			ret = ring_read_init(up->ring, it->ref, s->buf, s->buf_cap, &need);
 		else
-			ret = ring_read(up->ring, it->ref, s->buf, s->buf_cap, &need);
+			ret = ring_read_sha(up->ring, it->ref, s->buf, s->buf_cap, &need, s->sha);
+		s->have_sha = !ret && it->kind != OUTBOX_INIT;
 		if (ret != -E2BIG)
 			break;
 	}
@@ -245,7 +247,12 @@ static int digest_headers(struct uplink *up, struct uplink_slot *s)
 	char hex[65];
 	size_t olen = 0;
 
-	sha256(s->buf, s->len, sum);
+	/* A segment's digest was checked by ring_read_sha(): hashing it
+	 * again here cost most of the uplink thread's CPU. */
+	if (s->have_sha)
+		memcpy(sum, s->sha, sizeof(sum));
+	else
+		sha256(s->buf, s->len, sum);
 	mbedtls_base64_encode(b64, sizeof(b64), &olen, sum, sizeof(sum));
 	b64[olen] = '\0';
 	for (int i = 0; i < 32; i++)
@@ -269,6 +276,7 @@ static void slot_release(struct uplink *up, struct uplink_slot *s)
 	outbox_item_clear(&s->it);
 	s->resp_len = 0;
 	s->len = s->off = 0;
+	s->have_sha = false;
 	s->err[0] = '\0';
 	s->kind = XF_NONE;
 }

@@ -118,6 +118,11 @@ int ring_append(struct ring *ring, const struct ring_seg *seg, const void *data,
  * -ENOENT: evicted or unknown. -E2BIG: too small, *lenp gives the size
  * needed. -EBADMSG: header or checksum mismatch. */
 int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp);
+/* ring_read() that also gives the payload's SHA-256, as just checked, so
+ * a caller that needs the digest (the uplink's Content-Digest) does not
+ * hash the bytes a second time. @sha256 may be NULL. */
+int ring_read_sha(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp,
+		  uint8_t sha256[32]);
 /* Same for an init segment. */
 int ring_read_init(struct ring *ring, uint64_t init_id, void *buf, size_t cap, size_t *lenp);
 

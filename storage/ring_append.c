@@ -287,6 +287,12 @@ static int read_record(struct ring *ring, const struct ring_seg_info *in, void *
 
 int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp)
 {
+	return ring_read_sha(ring, seg_id, buf, cap, lenp, NULL);
+}
+
+int ring_read_sha(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp,
+		  uint8_t sha256[32])
+{
 	struct ring_seg_info in;
 	int ret;
 
@@ -315,6 +321,8 @@ int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t 
 			ring->dir, seg_id, in.extent, in.offset);
 	if (!ret)
 		*lenp = in.len;
+	if (!ret && sha256)
+		memcpy(sha256, in.sha256, sizeof(in.sha256));
 	return ret;
 }
 

@@ -484,3 +484,133 @@ def driver(driver_bin, tmp_path, pki, feed):
 
 def sha256_file(p):
 	return hashlib.sha256(Path(p).read_bytes()).hexdigest()
+
+
+# ---- central for `camgate run` end-to-end tests ----
+
+class DigestNginx(Nginx):
+	"""Central with mutual TLS whose access log also holds each request's
+	duration and Content-Digest header, so a test can compare what the
+	gateway said it sent with what nginx stored and when it answered:
+	"$msec $method $uri $status $length $proto $http2 $request_time $digest".
+	The first four fields are those access() reads."""
+
+	def __init__(self, d, pki, **kw):
+		super().__init__(d, pki, mtls=True, **kw)
+		text = self.conf.read_text()
+		old = "$ssl_protocol $http2'"
+		assert old in text
+		self.conf.write_text(text.replace(
+			old, "$ssl_protocol $http2 $request_time $http_content_digest'"))
+
+	def requests(self):
+		"""[{t, method, uri, status, request_time, digest}] in log order;
+		t is when nginx answered (epoch seconds)."""
+		p = self.d / "access.log"
+		out = []
+		if not p.exists():
+			return out
+		for line in p.read_text().splitlines():
+			f = line.split()
+			if len(f) < 9:
+				continue
+			out.append({"t": float(f[0]), "method": f[1], "uri": f[2],
+				    "status": int(f[3]), "request_time": float(f[7]),
+				    "digest": f[8] if f[8] != "-" else None})
+		return out
+
+	def body_temp_files(self):
+		"""Request bodies nginx is receiving right now."""
+		return [p for p in (self.d / "tmp" / "body").rglob("*") if p.is_file()]
+
+
+@pytest.fixture
+def central_mtls(tmp_path, pki):
+	"""A DigestNginx for one test; `camgate run` authenticates with
+	pki.client."""
+	n = DigestNginx(tmp_path / "central", pki)
+	n.start()
+	yield n
+	n.stop()
+
+
+@pytest.fixture(scope="module")
+def module_central_mtls(tmp_path_factory, pki):
+	"""A DigestNginx shared by the tests of one module."""
+	n = DigestNginx(tmp_path_factory.mktemp("central"), pki)
+	n.start()
+	yield n
+	n.stop()
+
+
+@pytest.fixture(scope="session")
+def uplink_config(pki):
+	"""write(cg, central, cameras, storage=None, stream=None, gateway=None,
+	**uplink): cglib.Camgate.write_config plus an [uplink] section that
+	points `camgate run` at @central over mutual TLS, with short backoffs
+	and no command polling; keyword arguments override [uplink] keys."""
+	import cglib
+
+	def write(cg, central, cameras, storage=None, stream=None, gateway=None, **over):
+		keys = {"base_url": central.url, "ca_file": pki.ca,
+			"client_cert": pki.client[0], "client_key": pki.client[1],
+			"backoff_min": "200ms", "backoff_max": "2s",
+			"connect_timeout": "3s", "status_interval": "2s",
+			"commands_interval": "0"}
+		keys.update(over)
+		cg.write_config(cameras, gateway=gateway, storage=storage, stream=stream)
+		text = cg.conf.read_text()
+		cg.write_raw(text + "\n" + cglib.ini_text([("uplink", keys)]))
+	return write
+
+
+def _seg_path(camera, seq, start_ms):
+	"""docs/uplink.md section 2: media/{camera}/{YYYYMMDD}T{HHMMSS.mmm}Z-{seq}.m4s"""
+	t = time.gmtime(start_ms // 1000)
+	return "media/%s/%sT%s.%03dZ-%d.m4s" % (camera, time.strftime("%Y%m%d", t),
+						time.strftime("%H%M%S", t), start_ms % 1000, seq)
+
+
+def _digest_of(hexsum):
+	"""The Content-Digest value the gateway sends for a body of that SHA-256."""
+	return "sha-256=:%s:" % base64.b64encode(bytes.fromhex(hexsum)).decode()
+
+
+def _check_arrived(central, gw, cams, only_uploaded=True):
+	"""Every segment of @cams (`ring ls --json` cameras) that the ring marks
+	uploaded (or every one) is at @central byte for byte: the stored
+	file's SHA-256, the ring's "sha256" and the Content-Digest of the
+	acknowledged PUT(s) agree. Returns {camera: {seq: first acknowledged
+	request}}."""
+	acked = {}
+	for r in central.requests():
+		if r["method"] == "PUT" and 200 <= r["status"] < 300:
+			acked.setdefault(r["uri"], []).append(r)
+	out = {}
+	for cam in cams:
+		for s in cam["segments"]:
+			if only_uploaded and not s["uploaded"]:
+				continue
+			assert "sha256" in s, ("`camgate ring ls --json` has no per-segment "
+					       "\"sha256\" field: %s" % s)
+			rel = "gateways/%s/%s" % (gw, _seg_path(cam["name"], s["seq"],
+								 s["start_utc_ms"]))
+			f = central.file(rel)
+			assert f.exists(), "missing at central: %s (%s)" % (rel, s)
+			got = sha256_file(f)
+			assert got == s["sha256"], "corrupted at central: %s" % rel
+			reqs = acked.get("/" + rel)
+			assert reqs, "no acknowledged PUT of %s in nginx's log" % rel
+			for r in reqs:	# a PUT may be repeated (idempotent)
+				assert r["digest"] == _digest_of(s["sha256"]), (rel, r)
+			out.setdefault(cam["name"], {})[s["seq"]] = reqs[0]
+	return out
+
+
+@pytest.fixture(scope="session")
+def uplink_check():
+	"""Helpers of the `camgate run` tests: seg_path(camera, seq, start_ms),
+	digest_of(hex), arrived(central, gw, ring_cameras, only_uploaded)."""
+	import types
+	return types.SimpleNamespace(seg_path=_seg_path, digest_of=_digest_of,
+				     arrived=_check_arrived)
