@@ -57,6 +57,8 @@ static const struct cfg_setting settings[] = {
 	  "err, warning, notice, info or debug.", 0 },
 	{ "gateway", "status_interval", T_DURATION, C(status_interval_ms), 500, DAY, "5s", true,
 	  NULL, "How often status.json is rewritten.", 0 },
+	{ "gateway", "console_tty", T_STR, C(console_tty), 1, 127, BOARD_CONSOLE_TTY, false, NULL,
+	  "Serial line of the installer console inside camgate run; none: no console.", 0 },
 	{ "storage", "dir", T_STR, C(storage_dir), 1, 255, BOARD_STORAGE_DIR, false, NULL,
 	  "Ring directory: extent files and index.db.", 0 },
 	{ "storage", "extents", T_U32, C(extents), 2, 65535, BOARD_EXTENTS, false, NULL,
@@ -612,6 +614,7 @@ void config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->gateway_id);
 	free(cfg->state_dir);
+	free(cfg->console_tty);
 	free(cfg->storage_dir);
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (settings[i].type == T_STR && settings[i].scope == S_CONFIG &&

@@ -95,6 +95,7 @@ struct config {
 	char *state_dir;
 	int log_level;
 	int64_t status_interval_ms;
+	char *console_tty; /* installer console; "none": no console thread */
 	char *storage_dir;
 	uint32_t extents;
 	uint64_t extent_bytes;

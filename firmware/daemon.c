@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,7 +16,11 @@
 #include "drivers/stream/stream.h"
 #include "firmware/alarm.h"
 #include "firmware/audit.h"
+#include "firmware/accounts.h"
 #include "firmware/config.h"
+#include "firmware/console.h"
+#include "firmware/secrets.h"
+#include "drivers/serial/serial.h"
 #include "firmware/discovery.h"
 #include "firmware/registry.h"
 #include "firmware/status.h"
@@ -55,6 +60,12 @@ struct gw {
 	pthread_mutex_t cams_lock; /* cams[] against the uplink's status_fill */
 	struct registry *reg;
 	struct discovery *disc;
+	struct secrets *sec; /* device key: sealed config values */
+	struct accounts *acc;
+	pthread_t console; /* the installer console on the board's tty */
+	bool console_running;
+	bool pid_written;
+	int console_stop[2]; /* written at shutdown: ends the session */
 	/* Discovered cameras to record, rebuilt by the main thread from the
 	 * registry whenever discovery reports a change (disc_dirty). */
 	struct config_camera *dcams;
@@ -351,7 +362,7 @@ static void gw_reload(struct gw *gw)
 	struct config *next;
 
 	log_notice("state RUNNING -> RELOADING (SIGHUP)");
-	if (config_load(gw->cfg->path, &next)) {
+	if (config_load(gw->cfg->path, &next) || secrets_config_reveal(gw->sec, next)) {
 		log_err("reload: %s has errors; keeping the running configuration", gw->cfg->path);
 	} else {
 		if (config_onvif_changed(gw->cfg, next))
@@ -603,6 +614,12 @@ static int gw_open_storage(struct gw *gw)
 	ret = registry_open(gw->sdb, &gw->reg);
 	if (ret)
 		return ret;
+	/* Passwords the console sealed are opened here, once per load. */
+	ret = secrets_open(cfg->state_dir, &gw->sec);
+	if (!ret)
+		ret = secrets_config_reveal(gw->sec, cfg);
+	if (ret)
+		return ret;
 	if (!ring_exists(cfg->storage_dir)) {
 		log_notice("creating ring in %s: %u extents of %llu bytes", cfg->storage_dir,
 			   cfg->extents, (unsigned long long)cfg->extent_bytes);
@@ -616,6 +633,75 @@ static int gw_open_storage(struct gw *gw)
 		return ret;
 	ring_set_evict_hook(gw->ring, gw_evict_hook, gw);
 	return 0;
+}
+
+static void *gw_console_main(void *arg)
+{
+	struct gw *gw = arg;
+	struct registry *reg = NULL;
+	struct console_opts o = {
+		.config_path = gw->cfg->path,
+		.state_dir = gw->cfg->state_dir,
+		.sdb = gw->sdb,
+		.acc = gw->acc,
+		.sec = gw->sec,
+		.stop_fd = gw->console_stop[0],
+		.self_exe = "/proc/self/exe",
+		.in_fd = -1,
+		.out_fd = -1,
+	};
+	unsigned int baud = serial_board_baud();
+
+	/* The registry has one owner thread: the console gets its own handle. */
+	if (registry_open(gw->sdb, &reg))
+		reg = NULL;
+	o.reg = reg;
+	log_notice("console: on %s at %u baud", gw->cfg->console_tty, baud);
+	console_tty_loop(&o, gw->cfg->console_tty, baud, 0);
+	registry_close(reg);
+	return NULL;
+}
+
+/* The installer console runs beside recording; it never blocks it. */
+static void gw_console_start(struct gw *gw)
+{
+	if (!strcmp(gw->cfg->console_tty, "none"))
+		return;
+	if (accounts_open(gw->sdb, 0, &gw->acc) || pipe2(gw->console_stop, O_CLOEXEC)) {
+		log_err("console: not started; recording goes on");
+		return;
+	}
+	gw->console_running = !pthread_create(&gw->console, NULL, gw_console_main, gw);
+}
+
+static void gw_console_stop(struct gw *gw)
+{
+	if (gw->console_running) {
+		if (write(gw->console_stop[1], "x", 1) < 0)
+			log_warn("console: cannot signal its thread: %m");
+		pthread_join(gw->console, NULL);
+		close(gw->console_stop[0]);
+		close(gw->console_stop[1]);
+		gw->console_running = false;
+	}
+	accounts_close(gw->acc);
+	gw->acc = NULL;
+}
+
+/* STATE_DIR/camgate.pid: the console's commit signals the daemon by it. */
+static void gw_pidfile(const struct config *cfg, bool create)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/camgate.pid", cfg->state_dir);
+	if (!create) {
+		unlink(path);
+		return;
+	}
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f))
+		log_warn("%s: cannot write: %m", path);
 }
 
 static void gw_loop(struct gw *gw, const sigset_t *set)
@@ -674,9 +760,13 @@ int daemon_run(const char *config_path)
 		goto out;
 	gw_apply_all(&gw, gw.cfg);
 	gw_discovery_start(&gw, gw.cfg);
+	gw_pidfile(gw.cfg, true);
+	gw.pid_written = true;
+	gw_console_start(&gw);
 	log_notice("state STARTING -> RUNNING: recording %zu cameras (%s)", gw.ncams,
 		   gw.up ? "uploading to central" : "local recorder, no central configured");
 	gw_loop(&gw, &set);
+	gw_console_stop(&gw);
 	discovery_stop(gw.disc);
 	gw.disc = NULL;
 	gw_status(&gw); /* the last snapshot still shows every camera */
@@ -693,6 +783,9 @@ out:
 	ring_close(gw.ring);
 	gw_dcams_free(gw.dcams, gw.ndcams);
 	registry_close(gw.reg);
+	if (gw.pid_written) /* never another daemon's */
+		gw_pidfile(gw.cfg, false);
+	secrets_close(gw.sec);
 	statedb_close(gw.sdb);
 	config_free(gw.cfg);
 	return ret;

@@ -41,6 +41,8 @@ static const struct command commands[] = {
 	  "inspect, check, repair and export footage" },
 	{ "config", cmd_config_cmd, "check|doc",
 	  "validate the config file, or print the settings reference" },
+	{ "console", cmd_console, "[--tty DEV | --board-tty] [--doc]",
+	  "the installer console (docs/console.md)" },
 	{ "discover", cmd_discover, "[--json] [--timeout S] [--iface X] [--cidr A/B]",
 	  "find ONVIF cameras and how to record them" },
 	{ "uplink", cmd_uplink, "test [--url U --ca F --pin P --cert F --key F --auth K ...]",

@@ -1,0 +1,315 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The installer console over a pty, as a person at a serial terminal
+uses it: first start to recording, roles, bad input of every kind, a
+hang-up mid-command, and a tampered audit log."""
+
+import os
+import random
+import signal
+import subprocess
+
+import cglib
+import pytest
+from consolelib import ADMIN_PW, Gateway
+from ptyconsole import BACKSPACE, CTRL_C, CTRL_D, PtyConsole
+
+INST_PW = "installer-pw-2"
+
+
+def set_pidfile(cg):
+    """The daemon writes STATE_DIR/camgate.pid; until it does, the test."""
+    pid = cg.state_dir / "camgate.pid"
+    if not pid.exists():
+        pid.write_text("%d\n" % cg.proc.pid)
+
+
+@pytest.mark.budget(240)
+def test_first_boot_to_recording(env, request):
+    cams = env.cameras(cams=2)
+    cg = env.camgate()
+    cg.write_config({})
+    cg.start()
+    set_pidfile(cg)
+    gw = Gateway(env.dir, camgate=cg)
+    request.node.cg_logs.append(("console session", gw.log))
+    try:
+        # First start: typed with a mistake fixed by backspaces.
+        c = gw.console()
+        c.expect("First start")
+        c.expect("new password: ")
+        c.type("admin-pazz")
+        c.send(BACKSPACE * 2)
+        c.line("ss-1")
+        c.expect("again: ")
+        c.line(ADMIN_PW)
+        c.expect("admin> ")
+        gw.add_user(c, "inst", "installer", "initial-pw-1")
+        c.line("exit")
+        assert c.wait() == 0
+
+        # The installer's first login forces a new password.
+        c = gw.console()
+        c.expect("login: ")
+        c.line("inst")
+        c.expect("password: ")
+        c.line("initial-pw-1")
+        c.expect("must be changed")
+        c.expect("new password: ")
+        c.line(INST_PW)
+        c.expect("again: ")
+        c.line(INST_PW)
+        c.expect("inst> ")
+        # Tab completes command words (libedit redraws with cursor
+        # movements, so only the inserted rest is matched).
+        c.type("cam\t")
+        c.expect("era ")
+        c.type("ad\t")
+        c.expect("d ")
+        c.line("cam1 %s owner=police location=gate-1 update=10m" % cams.url(1))
+        c.expect("camera cam1 staged")
+        c.expect(r"inst\*> ")
+        out = c.cmd("camera add cam2 %s transport=tcp" % cams.url(2))
+        assert "camera cam2 staged" in out
+        out = c.cmd("uplink set base_url=https://127.0.0.1:9/central auth=none")
+        assert "not staged" not in out
+        out = c.cmd("show changes")
+        assert "camera-add" in out and "registry-set" in out
+        out = c.cmd("commit")
+        assert "changes committed" in out and "daemon reloading" in out, out
+
+        cg.wait_segments({"cam1": 1, "cam2": 1}, 90)
+
+        out = c.cmd("show camera cam1")
+        assert "owner=police" in out and "location=gate-1" in out
+        assert "not allowed for role installer" in c.cmd("log verify")
+        c.line("exit")
+        assert c.wait() == 0
+
+        # The admin reads the audit log: every step, chain intact.
+        c = gw.login("admin", ADMIN_PW)
+        out = c.cmd("log verify")
+        assert "chain intact" in out, out
+        out = c.cmd("log show 40")
+        for what in ("first-boot-admin", "user-add", "login", "password-changed",
+                     "camera-add", "registry-set", "setting"):
+            assert what in out, (what, out)
+        c.line("exit")
+        assert c.wait() == 0
+    finally:
+        gw.close()
+    rows = gw.audit()
+    assert ("inst", "logout") in [(r[1], r[2]) for r in rows]
+    assert ("admin", "logout") in [(r[1], r[2]) for r in rows]
+    assert any(r[2] == "camera-add" and r[3] == "camera:cam2" for r in rows)
+
+
+def test_roles(gw):
+    c = gw.first_boot()
+    gw.add_user(c, "op", "operator", "operator-pw-1")
+    gw.add_user(c, "aud", "auditor", "auditor-pw-1")
+    c.line("exit")
+    c.wait()
+    for name, pw in (("op", "operator-pw-1"), ("aud", "auditor-pw-1")):
+        c = gw.login(name, pw, prompt="must be changed")
+        c.expect("new password: ")
+        c.line(pw + "x")
+        c.expect("again: ")
+        c.line(pw + "x")
+        c.expect("%s> " % name)
+        if name == "op":
+            assert "not allowed for role operator" in c.cmd("user add x operator")
+            assert "not allowed for role operator" in c.cmd("uplink set base_url=x")
+            assert "not allowed" not in c.cmd("show cameras")
+        else:
+            assert "not allowed for role auditor" in c.cmd("show cameras")
+            assert "not allowed for role auditor" in c.cmd("camera add a rtsp://h/a")
+            assert "chain intact" in c.cmd("log verify")
+            assert "login" in c.cmd("log show 5")
+        c.line("exit")
+        assert c.wait() == 0
+    denied = [r for r in gw.audit() if r[2] == "denied"]
+    assert len(denied) == 4
+
+
+def test_lockout(gw):
+    c = gw.first_boot()
+    c.line("exit")
+    c.wait()
+    for session in range(2):
+        c = gw.console()
+        for _ in range(3 if session == 0 else 2):
+            c.expect("login: ")
+            c.line("admin")
+            c.expect("password: ")
+            c.line("wrong-password")
+            c.expect("Login incorrect")
+        if session == 0:
+            assert c.wait() == 0  # three tries per session
+    c.expect("login: ")
+    c.line("admin")
+    c.expect("password: ")
+    c.line(ADMIN_PW)
+    c.expect(r"Account locked; try again in \d+ s")
+    failed = [r for r in gw.audit() if r[2] == "login-failed"]
+    assert len(failed) == 6 and "locked" in failed[-1][4]
+
+
+def test_ctrl_c_and_ctrl_d_at_every_prompt(gw):
+    c = gw.first_boot()
+    # Command line: Ctrl-C drops it, nothing runs.
+    c.type("user remove admin")
+    c.send(CTRL_C)
+    c.expect(r"\^C")
+    c.expect("admin> ")
+    # New-password prompt of `user add`: Ctrl-C cancels, no account.
+    c.line("user add bob operator")
+    c.expect("new password: ")
+    c.send(CTRL_C)
+    c.expect("admin> ")
+    assert "bob" not in c.cmd("user list")
+    # Confirmation prompt: Ctrl-C cancels.
+    c.cmd("camera add gate rtsp://127.0.0.1/g")
+    c.cmd("commit")
+    c.line("camera remove gate")
+    c.expect("type yes to confirm: ")
+    c.send(CTRL_C)
+    c.expect(r"admin\*?> ")
+    assert "no staged changes" in c.cmd("show changes")
+    # Ctrl-D on an empty command line logs out.
+    c.send(CTRL_D)
+    assert c.wait() == 0
+    # Login prompt: Ctrl-C gives a new prompt; password prompt: Ctrl-C
+    # goes back to login; Ctrl-D at login ends the session.
+    c = gw.console()
+    c.expect("login: ")
+    c.send("adm" + CTRL_C)
+    c.expect("login: ")
+    c.line("admin")
+    c.expect("password: ")
+    c.send(CTRL_C)
+    c.expect("login: ")
+    c.send(CTRL_D)
+    assert c.wait() == 0
+    assert not [r for r in gw.audit() if r[2] == "login-failed"]
+
+
+def test_garbage_and_long_lines(gw):
+    c = gw.first_boot()
+    rnd = random.Random(5)
+    for _ in range(20):
+        junk = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 80)))
+        junk = junk.replace(b"\r", b"").replace(b"\n", b"").replace(b"\x04", b"")
+        c.send(junk + b"\r")
+    c.drain(1.0)
+    # Whatever half-line is left goes with Ctrl-C; twice, as the junk may
+    # end in an editor prefix (ESC, ^X, ^V) that takes the first one.
+    c.send(CTRL_C)
+    c.drain(0.5)
+    c.send(CTRL_C)
+    c.expect(r"\^C")
+    c.drain(0.5)
+    assert "camgate" in c.cmd("show version")
+    c.send("x" * 65536 + "\r")
+    c.expect("line longer than 4096 bytes", timeout=60)
+    c.expect("admin> ")
+    assert "camgate" in c.cmd("show version")
+    c.line("exit")
+    assert c.wait() == 0
+
+
+def test_invalid_values_stage_nothing(gw):
+    before = gw.conf.read_text()
+    c = gw.first_boot()
+    c.cmd("camera add gate rtsp://127.0.0.1/g")
+    c.cmd("commit")
+    before = gw.conf.read_text()
+    bad = [
+        ("settings set gateway.log_level loud", "log_level"),
+        ("settings set gateway.status_interval 5parsecs", "status_interval"),
+        ("settings set storage.extents 1", "extents"),
+        ("settings set storage.extent_size 12Q", "extent_size"),
+        ("settings set storage.on_full panic", "on_full"),
+        ("settings set stream.transport pigeon", "transport"),
+        ("settings set nosuch.key 1", "sections are"),
+        ("camera set gate enabled=maybe", "enabled"),
+        ("camera set gate bogus=1", "unknown camera key"),
+        ("camera set gate url=rtsp://u:p@h/x", "credentials"),
+        ("camera add 'bad name' rtsp://h/x", "camera names"),
+        ("uplink set base_url=http://plain.example/x", "base_url"),
+        ("uplink set parallel=99", "parallel"),
+        ("uplink set tz_offset=-9999", "tz_offset"),
+    ]
+    for line, key in bad:
+        out = c.cmd(line)
+        assert key in out, (line, out)
+    assert "no staged changes" in c.cmd("show changes")
+    c.line("exit")
+    assert c.wait() == 0
+    assert gw.conf.read_text() == before
+
+
+def test_hangup_mid_command(gw):
+    c = gw.first_boot()
+    c.type("camera add gate rtsp://127.0.0.1/")
+    c.hangup()
+    assert c.wait() == 0
+    rows = gw.audit()
+    assert rows[-1][1:3] == ("admin", "logout") and rows[-1][4] == "hang-up"
+    assert "camera:gate" not in gw.conf.read_text()
+
+
+def test_tampered_audit_log(gw):
+    c = gw.first_boot()
+    c.cmd("show version")
+    c.line("exit")
+    c.wait()
+    c = gw.login("admin", ADMIN_PW)
+    assert "chain intact" in c.cmd("log verify")
+    rows = gw.audit()
+    victim = rows[2]
+    gw.sql("UPDATE audit SET detail = 'nothing' WHERE id = ?", (victim[0],))
+    assert "BAD at row %d: content changed" % victim[0] in c.cmd("log verify")
+    gw.sql("UPDATE audit SET detail = ? WHERE id = ?", (victim[4], victim[0]))
+    assert "chain intact" in c.cmd("log verify")
+    gw.sql("DELETE FROM audit WHERE id = ?", (victim[0],))
+    out = c.cmd("log verify")
+    assert "BAD at row %d: chain broken" % (victim[0] + 1) in out, out
+    c.line("exit")
+    c.wait()
+
+
+def test_serial_line(gw):
+    """`camgate console --tty DEV` on a pty standing in for the board's
+    UART: raw mode, sessions one after another, a hang-up, SIGTERM."""
+    c = gw.first_boot()
+    c.line("exit")
+    c.wait()
+    master, slave = os.openpty()
+    name = os.ttyname(slave)
+    os.close(slave)
+    proc = subprocess.Popen([str(cglib.CAMGATE_BIN), "-c", str(gw.conf), "console",
+                             "--tty", name, "--baud", "115200"],
+                            env=gw.env(), stdin=subprocess.DEVNULL,
+                            stdout=open(gw.log, "ab"), stderr=subprocess.STDOUT)
+    line = PtyConsole.attach(master, proc.pid, gw.log)
+    try:
+        line.expect("login: ")
+        line.line("admin")
+        line.expect("password: ")
+        line.line(ADMIN_PW)
+        line.expect("admin> ")
+        assert "camgate" in line.cmd("show version")
+        line.line("exit")
+        line.expect("login: ")  # the next session on the same line
+        line.type("adm")
+        line.hangup()
+        assert proc.poll() is None  # waits for the line to come back
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        line.log.close()
+    sources = {r[3] for r in gw.audit() if r[2] == "login"}
+    assert os.path.basename(name) in sources
