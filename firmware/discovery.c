@@ -2,11 +2,13 @@
 #include "firmware/discovery.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "drivers/onvif/onvif.h"
 #include "lib/log.h"
@@ -29,9 +31,10 @@ struct discovery {
 	void *arg;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	bool stop, kick;
-	struct onvif_camera *cams; /* DISCOVERY_CAMS_MAX, reused each round */
+	int wake[2];			 /* kick/stop wake the poll */
+	struct onvif_listener *listener; /* Hello/Bye between rounds; may be NULL */
+	struct onvif_camera *cams;	 /* DISCOVERY_CAMS_MAX, reused each round */
 	int rets[DISCOVERY_CAMS_MAX];
 	size_t n;
 	struct onvif_pool *pool;
@@ -134,30 +137,67 @@ static void discovery_round(struct discovery *d)
 		 (long long)(time_now_ms() - start), d->n, gone);
 }
 
+/* Hello: run a round now (the camera is new or back). Bye: gone at once. */
+static bool discovery_announce(struct discovery *d)
+{
+	struct onvif_announce ev;
+	bool round = false;
+	int ret;
+
+	while ((ret = onvif_listener_read(d->listener, &ev)) != -EAGAIN) {
+		if (ret)
+			continue;
+		if (ev.kind == ONVIF_HELLO) {
+			log_info("discovery: Hello from %s", ev.dev.endpoint);
+			round = true;
+		} else if (registry_mark_gone(d->reg, ev.dev.endpoint, time_now_ms()) == 0) {
+			log_notice("discovery: Bye from %s: camera gone", ev.dev.endpoint);
+			d->fn(d->arg, NULL, REGISTRY_GONE);
+		}
+	}
+	return round;
+}
+
+/* Sleeps until the next round is due, listening for Hello/Bye meanwhile.
+ * Returns false when the thread must end. */
+static bool discovery_wait(struct discovery *d)
+{
+	int64_t due = time_mono_ms() + d->cfg.interval_ms;
+
+	for (;;) {
+		struct pollfd p[2] = { { d->wake[0], POLLIN, 0 },
+				       { d->listener ? onvif_listener_fd(d->listener) : -1, POLLIN,
+					 0 } };
+		int64_t left = due - time_mono_ms();
+		char buf[16];
+		bool stop, kick;
+
+		if (left <= 0)
+			return true;
+		if (poll(p, 2, (int)(left > 60000 ? 60000 : left)) < 0 && errno != EINTR)
+			return true;
+		if (p[0].revents & POLLIN)
+			while (read(d->wake[0], buf, sizeof(buf)) > 0)
+				;
+		pthread_mutex_lock(&d->lock);
+		stop = d->stop;
+		kick = d->kick;
+		d->kick = false;
+		pthread_mutex_unlock(&d->lock);
+		if (stop)
+			return false;
+		if (kick || ((p[1].revents & POLLIN) && discovery_announce(d)))
+			return true;
+	}
+}
+
 static void *discovery_main(void *arg)
 {
 	struct discovery *d = arg;
 
-	pthread_mutex_lock(&d->lock);
-	while (!d->stop) {
-		struct timespec until;
-
-		pthread_mutex_unlock(&d->lock);
+	do
 		discovery_round(d);
-		pthread_mutex_lock(&d->lock);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += d->cfg.interval_ms / 1000;
-		until.tv_nsec += (d->cfg.interval_ms % 1000) * 1000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
-		while (!d->stop && !d->kick &&
-		       pthread_cond_timedwait(&d->cond, &d->lock, &until) != ETIMEDOUT)
-			;
-		d->kick = false;
-	}
-	pthread_mutex_unlock(&d->lock);
+	while (discovery_wait(d));
 	return NULL;
 }
 
@@ -168,6 +208,11 @@ static void discovery_free(struct discovery *d)
 	free(d->ifbuf);
 	free(d->cidrbuf);
 	free(d->cams);
+	onvif_listener_close(d->listener);
+	if (d->wake[0] >= 0) {
+		close(d->wake[0]);
+		close(d->wake[1]);
+	}
 	free(d);
 }
 
@@ -175,11 +220,11 @@ int discovery_start(const struct discovery_cfg *cfg, struct registry *reg, disco
 		    void *arg, struct discovery **dp)
 {
 	struct discovery *d = calloc(1, sizeof(*d));
-	pthread_condattr_t ca;
 	int ret;
 
 	if (!d)
 		return -ENOMEM;
+	d->wake[0] = d->wake[1] = -1;
 	d->cfg = *cfg;
 	d->reg = reg;
 	d->fn = fn;
@@ -202,10 +247,14 @@ int discovery_start(const struct discovery_cfg *cfg, struct registry *reg, disco
 		return -EINVAL;
 	}
 	pthread_mutex_init(&d->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	if (pipe2(d->wake, O_CLOEXEC | O_NONBLOCK)) {
+		d->wake[0] = d->wake[1] = -1;
+		discovery_free(d);
+		return -errno;
+	}
+	/* Without a listener the rounds alone keep the registry true. */
+	if (onvif_listener_open(d->nifaces ? d->ifaces : NULL, d->nifaces, &d->listener))
+		log_warn("discovery: no Hello/Bye listener; periodic rounds only");
 	ret = pthread_create(&d->thread, NULL, discovery_main, d);
 	if (ret) {
 		log_err("discovery: cannot start its thread: %s", strerror(ret));
@@ -222,8 +271,9 @@ void discovery_kick(struct discovery *d)
 		return;
 	pthread_mutex_lock(&d->lock);
 	d->kick = true;
-	pthread_cond_signal(&d->cond);
 	pthread_mutex_unlock(&d->lock);
+	if (write(d->wake[1], "k", 1) < 0)
+		log_debug("discovery: wake pipe full");
 }
 
 void discovery_stop(struct discovery *d)
@@ -232,10 +282,10 @@ void discovery_stop(struct discovery *d)
 		return;
 	pthread_mutex_lock(&d->lock);
 	d->stop = true;
-	pthread_cond_signal(&d->cond);
 	pthread_mutex_unlock(&d->lock);
+	if (write(d->wake[1], "s", 1) < 0)
+		log_debug("discovery: wake pipe full");
 	pthread_join(d->thread, NULL);
 	pthread_mutex_destroy(&d->lock);
-	pthread_cond_destroy(&d->cond);
 	discovery_free(d);
 }

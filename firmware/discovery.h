@@ -2,8 +2,9 @@
 /*
  * discovery - keeps the camera registry true by periodic ONVIF discovery.
  *
- * One thread runs a round at start and then every interval (or at once
- * after discovery_kick()): WS-Discovery probe on the configured
+ * One thread runs a round at start and then every interval, at once after
+ * discovery_kick() or a WS-Discovery Hello (a Bye marks its camera gone
+ * without waiting): WS-Discovery probe on the configured
  * interfaces and CIDR sweeps, interrogation of every answer with the
  * [onvif] credentials (drivers/onvif pool), one registry_observe() per
  * camera, and registry_mark_missing() for cameras that did not answer.

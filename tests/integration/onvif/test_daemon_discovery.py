@@ -81,3 +81,41 @@ def test_daemon_discovers_registers_and_notices_gone(onvif_net, tmp_path):
             if p.poll() is None:
                 p.kill()
             log.close()
+
+
+@pytest.mark.budget(90)
+def test_daemon_hello_and_bye_update_registry(onvif_net, tmp_path):
+    """With a long interval, only the Hello can explain a new camera in the
+    registry within seconds, and only the Bye its prompt departure."""
+    onvif_net.start_cams(1)
+    state = tmp_path / "state"
+    conf = tmp_path / "camgate.conf"
+    conf.write_text(
+        "[gateway]\nid = gw-hello\nstate_dir = %s\n"
+        "[storage]\ndir = %s\nextents = 2\nextent_size = 1M\n"
+        "[onvif]\ndiscovery = yes\nusername = admin\npassword = %s\n"
+        "interval = 1h\nprobe_window = 1s\n" % (state, tmp_path / "ring", PASSWORD))
+    log = open(tmp_path / "camgate.log", "wb")
+    p = subprocess.Popen(["ip", "netns", "exec", onvif_net.gw, str(cglib.CAMGATE_BIN),
+                          "-c", str(conf), "run"], stderr=log)
+    try:
+        first = wait_for(lambda: (state / "state.db").exists() and len(registry(state)) == 1, 20)
+        assert first, (tmp_path / "camgate.log").read_text()[-3000:]
+        time.sleep(0.5)
+        sim = onvif_net.start_cam(0, "--hello")
+        t0 = time.monotonic()
+        assert wait_for(lambda: len(registry(state)) == 2, 15), \
+            (tmp_path / "camgate.log").read_text()[-3000:]
+        assert time.monotonic() - t0 < 15  # far inside the 1 h interval
+        name = [n for n, r in registry(state).items() if r[3] == sim.ip][0]
+        sim.stop()  # sends a Bye
+        assert wait_for(lambda: registry(state)[name][5], 10), \
+            (tmp_path / "camgate.log").read_text()[-3000:]
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            assert p.wait(timeout=30) == 0
+        finally:
+            if p.poll() is None:
+                p.kill()
+            log.close()
