@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -704,6 +705,72 @@ static void gw_pidfile(const struct config *cfg, bool create)
 		log_warn("%s: cannot write: %m", path);
 }
 
+/* Audit rows go to central through the outbox (R8): each becomes an event
+ * object. The last row handed over is kept in state.db, so a restart
+ * neither repeats nor skips rows, whichever process wrote them. */
+static const char *const audit_ship_steps[] = {
+	"CREATE TABLE audit_shipped (id INTEGER NOT NULL);"
+	"INSERT INTO audit_shipped (id) VALUES (0);",
+};
+
+#define AUDIT_SHIP_BATCH 64
+#define AUDIT_SHIP_MSG	 768
+
+/* Rows are copied out first: audit_list() holds the state.db lock, which
+ * uplink_event() needs to commit its outbox row. */
+struct ship_ctx {
+	size_t n;
+	int64_t ids[AUDIT_SHIP_BATCH];
+	char (*msgs)[AUDIT_SHIP_MSG];
+};
+
+static int gw_ship_row(void *arg, const struct audit_row *r)
+{
+	struct ship_ctx *c = arg;
+	char hash[2 * AUDIT_HASH_LEN + 1];
+
+	for (int i = 0; i < AUDIT_HASH_LEN; i++)
+		snprintf(hash + 2 * i, 3, "%02x", r->hash[i]);
+	snprintf(c->msgs[c->n], AUDIT_SHIP_MSG, "audit #%lld at %lld: %s %s %s: %s (chain %s)",
+		 (long long)r->id, (long long)r->ts_ms, r->actor, r->action, r->object, r->detail,
+		 hash);
+	c->ids[c->n++] = r->id;
+	return 0;
+}
+
+static void gw_ship_audit(struct gw *gw)
+{
+	struct ship_ctx c = { 0 };
+	int64_t from = 0, last;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+
+	if (!gw->up || statedb_migrate(gw->sdb, "audit_uplink", audit_ship_steps, 1))
+		return;
+	db = statedb_lock(gw->sdb);
+	if (sqlite3_prepare_v2(db, "SELECT id FROM audit_shipped", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		from = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	statedb_unlock(gw->sdb);
+	c.msgs = malloc(AUDIT_SHIP_BATCH * sizeof(*c.msgs));
+	if (!c.msgs || audit_list(gw->sdb, from, AUDIT_SHIP_BATCH, gw_ship_row, &c))
+		goto out;
+	last = from;
+	for (size_t i = 0; i < c.n && !uplink_event(gw->up, "audit", "", c.msgs[i]); i++)
+		last = c.ids[i]; /* a failed event is retried from here next tick */
+	if (last == from)
+		goto out;
+	db = statedb_lock(gw->sdb);
+	if (sqlite3_prepare_v2(db, "UPDATE audit_shipped SET id = ?", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, last) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		log_err("audit: cannot record what went to central: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	statedb_unlock(gw->sdb);
+out:
+	free(c.msgs);
+}
+
 static void gw_loop(struct gw *gw, const sigset_t *set)
 {
 	int64_t next_status = 0;
@@ -723,6 +790,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
 			gw_status(gw);
+			gw_ship_audit(gw);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
 		}
 	}
