@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "firmware/audit.h"
 #include "lib/log.h"
 
 #define CMD_MSG_MAX 256
@@ -92,6 +93,13 @@ static void run_command(struct uplink *up, const char *id, const cJSON *cmd)
 		snprintf(msg, sizeof(msg), "unknown command '%s'", name ? name : "(none)");
 	log_notice("uplink: command %s (%s) from central: %s: %s", id, name ? name : "?",
 		   outcome(ret), msg);
+	{
+		char detail[CMD_MSG_MAX + 64];
+
+		/* R8: commands from central are audited like the console's. */
+		snprintf(detail, sizeof(detail), "%s %s: %s", name ? name : "?", outcome(ret), msg);
+		audit_record(up->sdb, now, "central", "command", id, detail);
+	}
 	res = cJSON_CreateObject();
 	if (!res)
 		return;
