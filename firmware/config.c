@@ -670,6 +670,18 @@ bool config_uplink_changed(const struct config *a, const struct config *b)
 	       x->tz_offset_min != y->tz_offset_min;
 }
 
+int config_setting_reloadable(const char *section, const char *key)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct cfg_setting *st = &settings[i];
+
+		if (st->scope == S_CAMERA || strcmp(st->section, section) || strcmp(st->key, key))
+			continue;
+		return st->reloadable && !(st->flags & CFG_F_SECRET);
+	}
+	return -ENOENT;
+}
+
 bool config_onvif_changed(const struct config *a, const struct config *b)
 {
 	const struct config_onvif *x = &a->onvif, *y = &b->onvif;

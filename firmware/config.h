@@ -129,6 +129,11 @@ bool config_camera_same(const struct config_camera *a, const struct config_camer
  * comma-separated; returns how many differ. */
 int config_restart_needed(const struct config *a, const struct config *b, char *buf, size_t cap);
 
+/* 1: [@section] @key exists, applies on reload and is not a secret (so
+ * central may set it); 0: it needs a restart or is secret; -ENOENT: no
+ * such setting (camera keys are not settable this way). */
+int config_setting_reloadable(const char *section, const char *key);
+
 /* The settings reference in Markdown, from the table. */
 void config_doc(FILE *out);
 

@@ -19,6 +19,7 @@
 #include "firmware/audit.h"
 #include "firmware/accounts.h"
 #include "firmware/config.h"
+#include "firmware/config_write.h"
 #include "firmware/console.h"
 #include "firmware/secrets.h"
 #include "drivers/serial/serial.h"
@@ -531,14 +532,58 @@ static void gw_status_fill(void *arg, cJSON *status)
 	pthread_mutex_unlock(&gw->cams_lock);
 }
 
-static int gw_set_setting(void *arg, const char *key, const char *value, char *msg, size_t cap)
+/* The set-setting command from central: "section.key" = value, for
+ * reloadable settings only. The file is changed the way the console does
+ * it (temp file, fsync, rename), validated first as a whole, then the main
+ * thread reloads it through the usual SIGHUP path. Uplink thread. */
+static int gw_set_setting(void *arg, const char *name, const char *value, char *msg, size_t cap)
 {
-	(void)arg;
-	(void)value;
-	snprintf(msg, cap,
-		 "%s cannot be set remotely by this firmware; the installer sets it on the console",
-		 key);
-	return -ENOTSUP;
+	struct gw *gw = arg;
+	const char *path = gw->cfg->path;
+	char section[32], key[64], tmp[PATH_MAX], detail[256];
+	const char *dot = strchr(name, '.');
+	struct config_write *cw = NULL;
+	struct config *check = NULL;
+	int ret;
+
+	if (!dot || dot - name >= (int)sizeof(section) || strlen(dot + 1) >= sizeof(key)) {
+		snprintf(msg, cap, "expected section.key, got '%s'", name);
+		return -ENOTSUP;
+	}
+	snprintf(section, sizeof(section), "%.*s", (int)(dot - name), name);
+	snprintf(key, sizeof(key), "%s", dot + 1);
+	ret = config_setting_reloadable(section, key);
+	if (ret <= 0) {
+		snprintf(msg, cap, "%s %s", name,
+			 ret ? "is not a setting"
+			     : "needs a restart or is secret: set it on the console");
+		return -ENOTSUP;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.central", path);
+	ret = config_write_load(path, &cw);
+	if (!ret && !config_write_value_ok(value))
+		ret = -EINVAL;
+	if (!ret)
+		ret = config_write_set(cw, section, key, value);
+	if (!ret)
+		ret = config_write_save(cw, tmp);
+	if (!ret && config_load(tmp, &check))
+		ret = -EINVAL;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	unlink(tmp);
+	config_free(check);
+	config_write_free(cw);
+	if (ret) {
+		snprintf(msg, cap, "%s = %s refused: %s", name, value,
+			 ret == -EINVAL ? "invalid value" : strerror(-ret));
+		return ret;
+	}
+	snprintf(detail, sizeof(detail), "%s = %s", name, value);
+	audit_record(gw->sdb, 0, "central", "setting", name, detail);
+	snprintf(msg, cap, "%s set; applied by a reload", detail);
+	kill(getpid(), SIGHUP);
+	return 0;
 }
 
 static void gw_uplink_cfg(const struct config *cfg, struct uplink_cfg *u)

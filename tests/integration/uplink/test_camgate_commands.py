@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Commands from central through `camgate run`: set a reloadable setting
+(the config file changes, the daemon reloads, the audit log says who), and
+refuse what needs a restart, a secret, or an unknown command, each with a
+result object central can read."""
+
+import json
+import sqlite3
+import time
+
+import pytest
+
+GW = "gw-test-01"
+
+
+def wait_for(pred, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    return pred()
+
+
+@pytest.mark.budget(60)
+def test_set_setting_and_refusals(env, central_mtls, uplink_config):
+    cg = env.camgate()
+    uplink_config(cg, central_mtls, {}, commands_interval="1s")
+    cmds = central_mtls.file("gateways/%s/commands" % GW)
+    cmds.mkdir(parents=True, exist_ok=True)
+    orders = {
+        "c1": {"command": "set-setting",
+               "args": {"key": "storage.retention_floor", "value": "3h"}},
+        "c2": {"command": "set-setting", "args": {"key": "storage.extents", "value": "9"}},
+        "c3": {"command": "set-setting", "args": {"key": "uplink.password", "value": "x"}},
+        "c4": {"command": "set-setting",
+               "args": {"key": "stream.segment_duration", "value": "forever"}},
+        "c5": {"command": "self-destruct"},
+    }
+    for cid, body in orders.items():
+        (cmds / (cid + ".json")).write_text(json.dumps(body))
+    cg.start(wait_ring=False)
+    results = central_mtls.file("gateways/%s/results" % GW)
+    got = wait_for(lambda: len(list(results.glob("*.json"))) == len(orders) and
+                   {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}, 30)
+    assert got, "results: %s" % [p.name for p in results.glob("*.json")]
+    assert got["c1"]["status"] == "done", got["c1"]
+    assert "retention_floor = 3h" in cg.conf.read_text()
+    for cid in ("c2", "c3", "c5"):
+        assert got[cid]["status"] == "refused", got[cid]
+    assert got["c4"]["status"] == "failed" and "invalid" in got["c4"]["message"], got["c4"]
+    assert "forever" not in cg.conf.read_text()
+    # The daemon reloaded the changed file and carries on.
+    assert wait_for(lambda: "RELOADING -> RUNNING" in cg.log.read_text(errors="replace"), 10)
+    assert cg.stop() == 0
+    db = sqlite3.connect(str(cg.state_dir / "state.db"))
+    rows = db.execute("SELECT actor, action, object FROM audit WHERE actor = 'central'"
+                      " ORDER BY id").fetchall()
+    assert ("central", "setting", "storage.retention_floor") in rows, rows
+    assert {r[2] for r in rows if r[1] == "command"} == set(orders), rows
