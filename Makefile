@@ -149,8 +149,16 @@ $(O)/fuzz/ring_record_fuzz: tests/fuzz/ring_record_fuzz.c $(RING_FUZZ_SRCS) $(O)
 $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c lib/log.c $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/log.c -linih
-CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config
-core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz
+CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/parse.c storage/statedb.c \
+	firmware/audit.c firmware/accounts.c firmware/secrets.c firmware/config.c \
+	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \
+	firmware/registry_query.c drivers/serial/serial.c $(wildcard firmware/console*.c)
+$(O)/fuzz/console_line_fuzz: tests/fuzz/console_line_fuzz.c $(CONSOLE_FUZZ_SRCS) $(O)/gen/board_defaults.h
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(CONSOLE_FUZZ_SRCS) \
+		-lsqlite3 -linih -lcjson -ledit -lmbedcrypto
+CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config console_line_fuzz:console_line
+core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz $(O)/fuzz/console_line_fuzz
 	$(Q)for t in $(CORE_FUZZ); do b=$${t%%:*}; c=$${t##*:}; \
 		mkdir -p $(O)/fuzz/work/$$b; echo "  FUZZRUN $$b ($(FUZZ_CHECK_SECONDS) s)"; \
 		$(O)/fuzz/$$b -max_total_time=$(FUZZ_CHECK_SECONDS) -timeout=10 -rss_limit_mb=1024 \
