@@ -17,6 +17,7 @@
 #include "lib/parse.h"
 #include "storage/export.h"
 #include "storage/ring.h"
+#include "lib/hex.h"
 
 /* A hole in the footage longer than this is a gap in `ring ls`. */
 #define RING_GAP_MS 1000
@@ -54,7 +55,7 @@ static void ls_camera_done(struct ls_state *ls)
 static int ls_segment(void *arg, const struct ring_seg_info *in)
 {
 	struct ls_state *ls = arg;
-	char when[32];
+	char when[32], hex[2 * sizeof(in->sha256) + 1];
 	cJSON *s;
 
 	if (!ls->cur || strcmp(ls->name, in->camera)) {
@@ -108,13 +109,7 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 	cJSON_AddBoolToObject(s, "discont", in->flags & RING_F_DISCONT);
 	cJSON_AddBoolToObject(s, "audio", in->flags & RING_F_AUDIO);
 	cJSON_AddBoolToObject(s, "uploaded", in->uploaded);
-	{
-		char hex[2 * sizeof(in->sha256) + 1];
-
-		for (size_t i = 0; i < sizeof(in->sha256); i++)
-			snprintf(hex + 2 * i, 3, "%02x", in->sha256[i]);
-		cJSON_AddStringToObject(s, "sha256", hex);
-	}
+	cJSON_AddStringToObject(s, "sha256", hex_encode(in->sha256, sizeof(in->sha256), hex));
 	return 0;
 }
 

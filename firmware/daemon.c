@@ -31,6 +31,7 @@
 #include "net/uplink.h"
 #include "storage/ring.h"
 #include "storage/statedb.h"
+#include "lib/hex.h"
 
 #ifndef CAMGATE_VERSION
 #define CAMGATE_VERSION "0.1.0"
@@ -774,8 +775,7 @@ static int gw_ship_row(void *arg, const struct audit_row *r)
 	struct ship_ctx *c = arg;
 	char hash[2 * AUDIT_HASH_LEN + 1];
 
-	for (int i = 0; i < AUDIT_HASH_LEN; i++)
-		snprintf(hash + 2 * i, 3, "%02x", r->hash[i]);
+	hex_encode(r->hash, AUDIT_HASH_LEN, hash);
 	snprintf(c->msgs[c->n], AUDIT_SHIP_MSG, "audit #%lld at %lld: %s %s %s: %s (chain %s)",
 		 (long long)r->id, (long long)r->ts_ms, r->actor, r->action, r->object, r->detail,
 		 hash);

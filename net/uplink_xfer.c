@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "firmware/alarm.h"
+#include "lib/hex.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 
@@ -255,8 +256,7 @@ static int digest_headers(struct uplink *up, struct uplink_slot *s)
 		sha256(s->buf, s->len, sum);
 	mbedtls_base64_encode(b64, sizeof(b64), &olen, sum, sizeof(sum));
 	b64[olen] = '\0';
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+	hex_encode(sum, sizeof(sum), hex);
 	/* No "Expect: 100-continue" round trip, except when signing:
 	 * libcurl's SigV4 would sign the removed header it never sends. */
 	if (!add_hdr(s, "Content-Digest: sha-256=:%s:", (const char *)b64) ||

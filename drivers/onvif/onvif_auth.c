@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "drivers/onvif/onvif_int.h"
+#include "lib/hex.h"
 #include "lib/parse.h"
 
 #define WSSE_NONCE_BYTES 16
@@ -200,8 +201,7 @@ int onvif__digest_hash(const char *alg, const char *in, size_t len, char *out)
 
 	if (md_hash(sha ? MBEDTLS_MD_SHA256 : MBEDTLS_MD_MD5, in, len, h))
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
+	hex_encode(h, n, out);
 	return 0;
 }
 

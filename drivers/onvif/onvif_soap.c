@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "drivers/onvif/onvif_int.h"
+#include "lib/hex.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 
@@ -214,8 +215,7 @@ static int prepare(struct onvif_dev *dev, enum onvif_auth method, const char *en
 	ret = onvif__random(raw, sizeof(raw));
 	if (ret)
 		return ret;
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(cnonce + 2 * i, 3, "%02x", raw[i]);
+	hex_encode(raw, sizeof(raw), cnonce);
 	onvif__uri_path(endpoint, path, sizeof(path));
 	ret = onvif__digest_authz(&dev->digest, dev->user, dev->pass, "POST", path, cnonce,
 				  dev->authz, sizeof(dev->authz));

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "lib/hex.h"
 #include "lib/parse.h"
 
 static void test_i64(void **state)
@@ -104,12 +105,22 @@ static void test_bool(void **state)
 	assert_int_equal(parse_bool("maybe", &b), -EINVAL);
 }
 
+static void test_hex(void **state)
+{
+	const uint8_t b[] = { 0x00, 0x0f, 0xa5, 0xff };
+	char out[2 * sizeof(b) + 1];
+
+	(void)state;
+	assert_string_equal(hex_encode(b, sizeof(b), out), "000fa5ff");
+	assert_string_equal(hex_encode(b, 0, out), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_i64),	 cmocka_unit_test(test_size),
 		cmocka_unit_test(test_duration), cmocka_unit_test(test_time),
-		cmocka_unit_test(test_bool),
+		cmocka_unit_test(test_bool),	 cmocka_unit_test(test_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hex - bytes as lowercase hexadecimal text (digests, nonces).
+ */
+#ifndef CAMGATE_LIB_HEX_H
+#define CAMGATE_LIB_HEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes 2 * @n digits and a NUL into @out, which the caller sizes to at
+ * least 2 * @n + 1 bytes. Returns @out. */
+char *hex_encode(const void *in, size_t n, char *out);
+
+#endif /* CAMGATE_LIB_HEX_H */
