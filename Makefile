@@ -32,7 +32,7 @@ else
 Q := @
 endif
 
-PKGS := libavformat libavcodec libavutil sqlite3 inih libcjson
+PKGS := libavformat libavcodec libavutil sqlite3 inih libcjson libcrypto
 # Sources: every .c of the module folders; main.c alone is not in the library.
 MOD_DIRS := lib storage drivers/stream firmware net
 LIB_SRCS := $(filter-out firmware/main.c,$(foreach d,$(MOD_DIRS),$(wildcard $(d)/*.c)))

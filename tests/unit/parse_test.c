@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "lib/hex.h"
+#include "lib/sha256.h"
 #include "lib/parse.h"
 
 static void test_i64(void **state)
@@ -115,12 +116,48 @@ static void test_hex(void **state)
 	assert_string_equal(hex_encode(b, 0, out), "");
 }
 
+/* FIPS 180-2 vectors, one-shot and split at every offset through a
+ * reused context (final() must leave it ready for the next message). */
+static void test_sha256(void **state)
+{
+	static const char abc[] = "abc";
+	static const char two[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	uint8_t d[SHA256_LEN];
+	char hx[2 * SHA256_LEN + 1];
+	struct sha256 *s;
+
+	(void)state;
+	assert_int_equal(sha256_oneshot(abc, 3, d), 0);
+	assert_string_equal(hex_encode(d, sizeof(d), hx),
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(sha256_oneshot("", 0, d), 0);
+	assert_string_equal(hex_encode(d, sizeof(d), hx),
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_int_equal(sha256_new(&s), 0);
+	for (size_t cut = 0; cut <= sizeof(two) - 1; cut++) {
+		assert_int_equal(sha256_update(s, two, cut), 0);
+		assert_int_equal(sha256_update(s, two + cut, sizeof(two) - 1 - cut), 0);
+		assert_int_equal(sha256_final(s, d), 0);
+		assert_string_equal(
+			hex_encode(d, sizeof(d), hx),
+			"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	}
+	assert_int_equal(sha256_update(s, "junk", 4), 0);
+	assert_int_equal(sha256_reset(s), 0);
+	assert_int_equal(sha256_update(s, abc, 3), 0);
+	assert_int_equal(sha256_final(s, d), 0);
+	assert_int_equal(d[0], 0xba);
+	sha256_free(s);
+	sha256_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_i64),	 cmocka_unit_test(test_size),
 		cmocka_unit_test(test_duration), cmocka_unit_test(test_time),
 		cmocka_unit_test(test_bool),	 cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_sha256),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
