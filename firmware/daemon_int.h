@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * daemon_int - internals shared by the files of `camgate run`; nothing here
+ * is for other modules (use firmware/daemon.h):
+ *   daemon.c            daemon_run(), the main loop, signals, reload,
+ *                       storage open, pidfile, status.json
+ *   daemon_stream.c     the stream sink into the ring, the evict hook, the
+ *                       camera table and applying a configuration to it
+ *   daemon_discovery.c  the discovery thread and the discovered cameras
+ *   daemon_uplink.c     the uplink, its hooks, alarms and audit to central
+ *   daemon_console.c    the installer console thread
+ *
+ * Threads: one struct gw, on daemon_run()'s stack, owned by the main
+ * thread. Other threads reach it only through the hooks they were given:
+ * stream threads (sink, evict hook), the uplink thread (its hooks), the
+ * discovery thread (gw_discovered) and any thread raising an alarm. What
+ * each may touch is said at the fields below.
+ */
+#ifndef CAMGATE_FIRMWARE_DAEMON_INT_H
+#define CAMGATE_FIRMWARE_DAEMON_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firmware/config.h"
+
+struct accounts;
+struct gw;
+struct discovery;
+struct registry;
+struct ring;
+struct ring_seg_info;
+struct secrets;
+struct statedb;
+struct stream;
+struct uplink;
+
+struct gw_cam {
+	struct gw *gw;
+	const struct config_camera *cfg; /* into gw->cfg */
+	char name[CONFIG_NAME_MAX];
+	struct stream *stream;
+	int64_t down_since_ms; /* monotonic, 0 when up */
+	bool offline_alarm;
+};
+
+struct gw {
+	struct config *cfg;
+	struct statedb *sdb;
+	struct ring *ring;
+	/* Replaced only by the main thread with up_lock held for writing;
+	 * other threads try the read lock and skip on contention (a segment
+	 * they miss is found by the uplink's ring scan, U6). */
+	struct uplink *up;
+	pthread_rwlock_t up_lock;
+	pthread_mutex_t cams_lock; /* cams[] against the uplink's status_fill */
+	struct registry *reg;
+	struct discovery *disc;
+	struct secrets *sec; /* device key: sealed config values */
+	struct accounts *acc;
+	pthread_t console; /* the installer console on the board's tty */
+	bool console_running;
+	bool pid_written;
+	int console_stop[2]; /* written at shutdown: ends the session */
+	/* Copies for the console thread, whose session outlives reloads
+	 * (each one frees the gw->cfg it started with). Owned; freed by
+	 * gw_console_stop(). */
+	char *con_config_path, *con_state_dir, *con_tty;
+	/* Discovered cameras to record, rebuilt by the main thread from the
+	 * registry whenever discovery reports a change (disc_dirty). */
+	struct config_camera *dcams;
+	size_t ndcams;
+	atomic_bool disc_dirty;
+	struct gw_cam *cams[CONFIG_CAMERAS_MAX]; /* owned; stable addresses */
+	size_t ncams;
+	int64_t started_ms;
+	_Atomic int64_t floor_ms; /* retention floor duration */
+	_Atomic int on_full;
+};
+
+/* daemon_stream.c, main thread unless said otherwise. */
+
+/* The ring's evict hook (ring_evict_fn); runs on a stream thread, inside
+ * ring_append() with the ring locked. @arg is the struct gw. */
+int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why);
+/* Stops and frees gw->cams[@i]; the last slot moves into it. */
+void gw_cam_remove(struct gw *gw, size_t i);
+/* Rebuild the discovered set from the registry and apply @cfg: cameras
+ * removed, changed or added; the ones kept then point into @cfg. */
+void gw_apply_all(struct gw *gw, struct config *cfg);
+/* Raise or clear each camera's "camera-offline" alarm. */
+void gw_watch_cameras(struct gw *gw);
+
+/* daemon_discovery.c, main thread. */
+
+/* (Re)start discovery for @cfg; off without [onvif] discovery. */
+void gw_discovery_start(struct gw *gw, const struct config *cfg);
+/* The discovered cameras to record, from the registry; NULL and *np = 0
+ * when there are none. The caller owns the array: gw_dcams_free(). */
+struct config_camera *gw_dcams_build(struct gw *gw, const struct config *cfg, size_t *np);
+void gw_dcams_free(struct config_camera *d, size_t n); /* (NULL, 0) is a no-op */
+
+/* daemon_uplink.c */
+
+/* (Re)start the uplink for @cfg (main thread). 0 or uplink_start()'s error. */
+int gw_uplink_start(struct gw *gw, const struct config *cfg);
+/* alarm_notify_fn: runs on whichever thread raised or cleared the alarm. */
+void gw_alarm_notify(void *arg, const char *code, const char *camera, const char *message,
+		     bool raised);
+/* Hand new audit rows to the uplink as events (main thread). */
+void gw_ship_audit(struct gw *gw);
+
+/* daemon_console.c, main thread. */
+
+void gw_console_start(struct gw *gw);
+void gw_console_stop(struct gw *gw);
+
+#endif /* CAMGATE_FIRMWARE_DAEMON_INT_H */

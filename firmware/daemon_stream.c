@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * daemon_stream - the cameras of `camgate run`: the stream sink that puts
+ * each segment into the ring, the ring's evict hook, the camera table
+ * (gw->cams) and applying a configuration to it.
+ *
+ * Threads: the sink callbacks (gw_sink_*) run on each camera's stream
+ * thread, and gw_evict_hook() on the thread inside ring_append(), with the
+ * ring locked. They read gw->ring, gw->sdb and the atomics only, and
+ * reach the uplink with the read lock tried, never waited for. Everything
+ * else runs on the main thread, which alone changes gw->cams; it holds
+ * cams_lock while doing so because the uplink thread reads the table.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/stream/stream.h"
+#include "firmware/alarm.h"
+#include "firmware/audit.h"
+#include "firmware/config.h"
+#include "firmware/daemon_int.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "net/uplink.h"
+#include "storage/ring.h"
+
+/* A camera goes "offline" in the alarms after this long not recording. */
+#define CAMERA_OFFLINE_MS 30000
+
+static int gw_sink_init(void *arg, const char *camera, const void *data, size_t len,
+			uint64_t *init_idp)
+{
+	struct gw_cam *cam = arg;
+
+	return ring_put_init(cam->gw->ring, camera, data, len, init_idp);
+}
+
+static int gw_sink_segment(void *arg, const char *camera, const struct stream_seg *seg,
+			   const void *data, size_t len)
+{
+	struct gw_cam *cam = arg;
+	struct gw *gw = cam->gw;
+	int64_t floor = atomic_load(&gw->floor_ms);
+	struct ring_seg rs = {
+		.camera = camera,
+		.init_id = seg->init_id,
+		.start_utc_ms = seg->start_utc_ms,
+		.duration_ms = seg->duration_ms,
+		.media_start_us = seg->media_start_us,
+		.flags = (seg->discont ? RING_F_DISCONT : 0) | (seg->has_audio ? RING_F_AUDIO : 0),
+		.utc_src = seg->utc_from_rtcp ? RING_UTC_RTCP : RING_UTC_ARRIVAL,
+	};
+	int ret;
+
+	struct ring_seg_info info;
+
+	ring_set_floor(gw->ring, floor > 0 ? time_now_ms() - floor : INT64_MAX);
+	ret = ring_append(gw->ring, &rs, data, len, &info);
+	if (!ret && !pthread_rwlock_tryrdlock(&gw->up_lock)) {
+		if (gw->up)
+			uplink_segment_added(gw->up, &info);
+		pthread_rwlock_unlock(&gw->up_lock);
+	}
+	if (ret == -ENOSPC)
+		alarm_raise(gw->sdb, "storage-full", camera,
+			    "ring full of protected footage: segment not recorded");
+	return ret;
+}
+
+/* Called by the ring, with the ring locked, for each pinned segment it
+ * must overwrite. Every overwrite is audited and alarmed (G2). */
+int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
+{
+	struct gw *gw = arg;
+	char object[64], detail[160], when[32];
+
+	format_time_ms(info->start_utc_ms, when, sizeof(when));
+	if (atomic_load(&gw->on_full) == CONFIG_ON_FULL_STOP) {
+		alarm_raise(
+			gw->sdb, "storage-full", info->camera,
+			"only protected footage left to evict: recording stopped (on_full = stop)");
+		return -1;
+	}
+	snprintf(object, sizeof(object), "%s/%llu", info->camera, (unsigned long long)info->seq);
+	snprintf(detail, sizeof(detail), "%s; start %s; %u ms; %llu bytes", why, when,
+		 info->duration_ms, (unsigned long long)info->len);
+	audit_record(gw->sdb, 0, "system", "evict-protected", object, detail);
+	alarm_raise(gw->sdb, "protected-footage-overwritten", info->camera,
+		    "storage full: protected footage overwritten");
+	return 0;
+}
+
+/* @url without its userinfo: credentials never reach the logs. */
+static const char *gw_url_safe(const char *url, char *buf, size_t cap)
+{
+	const char *host = strstr(url, "://");
+	const char *at, *slash;
+
+	if (!host)
+		return url;
+	host += 3;
+	at = strchr(host, '@');
+	slash = strchr(host, '/');
+	if (!at || (slash && slash < at))
+		return url;
+	snprintf(buf, cap, "%.*s***@%s", (int)(host - url), url, at + 1);
+	return buf;
+}
+
+static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
+{
+	const struct config_camera *c = cam->cfg;
+	char url[256];
+	struct stream_cfg sc = {
+		.name = c->name,
+		.url = c->url,
+		.username = c->username,
+		.password = c->password,
+		.udp = c->stream.transport == 1,
+		.segment_ms = (uint32_t)c->stream.segment_ms,
+		.connect_timeout_ms = (uint32_t)c->stream.connect_ms,
+		.stall_timeout_ms = (uint32_t)c->stream.stall_ms,
+		.backoff_min_ms = (uint32_t)c->stream.backoff_min_ms,
+		.backoff_max_ms = (uint32_t)c->stream.backoff_max_ms,
+	};
+	struct stream_sink sink = {
+		.init = gw_sink_init,
+		.segment = gw_sink_segment,
+		.arg = cam,
+	};
+
+	cam->gw = gw;
+	cam->down_since_ms = time_mono_ms();
+	snprintf(cam->name, sizeof(cam->name), "%s", c->name);
+	log_info("camera %s: starting (%s)", c->name, gw_url_safe(c->url, url, sizeof(url)));
+	return stream_start(&sc, &sink, &cam->stream);
+}
+
+static void gw_cam_stop(struct gw_cam *cam)
+{
+	log_info("camera %s: stopping", cam->name);
+	stream_stop(cam->stream);
+	cam->stream = NULL;
+}
+
+static struct gw_cam *gw_cam_find(struct gw *gw, const char *name)
+{
+	for (size_t i = 0; i < gw->ncams; i++)
+		if (!strcmp(gw->cams[i]->name, name))
+			return gw->cams[i];
+	return NULL;
+}
+
+/* Stops and frees slot @i; the last slot moves into it. */
+void gw_cam_remove(struct gw *gw, size_t i)
+{
+	struct gw_cam *cam = gw->cams[i];
+
+	pthread_mutex_lock(&gw->cams_lock);
+	gw->cams[i] = gw->cams[--gw->ncams];
+	pthread_mutex_unlock(&gw->cams_lock);
+	gw_cam_stop(cam);
+	free(cam);
+}
+
+static void gw_cam_add(struct gw *gw, const struct config_camera *c)
+{
+	struct gw_cam *cam = calloc(1, sizeof(*cam));
+
+	if (!cam) {
+		log_err("camera %s: out of memory", c->name);
+		return;
+	}
+	cam->cfg = c;
+	if (gw_cam_start(gw, cam)) {
+		log_err("camera %s: cannot start its stream thread", c->name);
+		free(cam);
+		return;
+	}
+	pthread_mutex_lock(&gw->cams_lock);
+	gw->cams[gw->ncams++] = cam;
+	pthread_mutex_unlock(&gw->cams_lock);
+}
+
+/* The camera @name should record as: the config's, else a discovered one. */
+static const struct config_camera *gw_desired(struct gw *gw, const struct config *cfg,
+					      const char *name)
+{
+	const struct config_camera *c = config_camera_find(cfg, name);
+
+	for (size_t i = 0; !c && i < gw->ndcams; i++)
+		if (!strcmp(gw->dcams[i].name, name))
+			c = &gw->dcams[i];
+	return c;
+}
+
+/* Apply @next: stop removed/changed/disabled cameras, start new ones. */
+static void gw_apply(struct gw *gw, struct config *next)
+{
+	char restart[256];
+
+	for (size_t i = 0; i < gw->ncams;) {
+		struct gw_cam *cam = gw->cams[i];
+		const struct config_camera *nc = gw_desired(gw, next, cam->name);
+
+		if (nc && nc->enabled && config_camera_same(cam->cfg, nc)) {
+			cam->cfg = nc;
+			i++;
+			continue;
+		}
+		audit_record(gw->sdb, 0, "system", nc ? "camera-changed" : "camera-removed",
+			     cam->name, "config reload");
+		gw_cam_remove(gw, i);
+	}
+	for (size_t i = 0; i < next->ncameras + gw->ndcams; i++) {
+		const struct config_camera *c =
+			i < next->ncameras ? &next->cameras[i] : &gw->dcams[i - next->ncameras];
+
+		if (!c->enabled || gw_cam_find(gw, c->name))
+			continue;
+		/* A configured camera of the same name wins over a discovered one. */
+		if (i >= next->ncameras && config_camera_find(next, c->name))
+			continue;
+		if (gw->cfg != next)
+			audit_record(gw->sdb, 0, "system", "camera-started", c->name,
+				     "config reload");
+		gw_cam_add(gw, c);
+	}
+	if (gw->cfg != next && config_restart_needed(gw->cfg, next, restart, sizeof(restart)))
+		log_warn("reload: %s changed; takes effect after a restart", restart);
+	atomic_store(&gw->floor_ms, next->retention_floor_ms);
+	atomic_store(&gw->on_full, next->on_full);
+	log_set_level(next->log_level);
+}
+
+/* Rebuild the discovered set from the registry and apply it with @cfg. */
+void gw_apply_all(struct gw *gw, struct config *cfg)
+{
+	struct config_camera *old = gw->dcams;
+	size_t nold = gw->ndcams;
+
+	atomic_store(&gw->disc_dirty, false);
+	gw->dcams = gw_dcams_build(gw, cfg, &gw->ndcams);
+	gw_apply(gw, cfg);
+	gw_dcams_free(old, nold); /* no camera points into it any more */
+}
+
+void gw_watch_cameras(struct gw *gw)
+{
+	int64_t now = time_mono_ms();
+
+	for (size_t i = 0; i < gw->ncams; i++) {
+		struct gw_cam *cam = gw->cams[i];
+		struct stream_stats st;
+
+		stream_get_stats(cam->stream, &st);
+		if (st.state == STREAM_RECORDING) {
+			cam->down_since_ms = 0;
+			if (cam->offline_alarm)
+				alarm_clear(gw->sdb, "camera-offline", cam->name);
+			cam->offline_alarm = false;
+			continue;
+		}
+		if (!cam->down_since_ms)
+			cam->down_since_ms = now;
+		if (!cam->offline_alarm && now - cam->down_since_ms > CAMERA_OFFLINE_MS) {
+			char msg[192];
+
+			snprintf(msg, sizeof(msg), "not recording for %lld s: %s",
+				 (long long)(now - cam->down_since_ms) / 1000,
+				 st.last_error[0] ? st.last_error : "connecting");
+			alarm_raise(gw->sdb, "camera-offline", cam->name, msg);
+			cam->offline_alarm = true;
+		}
+	}
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * daemon_uplink - central in `camgate run`: the uplink's configuration and
+ * start, the hooks it calls (registry records, status figures, set-setting
+ * from central), alarms pushed as events, and audit rows shipped to it.
+ *
+ * Threads: gw_uplink_start() and gw_ship_audit() run on the main thread,
+ * which alone replaces gw->up, with up_lock held for writing. The hooks
+ * (gw_registry_*, gw_status_fill, gw_set_setting) run on the uplink
+ * thread; gw_set_setting() hands its change to the main thread by SIGHUP.
+ * gw_alarm_notify() runs on whichever thread raised the alarm and only
+ * tries the read lock, so it never waits for a restart of the uplink.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "firmware/audit.h"
+#include "firmware/config.h"
+#include "firmware/config_write.h"
+#include "firmware/daemon_int.h"
+#include "firmware/registry.h"
+#include "firmware/status.h"
+#include "lib/hex.h"
+#include "lib/log.h"
+#include "net/uplink.h"
+#include "storage/ring.h"
+#include "storage/statedb.h"
+
+#ifndef CAMGATE_VERSION
+#define CAMGATE_VERSION "0.1.0"
+#endif
+
+/* Uplink hooks: the registry record of a camera, for central (R2). */
+static cJSON *gw_registry_record(void *arg, const char *camera)
+{
+	struct gw *gw = arg;
+	struct registry_camera c;
+	char *text = NULL;
+	cJSON *o;
+
+	if (!gw->reg || registry_get(gw->reg, camera, &c) || registry_record_json(&c, &text))
+		return NULL;
+	o = cJSON_Parse(text);
+	free(text);
+	return o;
+}
+
+struct each_ctx {
+	int (*fn)(void *fnarg, const char *camera);
+	void *fnarg;
+};
+
+static int gw_each_one(void *arg, const struct registry_camera *c)
+{
+	struct each_ctx *e = arg;
+
+	return e->fn(e->fnarg, c->name);
+}
+
+static int gw_registry_each(void *arg, int (*fn)(void *fnarg, const char *camera), void *fnarg)
+{
+	struct gw *gw = arg;
+	struct each_ctx e = { fn, fnarg };
+
+	return gw->reg ? registry_list(gw->reg, gw_each_one, &e) : 0;
+}
+
+/* Alarms central must hear at once (R13): pushed as events. Runs on the
+ * raising thread, possibly inside the ring's evict hook: never blocks. */
+void gw_alarm_notify(void *arg, const char *code, const char *camera, const char *message,
+		     bool raised)
+{
+	struct gw *gw = arg;
+	char text[256];
+
+	if (pthread_rwlock_tryrdlock(&gw->up_lock))
+		return;
+	if (gw->up) {
+		snprintf(text, sizeof(text), "%s %s: %s", raised ? "raised" : "cleared", code,
+			 message);
+		uplink_event(gw->up, "alarm", camera, text);
+	}
+	pthread_rwlock_unlock(&gw->up_lock);
+}
+
+/* The uplink thread asks for the cameras' live figures for status.json. */
+static void gw_status_fill(void *arg, cJSON *status)
+{
+	struct gw *gw = arg;
+	struct stream *streams[CONFIG_CAMERAS_MAX];
+	const char *names[CONFIG_CAMERAS_MAX];
+	size_t n;
+
+	pthread_mutex_lock(&gw->cams_lock);
+	n = gw->ncams;
+	for (size_t i = 0; i < n; i++) {
+		streams[i] = gw->cams[i]->stream;
+		names[i] = gw->cams[i]->name;
+	}
+	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
+	pthread_mutex_unlock(&gw->cams_lock);
+}
+
+/* The set-setting command from central: "section.key" = value, for
+ * reloadable settings only. The file is changed the way the console does
+ * it (temp file, fsync, rename), validated first as a whole, then the main
+ * thread reloads it through the usual SIGHUP path. Uplink thread. */
+static int gw_set_setting(void *arg, const char *name, const char *value, char *msg, size_t cap)
+{
+	struct gw *gw = arg;
+	const char *path = gw->cfg->path;
+	char section[32], key[64], tmp[PATH_MAX], detail[256];
+	const char *dot = strchr(name, '.');
+	struct config_write *cw = NULL;
+	struct config *check = NULL;
+	int ret;
+
+	if (!dot || dot - name >= (int)sizeof(section) || strlen(dot + 1) >= sizeof(key)) {
+		snprintf(msg, cap, "expected section.key, got '%s'", name);
+		return -ENOTSUP;
+	}
+	snprintf(section, sizeof(section), "%.*s", (int)(dot - name), name);
+	snprintf(key, sizeof(key), "%s", dot + 1);
+	ret = config_setting_reloadable(section, key);
+	if (ret <= 0) {
+		snprintf(msg, cap, "%s %s", name,
+			 ret ? "is not a setting"
+			     : "needs a restart or is secret: set it on the console");
+		return -ENOTSUP;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.central", path);
+	ret = config_write_load(path, &cw);
+	if (!ret && !config_write_value_ok(value))
+		ret = -EINVAL;
+	if (!ret)
+		ret = config_write_set(cw, section, key, value);
+	if (!ret)
+		ret = config_write_save(cw, tmp);
+	if (!ret && config_load(tmp, &check))
+		ret = -EINVAL;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	unlink(tmp);
+	config_free(check);
+	config_write_free(cw);
+	if (ret) {
+		snprintf(msg, cap, "%s = %s refused: %s", name, value,
+			 ret == -EINVAL ? "invalid value" : strerror(-ret));
+		return ret;
+	}
+	snprintf(detail, sizeof(detail), "%s = %s", name, value);
+	audit_record(gw->sdb, 0, "central", "setting", name, detail);
+	snprintf(msg, cap, "%s set; applied by a reload", detail);
+	kill(getpid(), SIGHUP);
+	return 0;
+}
+
+static void gw_uplink_cfg(const struct config *cfg, struct uplink_cfg *u)
+{
+	const struct config_uplink *c = &cfg->uplink;
+
+	uplink_cfg_defaults(u);
+	u->base_url = c->base_url;
+	u->gateway_id = cfg->gateway_id;
+	u->tls.ca_file = c->ca_file;
+	u->tls.pin = c->pin;
+	u->tls.cert_file = *c->client_cert ? c->client_cert : NULL;
+	u->tls.key_file = *c->client_key ? c->client_key : NULL;
+	u->auth = c->auth;
+	u->token = c->token;
+	u->username = c->username;
+	u->password = c->password;
+	u->sigv4 = c->sigv4;
+	u->parallel = c->parallel;
+	u->rate_bps = c->rate_limit;
+	u->connect_timeout_ms = c->connect_timeout_ms;
+	u->stall_timeout_ms = c->stall_timeout_ms;
+	u->transfer_timeout_ms = c->transfer_timeout_ms;
+	u->backoff_min_ms = c->backoff_min_ms;
+	u->backoff_max_ms = c->backoff_max_ms;
+	u->status_interval_ms = c->status_interval_ms;
+	u->commands_interval_ms = c->commands_interval_ms;
+	u->live_window = c->live_window;
+	u->deadline_days = c->deadline_days;
+	u->tz_offset_min = c->tz_offset_min;
+	u->holidays = c->holidays;
+	u->firmware_version = CAMGATE_VERSION;
+}
+
+/* (Re)start the uplink for @cfg; a plain local recorder without base_url. */
+int gw_uplink_start(struct gw *gw, const struct config *cfg)
+{
+	struct uplink_hooks hooks = {
+		.registry_record = gw_registry_record,
+		.registry_each = gw_registry_each,
+		.status_fill = gw_status_fill,
+		.set_setting = gw_set_setting,
+		.arg = gw,
+	};
+	struct uplink_cfg ucfg;
+	struct uplink *up = NULL;
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&gw->up_lock);
+	uplink_stop(gw->up);
+	gw->up = NULL;
+	if (*cfg->uplink.base_url) {
+		gw_uplink_cfg(cfg, &ucfg);
+		ring_set_upload_required(gw->ring, true);
+		ret = uplink_start(&ucfg, &hooks, gw->ring, gw->sdb, &up);
+		if (!ret)
+			log_notice("uplink to %s started", cfg->uplink.base_url);
+	} else {
+		ring_set_upload_required(gw->ring, false);
+	}
+	gw->up = up;
+	pthread_rwlock_unlock(&gw->up_lock);
+	return ret;
+}
+
+/* Audit rows go to central through the outbox (R8): each becomes an event
+ * object. The last row handed over is kept in state.db, so a restart
+ * neither repeats nor skips rows, whichever process wrote them. */
+static const char *const audit_ship_steps[] = {
+	"CREATE TABLE audit_shipped (id INTEGER NOT NULL);"
+	"INSERT INTO audit_shipped (id) VALUES (0);",
+};
+
+#define AUDIT_SHIP_BATCH 64
+#define AUDIT_SHIP_MSG	 768
+
+/* Rows are copied out first: audit_list() holds the state.db lock, which
+ * uplink_event() needs to commit its outbox row. */
+struct ship_ctx {
+	size_t n;
+	int64_t ids[AUDIT_SHIP_BATCH];
+	char (*msgs)[AUDIT_SHIP_MSG];
+};
+
+static int gw_ship_row(void *arg, const struct audit_row *r)
+{
+	struct ship_ctx *c = arg;
+	char hash[2 * AUDIT_HASH_LEN + 1];
+
+	hex_encode(r->hash, AUDIT_HASH_LEN, hash);
+	snprintf(c->msgs[c->n], AUDIT_SHIP_MSG, "audit #%lld at %lld: %s %s %s: %s (chain %s)",
+		 (long long)r->id, (long long)r->ts_ms, r->actor, r->action, r->object, r->detail,
+		 hash);
+	c->ids[c->n++] = r->id;
+	return 0;
+}
+
+void gw_ship_audit(struct gw *gw)
+{
+	struct ship_ctx c = { 0 };
+	int64_t from = 0, last;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+
+	if (!gw->up || statedb_migrate(gw->sdb, "audit_uplink", audit_ship_steps, 1))
+		return;
+	db = statedb_lock(gw->sdb);
+	if (sqlite3_prepare_v2(db, "SELECT id FROM audit_shipped", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		from = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	statedb_unlock(gw->sdb);
+	c.msgs = malloc(AUDIT_SHIP_BATCH * sizeof(*c.msgs));
+	if (!c.msgs || audit_list(gw->sdb, from, AUDIT_SHIP_BATCH, gw_ship_row, &c))
+		goto out;
+	last = from;
+	for (size_t i = 0; i < c.n && !uplink_event(gw->up, "audit", "", c.msgs[i]); i++)
+		last = c.ids[i]; /* a failed event is retried from here next tick */
+	if (last == from)
+		goto out;
+	db = statedb_lock(gw->sdb);
+	if (sqlite3_prepare_v2(db, "UPDATE audit_shipped SET id = ?", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, last) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		log_err("audit: cannot record what went to central: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	statedb_unlock(gw->sdb);
+out:
+	free(c.msgs);
+}
