@@ -94,7 +94,8 @@ $(O)/camgate: $(MAIN_OBJ) $(O)/libcamgate.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_PROJECT) -o $@ $^ $(LIBS)
 
-$(O)/tests/%: $(O)/obj/tests/unit/%.o $(O)/libcamgate.a
+# testutil.o: fixture pieces the unit tests share (tests/unit/testutil.h).
+$(O)/tests/%: $(O)/obj/tests/unit/%.o $(O)/obj/tests/unit/testutil.o $(O)/libcamgate.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_PROJECT) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)

@@ -71,77 +71,105 @@ static int clamp_int(float v)
 	return isfinite(v) && v > 0 && v < 1e9f ? (int)v : 0;
 }
 
-int onvif__conv_profiles1(const struct _trt__GetProfilesResponse *r, struct onvif_profile *out,
-			  size_t cap, size_t *np)
+/* One profile as either Media version describes it, before it is copied
+ * out; the strings are borrowed from the response. */
+struct profile_view {
+	const char *token;
+	const char *name;
+	const char *encoding;
+	const struct tt__VideoResolution *res;
+	float fps;	   /* range-checked by the view (rules differ); 0 when not given */
+	int bitrate_limit; /* as the camera sent it; 0 when not given */
+	const char *ptz_node;
+};
+
+/* Fills @pv from profile @i of a response's Profiles array. */
+typedef void (*profile_view_fn)(const void *profiles, int i, struct profile_view *pv);
+
+static void view_profile1(const void *profiles, int i, struct profile_view *pv)
+{
+	const struct tt__Profile *p = (const struct tt__Profile *)profiles + i;
+	const struct tt__VideoEncoderConfiguration *v = p->VideoEncoderConfiguration;
+
+	pv->token = p->token;
+	pv->name = p->Name;
+	if (v) {
+		pv->encoding = v->Encoding;
+		pv->res = v->Resolution;
+		if (v->RateControl) {
+			/* Media (ver10) counts whole frames per second. */
+			pv->fps = (float)clamp_int((float)v->RateControl->FrameRateLimit);
+			pv->bitrate_limit = v->RateControl->BitrateLimit;
+		}
+	}
+	if (p->PTZConfiguration)
+		pv->ptz_node = p->PTZConfiguration->NodeToken;
+}
+
+static void view_profile2(const void *profiles, int i, struct profile_view *pv)
+{
+	const struct tr2__MediaProfile *p = (const struct tr2__MediaProfile *)profiles + i;
+	const struct tr2__ConfigurationSet *c = p->Configurations;
+	const struct tt__VideoEncoder2Configuration *v = c ? c->VideoEncoder : NULL;
+
+	pv->token = p->token;
+	pv->name = p->Name;
+	if (v) {
+		pv->encoding = v->Encoding;
+		pv->res = v->Resolution;
+		if (v->RateControl) {
+			/* Media2 allows fractional rates such as 29.97. */
+			float f = v->RateControl->FrameRateLimit;
+
+			pv->fps = isfinite(f) && f > 0 && f < 1e6f ? f : 0;
+			pv->bitrate_limit = v->RateControl->BitrateLimit;
+		}
+	}
+	if (c && c->PTZ)
+		pv->ptz_node = c->PTZ->NodeToken;
+}
+
+/* Profiles without a token are skipped: nothing could be asked about them.
+ * -EBADMSG when the camera listed profiles and none was usable. */
+static int conv_profiles(const void *profiles, int count, profile_view_fn view,
+			 struct onvif_profile *out, size_t cap, size_t *np)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < r->__sizeProfiles && n < cap; i++) {
-		const struct tt__Profile *p = &r->Profiles[i];
-		const struct tt__VideoEncoderConfiguration *v = p->VideoEncoderConfiguration;
+	for (int i = 0; i < count && n < cap; i++) {
+		struct profile_view pv = { 0 };
 		struct onvif_profile *o = &out[n];
 
-		if (!p->token || !*p->token)
+		view(profiles, i, &pv);
+		if (!pv.token || !*pv.token)
 			continue;
 		memset(o, 0, sizeof(*o));
-		onvif__copy(o->token, sizeof(o->token), p->token);
-		onvif__copy(o->name, sizeof(o->name), p->Name);
-		if (v) {
-			onvif__copy(o->encoding, sizeof(o->encoding), v->Encoding);
-			if (v->Resolution) {
-				o->width = v->Resolution->Width > 0 ? v->Resolution->Width : 0;
-				o->height = v->Resolution->Height > 0 ? v->Resolution->Height : 0;
-			}
-			if (v->RateControl) {
-				o->fps = (float)clamp_int((float)v->RateControl->FrameRateLimit);
-				o->bitrate_kbps = clamp_int((float)v->RateControl->BitrateLimit);
-			}
+		onvif__copy(o->token, sizeof(o->token), pv.token);
+		onvif__copy(o->name, sizeof(o->name), pv.name);
+		onvif__copy(o->encoding, sizeof(o->encoding), pv.encoding);
+		if (pv.res) {
+			o->width = pv.res->Width > 0 ? pv.res->Width : 0;
+			o->height = pv.res->Height > 0 ? pv.res->Height : 0;
 		}
-		if (p->PTZConfiguration)
-			onvif__copy(o->ptz_node, sizeof(o->ptz_node),
-				    p->PTZConfiguration->NodeToken);
+		o->fps = pv.fps;
+		o->bitrate_kbps = clamp_int((float)pv.bitrate_limit);
+		onvif__copy(o->ptz_node, sizeof(o->ptz_node), pv.ptz_node);
 		n++;
 	}
 	*np = n;
-	return r->__sizeProfiles > 0 && !n ? -EBADMSG : 0;
+	return count > 0 && !n ? -EBADMSG : 0;
+}
+
+int onvif__conv_profiles1(const struct _trt__GetProfilesResponse *r, struct onvif_profile *out,
+			  size_t cap, size_t *np)
+{
+	return conv_profiles(r->Profiles, r->__sizeProfiles, view_profile1, out, cap, np);
 }
 
 int onvif__conv_profiles2(const struct _tr2__GetProfilesResponse *r, struct onvif_profile *out,
 			  size_t cap, size_t *np)
 {
-	size_t n = 0;
-
-	for (int i = 0; i < r->__sizeProfiles && n < cap; i++) {
-		const struct tr2__MediaProfile *p = &r->Profiles[i];
-		const struct tt__VideoEncoder2Configuration *v =
-			p->Configurations ? p->Configurations->VideoEncoder : NULL;
-		struct onvif_profile *o = &out[n];
-
-		if (!p->token || !*p->token)
-			continue;
-		memset(o, 0, sizeof(*o));
-		onvif__copy(o->token, sizeof(o->token), p->token);
-		onvif__copy(o->name, sizeof(o->name), p->Name);
-		if (v) {
-			onvif__copy(o->encoding, sizeof(o->encoding), v->Encoding);
-			if (v->Resolution) {
-				o->width = v->Resolution->Width > 0 ? v->Resolution->Width : 0;
-				o->height = v->Resolution->Height > 0 ? v->Resolution->Height : 0;
-			}
-			if (v->RateControl) {
-				float f = v->RateControl->FrameRateLimit;
-
-				o->fps = isfinite(f) && f > 0 && f < 1e6f ? f : 0;
-				o->bitrate_kbps = clamp_int((float)v->RateControl->BitrateLimit);
-			}
-		}
-		if (p->Configurations && p->Configurations->PTZ)
-			onvif__copy(o->ptz_node, sizeof(o->ptz_node),
-				    p->Configurations->PTZ->NodeToken);
-		n++;
-	}
-	*np = n;
-	return r->__sizeProfiles > 0 && !n ? -EBADMSG : 0;
+	return conv_profiles(r->Profiles, r->__sizeProfiles, view_profile2, out, cap, np);
 }
 
 static int profiles2(struct onvif_dev *dev, struct onvif_profile *out, size_t cap, size_t *np)

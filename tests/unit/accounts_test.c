@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "firmware/accounts.h"
 #include "lib/log.h"
 #include "storage/statedb.h"
+#include "tests/unit/testutil.h"
 
 #define T0  1700000000000LL
 #define DAY (86400 * 1000LL)
@@ -34,21 +34,12 @@ struct fx {
 	struct accounts *acc;
 };
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/accounts_test-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_mkdtemp(fx->dir, sizeof(fx->dir), "accounts_test");
 	assert_int_equal(statedb_open(fx->dir, &fx->db), 0);
 	assert_int_equal(accounts_open(fx->db, ACCOUNT_PBKDF2_MIN, &fx->acc), 0);
 	assert_int_equal(
@@ -63,7 +54,7 @@ static int fx_teardown(void **state)
 
 	accounts_close(fx->acc);
 	statedb_close(fx->db);
-	nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

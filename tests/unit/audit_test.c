@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,27 +23,19 @@
 #include "firmware/audit.h"
 #include "lib/log.h"
 #include "storage/statedb.h"
+#include "tests/unit/testutil.h"
 
 struct fx {
 	char dir[64];
 	struct statedb *db;
 };
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/audit_test-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_mkdtemp(fx->dir, sizeof(fx->dir), "audit_test");
 	assert_int_equal(statedb_open(fx->dir, &fx->db), 0);
 	*state = fx;
 	return 0;
@@ -55,7 +46,7 @@ static int fx_teardown(void **state)
 	struct fx *fx = *state;
 
 	statedb_close(fx->db);
-	nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pty.h>
@@ -34,6 +33,7 @@
 #include "firmware/secrets.h"
 #include "lib/log.h"
 #include "storage/statedb.h"
+#include "tests/unit/testutil.h"
 
 #define T0 1700000000000LL
 
@@ -72,14 +72,6 @@ struct fx {
 	struct console_opts o;
 };
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void write_file(const char *path, const char *text, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -109,8 +101,7 @@ static int fx_setup(void **state)
 	char text[512];
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/console_test-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_mkdtemp(fx->dir, sizeof(fx->dir), "console_test");
 	snprintf(fx->conf, sizeof(fx->conf), "%s/camgate.conf", fx->dir);
 	snprintf(fx->in, sizeof(fx->in), "%s/in", fx->dir);
 	snprintf(fx->out, sizeof(fx->out), "%s/out", fx->dir);
@@ -147,7 +138,7 @@ static int fx_teardown(void **state)
 	secrets_close(fx->sec);
 	accounts_close(fx->acc);
 	statedb_close(fx->db);
-	nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

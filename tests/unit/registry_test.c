@@ -15,6 +15,7 @@
 #include "firmware/registry.h"
 #include "lib/log.h"
 #include "storage/statedb.h"
+#include "tests/unit/testutil.h"
 
 struct fix {
 	char dir[64];
@@ -26,8 +27,8 @@ static int setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/registry_test.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_non_null(f);
+	testutil_mkdtemp(f->dir, sizeof(f->dir), "registry_test");
 	assert_int_equal(statedb_open(f->dir, &f->db), 0);
 	assert_int_equal(registry_open(f->db, &f->reg), 0);
 	*state = f;
@@ -37,17 +38,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	char path[128];
 
 	registry_close(f->reg);
 	statedb_close(f->db);
-	for (const char *const *s =
-		     (const char *const[]){ "state.db", "state.db-wal", "state.db-shm", NULL };
-	     *s; s++) {
-		snprintf(path, sizeof(path), "%s/%s", f->dir, *s);
-		unlink(path);
-	}
-	rmdir(f->dir);
+	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
 }

@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "firmware/config.h"
 #include "firmware/secrets.h"
 #include "lib/log.h"
+#include "tests/unit/testutil.h"
 
 struct fx {
 	char dir[64];
@@ -30,21 +30,12 @@ struct fx {
 	struct secrets *s;
 };
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/secrets_test-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_mkdtemp(fx->dir, sizeof(fx->dir), "secrets_test");
 	snprintf(fx->state, sizeof(fx->state), "%s/state", fx->dir);
 	assert_int_equal(secrets_open(fx->state, &fx->s), 0);
 	*state = fx;
@@ -56,7 +47,7 @@ static int fx_teardown(void **state)
 	struct fx *fx = *state;
 
 	secrets_close(fx->s);
-	nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -19,7 +19,6 @@ import select
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -155,12 +154,3 @@ def onvif_net(request, tmp_path):
         yield net
     finally:
         net.close()
-
-
-def wait_until(pred, timeout, interval=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(interval)
-    return pred()
