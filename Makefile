@@ -143,10 +143,10 @@ FUZZ_CHECK_SECONDS ?= 5
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Wall -Wextra -Werror \
 	-Wno-unused-command-line-argument -I. -I$(O)/gen
-RING_FUZZ_SRCS := lib/log.c $(wildcard storage/ring*.c)
+RING_FUZZ_SRCS := lib/log.c lib/sha256.c $(wildcard storage/ring*.c)
 $(O)/fuzz/ring_record_fuzz: tests/fuzz/ring_record_fuzz.c $(RING_FUZZ_SRCS) $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 -lmbedcrypto
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 -lcrypto
 $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c lib/log.c $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/log.c -linih

@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * `camgate bench-ring`: ring append throughput beside a plain sequential
- * write of the same bytes with the same fdatasync cadence (one per
- * segment), in the same directory, so the ratio isolates the ring's own
- * cost (headers, hashing, index commits).
+ * `camgate bench-ring`: ring throughput beside a plain sequential write
+ * of the same bytes with the same fdatasync cadence (one per segment), in
+ * the same directory, so the ratio isolates the ring's own cost (headers,
+ * hashing, index commits). The ring is measured two ways: ring_append()
+ * of whole segments, and a ring_writer fed in pieces as `camgate run`
+ * stores a camera's fragments.
+ *
+ * One run of each is at the mercy of whatever else the disk and the CPUs
+ * do meanwhile, so the three alternate for several rounds, in a rotating
+ * order, and the medians are printed: of the rates, and of each round's
+ * ring/plain ratio (a round's runs follow each other, so they share most
+ * of the disturbance).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,23 +28,44 @@
 #include "lib/parse.h"
 #include "storage/ring.h"
 
-static double bench_plain(const char *dir, const void *buf, size_t size, unsigned int n)
+#define BENCH_ROUNDS_MAX 50
+#define BENCH_EXTENT	 (64ull << 20)
+
+enum bench_kind { BENCH_PLAIN, BENCH_APPEND, BENCH_WRITER, BENCH_KINDS };
+
+static const char *const bench_label[BENCH_KINDS] = {
+	[BENCH_PLAIN] = "plain write+fdatasync",
+	[BENCH_APPEND] = "ring append",
+	[BENCH_WRITER] = "ring writer",
+};
+
+struct bench {
+	const char *dir;
+	const uint8_t *buf;
+	size_t size;	/* bytes per segment */
+	size_t piece;	/* bytes per ring_writer_add() */
+	unsigned int n; /* segments per run */
+};
+
+/* Seconds for one run, or -1 (logged). */
+static double bench_plain(const struct bench *b)
 {
 	char path[PATH_MAX];
 	int64_t t0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/plain.dat", dir);
+	snprintf(path, sizeof(path), "%s/plain.dat", b->dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0) {
 		log_err("%s: %m", path);
 		return -1;
 	}
 	t0 = time_mono_ms();
-	for (unsigned int i = 0; i < n; i++) {
-		if (write(fd, buf, size) != (ssize_t)size || fdatasync(fd)) {
+	for (unsigned int i = 0; i < b->n; i++) {
+		if (write(fd, b->buf, b->size) != (ssize_t)b->size || fdatasync(fd)) {
 			log_err("%s: %m", path);
 			close(fd);
+			unlink(path);
 			return -1;
 		}
 	}
@@ -45,23 +74,66 @@ static double bench_plain(const char *dir, const void *buf, size_t size, unsigne
 	return (double)(time_mono_ms() - t0) / 1000;
 }
 
-static double bench_ring(const char *dir, const void *buf, size_t size, unsigned int n)
+/* One segment, whole or in pieces. */
+static int bench_store(const struct bench *b, struct ring *ring, const struct ring_seg *seg,
+		       bool streamed)
 {
+	struct ring_writer *w = NULL;
+	int ret;
+
+	if (!streamed)
+		return ring_append(ring, seg, b->buf, b->size, NULL);
+	ret = ring_writer_open(ring, seg->camera, seg->init_id, 0, &w);
+	for (size_t off = 0; !ret && off < b->size; off += b->piece)
+		ret = ring_writer_add(w, b->buf + off,
+				      b->size - off < b->piece ? b->size - off : b->piece);
+	if (ret) {
+		if (w)
+			ring_writer_abort(w);
+		return ret;
+	}
+	return ring_writer_commit(w, seg, NULL);
+}
+
+/* What ring_create() and ring_open() leave in the ring's folder, beside
+ * the extents. */
+static const char *const bench_ring_files[] = {
+	"ring.meta", "index.db", "index.db-wal", "index.db-shm", "ring.lock",
+};
+
+static void bench_ring_remove(const char *path, unsigned int extents)
+{
+	char rm[PATH_MAX + 32];
+
+	for (unsigned int e = 0; e < extents; e++) {
+		snprintf(rm, sizeof(rm), "%s/extent-%03u.dat", path, e);
+		unlink(rm);
+	}
+	for (size_t i = 0; i < sizeof(bench_ring_files) / sizeof(bench_ring_files[0]); i++) {
+		snprintf(rm, sizeof(rm), "%s/%s", path, bench_ring_files[i]);
+		unlink(rm);
+	}
+	rmdir(path);
+}
+
+/* A new ring with room for every segment, so no extent is reused; it is
+ * removed afterwards, for the next round. */
+static double bench_ring(const struct bench *b, bool streamed)
+{
+	unsigned int extents = (unsigned int)((uint64_t)b->size * b->n / BENCH_EXTENT) + 3;
 	char path[PATH_MAX];
-	struct ring *ring;
+	struct ring *ring = NULL;
+	double secs = -1;
 	uint64_t init_id;
 	int64_t t0;
-	double secs = -1;
-	uint64_t extent = 64ull << 20;
-	unsigned int extents = (unsigned int)((uint64_t)size * n / extent) + 3;
 
-	snprintf(path, sizeof(path), "%s/ring", dir);
-	if (ring_create(path, extents, extent) || ring_open(path, NULL, &ring))
-		return -1;
-	if (ring_put_init(ring, "bench", buf, 1024, &init_id))
+	snprintf(path, sizeof(path), "%s/ring", b->dir);
+	if (ring_create(path, extents, BENCH_EXTENT) || ring_open(path, NULL, &ring))
+		goto out;
+	if (ring_put_init(ring, "bench", b->buf, 1024, &init_id))
 		goto out;
 	t0 = time_mono_ms();
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < b->n; i++) {
 		struct ring_seg seg = {
 			.camera = "bench",
 			.init_id = init_id,
@@ -69,13 +141,101 @@ static double bench_ring(const char *dir, const void *buf, size_t size, unsigned
 			.duration_ms = 4000,
 		};
 
-		if (ring_append(ring, &seg, buf, size, NULL))
+		if (bench_store(b, ring, &seg, streamed))
 			goto out;
 	}
 	secs = (double)(time_mono_ms() - t0) / 1000;
 out:
 	ring_close(ring);
+	bench_ring_remove(path, extents);
 	return secs;
+}
+
+static double bench_run(const struct bench *b, enum bench_kind k)
+{
+	return k == BENCH_PLAIN ? bench_plain(b) : bench_ring(b, k == BENCH_WRITER);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts @v. */
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* @rate[k][r]: MB/s of kind k in round r. Sorts what it is given. */
+static void bench_print(const struct bench *b, unsigned int rounds,
+			double rate[BENCH_KINDS][BENCH_ROUNDS_MAX])
+{
+	double ratio[BENCH_KINDS][BENCH_ROUNDS_MAX], m;
+	unsigned int last = rounds - 1;
+
+	for (unsigned int r = 0; r < rounds; r++)
+		for (int k = BENCH_APPEND; k < BENCH_KINDS; k++)
+			ratio[k][r] = rate[k][r] / rate[BENCH_PLAIN][r];
+	printf("segments %u x %zu bytes, the writer fed %zu bytes at a time;"
+	       " %u rounds, medians (min..max)\n",
+	       b->n, b->size, b->piece, rounds);
+	for (int k = 0; k < BENCH_KINDS; k++) {
+		m = median(rate[k], rounds);
+		printf("%-22s %8.1f MB/s  (%.1f..%.1f)\n", bench_label[k], m, rate[k][0],
+		       rate[k][last]);
+	}
+	for (int k = BENCH_APPEND; k < BENCH_KINDS; k++) {
+		m = median(ratio[k], rounds);
+		printf("ratio %s/plain   %8.2f  (%.2f..%.2f)\n",
+		       k == BENCH_APPEND ? "append" : "writer", m, ratio[k][0], ratio[k][last]);
+	}
+}
+
+static int bench_rounds(const struct bench *b, unsigned int rounds)
+{
+	static double rate[BENCH_KINDS][BENCH_ROUNDS_MAX];
+	double mb = (double)b->size * b->n / 1e6, secs;
+
+	for (unsigned int r = 0; r < rounds; r++) {
+		for (int i = 0; i < BENCH_KINDS; i++) {
+			enum bench_kind k = (enum bench_kind)((i + (int)r) % BENCH_KINDS);
+
+			secs = bench_run(b, k);
+			if (secs <= 0) {
+				log_err("bench-ring: %s run failed", bench_label[k]);
+				return CMD_FAIL;
+			}
+			rate[k][r] = mb / secs;
+		}
+	}
+	bench_print(b, rounds, rate);
+	return CMD_OK;
+}
+
+static void bench_usage(void)
+{
+	puts("usage: camgate bench-ring --dir DIR [--segments N] [--size BYTES] [--rounds R]\n"
+	     "                          [--piece BYTES]\n\n"
+	     "DIR must be empty or new, on the disk to measure. Alternates R rounds (5) of\n"
+	     "plain write+fdatasync, ring appends and a ring writer fed in pieces (64K) of\n"
+	     "the same N segments (100 x 2M), and prints the median MB/s of each and the\n"
+	     "median ring/plain ratios.");
+}
+
+/* Random bytes: nothing below may compress or deduplicate them. */
+static void bench_fill(uint8_t *buf, size_t size)
+{
+	for (size_t off = 0; off < size;) {
+		ssize_t r = getrandom(buf + off, size - off, 0);
+
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
 }
 
 int cmd_bench_ring(const struct cmd_ctx *ctx, int argc, char **argv)
@@ -84,58 +244,49 @@ int cmd_bench_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "segments", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "piece", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL;
-	uint64_t size = 2ull << 20;
-	int64_t n = 100;
-	double tp, tr, mb;
-	char *buf;
-	int c;
+	struct bench b = { 0 };
+	uint64_t size = 2ull << 20, piece = 64u << 10;
+	int64_t n = 100, rounds = 5;
+	uint8_t *buf;
+	int c, ret;
 
 	(void)ctx;
-	while ((c = getopt_long(argc, argv, "d:n:s:h", opts, NULL)) != -1) {
-		if (c == 'd') {
-			dir = optarg;
-		} else if (c == 'n' && !parse_i64(optarg, 1, 100000, &n)) {
+	while ((c = getopt_long(argc, argv, "d:n:s:r:p:h", opts, NULL)) != -1) {
+		if (c == 'd')
+			b.dir = optarg;
+		else if (c == 'n' && !parse_i64(optarg, 1, 100000, &n))
 			continue;
-		} else if (c == 's' && !parse_size(optarg, &size) && size >= 1024 &&
-			   size <= (32u << 20)) {
+		else if (c == 'r' && !parse_i64(optarg, 1, BENCH_ROUNDS_MAX, &rounds))
 			continue;
-		} else {
-			puts("usage: camgate bench-ring --dir DIR [--segments N] [--size BYTES]\n\n"
-			     "DIR must be empty or new, on the disk to measure. Prints MB/s of\n"
-			     "ring appends and of plain write+fdatasync of the same segments.");
+		else if (c == 's' && !parse_size(optarg, &size) && size >= 1024 &&
+			 size <= (32u << 20))
+			continue;
+		else if (c == 'p' && !parse_size(optarg, &piece) && piece >= 512 &&
+			 piece <= (32u << 20))
+			continue;
+		else {
+			bench_usage();
 			return c == 'h' ? CMD_OK : CMD_USAGE;
 		}
 	}
-	if (!dir) {
+	if (!b.dir) {
 		log_err("bench-ring: --dir is required");
 		return CMD_USAGE;
 	}
 	buf = malloc(size);
 	if (!buf)
 		return CMD_FAIL;
-	/* Random bytes: nothing below may compress or deduplicate them. */
-	for (uint64_t off = 0; off < size;) {
-		ssize_t r = getrandom(buf + off, size - off, 0);
-
-		if (r <= 0)
-			break;
-		off += (uint64_t)r;
-	}
-	tp = bench_plain(dir, buf, size, (unsigned int)n);
-	tr = bench_ring(dir, buf, size, (unsigned int)n);
+	bench_fill(buf, size);
+	b.buf = buf;
+	b.size = size;
+	b.piece = piece;
+	b.n = (unsigned int)n;
+	ret = bench_rounds(&b, (unsigned int)rounds);
 	free(buf);
-	if (tp <= 0 || tr <= 0) {
-		log_err("bench-ring: a run failed");
-		return CMD_FAIL;
-	}
-	mb = (double)size * n / 1e6;
-	printf("segments %lld x %llu bytes\n", (long long)n, (unsigned long long)size);
-	printf("plain write+fdatasync  %8.1f MB/s\n", mb / tp);
-	printf("ring append            %8.1f MB/s\n", mb / tr);
-	printf("ratio ring/plain       %8.2f\n", tp / tr);
-	return CMD_OK;
+	return ret;
 }

@@ -5,8 +5,8 @@
  * (gw->cams) and applying a configuration to it.
  *
  * Threads: the sink callbacks (gw_sink_*) run on each camera's stream
- * thread, and gw_evict_hook() on the thread inside ring_append(), with the
- * ring locked. They read gw->ring, gw->sdb and the atomics only, and
+ * thread, and gw_evict_hook() on the thread inside ring_writer_open() or
+ * ring_writer_add(), with the ring locked. They read gw->ring, gw->sdb and the atomics only, and
  * reach the uplink with the read lock tried, never waited for. Everything
  * else runs on the main thread, which alone changes gw->cams; it holds
  * cams_lock while doing so because the uplink thread reads the table.
@@ -40,14 +40,58 @@ static int gw_sink_init(void *arg, const char *camera, const void *data, size_t 
 	return ring_put_init(cam->gw->ring, camera, data, len, init_idp);
 }
 
-static int gw_sink_segment(void *arg, const char *camera, const struct stream_seg *seg,
-			   const void *data, size_t len)
+static void gw_sink_nospace(struct gw *gw, const char *camera)
+{
+	alarm_raise(gw->sdb, "storage-full", camera,
+		    "ring full of protected footage: segment not recorded");
+}
+
+/* Segments are streamed: the stream hands over each fragment as the
+ * muxer flushes it and the ring writes it through, so no camera holds a
+ * whole segment in memory. The ring reserves room by the camera's last
+ * segments (ring.h, hint 0). The floor is set when a segment starts: the
+ * evictions its writes may cause come within one segment of that. */
+static int gw_sink_open(void *arg, const char *camera, uint64_t init_id, void **writerp)
 {
 	struct gw_cam *cam = arg;
 	struct gw *gw = cam->gw;
 	int64_t floor = atomic_load(&gw->floor_ms);
-	struct ring_seg rs = {
-		.camera = camera,
+	struct ring_writer *w;
+	int ret;
+
+	ring_set_floor(gw->ring, floor > 0 ? time_now_ms() - floor : INT64_MAX);
+	ret = ring_writer_open(gw->ring, camera, init_id, 0, &w);
+	if (ret == -ENOSPC)
+		gw_sink_nospace(gw, camera);
+	if (!ret)
+		*writerp = w;
+	return ret;
+}
+
+static int gw_sink_write(void *arg, void *writer, const void *data, size_t len)
+{
+	struct gw_cam *cam = arg;
+	int ret = ring_writer_add(writer, data, len);
+
+	if (ret == -ENOSPC)
+		gw_sink_nospace(cam->gw, cam->name);
+	return ret;
+}
+
+static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
+{
+	struct gw_cam *cam = arg;
+	struct gw *gw = cam->gw;
+	struct ring_seg_info info;
+	struct ring_seg rs;
+	int ret;
+
+	if (!seg) {
+		ring_writer_abort(writer);
+		return 0;
+	}
+	rs = (struct ring_seg){
+		.camera = cam->name,
 		.init_id = seg->init_id,
 		.start_utc_ms = seg->start_utc_ms,
 		.duration_ms = seg->duration_ms,
@@ -55,20 +99,12 @@ static int gw_sink_segment(void *arg, const char *camera, const struct stream_se
 		.flags = (seg->discont ? RING_F_DISCONT : 0) | (seg->has_audio ? RING_F_AUDIO : 0),
 		.utc_src = seg->utc_from_rtcp ? RING_UTC_RTCP : RING_UTC_ARRIVAL,
 	};
-	int ret;
-
-	struct ring_seg_info info;
-
-	ring_set_floor(gw->ring, floor > 0 ? time_now_ms() - floor : INT64_MAX);
-	ret = ring_append(gw->ring, &rs, data, len, &info);
+	ret = ring_writer_commit(writer, &rs, &info);
 	if (!ret && !pthread_rwlock_tryrdlock(&gw->up_lock)) {
 		if (gw->up)
 			uplink_segment_added(gw->up, &info);
 		pthread_rwlock_unlock(&gw->up_lock);
 	}
-	if (ret == -ENOSPC)
-		alarm_raise(gw->sdb, "storage-full", camera,
-			    "ring full of protected footage: segment not recorded");
 	return ret;
 }
 
@@ -130,8 +166,10 @@ static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
 	};
 	struct stream_sink sink = {
 		.init = gw_sink_init,
-		.segment = gw_sink_segment,
 		.arg = cam,
+		.open = gw_sink_open,
+		.write = gw_sink_write,
+		.close = gw_sink_close,
 	};
 
 	cam->gw = gw;

@@ -5,6 +5,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +188,27 @@ static int cmd_help(const struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_OK;
 }
 
+/* glibc's defaults suit a desktop, not a gateway recording cameras on
+ * threads of their own: an arena per thread keeps each thread's
+ * high-water mark, and the mmap threshold that rises after a big block is
+ * freed (the decoder frames of a camera's probe) sends later big buffers
+ * into those arenas, where they stay. Fixed values stop both; above 1 MiB
+ * a block is mapped and goes back to the kernel when freed (below, the
+ * muxer's per-fragment buffers come and go too often to map each). */
+#ifdef __GLIBC__
+static void main_tune_malloc(void)
+{
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 10);
+}
+#else
+static void main_tune_malloc(void)
+{
+	/* other C libraries: their own allocator, their own defaults */
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -195,6 +219,7 @@ int main(int argc, char **argv)
 	struct cmd_ctx ctx = { .config_path = getenv("CAMGATE_CONFIG") };
 	int level = LOG_INFO, c;
 
+	main_tune_malloc(); /* before any thread */
 	if (!ctx.config_path || !*ctx.config_path)
 		ctx.config_path = BOARD_CONFIG;
 	/* "+": stop at the first non-option, the subcommand parses the rest. */

@@ -107,12 +107,44 @@ int ring_put_init(struct ring *ring, const char *camera, const void *data, size_
 		  uint64_t *init_idp);
 
 /* Store one media segment (G1, G2); @info, if not NULL, is filled on
- * success (id, seq, extent ...).
- * -ENOSPC: the oldest extent is pinned and the hook vetoed, or the
- *          segment is larger than an extent.
- * -ENOENT: unknown init_id. -EIO: a write or sync failed; nothing stored. */
+ * success (id, seq, extent ...). The same as a ring_writer (below) given
+ * the whole segment at once, with room for exactly @len bytes.
+ * -ENOSPC: the oldest extent is pinned and the hook vetoed (or a writer
+ *          still writes there), or the segment is larger than an extent.
+ * -ENOENT: unknown init_id. -EINVAL: bad arguments, or the init is
+ * another camera's. -EROFS, -ENOMEM. -EIO: a write or sync failed;
+ * nothing stored. */
 int ring_append(struct ring *ring, const struct ring_seg *seg, const void *data, size_t len,
 		struct ring_seg_info *info);
+
+/* A media segment stored as it is produced, so the caller never holds
+ * it whole. ring_writer_open() reserves room for @hint payload bytes at
+ * the head (0: for the larger of the camera's last two segments and 1/16
+ * more; for its first, 1/16 of an extent or 1 MiB, whichever is less);
+ * ring_writer_add() writes payload through to the extent (page cache)
+ * and hashes it, finding more room on demand (in place when nothing was
+ * placed after it, else by moving what was written);
+ * ring_writer_commit() writes the header, fdatasyncs and commits the
+ * index row (G1 as ring_append()). Room a record did not use
+ * stays empty until its extent is reused, unless nothing was placed
+ * after it. An extent with an open writer is not reused: an append or
+ * writer that needs it gets -ENOSPC. Commit and abort free @w whatever
+ * happens. Every writer must be finished before ring_close(). A writer
+ * is used by one thread at a time; writers of different cameras may
+ * run at once.
+ * open: -ENOENT (unknown init_id), -EINVAL (bad camera, or the init is
+ * another camera's), -ENOSPC, -ENOMEM, -EIO, -EROFS.
+ * add: -ENOSPC (over an extent, or the next extent cannot be reused),
+ * -EIO; after a failure only abort or commit (which then fails) remain.
+ * commit: -EINVAL (nothing written, or camera/init_id not the open's),
+ * -EIO. */
+struct ring_writer;
+int ring_writer_open(struct ring *ring, const char *camera, uint64_t init_id, uint64_t hint,
+		     struct ring_writer **wp);
+int ring_writer_add(struct ring_writer *w, const void *data, size_t len);
+int ring_writer_commit(struct ring_writer *w, const struct ring_seg *seg,
+		       struct ring_seg_info *info);
+void ring_writer_abort(struct ring_writer *w);
 
 /* Copy a segment's payload into the caller's @buf of @cap bytes.
  * -ENOENT: evicted or unknown. -E2BIG: too small, *lenp gives the size

@@ -4,17 +4,19 @@
  * Guarantees G1-G3 are in storage/ring.h, the on-disk format and the
  * invariants I1-I4 in storage/ring_int.h.
  *
- * Append, in this order (G1):
+ * Append, in this order (G1), here for eviction and in ring_writer.c for
+ * the rest (ring_append() is a ring_writer given the whole segment):
  *   1. if the head extent is full: ask about pinned rows of the next
  *      (oldest) extent (G2), write and sync its new header (min_id), and
  *      commit the deletion of its rows (I2);
- *   2. write the init record if this extent lacks it (I3), then the media
- *      record; fdatasync;
+ *   2. write the payload, then the init record if this extent lacks it
+ *      (I3), then the media record's header; fdatasync;
  *   3. one transaction: the rows, the camera's seq; COMMIT.
  * A failure at any step returns -EIO with nothing acknowledged. The write
- * position does not move, so the next append overwrites the torn bytes;
- * ids and the failed seq are spent, so if those bytes did reach the disk
- * they never collide with later records.
+ * position goes back when nothing was placed after the failed record, so
+ * the next append overwrites the torn bytes; ids and the failed seq are
+ * spent, so if those bytes did reach the disk they never collide with
+ * later records.
  *
  * ring_read() copies the payload without the ring's mutex, which is safe
  * because of I2: an indexed record is never overwritten, and a reader that
@@ -31,6 +33,8 @@
 #include <sqlite3.h>
 
 #include "lib/log.h"
+
+#define RING_APPEND_PIECE (256u << 10) /* bytes per write and hash step */
 
 /* ---- append (G1, G2) ---- */
 
@@ -77,13 +81,21 @@ static int evict_ask(struct ring *ring, uint32_t e, uint64_t *segsp, uint64_t *p
 	return ret;
 }
 
-static int evict_next(struct ring *ring)
+int ring__evict_next(struct ring *ring)
 {
 	uint32_t e = (ring->cur_ext + 1) % ring->meta.extents;
 	struct ring__ext *x = &ring->ext[e];
 	uint8_t hdr[RING_EXT_HDR_USED];
 	uint64_t segs = 0, pinned = 0;
 	int ret;
+
+	if (x->writers) {
+		if (!ring->evict_blocked)
+			log_warn("ring %s: extent %u not reused: a segment is being written there",
+				 ring->dir, e);
+		ring->evict_blocked = true;
+		return -ENOSPC;
+	}
 
 	ret = evict_ask(ring, e, &segs, &pinned);
 	if (ret)
@@ -123,148 +135,35 @@ static int evict_next(struct ring *ring)
 	return 0;
 }
 
-/* Step 2 and 3 of an append: records, sync, one index transaction. */
-static int append_commit(struct ring *ring, const struct ring__rec *init, const void *init_data,
-			 const struct ring__rec *media, const void *data)
-{
-	int ret = 0;
-
-	if (init)
-		ret = ring__rec_write(ring, init, init_data);
-	if (!ret)
-		ret = ring__rec_write(ring, media, data);
-	if (!ret)
-		ret = ring__sync_extent(ring, media->info.extent);
-	if (!ret)
-		ret = ring__txn_begin(ring);
-	if (ret)
-		return -EIO;
-	if (init)
-		ret = ring__idx_initrec_put(ring, init);
-	if (!ret)
-		ret = ring__idx_seg_put(ring, &media->info);
-	if (!ret)
-		ret = ring__idx_cam_bump(ring, media->info.camera, media->info.seq);
-	if (ret) {
-		ring__txn_rollback(ring);
-		return -EIO;
-	}
-	return ring__txn_commit(ring, true) ? -EIO : 0;
-}
-
-/* Room for the media record, and for its init record unless the head
- * extent has it already; moves to the next extent when needed. */
-static int append_place(struct ring *ring, uint64_t init_id, uint64_t need_media,
-			uint64_t need_init, bool *has_initp)
-{
-	uint64_t room = ring->meta.extent_bytes - RING_EXT_HDR_SIZE;
-	bool has;
-	int ret;
-
-	if (need_media + need_init > room) {
-		log_err("ring %s: segment of %" PRIu64 " bytes with its init"
-			" does not fit an extent",
-			ring->dir, need_media);
-		return -ENOSPC;
-	}
-	ret = ring__idx_initrec_has(ring, init_id, ring->cur_ext, INT64_MAX, &has);
-	if (ret)
-		return ret;
-	if (ring->cur_off + need_media + (has ? 0 : need_init) > ring->meta.extent_bytes) {
-		ret = evict_next(ring);
-		if (ret)
-			return ret;
-		has = false;
-	}
-	*has_initp = has;
-	return 0;
-}
-
-static int append_locked(struct ring *ring, const struct ring_seg *seg, const void *data,
-			 struct ring__rec *media)
-{
-	struct ring__rec init = { .kind = RING_REC_INIT };
-	struct ring_seg_info *in = &media->info;
-	char cam[RING_CAMERA_MAX];
-	uint8_t sha[RING_SHA_LEN];
-	void *init_data = NULL;
-	size_t init_len = 0;
-	uint64_t seq = 0;
-	bool has_init;
-	int ret;
-
-	ret = ring__idx_init_get(ring, seg->init_id, cam, sha, &init_data, &init_len);
-	if (!ret && strcmp(cam, seg->camera))
-		ret = -EINVAL;
-	if (ret == -ENOENT || ret == -EINVAL)
-		log_err("ring %s: %s: init %" PRIu64 " %s", ring->dir, seg->camera, seg->init_id,
-			ret == -ENOENT ? "unknown" : "belongs to another camera");
-	if (ret)
-		goto out;
-	ret = append_place(ring, seg->init_id, ring__rec_size(in->len), ring__rec_size(init_len),
-			   &has_init);
-	if (!ret)
-		ret = ring__idx_cam_seq(ring, seg->camera, &seq);
-	if (ret)
-		goto out;
-	in->seq = seq + 1;
-	in->extent = ring->cur_ext;
-	in->offset = ring->cur_off;
-	if (!has_init) {
-		init.info = (struct ring_seg_info){
-			.id = ring->next_id++,
-			.init_id = seg->init_id,
-			.len = init_len,
-			.extent = ring->cur_ext,
-			.offset = ring->cur_off,
-		};
-		memcpy(init.info.camera, cam, sizeof(cam));
-		memcpy(init.info.sha256, sha, sizeof(sha));
-		in->offset += ring__rec_size(init_len);
-	}
-	in->id = ring->next_id++;
-	ret = append_commit(ring, has_init ? NULL : &init, init_data, media, data);
-	if (ret) {
-		/* Spend the seq: the torn record may have reached the disk. */
-		ring__idx_cam_bump(ring, seg->camera, in->seq);
-		goto out;
-	}
-	ring->cur_off = in->offset + ring__rec_size(in->len);
-out:
-	free(init_data);
-	return ret;
-}
-
+/* A whole segment goes the way of a streamed one (ring_writer.c), in
+ * pieces: one write path to keep right, and the hashing is done outside
+ * the ring's lock. */
 int ring_append(struct ring *ring, const struct ring_seg *seg, const void *data, size_t len,
 		struct ring_seg_info *info)
 {
-	struct ring__rec media = { .kind = RING_REC_MEDIA };
-	struct ring_seg_info *in = &media.info;
+	const uint8_t *p = data;
+	struct ring_writer *w;
+	size_t n;
 	int ret;
 
 	if (!ring || !seg || !data || !len || !ring__camera_valid(seg->camera))
 		return -EINVAL;
-	snprintf(in->camera, sizeof(in->camera), "%s", seg->camera);
-	in->init_id = seg->init_id;
-	in->start_utc_ms = seg->start_utc_ms;
-	in->duration_ms = seg->duration_ms;
-	in->media_start_us = seg->media_start_us;
-	in->flags = seg->flags;
-	in->utc_src = seg->utc_src;
-	in->len = len;
 	if (len > ring->meta.extent_bytes) { /* before any size arithmetic */
 		log_err("ring %s: segment of %zu bytes is larger than an extent", ring->dir, len);
 		return -ENOSPC;
 	}
-	/* Hash outside the lock: other cameras need not wait for it. */
-	if (ring__sha256(data, len, in->sha256))
-		return -EIO;
-	pthread_mutex_lock(&ring->lock);
-	ret = ring->ro ? -EROFS : append_locked(ring, seg, data, &media);
-	pthread_mutex_unlock(&ring->lock);
-	if (!ret && info)
-		*info = *in;
-	return ret;
+	ret = ring__writer_open_len(ring, seg->camera, seg->init_id, len, &w);
+	if (ret)
+		return ret;
+	for (size_t off = 0; off < len; off += n) {
+		n = len - off < RING_APPEND_PIECE ? len - off : RING_APPEND_PIECE;
+		ret = ring_writer_add(w, p + off, n);
+		if (ret) {
+			ring_writer_abort(w);
+			return ret;
+		}
+	}
+	return ring_writer_commit(w, seg, info);
 }
 
 /* ---- reads ---- */

@@ -15,19 +15,11 @@
 
 #include "lib/log.h"
 
+_Static_assert(RING_SHA_LEN == SHA256_LEN, "ring records hold SHA-256 digests");
+
 int ring__sha256(const void *data, size_t len, uint8_t out[RING_SHA_LEN])
 {
-	mbedtls_sha256_context c;
-	int ret;
-
-	mbedtls_sha256_init(&c);
-	ret = ring__sha_starts(&c);
-	if (!ret)
-		ret = ring__sha_update(&c, data, len);
-	if (!ret)
-		ret = ring__sha_finish(&c, out);
-	mbedtls_sha256_free(&c);
-	return ret ? -EIO : 0;
+	return sha256_oneshot(data, len, out) ? -EIO : 0;
 }
 
 int64_t ring__now_ms(void)
@@ -175,7 +167,7 @@ int ring__rec_write(struct ring *ring, const struct ring__rec *rec, const void *
 
 	rec_encode(rec, hdr);
 	ret = ring_io_write_full(ring->io, fd, hdr, sizeof(hdr), in->offset);
-	if (!ret)
+	if (!ret && payload)
 		ret = ring_io_write_full(ring->io, fd, payload, in->len,
 					 in->offset + RING_REC_HDR_SIZE);
 	if (ret) {
@@ -229,29 +221,33 @@ static int hash_range(struct ring *ring, uint32_t e, uint64_t off, uint64_t len,
 		      uint8_t out[RING_SHA_LEN])
 {
 	uint8_t *chunk = ring->scratch;
-	mbedtls_sha256_context c;
+	struct sha256 *c;
+	int ret, hret = 0;
 	size_t n;
-	int ret;
 
-	mbedtls_sha256_init(&c);
-	ret = ring__sha_starts(&c) ? -EIO : 0;
-	while (!ret && len) {
+	/* A context per call: ring_read() hashes without the lock. */
+	ret = sha256_new(&c);
+	if (ret)
+		return ret;
+	while (!ret && !hret && len) {
 		n = len < RING_HASH_CHUNK ? (size_t)len : RING_HASH_CHUNK;
 		ret = ring_io_read_full(ring->io, ring->ext[e].fd, buf ? buf : chunk, n, off);
-		if (!ret && ring__sha_update(&c, buf ? buf : chunk, n))
-			ret = -EIO;
+		if (!ret)
+			hret = sha256_update(c, buf ? buf : chunk, n);
 		if (buf)
 			buf += n;
 		off += n;
 		len -= n;
 	}
-	if (!ret && ring__sha_finish(&c, out))
-		ret = -EIO;
-	mbedtls_sha256_free(&c);
+	if (!ret && !hret)
+		hret = sha256_final(c, out);
+	sha256_free(c);
 	if (ret && ret != -ENODATA)
 		log_err("ring %s: extent %u offset %" PRIu64 ": read: %s", ring->dir, e, off,
 			strerror(-ret));
-	return ret == -ENODATA ? -EBADMSG : ret;
+	if (ret)
+		return ret == -ENODATA ? -EBADMSG : ret;
+	return hret; /* logged by lib/sha256 */
 }
 
 int ring__rec_payload(struct ring *ring, const struct ring__rec *rec, void *buf)

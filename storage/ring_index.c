@@ -84,6 +84,8 @@ static const char *const ring_sql[RS__COUNT] = {
 	[RS_INIT_PUT] = "INSERT INTO inits(id, camera, sha256, data)"
 			" VALUES(?1, ?2, ?3, ?4)",
 	[RS_CAM_SEQ] = "SELECT last_seq FROM cameras WHERE name = ?1",
+	[RS_CAM_LAST_LEN] = "SELECT max(len) FROM (SELECT len FROM segs WHERE camera = ?1"
+			    " ORDER BY seq DESC LIMIT 2)",
 	[RS_CAM_BUMP] = "INSERT INTO cameras(name, last_seq) VALUES(?1, ?2)"
 			" ON CONFLICT(name) DO UPDATE"
 			" SET last_seq = max(last_seq, excluded.last_seq)",
@@ -200,7 +202,9 @@ static int schema_check(struct ring *ring)
 		ring__txn_rollback(ring);
 		return ret;
 	}
-	return ring__txn_commit(ring, false);
+	ret = ring__txn_commit(ring, false);
+	ring->idx_new = !ret;
+	return ret;
 }
 
 /* Lifetime eviction counters live in the index so `ring stat` in another
@@ -210,6 +214,11 @@ static int schema_check(struct ring *ring)
 
 static int idx_pragmas(struct ring *ring)
 {
+	/* Appends and lookups touch a few pages of each B-tree; SQLite's
+	 * default cache (2 MiB a connection) would otherwise fill up as the
+	 * index grows over days and stay in the daemon's private memory. */
+	if (ring__exec(ring, "PRAGMA cache_size = -512"))
+		return -EIO;
 	if (ring->ro)
 		return ring__exec(ring, "PRAGMA query_only = 1");
 	/* WAL: readers in other processes never block the writer.
@@ -482,9 +491,11 @@ int ring__idx_init_put(struct ring *ring, uint64_t id, const char *camera,
 	return ret;
 }
 
-int ring__idx_cam_seq(struct ring *ring, const char *camera, uint64_t *last_seqp)
+/* One integer about @camera; 0 when there is no row or it is NULL. */
+static int cam_int(struct ring *ring, enum ring__stmt_id id, const char *camera, const char *what,
+		   uint64_t *outp)
 {
-	sqlite3_stmt *st = ring__stmt(ring, RS_CAM_SEQ);
+	sqlite3_stmt *st = ring__stmt(ring, id);
 	int rc, ret = 0;
 
 	if (!st)
@@ -492,13 +503,23 @@ int ring__idx_cam_seq(struct ring *ring, const char *camera, uint64_t *last_seqp
 	sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*last_seqp = (uint64_t)sqlite3_column_int64(st, 0);
+		*outp = (uint64_t)sqlite3_column_int64(st, 0);
 	else if (rc == SQLITE_DONE)
-		*last_seqp = 0;
+		*outp = 0;
 	else
-		ret = db_fail(ring, "read camera seq");
+		ret = db_fail(ring, what);
 	sqlite3_reset(st);
 	return ret;
+}
+
+int ring__idx_cam_seq(struct ring *ring, const char *camera, uint64_t *last_seqp)
+{
+	return cam_int(ring, RS_CAM_SEQ, camera, "read camera seq", last_seqp);
+}
+
+int ring__idx_cam_last_len(struct ring *ring, const char *camera, uint64_t *lenp)
+{
+	return cam_int(ring, RS_CAM_LAST_LEN, camera, "read segment sizes", lenp);
 }
 
 int ring__idx_cam_bump(struct ring *ring, const char *camera, uint64_t seq)

@@ -83,9 +83,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
-
+#include "lib/sha256.h"
 #include "storage/ring.h"
 #include "storage/ring_io.h"
 
@@ -100,7 +98,7 @@
 #define RING_REC_HDR_SIZE 256
 #define RING_ALIGN	  4096
 #define RING_UUID_LEN	  16
-#define RING_SHA_LEN	  32
+#define RING_SHA_LEN	  32 /* on disk; SHA256_LEN, checked in ring_format.c */
 
 #define RING_REC_INIT  1
 #define RING_REC_MEDIA 2
@@ -115,39 +113,6 @@
 #define RING_META_NAME	"ring.meta"
 #define RING_INDEX_NAME "index.db"
 #define RING_LOCK_NAME	"ring.lock"
-
-/* SHA-256 through whichever mbedtls API this build has. */
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-static inline int ring__sha_starts(mbedtls_sha256_context *c)
-{
-	return mbedtls_sha256_starts(c, 0);
-}
-
-static inline int ring__sha_update(mbedtls_sha256_context *c, const void *p, size_t n)
-{
-	return mbedtls_sha256_update(c, p, n);
-}
-
-static inline int ring__sha_finish(mbedtls_sha256_context *c, uint8_t *out)
-{
-	return mbedtls_sha256_finish(c, out);
-}
-#else
-static inline int ring__sha_starts(mbedtls_sha256_context *c)
-{
-	return mbedtls_sha256_starts_ret(c, 0);
-}
-
-static inline int ring__sha_update(mbedtls_sha256_context *c, const void *p, size_t n)
-{
-	return mbedtls_sha256_update_ret(c, p, n);
-}
-
-static inline int ring__sha_finish(mbedtls_sha256_context *c, uint8_t *out)
-{
-	return mbedtls_sha256_finish_ret(c, out);
-}
-#endif
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -168,6 +133,7 @@ enum ring__stmt_id {
 	RS_INIT_GET,
 	RS_INIT_PUT,
 	RS_CAM_SEQ,
+	RS_CAM_LAST_LEN,
 	RS_CAM_BUMP,
 	RS_OFFSETS,
 	RS_STAT_SEGS,
@@ -186,6 +152,7 @@ struct ring__ext {
 	int fd;
 	uint64_t generation;
 	uint64_t min_id;
+	uint32_t writers; /* open ring_writers with room here: not reused */
 };
 
 /* A record header as decoded; info.extent/offset say where it lies,
@@ -204,6 +171,7 @@ struct ring {
 	struct ring__meta meta;
 	struct ring__ext *ext;
 	struct sqlite3 *db;
+	bool idx_new; /* the index was created at this open: recovery rebuilds */
 	struct sqlite3_stmt *stmt[RS__COUNT];
 	uint8_t *scratch; /* RING_HASH_CHUNK bytes, used under lock */
 
@@ -257,6 +225,7 @@ static inline uint64_t ring__get_le64(const uint8_t *p)
 }
 
 /* ---- ring_format.c: formats, hashing, record I/O ---- */
+/* SHA-256 of one buffer (lib/sha256.h); -EIO, logged there. */
 int ring__sha256(const void *data, size_t len, uint8_t out[RING_SHA_LEN]);
 int64_t ring__now_ms(void);
 
@@ -268,7 +237,8 @@ void ring__ext_encode(const struct ring *ring, uint32_t e, uint64_t gen, uint64_
 int ring__ext_load(struct ring *ring, uint32_t e);
 
 uint64_t ring__rec_size(uint64_t len);
-/* Writes header and payload of @rec at its info.extent/offset (no sync). */
+/* Writes header and payload of @rec at its info.extent/offset (no sync);
+ * @payload NULL writes the header only (ring_writer wrote the payload). */
 int ring__rec_write(struct ring *ring, const struct ring__rec *rec, const void *payload);
 /* Reads and validates the header at (@e, @off): -EBADMSG when invalid. */
 int ring__rec_read_hdr(struct ring *ring, uint32_t e, uint64_t off, struct ring__rec *rec);
@@ -280,6 +250,16 @@ bool ring__rec_matches(const struct ring__rec *a, const struct ring__rec *b);
 /* The index row with @rec's id and kind, as a record; -ENOENT if none. */
 int ring__idx_rec_get(struct ring *ring, const struct ring__rec *rec, struct ring__rec *row);
 int ring__sync_extent(struct ring *ring, uint32_t e);
+
+/* Reuse the next extent as the head (ring_append.c); -ENOSPC when it is
+ * pinned and vetoed, or when a ring_writer still writes there. */
+int ring__evict_next(struct ring *ring);
+
+/* ---- ring_writer.c ---- */
+/* ring_writer_open() with room for exactly @len payload bytes; -ENOSPC
+ * (logged) when they do not fit an extent with the init record. */
+int ring__writer_open_len(struct ring *ring, const char *camera, uint64_t init_id, uint64_t len,
+			  struct ring_writer **wp);
 
 /* ---- ring_scan.c: recovery and verify ---- */
 /* Reconciles index and extents, sets the write position (G3). */
@@ -317,6 +297,8 @@ int ring__idx_init_put(struct ring *ring, uint64_t id, const char *camera,
 		       const uint8_t sha[RING_SHA_LEN], const void *data, size_t len,
 		       uint64_t *idp);
 int ring__idx_cam_seq(struct ring *ring, const char *camera, uint64_t *last_seqp);
+/* The larger payload of @camera's last two indexed segments; 0: none. */
+int ring__idx_cam_last_len(struct ring *ring, const char *camera, uint64_t *lenp);
 int ring__idx_cam_bump(struct ring *ring, const char *camera, uint64_t seq);
 /* Deletes extent @e's rows, media and init (inside a transaction). */
 int ring__idx_del_extent(struct ring *ring, uint32_t e);

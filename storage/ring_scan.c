@@ -8,7 +8,15 @@
  * one below the extent's min_id ends the sequential walk (the rest is
  * torn or stale, I1). When the index knows records further on, the walk
  * resumes at the next indexed offset, so one bad header costs one record,
- * not the rest of the extent.
+ * not the rest of the extent. When the index was new at this open (lost,
+ * or dropped by ring_rebuild()), there is nothing to jump by, and the walk
+ * of recovery looks at every RING_ALIGN slot to the end of each extent
+ * instead: a segment stored through a ring_writer can leave room without
+ * a header before later records (room it reserved and did not use, or a
+ * region it left when it moved or was aborted), and the "ids rise" rule
+ * still rejects anything stale found there (I1). With an index that was
+ * kept, every acknowledged record is in it (G1), so the jumps reach them
+ * all.
  */
 #include "storage/ring_int.h"
 
@@ -89,8 +97,9 @@ struct scan_pos {
 	uint64_t max_seen; /* highest id of any valid header */
 };
 
+/* @every_slot: past the last jump, try each RING_ALIGN slot (above). */
 static int scan_extent(struct ring *ring, uint32_t e, const uint64_t *jump, size_t njump,
-		       scan_fn fn, void *arg, struct scan_pos *pos)
+		       bool every_slot, scan_fn fn, void *arg, struct scan_pos *pos)
 {
 	uint64_t min_id = ring->ext[e].min_id, off = RING_EXT_HDR_SIZE;
 	uint64_t prev = 0;
@@ -123,9 +132,12 @@ static int scan_extent(struct ring *ring, uint32_t e, const uint64_t *jump, size
 		}
 		while (j < njump && jump[j] <= off)
 			j++;
-		if (j == njump)
+		if (j < njump)
+			off = jump[j];
+		else if (every_slot)
+			off += RING_ALIGN;
+		else
 			break;
-		off = jump[j];
 	}
 	return 0;
 }
@@ -284,7 +296,7 @@ static int recov_extents(struct ring *ring, struct recov *rc, uint64_t *max_seen
 		if (ret)
 			break;
 		rc->inits.n = 0;
-		ret = scan_extent(ring, e, jump, njump, recov_rec, rc, &pos);
+		ret = scan_extent(ring, e, jump, njump, ring->idx_new, recov_rec, rc, &pos);
 		free(jump);
 		if (pos.max_seen > *max_seenp)
 			*max_seenp = pos.max_seen;
@@ -457,7 +469,7 @@ static int verify_extent(struct ring *ring, uint32_t e, struct verify *v)
 	v->off = off;
 	v->hit = calloc(v->n ? v->n : 1, sizeof(*v->hit));
 	v->inits.n = 0;
-	ret = v->hit ? scan_extent(ring, e, off, v->n, verify_rec, v, &pos) : -ENOMEM;
+	ret = v->hit ? scan_extent(ring, e, off, v->n, false, verify_rec, v, &pos) : -ENOMEM;
 	for (size_t i = 0; !ret && i < v->n; i++) {
 		v->rep->checked++;
 		if (v->hit[i])

@@ -13,10 +13,13 @@
  *                      split the init off that first flush after "moov";
  *   default_base_moof  data offsets relative to each moof, so every
  *                      segment stands alone (CMAF).
- * The muxer writes into one growable buffer through a custom AVIOContext;
- * each flush is one segment, handed to the sink, then the buffer is
- * reused. One packet per track is held back until the next DTS of that
- * track is known, which gives every sample its exact duration (RTSP
+ * The muxer's fragment is flushed whenever it holds a chunk's worth of
+ * samples and at every cut; libavformat writes nothing between flushes
+ * (with empty_moov the samples wait in its per-track mdat buffers), so
+ * every byte that reaches our AVIOContext belongs to the open segment and
+ * goes straight to the sink. Only the init segment is collected first, to
+ * split it off. One packet per track is held back until the next DTS of
+ * that track is known, which gives every sample its exact duration (RTSP
  * packets usually carry none) and makes segments tile exactly.
  */
 #include "fmp4.h"
@@ -32,10 +35,12 @@
 
 #include "lib/log.h"
 
-#define FMP4_IO_BUF    (64 * 1024)   /* libavformat's write buffer */
-#define FMP4_BUF_MIN   (256u * 1024) /* first size of the segment buffer */
-#define FMP4_BUF_KEEP  (8u << 20)    /* above this, shrink after a small segment */
-#define FMP4_SEG_SLACK (1u << 20)    /* room for moof, trun tables, init */
+/* libavformat's write buffer. A fragment passes through it to the sink
+ * in pieces of this size, and every camera keeps one: 64 KiB made 16
+ * cameras' memory 1.5 MiB larger for no measurable CPU. */
+#define FMP4_IO_BUF    (16 * 1024)
+#define FMP4_SEG_SLACK (1u << 20) /* room for moof, trun tables, init */
+#define FMP4_CHUNK_MIN 4096u	  /* fmp4_set_chunk_bytes() floor */
 #define FMP4_MOVFLAGS  "frag_custom+empty_moov+delay_moov+default_base_moof"
 
 /* The write callback's buffer became const in libavformat 61. */
@@ -46,13 +51,6 @@
 #endif
 
 static const AVRational fmp4_us = { 1, 1000000 };
-
-struct fmp4_buf {
-	uint8_t *data;
-	size_t len;
-	size_t cap;
-	int err; /* first failure, negative errno */
-};
 
 struct fmp4_trk {
 	int out; /* muxer stream index, -1: track absent */
@@ -67,7 +65,11 @@ struct fmp4 {
 	const char *name; /* borrowed, for logs */
 	AVFormatContext *oc;
 	struct fmp4_sink sink;
-	struct fmp4_buf buf;
+	uint8_t *init_buf; /* what the muxer wrote before the init was sent */
+	size_t init_len;
+	int io_err; /* first output failure, negative errno */
+	uint32_t chunk_cap;
+	uint64_t chunk_bytes; /* sample bytes written since the last flush */
 	struct fmp4_trk trk[FMP4_TRACKS];
 	AVBSFContext *adts;  /* ADTS AAC to raw, or NULL */
 	int64_t seg_target;  /* in video in_tb */
@@ -76,9 +78,11 @@ struct fmp4 {
 	struct fmp4_seg seg; /* the open segment */
 	bool started;	     /* first keyframe seen, origins set */
 	bool seg_open;
+	bool seg_data; /* the sink has bytes of the open segment */
 	bool init_sent;
 	bool finished;
-	bool audio_off; /* audio failed once: video goes on alone */
+	bool audio_off;	 /* audio failed once: video goes on alone */
+	bool audio_went; /* an audio sample reached the muxer */
 };
 
 static void fmp4_averr(const struct fmp4 *f, const char *what, int averr)
@@ -89,84 +93,32 @@ static void fmp4_averr(const struct fmp4 *f, const char *what, int averr)
 	log_err("%s: fmp4 %s: %s", f->name, what, msg);
 }
 
-bool fmp4_audio_ok(const AVCodecParameters *par)
-{
-	const AVOutputFormat *mp4 = av_guess_format("mp4", NULL, NULL);
-
-	if (!mp4 || par->codec_type != AVMEDIA_TYPE_AUDIO)
-		return false;
-	if (par->sample_rate <= 0 || par->ch_layout.nb_channels <= 0)
-		return false;
-	if (par->codec_id == AV_CODEC_ID_AAC)
-		return true;
-	return avformat_query_codec(mp4, par->codec_id, FF_COMPLIANCE_NORMAL) == 1;
-}
-
-int fmp4_pick_streams(AVFormatContext *ic, struct fmp4_pick *pick)
-{
-	const AVCodecParameters *par;
-	int v, a;
-
-	pick->video = -1;
-	pick->audio = -1;
-	pick->note[0] = '\0';
-	v = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-	if (v < 0) {
-		snprintf(pick->note, sizeof(pick->note), "no video stream");
-		return -ENOTSUP;
-	}
-	par = ic->streams[v]->codecpar;
-	if (par->codec_id != AV_CODEC_ID_H264 && par->codec_id != AV_CODEC_ID_HEVC) {
-		snprintf(pick->note, sizeof(pick->note),
-			 "video %s refused: only H.264 and H.265 are recorded",
-			 avcodec_get_name(par->codec_id));
-		return -ENOTSUP;
-	}
-	a = av_find_best_stream(ic, AVMEDIA_TYPE_AUDIO, -1, v, NULL, 0);
-	if (a >= 0 && !fmp4_audio_ok(ic->streams[a]->codecpar)) {
-		snprintf(pick->note, sizeof(pick->note), "audio %s dropped: not supported in fMP4",
-			 avcodec_get_name(ic->streams[a]->codecpar->codec_id));
-		a = -1;
-	}
-	for (unsigned int i = 0; i < ic->nb_streams; i++)
-		if ((int)i != v && (int)i != a)
-			ic->streams[i]->discard = AVDISCARD_ALL;
-	pick->video = v;
-	pick->audio = a < 0 ? -1 : a;
-	return 0;
-}
-
-/* Append what the muxer writes; the buffer grows up to its cap and is
- * reused for every segment. */
+/* Until the init segment is sent, collect; afterwards every byte belongs
+ * to the open segment and goes to the sink as it comes. */
 static int fmp4_io_write(void *opaque, FMP4_WBUF *data, int size)
 {
-	struct fmp4_buf *b = opaque;
-	size_t need, ncap;
+	struct fmp4 *f = opaque;
 	uint8_t *p;
 
 	if (size <= 0)
 		return 0;
-	need = b->len + (size_t)size;
-	if (need > b->cap) {
-		if (need > FMP4_SEG_CAP) {
-			b->err = -E2BIG;
-			return AVERROR(E2BIG);
-		}
-		ncap = b->cap ? b->cap : FMP4_BUF_MIN;
-		while (ncap < need)
-			ncap *= 2;
-		if (ncap > FMP4_SEG_CAP)
-			ncap = FMP4_SEG_CAP;
-		p = realloc(b->data, ncap);
-		if (!p) {
-			b->err = -ENOMEM;
-			return AVERROR(ENOMEM);
-		}
-		b->data = p;
-		b->cap = ncap;
+	if (f->init_sent) {
+		f->sink.data(f->sink.arg, data, (size_t)size);
+		f->seg_data = true;
+		return size;
 	}
-	memcpy(b->data + b->len, data, (size_t)size);
-	b->len = need;
+	if ((size_t)size > FMP4_INIT_CAP - f->init_len) {
+		f->io_err = -E2BIG;
+		return AVERROR(E2BIG);
+	}
+	p = realloc(f->init_buf, f->init_len + (size_t)size);
+	if (!p) {
+		f->io_err = -ENOMEM;
+		return AVERROR(ENOMEM);
+	}
+	memcpy(p + f->init_len, data, (size_t)size);
+	f->init_buf = p;
+	f->init_len += (size_t)size;
 	return size;
 }
 
@@ -195,35 +147,70 @@ static size_t fmp4_init_len(const uint8_t *p, size_t len)
 	return 0;
 }
 
-static int fmp4_deliver(struct fmp4 *f)
+/* Hand the collected ftyp+moov to the sink; anything after the moov
+ * already belongs to the first segment. */
+static int fmp4_send_init(struct fmp4 *f)
 {
-	const uint8_t *data = f->buf.data;
-	size_t len = f->buf.len;
+	size_t ilen = fmp4_init_len(f->init_buf, f->init_len);
 
-	if (!f->init_sent) {
-		size_t ilen = fmp4_init_len(data, len);
-
-		if (!ilen) {
-			log_err("%s: fmp4: no moov in the first fragment", f->name);
-			return -EIO;
-		}
-		f->sink.init(f->sink.arg, data, ilen);
-		f->init_sent = true;
-		data += ilen;
-		len -= ilen;
+	if (!ilen) {
+		log_err("%s: fmp4: no moov in the first flush", f->name);
+		return -EIO;
 	}
-	f->sink.segment(f->sink.arg, &f->seg, data, len);
-	f->buf.len = 0;
-	/* One oversized segment must not pin its buffer for the whole run. */
-	if (f->buf.cap > FMP4_BUF_KEEP && len < f->buf.cap / 4) {
-		free(f->buf.data);
-		f->buf.data = NULL;
-		f->buf.cap = 0;
+	f->sink.init(f->sink.arg, f->init_buf, ilen);
+	f->init_sent = true;
+	if (f->init_len > ilen) {
+		f->sink.data(f->sink.arg, f->init_buf + ilen, f->init_len - ilen);
+		f->seg_data = true;
+	}
+	free(f->init_buf);
+	f->init_buf = NULL;
+	f->init_len = 0;
+	return 0;
+}
+
+/* Write out the muxer's fragment (moof+mdat of what it holds). */
+static int fmp4_flush(struct fmp4 *f)
+{
+	int ret = av_write_frame(f->oc, NULL);
+
+	/* With delay_moov the first flush writes only ftyp+moov; the second
+	 * writes the fragment (as the muxer's own auto flush does). */
+	if (ret >= 0 && !f->init_sent) {
+		avio_flush(f->oc->pb);
+		if (!f->io_err) {
+			ret = fmp4_send_init(f);
+			if (ret < 0)
+				return ret;
+			ret = av_write_frame(f->oc, NULL);
+		}
+	}
+	if (ret >= 0)
+		avio_flush(f->oc->pb);
+	f->chunk_bytes = 0;
+	if (f->io_err) {
+		log_err("%s: fmp4 output: %s", f->name, strerror(-f->io_err));
+		return f->io_err;
+	}
+	if (ret < 0) {
+		fmp4_averr(f, "flush", ret);
+		return -EIO;
 	}
 	return 0;
 }
 
-/* Flush the open fragment as one segment that ends at @end (video in_tb). */
+/* The open segment is void: tell the sink if it has any of it. */
+static void fmp4_abandon(struct fmp4 *f)
+{
+	if (f->seg_data)
+		f->sink.end(f->sink.arg, NULL);
+	f->seg_data = false;
+	f->seg_open = false;
+	f->seg_bytes = 0;
+}
+
+/* Flush the open fragment as the end of a segment that ends at @end
+ * (video in_tb). */
 static int fmp4_cut(struct fmp4 *f, int64_t end, bool partial)
 {
 	AVRational vtb = f->trk[FMP4_VIDEO].in_tb;
@@ -231,24 +218,26 @@ static int fmp4_cut(struct fmp4 *f, int64_t end, bool partial)
 
 	f->seg.duration_us = av_rescale_q(end - f->seg_start, vtb, fmp4_us);
 	f->seg.partial = partial;
+	ret = fmp4_flush(f);
+	if (ret < 0) {
+		fmp4_abandon(f);
+		return ret;
+	}
 	f->seg_open = false;
 	f->seg_bytes = 0;
-	ret = av_write_frame(f->oc, NULL);
-	/* With delay_moov the first flush writes only ftyp+moov; the second
-	 * writes the fragment (as the muxer's own auto flush does). */
-	if (ret >= 0 && !f->init_sent)
-		ret = av_write_frame(f->oc, NULL);
-	if (ret >= 0)
-		avio_flush(f->oc->pb);
-	if (f->buf.err) {
-		log_err("%s: fmp4 segment buffer: %s", f->name, strerror(-f->buf.err));
-		return f->buf.err;
-	}
-	if (ret < 0) {
-		fmp4_averr(f, "flush", ret);
-		return -EIO;
-	}
-	return fmp4_deliver(f);
+	f->seg_data = false;
+	f->sink.end(f->sink.arg, &f->seg);
+	return 0;
+}
+
+/* The first flush writes the moov, which must carry the audio config
+ * that ADTS sources only give with their first packet: until the init is
+ * out, a chunk waits for audio (the cut does not). */
+static bool fmp4_chunk_due(const struct fmp4 *f, uint64_t next)
+{
+	if (!f->chunk_bytes || f->chunk_bytes + next <= f->chunk_cap)
+		return false;
+	return f->init_sent || f->trk[FMP4_AUDIO].out < 0 || f->audio_went || f->audio_off;
 }
 
 /* Write the held packet of @t; @next is the next DTS of that track, or
@@ -271,12 +260,23 @@ static int fmp4_emit(struct fmp4 *f, struct fmp4_trk *t, int64_t next)
 		av_packet_unref(p);
 		return -E2BIG;
 	}
+	/* Flush before the chunk would pass its cap, so a cut right after
+	 * this packet never meets an empty fragment. */
+	if (fmp4_chunk_due(f, (uint64_t)p->size)) {
+		ret = fmp4_flush(f);
+		if (ret < 0) {
+			av_packet_unref(p);
+			return ret;
+		}
+	}
 	f->seg_bytes += (uint64_t)p->size;
+	f->chunk_bytes += (uint64_t)p->size;
 	if (t == &f->trk[FMP4_VIDEO]) {
 		f->seg.video_frames++;
 		f->seg.video_bytes += (uint64_t)p->size;
 	} else {
 		f->seg.has_audio = true;
+		f->audio_went = true;
 	}
 	av_packet_rescale_ts(p, t->in_tb, st->time_base);
 	p->stream_index = t->out;
@@ -284,8 +284,8 @@ static int fmp4_emit(struct fmp4 *f, struct fmp4_trk *t, int64_t next)
 	av_packet_unref(p);
 	if (ret >= 0)
 		return 0;
-	if (f->buf.err)
-		return f->buf.err;
+	if (f->io_err)
+		return f->io_err;
 	if (t != &f->trk[FMP4_VIDEO]) {
 		/* The muxer refuses audio before touching its state. */
 		fmp4_averr(f, "audio (recording video only)", ret);
@@ -468,7 +468,7 @@ static int fmp4_open_io(struct fmp4 *f)
 
 	if (!iobuf)
 		return -ENOMEM;
-	f->oc->pb = avio_alloc_context(iobuf, FMP4_IO_BUF, 1, &f->buf, NULL, fmp4_io_write, NULL);
+	f->oc->pb = avio_alloc_context(iobuf, FMP4_IO_BUF, 1, f, NULL, fmp4_io_write, NULL);
 	if (!f->oc->pb) {
 		av_free(iobuf);
 		return -ENOMEM;
@@ -503,13 +503,14 @@ int fmp4_open(const AVStream *video, const AVStream *audio, uint32_t segment_ms,
 	if (!video || video->codecpar->codec_type != AVMEDIA_TYPE_VIDEO ||
 	    (audio && audio->codecpar->codec_type != AVMEDIA_TYPE_AUDIO) ||
 	    segment_ms < FMP4_SEG_MS_MIN || segment_ms > FMP4_SEG_MS_MAX || !sink || !sink->init ||
-	    !sink->segment)
+	    !sink->data || !sink->end)
 		return -EINVAL;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	f->name = name ? name : "?";
 	f->sink = *sink;
+	f->chunk_cap = FMP4_CHUNK_BYTES;
 	for (int i = 0; i < FMP4_TRACKS; i++) {
 		f->trk[i].out = -1;
 		f->trk[i].held = av_packet_alloc();
@@ -541,6 +542,7 @@ void fmp4_close(struct fmp4 *f)
 
 	if (!f)
 		return;
+	fmp4_abandon(f);
 	if (f->oc) {
 		pb = f->oc->pb;
 		/* Frees the muxer's state without a trailer (no mfra). */
@@ -553,6 +555,11 @@ void fmp4_close(struct fmp4 *f)
 	for (int i = 0; i < FMP4_TRACKS; i++)
 		av_packet_free(&f->trk[i].held);
 	av_bsf_free(&f->adts);
-	free(f->buf.data);
+	free(f->init_buf);
 	free(f);
+}
+
+void fmp4_set_chunk_bytes(struct fmp4 *f, uint32_t bytes)
+{
+	f->chunk_cap = bytes < FMP4_CHUNK_MIN ? FMP4_CHUNK_MIN : bytes;
 }

@@ -20,8 +20,13 @@
  *  F5  The run's timeline starts at 0 at its first keyframe's DTS. Each
  *      sample lasts until the next DTS of its track (one packet per track
  *      is held back for that), so consecutive segments tile without gaps.
- *  F6  Memory: one output buffer, reused for every segment, capped at
- *      FMP4_SEG_CAP; a segment that would exceed it fails with -E2BIG.
+ *  F6  Memory is bounded by the chunk size, not the segment size: the
+ *      muxer's fragment is flushed to the sink whenever it holds
+ *      FMP4_CHUNK_BYTES of samples (and at every cut), so a segment is
+ *      one or more moof+mdat fragments, the first one keyframe-led (a
+ *      chunked CMAF segment). The bytes go from libavformat's I/O buffer
+ *      straight to the sink; fmp4 keeps no copy but the init segment.
+ *      A segment of over FMP4_SEG_CAP sample bytes fails with -E2BIG.
  *
  * Threads: a struct fmp4 belongs to the thread that opened it; the sink
  * runs on that thread, inside fmp4_write_take() and fmp4_finish().
@@ -36,10 +41,12 @@
 
 #include <libavformat/avformat.h>
 
-#define FMP4_SEG_CAP	(64u << 20) /* bytes of one media segment */
-#define FMP4_NOTE_MAX	96
-#define FMP4_SEG_MS_MIN 100u
-#define FMP4_SEG_MS_MAX 600000u
+#define FMP4_SEG_CAP	 (64u << 20) /* bytes of one media segment */
+#define FMP4_CHUNK_BYTES (64u << 10) /* sample bytes per fragment flush */
+#define FMP4_INIT_CAP	 (1u << 20)  /* ftyp+moov bytes */
+#define FMP4_NOTE_MAX	 96
+#define FMP4_SEG_MS_MIN	 100u
+#define FMP4_SEG_MS_MAX	 600000u
 
 enum fmp4_track {
 	FMP4_VIDEO = 0,
@@ -75,10 +82,15 @@ struct fmp4_seg {
 };
 
 /* Called on the owning thread; @data is borrowed for the call only. The
- * sink keeps its own errors: fmp4 goes on whatever it does with them. */
+ * sink keeps its own errors: fmp4 goes on whatever it does with them.
+ * Each media segment is one or more data() calls, in order, then one
+ * end(). end() with @seg NULL abandons the segment (a failure, or
+ * fmp4_close() without fmp4_finish()): the bytes given so far are void.
+ * Before the run's first data() comes its init(). */
 struct fmp4_sink {
 	void (*init)(void *arg, const void *data, size_t len);
-	void (*segment)(void *arg, const struct fmp4_seg *seg, const void *data, size_t len);
+	void (*data)(void *arg, const void *data, size_t len);
+	void (*end)(void *arg, const struct fmp4_seg *seg);
 	void *arg;
 };
 
@@ -107,8 +119,13 @@ int fmp4_write_take(struct fmp4 *f, enum fmp4_track track, AVPacket *pkt);
  * partial segment. The run cannot take packets afterwards. */
 int fmp4_finish(struct fmp4 *f);
 
-/* Free the run; an open segment is discarded (call fmp4_finish() first to
- * keep it). NULL is a no-op. */
+/* Free the run; an open segment is abandoned (the sink's end() gets NULL
+ * if it had data of it; call fmp4_finish() first to keep it). NULL is a
+ * no-op. */
 void fmp4_close(struct fmp4 *f);
+
+/* Sample bytes per fragment flush (default FMP4_CHUNK_BYTES; tests use
+ * small values). Takes effect at the next packet. */
+void fmp4_set_chunk_bytes(struct fmp4 *f, uint32_t bytes);
 
 #endif /* CAMGATE_DRIVERS_STREAM_FMP4_H */

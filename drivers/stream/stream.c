@@ -25,6 +25,9 @@
  *      a new run (new init, discont) starts at the next keyframe.
  *  S5  Audio never stops video: audio the muxer cannot carry is dropped
  *      with a note, and a muxer that refuses audio is reopened without.
+ *  S6  Over TCP the RTSP socket is read through a read-ahead buffer
+ *      (stream_sock.c) that is emptied before and after each connection
+ *      and when its socket is closed.
  *
  * Threads: the stream thread owns everything but @lock's fields (stats)
  * and the stop flag; the interrupt callback runs on the stream thread.
@@ -375,7 +378,10 @@ static int stream_read_loop(struct stream *s)
 
 static int stream_session(struct stream *s)
 {
-	int ret = stream_connect(s);
+	int ret;
+
+	stream__sock_reset(&s->sock);
+	ret = stream_connect(s);
 
 	if (ret == 0) {
 		stream_set_state(s, STREAM_RECORDING);
@@ -383,6 +389,7 @@ static int stream_session(struct stream *s)
 	}
 	stream__end_run(s);
 	avformat_close_input(&s->ic);
+	stream__sock_reset(&s->sock);
 	s->reading = false;
 	s->tripped = false;
 	return ret;
@@ -411,6 +418,9 @@ static void *stream_main(void *arg)
 	struct stream *s = arg;
 	bool first = true;
 
+	/* Interleaved RTP is read in small pieces: read ahead (S6). */
+	if (!s->cfg.udp)
+		stream__sock_attach(&s->sock);
 	while (!stream__stopping(s)) {
 		if (!first) {
 			pthread_mutex_lock(&s->lock);
@@ -425,6 +435,7 @@ static void *stream_main(void *arg)
 		stream_set_state(s, STREAM_BACKOFF);
 		stream_sleep(s, backoff_next(&s->backoff));
 	}
+	stream__sock_detach();
 	stream_set_state(s, STREAM_STOPPED);
 	return NULL;
 }
@@ -501,7 +512,9 @@ int stream_start(const struct stream_cfg *cfg, const struct stream_sink *sink,
 	struct stream *s;
 	int ret;
 
-	if (!cfg || !sink || !sink->init || !sink->segment || !streamp)
+	if (!cfg || !sink || !sink->init || !streamp)
+		return -EINVAL;
+	if (!sink->segment && !(sink->open && sink->write && sink->close))
 		return -EINVAL;
 	stream_log_libav();
 	s = calloc(1, sizeof(*s));
@@ -555,6 +568,7 @@ void stream_stop(struct stream *stream)
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	av_packet_free(&s->pkt);
+	stream__segbuf_free(s);
 	free(s->init);
 	free(s);
 }

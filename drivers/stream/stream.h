@@ -53,16 +53,35 @@ struct stream_seg {
 	bool utc_from_rtcp; /* else arrival time */
 };
 
-/* The sink stores what the stream produces. Both callbacks return 0 or a
- * negative errno; an error is logged by the sink and counted by the
- * stream, which drops that segment and goes on. @data is borrowed for the
- * call only. */
+/* The sink stores what the stream produces. The callbacks run on the
+ * stream's thread and return 0 or a negative errno; an error is logged
+ * by the sink and counted by the stream, which drops that segment and
+ * goes on (the next one stored is discont). @data is borrowed for the
+ * call only.
+ *
+ * A media segment reaches the sink in one of two ways:
+ *  - whole: segment() gets all its bytes at once. The stream collects
+ *    them first (one copy, in a mapping it unmaps after the call), so a
+ *    camera costs about one segment of memory.
+ *  - streamed, when open, write and close are all set (segment() is then
+ *    not used): open() at the segment's first bytes gives a writer;
+ *    write() gets each fragment the muxer flushes (about
+ *    FMP4_CHUNK_BYTES of samples), in order; close() ends the writer,
+ *    with the segment's description to keep it, or with @seg NULL to
+ *    drop what was written (a write failed, or the muxer did). After a
+ *    failed write() the segment's later fragments are not offered; its
+ *    close(NULL) follows. The stream holds no more than one fragment.
+ * Initialise it by field names. */
 struct stream_sink {
 	int (*init)(void *arg, const char *camera, const void *data, size_t len,
 		    uint64_t *init_idp);
 	int (*segment)(void *arg, const char *camera, const struct stream_seg *seg,
 		       const void *data, size_t len);
 	void *arg;
+	/* *writerp is set only on success; the sink owns the writer. */
+	int (*open)(void *arg, const char *camera, uint64_t init_id, void **writerp);
+	int (*write)(void *arg, void *writer, const void *data, size_t len);
+	int (*close)(void *arg, void *writer, const struct stream_seg *seg);
 };
 
 enum stream_state {
@@ -93,7 +112,8 @@ struct stream_stats {
 	uint64_t discontinuities;
 };
 
-/* Start recording. -ENOMEM; -EINVAL (bad cfg: empty name or url, name
+/* Start recording. -ENOMEM; -EINVAL (a sink without init, or with
+ * neither segment nor all of open, write and close; bad cfg: empty name or url, name
  * of 64 bytes or more, url without "scheme://", username with a colon,
  * segment_ms outside 100..600000, backoff_min_ms > backoff_max_ms);
  * -E2BIG (url with credentials over 1023 bytes); or pthread's error.

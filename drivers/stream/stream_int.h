@@ -20,9 +20,12 @@
 #include "drivers/stream/stream.h"
 #include "lib/backoff.h"
 
-#define STREAM_URL_MAX	1024
-#define STREAM_NAME_MAX 64
-#define STREAM_INIT_CAP (1u << 20) /* init segment copy kept */
+#define STREAM_URL_MAX	  1024
+#define STREAM_NAME_MAX	  64
+#define STREAM_INIT_CAP	  (1u << 20)   /* init segment copy kept */
+#define STREAM_SEGBUF_MIN (256u << 10) /* first mapping of a whole segment */
+#define STREAM_SEGBUF_CAP (FMP4_SEG_CAP + (1u << 20))
+#define STREAM_TRIM_MS	  1000 /* malloc_trim() at most this often */
 
 /* A DTS step back by more than this is a jump, not jitter to repair. */
 #define STREAM_TS_BACK_US 200000
@@ -30,6 +33,21 @@
  * jump. A step the wall clock explains (packets really missing) is kept:
  * the sample before it simply lasts longer. */
 #define STREAM_TS_JUMP_US 5000000
+
+#define STREAM_SOCK_BUF (32u << 10) /* RTSP connection read-ahead */
+
+#define STREAM_LOWAT_MS	 30 /* wake-up batching on the socket */
+#define STREAM_LOWAT_MAX (16u << 10)
+
+/* Read-ahead of the stream thread's RTSP socket (stream_sock.c). */
+struct stream_sock {
+	int fd;	    /* the socket the bytes came from, -1: none */
+	size_t off; /* buf[off..len) is not read yet */
+	size_t len;
+	int lowat_want; /* SO_RCVLOWAT to set on the socket, 0: none */
+	int lowat_set;	/* what the socket has */
+	uint8_t buf[STREAM_SOCK_BUF];
+};
 
 /* DTS sanitation state of one track. */
 struct stream_ts {
@@ -79,6 +97,15 @@ struct stream {
 	int64_t seg_utc_ms; /* UTC of the open segment's keyframe */
 	bool seg_rtcp;
 	uint64_t conn_segments; /* delivered on this connection */
+	struct stream_sock sock;
+
+	/* The open segment on its way to the sink (stream.h): a writer of a
+	 * streaming sink, or the bytes collected for a whole-segment one. */
+	void *writer;
+	bool seg_failed;  /* a write failed: the rest of it is dropped */
+	uint8_t *seg_buf; /* anonymous mapping, unmapped after each segment */
+	size_t seg_len;
+	size_t seg_cap;
 };
 
 /* Record a failure: count it, keep its text, log it once (a repeat of
@@ -91,11 +118,24 @@ bool stream__stopping(struct stream *s);
 int stream__open_run(struct stream *s);
 /* Hand the open segment over (S3) and free the run. */
 void stream__end_run(struct stream *s);
+/* Unmap a whole segment's buffer; stream_stop() calls it. */
+void stream__segbuf_free(struct stream *s);
 
 void stream__ts_reset(struct stream_ts *t, AVRational tb);
 /* Make @pkt's DTS strictly increasing and PTS >= DTS; @now_us is its
  * monotonic arrival time. Returns an enum stream_ts_verdict. */
 int stream__ts_fix(struct stream_ts *t, AVPacket *pkt, int64_t now_us);
+
+/* From now on recv(), poll() and close() on the calling thread go
+ * through @sk (stream_sock.c), which the thread must not free before
+ * stream__sock_detach(). Other threads are not affected. */
+void stream__sock_attach(struct stream_sock *sk);
+void stream__sock_detach(void);
+/* Forget buffered bytes: before and after each connection. */
+void stream__sock_reset(struct stream_sock *sk);
+/* Wake the thread only when about STREAM_LOWAT_MS of a stream of
+ * @bitrate_bps is queued (0: at every byte, as during the handshake). */
+void stream__sock_lowat(struct stream_sock *sk, uint64_t bitrate_bps);
 
 /* Put @user:@pass (percent-encoded) into @url's userinfo unless @user is
  * empty or @url already has userinfo; @log_out gets the URL without any

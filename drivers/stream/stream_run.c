@@ -4,12 +4,24 @@
  * of one connection; this file is the sink side of it: init segments are
  * registered with the stream's sink (and kept, to retry a failed
  * registration), media segments get their UTC, discont flag and init id
- * and go to the sink, and the per-segment stats are kept.
+ * and go to the sink, streamed or whole (stream.h), and the per-segment
+ * stats are kept.
+ *
+ * A whole segment is collected in an anonymous mapping that grows with
+ * mremap() and is unmapped after each segment: its pages go back to the
+ * kernel at once whatever malloc's thresholds are, so a camera holds
+ * only the part of a segment received so far.
  */
 #include "stream_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,45 +75,195 @@ static void stream_count_segment(struct stream *s, const struct fmp4_seg *fs, si
 		s->stats.bitrate_bps = (uint64_t)(len * 8 / secs);
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (secs > 0 && !s->cfg.udp)
+		stream__sock_lowat(&s->sock, (uint64_t)(len * 8 / secs));
 }
 
-static void stream_on_segment(void *arg, const struct fmp4_seg *fs, const void *data, size_t len)
+static bool stream_streamed(const struct stream *s)
+{
+	return !s->sink.segment;
+}
+
+void stream__segbuf_free(struct stream *s)
+{
+	if (s->seg_buf)
+		munmap(s->seg_buf, s->seg_cap);
+	s->seg_buf = NULL;
+	s->seg_len = 0;
+	s->seg_cap = 0;
+}
+
+static int stream_segbuf_add(struct stream *s, const void *data, size_t len)
+{
+	size_t need, ncap;
+	void *p;
+
+	if (len > STREAM_SEGBUF_CAP - s->seg_len)
+		return -E2BIG;
+	need = s->seg_len + len;
+	if (need > s->seg_cap) {
+		ncap = s->seg_cap ? s->seg_cap : STREAM_SEGBUF_MIN;
+		while (ncap < need)
+			ncap *= 2;
+		if (s->seg_buf)
+			p = mremap(s->seg_buf, s->seg_cap, ncap, MREMAP_MAYMOVE);
+		else
+			p = mmap(NULL, ncap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+		s->seg_buf = p;
+		s->seg_cap = ncap;
+	}
+	memcpy(s->seg_buf + s->seg_len, data, len);
+	s->seg_len = need;
+	return 0;
+}
+
+/* Without the sink's init id a segment cannot be stored. */
+static int stream_need_init(struct stream *s)
+{
+	if (s->init_ok)
+		return 0;
+	if (!s->init) {
+		stream__fail(s, "segment dropped: no init segment");
+		return -ENOENT;
+	}
+	return stream_register_init(s);
+}
+
+static void stream_on_data(void *arg, const void *data, size_t len)
 {
 	struct stream *s = arg;
-	struct stream_seg seg = {
-		.start_utc_ms = s->seg_utc_ms,
-		.duration_ms = (uint32_t)((fs->duration_us + 500) / 1000),
-		.media_start_us = fs->start_us,
-		.discont = s->discont_next,
-		.has_audio = fs->has_audio,
-		.utc_from_rtcp = s->seg_rtcp,
-	};
 	int ret;
 
-	/* Without the sink's init id the segment cannot be stored; it is
-	 * counted, and the next one stored is discont. */
-	if (!s->init_ok && !s->init) {
-		stream__fail(s, "segment dropped: no init segment");
+	if (s->seg_failed)
+		return;
+	if (!stream_streamed(s)) {
+		ret = stream_segbuf_add(s, data, len);
+		if (ret < 0) {
+			stream__fail(s, "segment buffer: %s", strerror(-ret));
+			s->seg_failed = true;
+		}
 		return;
 	}
-	if (!s->init_ok && stream_register_init(s) < 0)
-		return;
-	seg.init_id = s->init_id;
-	ret = s->sink.segment(s->sink.arg, s->name, &seg, data, len);
+	if (!s->writer) {
+		ret = stream_need_init(s);
+		if (ret == 0) {
+			ret = s->sink.open(s->sink.arg, s->name, s->init_id, &s->writer);
+			if (ret < 0)
+				stream__fail(s, "sink open: %s", strerror(-ret));
+		}
+		if (ret < 0) {
+			s->seg_failed = true;
+			return;
+		}
+	}
+	ret = s->sink.write(s->sink.arg, s->writer, data, len);
 	if (ret < 0) {
+		stream__fail(s, "sink write: %s", strerror(-ret));
+		s->seg_failed = true;
+		return;
+	}
+	s->seg_len += len; /* for the stats; there is no buffer */
+}
+
+/* Hand the collected or streamed segment over; 0 or a negative errno
+ * (logged here). */
+static int stream_store(struct stream *s, struct stream_seg *seg)
+{
+	void *w = s->writer;
+	int ret;
+
+	if (stream_streamed(s)) {
+		s->writer = NULL;
+		if (!w)
+			return -ENODATA; /* never happens: a segment has bytes */
+		seg->init_id = s->init_id;
+		ret = s->sink.close(s->sink.arg, w, seg);
+		if (ret < 0)
+			stream__fail(s, "sink close: %s", strerror(-ret));
+		return ret;
+	}
+	ret = stream_need_init(s);
+	if (ret < 0)
+		return ret;
+	seg->init_id = s->init_id;
+	ret = s->sink.segment(s->sink.arg, s->name, seg, s->seg_buf, s->seg_len);
+	if (ret < 0)
 		stream__fail(s, "sink segment: %s", strerror(-ret));
+	return ret;
+}
+
+/* Probing a camera decodes a few frames and buffers a second or two of
+ * packets, and the muxer's fragment buffers come and go: megabytes freed
+ * but scattered between live allocations, so malloc cannot shrink its
+ * heaps by itself. Hand the free pages back (glibc returns the whole
+ * pages inside free chunks of every arena) after a connection's first
+ * segment, and otherwise at most every STREAM_TRIM_MS for the process:
+ * each trim costs madvise calls and page faults when the pages are
+ * used again, so not on every segment of every camera. */
+#ifdef __GLIBC__
+static void stream_trim(bool first)
+{
+	static _Atomic int64_t last_ms;
+	struct timespec ts;
+	int64_t now, prev;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	prev = atomic_load(&last_ms);
+	if (!first && now - prev < STREAM_TRIM_MS)
+		return;
+	if (!atomic_compare_exchange_strong(&last_ms, &prev, now) && !first)
+		return; /* another stream just did */
+	malloc_trim(0);
+}
+#else
+static void stream_trim(bool first)
+{
+	(void)first; /* other C libraries: no malloc_trim() */
+}
+#endif
+
+/* @fs NULL: the segment is abandoned (fmp4.h). */
+static void stream_on_end(void *arg, const struct fmp4_seg *fs)
+{
+	struct stream *s = arg;
+	size_t len = s->seg_len;
+	int ret = -ECANCELED;
+
+	if (fs && !s->seg_failed) {
+		struct stream_seg seg = {
+			.start_utc_ms = s->seg_utc_ms,
+			.duration_ms = (uint32_t)((fs->duration_us + 500) / 1000),
+			.media_start_us = fs->start_us,
+			.discont = s->discont_next,
+			.has_audio = fs->has_audio,
+			.utc_from_rtcp = s->seg_rtcp,
+		};
+
+		ret = stream_store(s, &seg);
+	}
+	if (s->writer)
+		s->sink.close(s->sink.arg, s->writer, NULL);
+	s->writer = NULL;
+	s->seg_failed = false;
+	stream__segbuf_free(s);
+	if (ret < 0) {
 		s->discont_next = true;
 		return;
 	}
 	s->discont_next = false;
 	stream_count_segment(s, fs, len);
-	if (s->conn_segments++ == 0)
+	if (s->conn_segments == 0)
 		backoff_reset(&s->backoff);
+	stream_trim(s->conn_segments++ == 0);
 }
 
 int stream__open_run(struct stream *s)
 {
-	const struct fmp4_sink sink = { stream_on_init, stream_on_segment, s };
+	const struct fmp4_sink sink = { stream_on_init, stream_on_data, stream_on_end, s };
 	AVStream *v = s->ic->streams[s->pick.video];
 	AVStream *a = s->pick.audio >= 0 ? s->ic->streams[s->pick.audio] : NULL;
 	int ret;

@@ -11,8 +11,9 @@
  *   3. every listed segment must read back;
  *   4. close and reopen: recovery against the index step 1 built, which
  *      must find nothing to change, and verify must stay clean;
- *   5. one append, which must land where it does not clobber any indexed
- *      record (I1): verify clean and the new segment reads back.
+ *   5. one append and one segment streamed through a ring_writer, which
+ *      must land where they do not clobber any indexed record (I1):
+ *      verify clean and the new segments read back.
  * A broken property aborts, so libFuzzer keeps the input as a crash.
  *
  * RING_FUZZ_SEED_DIR=DIR ./ring_record_fuzz writes the seed extents
@@ -147,6 +148,40 @@ static uint64_t gen_append(struct ring *ring, const char *camera, uint64_t init_
 	return info.offset + ring__rec_size(len);
 }
 
+/* A streamed segment's two pieces, with room for @hint bytes at first;
+ * *wp is left open, for gen_commit() or ring_writer_abort(). */
+static void gen_stream(struct ring *ring, const char *camera, uint64_t init_id, uint32_t n,
+		       size_t len, uint64_t hint, struct ring_writer **wp)
+{
+	int ret;
+
+	gen_fill(fz_buf, len, n);
+	ret = ring_writer_open(ring, camera, init_id, hint, wp);
+	if (!ret)
+		ret = ring_writer_add(*wp, fz_buf, len / 2);
+	if (!ret)
+		ret = ring_writer_add(*wp, fz_buf + len / 2, len - len / 2);
+	if (ret)
+		fz_fail("seed writer", ret);
+}
+
+static uint64_t gen_commit(struct ring_writer *w, const char *camera, uint64_t init_id, uint32_t n)
+{
+	struct ring_seg seg = {
+		.camera = camera,
+		.init_id = init_id,
+		.start_utc_ms = 1700000000000LL + 4000LL * n,
+		.duration_ms = 4000,
+		.media_start_us = 4000000LL * n,
+	};
+	struct ring_seg_info info;
+	int ret = ring_writer_commit(w, &seg, &info);
+
+	if (ret)
+		fz_fail("seed commit", ret);
+	return info.offset + ring__rec_size(info.len);
+}
+
 /* Writes the first @len bytes of extent-000.dat to DIR/@name. */
 static void gen_save(const char *out_dir, const char *name, uint64_t len)
 {
@@ -218,6 +253,25 @@ static void gen_seeds(const char *out_dir)
 		end = gen_append(ring, "cam-a", a, n, FZ_GEN_PAYLOAD);
 	ring_close(ring);
 	gen_save(out_dir, "reused-extent", end + 3 * RING_ALIGN);
+
+	/* Streamed segments leave room without a header between records:
+	 * an aborted writer behind a committed one, a writer that moved, and
+	 * room reserved and not used. */
+	{
+		struct ring_writer *w1, *w2, *w3;
+
+		ring = gen_open(&a, &b);
+		gen_stream(ring, "cam-a", a, 1, 3000, 8000, &w1);
+		gen_stream(ring, "cam_b.2", b, 2, 2000, 9000, &w2);
+		ring_writer_abort(w1);
+		gen_commit(w2, "cam_b.2", b, 2);
+		gen_stream(ring, "cam-a", a, 3, 4000, 1000, &w1);
+		gen_stream(ring, "cam_b.2", b, 4, 1000, 1000, &w3);
+		end = gen_commit(w3, "cam_b.2", b, 4);
+		end = gen_commit(w1, "cam-a", a, 3);
+		ring_close(ring);
+		gen_save(out_dir, "streamed-gaps", end);
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -275,6 +329,35 @@ static void fz_check(struct ring *ring, const char *when)
 		fz_fail("list", ret);
 }
 
+/* A streamed segment that outgrows the room it was given at first. */
+static void fz_stream(struct ring *ring, uint64_t init_id)
+{
+	struct ring_seg seg = { .camera = "cam-a", .init_id = init_id, .start_utc_ms = 2 };
+	struct ring_writer *w;
+	struct ring_seg_info info;
+	size_t len = 0;
+	int ret;
+
+	gen_fill(fz_buf, 3000, 6);
+	ret = ring_writer_open(ring, seg.camera, init_id, 1000, &w);
+	if (ret)
+		fz_fail("writer after recovery", ret);
+	ret = ring_writer_add(w, fz_buf, 1000);
+	if (!ret)
+		ret = ring_writer_add(w, fz_buf + 1000, 2000);
+	if (ret) {
+		ring_writer_abort(w);
+		fz_fail("writer add after recovery", ret);
+	}
+	ret = ring_writer_commit(w, &seg, &info);
+	if (ret)
+		fz_fail("writer commit after recovery", ret);
+	fz_check(ring, "after streamed segment");
+	ret = ring_read(ring, info.id, fz_got, sizeof(fz_got), &len);
+	if (ret || len != 3000 || memcmp(fz_got, fz_buf, len))
+		fz_fail("streamed segment does not read back", ret);
+}
+
 static void fz_append(struct ring *ring)
 {
 	static const char init[] = "ftyp....moov appended";
@@ -294,6 +377,7 @@ static void fz_append(struct ring *ring)
 	ret = ring_read(ring, info.id, fz_got, sizeof(fz_got), &len);
 	if (ret || len != 777 || memcmp(fz_got, fz_buf, len))
 		fz_fail("appended segment does not read back", ret);
+	fz_stream(ring, seg.init_id);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,7 +2,8 @@
 /*
  * export_test - export_clip() over segments the real segmenter (fmp4)
  * cut from a clip the ffmpeg CLI encodes once: H.264 24 fps with a
- * keyframe every 0.5 s and AAC, 1 s segments. The ring is replaced by an
+ * keyframe every 0.5 s and AAC, 1 s segments of several fragments each
+ * (chunked, as `camgate run` stores them). The ring is replaced by an
  * in-memory stand-in of the three calls export uses (ring_list,
  * ring_read, ring_read_init), defined here, so tests can evict or corrupt
  * a segment at will. Outputs are checked by demuxing them back.
@@ -37,6 +38,7 @@ extern char **environ;
 #define MAX_INITS 4
 #define T0	  1700000000000LL /* UTC ms of the first segment */
 #define GAP_MS	  3000		  /* between the two runs */
+#define CHUNK	  4096		  /* sample bytes per fragment */
 
 /* ---- the ring stand-in ------------------------------------------------ */
 
@@ -130,13 +132,29 @@ static void feed_init(void *arg, const void *data, size_t len)
 	f->init_id = (uint64_t)++fr.ninit;
 }
 
-static void feed_segment(void *arg, const struct fmp4_seg *seg, const void *data, size_t len)
+/* Fragments of the open segment, collected as the ring would store them. */
+static void feed_data(void *arg, const void *data, size_t len)
+{
+	struct fake_blob *b = &fr.seg[fr.nseg];
+	uint8_t *p;
+
+	(void)arg;
+	assert_true(fr.nseg < MAX_SEGS);
+	p = realloc(b->data, b->len + len);
+	assert_non_null(p);
+	memcpy(p + b->len, data, len);
+	b->data = p;
+	b->len += len;
+}
+
+static void feed_end(void *arg, const struct fmp4_seg *seg)
 {
 	struct feeder *f = arg;
 	struct ring_seg_info *in = &fr.info[fr.nseg];
 	struct fake_blob *b = &fr.seg[fr.nseg];
 
 	assert_true(fr.nseg < MAX_SEGS);
+	assert_non_null(seg); /* the clip is recorded whole */
 	memset(in, 0, sizeof(*in));
 	in->id = 100 + (uint64_t)fr.nseg;
 	snprintf(in->camera, sizeof(in->camera), "cam1");
@@ -146,25 +164,39 @@ static void feed_segment(void *arg, const struct fmp4_seg *seg, const void *data
 	in->duration_ms = (uint32_t)((seg->duration_us + 500) / 1000);
 	in->media_start_us = seg->start_us;
 	in->flags = (f->discont ? RING_F_DISCONT : 0) | (seg->has_audio ? RING_F_AUDIO : 0);
-	in->len = len;
-	b->data = malloc(len);
-	assert_non_null(b->data);
-	memcpy(b->data, data, len);
-	b->len = len;
+	in->len = b->len;
 	f->utc_ms += in->duration_ms;
 	f->discont = false;
 	fr.nseg++;
+}
+
+/* Top-level boxes of @type in @b. */
+static int count_boxes(const struct fake_blob *b, const char *type)
+{
+	int n = 0;
+
+	for (size_t off = 0; b->len - off >= 8;) {
+		const uint8_t *p = b->data + off;
+		size_t size = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+
+		if (size < 8 || size > b->len - off)
+			break;
+		n += !memcmp(p + 4, type, 4);
+		off += size;
+	}
+	return n;
 }
 
 /* One camera connection: the whole clip through a new segmenter run. */
 static void record_run(int64_t utc_ms)
 {
 	struct feeder f = { .utc_ms = utc_ms, .discont = true };
-	struct fmp4_sink sink = { feed_init, feed_segment, &f };
+	struct fmp4_sink sink = { feed_init, feed_data, feed_end, &f };
 	AVFormatContext *ic = NULL;
 	AVPacket *pkt = av_packet_alloc();
 	struct fmp4_pick pick;
 	struct fmp4 *m = NULL;
+	int first = fr.nseg;
 
 	assert_non_null(pkt);
 	assert_int_equal(avformat_open_input(&ic, clip, NULL, NULL), 0);
@@ -174,6 +206,7 @@ static void record_run(int64_t utc_ms)
 	assert_int_equal(fmp4_open(ic->streams[pick.video], ic->streams[pick.audio], SEG_MS, &sink,
 				   "cam1", &m),
 			 0);
+	fmp4_set_chunk_bytes(m, CHUNK);
 	while (av_read_frame(ic, pkt) >= 0) {
 		enum fmp4_track tr = pkt->stream_index == pick.video ? FMP4_VIDEO : FMP4_AUDIO;
 
@@ -183,6 +216,9 @@ static void record_run(int64_t utc_ms)
 	fmp4_close(m);
 	avformat_close_input(&ic);
 	av_packet_free(&pkt);
+	/* Every whole segment of the run is chunked; the last may be short. */
+	for (int i = first; i < fr.nseg - 1; i++)
+		assert_true(count_boxes(&fr.seg[i], "moof") > 1);
 }
 
 static int run_ffmpeg(const char *const argv[])

@@ -45,7 +45,9 @@ struct capture {
 	size_t init_len;
 	uint8_t *seg[MAX_SEGS];
 	size_t seg_len[MAX_SEGS];
+	int seg_chunks[MAX_SEGS]; /* data() calls */
 	struct fmp4_seg meta[MAX_SEGS];
+	int abandoned;
 };
 
 /* NAL payloads of the video packets fed in, in order. */
@@ -166,16 +168,35 @@ static void cap_init(void *arg, const void *data, size_t len)
 	c->init_len = len;
 }
 
-static void cap_segment(void *arg, const struct fmp4_seg *seg, const void *data, size_t len)
+static void cap_data(void *arg, const void *data, size_t len)
+{
+	struct capture *c = arg;
+	uint8_t *p;
+
+	assert_true(c->segs < MAX_SEGS);
+	assert_int_equal(c->inits, 1); /* the init comes first */
+	p = realloc(c->seg[c->segs], c->seg_len[c->segs] + len);
+	assert_non_null(p);
+	memcpy(p + c->seg_len[c->segs], data, len);
+	c->seg[c->segs] = p;
+	c->seg_len[c->segs] += len;
+	c->seg_chunks[c->segs]++;
+}
+
+static void cap_end(void *arg, const struct fmp4_seg *seg)
 {
 	struct capture *c = arg;
 
 	assert_true(c->segs < MAX_SEGS);
-	assert_int_equal(c->inits, 1); /* the init comes first */
-	c->seg[c->segs] = malloc(len);
-	assert_non_null(c->seg[c->segs]);
-	memcpy(c->seg[c->segs], data, len);
-	c->seg_len[c->segs] = len;
+	if (!seg) {
+		c->abandoned++;
+		free(c->seg[c->segs]);
+		c->seg[c->segs] = NULL;
+		c->seg_len[c->segs] = 0;
+		c->seg_chunks[c->segs] = 0;
+		return;
+	}
+	assert_true(c->seg_len[c->segs] > 0);
 	c->meta[c->segs] = *seg;
 	c->segs++;
 }
@@ -183,7 +204,7 @@ static void cap_segment(void *arg, const struct fmp4_seg *seg, const void *data,
 static void cap_free(struct capture *c)
 {
 	free(c->init);
-	for (int i = 0; i < c->segs; i++)
+	for (int i = 0; i <= c->segs && i < MAX_SEGS; i++)
 		free(c->seg[i]);
 }
 
@@ -254,9 +275,9 @@ static AVFormatContext *open_clip(const char *path)
 /* Feed every packet of @ic through a run; @skip drops that many video
  * packets first (so the run begins off a keyframe). */
 static void segment_clip(AVFormatContext *ic, const struct fmp4_pick *pick, struct capture *cap,
-			 struct fed *fd, int skip)
+			 struct fed *fd, int skip, uint32_t chunk)
 {
-	struct fmp4_sink sink = { cap_init, cap_segment, cap };
+	struct fmp4_sink sink = { cap_init, cap_data, cap_end, cap };
 	const AVStream *as = pick->audio >= 0 ? ic->streams[pick->audio] : NULL;
 	AVPacket *pkt = av_packet_alloc();
 	struct fmp4 *f = NULL;
@@ -264,6 +285,8 @@ static void segment_clip(AVFormatContext *ic, const struct fmp4_pick *pick, stru
 
 	assert_non_null(pkt);
 	assert_int_equal(fmp4_open(ic->streams[pick->video], as, SEG_MS, &sink, "test", &f), 0);
+	if (chunk)
+		fmp4_set_chunk_bytes(f, chunk);
 	while (av_read_frame(ic, pkt) >= 0) {
 		enum fmp4_track tr = FMP4_AUDIO;
 
@@ -392,7 +415,7 @@ static void test_aac_clip(void **state)
 	assert_int_equal(fmp4_pick_streams(ic, &pick), 0);
 	assert_true(pick.audio >= 0);
 	assert_string_equal(pick.note, "");
-	segment_clip(ic, &pick, &cap, &fd, 0);
+	segment_clip(ic, &pick, &cap, &fd, 0, 0);
 	avformat_close_input(&ic);
 
 	assert_int_equal(cap.inits, 1);
@@ -428,7 +451,7 @@ static void test_starts_on_keyframe(void **state)
 
 	(void)state;
 	assert_int_equal(fmp4_pick_streams(ic, &pick), 0);
-	segment_clip(ic, &pick, &cap, &fd, 5);
+	segment_clip(ic, &pick, &cap, &fd, 5, 0);
 	avformat_close_input(&ic);
 	assert_int_equal(cap.inits, 1);
 	assert_true(cap.segs > 0);
@@ -437,6 +460,82 @@ static void test_starts_on_keyframe(void **state)
 	check_concat(&cap, &fd, true);
 	cap_free(&cap);
 	fed_free(&fd);
+}
+
+/* Top-level boxes of @type in @p[0..@len). */
+static int count_boxes(const uint8_t *p, size_t len, const char *type)
+{
+	int n = 0;
+
+	for (size_t off = 0; len - off >= 8;) {
+		const uint8_t *b = p + off;
+		size_t size = (size_t)b[0] << 24 | (size_t)b[1] << 16 | (size_t)b[2] << 8 | b[3];
+
+		if (size < 8 || size > len - off)
+			break;
+		n += !memcmp(b + 4, type, 4);
+		off += size;
+	}
+	return n;
+}
+
+/* F6: with a small chunk a segment is several fragments, still one
+ * keyframe-led segment that plays alone and tiles with the others. */
+static void test_chunked(void **state)
+{
+	AVFormatContext *ic = open_clip(clip_aac);
+	struct capture cap = { 0 };
+	struct fed fd = { 0 };
+	struct fmp4_pick pick;
+	int multi = 0;
+
+	(void)state;
+	assert_int_equal(fmp4_pick_streams(ic, &pick), 0);
+	segment_clip(ic, &pick, &cap, &fd, 0, 4096);
+	avformat_close_input(&ic);
+	assert_int_equal(cap.inits, 1);
+	assert_int_equal(cap.abandoned, 0);
+	assert_true(cap.segs >= CLIP_SECONDS - 1);
+	for (int i = 0; i < cap.segs; i++)
+		multi += count_boxes(cap.seg[i], cap.seg_len[i], "moof") > 1;
+	assert_true(multi >= cap.segs - 1);
+	check_each_segment(&cap);
+	check_concat(&cap, &fd, true);
+	cap_free(&cap);
+	fed_free(&fd);
+}
+
+/* Closing a run without fmp4_finish() abandons what the sink has of the
+ * open segment. */
+static void test_close_abandons(void **state)
+{
+	AVFormatContext *ic = open_clip(clip_aac);
+	struct capture cap = { 0 };
+	struct fmp4_sink sink = { cap_init, cap_data, cap_end, &cap };
+	AVPacket *pkt = av_packet_alloc();
+	struct fmp4_pick pick;
+	struct fmp4 *f = NULL;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(fmp4_pick_streams(ic, &pick), 0);
+	assert_int_equal(fmp4_open(ic->streams[pick.video], NULL, SEG_MS, &sink, "test", &f), 0);
+	fmp4_set_chunk_bytes(f, 4096);
+	while (n < 20 && av_read_frame(ic, pkt) >= 0) {
+		if (pkt->stream_index != pick.video) {
+			av_packet_unref(pkt);
+			continue;
+		}
+		assert_true(fmp4_write_take(f, FMP4_VIDEO, pkt) >= 0);
+		n++;
+	}
+	assert_true(cap.seg_chunks[0] > 0); /* fragments went out */
+	fmp4_close(f);
+	assert_int_equal(cap.abandoned, 1);
+	assert_int_equal(cap.segs, 0);
+	avformat_close_input(&ic);
+	av_packet_free(&pkt);
+	cap_free(&cap);
 }
 
 static void test_mulaw_dropped(void **state)
@@ -450,7 +549,7 @@ static void test_mulaw_dropped(void **state)
 	assert_int_equal(fmp4_pick_streams(ic, &pick), 0);
 	assert_int_equal(pick.audio, -1);
 	assert_string_equal(pick.note, "audio pcm_mulaw dropped: not supported in fMP4");
-	segment_clip(ic, &pick, &cap, &fd, 0);
+	segment_clip(ic, &pick, &cap, &fd, 0, 0);
 	avformat_close_input(&ic);
 	assert_int_equal(cap.inits, 1);
 	assert_true(cap.segs >= 2);
@@ -476,7 +575,7 @@ static void test_open_rejects(void **state)
 {
 	AVFormatContext *ic = open_clip(clip_aac);
 	struct capture cap = { 0 };
-	struct fmp4_sink sink = { cap_init, cap_segment, &cap };
+	struct fmp4_sink sink = { cap_init, cap_data, cap_end, &cap };
 	struct fmp4_pick pick;
 	struct fmp4 *f = NULL;
 
@@ -581,6 +680,7 @@ static void test_camera_url(void **state)
 struct scap {
 	pthread_mutex_t lock;
 	int inits, segs, discont, fail_next;
+	int opens, closes, dropped, writes;
 	bool bad_init_id, first_discont;
 };
 
@@ -635,7 +735,7 @@ static int scap_segs(struct scap *c)
 static void test_stream_file(void **state)
 {
 	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER, .fail_next = 1 };
-	struct stream_sink sink = { scap_init, scap_segment, &c };
+	struct stream_sink sink = { .init = scap_init, .segment = scap_segment, .arg = &c };
 	struct stream_cfg cfg = {
 		.name = "file1",
 		.segment_ms = SEG_MS,
@@ -677,10 +777,115 @@ static void test_stream_file(void **state)
 	assert_int_equal(st.discontinuities, 0);
 }
 
+/* A streaming sink: what one open() gave, until close(). */
+struct swriter {
+	struct scap *c;
+	size_t bytes;
+};
+
+static int scap_open(void *arg, const char *camera, uint64_t init_id, void **writerp)
+{
+	struct scap *c = arg;
+	struct swriter *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	assert_string_equal(camera, "file1");
+	w->c = c;
+	pthread_mutex_lock(&c->lock);
+	c->opens++;
+	c->bad_init_id |= init_id != 7;
+	pthread_mutex_unlock(&c->lock);
+	*writerp = w;
+	return 0;
+}
+
+static int scap_write(void *arg, void *writer, const void *data, size_t len)
+{
+	struct swriter *w = writer;
+	struct scap *c = w->c;
+	int ret = 0;
+
+	assert_ptr_equal(arg, c);
+	assert_non_null(data);
+	pthread_mutex_lock(&c->lock);
+	if (c->fail_next) {
+		c->fail_next--;
+		ret = -EIO;
+	} else {
+		c->writes++;
+		w->bytes += len;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+static int scap_close(void *arg, void *writer, const struct stream_seg *seg)
+{
+	struct swriter *w = writer;
+	struct scap *c = w->c;
+
+	assert_ptr_equal(arg, c);
+	pthread_mutex_lock(&c->lock);
+	c->closes++;
+	if (!seg) {
+		c->dropped++;
+	} else {
+		if (!c->segs)
+			c->first_discont = seg->discont;
+		c->segs++;
+		c->discont += seg->discont;
+		c->bad_init_id |= seg->init_id != 7 || !w->bytes;
+	}
+	pthread_mutex_unlock(&c->lock);
+	free(w);
+	return 0;
+}
+
+/* The same file through a streaming sink: a failed write drops that
+ * segment (close with NULL), every writer is closed once. */
+static void test_stream_streamed(void **state)
+{
+	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER, .fail_next = 1 };
+	struct stream_sink sink = { .init = scap_init,
+				    .arg = &c,
+				    .open = scap_open,
+				    .write = scap_write,
+				    .close = scap_close };
+	struct stream_cfg cfg = {
+		.name = "file1",
+		.segment_ms = SEG_MS,
+		.connect_timeout_ms = 3000,
+		.stall_timeout_ms = 3000,
+		.backoff_min_ms = 100,
+		.backoff_max_ms = 200,
+	};
+	struct stream_stats st;
+	struct stream *s = NULL;
+	char url[300];
+
+	(void)state;
+	snprintf(url, sizeof(url), "file://%s", clip_aac);
+	cfg.url = url;
+	assert_int_equal(stream_start(&cfg, &sink, &s), 0);
+	for (int i = 0; i < 500 && scap_segs(&c) < 8; i++)
+		usleep(10000);
+	stream_get_stats(s, &st);
+	stream_stop(s);
+	assert_true(c.segs >= 8);
+	assert_int_equal(c.dropped, 1);
+	assert_int_equal(c.opens, c.closes);
+	assert_int_equal(c.closes, c.segs + c.dropped);
+	assert_true(c.writes >= c.segs);
+	assert_false(c.bad_init_id);
+	assert_true(c.first_discont);
+	assert_true(st.segments >= 7);
+	assert_true(st.bytes > 0);
+}
+
 static void test_stream_bad_cfg(void **state)
 {
 	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct stream_sink sink = { scap_init, scap_segment, &c };
+	struct stream_sink sink = { .init = scap_init, .segment = scap_segment, .arg = &c };
 	struct stream_cfg cfg = { .name = "cam", .url = "rtsp://127.0.0.1:1/x" };
 	struct stream *s = NULL;
 	struct timespec t0, t1;
@@ -695,6 +900,9 @@ static void test_stream_bad_cfg(void **state)
 	cfg.username = "a:b";
 	assert_int_equal(stream_start(&cfg, &sink, &s), -EINVAL);
 	cfg.username = NULL;
+	sink.segment = NULL; /* neither whole nor streamed */
+	assert_int_equal(stream_start(&cfg, &sink, &s), -EINVAL);
+	sink.segment = scap_segment;
 	cfg.segment_ms = 50;
 	assert_int_equal(stream_start(&cfg, &sink, &s), -EINVAL);
 	assert_null(s);
@@ -715,11 +923,12 @@ static void test_stream_bad_cfg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_aac_clip),       cmocka_unit_test(test_starts_on_keyframe),
-		cmocka_unit_test(test_mulaw_dropped),  cmocka_unit_test(test_mjpeg_refused),
-		cmocka_unit_test(test_open_rejects),   cmocka_unit_test(test_ts_sanitation),
-		cmocka_unit_test(test_camera_url),     cmocka_unit_test(test_stream_file),
-		cmocka_unit_test(test_stream_bad_cfg),
+		cmocka_unit_test(test_aac_clip),	cmocka_unit_test(test_starts_on_keyframe),
+		cmocka_unit_test(test_chunked),		cmocka_unit_test(test_close_abandons),
+		cmocka_unit_test(test_mulaw_dropped),	cmocka_unit_test(test_mjpeg_refused),
+		cmocka_unit_test(test_open_rejects),	cmocka_unit_test(test_ts_sanitation),
+		cmocka_unit_test(test_camera_url),	cmocka_unit_test(test_stream_file),
+		cmocka_unit_test(test_stream_streamed), cmocka_unit_test(test_stream_bad_cfg),
 	};
 
 	log_init("fmp4_test", false, LOG_ERR);

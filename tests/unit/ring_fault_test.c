@@ -15,6 +15,9 @@
  * every acknowledged segment reads back with its bytes, the failed one is
  * absent or whole, nothing else appeared, ring_verify() is clean, further
  * appends work, and a rebuild from the extents lists the same segments.
+ * Every mode runs the workload twice: through ring_append(), and streamed
+ * through a ring_writer whose pieces make it grow in place and, once,
+ * move to the extent it makes the ring reuse.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,11 +47,19 @@
 #define VICTIMS	     10	    /* the populated segments of extent 0 */
 #define MORE	     2	    /* appended after each run */
 /* W3's steps that reuse extent 0: header pwrite, its sync, the commit
- * that deletes the victims' rows. */
+ * that deletes the victims' rows; and the workload's steps in all. */
 #define STEP_EVICT_HDR	  11
 #define STEP_EVICT_COMMIT 13
-#define KNOWN_MAX	  64
-#define T0		  1700000000000LL
+#define STEPS		  19
+/* The same, streamed: W1 7 steps, W2 6; W3's first piece, the eviction,
+ * the copy of that piece, two pieces, init (2), header, sync, commit. */
+#define STEP_EVICT_HDR_W    15
+#define STEP_EVICT_COMMIT_W 17
+#define STEPS_W		    25
+#define PIECE_FIRST	    2500 /* fits every writer's hint */
+#define PIECE		    48750
+#define KNOWN_MAX	    64
+#define T0		    1700000000000LL
 
 enum fault_mode {
 	FAULT_ONCE,
@@ -249,6 +260,7 @@ struct known {
 };
 
 struct fx {
+	bool streamed; /* through ring_writer_*() */
 	char tmp[64];
 	char tmpl[96]; /* populated ring, copied for each run */
 	char dir[96];
@@ -269,7 +281,32 @@ static void fill(uint8_t *buf, size_t len, uint32_t seed)
 	}
 }
 
-static int append_known(struct ring *ring, struct fx *fx, struct known *k, uint64_t init_id)
+/* A ring_writer fed in pieces: the first fits @hint, the next ones make
+ * it grow. */
+static int write_streamed(struct ring *ring, const struct ring_seg *seg, const uint8_t *buf,
+			  size_t len, uint64_t hint, struct ring_seg_info *info)
+{
+	struct ring_writer *w;
+	size_t n;
+	int ret;
+
+	ret = ring_writer_open(ring, seg->camera, seg->init_id, hint, &w);
+	if (ret)
+		return ret;
+	for (size_t off = 0; off < len; off += n) {
+		n = off ? PIECE : PIECE_FIRST;
+		n = n < len - off ? n : len - off;
+		ret = ring_writer_add(w, buf + off, n);
+		if (ret) {
+			ring_writer_abort(w);
+			return ret;
+		}
+	}
+	return ring_writer_commit(w, seg, info);
+}
+
+/* ring_append(), or streamed with @hint when that is not 0. */
+static int append_known(struct ring *ring, struct known *k, uint64_t init_id, uint64_t hint)
 {
 	static uint8_t buf[BIG_LEN];
 	struct ring_seg seg = {
@@ -283,9 +320,11 @@ static int append_known(struct ring *ring, struct fx *fx, struct known *k, uint6
 	struct ring_seg_info info;
 	int ret;
 
-	(void)fx;
 	fill(buf, k->len, k->seed);
-	ret = ring_append(ring, &seg, buf, k->len, &info);
+	if (hint)
+		ret = write_streamed(ring, &seg, buf, k->len, hint, &info);
+	else
+		ret = ring_append(ring, &seg, buf, k->len, &info);
 	if (!ret) {
 		k->acked = true;
 		k->id = info.id;
@@ -370,7 +409,7 @@ static int fx_setup(void **state)
 	for (int n = 0; n < POPULATED; n++) {
 		struct known *k = known_add(fx, "cam-a", T0 + 1000LL * n, SEG_LEN);
 
-		assert_int_equal(append_known(ring, fx, k, fx->init_a), 0);
+		assert_int_equal(append_known(ring, k, fx->init_a, 0), 0);
 		k->victim = n < VICTIMS;
 	}
 	ring_close(ring);
@@ -392,7 +431,9 @@ static int fx_teardown(void **state)
  * extent 1 first: 4 writes, sync, commit), W2 a cam-a segment that fills
  * extent 1 (2 writes, sync, commit), W3 a cam-a segment that reuses
  * extent 0 (header write, sync, eviction commit, then init and media as
- * W1). 19 steps in all.
+ * W1). 19 steps in all. Streamed, W1 grows in place without I/O, W2
+ * twice, W3 starts in the last page of extent 1 and moves to extent 0
+ * (STEPS_W).
  * Returns the index into fx->k of the append that failed, or -1.
  */
 static int workload(struct fx *fx, struct ring *ring, struct fault *f, size_t first)
@@ -400,10 +441,11 @@ static int workload(struct fx *fx, struct ring *ring, struct fault *f, size_t fi
 	static const struct {
 		const char *cam;
 		size_t len;
+		uint64_t hint; /* when streamed */
 	} w[] = {
-		{ "cam-b", SMALL_LEN },
-		{ "cam-a", SEG_LEN },
-		{ "cam-a", SEG_LEN },
+		{ "cam-b", SMALL_LEN, 4096 },
+		{ "cam-a", SEG_LEN, PIECE_FIRST },
+		{ "cam-a", SEG_LEN, PIECE_FIRST },
 	};
 	int failed = -1;
 
@@ -411,7 +453,8 @@ static int workload(struct fx *fx, struct ring *ring, struct fault *f, size_t fi
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 		struct known *k = known_add(fx, w[i].cam, T0 + 100000 + 10 * i, w[i].len);
 		uint64_t init = w[i].cam[4] == 'a' ? fx->init_a : fx->init_b;
-		int ret = append_known(ring, fx, k, init);
+		uint64_t hint = fx->streamed ? w[i].hint : 0;
+		int ret = append_known(ring, k, init, hint);
 
 		if (!ret)
 			continue;
@@ -421,13 +464,13 @@ static int workload(struct fx *fx, struct ring *ring, struct fault *f, size_t fi
 		if (f->mode != FAULT_ONCE) {
 			/* Power is off: later appends fail too, cleanly. */
 			k = known_add(fx, "cam-a", T0 + 200000, SEG_LEN);
-			assert_int_equal(append_known(ring, fx, k, fx->init_a), -EIO);
+			assert_int_equal(append_known(ring, k, fx->init_a, hint), -EIO);
 			fx->nk--;
 			break;
 		}
 		/* The same ring carries on: the retry goes through, and
 		 * then it is acknowledged like any other. */
-		assert_int_equal(append_known(ring, fx, k, init), 0);
+		assert_int_equal(append_known(ring, k, init, hint), 0);
 		failed = -1;
 	}
 	return failed;
@@ -476,13 +519,13 @@ static int check_listed(void *arg, const struct ring_seg_info *in)
 /* What must have become of the segments in extent 0. */
 enum victims { VICTIMS_KEPT, VICTIMS_GONE, VICTIMS_EITHER };
 
-static enum victims victims_expected(const struct fault *f)
+static enum victims victims_expected(const struct fx *fx, const struct fault *f)
 {
 	if (f->mode == FAULT_ONCE || !f->fired)
 		return VICTIMS_GONE; /* the workload completed */
-	if (f->fail_at <= STEP_EVICT_HDR)
+	if (f->fail_at <= (fx->streamed ? STEP_EVICT_HDR_W : STEP_EVICT_HDR))
 		return VICTIMS_KEPT; /* no valid new header */
-	if (f->fail_at <= STEP_EVICT_COMMIT)
+	if (f->fail_at <= (fx->streamed ? STEP_EVICT_COMMIT_W : STEP_EVICT_COMMIT))
 		return VICTIMS_EITHER; /* new header, rows still in */
 	return VICTIMS_GONE;	       /* and stale records never come back */
 }
@@ -538,7 +581,7 @@ static void check_after(struct fx *fx, int failed, enum victims victims)
 		static uint8_t got[SEG_LEN], want[SEG_LEN];
 		size_t len;
 
-		assert_int_equal(append_known(ring, fx, k, fx->init_a), 0);
+		assert_int_equal(append_known(ring, k, fx->init_a, 0), 0);
 		assert_int_equal(ring_read(ring, k->id, got, sizeof(got), &len), 0);
 		fill(want, SEG_LEN, k->seed);
 		assert_memory_equal(got, want, SEG_LEN);
@@ -569,12 +612,14 @@ static void check_after(struct fx *fx, int failed, enum victims victims)
 	ring_close(ring);
 }
 
-static void run_mode(struct fx *fx, enum fault_mode mode)
+static void run_style(struct fx *fx, enum fault_mode mode, bool streamed)
 {
+	int steps = streamed ? STEPS_W : STEPS;
 	struct fault f;
 	struct ring *ring;
 	int n, failed;
 
+	fx->streamed = streamed;
 	for (n = 1;; n++) {
 		copy_ring(fx->tmpl, fx->dir);
 		fault_init(&f, mode, n);
@@ -582,15 +627,23 @@ static void run_mode(struct fx *fx, enum fault_mode mode)
 		failed = workload(fx, ring, &f, POPULATED);
 		ring_close(ring);
 		undo_free(&f, -1);
-		check_after(fx, failed, victims_expected(&f));
+		check_after(fx, failed, victims_expected(fx, &f));
 		if (!f.fired)
 			break;
 		assert_true(mode == FAULT_ONCE ? failed < 0 : failed >= 0);
 	}
-	/* Every step was hit once: 6 + 4 + 9. */
-	print_message("# %s: %d fault points\n", mode_name[mode], n - 1);
-	assert_int_equal(n - 1, 19);
-	assert_int_equal(f.steps, 19);
+	/* Every step was hit once: 6 + 4 + 9 (7 + 6 + 12 streamed). */
+	print_message("# %s%s: %d fault points\n", mode_name[mode], streamed ? ", streamed" : "",
+		      n - 1);
+	assert_int_equal(n - 1, steps);
+	assert_int_equal(f.steps, steps);
+}
+
+static void run_mode(struct fx *fx, enum fault_mode mode)
+{
+	run_style(fx, mode, false);
+	run_style(fx, mode, true);
+	fx->streamed = false;
 }
 
 /*
@@ -612,10 +665,10 @@ static void test_failed_append_elsewhere(void **state)
 	fx->nk = POPULATED;
 	assert_int_equal(ring_open(fx->dir, &f.io, &ring), 0);
 	a = known_add(fx, "cam-a", T0 + 500000, SEG_LEN);
-	assert_int_equal(append_known(ring, fx, a, fx->init_a), -EIO);
+	assert_int_equal(append_known(ring, a, fx->init_a, 0), -EIO);
 	assert_true(f.fired);
 	b = known_add(fx, "cam-a", T0 + 501000, BIG_LEN);
-	assert_int_equal(append_known(ring, fx, b, fx->init_a), 0);
+	assert_int_equal(append_known(ring, b, fx->init_a, 0), 0);
 	ring_close(ring);
 	undo_free(&f, -1);
 

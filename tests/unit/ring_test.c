@@ -786,10 +786,43 @@ static void test_stale_record_ignored(void **state)
 	assert_seg(fx, more.id, 3);
 }
 
-/* Rebuilt with a bad header in the head extent: the walk stops there and
- * whole records past it, with higher ids, are left behind. New ids must
- * exceed theirs, or the next walk would take them for live records that
- * follow the new one (found by tests/fuzz/ring_record_fuzz.c). */
+/* Rebuilt with a bad header in the middle of the head extent: the whole
+ * records past it come back (with no index to jump by, the walk looks at
+ * every slot past a bad header; a streamed segment can leave room without
+ * a header, storage/ring_writer.c), and the index lists what the extents
+ * hold. */
+static void test_rebuild_past_bad_header(void **state)
+{
+	struct fx *fx = *state;
+	struct ring_seg_info s[4], more;
+	struct seglist l;
+
+	for (uint32_t n = 0; n < 4; n++)
+		put_ok(fx, n, &s[n]);
+	ring_close(fx->ring);
+	fx->ring = NULL;
+	flip_byte(fx, s[1].extent, s[1].offset + 40);
+	assert_int_equal(ring_rebuild(fx->dir, NULL), 0);
+	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
+	list_all(fx, &l);
+	assert_int_equal(l.n, 3);
+	assert_seg(fx, s[0].id, 0);
+	assert_seg(fx, s[2].id, 2);
+	assert_seg(fx, s[3].id, 3);
+	verify_clean(fx);
+	put_ok(fx, 4, &more);
+	assert_true(more.offset > s[3].offset);
+	fx_reopen(fx);
+	list_all(fx, &l);
+	assert_int_equal(l.n, 4);
+	verify_clean(fx);
+}
+
+/* Rebuilt with a bad header and, past it, records whose payloads are
+ * torn: those are cut, and the head goes back to the bad header. New ids
+ * must exceed those of the valid headers left behind, or the next walk
+ * would take them for live records that follow the new one (found by
+ * tests/fuzz/ring_record_fuzz.c). */
 static void test_newer_ids_past_cut(void **state)
 {
 	struct fx *fx = *state;
@@ -801,6 +834,8 @@ static void test_newer_ids_past_cut(void **state)
 	ring_close(fx->ring);
 	fx->ring = NULL;
 	flip_byte(fx, s[1].extent, s[1].offset + 40);
+	flip_byte(fx, s[2].extent, s[2].offset + 256 + 1000);
+	flip_byte(fx, s[3].extent, s[3].offset + 256 + 1000);
 	assert_int_equal(ring_rebuild(fx->dir, NULL), 0);
 	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
 	put_ok(fx, 4, &more);
@@ -1039,6 +1074,7 @@ int main(void)
 		T(test_corrupt_payload),
 		T(test_corrupt_header_cut),
 		T(test_stale_record_ignored),
+		T(test_rebuild_past_bad_header),
 		T(test_newer_ids_past_cut),
 		T(test_init_record_damaged),
 		T(test_oversize),
