@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ring_int - internals shared by ring.c, ring_append.c, ring_format.c,
- * ring_index.c and ring_scan.c.
+ * ring_index.c, ring_index_query.c and ring_scan.c.
  * Nothing here is for other modules; use storage/ring.h.
  *
  * On-disk layout of DIR/ (all integers little-endian, explicit widths;
@@ -277,7 +277,13 @@ int ring__txn_begin(struct ring *ring);
 /* Calls the io commit hook first when @hook; rolls back on any failure. */
 int ring__txn_commit(struct ring *ring, bool hook);
 void ring__txn_rollback(struct ring *ring);
+/* Logs sqlite's message for the failed @what (borrowed); returns -EIO. */
+int ring__db_fail(struct ring *ring, const char *what);
+/* Steps @st, which returns no rows, and resets it; -EIO (logged) when the
+ * step did not finish. */
+int ring__step_done(struct ring *ring, struct sqlite3_stmt *st, const char *what);
 
+/* ---- ring_index_query.c: queries on the index ---- */
 /* Reads the row columns starting at @col in RING_SEG_COLS order. */
 void ring__row_info(struct sqlite3_stmt *st, int col, struct ring_seg_info *info);
 int ring__idx_seg_get(struct ring *ring, uint64_t id, struct ring_seg_info *info);

@@ -9,7 +9,6 @@
  * a segment at will. Outputs are checked by demuxing them back.
  */
 #include <errno.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -28,8 +26,7 @@
 #include "lib/log.h"
 #include "storage/export.h"
 #include "storage/ring.h"
-
-extern char **environ;
+#include "tests/unit/testutil.h"
 
 #define FPS	  24
 #define FRAME_US  (1000000 / FPS)
@@ -108,7 +105,7 @@ int ring_read_init(struct ring *ring, uint64_t init_id, void *buf, size_t cap, s
 
 /* ---- filling it with real segments ----------------------------------- */
 
-static char tmpdir[] = "/tmp/export_test.XXXXXX";
+static char tmpdir[64];
 static char clip[256], out[256];
 static struct ring *const RING = (struct ring *)&fr;
 
@@ -221,66 +218,13 @@ static void record_run(int64_t utc_ms)
 		assert_true(count_boxes(&fr.seg[i], "moof") > 1);
 }
 
-static int run_ffmpeg(const char *const argv[])
-{
-	pid_t pid;
-	int st;
-
-	if (posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ))
-		return -1;
-	if (waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
+	testutil_mkdtemp(tmpdir, sizeof(tmpdir), "export_test");
 	snprintf(clip, sizeof(clip), "%s/clip.ts", tmpdir);
 	snprintf(out, sizeof(out), "%s/out.mp4", tmpdir);
-	const char *const argv[] = {
-		"ffmpeg",
-		"-nostdin",
-		"-hide_banner",
-		"-loglevel",
-		"error",
-		"-y",
-		"-f",
-		"lavfi",
-		"-i",
-		"testsrc=size=320x240:rate=24",
-		"-f",
-		"lavfi",
-		"-i",
-		"sine=frequency=440:sample_rate=48000",
-		"-t",
-		"6",
-		"-pix_fmt",
-		"yuv420p",
-		"-c:v",
-		"libx264",
-		"-preset",
-		"ultrafast",
-		"-g",
-		"12",
-		"-keyint_min",
-		"12",
-		"-sc_threshold",
-		"0",
-		"-bf",
-		"2",
-		"-c:a",
-		"aac",
-		"-f",
-		"mpegts",
-		clip,
-		NULL,
-	};
-	if (run_ffmpeg(argv))
-		return -1;
-	return 0;
+	return testutil_make_clip(clip) ? -1 : 0;
 }
 
 static int teardown(void **state)
@@ -290,9 +234,7 @@ static int teardown(void **state)
 		free(fr.init[i].data);
 	for (int i = 0; i < fr.nseg; i++)
 		free(fr.seg[i].data);
-	unlink(clip);
-	unlink(out);
-	rmdir(tmpdir);
+	testutil_rmtree(tmpdir);
 	return 0;
 }
 

@@ -8,7 +8,6 @@
  * thread reading a file (each end of file is a "disconnect").
  */
 #include <errno.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <setjmp.h>
@@ -28,8 +26,7 @@
 #include "drivers/stream/stream.h"
 #include "drivers/stream/stream_int.h"
 #include "lib/log.h"
-
-extern char **environ;
+#include "tests/unit/testutil.h"
 
 #define CLIP_FPS     24
 #define CLIP_SECONDS 6
@@ -57,67 +54,16 @@ struct fed {
 	int size[MAX_PKTS];
 };
 
-static char tmpdir[] = "/tmp/fmp4_test.XXXXXX";
+static char tmpdir[64];
 static char clip_aac[256], clip_ulaw[256], clip_mjpeg[256];
-
-static int run_ffmpeg(const char *const argv[])
-{
-	pid_t pid;
-	int st;
-
-	if (posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ))
-		return -1;
-	if (waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
 
 static int make_clips(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
+	testutil_mkdtemp(tmpdir, sizeof(tmpdir), "fmp4_test");
 	snprintf(clip_aac, sizeof(clip_aac), "%s/aac.ts", tmpdir);
 	snprintf(clip_ulaw, sizeof(clip_ulaw), "%s/ulaw.nut", tmpdir);
 	snprintf(clip_mjpeg, sizeof(clip_mjpeg), "%s/mjpeg.nut", tmpdir);
-	const char *const aac[] = {
-		"ffmpeg",
-		"-nostdin",
-		"-hide_banner",
-		"-loglevel",
-		"error",
-		"-y",
-		"-f",
-		"lavfi",
-		"-i",
-		"testsrc=size=320x240:rate=24",
-		"-f",
-		"lavfi",
-		"-i",
-		"sine=frequency=440:sample_rate=48000",
-		"-t",
-		"6",
-		"-pix_fmt",
-		"yuv420p",
-		"-c:v",
-		"libx264",
-		"-preset",
-		"ultrafast",
-		"-g",
-		"12",
-		"-keyint_min",
-		"12",
-		"-sc_threshold",
-		"0",
-		"-bf",
-		"2",
-		"-c:a",
-		"aac",
-		"-f",
-		"mpegts",
-		clip_aac,
-		NULL,
-	};
 	const char *const ulaw[] = {
 		"ffmpeg",	"-nostdin",
 		"-hide_banner", "-loglevel",
@@ -141,7 +87,7 @@ static int make_clips(void **state)
 		"-t",	  "1",	      "-c:v",	      "mjpeg",	   "-f",
 		"nut",	  clip_mjpeg, NULL,
 	};
-	if (run_ffmpeg(aac) || run_ffmpeg(ulaw) || run_ffmpeg(mjpeg))
+	if (testutil_make_clip(clip_aac) || testutil_run(ulaw) || testutil_run(mjpeg))
 		return -1;
 	return 0;
 }
@@ -149,10 +95,7 @@ static int make_clips(void **state)
 static int remove_clips(void **state)
 {
 	(void)state;
-	unlink(clip_aac);
-	unlink(clip_ulaw);
-	unlink(clip_mjpeg);
-	rmdir(tmpdir);
+	testutil_rmtree(tmpdir);
 	return 0;
 }
 

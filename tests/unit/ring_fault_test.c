@@ -27,7 +27,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include "lib/log.h"
 #include "storage/ring.h"
 #include "storage/ring_io.h"
+#include "tests/unit/testutil.h"
 
 #define EXTENTS	     2
 #define EXTENT_BYTES (1024u * 1024u)
@@ -343,14 +343,6 @@ static struct known *known_add(struct fx *fx, const char *camera, int64_t start,
 	return k;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void copy_file(const char *from, const char *to)
 {
 	static uint8_t buf[64 * 1024];
@@ -377,7 +369,7 @@ static void copy_ring(const char *from, const char *to)
 	};
 	char a[512], b[512];
 
-	nftw(to, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(to);
 	assert_int_equal(mkdir(to, 0750), 0);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(a, sizeof(a), "%s/%s", from, names[i]);
@@ -398,8 +390,7 @@ static int fx_setup(void **state)
 	struct ring *ring;
 
 	assert_non_null(fx);
-	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/ring_fault_test-XXXXXX");
-	assert_non_null(mkdtemp(fx->tmp));
+	testutil_mkdtemp(fx->tmp, sizeof(fx->tmp), "ring_fault_test");
 	snprintf(fx->tmpl, sizeof(fx->tmpl), "%s/template", fx->tmp);
 	snprintf(fx->dir, sizeof(fx->dir), "%s/ring", fx->tmp);
 	assert_int_equal(ring_create(fx->tmpl, EXTENTS, EXTENT_BYTES), 0);
@@ -421,7 +412,7 @@ static int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->tmp);
 	free(fx);
 	return 0;
 }

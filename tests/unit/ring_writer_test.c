@@ -19,7 +19,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 
 #include "lib/log.h"
 #include "storage/ring.h"
+#include "tests/unit/testutil.h"
 
 #define EXTENTS	     3
 #define EXTENT_BYTES (1024u * 1024u)
@@ -57,21 +57,12 @@ static void fill(uint8_t *buf, size_t len, uint32_t seed)
 	}
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/ring_writer_test-XXXXXX");
-	assert_non_null(mkdtemp(fx->tmp));
+	testutil_mkdtemp(fx->tmp, sizeof(fx->tmp), "ring_writer_test");
 	snprintf(fx->dir, sizeof(fx->dir), "%s/ring", fx->tmp);
 	assert_int_equal(ring_create(fx->dir, EXTENTS, EXTENT_BYTES), 0);
 	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
@@ -87,7 +78,7 @@ static int fx_teardown(void **state)
 	struct fx *fx = *state;
 
 	ring_close(fx->ring);
-	nftw(fx->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->tmp);
 	free(fx);
 	return 0;
 }
