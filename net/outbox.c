@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The outbox tables, module "outbox" in state.db (guarantees in
- * net/outbox.h). One statement per call under the statedb lock; every
- * write is its own transaction, so O1 holds when a call returns.
+ * net/outbox.h). Every statement goes through stmt_run() under the
+ * statedb lock. A write is its own transaction, so O1 holds when a call
+ * returns; outbox_done_many() groups its acknowledgements in one.
  */
 #include "net/outbox.h"
 
@@ -15,8 +16,19 @@
 #include "lib/log.h"
 #include "storage/statedb.h"
 
+/* Statements run for every object sent, prepared once (outbox_next() and
+ * the acknowledgement of a row); the rest are prepared per call. */
+enum ob_kept {
+	OBK_NEXT = 0, /* + enum outbox_prio */
+	OBK_DONE = OBK_NEXT + OUTBOX_NPRIO,
+	OBK_AGAIN,
+	OBK_INIT_ACKED,
+	OBK_N,
+};
+
 struct outbox {
 	struct statedb *db;
+	sqlite3_stmt *kept[OBK_N]; /* under the statedb lock */
 };
 
 /* Append only: never edit a step, add one. */
@@ -54,37 +66,116 @@ static const char *const outbox_steps[] = {
 	"id, prio, kind, path, camera, ref, seq, start_ms, len, body, created_ms,"                 \
 	" deadline_ms, tries, version, init_id, duration_ms, flags"
 
-/* Runs @sql with up to 4 int64 parameters (NULL-terminated text may
- * follow as @text at ?5). Sets *changesp when not NULL. */
-static int exec_i64(struct outbox *ob, const char *sql, const int64_t *v, int nv, const char *text,
-		    int *changesp)
-{
-	sqlite3 *db = statedb_lock(ob->db);
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
+/* One statement parameter, bound to ?N by its place in the array. */
+enum ob_type { OB_I64 = 0, OB_TEXT, OB_BLOB };
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+struct ob_arg {
+	int type;      /* enum ob_type */
+	int64_t i;     /* OB_I64 */
+	const void *p; /* OB_TEXT, OB_BLOB: borrowed; NULL binds SQL NULL */
+	int len;       /* OB_BLOB */
+};
+
+#define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static struct ob_arg arg_i64(int64_t v)
+{
+	return (struct ob_arg){ .type = OB_I64, .i = v };
+}
+
+static struct ob_arg arg_text(const char *s)
+{
+	return (struct ob_arg){ .type = OB_TEXT, .p = s };
+}
+
+/* One statement: what stmt_run() needs. */
+struct ob_query {
+	const char *what; /* for the log line: a path, a camera, an operation */
+	const char *sql;
+	sqlite3_stmt **kept; /* NULL: prepare and finalize; else prepared once here */
+	const struct ob_arg *args;
+	int nargs;
+	/* Reads the current row of a SELECT: 0 stops the statement there,
+	 * > 0 asks for the next row, < 0 is an error returned as is. NULL:
+	 * no rows expected. */
+	int (*row)(sqlite3_stmt *st, void *arg);
+	void *arg;
+	int *changesp; /* may be NULL: rows a write changed */
+};
+
+static void bind_arg(sqlite3_stmt *st, int i, const struct ob_arg *a)
+{
+	if (a->type == OB_I64)
+		sqlite3_bind_int64(st, i, a->i);
+	else if (!a->p)
+		sqlite3_bind_null(st, i);
+	else if (a->type == OB_TEXT)
+		sqlite3_bind_text(st, i, a->p, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_blob(st, i, a->p, a->len, SQLITE_STATIC);
+}
+
+static int stmt_prepare(sqlite3 *db, const struct ob_query *q, sqlite3_stmt **stp)
+{
+	if (!q->kept)
+		return sqlite3_prepare_v2(db, q->sql, -1, stp, NULL);
+	if (!*q->kept && sqlite3_prepare_v3(db, q->sql, -1, SQLITE_PREPARE_PERSISTENT, q->kept,
+					    NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	*stp = *q->kept;
+	return SQLITE_OK;
+}
+
+/* Prepares (or takes the kept statement), binds, steps and finalizes (or
+ * resets) statement @q on @db, which the caller holds locked. A SQLite
+ * failure is logged with q->what and returns -EIO. */
+static int stmt_run(sqlite3 *db, const struct ob_query *q)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0, rc;
+
+	if (stmt_prepare(db, q, &st) != SQLITE_OK)
 		goto fail;
-	for (int i = 0; i < nv; i++)
-		sqlite3_bind_int64(st, i + 1, v[i]);
-	if (text)
-		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	for (int i = 0; i < q->nargs; i++)
+		bind_arg(st, i + 1, &q->args[i]);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = q->row ? q->row(st, q->arg) : 0;
+		if (ret <= 0)
+			goto out;
+	}
+	ret = 0;
+	if (rc != SQLITE_DONE)
 		goto fail;
-	if (changesp)
-		*changesp = sqlite3_changes(db);
+	if (q->changesp)
+		*q->changesp = sqlite3_changes(db);
 	goto out;
 fail:
-	log_err("outbox: %s", sqlite3_errmsg(db));
+	log_err("outbox: %s: %s", q->what, sqlite3_errmsg(db));
 	ret = -EIO;
 out:
-	sqlite3_finalize(st);
+	if (q->kept) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
+	return ret;
+}
+
+/* stmt_run() under the statedb lock: one statement, its own transaction
+ * (O1 holds when it returns). */
+static int ob_run(struct outbox *ob, const struct ob_query *q)
+{
+	sqlite3 *db = statedb_lock(ob->db);
+	int ret = stmt_run(db, q);
+
 	statedb_unlock(ob->db);
 	return ret;
 }
 
 int outbox_open(struct statedb *db, struct outbox **obp)
 {
+	const struct ob_query q = { .what = "open", .sql = "UPDATE outbox SET next_ms = 0" };
 	struct outbox *ob;
 	int ret;
 
@@ -96,7 +187,7 @@ int outbox_open(struct statedb *db, struct outbox **obp)
 	if (!ob)
 		return -ENOMEM;
 	ob->db = db;
-	ret = exec_i64(ob, "UPDATE outbox SET next_ms = 0", NULL, 0, NULL, NULL);
+	ret = ob_run(ob, &q);
 	if (ret) {
 		free(ob);
 		return ret;
@@ -107,6 +198,12 @@ int outbox_open(struct statedb *db, struct outbox **obp)
 
 void outbox_close(struct outbox *ob)
 {
+	if (!ob)
+		return;
+	statedb_lock(ob->db);
+	for (int i = 0; i < OBK_N; i++)
+		sqlite3_finalize(ob->kept[i]);
+	statedb_unlock(ob->db);
 	free(ob);
 }
 
@@ -128,43 +225,32 @@ int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace)
 {
 	char sql[sizeof(sql_insert) + sizeof(sql_replace)];
 	size_t blen = it->body ? strlen(it->body) : 0;
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
-	int ret = 0;
+	const struct ob_arg args[] = {
+		arg_i64(it->prio),
+		arg_i64(it->kind),
+		arg_text(it->path),
+		arg_text(it->camera),
+		arg_i64(it->ref),
+		arg_i64(it->seq),
+		arg_i64(it->start_ms),
+		arg_i64(it->body ? blen : it->len),
+		{ .type = OB_BLOB, .p = it->body, .len = (int)blen },
+		arg_i64(it->created_ms),
+		arg_i64(it->deadline_ms),
+		arg_i64(it->init_id),
+		arg_i64(it->duration_ms),
+		arg_i64(it->flags),
+	};
+	const struct ob_query q = {
+		.what = it->path, .sql = sql, .args = args, .nargs = NARGS(args)
+	};
 
 	if (blen > OUTBOX_BODY_MAX || strnlen(it->path, OUTBOX_PATH_MAX) >= OUTBOX_PATH_MAX) {
 		log_err("outbox: %s: body or path too long", it->path);
 		return -E2BIG;
 	}
 	snprintf(sql, sizeof(sql), "%s%s", sql_insert, replace ? sql_replace : sql_keep);
-	db = statedb_lock(ob->db);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int(st, 1, it->prio);
-	sqlite3_bind_int(st, 2, it->kind);
-	sqlite3_bind_text(st, 3, it->path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, it->camera, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (int64_t)it->ref);
-	sqlite3_bind_int64(st, 6, (int64_t)it->seq);
-	sqlite3_bind_int64(st, 7, it->start_ms);
-	sqlite3_bind_int64(st, 8, (int64_t)(it->body ? blen : it->len));
-	if (it->body)
-		sqlite3_bind_blob(st, 9, it->body, (int)blen, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 10, it->created_ms);
-	sqlite3_bind_int64(st, 11, it->deadline_ms);
-	sqlite3_bind_int64(st, 12, (int64_t)it->init_id);
-	sqlite3_bind_int64(st, 13, it->duration_ms);
-	sqlite3_bind_int64(st, 14, it->flags);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	goto out;
-fail:
-	log_err("outbox: %s: %s", it->path, sqlite3_errmsg(db));
-	ret = -EIO;
-out:
-	sqlite3_finalize(st);
-	statedb_unlock(ob->db);
-	return ret;
+	return ob_run(ob, &q);
 }
 
 static bool is_busy(int64_t id, const int64_t *busy, size_t nbusy)
@@ -207,35 +293,58 @@ static int row_to_item(sqlite3_stmt *st, struct outbox_item *it)
 	return 0;
 }
 
+/* O3, one query per priority. URGENT and BACKLOG walk the outbox_order
+ * index. LIVE (a few rows per camera, outbox_demote() keeps it small)
+ * is sorted by each row's rank within its camera, newest = 0, so every
+ * camera's newest segment goes before any camera's second newest. */
+static const char *const next_sql[OUTBOX_NPRIO] = {
+	[OUTBOX_URGENT] = "SELECT " COLS " FROM outbox WHERE prio = 0 AND next_ms <= ?1"
+			  " ORDER BY start_ms, id LIMIT ?2",
+	[OUTBOX_LIVE] = "SELECT " COLS " FROM outbox AS o WHERE prio = 1 AND next_ms <= ?1"
+			" ORDER BY (SELECT count(*) FROM outbox AS n WHERE n.camera = o.camera"
+			"  AND n.kind = o.kind AND n.prio = 1 AND n.seq > o.seq),"
+			" start_ms DESC, id LIMIT ?2",
+	[OUTBOX_BACKLOG] = "SELECT " COLS " FROM outbox WHERE prio = 2 AND next_ms <= ?1"
+			   " ORDER BY start_ms, id LIMIT ?2",
+};
+
+struct next_ctx {
+	const int64_t *busy;
+	size_t nbusy;
+	struct outbox_item *it;
+	bool found;
+};
+
+static int next_row(sqlite3_stmt *st, void *arg)
+{
+	struct next_ctx *nc = arg;
+
+	if (is_busy(sqlite3_column_int64(st, 0), nc->busy, nc->nbusy))
+		return 1;
+	nc->found = true;
+	return row_to_item(st, nc->it);
+}
+
 int outbox_next(struct outbox *ob, int64_t now_mono_ms, const int64_t *busy, size_t nbusy,
 		struct outbox_item *it)
 {
+	struct next_ctx nc = { .busy = busy, .nbusy = nbusy, .it = it };
+	const struct ob_arg args[] = { arg_i64(now_mono_ms), arg_i64(nbusy + OUTBOX_PEEK_MAX) };
+	struct ob_query q = {
+		.what = "next", .args = args, .nargs = NARGS(args), .row = next_row, .arg = &nc
+	};
 	sqlite3 *db = statedb_lock(ob->db);
-	sqlite3_stmt *st = NULL;
-	int ret = -ENOENT, rc;
+	int ret = 0;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT " COLS " FROM outbox WHERE next_ms <= ?1"
-			       " ORDER BY prio, start_ms, id LIMIT ?2",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int64(st, 1, now_mono_ms);
-	sqlite3_bind_int64(st, 2, (int64_t)nbusy + OUTBOX_PEEK_MAX);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (is_busy(sqlite3_column_int64(st, 0), busy, nbusy))
-			continue;
-		ret = row_to_item(st, it);
-		goto out;
+	for (int p = 0; p < OUTBOX_NPRIO && !ret && !nc.found; p++) {
+		q.sql = next_sql[p];
+		q.kept = &ob->kept[OBK_NEXT + p];
+		ret = stmt_run(db, &q);
 	}
-	if (rc == SQLITE_DONE)
-		goto out;
-fail:
-	log_err("outbox: next: %s", sqlite3_errmsg(db));
-	ret = -EIO;
-out:
-	sqlite3_finalize(st);
 	statedb_unlock(ob->db);
-	return ret;
+	if (ret && nc.found)
+		outbox_item_clear(it);
+	return ret ? ret : nc.found ? 0 : -ENOENT;
 }
 
 void outbox_item_clear(struct outbox_item *it)
@@ -244,43 +353,110 @@ void outbox_item_clear(struct outbox_item *it)
 	it->body = NULL;
 }
 
+/* One acknowledgement on the locked db (O2, O4). */
+static int done_one(struct outbox *ob, sqlite3 *db, const struct outbox_ack *a)
+{
+	const struct ob_arg args[] = { arg_i64(a->id), arg_i64(a->version) };
+	const struct ob_arg init[] = { arg_i64(a->ref) };
+	int changes = 0;
+	const struct ob_query del = { .what = "done",
+				      .sql = "DELETE FROM outbox WHERE id = ?1 AND version = ?2",
+				      .kept = &ob->kept[OBK_DONE],
+				      .args = args,
+				      .nargs = NARGS(args),
+				      .changesp = &changes };
+	const struct ob_query again = { .what = "done",
+					.sql = "UPDATE outbox SET next_ms = 0 WHERE id = ?1",
+					.kept = &ob->kept[OBK_AGAIN],
+					.args = args,
+					.nargs = 1 };
+	const struct ob_query acked = { .what = "done",
+					.sql = "INSERT OR REPLACE INTO outbox_init(init_id, acked)"
+					       " VALUES (?1, 1)",
+					.kept = &ob->kept[OBK_INIT_ACKED],
+					.args = init,
+					.nargs = NARGS(init) };
+	int ret = stmt_run(db, &del);
+
+	if (!ret && !changes) /* replaced meanwhile: due at once */
+		ret = stmt_run(db, &again);
+	if (!ret && a->init)
+		ret = stmt_run(db, &acked);
+	return ret;
+}
+
+int outbox_done_many(struct outbox *ob, const struct outbox_ack *acks, size_t n)
+{
+	const struct ob_query begin = { .what = "done", .sql = "BEGIN IMMEDIATE" };
+	const struct ob_query commit = { .what = "done", .sql = "COMMIT" };
+	sqlite3 *db;
+	int ret;
+
+	if (!n)
+		return 0;
+	db = statedb_lock(ob->db);
+	ret = stmt_run(db, &begin);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = done_one(ob, db, &acks[i]);
+	if (!ret)
+		ret = stmt_run(db, &commit);
+	if (ret)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	statedb_unlock(ob->db);
+	return ret;
+}
+
 int outbox_done(struct outbox *ob, int64_t id, uint32_t version)
 {
-	int64_t v[2] = { id, version };
-	int changes = 0;
-	int ret = exec_i64(ob, "DELETE FROM outbox WHERE id = ?1 AND version = ?2", v, 2, NULL,
-			   &changes);
+	const struct outbox_ack a = { .id = id, .version = version };
 
-	if (ret || changes)
-		return ret;
-	return exec_i64(ob, "UPDATE outbox SET next_ms = 0 WHERE id = ?1", v, 1, NULL, NULL);
+	return outbox_done_many(ob, &a, 1);
 }
 
 int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms)
 {
-	int64_t v[2] = { id, next_mono_ms };
+	const struct ob_arg args[] = { arg_i64(id), arg_i64(next_mono_ms) };
+	const struct ob_query q = {
+		.what = "retry",
+		.sql = "UPDATE outbox SET tries = tries + 1, next_ms = ?2 WHERE id = ?1",
+		.args = args,
+		.nargs = NARGS(args),
+	};
 
-	return exec_i64(ob, "UPDATE outbox SET tries = tries + 1, next_ms = ?2 WHERE id = ?1", v, 2,
-			NULL, NULL);
+	return ob_run(ob, &q);
 }
 
 int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep)
 {
-	int64_t v[4] = { OUTBOX_BACKLOG, OUTBOX_LIVE, OUTBOX_SEGMENT, keep };
+	const struct ob_arg args[] = { arg_i64(OUTBOX_BACKLOG), arg_i64(OUTBOX_LIVE),
+				       arg_i64(OUTBOX_SEGMENT), arg_i64(keep), arg_text(camera) };
+	const struct ob_query q = {
+		.what = camera,
+		.sql = "UPDATE outbox SET prio = ?1 WHERE prio = ?2 AND kind = ?3 AND camera = ?5"
+		       " AND seq <= (SELECT seq FROM outbox WHERE prio = ?2 AND kind = ?3"
+		       "  AND camera = ?5 ORDER BY seq DESC LIMIT 1 OFFSET ?4)",
+		.args = args,
+		.nargs = NARGS(args),
+	};
 
-	return exec_i64(ob,
-			"UPDATE outbox SET prio = ?1 WHERE prio = ?2 AND kind = ?3 AND camera = ?5"
-			" AND seq <= (SELECT seq FROM outbox WHERE prio = ?2 AND kind = ?3"
-			"  AND camera = ?5 ORDER BY seq DESC LIMIT 1 OFFSET ?4)",
-			v, 4, camera, NULL);
+	return ob_run(ob, &q);
 }
 
 int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp)
 {
-	int64_t v[1] = { (int64_t)init_id };
+	const struct ob_arg args[] = { arg_i64(init_id) };
 	int changes = 0;
-	int ret = exec_i64(ob, "INSERT OR IGNORE INTO outbox_init(init_id) VALUES (?1)", v, 1, NULL,
-			   &changes);
+	const struct ob_query q = {
+		.what = "init",
+		.sql = "INSERT OR IGNORE INTO outbox_init(init_id) VALUES (?1)",
+		.args = args,
+		.nargs = NARGS(args),
+		.changesp = &changes,
+	};
+	int ret = ob_run(ob, &q);
 
 	if (!ret)
 		*newp = changes > 0;
@@ -289,120 +465,131 @@ int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp)
 
 int outbox_init_set_acked(struct outbox *ob, uint64_t init_id)
 {
-	int64_t v[1] = { (int64_t)init_id };
+	const struct ob_arg args[] = { arg_i64(init_id) };
+	const struct ob_query q = {
+		.what = "init",
+		.sql = "INSERT OR REPLACE INTO outbox_init(init_id, acked) VALUES (?1, 1)",
+		.args = args,
+		.nargs = NARGS(args),
+	};
 
-	return exec_i64(ob, "INSERT OR REPLACE INTO outbox_init(init_id, acked) VALUES (?1, 1)", v,
-			1, NULL, NULL);
+	return ob_run(ob, &q);
 }
 
 int outbox_cmd_seen(struct outbox *ob, const char *id, int64_t now_ms, bool *newp)
 {
-	int64_t v[1] = { now_ms };
+	const struct ob_arg args[] = { arg_text(id), arg_i64(now_ms) };
 	int changes = 0;
-	int ret = exec_i64(ob, "INSERT OR IGNORE INTO outbox_cmd(id, ts_ms) VALUES (?5, ?1)", v, 1,
-			   id, &changes);
+	const struct ob_query q = {
+		.what = id,
+		.sql = "INSERT OR IGNORE INTO outbox_cmd(id, ts_ms) VALUES (?1, ?2)",
+		.args = args,
+		.nargs = NARGS(args),
+		.changesp = &changes,
+	};
+	int ret = ob_run(ob, &q);
 
 	if (!ret)
 		*newp = changes > 0;
 	return ret;
 }
 
-/* One-row query: *valp = first column (int) != 0, false when no row. */
-static int query_bool(struct outbox *ob, const char *sql, int64_t v, const char *text, bool *valp)
+/* A one-row query's first column as a bool; false when there is no row. */
+static int first_bool(sqlite3_stmt *st, void *arg)
 {
-	sqlite3 *db = statedb_lock(ob->db);
-	sqlite3_stmt *st = NULL;
-	int ret = 0, rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	if (text)
-		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(st, 1, v);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		goto fail;
-	*valp = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
-	goto out;
-fail:
-	log_err("outbox: %s", sqlite3_errmsg(db));
-	ret = -EIO;
-out:
-	sqlite3_finalize(st);
-	statedb_unlock(ob->db);
-	return ret;
+	*(bool *)arg = sqlite3_column_int(st, 0) != 0;
+	return 0;
 }
 
 int outbox_init_acked(struct outbox *ob, uint64_t init_id, bool *ackedp)
 {
-	return query_bool(ob, "SELECT acked FROM outbox_init WHERE init_id = ?1", (int64_t)init_id,
-			  NULL, ackedp);
+	const struct ob_arg args[] = { arg_i64(init_id) };
+	bool v = false;
+	const struct ob_query q = {
+		.what = "init",
+		.sql = "SELECT acked FROM outbox_init WHERE init_id = ?1",
+		.args = args,
+		.nargs = NARGS(args),
+		.row = first_bool,
+		.arg = &v,
+	};
+	int ret = ob_run(ob, &q);
+
+	if (!ret)
+		*ackedp = v;
+	return ret;
 }
 
 int outbox_cmd_known(struct outbox *ob, const char *id, bool *knownp)
 {
-	return query_bool(ob, "SELECT 1 FROM outbox_cmd WHERE id = ?1", 0, id, knownp);
+	const struct ob_arg args[] = { arg_text(id) };
+	bool v = false;
+	const struct ob_query q = {
+		.what = id,
+		.sql = "SELECT 1 FROM outbox_cmd WHERE id = ?1",
+		.args = args,
+		.nargs = NARGS(args),
+		.row = first_bool,
+		.arg = &v,
+	};
+	int ret = ob_run(ob, &q);
+
+	if (!ret)
+		*knownp = v;
+	return ret;
 }
 
-static int stat_prio(sqlite3 *db, struct outbox_stat *st)
+static int stat_prio_row(sqlite3_stmt *q, void *arg)
 {
-	sqlite3_stmt *q = NULL;
-	int rc;
+	struct outbox_stat *st = arg;
+	int p = sqlite3_column_int(q, 0);
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT prio, count(*), total(len), min(start_ms) FROM outbox"
-			       " GROUP BY prio",
-			       -1, &q, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int p = sqlite3_column_int(q, 0);
-
-		if (p < 0 || p >= OUTBOX_NPRIO)
-			continue;
+	if (p >= 0 && p < OUTBOX_NPRIO) {
 		st->rows[p] = (uint64_t)sqlite3_column_int64(q, 1);
 		st->bytes[p] = (uint64_t)sqlite3_column_double(q, 2);
 		st->oldest_ms[p] = sqlite3_column_int64(q, 3);
 	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return 1;
 }
 
-static int stat_registry(sqlite3 *db, struct outbox_stat *st)
+static int stat_registry_row(sqlite3_stmt *q, void *arg)
 {
-	sqlite3_stmt *q = NULL;
-	int rc;
+	struct outbox_stat *st = arg;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT path, created_ms, deadline_ms,"
-			       " (SELECT count(*) FROM outbox WHERE kind = ?1)"
-			       " FROM outbox WHERE kind = ?1 ORDER BY created_ms LIMIT 1",
-			       -1, &q, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int(q, 1, OUTBOX_REGISTRY);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		snprintf(st->registry_path, sizeof(st->registry_path), "%s",
-			 (const char *)sqlite3_column_text(q, 0));
-		st->registry_created_ms = sqlite3_column_int64(q, 1);
-		st->registry_deadline_ms = sqlite3_column_int64(q, 2);
-		st->registry_rows = (uint64_t)sqlite3_column_int64(q, 3);
-	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+	snprintf(st->registry_path, sizeof(st->registry_path), "%s",
+		 (const char *)sqlite3_column_text(q, 0));
+	st->registry_created_ms = sqlite3_column_int64(q, 1);
+	st->registry_deadline_ms = sqlite3_column_int64(q, 2);
+	st->registry_rows = (uint64_t)sqlite3_column_int64(q, 3);
+	return 0;
 }
 
 int outbox_stat(struct outbox *ob, struct outbox_stat *st)
 {
+	const struct ob_arg args[] = { arg_i64(OUTBOX_REGISTRY) };
+	const struct ob_query prio = {
+		.what = "stat",
+		.sql = "SELECT prio, count(*), total(len), min(start_ms) FROM outbox GROUP BY prio",
+		.row = stat_prio_row,
+		.arg = st,
+	};
+	const struct ob_query reg = {
+		.what = "stat",
+		.sql = "SELECT path, created_ms, deadline_ms,"
+		       " (SELECT count(*) FROM outbox WHERE kind = ?1)"
+		       " FROM outbox WHERE kind = ?1 ORDER BY created_ms LIMIT 1",
+		.args = args,
+		.nargs = NARGS(args),
+		.row = stat_registry_row,
+		.arg = st,
+	};
 	sqlite3 *db = statedb_lock(ob->db);
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	ret = stat_prio(db, st);
+	ret = stmt_run(db, &prio);
 	if (!ret)
-		ret = stat_registry(db, st);
-	if (ret)
-		log_err("outbox: stat: %s", sqlite3_errmsg(db));
+		ret = stmt_run(db, &reg);
 	statedb_unlock(ob->db);
 	return ret;
 }

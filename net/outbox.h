@@ -9,10 +9,14 @@
  *
  * Guarantees (tests/unit/outbox_test.c):
  *  O1  outbox_put() returns 0 only after the row is committed.
- *  O2  A row leaves only through outbox_done().
+ *  O2  A row leaves only through outbox_done() or outbox_done_many();
+ *      the acknowledgements of one outbox_done_many() call are committed
+ *      together, all or none.
  *  O3  outbox_next() hands out rows by priority: URGENT (alarms, events,
- *      registry, status, command results) in insertion order, then LIVE
- *      in insertion order, then BACKLOG oldest media first (start_ms).
+ *      registry, status, command results) in insertion order; then LIVE
+ *      newest first per camera: every camera's newest row, then every
+ *      camera's second newest, and so on (newer start first within a
+ *      round); then BACKLOG oldest media first (start_ms).
  *  O4  Paths are unique. Putting an existing path either keeps the old
  *      row (media: the bytes cannot change) or replaces its body while
  *      keeping the oldest created_ms and deadline (registry, playlist,
@@ -98,6 +102,18 @@ void outbox_item_clear(struct outbox_item *it);
  * the row was replaced meanwhile (newer version), it stays, due at once:
  * central holds an old body. A row already gone is not an error. */
 int outbox_done(struct outbox *ob, int64_t id, uint32_t version);
+
+struct outbox_ack {
+	int64_t id;
+	uint32_t version;
+	bool init;    /* an OUTBOX_INIT row: also outbox_init_set_acked(@ref) */
+	uint64_t ref; /* the row's ref */
+};
+/* outbox_done() for @n rows (@acks borrowed) in one transaction, with
+ * the init segments among them marked acknowledged in the same one: one
+ * commit (one sync) for a batch. Nothing is committed on failure. -EIO. */
+int outbox_done_many(struct outbox *ob, const struct outbox_ack *acks, size_t n);
+
 /* Row @id failed: count the try, due again at @next_mono_ms (a replaced
  * row keeps its schedule: the new body waits like the old). */
 int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms);

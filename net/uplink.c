@@ -5,13 +5,15 @@
  *
  * Loop, one turn:
  *   1. turn queued segment notes into outbox rows (live), demote what
- *      fell out of each camera's live window to backlog;
- *   2. scan the ring for segments not uploaded when asked (U6);
+ *      fell out of each camera's live window to backlog (uplink_seg.c);
+ *   2. scan the ring for segments not uploaded when asked (U6, ditto);
  *   3. timers: status.json, the command poll, the registry deadline;
  *   4. fill free slots from outbox_next() unless the link is held: one
  *      slot while the link is down (a probe), cfg.parallel when up (U5);
- *   5. curl_multi_perform, reap finished transfers, curl_multi_poll until
- *      a socket is ready, a timer is due (<= 1 s) or another thread woke us.
+ *   5. curl_multi_perform, reap finished transfers, commit the batch of
+ *      acknowledged rows when due (uplink_ack.c), fill slots again,
+ *      curl_multi_poll until a socket is ready, a timer is due (<= 1 s)
+ *      or another thread woke us.
  */
 #include "net/uplink_int.h"
 
@@ -204,128 +206,11 @@ int uplink_stat(struct uplink *up, struct uplink_stat *st)
 	return ret;
 }
 
-/* ---- segments into rows ---- */
-
-static int seg_row(struct uplink *up, const struct uplink_note *n, int prio)
-{
-	struct outbox_item it = { .prio = prio, .kind = OUTBOX_SEGMENT };
-	bool fresh = false;
-	int ret;
-
-	snprintf(it.camera, sizeof(it.camera), "%s", n->camera);
-	ret = outbox_init_seen(up->ob, n->init_id, &fresh);
-	if (!ret && fresh) {
-		struct outbox_item ii = { .prio = OUTBOX_URGENT, .kind = OUTBOX_INIT };
-
-		snprintf(ii.camera, sizeof(ii.camera), "%s", n->camera);
-		ii.ref = n->init_id;
-		ii.start_ms = ii.created_ms = uplink__now(up);
-		ret = uplink_init_path(n->camera, n->init_id, ii.path, sizeof(ii.path));
-		if (!ret)
-			ret = outbox_put(up->ob, &ii, false);
-	}
-	if (ret)
-		return ret;
-	it.ref = n->id;
-	it.init_id = n->init_id;
-	it.seq = n->seq;
-	it.start_ms = n->start_ms;
-	it.duration_ms = n->duration_ms;
-	it.flags = n->flags;
-	it.len = n->len;
-	it.created_ms = uplink__now(up);
-	ret = uplink_segment_path(n->camera, n->seq, n->start_ms, it.path, sizeof(it.path));
-	if (!ret)
-		ret = outbox_put(up->ob, &it, false);
-	return ret;
-}
-
-static void drain_notes(struct uplink *up)
-{
-	struct uplink_note n;
-
-	for (;;) {
-		pthread_mutex_lock(&up->lock);
-		if (!up->q_len) {
-			pthread_mutex_unlock(&up->lock);
-			return;
-		}
-		n = up->queue[up->q_head];
-		up->q_head = (up->q_head + 1) % UPLINK_QUEUE_MAX;
-		up->q_len--;
-		pthread_mutex_unlock(&up->lock);
-		/* A failed row is not lost: the segment is not uploaded in
-		 * the ring, so the next scan finds it (U6). */
-		if (seg_row(up, &n, OUTBOX_LIVE) ||
-		    outbox_demote(up->ob, n.camera, up->cfg.live_window)) {
-			pthread_mutex_lock(&up->lock);
-			up->rescan = true;
-			pthread_mutex_unlock(&up->lock);
-		}
-	}
-}
-
-struct scan_ctx {
-	struct uplink *up;
-	struct uplink_note *batch;
-	unsigned int n;
-};
-
-static int scan_one(void *arg, const struct ring_seg_info *info)
-{
-	struct scan_ctx *sc = arg;
-	struct uplink *up = sc->up;
-	int c = strcmp(info->camera, up->scan_cam);
-	struct uplink_note *n;
-
-	if (info->uploaded || c < 0 || (c == 0 && info->seq <= up->scan_seq))
-		return 0;
-	if (sc->n >= UPLINK_SCAN_BATCH)
-		return 1;
-	n = &sc->batch[sc->n++];
-	snprintf(n->camera, sizeof(n->camera), "%s", info->camera);
-	n->id = info->id;
-	n->init_id = info->init_id;
-	n->seq = info->seq;
-	n->start_ms = info->start_utc_ms;
-	n->duration_ms = info->duration_ms;
-	n->flags = info->flags;
-	n->len = info->len;
-	return 0;
-}
-
-/* One pass of U6: up to UPLINK_SCAN_BATCH segments the ring holds as not
- * uploaded become BACKLOG rows (rows already there are kept). The ring is
- * walked in (camera, seq) order with a cursor so a large backlog is taken
- * in batches without holding the ring's lock while writing rows. */
-static void scan_ring(struct uplink *up)
-{
-	struct scan_ctx sc = { .up = up };
-	int ret;
-
-	sc.batch = calloc(UPLINK_SCAN_BATCH, sizeof(*sc.batch));
-	if (!sc.batch)
-		return;
-	ret = ring_list(up->ring, NULL, INT64_MIN, INT64_MAX, scan_one, &sc);
-	for (unsigned int i = 0; i < sc.n; i++) {
-		if (seg_row(up, &sc.batch[i], OUTBOX_BACKLOG))
-			break;
-		snprintf(up->scan_cam, sizeof(up->scan_cam), "%s", sc.batch[i].camera);
-		up->scan_seq = sc.batch[i].seq;
-	}
-	up->scan_more = ret == 1;
-	if (!up->scan_more) {
-		up->scan_cam[0] = '\0';
-		up->scan_seq = 0;
-	}
-	if (sc.n)
-		log_info("uplink: ring scan queued %u segments not yet uploaded%s", sc.n,
-			 up->scan_more ? " (more follow)" : "");
-	free(sc.batch);
-}
-
 /* ---- the loop ---- */
 
+/* The first free slot; *busy_rowsp counts the rows in flight and
+ * busy[0..*nbusyp) (UPLINK_BUSY_MAX) lists them with the acknowledged
+ * rows still waiting for their commit: none of them is to be sent. */
 static struct uplink_slot *free_slot(struct uplink *up, unsigned int *busy_rowsp, int64_t *busy,
 				     size_t *nbusyp)
 {
@@ -343,7 +228,17 @@ static struct uplink_slot *free_slot(struct uplink *up, unsigned int *busy_rowsp
 			(*busy_rowsp)++;
 		}
 	}
+	for (unsigned int i = 0; i < up->nacks; i++)
+		busy[(*nbusyp)++] = up->acks[i].id;
 	return fs;
+}
+
+static bool idle(const struct uplink *up)
+{
+	for (unsigned int i = 0; i < UPLINK_SLOTS; i++)
+		if (up->slots[i].kind != XF_NONE)
+			return false;
+	return true;
 }
 
 static bool link_up(struct uplink *up)
@@ -359,7 +254,7 @@ static bool link_up(struct uplink *up)
 static void fill_slots(struct uplink *up, int64_t mono)
 {
 	unsigned int limit = link_up(up) ? up->cfg.parallel : 1;
-	int64_t busy[UPLINK_SLOTS];
+	int64_t busy[UPLINK_BUSY_MAX];
 
 	if (mono < up->hold_until)
 		return;
@@ -381,7 +276,7 @@ static void fill_slots(struct uplink *up, int64_t mono)
 static void poll_commands(struct uplink *up, int64_t mono)
 {
 	unsigned int rows = 0;
-	int64_t busy[UPLINK_SLOTS];
+	int64_t busy[UPLINK_BUSY_MAX];
 	size_t nbusy;
 	struct uplink_slot *s;
 
@@ -442,16 +337,18 @@ static bool stopping(struct uplink *up)
 	return v;
 }
 
-static bool take_rescan(struct uplink *up)
+/* How long curl_multi_poll() may sleep: until the next timer, the end of
+ * a link hold (the probe, U5) or the ack commit (@ack_ms, -1: none), at
+ * most UPLINK_POLL_MS. Sockets and wakeups end it sooner. */
+static int poll_ms(const struct uplink *up, int64_t mono, int64_t ack_ms)
 {
-	bool v;
+	int64_t t = UPLINK_POLL_MS;
+	const int64_t due[] = { up->hold_until - mono, up->next_status - mono, ack_ms };
 
-	pthread_mutex_lock(&up->lock);
-	v = up->rescan || up->scan_more;
-	up->rescan = false;
-	up->scanning = v;
-	pthread_mutex_unlock(&up->lock);
-	return v;
+	for (size_t i = 0; i < sizeof(due) / sizeof(due[0]); i++)
+		if (due[i] >= 0 && due[i] < t)
+			t = due[i];
+	return (int)t;
 }
 
 static void *uplink_main(void *arg)
@@ -463,23 +360,23 @@ static void *uplink_main(void *arg)
 	up->next_status = up->started_mono;
 	up->next_cmds = up->started_mono;
 	while (!stopping(up)) {
-		int64_t mono;
+		int64_t mono, ack_ms;
 
-		drain_notes(up);
-		if (take_rescan(up)) {
-			scan_ring(up);
-			pthread_mutex_lock(&up->lock);
-			up->scanning = false;
-			pthread_mutex_unlock(&up->lock);
-		}
+		uplink__drain_notes(up);
+		uplink__scan(up);
 		mono = time_mono_ms();
 		timers(up, mono);
 		fill_slots(up, mono);
 		curl_multi_perform(up->multi, &running);
 		reap(up);
-		fill_slots(up, time_mono_ms());
-		curl_multi_poll(up->multi, NULL, 0, UPLINK_POLL_MS, NULL);
+		mono = time_mono_ms();
+		ack_ms = uplink__ack_flush(up, mono, idle(up), false);
+		fill_slots(up, mono);
+		curl_multi_poll(up->multi, NULL, 0, poll_ms(up, mono, ack_ms), NULL);
 	}
+	/* Transfers in flight are abandoned (their rows stay); what central
+	 * already acknowledged is committed. */
+	uplink__ack_flush(up, time_mono_ms(), true, true);
 	for (unsigned int i = 0; i < UPLINK_SLOTS; i++)
 		uplink__slot_free(&up->slots[i]);
 	return NULL;
@@ -500,6 +397,7 @@ static void uplink_free(struct uplink *up)
 
 static int uplink_init(struct uplink *up, const struct uplink_cfg *cfg)
 {
+	int64_t probe_max;
 	uint64_t seed = 0;
 	size_t blen;
 	int ret;
@@ -523,6 +421,11 @@ static int uplink_init(struct uplink *up, const struct uplink_cfg *cfg)
 		seed = (uint64_t)time_mono_ms();
 	backoff_init(&up->link_backoff, (uint32_t)cfg->backoff_min_ms,
 		     (uint32_t)cfg->backoff_max_ms, seed);
+	/* U5: while nothing answers, probe every backoff_min/2..2 x backoff_min. */
+	probe_max = cfg->backoff_max_ms < 2 * cfg->backoff_min_ms ? cfg->backoff_max_ms
+								  : 2 * cfg->backoff_min_ms;
+	backoff_init(&up->probe_backoff, (uint32_t)cfg->backoff_min_ms, (uint32_t)probe_max,
+		     seed ^ 0x5bd1e995u);
 	up->multi = curl_multi_init();
 	if (!up->multi)
 		return -ENOMEM;

@@ -12,16 +12,29 @@
  * Guarantees:
  *  U1  Nothing is sent that is not first a committed outbox row (O1), and
  *      a row leaves only on a 2xx from central (O2); a segment is marked
- *      uploaded in the ring (ring_mark_uploaded) only after its 2xx.
+ *      uploaded in the ring (ring_mark_uploaded) only after its 2xx and
+ *      after its row's deletion is committed. Rows are deleted in batches
+ *      (one commit for up to UPLINK_ACK_BATCH rows); a crash before the
+ *      commit repeats those PUTs after the restart, it loses nothing.
  *  U2  Every request is https with the TLS rules T1-T5 (net/tls.h);
  *      uplink_start() refuses a base URL that is not https://.
  *  U3  live.m3u8 of a camera lists only segments (and the init segment)
- *      central already acknowledged, newest last, at most live_window.
- *  U4  After an outage, URGENT rows go first, then each camera's newest
- *      live_window segments, then the backlog oldest first.
- *  U5  A dead or failing central sees at most one request at a time,
- *      spaced by exponential backoff with full jitter, or by its
- *      Retry-After: no retry storm.
+ *      central already acknowledged, newest last, at most live_window;
+ *      only segments sent as live enter it, and only when newer than its
+ *      newest (backlog is archive, not live view).
+ *  U4  After an outage, URGENT rows go first (init segments, playlists,
+ *      registry, events, status), then live: every camera's newest
+ *      segment, then every camera's second newest, and so on through its
+ *      live_window newest; then the backlog oldest first. A segment that
+ *      falls out of the window before it is sent joins the backlog.
+ *  U5  A dead or failing central sees at most one request at a time (a
+ *      probe) until one succeeds; then parallel again at once. While it
+ *      does not answer at all (name not resolved, connection refused) the
+ *      probes come every backoff_min/2 .. 2 x backoff_min, so the link
+ *      is back at most 2 x backoff_min after central; once it answers
+ *      with trouble (408, 429, 5xx, TLS, stall, reset) they are spaced by
+ *      exponential backoff with full jitter up to backoff_max, or by its
+ *      Retry-After: no retry storm. The first 2xx resets both backoffs.
  *  U6  Segments the queue could not take (full) or that were recorded
  *      while no uplink ran are found again by a scan of the ring for
  *      segments not yet uploaded (at start and after an overflow).

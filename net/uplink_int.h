@@ -26,6 +26,10 @@
 #define UPLINK_SCAN_BATCH   1024		      /* ring scan rows per pass */
 #define UPLINK_NAME_MAX	    64			      /* a segment's file name */
 #define UPLINK_REFUSED_HOLD 3			      /* refusals in a row that hold the link */
+#define UPLINK_ACK_BATCH    32			      /* 2xx'd rows per outbox commit */
+#define UPLINK_ACK_DELAY_MS 250			      /* longest a backlog row waits for it */
+#define UPLINK_BUSY_MAX	    (UPLINK_SLOTS + UPLINK_ACK_BATCH) /* rows outbox_next() skips */
+#define UPLINK_DOWN_LOG_MS  60000 /* one line per minute while the link stays down */
 
 struct uplink_note { /* a stored segment, from a stream thread */
 	char camera[RING_CAMERA_MAX];
@@ -104,9 +108,12 @@ struct uplink {
 	struct uplink_stat st;
 	/* ---- uplink thread only ---- */
 	struct uplink_slot slots[UPLINK_SLOTS];
-	struct backoff link_backoff;
-	int64_t hold_until;	  /* mono: no new request before */
-	unsigned int refused_run; /* refusals since the last 2xx */
+	struct backoff link_backoff;  /* central answered with trouble (U5) */
+	struct backoff probe_backoff; /* central did not answer at all (U5) */
+	int64_t hold_until;	      /* mono: no new request before */
+	int64_t down_logged;	      /* mono: the last link failure logged above debug */
+	unsigned int down_quiet;      /* link failures logged at debug since then */
+	unsigned int refused_run;     /* refusals since the last 2xx */
 	int64_t started_mono;
 	int64_t next_status;		/* mono */
 	int64_t next_cmds;		/* mono */
@@ -117,6 +124,12 @@ struct uplink {
 	bool scan_more;
 	struct live_cam *live[UPLINK_CAMERAS_MAX];
 	unsigned int nlive;
+	/* 2xx'd rows waiting for their outbox commit (uplink_ack.c); copies
+	 * without body. Busy for outbox_next() until committed. */
+	struct outbox_item acks[UPLINK_ACK_BATCH];
+	unsigned int nacks;
+	int64_t ack_since; /* mono: when the oldest of them got its 2xx */
+	bool ack_now;	   /* one live view waits for among them */
 };
 
 /* uplink.c */
@@ -129,11 +142,25 @@ int uplink__start_get(struct uplink *up, struct uplink_slot *s, int kind, const 
 void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc);
 void uplink__slot_free(struct uplink_slot *s);
 
+/* uplink_seg.c: segments into rows. Queued notes into LIVE rows; a ring
+ * scan (U6) when one is due. */
+void uplink__drain_notes(struct uplink *up);
+void uplink__scan(struct uplink *up);
+
+/* uplink_ack.c: acknowledged rows, committed in batches (U1). */
+void uplink__ack_add(struct uplink *up, const struct outbox_item *it);
+/* Commit the waiting rows if one of the batch rules says so (@force:
+ * always); returns how long until the next rule fires, in ms, or -1. */
+int64_t uplink__ack_flush(struct uplink *up, int64_t mono, bool idle, bool force);
+
 /* uplink_obj.c: objects and their bodies. */
 int uplink__put_json(struct uplink *up, int kind, const char *path, struct cJSON *obj,
 		     int64_t created_ms, int64_t deadline_ms);
 int uplink__status(struct uplink *up);
 int uplink__live_ack(struct uplink *up, const struct outbox_item *it);
+/* Would live segment @it enter its camera's playlist (newer than its
+ * newest)? Then its acknowledgement is committed at once. */
+bool uplink__live_moves(struct uplink *up, const struct outbox_item *it);
 int uplink__live_init_acked(struct uplink *up, const char *camera);
 void uplink__live_free(struct uplink *up);
 /* Render @lc as an HLS media playlist into @buf; pure (unit-tested).

@@ -4,8 +4,13 @@
  * fMP4 segments (EXT-X-MAP to the init segment), the newest live_window
  * segments central acknowledged.
  *
- * Only a segment newer than the playlist's newest enters it, so backlog
- * sent after an outage never reorders live view; a skipped sequence
+ * Only a segment sent as live (uplink_ack.c) and newer than the
+ * playlist's newest enters it, so backlog sent after an outage never
+ * reorders live view. Live goes newest first after an outage (U4), so
+ * the playlist then jumps to the newest segment (a skipped sequence
+ * number: EXT-X-DISCONTINUITY) and fills up as new ones come; putting the
+ * older ones in before it would change published media sequence numbers
+ * (RFC 8216 section 6.2.2). A skipped sequence
  * number, a new init segment or a segment the stream marked
  * discontinuous gets EXT-X-DISCONTINUITY. Media sequence numbers are
  * given once per entry (the first from the ring's seq, so they never go
@@ -157,6 +162,13 @@ static int live_write(struct uplink *up, const struct live_cam *lc)
 	}
 	free(buf);
 	return ret;
+}
+
+bool uplink__live_moves(struct uplink *up, const struct outbox_item *it)
+{
+	struct live_cam *lc = live_find(up, it->camera, false);
+
+	return !lc || !lc->n || it->seq > lc->win[lc->n - 1].seq;
 }
 
 int uplink__live_ack(struct uplink *up, const struct outbox_item *it)

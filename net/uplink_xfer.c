@@ -9,10 +9,14 @@
  * the Content-Digest header (and x-amz-content-sha256 when signing).
  *
  * What a result means (docs/uplink.md, "Status codes"):
- *   2xx                    acknowledged: row deleted (U1)
- *   transport error, 408,
- *   5xx, 429               the link: hold every request for backoff or
- *                          Retry-After, then probe with one (U5)
+ *   2xx                    acknowledged: row deleted with its batch (U1,
+ *                          uplink_ack.c)
+ *   no answer (DNS,
+ *   connection refused)    the link: hold every request for the short
+ *                          probe backoff, then probe with one (U5)
+ *   other transport error,
+ *   408, 5xx, 429          the link: hold every request for the link
+ *                          backoff or Retry-After, then probe with one (U5)
  *   other 3xx/4xx          this object: it waits (own backoff), others go;
  *                          UPLINK_REFUSED_HOLD in a row hold the link too
  */
@@ -21,8 +25,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <mbedtls/base64.h>
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,17 +33,9 @@
 #include "lib/hex.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/sha256.h"
 
 #define RETRY_AFTER_MAX_S 3600 /* trust central's Retry-After up to an hour */
-
-static void sha256(const void *data, size_t len, unsigned char out[32])
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-	mbedtls_sha256(data, len, out, 0);
-#else
-	mbedtls_sha256_ret(data, len, out, 0);
-#endif
-}
 
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 {
@@ -244,16 +238,17 @@ static const char *content_type(int kind)
 
 static int digest_headers(struct uplink *up, struct uplink_slot *s)
 {
-	unsigned char sum[32], b64[48];
-	char hex[65];
+	unsigned char sum[SHA256_LEN], b64[48];
+	char hex[2 * SHA256_LEN + 1];
 	size_t olen = 0;
 
-	/* A segment's digest was checked by ring_read_sha(): hashing it
-	 * again here cost most of the uplink thread's CPU. */
+	/* A segment's digest is the one the ring stored and ring_read_sha()
+	 * just checked the bytes against: no second pass over them. Inline
+	 * bodies and init segments are small. */
 	if (s->have_sha)
 		memcpy(sum, s->sha, sizeof(sum));
-	else
-		sha256(s->buf, s->len, sum);
+	else if (sha256_oneshot(s->buf, s->len, sum))
+		return -EIO;
 	mbedtls_base64_encode(b64, sizeof(b64), &olen, sum, sizeof(sum));
 	b64[olen] = '\0';
 	hex_encode(sum, sizeof(sum), hex);
@@ -369,31 +364,13 @@ int uplink__start_get(struct uplink *up, struct uplink_slot *s, int kind, const 
 	return ret;
 }
 
-static void row_acked(struct uplink *up, struct uplink_slot *s)
-{
-	struct outbox_item *it = &s->it;
-
-	if (it->kind == OUTBOX_SEGMENT) {
-		int ret = ring_mark_uploaded(up->ring, it->ref);
-
-		if (ret && ret != -ENOENT)
-			return; /* the row stays; the PUT is repeated */
-	} else if (it->kind == OUTBOX_INIT && outbox_init_set_acked(up->ob, it->ref)) {
-		return;
-	}
-	if (outbox_done(up->ob, it->id, it->version))
-		return;
-	if (it->kind == OUTBOX_SEGMENT)
-		uplink__live_ack(up, it);
-	else if (it->kind == OUTBOX_INIT)
-		uplink__live_init_acked(up, it->camera);
-}
-
 static void success(struct uplink *up, struct uplink_slot *s, int64_t mono)
 {
 	if (s->kind == XF_ROW)
-		row_acked(up, s);
+		uplink__ack_add(up, &s->it); /* committed in a batch (uplink_ack.c) */
 	backoff_reset(&up->link_backoff);
+	backoff_reset(&up->probe_backoff);
+	up->down_quiet = 0;
 	up->hold_until = 0;
 	up->refused_run = 0;
 	up->tput_bytes += s->len;
@@ -410,27 +387,60 @@ static void success(struct uplink *up, struct uplink_slot *s, int64_t mono)
 	(void)mono;
 }
 
-/* The link failed (U5): hold every request, then probe with one. */
-static void link_failed(struct uplink *up, struct uplink_slot *s, int64_t mono, const char *why,
-			curl_off_t retry_after)
+/* Nothing answered: the name did not resolve or nothing accepted the
+ * connection. Central is not there, so a probe costs it nothing. */
+static bool no_answer(CURLcode rc)
 {
-	int64_t delay = backoff_next(&up->link_backoff);
+	return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT;
+}
+
+/* One line when the link goes down, then at most one per
+ * UPLINK_DOWN_LOG_MS while it stays down (probes may come several times
+ * a second); the others go to debug. */
+static void link_failed_log(struct uplink *up, struct uplink_slot *s, int64_t mono, const char *why,
+			    int64_t delay, bool was_up)
+{
+	char more[64] = "";
+
+	if (!was_up && mono - up->down_logged < UPLINK_DOWN_LOG_MS) {
+		up->down_quiet++;
+		log_debug("uplink: %s: %s; next try in %" PRId64 " ms", s->url, why, delay);
+		return;
+	}
+	if (up->down_quiet)
+		snprintf(more, sizeof(more), " (%u more failures since the last report)",
+			 up->down_quiet);
+	log_msg(was_up ? LOG_WARNING : LOG_INFO, "uplink: %s: %s; next try in %" PRId64 " ms%s",
+		s->url, why, delay, more);
+	up->down_logged = mono;
+	up->down_quiet = 0;
+}
+
+/* The link failed (U5): hold every request, then probe with one. While
+ * central does not answer at all (@absent) the probe comes after the
+ * probe backoff (backoff_min/2 .. 2 x backoff_min), so live view is back
+ * at most 2 x backoff_min after central however long the outage was; once central answers with trouble (408, 429, 5xx, TLS, a stall, a
+ * reset) the link backoff grows up to backoff_max, or Retry-After rules.
+ * The row keeps its place and its count of tries: the failure was the
+ * link's, and the hold already keeps every request back (no commit per
+ * probe, which would wear flash through a long outage). */
+static void link_failed(struct uplink *up, struct uplink_slot *s, int64_t mono, const char *why,
+			curl_off_t retry_after, bool absent)
+{
+	int64_t delay = backoff_next(absent ? &up->probe_backoff : &up->link_backoff);
 	bool was_up;
 
 	if (retry_after > 0)
 		delay = (retry_after > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : retry_after) * 1000;
 	if (mono + delay > up->hold_until)
 		up->hold_until = mono + delay;
-	if (s->kind == XF_ROW)
-		outbox_retry(up->ob, s->it.id, up->hold_until);
 	pthread_mutex_lock(&up->lock);
 	was_up = up->st.link_up;
 	up->st.link_up = false;
 	up->st.failures++;
 	snprintf(up->st.last_error, sizeof(up->st.last_error), "%s", why);
 	pthread_mutex_unlock(&up->lock);
-	log_msg(was_up ? LOG_WARNING : LOG_INFO, "uplink: %s: %s; next try in %" PRId64 " ms",
-		s->url, why, delay);
+	link_failed_log(up, s, mono, why, delay, was_up);
 }
 
 /* Central refused this object (3xx/4xx): it waits, the others go on. */
@@ -502,12 +512,12 @@ void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc)
 			uplink__cmd_get_done(up, s->cmd_name, s->resp ? s->resp : "", s->resp_len);
 	} else if (rc != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s (%s)", tls_explain(rc), s->err[0] ? s->err : "-");
-		link_failed(up, s, mono, why, 0);
+		link_failed(up, s, mono, why, 0, no_answer(rc));
 	} else if (s->kind != XF_ROW && code == 404) {
 		success(up, s, mono); /* no command directory: nothing asked */
 	} else if (link_status(code)) {
 		snprintf(why, sizeof(why), "HTTP %ld", code);
-		link_failed(up, s, mono, why, retry_after);
+		link_failed(up, s, mono, why, retry_after, false);
 	} else if (s->kind == XF_ROW) {
 		snprintf(why, sizeof(why), "HTTP %ld%s%.160s", code, s->resp_len ? ": " : "",
 			 s->resp ? s->resp : "");

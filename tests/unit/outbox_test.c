@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * outbox_test - the durable outbox (net/outbox.h) on a real state.db in a
- * temporary folder: priorities (O3), keep and replace (O4), acknowledged
- * versions, retries and their reset on open (O5), demotion out of the
- * live window, durability across close/open (O1), and the small tables.
+ * temporary folder: priorities (O3, live newest first per camera), keep
+ * and replace (O4), acknowledged versions one by one and in a batch (O2),
+ * retries and their reset on open (O5), demotion out of the live window,
+ * durability across close/open (O1), and the small tables.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -190,12 +191,106 @@ static void test_demote(void **state)
 	assert_int_equal(st.rows[OUTBOX_LIVE], 3);
 	assert_int_equal(st.rows[OUTBOX_BACKLOG], 3);
 	assert_int_equal(st.oldest_ms[OUTBOX_BACKLOG], 1000);
-	/* Live view first: cam2's (oldest) live row, then cam1's newest two. */
-	assert_string_equal(next_path(fx, 0, &it), "media/cam2/1");
+	/* Live view first: each camera's newest (the newer start first),
+	 * then cam1's second newest. */
+	assert_string_equal(next_path(fx, 0, &it), "media/cam1/5");
 	/* Fewer rows than the window: nothing moves. */
 	assert_int_equal(outbox_demote(fx->ob, "cam2", 2), 0);
 	assert_int_equal(outbox_stat(fx->ob, &st), 0);
 	assert_int_equal(st.rows[OUTBOX_LIVE], 3);
+}
+
+/* Takes the next due row, skipping those in @busy, and adds it there. */
+static const char *take(struct fx *fx, int64_t *busy, size_t *nbusy)
+{
+	static char path[OUTBOX_PATH_MAX];
+	struct outbox_item it;
+
+	assert_int_equal(outbox_next(fx->ob, 0, busy, *nbusy, &it), 0);
+	busy[(*nbusy)++] = it.id;
+	snprintf(path, sizeof(path), "%s", it.path);
+	outbox_item_clear(&it);
+	return path;
+}
+
+static void test_live_newest_first(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const want[] = { "media/cam2/12", "media/cam1/5", "media/cam3/40",
+					    "media/cam2/11", "media/cam1/4", "media/cam2/10",
+					    "media/cam1/3",  "media/cam1/1", "media/cam2/2" };
+	struct outbox_item it;
+	int64_t busy[16];
+	size_t nbusy = 0;
+
+	/* After an outage: each camera's live rows, oldest put first. */
+	for (uint64_t s = 3; s <= 5; s++)
+		put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam1", s, 100000 + (int64_t)s * 2000, NULL,
+		    false);
+	for (uint64_t s = 10; s <= 12; s++)
+		put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam2", s, 100500 + (int64_t)s * 1000, NULL,
+		    false);
+	put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam3", 40, 50000, NULL, false);
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam2", 2, 90000, NULL, false);
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", 1, 80000, NULL, false);
+	/* Round 1: every camera's newest, newer start first; round 2 ... */
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_string_equal(take(fx, busy, &nbusy), want[i]);
+	assert_int_equal(outbox_next(fx->ob, 0, busy, nbusy, &it), -ENOENT);
+}
+
+static void test_live_new_segment_goes_first(void **state)
+{
+	struct fx *fx = *state;
+	int64_t busy[8];
+	size_t nbusy = 0;
+
+	put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam1", 1, 1000, NULL, false);
+	put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam1", 2, 2000, NULL, false);
+	assert_string_equal(take(fx, busy, &nbusy), "media/cam1/2");
+	/* A segment recorded meanwhile outranks the older one still due;
+	 * the newest in flight still counts for the ranks. */
+	put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam1", 3, 3000, NULL, false);
+	assert_string_equal(take(fx, busy, &nbusy), "media/cam1/3");
+	assert_string_equal(take(fx, busy, &nbusy), "media/cam1/1");
+}
+
+static void test_done_many(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_ack acks[3];
+	struct outbox_item it[3];
+	struct outbox_stat st;
+	bool acked = false;
+
+	put(fx, OUTBOX_URGENT, OUTBOX_REGISTRY, "cam1", 0, 1000, "{\"v\":1}", true);
+	put(fx, OUTBOX_URGENT, OUTBOX_INIT, "cam1", 0, 1500, NULL, false);
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", 7, 2000, NULL, false);
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", 8, 3000, NULL, false);
+	for (int i = 0; i < 3; i++) {
+		int64_t busy[3] = { i > 0 ? it[0].id : 0, i > 1 ? it[1].id : 0 };
+
+		assert_int_equal(outbox_next(fx->ob, 0, busy, (size_t)i, &it[i]), 0);
+		acks[i] = (struct outbox_ack){ .id = it[i].id,
+					       .version = it[i].version,
+					       .init = it[i].kind == OUTBOX_INIT,
+					       .ref = 33 };
+	}
+	assert_string_equal(it[2].path, "media/cam1/7");
+	/* The registry record changed while its old body was in flight. */
+	put(fx, OUTBOX_URGENT, OUTBOX_REGISTRY, "cam1", 0, 4000, "{\"v\":2}", true);
+	assert_int_equal(outbox_done_many(fx->ob, acks, 3), 0);
+	assert_int_equal(outbox_done_many(fx->ob, acks, 0), 0);
+	/* O1 for the whole batch: it holds across a reopen. */
+	reopen(fx);
+	assert_int_equal(outbox_init_acked(fx->ob, 33, &acked), 0);
+	assert_true(acked);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_URGENT], 1); /* the new registry body */
+	assert_int_equal(st.rows[OUTBOX_BACKLOG], 1);
+	for (int i = 0; i < 3; i++)
+		outbox_item_clear(&it[i]);
+	assert_string_equal(next_path(fx, 0, &it[0]), "reg-cam1");
 }
 
 static void test_small_tables(void **state)
@@ -244,6 +339,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keep_and_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_demote, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_newest_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_new_segment_goes_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};

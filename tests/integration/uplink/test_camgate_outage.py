@@ -5,7 +5,18 @@ and comes back on the same port, or while camgate itself is killed with
 SIGKILL in the middle of a transfer and started again. Everything the ring
 holds reaches central byte for byte with no hole in any camera's
 sequence, and after central returns the newest (live) segments arrive
-before the older backlog (nginx's access log gives the order)."""
+before the older backlog (nginx's access log gives the order).
+
+"Live" is judged against the ring as it was when central came back: each
+camera's LIVE_WINDOW newest segments not yet uploaded. The gateway keeps
+the same window, but a window slides: a segment closed after the test's
+listing and before the gateway sent its live set pushes the oldest of
+that set to the backlog, which goes last (oldest first) by design. So
+central is restarted right after every camera closed a segment (the
+listing that shows it is the test's view), which leaves the gateway a
+whole segment duration (SEGMENT_S) to notice central and send the live
+set; it needs well under one (a probe within 2 x backoff_min, then a
+burst of LIVE_WINDOW x cameras segments)."""
 
 import time
 
@@ -20,6 +31,7 @@ PARALLEL = 4
 BACKOFF_MAX_S = 2
 OUTAGE_S = 18
 DRAIN_TIMEOUT_S = 25
+SEGMENT_S = 2  # cglib.BASE_STREAM segment_duration
 
 
 def start_recording(env, central, uplink_config, **uplink):
@@ -61,6 +73,22 @@ def finish(cg, srv):
 	return cams
 
 
+def restart_after_boundary(cg, central):
+	"""Start @central just after every camera closed a segment; returns
+	{camera: segments} as the ring listed them at that boundary."""
+	last = {c["name"]: c["segments"][-1]["seq"] for c in cg.ring_ls()["cameras"]}
+
+	def closed_one():
+		cams = cg.ring_ls()["cameras"]
+		if all(c["segments"][-1]["seq"] > last.get(c["name"], -1) for c in cams):
+			return cams
+		return None
+	cams = cglib.wait_for("a segment boundary of every camera", closed_one,
+			      2 * SEGMENT_S + 2, 0.05)
+	central.start()
+	return {c["name"]: c["segments"] for c in cams}
+
+
 def check_complete(central, cams, uplink_check):
 	"""Every ring segment at central, byte for byte; per camera the seqs at
 	central are exactly the ring's, without a hole."""
@@ -97,8 +125,7 @@ def test_central_down_then_back(env, central_mtls, uplink_config, uplink_check):
 	while time.monotonic() < deadline:
 		time.sleep(1)
 		cg.assert_running()
-	before = {c["name"]: c["segments"] for c in cg.ring_ls()["cameras"]}
-	central.start()
+	before = restart_after_boundary(cg, central)
 	t_up = time.time()
 	time.sleep(10)
 	cams = finish(cg, srv)

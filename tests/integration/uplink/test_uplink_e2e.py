@@ -23,8 +23,11 @@ def check_all_arrived(central, segs):
 
 def test_segments_playlist_registry_status(central, driver):
 	d = driver()
+	# Segments come at a camera's pace, each one live when it is stored.
+	# (Stored all at once they would be a backlog: live goes newest first,
+	# and live.m3u8 then starts from the newest; test_uplink_outage.py.)
 	rc = d.run(central.url, "--cameras", "2", "--segments", "8", "--registry",
-		   "--live-window", "4", "--drain", "60")
+		   "--live-window", "4", "--interval-ms", "200", "--drain", "60")
 	assert rc == 0, d.logtext()
 	st = d.stats()
 	assert st["drained"] and st["pending_rows"] == 0 and st["ring_pending"] == 0, st
