@@ -65,8 +65,11 @@ def test_live_pacing_gop_and_loop(env):
     # As much media as wall time (less the connection), not as fast
     # as possible; and past the end of the clip.
     assert max(wall - 3, 10.5) <= span <= wall, (span, wall)
-    steps = {b[0] - a[0] for a, b in zip(video, video[1:])}
-    assert all(abs(d - 3600) <= 4 for d in steps), sorted(steps)
+    # 3600 ticks a frame. ffprobe re-anchors PTS on each RTCP sender
+    # report, and GStreamer's NTP/RTP pairing in those reports jitters by
+    # tens of microseconds on a loaded machine (3595 was seen), so allow
+    # 1 ms; a lost frame or a reset at the loop is 40 ms or more.
+    assert all(abs(d - 3600) <= 90 for d in steps), sorted(steps)
     keys = [pts for pts, key in video if key]
     gaps = {round((b - a) / 90000, 2) for a, b in zip(keys, keys[1:])}
     assert gaps == {2.0}, gaps
