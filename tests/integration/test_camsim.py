@@ -65,6 +65,7 @@ def test_live_pacing_gop_and_loop(env):
     # As much media as wall time (less the connection), not as fast
     # as possible; and past the end of the clip.
     assert max(wall - 3, 10.5) <= span <= wall, (span, wall)
+    steps = {b[0] - a[0] for a, b in zip(video, video[1:])}
     # 3600 ticks a frame. ffprobe re-anchors PTS on each RTCP sender
     # report, and GStreamer's NTP/RTP pairing in those reports jitters by
     # tens of microseconds on a loaded machine (3595 was seen), so allow
