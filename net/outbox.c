@@ -501,42 +501,35 @@ static int first_bool(sqlite3_stmt *st, void *arg)
 	return 0;
 }
 
-int outbox_init_acked(struct outbox *ob, uint64_t init_id, bool *ackedp)
+/* One-parameter query whose first row's first column is a truth value;
+ * no row is false. *out is set only on success. */
+static int ob_bool(struct outbox *ob, const char *what, const char *sql, struct ob_arg a, bool *out)
 {
-	const struct ob_arg args[] = { arg_i64(init_id) };
 	bool v = false;
 	const struct ob_query q = {
-		.what = "init",
-		.sql = "SELECT acked FROM outbox_init WHERE init_id = ?1",
-		.args = args,
-		.nargs = NARGS(args),
+		.what = what,
+		.sql = sql,
+		.args = &a,
+		.nargs = 1,
 		.row = first_bool,
 		.arg = &v,
 	};
 	int ret = ob_run(ob, &q);
 
 	if (!ret)
-		*ackedp = v;
+		*out = v;
 	return ret;
+}
+
+int outbox_init_acked(struct outbox *ob, uint64_t init_id, bool *ackedp)
+{
+	return ob_bool(ob, "init", "SELECT acked FROM outbox_init WHERE init_id = ?1",
+		       arg_i64((int64_t)init_id), ackedp);
 }
 
 int outbox_cmd_known(struct outbox *ob, const char *id, bool *knownp)
 {
-	const struct ob_arg args[] = { arg_text(id) };
-	bool v = false;
-	const struct ob_query q = {
-		.what = id,
-		.sql = "SELECT 1 FROM outbox_cmd WHERE id = ?1",
-		.args = args,
-		.nargs = NARGS(args),
-		.row = first_bool,
-		.arg = &v,
-	};
-	int ret = ob_run(ob, &q);
-
-	if (!ret)
-		*knownp = v;
-	return ret;
+	return ob_bool(ob, id, "SELECT 1 FROM outbox_cmd WHERE id = ?1", arg_text(id), knownp);
 }
 
 static int stat_prio_row(sqlite3_stmt *q, void *arg)

@@ -269,18 +269,6 @@ struct fx {
 	uint64_t init_a, init_b;
 };
 
-static void fill(uint8_t *buf, size_t len, uint32_t seed)
-{
-	uint32_t x = seed * 2654435761u + 1;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		buf[i] = (uint8_t)x;
-	}
-}
-
 /* A ring_writer fed in pieces: the first fits @hint, the next ones make
  * it grow. */
 static int write_streamed(struct ring *ring, const struct ring_seg *seg, const uint8_t *buf,
@@ -320,7 +308,7 @@ static int append_known(struct ring *ring, struct known *k, uint64_t init_id, ui
 	struct ring_seg_info info;
 	int ret;
 
-	fill(buf, k->len, k->seed);
+	testutil_fill(buf, k->len, k->seed);
 	if (hint)
 		ret = write_streamed(ring, &seg, buf, k->len, hint, &info);
 	else
@@ -499,7 +487,7 @@ static int check_listed(void *arg, const struct ring_seg_info *in)
 		assert_true(in->seq > s->last_seq);
 	snprintf(s->last_cam, sizeof(s->last_cam), "%s", in->camera);
 	s->last_seq = in->seq;
-	fill(want, k->len, k->seed);
+	testutil_fill(want, k->len, k->seed);
 	assert_int_equal(ring_read(s->ring, in->id, got, sizeof(got), &len), 0);
 	assert_int_equal(len, k->len);
 	assert_memory_equal(got, want, len);
@@ -574,7 +562,7 @@ static void check_after(struct fx *fx, int failed, enum victims victims)
 
 		assert_int_equal(append_known(ring, k, fx->init_a, 0), 0);
 		assert_int_equal(ring_read(ring, k->id, got, sizeof(got), &len), 0);
-		fill(want, SEG_LEN, k->seed);
+		testutil_fill(want, SEG_LEN, k->seed);
 		assert_memory_equal(got, want, SEG_LEN);
 	}
 	list_into(ring, before);

@@ -54,19 +54,6 @@ struct seglist {
 static const uint8_t init_bytes_a[] = "ftyp....moov camera a, 1080p";
 static const uint8_t init_bytes_b[] = "ftyp....moov camera b, 720p, audio";
 
-/* Deterministic bytes per seed, so any segment can be re-made to compare. */
-static void fill(uint8_t *buf, size_t len, uint32_t seed)
-{
-	uint32_t x = seed * 2654435761u + 1;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		buf[i] = (uint8_t)x;
-	}
-}
-
 static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -117,7 +104,7 @@ static int put_seg(struct fx *fx, uint32_t n, struct ring_seg_info *info)
 		.utc_src = RING_UTC_RTCP,
 	};
 
-	fill(buf, sizeof(buf), n);
+	testutil_fill(buf, sizeof(buf), n);
 	return ring_append(fx->ring, &seg, buf, sizeof(buf), info);
 }
 
@@ -134,7 +121,7 @@ static void assert_seg(struct fx *fx, uint64_t id, uint32_t n)
 	static uint8_t want[SEG_LEN], got[SEG_LEN];
 	size_t len = 0;
 
-	fill(want, sizeof(want), n);
+	testutil_fill(want, sizeof(want), n);
 	assert_int_equal(ring_read(fx->ring, id, got, sizeof(got), &len), 0);
 	assert_int_equal(len, SEG_LEN);
 	assert_memory_equal(got, want, SEG_LEN);
@@ -228,7 +215,7 @@ static void test_second_writer_and_ro(void **state)
 		static uint8_t got[SEG_LEN], want[SEG_LEN];
 		size_t len;
 
-		fill(want, sizeof(want), 2);
+		testutil_fill(want, sizeof(want), 2);
 		assert_int_equal(ring_read(ro, l.s[1].id, got, sizeof(got), &len), 0);
 		assert_memory_equal(got, want, SEG_LEN);
 	}

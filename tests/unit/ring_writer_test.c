@@ -45,18 +45,6 @@ static const uint8_t init_a[] = "ftyp....moov camera a";
 static const uint8_t init_b[] = "ftyp....moov camera b";
 static const uint8_t init_c[] = "ftyp....moov camera c";
 
-static void fill(uint8_t *buf, size_t len, uint32_t seed)
-{
-	uint32_t x = seed * 2654435761u + 1;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		buf[i] = (uint8_t)x;
-	}
-}
-
 static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -96,7 +84,7 @@ static void add_chunk(struct ring_writer *w, uint32_t seed, int i)
 {
 	uint8_t buf[CHUNK];
 
-	fill(buf, sizeof(buf), seed * 1000 + (uint32_t)i);
+	testutil_fill(buf, sizeof(buf), seed * 1000 + (uint32_t)i);
 	assert_int_equal(ring_writer_add(w, buf, sizeof(buf)), 0);
 }
 
@@ -109,7 +97,7 @@ static void assert_seg(struct ring *ring, uint64_t id, uint32_t seed, int chunks
 	assert_int_equal(ring_read(ring, id, got, len, &got_len), 0);
 	assert_int_equal(got_len, len);
 	for (int i = 0; i < chunks; i++) {
-		fill(want, sizeof(want), seed * 1000 + (uint32_t)i);
+		testutil_fill(want, sizeof(want), seed * 1000 + (uint32_t)i);
 		assert_memory_equal(got + (size_t)i * CHUNK, want, CHUNK);
 	}
 	free(got);
@@ -407,7 +395,7 @@ static void test_extent_held(void **state)
 		for (int i = 0; !ret && i < 10; i++) {
 			uint8_t buf[CHUNK];
 
-			fill(buf, sizeof(buf), n * 1000 + (uint32_t)i);
+			testutil_fill(buf, sizeof(buf), n * 1000 + (uint32_t)i);
 			ret = ring_writer_add(x, buf, sizeof(buf));
 		}
 		if (!ret)

@@ -15,6 +15,7 @@
 #define CAMGATE_TESTS_UNIT_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Make a new folder "/tmp/@name-XXXXXX" and write its path into @dir of
  * @cap bytes; fails the test when the path does not fit or mkdtemp()
@@ -36,5 +37,9 @@ int testutil_run(const char *const argv[]);
  * frames and 2 B-frames, and a 440 Hz sine as 48 kHz AAC, in MPEG-TS.
  * Returns 0 or as testutil_run(). */
 int testutil_make_clip(const char *path);
+
+/* Fill @buf with @len deterministic bytes of @seed (xorshift32), so a
+ * test can make the same segment again to compare. */
+void testutil_fill(uint8_t *buf, size_t len, uint32_t seed);
 
 #endif /* CAMGATE_TESTS_UNIT_TESTUTIL_H */
