@@ -32,7 +32,7 @@ else
 Q := @
 endif
 
-PKGS := libavformat libavcodec libavutil sqlite3 inih libcjson libcrypto
+PKGS := libavformat libavcodec libavutil sqlite3 inih libcjson libcrypto libxxhash
 # Sources: every .c of the module folders; main.c alone is not in the library.
 MOD_DIRS := lib storage drivers/stream firmware net
 LIB_SRCS := $(filter-out firmware/main.c,$(foreach d,$(MOD_DIRS),$(wildcard $(d)/*.c)))
@@ -146,7 +146,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 RING_FUZZ_SRCS := lib/log.c lib/sha256.c $(wildcard storage/ring*.c)
 $(O)/fuzz/ring_record_fuzz: tests/fuzz/ring_record_fuzz.c $(RING_FUZZ_SRCS) $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 -lcrypto
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 -lcrypto -lxxhash
 $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c lib/log.c $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/log.c -linih

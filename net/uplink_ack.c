@@ -7,7 +7,8 @@
  *  1. one outbox transaction deletes every row of the batch and records
  *     the init segments among them (outbox_done_many: one sync, not one
  *     per object);
- *  2. each media segment of the batch is marked uploaded in the ring;
+ *  2. the batch's media segments are marked uploaded in the ring (one
+ *     ring transaction);
  *  3. the live playlists of the live segments and init segments are
  *     brought up to date (U3).
  * What a kill -9 leaves (U1, nothing lost, at most repeated):
@@ -38,7 +39,8 @@
 static void ack_commit(struct uplink *up)
 {
 	struct outbox_ack a[UPLINK_ACK_BATCH] = { { 0 } };
-	unsigned int n = up->nacks;
+	uint64_t segs[UPLINK_ACK_BATCH];
+	unsigned int n = up->nacks, nsegs = 0;
 	int ret;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -55,25 +57,24 @@ static void ack_commit(struct uplink *up)
 	 * again (outbox_done_many logged why). */
 	if (outbox_done_many(up->ob, a, n))
 		return;
+	for (unsigned int i = 0; i < n; i++)
+		if (up->acks[i].kind == OUTBOX_SEGMENT)
+			segs[nsegs++] = up->acks[i].ref;
+	ret = ring_mark_uploaded_many(up->ring, segs, nsegs);
+	if (ret) {
+		/* The ring logged it; its scan queues the segments again, so
+		 * they stay pinned until marked. */
+		pthread_mutex_lock(&up->lock);
+		up->rescan = true;
+		pthread_mutex_unlock(&up->lock);
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		const struct outbox_item *it = &up->acks[i];
 
-		if (it->kind == OUTBOX_INIT) {
+		if (it->kind == OUTBOX_INIT)
 			uplink__live_init_acked(up, it->camera);
-			continue;
-		}
-		if (it->kind != OUTBOX_SEGMENT)
-			continue;
-		ret = ring_mark_uploaded(up->ring, it->ref);
-		if (ret && ret != -ENOENT) {
-			/* The ring logged it; its scan queues the segment
-			 * again, so it stays pinned until marked. */
-			pthread_mutex_lock(&up->lock);
-			up->rescan = true;
-			pthread_mutex_unlock(&up->lock);
-		}
 		/* Only live segments make live view; backlog is archive. */
-		if (it->prio == OUTBOX_LIVE)
+		else if (it->kind == OUTBOX_SEGMENT && it->prio == OUTBOX_LIVE)
 			uplink__live_ack(up, it);
 	}
 }

@@ -22,7 +22,6 @@
 #define UPLINK_RESP_MAX	    (64 * 1024)		      /* response bytes kept (commands, errors) */
 #define UPLINK_CMDS_MAX	    8			      /* command fetches per poll */
 #define UPLINK_CAMERAS_MAX  256			      /* live playlists kept */
-#define UPLINK_SEG_MAX	    (512ull * 1024 * 1024)    /* refuse larger segments */
 #define UPLINK_SCAN_BATCH   1024		      /* ring scan rows per pass */
 #define UPLINK_NAME_MAX	    64			      /* a segment's file name */
 #define UPLINK_REFUSED_HOLD 3			      /* refusals in a row that hold the link */
@@ -57,6 +56,8 @@ struct uplink_slot {
 	char cmd_name[UPLINK_ID_MAX + 8]; /* XF_CMD_GET */
 	unsigned char *buf;		  /* request body (grows, kept) */
 	size_t buf_cap;
+	struct ring_reader *rd; /* or a media segment's body, from the ring */
+	int read_err;		/* what made the reader abort the request */
 	size_t len;
 	size_t off;
 	char *resp; /* response body, UPLINK_RESP_MAX at most */
@@ -64,7 +65,7 @@ struct uplink_slot {
 	char err[CURL_ERROR_SIZE];
 	char url[UPLINK_URL_MAX];
 	unsigned char sha[32]; /* body's SHA-256 when have_sha */
-	bool have_sha;	       /* the ring checked it: no second hash */
+	bool have_sha;	       /* from the ring's index: no hash here */
 };
 
 struct live_entry {

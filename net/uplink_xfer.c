@@ -2,11 +2,16 @@
 /*
  * uplink transfers: one libcurl easy handle per slot, reused.
  *
- * A row's body is in the slot's buffer before the request starts (inline
- * rows: the outbox copy; media: ring_read) and curl reads it through
- * CURLOPT_READFUNCTION; CURLOPT_SEEKFUNCTION lets curl rewind for a
- * redirect or an HTTP/2 retry. The SHA-256 of exactly those bytes goes in
- * the Content-Digest header (and x-amz-content-sha256 when signing).
+ * curl reads a row's body through CURLOPT_READFUNCTION: a media segment
+ * straight from the ring into curl's buffer (ring_reader: no copy of the
+ * whole segment, disk reads between network writes), anything else from
+ * the slot's buffer (inline rows: the outbox copy; init segments:
+ * ring_read_init). CURLOPT_SEEKFUNCTION lets curl rewind for a redirect
+ * or an HTTP/2 retry. The SHA-256 goes in the Content-Digest header (and
+ * x-amz-content-sha256 when signing): for a media segment the one the
+ * ring recorded when it was written, which the reader checks the bytes
+ * against as they go; a mismatch aborts the request before its last
+ * bytes, so central never acknowledges a body that is not the footage.
  *
  * What a result means (docs/uplink.md, "Status codes"):
  *   2xx                    acknowledged: row deleted with its batch (U1,
@@ -42,6 +47,15 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 	struct uplink_slot *s = arg;
 	size_t n = size * nmemb;
 
+	if (s->rd) {
+		int ret = ring_reader_read(s->rd, dst, n, &n);
+
+		if (ret) {
+			s->read_err = ret;
+			return CURL_READFUNC_ABORT;
+		}
+		return n;
+	}
 	if (n > s->len - s->off)
 		n = s->len - s->off;
 	memcpy(dst, s->buf + s->off, n);
@@ -55,6 +69,10 @@ static int seek_cb(void *arg, curl_off_t offset, int origin)
 
 	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > s->len)
 		return CURL_SEEKFUNC_CANTSEEK;
+	/* The reader hashes from the first byte, so it can only start over. */
+	if (s->rd)
+		return offset == 0 && !ring_reader_rewind(s->rd) ? CURL_SEEKFUNC_OK
+								 : CURL_SEEKFUNC_CANTSEEK;
 	s->off = (size_t)offset;
 	return CURL_SEEKFUNC_OK;
 }
@@ -89,6 +107,8 @@ void uplink__slot_free(struct uplink_slot *s)
 	curl_slist_free_all(s->hdrs);
 	s->hdrs = NULL;
 	outbox_item_clear(&s->it);
+	ring_reader_close(s->rd);
+	s->rd = NULL;
 	free(s->buf);
 	s->buf = NULL;
 	s->buf_cap = 0;
@@ -180,8 +200,6 @@ static int buf_reserve(struct uplink_slot *s, size_t need)
 
 	if (need <= s->buf_cap)
 		return 0;
-	if (need > UPLINK_SEG_MAX)
-		return -E2BIG;
 	nb = realloc(s->buf, need);
 	if (!nb)
 		return -ENOMEM;
@@ -190,11 +208,12 @@ static int buf_reserve(struct uplink_slot *s, size_t need)
 	return 0;
 }
 
-/* The row's bytes into s->buf. -ENOENT: evicted. -EBADMSG: corrupt. */
+/* The row's body: a reader on the ring for a media segment, else the
+ * bytes in s->buf. -ENOENT: evicted. -EBADMSG: corrupt. */
 static int load_body(struct uplink *up, struct uplink_slot *s)
 {
 	struct outbox_item *it = &s->it;
-	size_t need = it->len ? (size_t)it->len : 64 * 1024;
+	size_t need = 64 * 1024;
 	int ret;
 
 	s->have_sha = false;
@@ -205,15 +224,20 @@ static int load_body(struct uplink *up, struct uplink_slot *s)
 			memcpy(s->buf, it->body, s->len);
 		return ret;
 	}
+	if (it->kind != OUTBOX_INIT) {
+		ret = ring_reader_open(up->ring, it->ref, &s->rd);
+		if (ret)
+			return ret;
+		s->len = ring_reader_info(s->rd)->len;
+		memcpy(s->sha, ring_reader_info(s->rd)->sha256, sizeof(s->sha));
+		s->have_sha = true;
+		return 0;
+	}
 	for (int i = 0; i < 2; i++) {
 		ret = buf_reserve(s, need);
 		if (ret)
 			return ret;
-		if (it->kind == OUTBOX_INIT)
-			ret = ring_read_init(up->ring, it->ref, s->buf, s->buf_cap, &need);
-		else
-			ret = ring_read_sha(up->ring, it->ref, s->buf, s->buf_cap, &need, s->sha);
-		s->have_sha = !ret && it->kind != OUTBOX_INIT;
+		ret = ring_read_init(up->ring, it->ref, s->buf, s->buf_cap, &need);
 		if (ret != -E2BIG)
 			break;
 	}
@@ -242,9 +266,9 @@ static int digest_headers(struct uplink *up, struct uplink_slot *s)
 	char hex[2 * SHA256_LEN + 1];
 	size_t olen = 0;
 
-	/* A segment's digest is the one the ring stored and ring_read_sha()
-	 * just checked the bytes against: no second pass over them. Inline
-	 * bodies and init segments are small. */
+	/* A segment's digest is the one the ring stored, which its reader
+	 * checks the bytes against as curl takes them. Inline bodies and
+	 * init segments are small. */
 	if (s->have_sha)
 		memcpy(sum, s->sha, sizeof(sum));
 	else if (sha256_oneshot(s->buf, s->len, sum))
@@ -269,6 +293,9 @@ static void slot_release(struct uplink *up, struct uplink_slot *s)
 	curl_slist_free_all(s->hdrs);
 	s->hdrs = NULL;
 	outbox_item_clear(&s->it);
+	ring_reader_close(s->rd);
+	s->rd = NULL;
+	s->read_err = 0;
 	s->resp_len = 0;
 	s->len = s->off = 0;
 	s->have_sha = false;
@@ -504,7 +531,12 @@ void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc)
 
 	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_getinfo(s->h, CURLINFO_RETRY_AFTER, &retry_after);
-	if (rc == CURLE_OK && code >= 200 && code < 300) {
+	if (s->read_err == -ENOENT || s->read_err == -EBADMSG) {
+		row_lost(up, &s->it, s->read_err); /* the ring logged it */
+	} else if (s->read_err) {
+		/* The disk, not the link: this row waits, the others go. */
+		outbox_retry(up->ob, s->it.id, mono + up->cfg.backoff_max_ms);
+	} else if (rc == CURLE_OK && code >= 200 && code < 300) {
 		success(up, s, mono);
 		if (s->kind == XF_CMD_LIST)
 			uplink__cmd_list_done(up, s->resp ? s->resp : "", s->resp_len);

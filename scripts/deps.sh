@@ -5,7 +5,7 @@
 set -eu
 
 BUILD="gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev
- libsqlite3-dev libmbedtls-dev libssl-dev libinih-dev libcjson-dev libcmocka-dev
+ libsqlite3-dev libmbedtls-dev libssl-dev libxxhash-dev libinih-dev libcjson-dev libcmocka-dev
  libcurl4-openssl-dev gsoap libgsoap-dev libedit-dev clang-format clang"
 TEST="ffmpeg sqlite3 nginx-light openssl iproute2 procps psmisc
  python3 python3-pytest python3-gi gir1.2-gst-rtsp-server-1.0

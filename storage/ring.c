@@ -493,6 +493,37 @@ int ring_mark_uploaded(struct ring *ring, uint64_t seg_id)
 	return ret;
 }
 
+int ring_mark_uploaded_many(struct ring *ring, const uint64_t *seg_ids, size_t n)
+{
+	int ret;
+
+	if (!ring || (!seg_ids && n))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&ring->lock);
+	/* No sync of its own: the next append's commit syncs the WAL with
+	 * these frames in it. Until then a power cut may undo the marks,
+	 * which only sends those segments again; it can never make one
+	 * look uploaded that was not (ring.h). */
+	ret = ring->ro ? -EROFS : ring__exec(ring, "PRAGMA synchronous = NORMAL");
+	if (!ret)
+		ret = ring__txn_begin(ring);
+	for (size_t i = 0; !ret && i < n; i++) {
+		ret = ring__idx_mark_uploaded(ring, seg_ids[i]);
+		if (ret == -ENOENT) /* evicted meanwhile: nothing to mark */
+			ret = 0;
+	}
+	if (!ret)
+		ret = ring__txn_commit(ring, false);
+	else if (ret != -EROFS)
+		ring__txn_rollback(ring);
+	if (ret != -EROFS && ring__exec(ring, "PRAGMA synchronous = FULL"))
+		ret = -EIO; /* G1 would not hold for the next append */
+	pthread_mutex_unlock(&ring->lock);
+	return ret;
+}
+
 void ring_set_floor(struct ring *ring, int64_t keep_after_utc_ms)
 {
 	pthread_mutex_lock(&ring->lock);

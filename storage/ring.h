@@ -146,17 +146,33 @@ int ring_writer_commit(struct ring_writer *w, const struct ring_seg *seg,
 		       struct ring_seg_info *info);
 void ring_writer_abort(struct ring_writer *w);
 
-/* Copy a segment's payload into the caller's @buf of @cap bytes.
- * -ENOENT: evicted or unknown. -E2BIG: too small, *lenp gives the size
- * needed. -EBADMSG: header or checksum mismatch. */
+/* Copy a segment's payload into the caller's @buf of @cap bytes, checked
+ * as ring_reader_read() checks it. -ENOENT: evicted or unknown. -E2BIG:
+ * too small, *lenp gives the size needed. -EBADMSG: header or checksum
+ * mismatch. */
 int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp);
-/* ring_read() that also gives the payload's SHA-256, as just checked, so
- * a caller that needs the digest (the uplink's Content-Digest) does not
- * hash the bytes a second time. @sha256 may be NULL. */
-int ring_read_sha(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp,
-		  uint8_t sha256[32]);
 /* Same for an init segment. */
 int ring_read_init(struct ring *ring, uint64_t init_id, void *buf, size_t cap, size_t *lenp);
+
+/* A segment's payload in pieces, without a copy of the whole (the
+ * uplink's request bodies). ring_reader_open() checks the record header
+ * against the index; each ring_reader_read() copies up to @cap next bytes
+ * into @buf (*got 0: the end) and checksums them, and the read that
+ * reaches the end compares the checksum the record was written with
+ * before it gives those last bytes: a caller that forwards what it reads
+ * never forwards a whole corrupt segment. ring_reader_info()->sha256 is
+ * the SHA-256 recorded at write time (the segment's Content-Digest).
+ * Errors as ring_read(); after one, every read fails the same way.
+ * ring_reader_rewind() starts again from the first byte.
+ * Ownership: ring_reader_open() allocates, ring_reader_close() frees (NULL
+ * is a no-op); a reader must not outlive its ring and is used by one
+ * thread at a time. ring_reader_info() points into the reader. */
+struct ring_reader;
+int ring_reader_open(struct ring *ring, uint64_t seg_id, struct ring_reader **rp);
+const struct ring_seg_info *ring_reader_info(const struct ring_reader *r);
+int ring_reader_read(struct ring_reader *r, void *buf, size_t cap, size_t *got);
+int ring_reader_rewind(struct ring_reader *r);
+void ring_reader_close(struct ring_reader *r);
 
 /* Calls @fn for each indexed media segment of @camera (NULL: all) whose
  * span meets [from_ms, to_ms), in (camera, seq) order; @fn returning non-0
@@ -169,6 +185,12 @@ int ring_list(struct ring *ring, const char *camera, int64_t from_ms, int64_t to
 
 /* Central acknowledged @seg_id. -ENOENT: unknown. */
 int ring_mark_uploaded(struct ring *ring, uint64_t seg_id);
+/* The same for @n segments in one transaction; ids the ring no longer
+ * holds are skipped. 0 or -EIO (nothing marked). The marks are not synced
+ * on their own but with the next append: a power cut before it may undo
+ * them, which means those segments are sent again, never that one looks
+ * uploaded when it was not. */
+int ring_mark_uploaded_many(struct ring *ring, const uint64_t *seg_ids, size_t n);
 /* Segments starting at or after @keep_after_utc_ms are pinned (G2). */
 void ring_set_floor(struct ring *ring, int64_t keep_after_utc_ms);
 /* With @required false (no central configured) the ring is a plain local

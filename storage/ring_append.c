@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ring_append - the write path (append, eviction) and the read path.
+ * ring_append - the write path (append, eviction) and init segments;
+ * reads are in ring_reader.c.
  * Guarantees G1-G3 are in storage/ring.h, the on-disk format and the
  * invariants I1-I4 in storage/ring_int.h.
  *
@@ -17,10 +18,6 @@
  * the next append overwrites the torn bytes; ids and the failed seq are
  * spent, so if those bytes did reach the disk they never collide with
  * later records.
- *
- * ring_read() copies the payload without the ring's mutex, which is safe
- * because of I2: an indexed record is never overwritten, and a reader that
- * sees its row vanish after a failed check reports -ENOENT (evicted).
  */
 #include "storage/ring_int.h"
 
@@ -166,64 +163,7 @@ int ring_append(struct ring *ring, const struct ring_seg *seg, const void *data,
 	return ring_writer_commit(w, seg, info);
 }
 
-/* ---- reads ---- */
-
-static int read_record(struct ring *ring, const struct ring_seg_info *in, void *buf)
-{
-	struct ring__rec row = { .kind = RING_REC_MEDIA, .info = *in };
-	struct ring__rec rec;
-	int ret;
-
-	if (in->extent >= ring->meta.extents)
-		return -EBADMSG;
-	ret = ring__rec_read_hdr(ring, in->extent, in->offset, &rec);
-	if (!ret && !ring__rec_matches(&rec, &row))
-		ret = -EBADMSG;
-	if (!ret)
-		ret = ring__rec_payload(ring, &rec, buf);
-	return ret;
-}
-
-int ring_read(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp)
-{
-	return ring_read_sha(ring, seg_id, buf, cap, lenp, NULL);
-}
-
-int ring_read_sha(struct ring *ring, uint64_t seg_id, void *buf, size_t cap, size_t *lenp,
-		  uint8_t sha256[32])
-{
-	struct ring_seg_info in;
-	int ret;
-
-	if (!ring || !lenp || (!buf && cap))
-		return -EINVAL;
-	pthread_mutex_lock(&ring->lock);
-	ret = ring__idx_seg_get(ring, seg_id, &in);
-	pthread_mutex_unlock(&ring->lock);
-	if (ret)
-		return ret;
-	if (in.len > cap) {
-		*lenp = in.len;
-		return -E2BIG;
-	}
-	ret = read_record(ring, &in, buf);
-	if (ret == -EBADMSG) {
-		/* Evicted while we read it? Then it is gone, not corrupt. */
-		pthread_mutex_lock(&ring->lock);
-		if (ring__idx_seg_get(ring, seg_id, &in) == -ENOENT)
-			ret = -ENOENT;
-		pthread_mutex_unlock(&ring->lock);
-	}
-	if (ret == -EBADMSG)
-		log_err("ring %s: segment %" PRIu64 " (extent %u offset %" PRIu64
-			"): header or SHA-256 mismatch",
-			ring->dir, seg_id, in.extent, in.offset);
-	if (!ret)
-		*lenp = in.len;
-	if (!ret && sha256)
-		memcpy(sha256, in.sha256, sizeof(in.sha256));
-	return ret;
-}
+/* ---- init segments ---- */
 
 int ring_put_init(struct ring *ring, const char *camera, const void *data, size_t len,
 		  uint64_t *init_idp)

@@ -125,7 +125,10 @@ static void rec_encode(const struct ring__rec *rec, uint8_t buf[RING_REC_HDR_SIZ
 	ring__put_le64(buf + 40, (uint64_t)in->start_utc_ms);
 	ring__put_le64(buf + 48, (uint64_t)in->media_start_us);
 	ring__put_le32(buf + 56, in->duration_ms);
+	ring__put_le32(buf + 60, rec->checks);
 	ring__put_le64(buf + 64, in->len);
+	if (rec->checks & RING_CHECK_XXH3)
+		ring__put_le64(buf + 72, rec->xxh3);
 	memcpy(buf + 80, in->camera, strnlen(in->camera, RING_CAMERA_MAX - 1));
 	memcpy(buf + 112, in->sha256, RING_SHA_LEN);
 	ring__sha256(buf, 224, buf + 224);
@@ -151,6 +154,8 @@ static int rec_decode(const uint8_t buf[RING_REC_HDR_SIZE], struct ring__rec *re
 	in->media_start_us = (int64_t)ring__get_le64(buf + 48);
 	in->duration_ms = ring__get_le32(buf + 56);
 	in->len = ring__get_le64(buf + 64);
+	rec->checks = ring__get_le32(buf + 60);
+	rec->xxh3 = ring__get_le64(buf + 72);
 	memcpy(in->camera, buf + 80, RING_CAMERA_MAX - 1);
 	memcpy(in->sha256, buf + 112, RING_SHA_LEN);
 	if (!ring__camera_valid(in->camera))

@@ -56,13 +56,21 @@
  *     40  i64  start, UTC ms
  *     48  i64  media start, us (decode time of the first sample)
  *     56  u32  duration, ms
- *     60  u32  reserved, 0
+ *     60  u32  checks: bit 0 (RING_CHECK_XXH3) says bytes 72..79 hold
+ *              the XXH3-64 of the payload; 0 in records written before
  *     64  u64  payload length
- *     72  u8[8] reserved, 0
+ *     72  u64  XXH3-64 of the payload (seed 0) if checks says so, else 0
  *     80  char[32] camera, NUL padded
  *     112 u8[32] SHA-256 of the payload
  *     144 u8[80] reserved, 0
  *     224 u8[32] SHA-256 of bytes 0..223
+ *
+ *   Two checksums of the payload, for two jobs: the SHA-256 is the
+ *   segment's identity (the uplink sends it as Content-Digest, exports
+ *   and `ring verify` check it); the XXH3-64 catches what the medium did
+ *   to the bytes when they are read back for sending, at a small part of
+ *   the SHA-256's cost. Neither resists someone who can write the disk:
+ *   they could rewrite both, and the index.
  *
  * Invariants the code keeps (the numbered guarantees are in ring.h):
  *  I1  Appends only ever go at the write position of the head extent;
@@ -157,9 +165,13 @@ struct ring__ext {
 
 /* A record header as decoded; info.extent/offset say where it lies,
  * info.uploaded is index state only. */
+#define RING_CHECK_XXH3 0x1u
+
 struct ring__rec {
 	uint8_t kind;
 	struct ring_seg_info info;
+	uint32_t checks; /* RING_CHECK_* */
+	uint64_t xxh3;	 /* of the payload, if checks & RING_CHECK_XXH3 */
 };
 
 struct ring {

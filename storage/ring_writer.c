@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "lib/log.h"
 
 #define RING_WRITER_FIRST (1u << 20) /* most room for a camera's first segment */
@@ -48,7 +50,8 @@ struct ring_writer {
 	uint64_t cap; /* payload room */
 	uint64_t len;
 	struct sha256 *sha;
-	bool placed; /* holds a region (and a count in ->writers) */
+	XXH3_state_t *xxh; /* the payload's quick check (ring_int.h) */
+	bool placed;	   /* holds a region (and a count in ->writers) */
 	bool failed;
 };
 
@@ -135,7 +138,11 @@ static int writer_open(struct ring *ring, const char *camera, uint64_t init_id, 
 	if (!ring || !wp || !ring__camera_valid(camera))
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
-	if (!w || sha256_new(&w->sha)) {
+	if (w)
+		w->xxh = XXH3_createState();
+	if (!w || !w->xxh || XXH3_64bits_reset(w->xxh) != XXH_OK || sha256_new(&w->sha)) {
+		if (w)
+			XXH3_freeState(w->xxh);
 		free(w);
 		log_err("ring %s: %s: no memory for a segment writer", ring->dir, camera);
 		return -ENOMEM;
@@ -247,6 +254,8 @@ int ring_writer_add(struct ring_writer *w, const void *data, size_t len)
 		goto fail;
 	}
 	ret = sha256_update(w->sha, data, len);
+	if (!ret && XXH3_64bits_update(w->xxh, data, len) != XXH_OK)
+		ret = -EIO;
 	if (ret)
 		goto fail;
 	w->len += len;
@@ -259,6 +268,7 @@ fail:
 static void writer_free(struct ring_writer *w)
 {
 	sha256_free(w->sha);
+	XXH3_freeState(w->xxh);
 	free(w->init_data);
 	free(w);
 }
@@ -355,6 +365,8 @@ int ring_writer_commit(struct ring_writer *w, const struct ring_seg *seg,
 	in->len = w->len;
 	in->extent = w->extent;
 	in->offset = w->off;
+	media.checks = RING_CHECK_XXH3;
+	media.xxh3 = XXH3_64bits_digest(w->xxh);
 	if (sha256_final(w->sha, in->sha256)) {
 		ring_writer_abort(w);
 		return -EIO;
