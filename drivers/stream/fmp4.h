@@ -42,7 +42,7 @@
 #include <libavformat/avformat.h>
 
 #define FMP4_SEG_CAP	 (64u << 20) /* bytes of one media segment */
-#define FMP4_CHUNK_BYTES (64u << 10) /* sample bytes per fragment flush */
+#define FMP4_CHUNK_BYTES (32u << 10) /* sample bytes per fragment flush */
 #define FMP4_INIT_CAP	 (1u << 20)  /* ftyp+moov bytes */
 #define FMP4_NOTE_MAX	 96
 #define FMP4_SEG_MS_MIN	 100u

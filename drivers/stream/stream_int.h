@@ -34,7 +34,7 @@
  * the sample before it simply lasts longer. */
 #define STREAM_TS_JUMP_US 5000000
 
-#define STREAM_SOCK_BUF (32u << 10) /* RTSP connection read-ahead */
+#define STREAM_SOCK_BUF (16u << 10) /* RTSP connection read-ahead */
 
 #define STREAM_LOWAT_MS	 30 /* wake-up batching on the socket */
 #define STREAM_LOWAT_MAX (16u << 10)
