@@ -149,8 +149,8 @@ int ring_reader_read(struct ring_reader *r, void *buf, size_t cap, size_t *got)
 	ret = ring_io_read_full(r->ring->io, r->ring->ext[in->extent].fd, buf, n,
 				in->offset + RING_REC_HDR_SIZE + r->pos);
 	if (ret && ret != -ENODATA)
-		log_err("ring %s: extent %u offset %" PRIu64 ": read: %s", r->ring->dir,
-			in->extent, in->offset, strerror(-ret));
+		log_err("ring %s: extent %u offset %" PRIu64 ": read: %s", r->ring->dir, in->extent,
+			in->offset, strerror(-ret));
 	if (ret == -ENODATA) /* a short file reads as torn */
 		ret = mismatch(r);
 	if (!ret)

@@ -39,7 +39,7 @@
 #define REC_CHECKS     60
 #define REC_XXH3       72
 #define REC_HDR_HASHED 224
-#define T0	     1700000000000LL
+#define T0	       1700000000000LL
 
 struct fx {
 	char tmp[64];
