@@ -64,8 +64,6 @@ struct uplink_slot {
 	size_t resp_len;
 	char err[CURL_ERROR_SIZE];
 	char url[UPLINK_URL_MAX];
-	unsigned char sha[32]; /* body's SHA-256 when have_sha */
-	bool have_sha;	       /* from the ring's index: no hash here */
 };
 
 struct live_entry {

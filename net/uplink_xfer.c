@@ -216,7 +216,6 @@ static int load_body(struct uplink *up, struct uplink_slot *s)
 	size_t need = 64 * 1024;
 	int ret;
 
-	s->have_sha = false;
 	if (it->body) {
 		s->len = strlen(it->body);
 		ret = buf_reserve(s, s->len + 1);
@@ -229,8 +228,6 @@ static int load_body(struct uplink *up, struct uplink_slot *s)
 		if (ret)
 			return ret;
 		s->len = ring_reader_info(s->rd)->len;
-		memcpy(s->sha, ring_reader_info(s->rd)->sha256, sizeof(s->sha));
-		s->have_sha = true;
 		return 0;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -269,8 +266,8 @@ static int digest_headers(struct uplink *up, struct uplink_slot *s)
 	/* A segment's digest is the one the ring stored, which its reader
 	 * checks the bytes against as curl takes them. Inline bodies and
 	 * init segments are small. */
-	if (s->have_sha)
-		memcpy(sum, s->sha, sizeof(sum));
+	if (s->rd)
+		memcpy(sum, ring_reader_info(s->rd)->sha256, sizeof(sum));
 	else if (sha256_oneshot(s->buf, s->len, sum))
 		return -EIO;
 	mbedtls_base64_encode(b64, sizeof(b64), &olen, sum, sizeof(sum));
@@ -298,7 +295,6 @@ static void slot_release(struct uplink *up, struct uplink_slot *s)
 	s->read_err = 0;
 	s->resp_len = 0;
 	s->len = s->off = 0;
-	s->have_sha = false;
 	s->err[0] = '\0';
 	s->kind = XF_NONE;
 }
