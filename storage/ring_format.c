@@ -194,13 +194,36 @@ int ring__sync_extent(struct ring *ring, uint32_t e)
 	return 0;
 }
 
+/* Can a record header start at @off (and fit in the extent)? */
+static bool rec_off_ok(const struct ring *ring, uint64_t off)
+{
+	return off >= RING_EXT_HDR_SIZE && !(off % RING_ALIGN) &&
+	       off <= ring->meta.extent_bytes - RING_REC_HDR_SIZE;
+}
+
+int ring__rec_decode_hdr(const struct ring *ring, uint32_t e, uint64_t off,
+			 const uint8_t hdr[RING_REC_HDR_SIZE], struct ring__rec *rec)
+{
+	int ret;
+
+	if (!rec_off_ok(ring, off))
+		return -EBADMSG;
+	ret = rec_decode(hdr, rec);
+	if (ret)
+		return ret;
+	if (rec->info.len > ring->meta.extent_bytes - off - RING_REC_HDR_SIZE)
+		return -EBADMSG;
+	rec->info.extent = e;
+	rec->info.offset = off;
+	return 0;
+}
+
 int ring__rec_read_hdr(struct ring *ring, uint32_t e, uint64_t off, struct ring__rec *rec)
 {
 	uint8_t hdr[RING_REC_HDR_SIZE];
-	uint64_t end = ring->meta.extent_bytes;
 	int ret;
 
-	if (off < RING_EXT_HDR_SIZE || off % RING_ALIGN || off > end - RING_REC_HDR_SIZE)
+	if (!rec_off_ok(ring, off))
 		return -EBADMSG;
 	ret = ring_io_read_full(ring->io, ring->ext[e].fd, hdr, sizeof(hdr), off);
 	if (ret == -ENODATA)
@@ -210,14 +233,7 @@ int ring__rec_read_hdr(struct ring *ring, uint32_t e, uint64_t off, struct ring_
 			strerror(-ret));
 		return ret;
 	}
-	ret = rec_decode(hdr, rec);
-	if (ret)
-		return ret;
-	if (rec->info.len > end - off - RING_REC_HDR_SIZE)
-		return -EBADMSG;
-	rec->info.extent = e;
-	rec->info.offset = off;
-	return 0;
+	return ring__rec_decode_hdr(ring, e, off, hdr, rec);
 }
 
 /* Hashes @len bytes at @off of extent @e; @buf, if given, keeps them,

@@ -254,6 +254,10 @@ uint64_t ring__rec_size(uint64_t len);
 int ring__rec_write(struct ring *ring, const struct ring__rec *rec, const void *payload);
 /* Reads and validates the header at (@e, @off): -EBADMSG when invalid. */
 int ring__rec_read_hdr(struct ring *ring, uint32_t e, uint64_t off, struct ring__rec *rec);
+/* The check of ring__rec_read_hdr() on bytes @hdr already read from
+ * (@e, @off), for walks that read many headers at once. */
+int ring__rec_decode_hdr(const struct ring *ring, uint32_t e, uint64_t off,
+			 const uint8_t hdr[RING_REC_HDR_SIZE], struct ring__rec *rec);
 /* Reads (into @buf when not NULL) and hashes the payload of @rec:
  * 0 when it matches the header's SHA-256, -EBADMSG when not or short. */
 int ring__rec_payload(struct ring *ring, const struct ring__rec *rec, void *buf);

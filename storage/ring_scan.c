@@ -87,6 +87,63 @@ static int rec_whole(struct ring *ring, const struct ring__rec *rec, const struc
 	return ret == -EBADMSG ? 0 : ret;
 }
 
+/*
+ * Record headers of one extent, for walks that try slot after slot: a
+ * read that goes on that way fetches RING_SCAN_CHUNK bytes ahead, and the
+ * slots in them are checked from memory (one pread per chunk, not one per
+ * RING_ALIGN slot: 16384 of those in a 64 MiB extent). Any other read,
+ * and every slot of a chunk that cannot be read whole (a short file, a
+ * read error, no memory), goes one header at a time through
+ * ring__rec_read_hdr(), so each slot is decided from its own bytes as
+ * before. Recovery writes no extent (I4): the chunk cannot go stale.
+ */
+#define RING_SCAN_CHUNK (1024u * 1024u)
+_Static_assert(RING_SCAN_CHUNK % RING_ALIGN == 0, "a chunk holds whole slots");
+
+struct hdr_walk {
+	struct ring *ring;
+	uint32_t e;
+	bool chunked;	    /* may read ahead; buf comes on first use */
+	uint8_t *buf;	    /* RING_SCAN_CHUNK bytes; the walk frees it */
+	uint64_t start;	    /* extent offset of buf[0] */
+	uint64_t len;	    /* bytes of buf read, 0: none */
+	uint64_t alone_end; /* slots before it are read one by one */
+};
+
+/* ring__rec_read_hdr() at @off of the walk's extent; @ahead: the walk
+ * goes on slot by slot from here, worth reading a chunk. */
+static int hdr_get(struct hdr_walk *w, uint64_t off, bool ahead, struct ring__rec *rec)
+{
+	struct ring *ring = w->ring;
+	uint64_t n;
+	int ret;
+
+	if (off >= w->start && off - w->start + RING_REC_HDR_SIZE <= w->len)
+		return ring__rec_decode_hdr(ring, w->e, off, w->buf + (off - w->start), rec);
+	if (!ahead || !w->chunked || off < w->alone_end ||
+	    off > ring->meta.extent_bytes - RING_REC_HDR_SIZE)
+		return ring__rec_read_hdr(ring, w->e, off, rec);
+	if (!w->buf) {
+		w->buf = malloc(RING_SCAN_CHUNK);
+		if (!w->buf) {
+			w->chunked = false;
+			return ring__rec_read_hdr(ring, w->e, off, rec);
+		}
+	}
+	n = ring->meta.extent_bytes - off;
+	if (n > RING_SCAN_CHUNK)
+		n = RING_SCAN_CHUNK;
+	w->len = 0;
+	ret = ring_io_read_full(ring->io, ring->ext[w->e].fd, w->buf, (size_t)n, off);
+	if (ret) {
+		w->alone_end = off + n;
+		return ring__rec_read_hdr(ring, w->e, off, rec);
+	}
+	w->start = off;
+	w->len = n;
+	return ring__rec_decode_hdr(ring, w->e, off, w->buf, rec);
+}
+
 /* Decides about one record whose header is valid and in order: *takep
  * true accepts it and the walk goes on after it. */
 typedef int (*scan_fn)(struct ring *ring, const struct ring__rec *rec, void *arg, bool *takep);
@@ -101,27 +158,29 @@ struct scan_pos {
 static int scan_extent(struct ring *ring, uint32_t e, const uint64_t *jump, size_t njump,
 		       bool every_slot, scan_fn fn, void *arg, struct scan_pos *pos)
 {
+	struct hdr_walk w = { .ring = ring, .e = e, .chunked = every_slot };
 	uint64_t min_id = ring->ext[e].min_id, off = RING_EXT_HDR_SIZE;
 	uint64_t prev = 0;
 	struct ring__rec rec;
+	bool take, step = false;
 	size_t j = 0;
-	bool take;
-	int ret;
+	int ret = 0;
 
 	pos->last_id = pos->max_seen = min_id;
 	pos->end_off = RING_EXT_HDR_SIZE;
 	while (off <= ring->meta.extent_bytes - RING_REC_HDR_SIZE) {
-		ret = ring__rec_read_hdr(ring, e, off, &rec);
+		ret = hdr_get(&w, off, step, &rec);
 		if (ret && ret != -EBADMSG)
-			return ret;
+			goto out;
 		take = false;
 		if (!ret && rec.info.id > prev && rec.info.id >= min_id) {
 			if (rec.info.id > pos->max_seen)
 				pos->max_seen = rec.info.id;
 			ret = fn(ring, &rec, arg, &take);
 			if (ret)
-				return ret;
+				goto out;
 		}
+		step = false;
 		if (take) {
 			prev = rec.info.id;
 			if (prev > pos->last_id)
@@ -132,14 +191,19 @@ static int scan_extent(struct ring *ring, uint32_t e, const uint64_t *jump, size
 		}
 		while (j < njump && jump[j] <= off)
 			j++;
-		if (j < njump)
+		if (j < njump) {
 			off = jump[j];
-		else if (every_slot)
+		} else if (every_slot) {
 			off += RING_ALIGN;
-		else
+			step = true;
+		} else {
 			break;
+		}
 	}
-	return 0;
+	ret = 0;
+out:
+	free(w.buf);
+	return ret;
 }
 
 /* ---- recovery (G3) ---- */
@@ -314,25 +378,27 @@ static int recov_extents(struct ring *ring, struct recov *rc, uint64_t *max_seen
  * head extent past the write position. Such records are unacknowledged
  * appends beyond a cut, or damage. New ids must exceed theirs: a later
  * walk that reaches one right after the new records would otherwise take
- * it for a live record (I1). Costs one header read per RING_ALIGN slot of
- * one extent, at open only.
+ * it for a live record (I1). Looks at every RING_ALIGN slot to the end of
+ * one extent, a chunk of them per read (hdr_get()), at open only.
  */
 static int recov_head_tail(struct ring *ring, uint64_t *max_seenp)
 {
+	struct hdr_walk w = { .ring = ring, .e = ring->cur_ext, .chunked = true };
 	uint64_t end = ring->meta.extent_bytes - RING_REC_HDR_SIZE;
 	struct ring__rec rec;
-	int ret;
+	int ret = 0;
 
 	for (uint64_t off = ring->cur_off; off <= end; off += RING_ALIGN) {
-		ret = ring__rec_read_hdr(ring, ring->cur_ext, off, &rec);
+		ret = hdr_get(&w, off, true, &rec);
 		if (ret == -EBADMSG)
 			continue;
 		if (ret)
-			return ret;
+			break;
 		if (rec.info.id > *max_seenp)
 			*max_seenp = rec.info.id;
 	}
-	return 0;
+	free(w.buf);
+	return ret == -EBADMSG ? 0 : ret;
 }
 
 int ring__recover(struct ring *ring)

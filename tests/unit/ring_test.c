@@ -29,6 +29,7 @@
 
 #include "lib/log.h"
 #include "storage/ring.h"
+#include "storage/ring_io.h"
 #include "tests/unit/testutil.h"
 
 #define EXTENTS	     3
@@ -948,6 +949,123 @@ static void test_orphans_reindexed(void **state)
 	verify_clean(fx);
 }
 
+/*
+ * Records past the write position of a 4 MiB head extent, over several
+ * chunks of the tail walk (storage/ring_scan.c reads them 1 MiB at a
+ * time): segments 3.. were appended but their index rows are gone, and
+ * segment 3 is torn, so with the index kept the walk stops there.
+ */
+#define TAIL_EXTENT (4u * 1024u * 1024u)
+#define TAIL_SEGS   36 /* 3.7 MB of the head extent */
+
+enum tail_damage {
+	TAIL_WHOLE,	 /* the tail reads back whole */
+	TAIL_SHORT_FILE, /* the extent file ends in segment 20's header */
+	TAIL_READ_ERROR, /* reads over a byte between headers fail */
+	TAIL_REBUILD,	 /* the index is rebuilt instead */
+};
+
+static uint64_t tail_bad_off = UINT64_MAX;
+
+/* pread() of the plain table, failing over tail_bad_off like a bad
+ * sector would. */
+static ssize_t tail_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
+{
+	if (off <= tail_bad_off && tail_bad_off - off < len)
+		return -EIO;
+	return ring_io_posix()->pread(ctx, fd, buf, len, off);
+}
+
+static void tail_setup(struct fx *fx, const char *name, struct ring_seg_info *s)
+{
+	char sql[128];
+
+	ring_close(fx->ring);
+	fx->ring = NULL;
+	snprintf(fx->dir, sizeof(fx->dir), "%s/%s", fx->tmp, name);
+	assert_int_equal(ring_create(fx->dir, 2, TAIL_EXTENT), 0);
+	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
+	assert_int_equal(
+		ring_put_init(fx->ring, "cam-a", init_bytes_a, sizeof(init_bytes_a), &fx->init_a),
+		0);
+	for (uint32_t n = 0; n < TAIL_SEGS; n++)
+		put_ok(fx, n, &s[n]);
+	assert_int_equal(s[TAIL_SEGS - 1].extent, 0);
+	ring_close(fx->ring);
+	fx->ring = NULL;
+	snprintf(sql, sizeof(sql), "DELETE FROM segs WHERE id >= %llu",
+		 (unsigned long long)s[3].id);
+	db_exec(fx, sql);
+	flip_byte(fx, 0, s[3].offset + 256 + 1000);
+}
+
+static void tail_case(struct fx *fx, const char *name, enum tail_damage damage)
+{
+	static struct ring_seg_info s[TAIL_SEGS];
+	static struct seglist l;
+	static struct ring_io bad_io;
+	const struct ring_io *io = NULL;
+	struct ring_seg_info more;
+	struct ring_stat st;
+	size_t last = TAIL_SEGS - 1; /* the valid header with the top id */
+	char path[160];
+
+	tail_setup(fx, name, s);
+	if (damage == TAIL_SHORT_FILE) {
+		snprintf(path, sizeof(path), "%s/extent-000.dat", fx->dir);
+		assert_int_equal(truncate(path, (off_t)(s[20].offset + 100)), 0);
+		last = 19;
+	} else if (damage == TAIL_READ_ERROR) {
+		/* 1000 bytes into segment 10's second slot, in its payload:
+		 * no header read covers it. */
+		tail_bad_off = s[10].offset + 4096 + 1000;
+		bad_io = *ring_io_posix();
+		bad_io.pread = tail_pread;
+		io = &bad_io;
+	} else if (damage == TAIL_REBUILD) {
+		assert_int_equal(ring_rebuild(fx->dir, NULL), 0);
+	}
+	assert_int_equal(ring_open(fx->dir, io, &fx->ring), 0);
+	/* Kept, the index stops the walk at the torn record; rebuilt, it
+	 * has all there is: this open re-indexes nothing. */
+	assert_int_equal(ring_stat(fx->ring, &st), 0);
+	assert_int_equal(st.recovered_orphans, 0);
+	put_ok(fx, 100, &more);
+	/* New ids go above every valid header left past the write position
+	 * (I1), the last one included. */
+	assert_int_equal(more.id, s[last].id + 1);
+	ring_close(fx->ring);
+	fx->ring = NULL;
+	tail_bad_off = UINT64_MAX;
+	assert_int_equal(ring_open(fx->dir, NULL, &fx->ring), 0);
+	list_all(fx, &l);
+	if (damage == TAIL_REBUILD) {
+		/* No index to stop by: every whole record past the torn one
+		 * comes back, and the head is after the last. */
+		assert_int_equal(more.offset, s[TAIL_SEGS - 1].offset + 102400);
+		assert_int_equal(l.n, TAIL_SEGS - 1 + 1);
+		assert_seg(fx, s[TAIL_SEGS - 1].id, TAIL_SEGS - 1);
+	} else {
+		/* The head goes back to the torn record, and the records
+		 * past the new one stay stale. */
+		assert_int_equal(more.offset, s[3].offset);
+		assert_int_equal(l.n, 3 + 1);
+	}
+	assert_seg(fx, s[2].id, 2);
+	assert_seg(fx, more.id, 100);
+	verify_clean(fx);
+}
+
+static void test_ids_past_cut_far_in_tail(void **state)
+{
+	struct fx *fx = *state;
+
+	tail_case(fx, "whole", TAIL_WHOLE);
+	tail_case(fx, "short", TAIL_SHORT_FILE);
+	tail_case(fx, "ioerr", TAIL_READ_ERROR);
+	tail_case(fx, "rebuilt", TAIL_REBUILD);
+}
+
 static void test_stat_bytes(void **state)
 {
 	struct fx *fx = *state;
@@ -1058,6 +1176,7 @@ int main(void)
 		T(test_init_record_damaged),
 		T(test_oversize),
 		T(test_orphans_reindexed),
+		T(test_ids_past_cut_far_in_tail),
 		T(test_stat_bytes),
 		T(test_threads),
 #undef T
