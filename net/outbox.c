@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The outbox tables, module "outbox" in state.db (guarantees in
- * net/outbox.h). Every statement goes through stmt_run() under the
- * statedb lock. A write is its own transaction, so O1 holds when a call
- * returns; outbox_done_many() groups its acknowledgements in one.
+ * net/outbox.h). Every statement goes through stmt_run(): writes under
+ * the statedb lock, outbox_next() on the outbox's own read connection. A
+ * write is its own transaction, so O1 holds when a call returns;
+ * outbox_commit() groups its puts and acknowledgements in one.
  */
 #include "net/outbox.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +21,22 @@
 /* Statements run for every object sent, prepared once (outbox_next() and
  * the acknowledgement of a row); the rest are prepared per call. */
 enum ob_kept {
-	OBK_NEXT = 0, /* + enum outbox_prio */
-	OBK_DONE = OBK_NEXT + OUTBOX_NPRIO,
+	OBK_DONE = 0,
 	OBK_AGAIN,
 	OBK_INIT_ACKED,
 	OBK_N,
 };
 
+/* outbox_next() reads through a connection of its own (statedb_reader_open)
+ * so that choosing the next row never waits behind a commit's sync on
+ * another thread: the uplink's network thread picks rows while its
+ * acknowledgements are committed beside it. */
 struct outbox {
 	struct statedb *db;
 	sqlite3_stmt *kept[OBK_N]; /* under the statedb lock */
+	pthread_mutex_t rd_lock;
+	sqlite3 *rd;			     /* under rd_lock */
+	sqlite3_stmt *rd_next[OUTBOX_NPRIO]; /* on rd, one per priority */
 };
 
 /* Append only: never edit a step, add one. */
@@ -187,9 +195,12 @@ int outbox_open(struct statedb *db, struct outbox **obp)
 	if (!ob)
 		return -ENOMEM;
 	ob->db = db;
+	pthread_mutex_init(&ob->rd_lock, NULL);
 	ret = ob_run(ob, &q);
+	if (!ret)
+		ret = statedb_reader_open(db, &ob->rd);
 	if (ret) {
-		free(ob);
+		outbox_close(ob);
 		return ret;
 	}
 	*obp = ob;
@@ -204,6 +215,10 @@ void outbox_close(struct outbox *ob)
 	for (int i = 0; i < OBK_N; i++)
 		sqlite3_finalize(ob->kept[i]);
 	statedb_unlock(ob->db);
+	for (int i = 0; i < OUTBOX_NPRIO; i++)
+		sqlite3_finalize(ob->rd_next[i]);
+	statedb_reader_close(ob->rd);
+	pthread_mutex_destroy(&ob->rd_lock);
 	free(ob);
 }
 
@@ -221,7 +236,8 @@ static const char sql_replace[] =
 	"  WHEN excluded.deadline_ms = 0 THEN deadline_ms"
 	"  ELSE min(deadline_ms, excluded.deadline_ms) END";
 
-int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace)
+/* outbox_put() on the locked @db. */
+static int put_one(sqlite3 *db, const struct outbox_item *it, bool replace)
 {
 	char sql[sizeof(sql_insert) + sizeof(sql_replace)];
 	size_t blen = it->body ? strlen(it->body) : 0;
@@ -250,7 +266,16 @@ int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace)
 		return -E2BIG;
 	}
 	snprintf(sql, sizeof(sql), "%s%s", sql_insert, replace ? sql_replace : sql_keep);
-	return ob_run(ob, &q);
+	return stmt_run(db, &q);
+}
+
+int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace)
+{
+	sqlite3 *db = statedb_lock(ob->db);
+	int ret = put_one(db, it, replace);
+
+	statedb_unlock(ob->db);
+	return ret;
 }
 
 static bool is_busy(int64_t id, const int64_t *busy, size_t nbusy)
@@ -333,15 +358,15 @@ int outbox_next(struct outbox *ob, int64_t now_mono_ms, const int64_t *busy, siz
 	struct ob_query q = {
 		.what = "next", .args = args, .nargs = NARGS(args), .row = next_row, .arg = &nc
 	};
-	sqlite3 *db = statedb_lock(ob->db);
 	int ret = 0;
 
+	pthread_mutex_lock(&ob->rd_lock);
 	for (int p = 0; p < OUTBOX_NPRIO && !ret && !nc.found; p++) {
 		q.sql = next_sql[p];
-		q.kept = &ob->kept[OBK_NEXT + p];
-		ret = stmt_run(db, &q);
+		q.kept = &ob->rd_next[p];
+		ret = stmt_run(ob->rd, &q);
 	}
-	statedb_unlock(ob->db);
+	pthread_mutex_unlock(&ob->rd_lock);
 	if (ret && nc.found)
 		outbox_item_clear(it);
 	return ret ? ret : nc.found ? 0 : -ENOENT;
@@ -385,19 +410,22 @@ static int done_one(struct outbox *ob, sqlite3 *db, const struct outbox_ack *a)
 	return ret;
 }
 
-int outbox_done_many(struct outbox *ob, const struct outbox_ack *acks, size_t n)
+int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nputs,
+		  const struct outbox_ack *acks, size_t n)
 {
 	const struct ob_query begin = { .what = "done", .sql = "BEGIN IMMEDIATE" };
 	const struct ob_query commit = { .what = "done", .sql = "COMMIT" };
 	sqlite3 *db;
 	int ret;
 
-	if (!n)
+	if (!n && !nputs)
 		return 0;
 	db = statedb_lock(ob->db);
 	ret = stmt_run(db, &begin);
 	if (ret)
 		goto out;
+	for (size_t i = 0; i < nputs && !ret; i++)
+		ret = put_one(db, &puts[i], true);
 	for (size_t i = 0; i < n && !ret; i++)
 		ret = done_one(ob, db, &acks[i]);
 	if (!ret)
@@ -407,6 +435,11 @@ int outbox_done_many(struct outbox *ob, const struct outbox_ack *acks, size_t n)
 out:
 	statedb_unlock(ob->db);
 	return ret;
+}
+
+int outbox_done_many(struct outbox *ob, const struct outbox_ack *acks, size_t n)
+{
+	return outbox_commit(ob, NULL, 0, acks, n);
 }
 
 int outbox_done(struct outbox *ob, int64_t id, uint32_t version)

@@ -25,8 +25,10 @@
  *  O5  Retry times are monotonic-clock values of this process; outbox_open()
  *      makes every row due at once, so a restart retries immediately.
  *
- * Threads: any thread may call; statedb serialises. In practice the
- * uplink thread does almost all of it, and other threads only put rows.
+ * Threads: any thread may call; statedb serialises the writes, and
+ * outbox_next() reads on a connection of its own, so it does not wait
+ * for another thread's commit. In practice the uplink threads do almost
+ * all of it, and other threads only put rows.
  * Errors: 0 or negative errno; SQLite failures are logged here as -EIO.
  */
 #ifndef CAMGATE_NET_OUTBOX_H
@@ -113,6 +115,11 @@ struct outbox_ack {
  * the init segments among them marked acknowledged in the same one: one
  * commit (one sync) for a batch. Nothing is committed on failure. -EIO. */
 int outbox_done_many(struct outbox *ob, const struct outbox_ack *acks, size_t n);
+/* outbox_done_many() with @nputs rows put first in the same transaction
+ * (each by the O4 replace rule: inline bodies such as playlists; @puts
+ * borrowed): what an acknowledgement makes due is committed with it. */
+int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nputs,
+		  const struct outbox_ack *acks, size_t n);
 
 /* Row @id failed: count the try, due again at @next_mono_ms (a replaced
  * row keeps its schedule: the new body waits like the old). */

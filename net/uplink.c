@@ -10,10 +10,10 @@
  *   3. timers: status.json, the command poll, the registry deadline;
  *   4. fill free slots from outbox_next() unless the link is held: one
  *      slot while the link is down (a probe), cfg.parallel when up (U5);
- *   5. curl_multi_perform, reap finished transfers, commit the batch of
- *      acknowledged rows when due (uplink_ack.c), fill slots again,
- *      curl_multi_poll until a socket is ready, a timer is due (<= 1 s)
- *      or another thread woke us.
+ *   5. curl_multi_perform, reap finished transfers, hand the batch of
+ *      acknowledged rows to the ack thread when due (uplink_ack.c), fill
+ *      slots again, curl_multi_poll until a socket is ready, a timer is
+ *      due (<= 1 s) or another thread (the ack thread too) woke us.
  */
 #include "net/uplink_int.h"
 
@@ -228,8 +228,7 @@ static struct uplink_slot *free_slot(struct uplink *up, unsigned int *busy_rowsp
 			(*busy_rowsp)++;
 		}
 	}
-	for (unsigned int i = 0; i < up->nacks; i++)
-		busy[(*nbusyp)++] = up->acks[i].id;
+	*nbusyp += uplink__ack_busy(up, busy + *nbusyp);
 	return fs;
 }
 
@@ -384,6 +383,7 @@ static void *uplink_main(void *arg)
 
 static void uplink_free(struct uplink *up)
 {
+	uplink__ack_stop(up);
 	for (unsigned int i = 0; i < UPLINK_SLOTS; i++)
 		uplink__slot_free(&up->slots[i]);
 	uplink__live_free(up);
@@ -461,6 +461,8 @@ int uplink_start(const struct uplink_cfg *cfg, const struct uplink_hooks *hooks,
 	ret = uplink_init(up, cfg);
 	if (!ret)
 		ret = outbox_open(sdb, &up->ob);
+	if (!ret)
+		ret = uplink__ack_start(up);
 	if (ret)
 		goto fail;
 	ret = -pthread_create(&up->thread, NULL, uplink_main, up);

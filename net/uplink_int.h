@@ -27,7 +27,7 @@
 #define UPLINK_REFUSED_HOLD 3			      /* refusals in a row that hold the link */
 #define UPLINK_ACK_BATCH    32			      /* 2xx'd rows per outbox commit */
 #define UPLINK_ACK_DELAY_MS 250			      /* longest a backlog row waits for it */
-#define UPLINK_BUSY_MAX	    (UPLINK_SLOTS + UPLINK_ACK_BATCH) /* rows outbox_next() skips */
+#define UPLINK_BUSY_MAX	    (UPLINK_SLOTS + 2 * UPLINK_ACK_BATCH) /* rows outbox_next() skips */
 #define UPLINK_DOWN_LOG_MS  60000 /* one line per minute while the link stays down */
 
 struct uplink_note { /* a stored segment, from a stream thread */
@@ -64,6 +64,18 @@ struct uplink_slot {
 	size_t resp_len;
 	char err[CURL_ERROR_SIZE];
 	char url[UPLINK_URL_MAX];
+};
+
+/* A batch of acknowledged rows the ack thread commits (uplink_ack.c).
+ * Filled by the uplink thread while the ack thread is idle, read-only to
+ * both while it is queued. */
+struct uplink_ack_job {
+	struct outbox_item rows[UPLINK_ACK_BATCH]; /* copies without body */
+	unsigned int n;
+	struct outbox_item puts[UPLINK_ACK_BATCH]; /* playlists; bodies owned */
+	unsigned int nputs;
+	int ret;      /* the outbox commit's */
+	int ring_ret; /* the ring marks' */
 };
 
 struct live_entry {
@@ -105,6 +117,16 @@ struct uplink {
 	struct uplink_note queue[UPLINK_QUEUE_MAX];
 	unsigned int q_head, q_len;
 	struct uplink_stat st;
+
+	/* The ack thread (uplink_ack.c); ack_lock guards job_state and
+	 * ack_stop, and hands @job over between the two threads. */
+	pthread_t ack_thread;
+	bool ack_started;
+	pthread_mutex_t ack_lock;
+	pthread_cond_t ack_cond;
+	int job_state;
+	bool ack_stop;
+	struct uplink_ack_job job;
 	/* ---- uplink thread only ---- */
 	struct uplink_slot slots[UPLINK_SLOTS];
 	struct backoff link_backoff;  /* central answered with trouble (U5) */
@@ -123,8 +145,8 @@ struct uplink {
 	bool scan_more;
 	struct live_cam *live[UPLINK_CAMERAS_MAX];
 	unsigned int nlive;
-	/* 2xx'd rows waiting for their outbox commit (uplink_ack.c); copies
-	 * without body. Busy for outbox_next() until committed. */
+	/* 2xx'd rows waiting for their batch (uplink_ack.c); copies without
+	 * body. Busy for outbox_next() until committed. */
 	struct outbox_item acks[UPLINK_ACK_BATCH];
 	unsigned int nacks;
 	int64_t ack_since; /* mono: when the oldest of them got its 2xx */
@@ -146,21 +168,30 @@ void uplink__slot_free(struct uplink_slot *s);
 void uplink__drain_notes(struct uplink *up);
 void uplink__scan(struct uplink *up);
 
-/* uplink_ack.c: acknowledged rows, committed in batches (U1). */
+/* uplink_ack.c: acknowledged rows, committed in batches by the ack
+ * thread (U1). Start and stop it around the uplink thread's life. */
+int uplink__ack_start(struct uplink *up);
+void uplink__ack_stop(struct uplink *up);
 void uplink__ack_add(struct uplink *up, const struct outbox_item *it);
-/* Commit the waiting rows if one of the batch rules says so (@force:
- * always); returns how long until the next rule fires, in ms, or -1. */
+/* Hand the waiting rows to the ack thread if one of the batch rules says
+ * so (@force: always, and wait until they are committed); returns how
+ * long until the next rule fires, in ms, or -1. */
 int64_t uplink__ack_flush(struct uplink *up, int64_t mono, bool idle, bool force);
+/* The ids of rows acknowledged but not yet committed, into @busy (room
+ * for 2 * UPLINK_ACK_BATCH); returns how many. */
+size_t uplink__ack_busy(const struct uplink *up, int64_t *busy);
 
 /* uplink_obj.c: objects and their bodies. */
 int uplink__put_json(struct uplink *up, int kind, const char *path, struct cJSON *obj,
 		     int64_t created_ms, int64_t deadline_ms);
 int uplink__status(struct uplink *up);
-int uplink__live_ack(struct uplink *up, const struct outbox_item *it);
+/* Live segment @it was acknowledged: its playlist, if it changed, is
+ * rendered into @job (committed with it). */
+int uplink__live_ack(struct uplink *up, const struct outbox_item *it, struct uplink_ack_job *job);
 /* Would live segment @it enter its camera's playlist (newer than its
  * newest)? Then its acknowledgement is committed at once. */
 bool uplink__live_moves(struct uplink *up, const struct outbox_item *it);
-int uplink__live_init_acked(struct uplink *up, const char *camera);
+int uplink__live_init_acked(struct uplink *up, const char *camera, struct uplink_ack_job *job);
 void uplink__live_free(struct uplink *up);
 /* Render @lc as an HLS media playlist into @buf; pure (unit-tested).
  * -E2BIG when @cap is too small; the number of bytes otherwise. */

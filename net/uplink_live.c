@@ -132,11 +132,24 @@ void uplink__live_free(struct uplink *up)
 	up->nlive = 0;
 }
 
-/* Queue @lc's playlist unless an init segment it names is not yet at
- * central: then the init's acknowledgement writes it (U3). */
-static int live_write(struct uplink *up, const struct live_cam *lc)
+/* Is init segment @init_id at central: acknowledged in @job or before? */
+static int init_acked(struct uplink *up, const struct uplink_ack_job *job, uint64_t init_id,
+		      bool *ackedp)
 {
-	struct outbox_item it = { .prio = OUTBOX_URGENT, .kind = OUTBOX_PLAYLIST };
+	for (unsigned int i = 0; i < job->n; i++)
+		if (job->rows[i].kind == OUTBOX_INIT && job->rows[i].ref == init_id) {
+			*ackedp = true;
+			return 0;
+		}
+	return outbox_init_acked(up->ob, init_id, ackedp);
+}
+
+/* Render @lc's playlist into @job unless an init segment it names is not
+ * yet at central: then the init's acknowledgement writes it (U3). A
+ * playlist already in @job for the camera is replaced. */
+static int live_write(struct uplink *up, const struct live_cam *lc, struct uplink_ack_job *job)
+{
+	struct outbox_item *it = NULL;
 	char *buf;
 	int ret;
 
@@ -145,7 +158,7 @@ static int live_write(struct uplink *up, const struct live_cam *lc)
 
 		if (i && lc->win[i].init_id == lc->win[i - 1].init_id)
 			continue;
-		ret = outbox_init_acked(up->ob, lc->win[i].init_id, &acked);
+		ret = init_acked(up, job, lc->win[i].init_id, &acked);
 		if (ret || !acked)
 			return ret;
 	}
@@ -153,15 +166,26 @@ static int live_write(struct uplink *up, const struct live_cam *lc)
 	if (!buf)
 		return -ENOMEM;
 	ret = uplink__playlist(lc, buf, PLAYLIST_MAX);
-	if (ret >= 0) {
-		snprintf(it.camera, sizeof(it.camera), "%s", lc->camera);
-		snprintf(it.path, sizeof(it.path), "media/%s/live.m3u8", lc->camera);
-		it.body = buf;
-		it.start_ms = it.created_ms = uplink__now(up);
-		ret = outbox_put(up->ob, &it, true);
+	if (ret < 0) {
+		free(buf);
+		return ret;
 	}
-	free(buf);
-	return ret;
+	for (unsigned int i = 0; i < job->nputs && !it; i++)
+		if (!strcmp(job->puts[i].camera, lc->camera))
+			it = &job->puts[i];
+	if (it)
+		outbox_item_clear(it);
+	else if (job->nputs < UPLINK_ACK_BATCH)
+		it = &job->puts[job->nputs++];
+	if (!it) { /* one playlist per row at most: cannot happen */
+		free(buf);
+		return -ENOBUFS;
+	}
+	*it = (struct outbox_item){ .prio = OUTBOX_URGENT, .kind = OUTBOX_PLAYLIST, .body = buf };
+	snprintf(it->camera, sizeof(it->camera), "%s", lc->camera);
+	snprintf(it->path, sizeof(it->path), "media/%s/live.m3u8", lc->camera);
+	it->start_ms = it->created_ms = uplink__now(up);
+	return 0;
 }
 
 bool uplink__live_moves(struct uplink *up, const struct outbox_item *it)
@@ -171,7 +195,7 @@ bool uplink__live_moves(struct uplink *up, const struct outbox_item *it)
 	return !lc || !lc->n || it->seq > lc->win[lc->n - 1].seq;
 }
 
-int uplink__live_ack(struct uplink *up, const struct outbox_item *it)
+int uplink__live_ack(struct uplink *up, const struct outbox_item *it, struct uplink_ack_job *job)
 {
 	struct live_cam *lc = live_find(up, it->camera, true);
 	struct live_entry e = { .seq = it->seq,
@@ -188,12 +212,12 @@ int uplink__live_ack(struct uplink *up, const struct outbox_item *it)
 		return -E2BIG;
 	if (!uplink__live_add(lc, &e, up->cfg.live_window))
 		return 0;
-	return live_write(up, lc);
+	return live_write(up, lc, job);
 }
 
-int uplink__live_init_acked(struct uplink *up, const char *camera)
+int uplink__live_init_acked(struct uplink *up, const char *camera, struct uplink_ack_job *job)
 {
 	struct live_cam *lc = live_find(up, camera, false);
 
-	return lc && lc->n ? live_write(up, lc) : 0;
+	return lc && lc->n ? live_write(up, lc, job) : 0;
 }

@@ -169,3 +169,24 @@ void statedb_unlock(struct statedb *s)
 {
 	pthread_mutex_unlock(&s->lock);
 }
+
+int statedb_reader_open(struct statedb *s, struct sqlite3 **connp)
+{
+	sqlite3 *c = NULL;
+
+	if (sqlite3_open_v2(s->path, &c, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		log_err("%s: reader: %s", s->path, c ? sqlite3_errmsg(c) : "out of memory");
+		sqlite3_close(c);
+		return c ? -EIO : -ENOMEM;
+	}
+	/* A checkpoint may hold the file for a moment; wait like the writer. */
+	sqlite3_busy_timeout(c, 5000);
+	*connp = c;
+	return 0;
+}
+
+void statedb_reader_close(struct sqlite3 *conn)
+{
+	sqlite3_close(conn);
+}

@@ -9,7 +9,8 @@
  *
  * Threads: one connection serialised by the statedb mutex; callers take
  * it with statedb_lock() around their statements so one writer path
- * exists per file.
+ * exists per file. A thread whose reads must not wait behind another
+ * thread's commit (its fsync) can have a read-only connection of its own.
  */
 #ifndef CAMGATE_STORAGE_STATEDB_H
 #define CAMGATE_STORAGE_STATEDB_H
@@ -31,5 +32,12 @@ int statedb_migrate(struct statedb *db, const char *module, const char *const *s
 /* Borrowed handle, valid between lock and unlock. */
 struct sqlite3 *statedb_lock(struct statedb *db);
 void statedb_unlock(struct statedb *db);
+
+/* A read-only connection to the same file, owned by the caller (one
+ * thread at a time) and closed with statedb_reader_close(). WAL lets it
+ * read while the main connection commits; each statement sees what was
+ * committed when it began. -EIO (logged), -ENOMEM. */
+int statedb_reader_open(struct statedb *db, struct sqlite3 **connp);
+void statedb_reader_close(struct sqlite3 *conn); /* NULL is a no-op */
 
 #endif /* CAMGATE_STORAGE_STATEDB_H */

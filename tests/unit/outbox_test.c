@@ -4,15 +4,20 @@
  * temporary folder: priorities (O3, live newest first per camera), keep
  * and replace (O4), acknowledged versions one by one and in a batch (O2),
  * retries and their reset on open (O5), demotion out of the live window,
- * durability across close/open (O1), and the small tables.
+ * durability across close/open (O1), rows put with acknowledgements in
+ * one commit, outbox_next() beside another thread's open transaction,
+ * and the small tables.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -293,6 +298,106 @@ static void test_done_many(void **state)
 	assert_string_equal(next_path(fx, 0, &it[0]), "reg-cam1");
 }
 
+/* A playlist put and an acknowledgement commit together, or neither. */
+static void test_commit_puts_and_acks(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_item seg, pl = { .prio = OUTBOX_URGENT, .kind = OUTBOX_PLAYLIST };
+	struct outbox_item big = pl;
+	struct outbox_ack ack;
+	struct outbox_stat st;
+	char *huge = malloc(OUTBOX_BODY_MAX + 2);
+
+	assert_non_null(huge);
+	put(fx, OUTBOX_LIVE, OUTBOX_SEGMENT, "cam1", 7, 2000, NULL, false);
+	assert_int_equal(outbox_next(fx->ob, 0, NULL, 0, &seg), 0);
+	ack = (struct outbox_ack){ .id = seg.id, .version = seg.version };
+	snprintf(pl.path, sizeof(pl.path), "media/cam1/live.m3u8");
+	pl.body = "#EXTM3U\n";
+	/* A body over the limit fails the put: nothing of the batch stays. */
+	big = pl;
+	memset(huge, 'x', OUTBOX_BODY_MAX + 1);
+	huge[OUTBOX_BODY_MAX + 1] = '\0';
+	big.body = huge;
+	assert_int_equal(outbox_commit(fx->ob, &big, 1, &ack, 1), -E2BIG);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_LIVE], 1);
+	assert_int_equal(st.rows[OUTBOX_URGENT], 0);
+	free(huge);
+	assert_int_equal(outbox_commit(fx->ob, &pl, 1, &ack, 1), 0);
+	reopen(fx);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_LIVE], 0);
+	assert_int_equal(st.rows[OUTBOX_URGENT], 1);
+	assert_int_equal(outbox_next(fx->ob, 0, NULL, 0, &seg), 0);
+	assert_string_equal(seg.path, "media/cam1/live.m3u8");
+	assert_string_equal(seg.body, "#EXTM3U\n");
+	outbox_item_clear(&seg);
+}
+
+struct next_call {
+	struct outbox *ob;
+	struct outbox_item it;
+	int ret;
+	bool done;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void *next_thread(void *arg)
+{
+	struct next_call *c = arg;
+	int ret = outbox_next(c->ob, 0, NULL, 0, &c->it);
+
+	pthread_mutex_lock(&c->lock);
+	c->ret = ret;
+	c->done = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* While another thread holds the database in a write transaction (as the
+ * uplink's ack thread does through a commit and its sync), outbox_next()
+ * answers at once, from what was committed. */
+static void test_next_beside_commit(void **state)
+{
+	struct fx *fx = *state;
+	struct next_call c = { .ob = fx->ob, .ret = 1 };
+	struct timespec until;
+	pthread_t t;
+	sqlite3 *db;
+	bool done;
+
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", 7, 2000, NULL, false);
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.cond, NULL);
+	db = statedb_lock(fx->db);
+	assert_int_equal(sqlite3_exec(db,
+				      "BEGIN IMMEDIATE; DELETE FROM outbox;"
+				      " INSERT INTO outbox(prio, kind, path, start_ms, created_ms)"
+				      " VALUES (0, 6, 'events/uncommitted', 1, 1)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(pthread_create(&t, NULL, next_thread, &c), 0);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&c.lock);
+	while (!c.done && pthread_cond_timedwait(&c.cond, &c.lock, &until) == 0)
+		;
+	done = c.done;
+	pthread_mutex_unlock(&c.lock);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	statedb_unlock(fx->db);
+	pthread_join(t, NULL);
+	assert_true(done); /* did not wait for the writer */
+	assert_int_equal(c.ret, 0);
+	assert_string_equal(c.it.path, "media/cam1/7");
+	outbox_item_clear(&c.it);
+	pthread_cond_destroy(&c.cond);
+	pthread_mutex_destroy(&c.lock);
+}
+
 static void test_small_tables(void **state)
 {
 	struct fx *fx = *state;
@@ -342,6 +447,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_live_newest_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_new_segment_goes_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_done_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_puts_and_acks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_beside_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};
