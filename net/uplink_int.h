@@ -29,6 +29,10 @@
 #define UPLINK_ACK_DELAY_MS 250			      /* longest a backlog row waits for it */
 #define UPLINK_BUSY_MAX	    (UPLINK_SLOTS + 2 * UPLINK_ACK_BATCH) /* rows outbox_next() skips */
 #define UPLINK_DOWN_LOG_MS  60000 /* one line per minute while the link stays down */
+/* curl's upload buffer per transfer (its default is 64 KiB): a quarter
+ * of the read callbacks, preads and hash updates per segment; larger
+ * ones leave the L2 cache and were slower (bench/upload, docs). */
+#define UPLINK_UPLOAD_BUF (256 * 1024)
 
 struct uplink_note { /* a stored segment, from a stream thread */
 	char camera[RING_CAMERA_MAX];

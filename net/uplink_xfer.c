@@ -349,6 +349,8 @@ int uplink__start_row(struct uplink *up, struct uplink_slot *s, struct outbox_it
 	     curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, seek_cb) != CURLE_OK ||
 	     curl_easy_setopt(s->h, CURLOPT_SEEKDATA, s) != CURLE_OK ||
 	     curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)s->len) != CURLE_OK ||
+	     curl_easy_setopt(s->h, CURLOPT_UPLOAD_BUFFERSIZE, (long)UPLINK_UPLOAD_BUF) !=
+		     CURLE_OK ||
 	     curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->hdrs) != CURLE_OK))
 		ret = -EINVAL;
 	if (!ret && curl_multi_add_handle(up->multi, s->h) != CURLM_OK)
