@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +32,34 @@ enum ob_kept {
  * so that choosing the next row never waits behind a commit's sync on
  * another thread: the uplink's network thread picks rows while its
  * acknowledgements are committed beside it. */
+/*
+ * Between writes the O3 order does not change, so outbox_next() keeps it:
+ * the ids of up to OUTBOX_CAND_MAX due rows in order, taken by one query
+ * per priority, and hands out the first one not busy by its primary key
+ * (rows are sent one at a time as slots free up; running the priority
+ * queries for each cost more than the row). Every committed write to the
+ * outbox table bumps @gen, which drops the list; so does the time when
+ * the first row not yet due comes due.
+ */
+#define OUTBOX_CAND_MAX 128
+
 struct outbox {
 	struct statedb *db;
 	sqlite3_stmt *kept[OBK_N]; /* under the statedb lock */
+	atomic_uint_fast64_t gen;  /* bumped after each committed write */
 	pthread_mutex_t rd_lock;
-	sqlite3 *rd;			     /* under rd_lock */
+	sqlite3 *rd;			     /* under rd_lock, as is the rest */
 	sqlite3_stmt *rd_next[OUTBOX_NPRIO]; /* on rd, one per priority */
+	sqlite3_stmt *rd_cand[OUTBOX_NPRIO]; /* ditto, ids only */
+	sqlite3_stmt *rd_byid;
+	int64_t cand[OUTBOX_CAND_MAX];
+	size_t ncand;
+	bool cand_ok;  /* cand[] is the order as of cand_gen, cand_now */
+	bool cand_all; /* cand[] holds every row due then */
+	uint_fast64_t cand_gen;
+	int64_t cand_now;
+	int64_t cand_until; /* the earliest next_ms not due at cand_now */
+	sqlite3_stmt *rd_due;
 };
 
 /* Append only: never edit a step, add one. */
@@ -68,6 +91,8 @@ static const char *const outbox_steps[] = {
 	"CREATE TABLE outbox_cmd ("
 	" id TEXT PRIMARY KEY,"
 	" ts_ms INTEGER NOT NULL);",
+	/* outbox_next()'s list lasts until the next row comes due. */
+	"CREATE INDEX outbox_due ON outbox(next_ms);",
 };
 
 #define COLS                                                                                       \
@@ -181,6 +206,12 @@ static int ob_run(struct outbox *ob, const struct ob_query *q)
 	return ret;
 }
 
+/* After a committed write to the outbox table: outbox_next() starts over. */
+static void ob_changed(struct outbox *ob)
+{
+	atomic_fetch_add(&ob->gen, 1);
+}
+
 int outbox_open(struct statedb *db, struct outbox **obp)
 {
 	const struct ob_query q = { .what = "open", .sql = "UPDATE outbox SET next_ms = 0" };
@@ -195,6 +226,7 @@ int outbox_open(struct statedb *db, struct outbox **obp)
 	if (!ob)
 		return -ENOMEM;
 	ob->db = db;
+	atomic_init(&ob->gen, 0);
 	pthread_mutex_init(&ob->rd_lock, NULL);
 	ret = ob_run(ob, &q);
 	if (!ret)
@@ -215,8 +247,12 @@ void outbox_close(struct outbox *ob)
 	for (int i = 0; i < OBK_N; i++)
 		sqlite3_finalize(ob->kept[i]);
 	statedb_unlock(ob->db);
-	for (int i = 0; i < OUTBOX_NPRIO; i++)
+	for (int i = 0; i < OUTBOX_NPRIO; i++) {
 		sqlite3_finalize(ob->rd_next[i]);
+		sqlite3_finalize(ob->rd_cand[i]);
+	}
+	sqlite3_finalize(ob->rd_byid);
+	sqlite3_finalize(ob->rd_due);
 	statedb_reader_close(ob->rd);
 	pthread_mutex_destroy(&ob->rd_lock);
 	free(ob);
@@ -275,6 +311,7 @@ int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace)
 	int ret = put_one(db, it, replace);
 
 	statedb_unlock(ob->db);
+	ob_changed(ob);
 	return ret;
 }
 
@@ -322,15 +359,25 @@ static int row_to_item(sqlite3_stmt *st, struct outbox_item *it)
  * index. LIVE (a few rows per camera, outbox_demote() keeps it small)
  * is sorted by each row's rank within its camera, newest = 0, so every
  * camera's newest segment goes before any camera's second newest. */
+#define NEXT_SQL(cols, prio, order)                                                                \
+	"SELECT " cols " FROM outbox AS o WHERE prio = " prio " AND next_ms <= ?1 ORDER BY " order \
+	" LIMIT ?2"
+#define ORDER_URGENT "start_ms, id"
+#define ORDER_LIVE                                                                                 \
+	"(SELECT count(*) FROM outbox AS n WHERE n.camera = o.camera"                              \
+	"  AND n.kind = o.kind AND n.prio = 1 AND n.seq > o.seq), start_ms DESC, id"
+#define ORDER_BACKLOG "start_ms, id"
+
 static const char *const next_sql[OUTBOX_NPRIO] = {
-	[OUTBOX_URGENT] = "SELECT " COLS " FROM outbox WHERE prio = 0 AND next_ms <= ?1"
-			  " ORDER BY start_ms, id LIMIT ?2",
-	[OUTBOX_LIVE] = "SELECT " COLS " FROM outbox AS o WHERE prio = 1 AND next_ms <= ?1"
-			" ORDER BY (SELECT count(*) FROM outbox AS n WHERE n.camera = o.camera"
-			"  AND n.kind = o.kind AND n.prio = 1 AND n.seq > o.seq),"
-			" start_ms DESC, id LIMIT ?2",
-	[OUTBOX_BACKLOG] = "SELECT " COLS " FROM outbox WHERE prio = 2 AND next_ms <= ?1"
-			   " ORDER BY start_ms, id LIMIT ?2",
+	[OUTBOX_URGENT] = NEXT_SQL(COLS, "0", ORDER_URGENT),
+	[OUTBOX_LIVE] = NEXT_SQL(COLS, "1", ORDER_LIVE),
+	[OUTBOX_BACKLOG] = NEXT_SQL(COLS, "2", ORDER_BACKLOG),
+};
+
+static const char *const cand_sql[OUTBOX_NPRIO] = {
+	[OUTBOX_URGENT] = NEXT_SQL("id", "0", ORDER_URGENT),
+	[OUTBOX_LIVE] = NEXT_SQL("id", "1", ORDER_LIVE),
+	[OUTBOX_BACKLOG] = NEXT_SQL("id", "2", ORDER_BACKLOG),
 };
 
 struct next_ctx {
@@ -350,26 +397,149 @@ static int next_row(sqlite3_stmt *st, void *arg)
 	return row_to_item(st, nc->it);
 }
 
-int outbox_next(struct outbox *ob, int64_t now_mono_ms, const int64_t *busy, size_t nbusy,
-		struct outbox_item *it)
+/* The first due row not in @busy by O3, by running the priority queries
+ * (outbox_next()'s way when its list cannot answer). */
+static int next_direct(struct outbox *ob, int64_t now, const int64_t *busy, size_t nbusy,
+		       struct outbox_item *it, bool *foundp)
 {
 	struct next_ctx nc = { .busy = busy, .nbusy = nbusy, .it = it };
-	const struct ob_arg args[] = { arg_i64(now_mono_ms), arg_i64(nbusy + OUTBOX_PEEK_MAX) };
+	const struct ob_arg args[] = { arg_i64(now), arg_i64(nbusy + OUTBOX_PEEK_MAX) };
 	struct ob_query q = {
 		.what = "next", .args = args, .nargs = NARGS(args), .row = next_row, .arg = &nc
 	};
 	int ret = 0;
 
-	pthread_mutex_lock(&ob->rd_lock);
 	for (int p = 0; p < OUTBOX_NPRIO && !ret && !nc.found; p++) {
 		q.sql = next_sql[p];
 		q.kept = &ob->rd_next[p];
 		ret = stmt_run(ob->rd, &q);
 	}
-	pthread_mutex_unlock(&ob->rd_lock);
 	if (ret && nc.found)
 		outbox_item_clear(it);
-	return ret ? ret : nc.found ? 0 : -ENOENT;
+	*foundp = !ret && nc.found;
+	return ret;
+}
+
+static int due_row(sqlite3_stmt *st, void *arg)
+{
+	if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+static int cand_row(sqlite3_stmt *st, void *arg)
+{
+	struct outbox *ob = arg;
+
+	ob->cand[ob->ncand++] = sqlite3_column_int64(st, 0);
+	return ob->ncand < OUTBOX_CAND_MAX;
+}
+
+/* The list of due rows in O3 order as of generation @gen. */
+static int cand_fill(struct outbox *ob, int64_t now, uint_fast64_t gen)
+{
+	struct ob_arg args[] = { arg_i64(now), arg_i64(OUTBOX_CAND_MAX) };
+	struct ob_query q = {
+		.what = "next", .args = args, .nargs = NARGS(args), .row = cand_row, .arg = ob
+	};
+	int ret = 0;
+
+	ob->cand_ok = false;
+	ob->ncand = 0;
+	for (int p = 0; p < OUTBOX_NPRIO && !ret && ob->ncand < OUTBOX_CAND_MAX; p++) {
+		args[1] = arg_i64((int64_t)(OUTBOX_CAND_MAX - ob->ncand));
+		q.sql = cand_sql[p];
+		q.kept = &ob->rd_cand[p];
+		ret = stmt_run(ob->rd, &q);
+	}
+	if (!ret) {
+		const struct ob_query due = {
+			.what = "next",
+			.sql = "SELECT min(next_ms) FROM outbox WHERE next_ms > ?1",
+			.kept = &ob->rd_due,
+			.args = args,
+			.nargs = 1,
+			.row = due_row,
+			.arg = &ob->cand_until
+		};
+
+		ob->cand_until = INT64_MAX;
+		ret = stmt_run(ob->rd, &due);
+	}
+	if (ret)
+		return ret;
+	/* A full list may have left rows out; an exact fit is taken as such. */
+	ob->cand_all = ob->ncand < OUTBOX_CAND_MAX;
+	ob->cand_gen = gen;
+	ob->cand_now = now;
+	ob->cand_ok = true;
+	return 0;
+}
+
+static int byid_row(sqlite3_stmt *st, void *arg)
+{
+	struct next_ctx *nc = arg;
+
+	nc->found = true;
+	return row_to_item(st, nc->it);
+}
+
+/* The first listed row not in @busy. *foundp false: none, or the list
+ * no longer matches the table (then it is dropped). */
+static int cand_take(struct outbox *ob, int64_t now, const int64_t *busy, size_t nbusy,
+		     struct outbox_item *it, bool *foundp)
+{
+	struct next_ctx nc = { .it = it };
+	struct ob_arg args[] = { arg_i64(0), arg_i64(now) };
+	const struct ob_query q = { .what = "next",
+				    .sql = "SELECT " COLS
+					   " FROM outbox WHERE id = ?1 AND next_ms <= ?2",
+				    .kept = &ob->rd_byid,
+				    .args = args,
+				    .nargs = NARGS(args),
+				    .row = byid_row,
+				    .arg = &nc };
+	int ret;
+
+	*foundp = false;
+	for (size_t i = 0; i < ob->ncand; i++) {
+		if (is_busy(ob->cand[i], busy, nbusy))
+			continue;
+		args[0] = arg_i64(ob->cand[i]);
+		ret = stmt_run(ob->rd, &q);
+		if (ret) {
+			if (nc.found)
+				outbox_item_clear(it);
+			return ret;
+		}
+		if (!nc.found) /* changed under us by a write not yet counted */
+			ob->cand_ok = false;
+		*foundp = nc.found;
+		return 0;
+	}
+	return 0;
+}
+
+int outbox_next(struct outbox *ob, int64_t now_mono_ms, const int64_t *busy, size_t nbusy,
+		struct outbox_item *it)
+{
+	/* Read before the queries: a write that lands during them leaves an
+	 * older generation on the list, so the next call starts over. */
+	uint_fast64_t gen = atomic_load(&ob->gen);
+	bool found = false;
+	int ret = 0;
+
+	pthread_mutex_lock(&ob->rd_lock);
+	if (!ob->cand_ok || ob->cand_gen != gen || now_mono_ms < ob->cand_now ||
+	    now_mono_ms >= ob->cand_until)
+		ret = cand_fill(ob, now_mono_ms, gen);
+	if (!ret)
+		ret = cand_take(ob, now_mono_ms, busy, nbusy, it, &found);
+	/* Not answered from the list: rows past its end, or it went stale. */
+	if (!ret && !found && (!ob->cand_all || !ob->cand_ok))
+		ret = next_direct(ob, now_mono_ms, busy, nbusy, it, &found);
+	pthread_mutex_unlock(&ob->rd_lock);
+	return ret ? ret : found ? 0 : -ENOENT;
 }
 
 void outbox_item_clear(struct outbox_item *it)
@@ -434,6 +604,7 @@ int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nput
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 out:
 	statedb_unlock(ob->db);
+	ob_changed(ob);
 	return ret;
 }
 
@@ -458,8 +629,10 @@ int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms)
 		.args = args,
 		.nargs = NARGS(args),
 	};
+	int ret = ob_run(ob, &q);
 
-	return ob_run(ob, &q);
+	ob_changed(ob);
+	return ret;
 }
 
 int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep)
@@ -474,8 +647,10 @@ int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep)
 		.args = args,
 		.nargs = NARGS(args),
 	};
+	int ret = ob_run(ob, &q);
 
-	return ob_run(ob, &q);
+	ob_changed(ob);
+	return ret;
 }
 
 int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp)

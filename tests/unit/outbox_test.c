@@ -6,7 +6,8 @@
  * retries and their reset on open (O5), demotion out of the live window,
  * durability across close/open (O1), rows put with acknowledgements in
  * one commit, outbox_next() beside another thread's open transaction,
- * and the small tables.
+ * its order kept between writes (and dropped on each write and when a
+ * waiting row comes due), and the small tables.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -398,6 +399,63 @@ static void test_next_beside_commit(void **state)
 	pthread_mutex_destroy(&c.lock);
 }
 
+/* outbox_next() keeps the O3 order between writes: every write, and the
+ * time when a waiting row comes due, must show at the next call. */
+static void test_next_follows_writes_and_time(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_item a, b, u;
+	int64_t busy[2];
+
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", 1, 1000, NULL, false);
+	put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", 2, 2000, NULL, false);
+	assert_int_equal(outbox_next(fx->ob, 100, NULL, 0, &a), 0);
+	assert_string_equal(a.path, "media/cam1/1");
+	busy[0] = a.id;
+	assert_int_equal(outbox_next(fx->ob, 100, busy, 1, &b), 0);
+	assert_string_equal(b.path, "media/cam1/2");
+	/* A new urgent row goes first at once. */
+	put(fx, OUTBOX_URGENT, OUTBOX_EVENT, "cam1", 0, 3000, "{}", false);
+	assert_int_equal(outbox_next(fx->ob, 100, busy, 1, &u), 0);
+	assert_int_equal(u.kind, OUTBOX_EVENT);
+	outbox_item_clear(&u);
+	/* Retried to later: the others go; due again exactly at its time. */
+	assert_int_equal(outbox_retry(fx->ob, u.id, 5000), 0);
+	assert_string_equal(next_path(fx, 4999, &u), "media/cam1/1");
+	assert_string_equal(next_path(fx, 4999, &u), "media/cam1/1");
+	assert_string_equal(next_path(fx, 5000, &u), "x-cam1");
+	/* Acknowledged rows are gone from the next answer. */
+	assert_int_equal(outbox_done(fx->ob, a.id, a.version), 0);
+	assert_int_equal(outbox_retry(fx->ob, u.id, 1000000), 0);
+	assert_string_equal(next_path(fx, 6000, &u), "media/cam1/2");
+	assert_int_equal(outbox_done(fx->ob, b.id, b.version), 0);
+	assert_string_equal(next_path(fx, 6000, &u), "");
+}
+
+/* More due rows than outbox_next() keeps in order, most of them busy:
+ * the first free one in O3 order is still found. */
+static void test_next_past_many_busy(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 300, NBUSY = 200 };
+	int64_t *busy = calloc(NBUSY, sizeof(*busy));
+	struct outbox_item it;
+
+	assert_non_null(busy);
+	for (int i = 0; i < N; i++)
+		put(fx, OUTBOX_BACKLOG, OUTBOX_SEGMENT, "cam1", (uint64_t)i, 1000 + i, NULL, false);
+	for (int i = 0; i < NBUSY; i++) {
+		assert_int_equal(outbox_next(fx->ob, 0, busy, (size_t)i, &it), 0);
+		assert_int_equal(it.seq, (uint64_t)i);
+		busy[i] = it.id;
+		outbox_item_clear(&it);
+	}
+	assert_int_equal(outbox_next(fx->ob, 0, busy, NBUSY, &it), 0);
+	assert_int_equal(it.seq, NBUSY);
+	outbox_item_clear(&it);
+	free(busy);
+}
+
 static void test_small_tables(void **state)
 {
 	struct fx *fx = *state;
@@ -449,6 +507,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_done_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_puts_and_acks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_beside_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_follows_writes_and_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_past_many_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};
