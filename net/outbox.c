@@ -1,66 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The outbox tables, module "outbox" in state.db (guarantees in
- * net/outbox.h). Every statement goes through stmt_run(): writes under
- * the statedb lock, outbox_next() on the outbox's own read connection. A
- * write is its own transaction, so O1 holds when a call returns;
- * outbox_commit() groups its puts and acknowledgements in one.
+ * net/outbox.h), and every write to them. Every statement goes through
+ * outbox__stmt_run(): writes here under the statedb lock, outbox_next()
+ * (outbox_next.c) on the outbox's own read connection. A write is its
+ * own transaction, so O1 holds when a call returns; outbox_commit()
+ * groups its puts and acknowledgements in one.
  */
-#include "net/outbox.h"
+#include "net/outbox_int.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
 #include "storage/statedb.h"
-
-/* Statements run for every object sent, prepared once (outbox_next() and
- * the acknowledgement of a row); the rest are prepared per call. */
-enum ob_kept {
-	OBK_DONE = 0,
-	OBK_AGAIN,
-	OBK_INIT_ACKED,
-	OBK_N,
-};
-
-/* outbox_next() reads through a connection of its own (statedb_reader_open)
- * so that choosing the next row never waits behind a commit's sync on
- * another thread: the uplink's network thread picks rows while its
- * acknowledgements are committed beside it. */
-/*
- * Between writes the O3 order does not change, so outbox_next() keeps it:
- * the ids of up to OUTBOX_CAND_MAX due rows in order, taken by one query
- * per priority, and hands out the first one not busy by its primary key
- * (rows are sent one at a time as slots free up; running the priority
- * queries for each cost more than the row). Every committed write to the
- * outbox table bumps @gen, which drops the list; so does the time when
- * the first row not yet due comes due.
- */
-#define OUTBOX_CAND_MAX 128
-
-struct outbox {
-	struct statedb *db;
-	sqlite3_stmt *kept[OBK_N]; /* under the statedb lock */
-	atomic_uint_fast64_t gen;  /* bumped after each committed write */
-	pthread_mutex_t rd_lock;
-	sqlite3 *rd;			     /* under rd_lock, as is the rest */
-	sqlite3_stmt *rd_next[OUTBOX_NPRIO]; /* on rd, one per priority */
-	sqlite3_stmt *rd_cand[OUTBOX_NPRIO]; /* ditto, ids only */
-	sqlite3_stmt *rd_byid;
-	int64_t cand[OUTBOX_CAND_MAX];
-	size_t ncand;
-	bool cand_ok;  /* cand[] is the order as of cand_gen, cand_now */
-	bool cand_all; /* cand[] holds every row due then */
-	uint_fast64_t cand_gen;
-	int64_t cand_now;
-	int64_t cand_until; /* the earliest next_ms not due at cand_now */
-	sqlite3_stmt *rd_due;
-};
 
 /* Append only: never edit a step, add one. */
 static const char *const outbox_steps[] = {
@@ -95,47 +50,6 @@ static const char *const outbox_steps[] = {
 	"CREATE INDEX outbox_due ON outbox(next_ms);",
 };
 
-#define COLS                                                                                       \
-	"id, prio, kind, path, camera, ref, seq, start_ms, len, body, created_ms,"                 \
-	" deadline_ms, tries, version, init_id, duration_ms, flags"
-
-/* One statement parameter, bound to ?N by its place in the array. */
-enum ob_type { OB_I64 = 0, OB_TEXT, OB_BLOB };
-
-struct ob_arg {
-	int type;      /* enum ob_type */
-	int64_t i;     /* OB_I64 */
-	const void *p; /* OB_TEXT, OB_BLOB: borrowed; NULL binds SQL NULL */
-	int len;       /* OB_BLOB */
-};
-
-#define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static struct ob_arg arg_i64(int64_t v)
-{
-	return (struct ob_arg){ .type = OB_I64, .i = v };
-}
-
-static struct ob_arg arg_text(const char *s)
-{
-	return (struct ob_arg){ .type = OB_TEXT, .p = s };
-}
-
-/* One statement: what stmt_run() needs. */
-struct ob_query {
-	const char *what; /* for the log line: a path, a camera, an operation */
-	const char *sql;
-	sqlite3_stmt **kept; /* NULL: prepare and finalize; else prepared once here */
-	const struct ob_arg *args;
-	int nargs;
-	/* Reads the current row of a SELECT: 0 stops the statement there,
-	 * > 0 asks for the next row, < 0 is an error returned as is. NULL:
-	 * no rows expected. */
-	int (*row)(sqlite3_stmt *st, void *arg);
-	void *arg;
-	int *changesp; /* may be NULL: rows a write changed */
-};
-
 static void bind_arg(sqlite3_stmt *st, int i, const struct ob_arg *a)
 {
 	if (a->type == OB_I64)
@@ -159,10 +73,7 @@ static int stmt_prepare(sqlite3 *db, const struct ob_query *q, sqlite3_stmt **st
 	return SQLITE_OK;
 }
 
-/* Prepares (or takes the kept statement), binds, steps and finalizes (or
- * resets) statement @q on @db, which the caller holds locked. A SQLite
- * failure is logged with q->what and returns -EIO. */
-static int stmt_run(sqlite3 *db, const struct ob_query *q)
+int outbox__stmt_run(sqlite3 *db, const struct ob_query *q)
 {
 	sqlite3_stmt *st = NULL;
 	int ret = 0, rc;
@@ -195,12 +106,12 @@ out:
 	return ret;
 }
 
-/* stmt_run() under the statedb lock: one statement, its own transaction
- * (O1 holds when it returns). */
+/* outbox__stmt_run() under the statedb lock: one statement, its own
+ * transaction (O1 holds when it returns). */
 static int ob_run(struct outbox *ob, const struct ob_query *q)
 {
 	sqlite3 *db = statedb_lock(ob->db);
-	int ret = stmt_run(db, q);
+	int ret = outbox__stmt_run(db, q);
 
 	statedb_unlock(ob->db);
 	return ret;
@@ -302,7 +213,7 @@ static int put_one(sqlite3 *db, const struct outbox_item *it, bool replace)
 		return -E2BIG;
 	}
 	snprintf(sql, sizeof(sql), "%s%s", sql_insert, replace ? sql_replace : sql_keep);
-	return stmt_run(db, &q);
+	return outbox__stmt_run(db, &q);
 }
 
 int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace)
@@ -313,239 +224,6 @@ int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace)
 	statedb_unlock(ob->db);
 	ob_changed(ob);
 	return ret;
-}
-
-static bool is_busy(int64_t id, const int64_t *busy, size_t nbusy)
-{
-	for (size_t i = 0; i < nbusy; i++)
-		if (busy[i] == id)
-			return true;
-	return false;
-}
-
-static int row_to_item(sqlite3_stmt *st, struct outbox_item *it)
-{
-	const void *body = sqlite3_column_blob(st, 9);
-	int blen = sqlite3_column_bytes(st, 9);
-
-	memset(it, 0, sizeof(*it));
-	it->id = sqlite3_column_int64(st, 0);
-	it->prio = sqlite3_column_int(st, 1);
-	it->kind = sqlite3_column_int(st, 2);
-	snprintf(it->path, sizeof(it->path), "%s", (const char *)sqlite3_column_text(st, 3));
-	snprintf(it->camera, sizeof(it->camera), "%s", (const char *)sqlite3_column_text(st, 4));
-	it->ref = (uint64_t)sqlite3_column_int64(st, 5);
-	it->seq = (uint64_t)sqlite3_column_int64(st, 6);
-	it->start_ms = sqlite3_column_int64(st, 7);
-	it->len = (uint64_t)sqlite3_column_int64(st, 8);
-	it->created_ms = sqlite3_column_int64(st, 10);
-	it->deadline_ms = sqlite3_column_int64(st, 11);
-	it->tries = (uint32_t)sqlite3_column_int64(st, 12);
-	it->version = (uint32_t)sqlite3_column_int64(st, 13);
-	it->init_id = (uint64_t)sqlite3_column_int64(st, 14);
-	it->duration_ms = (uint32_t)sqlite3_column_int64(st, 15);
-	it->flags = (uint32_t)sqlite3_column_int64(st, 16);
-	if (!body)
-		return 0;
-	it->body = malloc((size_t)blen + 1);
-	if (!it->body)
-		return -ENOMEM;
-	memcpy(it->body, body, (size_t)blen);
-	it->body[blen] = '\0';
-	return 0;
-}
-
-/* O3, one query per priority. URGENT and BACKLOG walk the outbox_order
- * index. LIVE (a few rows per camera, outbox_demote() keeps it small)
- * is sorted by each row's rank within its camera, newest = 0, so every
- * camera's newest segment goes before any camera's second newest. */
-#define NEXT_SQL(cols, prio, order)                                                                \
-	"SELECT " cols " FROM outbox AS o WHERE prio = " prio " AND next_ms <= ?1 ORDER BY " order \
-	" LIMIT ?2"
-#define ORDER_URGENT "start_ms, id"
-#define ORDER_LIVE                                                                                 \
-	"(SELECT count(*) FROM outbox AS n WHERE n.camera = o.camera"                              \
-	"  AND n.kind = o.kind AND n.prio = 1 AND n.seq > o.seq), start_ms DESC, id"
-#define ORDER_BACKLOG "start_ms, id"
-
-static const char *const next_sql[OUTBOX_NPRIO] = {
-	[OUTBOX_URGENT] = NEXT_SQL(COLS, "0", ORDER_URGENT),
-	[OUTBOX_LIVE] = NEXT_SQL(COLS, "1", ORDER_LIVE),
-	[OUTBOX_BACKLOG] = NEXT_SQL(COLS, "2", ORDER_BACKLOG),
-};
-
-static const char *const cand_sql[OUTBOX_NPRIO] = {
-	[OUTBOX_URGENT] = NEXT_SQL("id", "0", ORDER_URGENT),
-	[OUTBOX_LIVE] = NEXT_SQL("id", "1", ORDER_LIVE),
-	[OUTBOX_BACKLOG] = NEXT_SQL("id", "2", ORDER_BACKLOG),
-};
-
-struct next_ctx {
-	const int64_t *busy;
-	size_t nbusy;
-	struct outbox_item *it;
-	bool found;
-};
-
-static int next_row(sqlite3_stmt *st, void *arg)
-{
-	struct next_ctx *nc = arg;
-
-	if (is_busy(sqlite3_column_int64(st, 0), nc->busy, nc->nbusy))
-		return 1;
-	nc->found = true;
-	return row_to_item(st, nc->it);
-}
-
-/* The first due row not in @busy by O3, by running the priority queries
- * (outbox_next()'s way when its list cannot answer). */
-static int next_direct(struct outbox *ob, int64_t now, const int64_t *busy, size_t nbusy,
-		       struct outbox_item *it, bool *foundp)
-{
-	struct next_ctx nc = { .busy = busy, .nbusy = nbusy, .it = it };
-	const struct ob_arg args[] = { arg_i64(now), arg_i64(nbusy + OUTBOX_PEEK_MAX) };
-	struct ob_query q = {
-		.what = "next", .args = args, .nargs = NARGS(args), .row = next_row, .arg = &nc
-	};
-	int ret = 0;
-
-	for (int p = 0; p < OUTBOX_NPRIO && !ret && !nc.found; p++) {
-		q.sql = next_sql[p];
-		q.kept = &ob->rd_next[p];
-		ret = stmt_run(ob->rd, &q);
-	}
-	if (ret && nc.found)
-		outbox_item_clear(it);
-	*foundp = !ret && nc.found;
-	return ret;
-}
-
-static int due_row(sqlite3_stmt *st, void *arg)
-{
-	if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*(int64_t *)arg = sqlite3_column_int64(st, 0);
-	return 0;
-}
-
-static int cand_row(sqlite3_stmt *st, void *arg)
-{
-	struct outbox *ob = arg;
-
-	ob->cand[ob->ncand++] = sqlite3_column_int64(st, 0);
-	return ob->ncand < OUTBOX_CAND_MAX;
-}
-
-/* The list of due rows in O3 order as of generation @gen. */
-static int cand_fill(struct outbox *ob, int64_t now, uint_fast64_t gen)
-{
-	struct ob_arg args[] = { arg_i64(now), arg_i64(OUTBOX_CAND_MAX) };
-	struct ob_query q = {
-		.what = "next", .args = args, .nargs = NARGS(args), .row = cand_row, .arg = ob
-	};
-	int ret = 0;
-
-	ob->cand_ok = false;
-	ob->ncand = 0;
-	for (int p = 0; p < OUTBOX_NPRIO && !ret && ob->ncand < OUTBOX_CAND_MAX; p++) {
-		args[1] = arg_i64((int64_t)(OUTBOX_CAND_MAX - ob->ncand));
-		q.sql = cand_sql[p];
-		q.kept = &ob->rd_cand[p];
-		ret = stmt_run(ob->rd, &q);
-	}
-	if (!ret) {
-		const struct ob_query due = {
-			.what = "next",
-			.sql = "SELECT min(next_ms) FROM outbox WHERE next_ms > ?1",
-			.kept = &ob->rd_due,
-			.args = args,
-			.nargs = 1,
-			.row = due_row,
-			.arg = &ob->cand_until
-		};
-
-		ob->cand_until = INT64_MAX;
-		ret = stmt_run(ob->rd, &due);
-	}
-	if (ret)
-		return ret;
-	/* A full list may have left rows out; an exact fit is taken as such. */
-	ob->cand_all = ob->ncand < OUTBOX_CAND_MAX;
-	ob->cand_gen = gen;
-	ob->cand_now = now;
-	ob->cand_ok = true;
-	return 0;
-}
-
-static int byid_row(sqlite3_stmt *st, void *arg)
-{
-	struct next_ctx *nc = arg;
-
-	nc->found = true;
-	return row_to_item(st, nc->it);
-}
-
-/* The first listed row not in @busy. *foundp false: none, or the list
- * no longer matches the table (then it is dropped). */
-static int cand_take(struct outbox *ob, int64_t now, const int64_t *busy, size_t nbusy,
-		     struct outbox_item *it, bool *foundp)
-{
-	struct next_ctx nc = { .it = it };
-	struct ob_arg args[] = { arg_i64(0), arg_i64(now) };
-	const struct ob_query q = { .what = "next",
-				    .sql = "SELECT " COLS
-					   " FROM outbox WHERE id = ?1 AND next_ms <= ?2",
-				    .kept = &ob->rd_byid,
-				    .args = args,
-				    .nargs = NARGS(args),
-				    .row = byid_row,
-				    .arg = &nc };
-	int ret;
-
-	*foundp = false;
-	for (size_t i = 0; i < ob->ncand; i++) {
-		if (is_busy(ob->cand[i], busy, nbusy))
-			continue;
-		args[0] = arg_i64(ob->cand[i]);
-		ret = stmt_run(ob->rd, &q);
-		if (ret) {
-			if (nc.found)
-				outbox_item_clear(it);
-			return ret;
-		}
-		if (!nc.found) /* changed under us by a write not yet counted */
-			ob->cand_ok = false;
-		*foundp = nc.found;
-		return 0;
-	}
-	return 0;
-}
-
-int outbox_next(struct outbox *ob, int64_t now_mono_ms, const int64_t *busy, size_t nbusy,
-		struct outbox_item *it)
-{
-	/* Read before the queries: a write that lands during them leaves an
-	 * older generation on the list, so the next call starts over. */
-	uint_fast64_t gen = atomic_load(&ob->gen);
-	bool found = false;
-	int ret = 0;
-
-	pthread_mutex_lock(&ob->rd_lock);
-	if (!ob->cand_ok || ob->cand_gen != gen || now_mono_ms < ob->cand_now ||
-	    now_mono_ms >= ob->cand_until)
-		ret = cand_fill(ob, now_mono_ms, gen);
-	if (!ret)
-		ret = cand_take(ob, now_mono_ms, busy, nbusy, it, &found);
-	/* Not answered from the list: rows past its end, or it went stale. */
-	if (!ret && !found && (!ob->cand_all || !ob->cand_ok))
-		ret = next_direct(ob, now_mono_ms, busy, nbusy, it, &found);
-	pthread_mutex_unlock(&ob->rd_lock);
-	return ret ? ret : found ? 0 : -ENOENT;
-}
-
-void outbox_item_clear(struct outbox_item *it)
-{
-	free(it->body);
-	it->body = NULL;
 }
 
 /* One acknowledgement on the locked db (O2, O4). */
@@ -571,12 +249,12 @@ static int done_one(struct outbox *ob, sqlite3 *db, const struct outbox_ack *a)
 					.kept = &ob->kept[OBK_INIT_ACKED],
 					.args = init,
 					.nargs = NARGS(init) };
-	int ret = stmt_run(db, &del);
+	int ret = outbox__stmt_run(db, &del);
 
 	if (!ret && !changes) /* replaced meanwhile: due at once */
-		ret = stmt_run(db, &again);
+		ret = outbox__stmt_run(db, &again);
 	if (!ret && a->init)
-		ret = stmt_run(db, &acked);
+		ret = outbox__stmt_run(db, &acked);
 	return ret;
 }
 
@@ -591,7 +269,7 @@ int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nput
 	if (!n && !nputs)
 		return 0;
 	db = statedb_lock(ob->db);
-	ret = stmt_run(db, &begin);
+	ret = outbox__stmt_run(db, &begin);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < nputs && !ret; i++)
@@ -599,7 +277,7 @@ int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nput
 	for (size_t i = 0; i < n && !ret; i++)
 		ret = done_one(ob, db, &acks[i]);
 	if (!ret)
-		ret = stmt_run(db, &commit);
+		ret = outbox__stmt_run(db, &commit);
 	if (ret)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 out:
@@ -788,9 +466,9 @@ int outbox_stat(struct outbox *ob, struct outbox_stat *st)
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	ret = stmt_run(db, &prio);
+	ret = outbox__stmt_run(db, &prio);
 	if (!ret)
-		ret = stmt_run(db, &reg);
+		ret = outbox__stmt_run(db, &reg);
 	statedb_unlock(ob->db);
 	return ret;
 }
