@@ -462,12 +462,19 @@ static void pty_wait(int master, const char *what)
 	size_t n = 0;
 
 	memset(seen, 0, sizeof(seen));
-	for (int i = 0; i < 2000 && !strstr(seen, what); i++) {
+	for (int waited_ms = 0; waited_ms < 20000 && !strstr(seen, what);) {
 		struct pollfd p = { .fd = master, .events = POLLIN };
 		ssize_t r;
 
-		if (poll(&p, 1, 10) <= 0)
+		/* Until the loop has opened the line, the master reports a
+		 * hang-up at once: wait for it, do not spin through the
+		 * budget (on a loaded machine the thread starts late). */
+		if (poll(&p, 1, 10) <= 0 || !(p.revents & POLLIN)) {
+			if (p.revents)
+				usleep(10000);
+			waited_ms += 10;
 			continue;
+		}
 		r = read(master, seen + n, sizeof(seen) - 1 - n);
 		if (r > 0)
 			n += (size_t)r;
