@@ -313,7 +313,8 @@ int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms)
 	return ret;
 }
 
-int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep)
+/* outbox_demote() on the locked @db. */
+static int demote_one(sqlite3 *db, const char *camera, unsigned int keep)
 {
 	const struct ob_arg args[] = { arg_i64(OUTBOX_BACKLOG), arg_i64(OUTBOX_LIVE),
 				       arg_i64(OUTBOX_SEGMENT), arg_i64(keep), arg_text(camera) };
@@ -325,15 +326,24 @@ int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep)
 		.args = args,
 		.nargs = NARGS(args),
 	};
-	int ret = ob_run(ob, &q);
 
+	return outbox__stmt_run(db, &q);
+}
+
+int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep)
+{
+	sqlite3 *db = statedb_lock(ob->db);
+	int ret = demote_one(db, camera, keep);
+
+	statedb_unlock(ob->db);
 	ob_changed(ob);
 	return ret;
 }
 
-int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp)
+/* outbox_init_seen() on the locked @db. */
+static int init_seen_one(sqlite3 *db, uint64_t init_id, bool *newp)
 {
-	const struct ob_arg args[] = { arg_i64(init_id) };
+	const struct ob_arg args[] = { arg_i64((int64_t)init_id) };
 	int changes = 0;
 	const struct ob_query q = {
 		.what = "init",
@@ -342,10 +352,61 @@ int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp)
 		.nargs = NARGS(args),
 		.changesp = &changes,
 	};
-	int ret = ob_run(ob, &q);
+	int ret = outbox__stmt_run(db, &q);
 
+	*newp = !ret && changes > 0;
+	return ret;
+}
+
+static bool seen_camera(const struct outbox_media *m, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(m[j].seg.camera, m[i].seg.camera))
+			return true;
+	return false;
+}
+
+int outbox_put_media(struct outbox *ob, const struct outbox_media *m, size_t n,
+		     unsigned int demote_keep)
+{
+	const struct ob_query begin = { .what = "media", .sql = "BEGIN IMMEDIATE" };
+	const struct ob_query commit = { .what = "media", .sql = "COMMIT" };
+	sqlite3 *db;
+	bool fresh;
+	int ret;
+
+	if (!n)
+		return 0;
+	db = statedb_lock(ob->db);
+	ret = outbox__stmt_run(db, &begin);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < n && !ret; i++) {
+		ret = init_seen_one(db, m[i].init.ref, &fresh);
+		if (!ret && fresh)
+			ret = put_one(db, &m[i].init, false);
+		if (!ret)
+			ret = put_one(db, &m[i].seg, false);
+	}
+	for (size_t i = 0; i < n && !ret && demote_keep; i++)
+		if (!seen_camera(m, i))
+			ret = demote_one(db, m[i].seg.camera, demote_keep);
 	if (!ret)
-		*newp = changes > 0;
+		ret = outbox__stmt_run(db, &commit);
+	if (ret)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	statedb_unlock(ob->db);
+	ob_changed(ob);
+	return ret;
+}
+
+int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp)
+{
+	sqlite3 *db = statedb_lock(ob->db);
+	int ret = init_seen_one(db, init_id, newp);
+
+	statedb_unlock(ob->db);
 	return ret;
 }
 

@@ -129,6 +129,19 @@ int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms);
  * that camera become BACKLOG. */
 int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep);
 
+/* A media segment to queue, with the init segment it needs. */
+struct outbox_media {
+	struct outbox_item seg;	 /* OUTBOX_SEGMENT; an existing path is kept (O4) */
+	struct outbox_item init; /* OUTBOX_INIT, init.ref its id: put the first time seen */
+};
+/* Queue @n segments (@m borrowed) in one transaction: for each, its init
+ * segment if that was never seen (marked seen with its row, so a crash
+ * cannot leave one seen without a row), then the segment; then, with
+ * @demote_keep > 0, outbox_demote(camera, @demote_keep) for each camera
+ * among them. All or nothing (O1). -E2BIG, -EIO. */
+int outbox_put_media(struct outbox *ob, const struct outbox_media *m, size_t n,
+		     unsigned int demote_keep);
+
 /* Remember init segment @init_id. *newp: first time seen. */
 int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp);
 /* Central holds init @init_id: *ackedp. */

@@ -9,69 +9,95 @@
  */
 #include "net/uplink_int.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
 
-static int seg_row(struct uplink *up, const struct uplink_note *n, int prio)
+#define SEG_BATCH 32 /* segments per outbox transaction */
+
+/* The rows for segment @n: the segment at @prio and its init segment. */
+static int media_fill(struct uplink *up, const struct uplink_note *n, int prio,
+		      struct outbox_media *m)
 {
-	struct outbox_item it = { .prio = prio, .kind = OUTBOX_SEGMENT };
-	bool fresh = false;
+	struct outbox_item *it = &m->seg, *ii = &m->init;
+	int64_t now = uplink__now(up);
 	int ret;
 
-	snprintf(it.camera, sizeof(it.camera), "%s", n->camera);
-	ret = outbox_init_seen(up->ob, n->init_id, &fresh);
-	if (!ret && fresh) {
-		struct outbox_item ii = { .prio = OUTBOX_URGENT, .kind = OUTBOX_INIT };
-
-		snprintf(ii.camera, sizeof(ii.camera), "%s", n->camera);
-		ii.ref = n->init_id;
-		ii.start_ms = ii.created_ms = uplink__now(up);
-		ret = uplink_init_path(n->camera, n->init_id, ii.path, sizeof(ii.path));
-		if (!ret)
-			ret = outbox_put(up->ob, &ii, false);
-	}
-	if (ret)
-		return ret;
-	it.ref = n->id;
-	it.init_id = n->init_id;
-	it.seq = n->seq;
-	it.start_ms = n->start_ms;
-	it.duration_ms = n->duration_ms;
-	it.flags = n->flags;
-	it.len = n->len;
-	it.created_ms = uplink__now(up);
-	ret = uplink_segment_path(n->camera, n->seq, n->start_ms, it.path, sizeof(it.path));
+	*it = (struct outbox_item){ .prio = prio, .kind = OUTBOX_SEGMENT };
+	*ii = (struct outbox_item){ .prio = OUTBOX_URGENT, .kind = OUTBOX_INIT };
+	snprintf(it->camera, sizeof(it->camera), "%s", n->camera);
+	snprintf(ii->camera, sizeof(ii->camera), "%s", n->camera);
+	ii->ref = n->init_id;
+	ii->start_ms = ii->created_ms = now;
+	it->ref = n->id;
+	it->init_id = n->init_id;
+	it->seq = n->seq;
+	it->start_ms = n->start_ms;
+	it->duration_ms = n->duration_ms;
+	it->flags = n->flags;
+	it->len = n->len;
+	it->created_ms = now;
+	ret = uplink_init_path(n->camera, n->init_id, ii->path, sizeof(ii->path));
 	if (!ret)
-		ret = outbox_put(up->ob, &it, false);
+		ret = uplink_segment_path(n->camera, n->seq, n->start_ms, it->path,
+					  sizeof(it->path));
+	return ret;
+}
+
+/* Queue @n segments at @prio in one outbox transaction (demoting what
+ * falls out of the live windows when they are live). */
+static int media_put(struct uplink *up, const struct uplink_note *notes, size_t n, int prio)
+{
+	struct outbox_media m[SEG_BATCH];
+	size_t k = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		/* Not for a valid camera id; if it were, the segment would
+		 * still be in the ring, not uploaded. */
+		if (!media_fill(up, &notes[i], prio, &m[k])) {
+			k++;
+		} else {
+			log_err("uplink: %s: segment %" PRIu64 ": object path too long",
+				notes[i].camera, notes[i].seq);
+			ret = -E2BIG;
+		}
+	}
+	if (k) {
+		int r = outbox_put_media(up->ob, m, k,
+					 prio == OUTBOX_LIVE ? up->cfg.live_window : 0);
+
+		if (r)
+			ret = r;
+	}
 	return ret;
 }
 
 void uplink__drain_notes(struct uplink *up)
 {
-	struct uplink_note n;
+	struct uplink_note batch[SEG_BATCH];
+	size_t n;
 
-	for (;;) {
+	do {
 		pthread_mutex_lock(&up->lock);
-		if (!up->q_len) {
-			pthread_mutex_unlock(&up->lock);
-			return;
+		for (n = 0; n < SEG_BATCH && up->q_len; n++) {
+			batch[n] = up->queue[up->q_head];
+			up->q_head = (up->q_head + 1) % UPLINK_QUEUE_MAX;
+			up->q_len--;
 		}
-		n = up->queue[up->q_head];
-		up->q_head = (up->q_head + 1) % UPLINK_QUEUE_MAX;
-		up->q_len--;
 		pthread_mutex_unlock(&up->lock);
 		/* A failed row is not lost: the segment is not uploaded in
 		 * the ring, so the next scan finds it (U6). */
-		if (seg_row(up, &n, OUTBOX_LIVE) ||
-		    outbox_demote(up->ob, n.camera, up->cfg.live_window)) {
+		if (n && media_put(up, batch, n, OUTBOX_LIVE)) {
 			pthread_mutex_lock(&up->lock);
 			up->rescan = true;
 			pthread_mutex_unlock(&up->lock);
 		}
-	}
+	} while (n == SEG_BATCH);
 }
 
 struct scan_ctx {
@@ -116,11 +142,13 @@ static void scan_ring(struct uplink *up)
 	if (!sc.batch)
 		return;
 	ret = ring_list(up->ring, NULL, INT64_MIN, INT64_MAX, scan_one, &sc);
-	for (unsigned int i = 0; i < sc.n; i++) {
-		if (seg_row(up, &sc.batch[i], OUTBOX_BACKLOG))
+	for (unsigned int i = 0; i < sc.n; i += SEG_BATCH) {
+		unsigned int k = sc.n - i < SEG_BATCH ? sc.n - i : SEG_BATCH;
+
+		if (media_put(up, &sc.batch[i], k, OUTBOX_BACKLOG))
 			break;
-		snprintf(up->scan_cam, sizeof(up->scan_cam), "%s", sc.batch[i].camera);
-		up->scan_seq = sc.batch[i].seq;
+		snprintf(up->scan_cam, sizeof(up->scan_cam), "%s", sc.batch[i + k - 1].camera);
+		up->scan_seq = sc.batch[i + k - 1].seq;
 	}
 	up->scan_more = ret == 1;
 	if (!up->scan_more) {

@@ -7,7 +7,8 @@
  * durability across close/open (O1), rows put with acknowledgements in
  * one commit, outbox_next() beside another thread's open transaction,
  * its order kept between writes (and dropped on each write and when a
- * waiting row comes due), and the small tables.
+ * waiting row comes due), segments queued with their init segments in
+ * one transaction, and the small tables.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -456,6 +457,64 @@ static void test_next_past_many_busy(void **state)
 	free(busy);
 }
 
+static void media(struct outbox_media *m, const char *cam, uint64_t seq, uint64_t init_id, int prio)
+{
+	memset(m, 0, sizeof(*m));
+	m->seg = (struct outbox_item){ .prio = prio,
+				       .kind = OUTBOX_SEGMENT,
+				       .seq = seq,
+				       .start_ms = 1000 + (int64_t)seq,
+				       .created_ms = 1,
+				       .init_id = init_id,
+				       .ref = 100 + seq };
+	snprintf(m->seg.camera, sizeof(m->seg.camera), "%s", cam);
+	snprintf(m->seg.path, sizeof(m->seg.path), "media/%s/%llu", cam, (unsigned long long)seq);
+	m->init = (struct outbox_item){ .prio = OUTBOX_URGENT,
+					.kind = OUTBOX_INIT,
+					.ref = init_id,
+					.start_ms = 1,
+					.created_ms = 1 };
+	snprintf(m->init.camera, sizeof(m->init.camera), "%s", cam);
+	snprintf(m->init.path, sizeof(m->init.path), "media/%s/init-%llu.mp4", cam,
+		 (unsigned long long)init_id);
+}
+
+/* Segments and their init segments in one transaction: each init once,
+ * all or nothing, the live window kept per camera in the same commit. */
+static void test_put_media(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_media m[4];
+	struct outbox_stat st;
+	bool fresh = true;
+
+	media(&m[0], "cam1", 1, 7, OUTBOX_LIVE);
+	media(&m[1], "cam1", 2, 7, OUTBOX_LIVE);
+	media(&m[2], "cam2", 1, 8, OUTBOX_LIVE);
+	/* A path too long fails the batch: not even its inits are seen. */
+	media(&m[3], "cam2", 2, 9, OUTBOX_LIVE);
+	memset(m[3].seg.path, 'p', sizeof(m[3].seg.path));
+	assert_int_equal(outbox_put_media(fx->ob, m, 4, 1), -E2BIG);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_URGENT] + st.rows[OUTBOX_LIVE], 0);
+	assert_int_equal(outbox_init_seen(fx->ob, 9, &fresh), 0);
+	assert_true(fresh);
+	/* Two cameras, cam1 with two segments and a window of one. */
+	assert_int_equal(outbox_put_media(fx->ob, m, 3, 1), 0);
+	reopen(fx);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_URGENT], 2);  /* init 7 once, init 8 */
+	assert_int_equal(st.rows[OUTBOX_LIVE], 2);    /* cam1/2, cam2/1 */
+	assert_int_equal(st.rows[OUTBOX_BACKLOG], 1); /* cam1/1 left the window */
+	/* Again: nothing new, no init twice (it was seen). */
+	assert_int_equal(outbox_put_media(fx->ob, m, 3, 0), 0);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_URGENT], 2);
+	assert_int_equal(st.rows[OUTBOX_LIVE] + st.rows[OUTBOX_BACKLOG], 3);
+	assert_int_equal(outbox_init_seen(fx->ob, 7, &fresh), 0);
+	assert_false(fresh);
+}
+
 static void test_small_tables(void **state)
 {
 	struct fx *fx = *state;
@@ -509,6 +568,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_next_beside_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_follows_writes_and_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_past_many_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_media, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};
