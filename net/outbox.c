@@ -258,24 +258,19 @@ static int done_one(struct outbox *ob, sqlite3 *db, const struct outbox_ack *a)
 	return ret;
 }
 
-int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nputs,
-		  const struct outbox_ack *acks, size_t n)
+/* Runs @body on the locked db inside one transaction: committed when it
+ * returns 0, rolled back otherwise (all or nothing, O1 and O2). */
+static int ob_txn(struct outbox *ob, const char *what, int (*body)(sqlite3 *db, void *arg),
+		  void *arg)
 {
-	const struct ob_query begin = { .what = "done", .sql = "BEGIN IMMEDIATE" };
-	const struct ob_query commit = { .what = "done", .sql = "COMMIT" };
-	sqlite3 *db;
-	int ret;
+	const struct ob_query begin = { .what = what, .sql = "BEGIN IMMEDIATE" };
+	const struct ob_query commit = { .what = what, .sql = "COMMIT" };
+	sqlite3 *db = statedb_lock(ob->db);
+	int ret = outbox__stmt_run(db, &begin);
 
-	if (!n && !nputs)
-		return 0;
-	db = statedb_lock(ob->db);
-	ret = outbox__stmt_run(db, &begin);
 	if (ret)
 		goto out;
-	for (size_t i = 0; i < nputs && !ret; i++)
-		ret = put_one(db, &puts[i], true);
-	for (size_t i = 0; i < n && !ret; i++)
-		ret = done_one(ob, db, &acks[i]);
+	ret = body(db, arg);
 	if (!ret)
 		ret = outbox__stmt_run(db, &commit);
 	if (ret)
@@ -284,6 +279,34 @@ out:
 	statedb_unlock(ob->db);
 	ob_changed(ob);
 	return ret;
+}
+
+struct commit_ctx {
+	struct outbox *ob;
+	const struct outbox_item *puts;
+	size_t nputs;
+	const struct outbox_ack *acks;
+	size_t n;
+};
+
+static int commit_body(sqlite3 *db, void *arg)
+{
+	const struct commit_ctx *c = arg;
+	int ret = 0;
+
+	for (size_t i = 0; i < c->nputs && !ret; i++)
+		ret = put_one(db, &c->puts[i], true);
+	for (size_t i = 0; i < c->n && !ret; i++)
+		ret = done_one(c->ob, db, &c->acks[i]);
+	return ret;
+}
+
+int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nputs,
+		  const struct outbox_ack *acks, size_t n)
+{
+	struct commit_ctx c = { .ob = ob, .puts = puts, .nputs = nputs, .acks = acks, .n = n };
+
+	return n || nputs ? ob_txn(ob, "done", commit_body, &c) : 0;
 }
 
 int outbox_done_many(struct outbox *ob, const struct outbox_ack *acks, size_t n)
@@ -366,39 +389,38 @@ static bool seen_camera(const struct outbox_media *m, size_t i)
 	return false;
 }
 
-int outbox_put_media(struct outbox *ob, const struct outbox_media *m, size_t n,
-		     unsigned int demote_keep)
-{
-	const struct ob_query begin = { .what = "media", .sql = "BEGIN IMMEDIATE" };
-	const struct ob_query commit = { .what = "media", .sql = "COMMIT" };
-	sqlite3 *db;
-	bool fresh;
-	int ret;
+struct media_ctx {
+	const struct outbox_media *m;
+	size_t n;
+	unsigned int demote_keep;
+};
 
-	if (!n)
-		return 0;
-	db = statedb_lock(ob->db);
-	ret = outbox__stmt_run(db, &begin);
-	if (ret)
-		goto out;
-	for (size_t i = 0; i < n && !ret; i++) {
+static int media_body(sqlite3 *db, void *arg)
+{
+	const struct media_ctx *c = arg;
+	const struct outbox_media *m = c->m;
+	bool fresh;
+	int ret = 0;
+
+	for (size_t i = 0; i < c->n && !ret; i++) {
 		ret = init_seen_one(db, m[i].init.ref, &fresh);
 		if (!ret && fresh)
 			ret = put_one(db, &m[i].init, false);
 		if (!ret)
 			ret = put_one(db, &m[i].seg, false);
 	}
-	for (size_t i = 0; i < n && !ret && demote_keep; i++)
+	for (size_t i = 0; i < c->n && !ret && c->demote_keep; i++)
 		if (!seen_camera(m, i))
-			ret = demote_one(db, m[i].seg.camera, demote_keep);
-	if (!ret)
-		ret = outbox__stmt_run(db, &commit);
-	if (ret)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-out:
-	statedb_unlock(ob->db);
-	ob_changed(ob);
+			ret = demote_one(db, m[i].seg.camera, c->demote_keep);
 	return ret;
+}
+
+int outbox_put_media(struct outbox *ob, const struct outbox_media *m, size_t n,
+		     unsigned int demote_keep)
+{
+	struct media_ctx c = { .m = m, .n = n, .demote_keep = demote_keep };
+
+	return n ? ob_txn(ob, "media", media_body, &c) : 0;
 }
 
 int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp)

@@ -66,9 +66,9 @@ static void job_commit(struct uplink *up, struct uplink_ack_job *job)
 			segs[nsegs++] = it->ref;
 	}
 	job->ring_ret = 0;
-	/* On failure nothing was committed (outbox_commit logged why). */
-	job->ret = outbox_commit(up->ob, job->puts, job->nputs, a, job->n);
-	if (!job->ret)
+	/* On failure nothing was committed (outbox_commit logged why): the
+	 * rows stay due and are sent again. */
+	if (!outbox_commit(up->ob, job->puts, job->nputs, a, job->n))
 		job->ring_ret = ring_mark_uploaded_many(up->ring, segs, nsegs);
 }
 

@@ -78,8 +78,7 @@ struct uplink_ack_job {
 	unsigned int n;
 	struct outbox_item puts[UPLINK_ACK_BATCH]; /* playlists; bodies owned */
 	unsigned int nputs;
-	int ret;      /* the outbox commit's */
-	int ring_ret; /* the ring marks' */
+	int ring_ret; /* the ring marks': not 0, the segments are scanned again */
 };
 
 struct live_entry {
