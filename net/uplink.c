@@ -470,6 +470,7 @@ int uplink_start(const struct uplink_cfg *cfg, const struct uplink_hooks *hooks,
 		log_err("uplink: cannot start thread: %s", strerror(-ret));
 		goto fail;
 	}
+	pthread_setname_np(up->thread, "uplink"); /* top -H, gdb */
 	log_notice("uplink: sending to %s (%u parallel, live window %u)", up->root, cfg->parallel,
 		   cfg->live_window);
 	*upp = up;

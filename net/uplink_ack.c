@@ -106,6 +106,7 @@ int uplink__ack_start(struct uplink *up)
 		pthread_mutex_destroy(&up->ack_lock);
 		return ret;
 	}
+	pthread_setname_np(up->ack_thread, "uplink ack");
 	up->ack_started = true;
 	return 0;
 }

@@ -23,10 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
 #include "lib/log.h"
 #include "lib/sha256.h"
+#include "lib/xxh.h"
 
 struct ring_reader {
 	struct ring *ring;

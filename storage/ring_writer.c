@@ -28,9 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
 #include "lib/log.h"
+#include "lib/xxh.h"
 
 #define RING_WRITER_FIRST (1u << 20) /* most room for a camera's first segment */
 

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <xxhash.h>
+#include <xxhash.h> /* the plain build: checks the ring's dispatched one */
 
 #include "lib/sha256.h"
 #include "storage/ring.h"
