@@ -336,7 +336,8 @@ int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms)
 	return ret;
 }
 
-/* outbox_demote() on the locked @db. */
+/* Keeps the @keep newest LIVE media rows of @camera; its older LIVE media
+ * become BACKLOG (outbox_put_media()). */
 static int demote_one(sqlite3 *db, const char *camera, unsigned int keep)
 {
 	const struct ob_arg args[] = { arg_i64(OUTBOX_BACKLOG), arg_i64(OUTBOX_LIVE),
@@ -353,17 +354,7 @@ static int demote_one(sqlite3 *db, const char *camera, unsigned int keep)
 	return outbox__stmt_run(db, &q);
 }
 
-int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep)
-{
-	sqlite3 *db = statedb_lock(ob->db);
-	int ret = demote_one(db, camera, keep);
-
-	statedb_unlock(ob->db);
-	ob_changed(ob);
-	return ret;
-}
-
-/* outbox_init_seen() on the locked @db. */
+/* Remembers init segment @init_id; *newp: the first time it is seen. */
 static int init_seen_one(sqlite3 *db, uint64_t init_id, bool *newp)
 {
 	const struct ob_arg args[] = { arg_i64((int64_t)init_id) };
@@ -421,15 +412,6 @@ int outbox_put_media(struct outbox *ob, const struct outbox_media *m, size_t n,
 	struct media_ctx c = { .m = m, .n = n, .demote_keep = demote_keep };
 
 	return n ? ob_txn(ob, "media", media_body, &c) : 0;
-}
-
-int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp)
-{
-	sqlite3 *db = statedb_lock(ob->db);
-	int ret = init_seen_one(db, init_id, newp);
-
-	statedb_unlock(ob->db);
-	return ret;
 }
 
 int outbox_init_set_acked(struct outbox *ob, uint64_t init_id)

@@ -125,10 +125,6 @@ int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nput
  * row keeps its schedule: the new body waits like the old). */
 int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms);
 
-/* Keep the @keep newest LIVE media rows of @camera; older LIVE media of
- * that camera become BACKLOG. */
-int outbox_demote(struct outbox *ob, const char *camera, unsigned int keep);
-
 /* A media segment to queue, with the init segment it needs. */
 struct outbox_media {
 	struct outbox_item seg;	 /* OUTBOX_SEGMENT; an existing path is kept (O4) */
@@ -137,13 +133,12 @@ struct outbox_media {
 /* Queue @n segments (@m borrowed) in one transaction: for each, its init
  * segment if that was never seen (marked seen with its row, so a crash
  * cannot leave one seen without a row), then the segment; then, with
- * @demote_keep > 0, outbox_demote(camera, @demote_keep) for each camera
- * among them. All or nothing (O1). -E2BIG, -EIO. */
+ * @demote_keep > 0, for each camera among them, its LIVE media rows
+ * past the @demote_keep newest become BACKLOG. All or nothing (O1).
+ * -E2BIG, -EIO. */
 int outbox_put_media(struct outbox *ob, const struct outbox_media *m, size_t n,
 		     unsigned int demote_keep);
 
-/* Remember init segment @init_id. *newp: first time seen. */
-int outbox_init_seen(struct outbox *ob, uint64_t init_id, bool *newp);
 /* Central holds init @init_id: *ackedp. */
 int outbox_init_acked(struct outbox *ob, uint64_t init_id, bool *ackedp);
 int outbox_init_set_acked(struct outbox *ob, uint64_t init_id);

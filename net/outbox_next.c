@@ -52,7 +52,7 @@ static int row_to_item(sqlite3_stmt *st, struct outbox_item *it)
 }
 
 /* O3, one query per priority. URGENT and BACKLOG walk the outbox_order
- * index. LIVE (a few rows per camera, outbox_demote() keeps it small)
+ * index. LIVE (a few rows per camera, outbox_put_media() keeps it small)
  * is sorted by each row's rank within its camera, newest = 0, so every
  * camera's newest segment goes before any camera's second newest. */
 #define NEXT_SQL(cols, prio, order)                                                                \
