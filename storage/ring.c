@@ -168,6 +168,7 @@ static int create_extent(struct ring *ring, uint32_t e)
 	io->close(io->ctx, fd);
 	if (!ret)
 		return 0;
+	unlink(path); /* ours (O_EXCL), and it never got a synced header */
 out_log:
 	log_err("ring %s: create %s: %s", ring->dir, path, strerror(-ret));
 	return ret;
@@ -204,34 +205,121 @@ out_log:
 	return ret;
 }
 
-static void create_undo(struct ring *ring, uint32_t extents)
+/* Extents in a folder without ring.meta: what a ring_create() that died
+ * part-way (power cut, watchdog) left, or a ring that lost its meta. */
+enum ext_found {
+	EXT_ABSENT,
+	EXT_BLANK, /* zeros where the header and first record go: holds nothing */
+	EXT_KEPT,  /* full size, valid header: kept as it is, uuid adopted */
+	EXT_MADE,  /* created by this call */
+};
+
+static void create_undo(struct ring *ring, const enum ext_found *found)
 {
 	char path[RING_PATH_MAX];
 
-	for (uint32_t e = 0; e < extents; e++)
-		if (!ext_path(ring->dir, e, path, sizeof(path)))
+	for (uint32_t e = 0; e < ring->meta.extents; e++)
+		if (found[e] == EXT_MADE && !ext_path(ring->dir, e, path, sizeof(path)))
 			unlink(path);
 	for (size_t i = 0; i < 3; i++)
 		if (!ring__path(ring, ring_index_files[i], path, sizeof(path)))
 			unlink(path);
 }
 
-static int create_check(const char *dir, unsigned int extents, uint64_t extent_bytes)
+/* Sorts out extent @e; anything neither blank nor a whole extent of the
+ * same ring as the others kept may be footage: -EEXIST, left alone. */
+static int find_extent(struct ring *ring, uint32_t e, bool *uuid_set, enum ext_found *found)
 {
+	const size_t want = RING_EXT_HDR_SIZE + RING_REC_HDR_SIZE;
+	const struct ring_io *io = ring->io;
+	uint8_t *buf = ring->scratch, uuid[RING_UUID_LEN];
+	char path[RING_PATH_MAX];
+	struct stat st;
+	bool blank = true;
+	int fd, ret;
+
+	*found = EXT_ABSENT;
+	ret = ext_path(ring->dir, e, path, sizeof(path));
+	if (!ret)
+		ret = io->open(io->ctx, path, O_RDONLY, &fd);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		goto out_log;
+	memset(buf, 0, want);
+	ret = fstat(fd, &st) ? -errno : ring_io_read_full(io, fd, buf, want, 0);
+	io->close(io->ctx, fd);
+	if (ret && ret != -ENODATA)
+		goto out_log;
+	for (size_t i = 0; i < want && blank; i++)
+		blank = !buf[i];
+	if (blank) {
+		*found = EXT_BLANK;
+		return 0;
+	}
+	if (!ring__ext_decode(buf, e, uuid) && (uint64_t)st.st_size == ring->meta.extent_bytes &&
+	    (!*uuid_set || !memcmp(uuid, ring->meta.uuid, RING_UUID_LEN))) {
+		memcpy(ring->meta.uuid, uuid, RING_UUID_LEN);
+		*uuid_set = true;
+		*found = EXT_KEPT;
+		return 0;
+	}
+	log_err("ring %s: %s is neither blank nor a whole extent of this ring", ring->dir, path);
+	return -EEXIST;
+out_log:
+	log_err("ring %s: %s: %s", ring->dir, path, strerror(-ret));
+	return ret;
+}
+
+/*
+ * No ring.meta (ring_create() writes it last): a create that died part-way
+ * must not block every later one with -EEXIST. Blank extents are removed
+ * and made again; whole ones are kept, never truncated or deleted, and
+ * the ring takes their uuid, so what they hold stays readable.
+ */
+static int create_check(struct ring *ring, enum ext_found *found, bool *uuid_set)
+{
+	const char *dir = ring->dir;
+	uint64_t need = 0, avail;
 	char path[RING_PATH_MAX];
 	struct statvfs vfs;
+	uint32_t kept = 0;
+	int ret;
 
-	if (ext_path(dir, 0, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	if (ring_exists(dir) || !access(path, F_OK)) {
+	if (ring_exists(dir)) {
 		log_err("ring %s: a ring is already there", dir);
 		return -EEXIST;
 	}
-	if (!statvfs(dir, &vfs) && (uint64_t)vfs.f_bavail * vfs.f_frsize / extents < extent_bytes) {
-		log_err("ring %s: %u extents of %" PRIu64 " bytes do not fit"
-			" the %" PRIu64 " bytes free",
-			dir, extents, extent_bytes, (uint64_t)vfs.f_bavail * vfs.f_frsize);
-		return -ENOSPC;
+	for (uint32_t e = 0; e < ring->meta.extents; e++) {
+		ret = find_extent(ring, e, uuid_set, &found[e]);
+		if (ret)
+			return ret;
+	}
+	for (uint32_t e = 0; e < ring->meta.extents; e++) {
+		if (found[e] == EXT_KEPT) {
+			kept++;
+			continue;
+		}
+		need++;
+		if (found[e] != EXT_BLANK || ext_path(dir, e, path, sizeof(path)))
+			continue;
+		if (unlink(path) && errno != ENOENT) {
+			ret = -errno;
+			log_err("ring %s: unlink %s: %s", dir, path, strerror(errno));
+			return ret;
+		}
+		found[e] = EXT_ABSENT;
+	}
+	if (kept)
+		log_notice("ring %s: keeping %u extents of an unfinished ring", dir, kept);
+	if (need && !statvfs(dir, &vfs)) {
+		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		if (avail / need < ring->meta.extent_bytes) {
+			log_err("ring %s: %" PRIu64 " more extents of %" PRIu64 " bytes do not"
+				" fit the %" PRIu64 " bytes free",
+				dir, need, ring->meta.extent_bytes, avail);
+			return -ENOSPC;
+		}
 	}
 	return 0;
 }
@@ -248,8 +336,9 @@ static int make_uuid(uint8_t uuid[RING_UUID_LEN])
 
 int ring_create(const char *dir, unsigned int extents, uint64_t extent_bytes)
 {
+	enum ext_found *found = NULL;
 	struct ring *ring;
-	uint32_t e = 0;
+	bool uuid_set = false;
 	int ret;
 
 	if (!dir || extents < 2 || extents > RING_EXTENTS_MAX || extent_bytes < RING_EXTENT_MIN ||
@@ -260,20 +349,25 @@ int ring_create(const char *dir, unsigned int extents, uint64_t extent_bytes)
 		log_err("ring %s: mkdir: %s", dir, strerror(errno));
 		return ret;
 	}
-	ret = create_check(dir, extents, extent_bytes);
-	if (ret)
-		return ret;
 	ring = ring_alloc(dir, NULL, false);
 	if (!ring)
 		return -ENOMEM;
 	ring->meta.extents = extents;
 	ring->meta.extent_bytes = extent_bytes;
 	ring->meta.created_utc_ms = ring__now_ms();
-	ret = make_uuid(ring->meta.uuid);
+	found = calloc(extents, sizeof(*found));
+	ret = found ? create_check(ring, found, &uuid_set) : -ENOMEM;
 	if (ret)
 		goto out;
-	for (e = 0; e < extents && !ret; e++)
+	if (!uuid_set)
+		ret = make_uuid(ring->meta.uuid);
+	for (uint32_t e = 0; e < extents && !ret; e++) {
+		if (found[e] == EXT_KEPT)
+			continue;
 		ret = create_extent(ring, e);
+		if (!ret)
+			found[e] = EXT_MADE;
+	}
 	if (!ret)
 		ret = ring__idx_open(ring, true);
 	ring__idx_close(ring);
@@ -281,11 +375,12 @@ int ring_create(const char *dir, unsigned int extents, uint64_t extent_bytes)
 	if (!ret)
 		ret = write_meta(ring);
 	if (ret)
-		create_undo(ring, e);
+		create_undo(ring, found);
 	else
 		log_notice("ring %s: created %u extents of %" PRIu64 " bytes", dir, extents,
 			   extent_bytes);
 out:
+	free(found);
 	pthread_mutex_destroy(&ring->lock);
 	free(ring->scratch);
 	free(ring);

@@ -79,8 +79,12 @@ struct ring_seg_info { /* filled by the ring; strings point into it */
 
 /* Preallocate @extents files of @extent_bytes in @dir (created if
  * missing), once at install; fallocate where the filesystem can.
- * -EEXIST: a ring is already there. -ENOSPC: the disk is too small.
- * -EINVAL: fewer than 2 extents or an extent under 1 MiB. */
+ * A create cut short (power, kill) can be run again: without ring.meta,
+ * which is written last, blank extent files are made again and whole
+ * ones of the same ring are kept with what they hold.
+ * -EEXIST: a ring is already there, or a file that is neither blank nor
+ * a whole extent is in the way (left untouched). -ENOSPC: the disk is
+ * too small. -EINVAL: fewer than 2 extents or an extent under 1 MiB. */
 int ring_create(const char *dir, unsigned int extents, uint64_t extent_bytes);
 bool ring_exists(const char *dir);
 

@@ -81,9 +81,19 @@ void ring__ext_encode(const struct ring *ring, uint32_t e, uint64_t gen, uint64_
 	ring__sha256(buf, 64, buf + 64);
 }
 
+int ring__ext_decode(const uint8_t buf[RING_EXT_HDR_USED], uint32_t e, uint8_t uuid[RING_UUID_LEN])
+{
+	if (ring__get_le32(buf) != RING_EXT_MAGIC ||
+	    ring__get_le16(buf + 4) != RING_FORMAT_VERSION || ring__get_le32(buf + 8) != e ||
+	    !sha_ok(buf, 64))
+		return -EBADMSG;
+	memcpy(uuid, buf + 40, RING_UUID_LEN);
+	return 0;
+}
+
 int ring__ext_load(struct ring *ring, uint32_t e)
 {
-	uint8_t buf[RING_EXT_HDR_USED];
+	uint8_t buf[RING_EXT_HDR_USED], uuid[RING_UUID_LEN];
 	struct ring__ext *x = &ring->ext[e];
 	int ret;
 
@@ -94,9 +104,7 @@ int ring__ext_load(struct ring *ring, uint32_t e)
 		log_err("ring %s: extent %u: read header: %s", ring->dir, e, strerror(-ret));
 		return ret;
 	}
-	if (ret || ring__get_le32(buf) != RING_EXT_MAGIC ||
-	    ring__get_le16(buf + 4) != RING_FORMAT_VERSION || ring__get_le32(buf + 8) != e ||
-	    !sha_ok(buf, 64) || memcmp(buf + 40, ring->meta.uuid, RING_UUID_LEN))
+	if (ret || ring__ext_decode(buf, e, uuid) || memcmp(uuid, ring->meta.uuid, RING_UUID_LEN))
 		return -EBADMSG;
 	x->generation = ring__get_le64(buf + 16);
 	x->min_id = ring__get_le64(buf + 24);

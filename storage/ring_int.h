@@ -245,6 +245,8 @@ void ring__meta_encode(const struct ring__meta *m, uint8_t buf[RING_META_SIZE]);
 int ring__meta_decode(const uint8_t buf[RING_META_SIZE], struct ring__meta *m);
 void ring__ext_encode(const struct ring *ring, uint32_t e, uint64_t gen, uint64_t min_id,
 		      uint8_t buf[RING_EXT_HDR_USED]);
+/* 0 when @buf is a valid header of extent @e; its ring's uuid in @uuid. */
+int ring__ext_decode(const uint8_t buf[RING_EXT_HDR_USED], uint32_t e, uint8_t uuid[RING_UUID_LEN]);
 /* Reads extent @e's header into ring->ext[e]; -EBADMSG if invalid. */
 int ring__ext_load(struct ring *ring, uint32_t e);
 
