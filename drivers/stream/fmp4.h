@@ -7,7 +7,7 @@
  * media segments (moof+mdat) that follow it. A discontinuity is handled
  * by the caller with fmp4_finish(), fmp4_close() and a new fmp4_open().
  *
- * Guarantees (tests/unit/fmp4_test.c):
+ * Guarantees (tests/unit/fmp4_mux_test.c):
  *  F1  Every media segment starts with a video keyframe. Packets before
  *      the run's first keyframe are dropped, audio included.
  *  F2  A segment is cut at the first video keyframe whose DTS is at least
