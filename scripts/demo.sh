@@ -152,11 +152,11 @@ ffprobe -v error -show_entries format=duration:stream=codec_name,width,height \
 	-of compact "$D/lobby.mp4"
 echo
 echo "demo: what central received (under $D/central/www):"
-( cd "$D/central/www" && find . -type f | sed 's|^\./||' | awk -F/ '{print $1"/"$2"/"$3"/"$4}' | sort | uniq -c )
+( cd "$D/central/www" && find . -type f | sed 's|^\./||' | awk -F/ '{n = NF < 4 ? NF : 4; p = $1; for (i = 2; i <= n; i++) p = p "/" $i; print p}' | sort | uniq -c )
 ls "$D"/central/www/gateways/gw-demo-01/media/*/live.m3u8 2>/dev/null | while read -r m; do
 	echo "  live playlist: https://127.0.0.1:$CPORT${m#$D/central/www}"
 done
 m=$D/central/www/gateways/gw-demo-01/media/lobby/live.m3u8
-[ -f "$m" ] && ffprobe -v error -show_entries stream=codec_name,width,height -of compact "$m" | sed 's/^/  lobby live.m3u8 plays: /'
+[ -f "$m" ] && ffprobe -v error -show_entries stream=codec_name,width,height -of compact "$m" | grep . | sed 's/^/  lobby live.m3u8 plays: /'
 echo
 echo "demo: done. Play it with: ffplay $D/lobby.mp4   (logs in $D)"
