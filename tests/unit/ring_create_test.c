@@ -176,6 +176,18 @@ static void test_fallback_fills(void **state)
 	assert_ring_works(dir, 1, 1);
 }
 
+/* After a failed or killed create, the next one (the disk has room
+ * again) makes a whole, working ring; then the folder is emptied. */
+static void assert_retry_works(const char *dir, uint32_t n)
+{
+	arm(EOPNOTSUPP, 0, 0);
+	assert_int_equal(ring_create(dir, EXTENTS, EXTENT_BYTES), 0);
+	arm(0, 0, 0);
+	assert_extents_full(dir);
+	assert_ring_works(dir, n, 1);
+	testutil_rmtree(dir);
+}
+
 /* Disk full at each write of the zero fill and of the headers in turn:
  * the create fails with -ENOSPC and leaves no ring and no extent behind;
  * once there is room, the next create makes a ring. */
@@ -199,12 +211,7 @@ static void test_fill_fails_then_retry(void **state)
 			ext_path(dir, e, path, sizeof(path));
 			assert_int_equal(access(path, F_OK), -1);
 		}
-		arm(EOPNOTSUPP, 0, 0);
-		assert_int_equal(ring_create(dir, EXTENTS, EXTENT_BYTES), 0);
-		arm(0, 0, 0);
-		assert_extents_full(dir);
-		assert_ring_works(dir, (uint32_t)n, 1);
-		testutil_rmtree(dir);
+		assert_retry_works(dir, (uint32_t)n);
 	}
 	assert_int_equal(n - 1, EXTENTS * EXT_WRITES);
 }
@@ -231,12 +238,7 @@ static void test_killed_then_retry(void **state)
 			break;
 		}
 		assert_false(ring_exists(dir));
-		arm(EOPNOTSUPP, 0, 0);
-		assert_int_equal(ring_create(dir, EXTENTS, EXTENT_BYTES), 0);
-		arm(0, 0, 0);
-		assert_extents_full(dir);
-		assert_ring_works(dir, (uint32_t)n, 1);
-		testutil_rmtree(dir);
+		assert_retry_works(dir, (uint32_t)n);
 	}
 	assert_int_equal(n - 1, EXTENTS * EXT_WRITES);
 }

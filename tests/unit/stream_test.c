@@ -185,10 +185,11 @@ static int scap_segs(struct scap *c)
 	return n;
 }
 
-static void test_stream_file(void **state)
+/* Streams the AAC clip through @sink until @c has @want segments (at
+ * most 5 s), then stops; the stream's counters in @st. */
+static void run_file(const struct stream_sink *sink, struct scap *c, int want,
+		     struct stream_stats *st)
 {
-	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER, .fail_next = 1 };
-	struct stream_sink sink = { .init = scap_init, .segment = scap_segment, .arg = &c };
 	struct stream_cfg cfg = {
 		.name = "file1",
 		.segment_ms = SEG_MS,
@@ -197,19 +198,27 @@ static void test_stream_file(void **state)
 		.backoff_min_ms = 100,
 		.backoff_max_ms = 200,
 	};
-	struct stream_stats st;
 	struct stream *s = NULL;
 	char url[300];
 
-	(void)state;
 	snprintf(url, sizeof(url), "file://%s", clip_aac);
 	cfg.url = url;
-	assert_int_equal(stream_start(&cfg, &sink, &s), 0);
-	/* two passes over the file: 2 x 6 segments, less the one refused */
-	for (int i = 0; i < 500 && scap_segs(&c) < 11; i++)
+	assert_int_equal(stream_start(&cfg, sink, &s), 0);
+	for (int i = 0; i < 500 && scap_segs(c) < want; i++)
 		usleep(10000);
-	stream_get_stats(s, &st);
+	stream_get_stats(s, st);
 	stream_stop(s);
+}
+
+static void test_stream_file(void **state)
+{
+	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER, .fail_next = 1 };
+	struct stream_sink sink = { .init = scap_init, .segment = scap_segment, .arg = &c };
+	struct stream_stats st;
+
+	(void)state;
+	/* two passes over the file: 2 x 6 segments, less the one refused */
+	run_file(&sink, &c, 11, &st);
 	assert_true(c.segs >= 11);
 	assert_true(c.inits >= 2);
 	assert_false(c.bad_init_id);
@@ -304,26 +313,10 @@ static void test_stream_streamed(void **state)
 				    .open = scap_open,
 				    .write = scap_write,
 				    .close = scap_close };
-	struct stream_cfg cfg = {
-		.name = "file1",
-		.segment_ms = SEG_MS,
-		.connect_timeout_ms = 3000,
-		.stall_timeout_ms = 3000,
-		.backoff_min_ms = 100,
-		.backoff_max_ms = 200,
-	};
 	struct stream_stats st;
-	struct stream *s = NULL;
-	char url[300];
 
 	(void)state;
-	snprintf(url, sizeof(url), "file://%s", clip_aac);
-	cfg.url = url;
-	assert_int_equal(stream_start(&cfg, &sink, &s), 0);
-	for (int i = 0; i < 500 && scap_segs(&c) < 8; i++)
-		usleep(10000);
-	stream_get_stats(s, &st);
-	stream_stop(s);
+	run_file(&sink, &c, 8, &st);
 	assert_true(c.segs >= 8);
 	assert_int_equal(c.dropped, 1);
 	assert_int_equal(c.opens, c.closes);
