@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "firmware/cmd.h"
@@ -277,6 +278,10 @@ int cmd_bench_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 	if (!b.dir) {
 		log_err("bench-ring: --dir is required");
 		return CMD_USAGE;
+	}
+	if (mkdir(b.dir, 0750) && errno != EEXIST) { /* "empty or new" */
+		log_err("bench-ring: %s: %s", b.dir, strerror(errno));
+		return CMD_FAIL;
 	}
 	buf = malloc(size);
 	if (!buf)
