@@ -75,7 +75,9 @@ def finish(cg, srv):
 
 def restart_after_boundary(cg, central):
 	"""Start @central just after every camera closed a segment; returns
-	{camera: segments} as the ring listed them at that boundary."""
+	({camera: segments} as the ring listed them at that boundary, the
+	time central was started). The time is taken before the start: the
+	gateway may reach central before central.start() has seen it ready."""
 	last = {c["name"]: c["segments"][-1]["seq"] for c in cg.ring_ls()["cameras"]}
 
 	def closed_one():
@@ -85,8 +87,9 @@ def restart_after_boundary(cg, central):
 		return None
 	cams = cglib.wait_for("a segment boundary of every camera", closed_one,
 			      2 * SEGMENT_S + 2, 0.05)
+	t_up = time.time()
 	central.start()
-	return {c["name"]: c["segments"] for c in cams}
+	return {c["name"]: c["segments"] for c in cams}, t_up
 
 
 def check_complete(central, cams, uplink_check):
@@ -125,8 +128,7 @@ def test_central_down_then_back(env, central_mtls, uplink_config, uplink_check):
 	while time.monotonic() < deadline:
 		time.sleep(1)
 		cg.assert_running()
-	before = restart_after_boundary(cg, central)
-	t_up = time.time()
+	before, t_up = restart_after_boundary(cg, central)
 	time.sleep(10)
 	cams = finish(cg, srv)
 
