@@ -294,18 +294,21 @@ static int login_once(struct console *c)
 		console__audit(c, "login", c->o->source, "ok");
 		return 0;
 	}
-	if (ret == -EAGAIN) {
+	/* The attempt is in the audit log before the verdict is shown, so
+	 * whoever sees the verdict can already find the record. */
+	if (ret == -EAGAIN)
 		snprintf(detail, sizeof(detail), "locked for %lld s more",
 			 (long long)(retry / 1000));
-		console__printf(c, "Account locked; try again in %lld s.\n",
-				(long long)((retry + 999) / 1000));
-	} else {
+	else
 		snprintf(detail, sizeof(detail), "%s",
 			 ret == -EACCES ? "wrong name or password" : strerror(-ret));
-		console__printf(c, "Login incorrect.\n");
-	}
 	if (audit_record(c->o->sdb, console__now(c), name, "login-failed", c->o->source, detail))
 		console__printf(c, "warning: the audit log could not be written\n");
+	if (ret == -EAGAIN)
+		console__printf(c, "Account locked; try again in %lld s.\n",
+				(long long)((retry + 999) / 1000));
+	else
+		console__printf(c, "Login incorrect.\n");
 	pause_ms(c, c->o->fail_delay_ms ? c->o->fail_delay_ms : CONSOLE_FAIL_DELAY_MS);
 	return -EACCES;
 }
