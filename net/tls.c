@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * TLS policy for every libcurl handle (rules T1-T5 in net/tls.h).
+ * TLS policy for every libcurl handle (rules T1-T6 in net/tls.h).
  */
 #include "net/tls.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 #include "lib/log.h"
 
@@ -74,6 +78,50 @@ int tls_cfg_check(const struct tls_cfg *cfg)
 	return ret;
 }
 
+static bool cpu_has_aes(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
+#elif defined(__aarch64__)
+	unsigned long hw = getauxval(AT_HWCAP);
+
+	return (hw & HWCAP_AES) && (hw & HWCAP_PMULL);
+#else
+	return false;
+#endif
+}
+
+/*
+ * T6. With AES instructions AES-128-GCM costs least (10 rounds to
+ * AES-256's 14, the same GHASH; about 15 % less CPU per byte here, on
+ * both ends). Without them OpenSSL runs AES in constant-time software
+ * at a fraction of ChaCha20-Poly1305's speed: the Raspberry Pi 4's
+ * Cortex-A72 has no crypto extensions. The lists only reorder what
+ * OpenSSL enables: TLS 1.3 has these three suites, and the TLS 1.2 list
+ * puts two forward-secret AEAD suites ahead of OpenSSL's DEFAULT, which
+ * keeps the rest (duplicates keep their first place) and the system's
+ * security level.
+ */
+static const struct suite_order {
+	const char *tls12, *tls13;
+} suite_orders[2] = {
+	{ "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DEFAULT",
+	  "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384" },
+	{ "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:DEFAULT",
+	  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256" },
+};
+
+/* The order for this CPU, or NULL when libcurl's TLS back end is not
+ * OpenSSL, whose cipher-string syntax the lists are written in. */
+static const struct suite_order *suite_order(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	if (!v->ssl_version || strncmp(v->ssl_version, "OpenSSL/", 8))
+		return NULL;
+	return &suite_orders[cpu_has_aes()];
+}
+
 static bool set(CURL *h, CURLoption opt, const char *val)
 {
 	return !val || !*val || curl_easy_setopt(h, opt, val) == CURLE_OK;
@@ -81,6 +129,7 @@ static bool set(CURL *h, CURLoption opt, const char *val)
 
 int tls_apply(CURL *h, const struct tls_cfg *cfg)
 {
+	const struct suite_order *order = suite_order();
 	bool ok = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") == CURLE_OK &&
 		  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https") == CURLE_OK &&
 		  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
@@ -93,6 +142,11 @@ int tls_apply(CURL *h, const struct tls_cfg *cfg)
 
 	if (!ok) {
 		log_err("uplink: libcurl refused a TLS setting (built without https?)");
+		return -EINVAL;
+	}
+	if (order && (curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, order->tls12) != CURLE_OK ||
+		      curl_easy_setopt(h, CURLOPT_TLS13_CIPHERS, order->tls13) != CURLE_OK)) {
+		log_err("uplink: libcurl refused the cipher order");
 		return -EINVAL;
 	}
 	return 0;

@@ -12,6 +12,10 @@
  *  T4  Optional public-key pin (CURLOPT_PINNEDPUBLICKEY): the server's key
  *      must match one of the "sha256//BASE64" hashes, on top of T2.
  *  T5  Optional client certificate and key (mTLS), PEM.
+ *  T6  Cipher suites in the order this CPU runs fastest: AES-128-GCM
+ *      first when it has AES and carry-less multiply instructions,
+ *      ChaCha20-Poly1305 first when it does not. Only the order changes,
+ *      not which suites are allowed; the server may impose its own.
  *
  * Ownership: the strings in struct tls_cfg are borrowed; libcurl copies
  * them in tls_apply(), so they need not outlive the call.
@@ -40,7 +44,7 @@ bool tls_url_ok(const char *url);
  * -EINVAL: bad pin or key without cert. -ENOENT/-EACCES: file. */
 int tls_cfg_check(const struct tls_cfg *cfg);
 
-/* Set T1-T5 on @h. -EINVAL: libcurl refused an option (logged). */
+/* Set T1-T6 on @h. -EINVAL: libcurl refused an option (logged). */
 int tls_apply(CURL *h, const struct tls_cfg *cfg);
 
 /* Plain words for a failed transfer's libcurl code, for logs and for

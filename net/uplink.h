@@ -16,7 +16,7 @@
  *      after its row's deletion is committed. Rows are deleted in batches
  *      (one commit for up to UPLINK_ACK_BATCH rows); a crash before the
  *      commit repeats those PUTs after the restart, it loses nothing.
- *  U2  Every request is https with the TLS rules T1-T5 (net/tls.h);
+ *  U2  Every request is https with the TLS rules T1-T6 (net/tls.h);
  *      uplink_start() refuses a base URL that is not https://.
  *  U3  live.m3u8 of a camera lists only segments (and the init segment)
  *      central already acknowledged, newest last, at most live_window;

@@ -119,6 +119,27 @@ class PKI:
 		return "sha256//" + base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
+def cpu_has_aes():
+	"""What net/tls.c asks of the CPU before it puts AES-GCM first."""
+	for line in open("/proc/cpuinfo"):
+		if line.startswith(("flags", "Features")):
+			flags = line.split(":", 1)[1].split()
+			return "aes" in flags and ("pclmulqdq" in flags or "pmull" in flags)
+	return False
+
+
+@pytest.fixture(scope="session")
+def fast_suite():
+	"""The suite camgate should get from nginx (which takes the client's
+	order) per protocol, for this CPU and the tests' ECDSA certificates:
+	net/tls.h, T6."""
+	if cpu_has_aes():
+		return {"TLSv1.2": "ECDHE-ECDSA-AES128-GCM-SHA256",
+			"TLSv1.3": "TLS_AES_128_GCM_SHA256"}
+	return {"TLSv1.2": "ECDHE-ECDSA-CHACHA20-POLY1305",
+		"TLSv1.3": "TLS_CHACHA20_POLY1305_SHA256"}
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
 	return PKI(tmp_path_factory.mktemp("pki"))
@@ -135,7 +156,7 @@ pid {d}/nginx.pid;
 error_log {d}/error.log info;
 events {{ worker_connections 512; }}
 http {{
-	log_format up '$msec $request_method $uri $status $request_length $ssl_protocol $http2';
+	log_format up '$msec $request_method $uri $status $request_length $ssl_protocol $http2 $ssl_cipher';
 	access_log {d}/access.log up;
 	client_body_temp_path {d}/tmp/body;
 	proxy_temp_path {d}/tmp/proxy;
@@ -147,6 +168,7 @@ http {{
 		ssl_certificate {cert};
 		ssl_certificate_key {key};
 		{mtls}
+		{protocols}
 		root {d}/www;
 		client_max_body_size 64m;
 		location /gateways/redir-http/ {{
@@ -170,7 +192,7 @@ http {{
 class Nginx:
 	"""nginx as central, on its own folder and port."""
 
-	def __init__(self, d, pki, cert=None, mtls=False):
+	def __init__(self, d, pki, cert=None, mtls=False, protocols=None):
 		self.d = Path(d)
 		self.port = free_port()
 		self.www = self.d / "www"
@@ -180,8 +202,10 @@ class Nginx:
 		mtls_conf = ("ssl_client_certificate %s; ssl_verify_client on;" % pki.client_ca
 			     if mtls else "")
 		self.conf = self.d / "nginx.conf"
+		protocols = "ssl_protocols %s;" % protocols if protocols else ""
 		self.conf.write_text(NGINX_CONF.format(d=self.d, port=self.port, cert=cert[0],
-						       key=cert[1], mtls=mtls_conf))
+						       key=cert[1], mtls=mtls_conf,
+						       protocols=protocols))
 		self.proc = None
 		self.url = "https://127.0.0.1:%d" % self.port
 
@@ -492,16 +516,17 @@ class DigestNginx(Nginx):
 	"""Central with mutual TLS whose access log also holds each request's
 	duration and Content-Digest header, so a test can compare what the
 	gateway said it sent with what nginx stored and when it answered:
-	"$msec $method $uri $status $length $proto $http2 $request_time $digest".
+	"$msec $method $uri $status $length $proto $http2 $request_time $digest
+	$cipher".
 	The first four fields are those access() reads."""
 
 	def __init__(self, d, pki, **kw):
 		super().__init__(d, pki, mtls=True, **kw)
 		text = self.conf.read_text()
-		old = "$ssl_protocol $http2'"
+		old = "$ssl_protocol $http2 $ssl_cipher'"
 		assert old in text
 		self.conf.write_text(text.replace(
-			old, "$ssl_protocol $http2 $request_time $http_content_digest'"))
+			old, "$ssl_protocol $http2 $request_time $http_content_digest $ssl_cipher'"))
 
 	def requests(self):
 		"""[{t, method, uri, status, request_time, digest}] in log order;

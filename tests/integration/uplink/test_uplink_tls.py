@@ -84,6 +84,22 @@ def test_client_certificate_accepted(nginx_factory, driver, pki):
 		assert sha256_file(central.file("gateways/gw1/" + s["path"])) == s["sha256"]
 
 
+@pytest.mark.parametrize("proto", ["TLSv1.2", "TLSv1.3"])
+def test_suite_order(nginx_factory, driver, fast_suite, proto):
+	"""The client offers the suite this CPU runs fastest first (AES-128-GCM
+	with AES instructions, ChaCha20-Poly1305 without); nginx, which takes
+	the client's order, uses it. OpenSSL's own first choice would be
+	AES-256-GCM."""
+	central = nginx_factory(protocols=proto)
+	d = driver()
+	assert d.run(central.url, *ONE) == 0, d.logtext()
+	lines = (central.d / "access.log").read_text().splitlines()
+	assert lines
+	for line in lines:
+		f = line.split()
+		assert f[5] == proto and f[7] == fast_suite[proto], line
+
+
 def test_redirect_to_http_refused(central, driver):
 	d = driver()
 	rc = d.run(central.url, "--gateway", "redir-http", *ONE)
