@@ -59,7 +59,7 @@ def test_segments_playlist_registry_status(central, driver):
 	assert "uplink" in status and "storage" in status and "registry" in status
 	# Every request went over HTTP/2 (nginx logs "h2").
 	acc = [l for l in (central.d / "access.log").read_text().splitlines()]
-	assert acc and all(l.split()[-1] == "h2" for l in acc), acc[:3]
+	assert acc and all(l.split()[6] == "h2" for l in acc), acc[:3]
 
 
 def test_backlog_recorded_without_uplink_is_sent(central, driver):
