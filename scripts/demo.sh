@@ -157,6 +157,6 @@ ls "$D"/central/www/gateways/gw-demo-01/media/*/live.m3u8 2>/dev/null | while re
 	echo "  live playlist: https://127.0.0.1:$CPORT${m#$D/central/www}"
 done
 m=$D/central/www/gateways/gw-demo-01/media/lobby/live.m3u8
-[ -f "$m" ] && ffprobe -v error -show_entries stream=codec_name,width,height -of compact "$m" | grep . | sed 's/^/  lobby live.m3u8 plays: /'
+[ -f "$m" ] && ffprobe -v error -show_entries stream=codec_name,width,height -of compact "$m" | grep . | sed "s/^program|//" | awk "!seen[\$0]++" | sed 's/^/  lobby live.m3u8 plays: /'
 echo
 echo "demo: done. Play it with: ffplay $D/lobby.mp4   (logs in $D)"
