@@ -42,6 +42,7 @@ struct test {
 	char body[TEST_BODY_MAX];
 	char got[TEST_BODY_MAX];
 	size_t got_len;
+	char suite[96]; /* "TLSv1.3 / TLS_AES_128_GCM_SHA256" as libcurl reports it */
 	int failed;
 };
 
@@ -175,6 +176,26 @@ static CURL *easy(struct test *t, const char *url, const struct tls_cfg *tls, ch
 	return h;
 }
 
+/* libcurl names the protocol and suite it got in one informational line,
+ * whatever its TLS library; camgate does not link that library itself. */
+static int note_suite(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	static const char tag[] = "SSL connection using ";
+	struct test *t = arg;
+	size_t n;
+
+	(void)h;
+	if (type != CURLINFO_TEXT || size <= sizeof(tag) - 1 || memcmp(data, tag, sizeof(tag) - 1))
+		return 0;
+	data += sizeof(tag) - 1;
+	size -= sizeof(tag) - 1;
+	/* Not NUL-terminated: bounded by @size. */
+	for (n = 0; n < size && data[n] != '\r' && data[n] != '\n'; n++)
+		;
+	snprintf(t->suite, sizeof(t->suite), "%.*s", (int)n, data);
+	return 0;
+}
+
 /* A TLS handshake only (CONNECT_ONLY) with @tls. */
 static CURLcode handshake(struct test *t, const struct tls_cfg *tls, char *err)
 {
@@ -184,6 +205,9 @@ static CURLcode handshake(struct test *t, const struct tls_cfg *tls, char *err)
 	if (!h)
 		return CURLE_OUT_OF_MEMORY;
 	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, note_suite);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, t);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	rc = curl_easy_perform(h);
 	curl_easy_cleanup(h);
 	return rc;
@@ -200,7 +224,8 @@ static int step_tls(struct test *t)
 		verdict(t, 0, "tls", "%s (%s); CA: %s", tls_explain(rc), err, ca);
 		return -EPROTO;
 	}
-	verdict(t, 1, "tls", "certificate chain valid against %s, host name matches", ca);
+	verdict(t, 1, "tls", "certificate chain valid against %s, host name matches%s%s", ca,
+		t->suite[0] ? "; " : "", t->suite);
 	if (t->cfg.tls.pin && *t->cfg.tls.pin) {
 		chain.pin = t->cfg.tls.pin;
 		rc = handshake(t, &chain, err);

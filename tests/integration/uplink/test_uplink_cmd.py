@@ -66,12 +66,16 @@ def uplink_test(driver_bin, *args):
 	return p.returncode, p.stdout + p.stderr
 
 
-def test_uplink_test_all_good(central, driver_bin, pki):
+def test_uplink_test_all_good(central, driver_bin, pki, fast_suite):
 	rc, out = uplink_test(driver_bin, "--url", central.url, "--ca", pki.ca, "--pin", pki.pin)
 	assert rc == 0, out
 	for step in ("url", "dns", "tcp", "tls", "pin", "put", "get"):
 		assert any(l.startswith("ok") and l.split()[1] == step for l in out.splitlines()), out
 	assert "reachable and accepts" in out
+	# The tls step names what was negotiated; nginx takes the client's
+	# first suite.
+	tls = [l for l in out.splitlines() if l.split()[:2] == ["ok", "tls"]][0]
+	assert any(tls.endswith("; %s / %s" % kv) for kv in fast_suite.items()), tls
 
 
 @pytest.mark.parametrize("case", ["wrong-ca", "pin", "no-client-cert", "refused", "http"])
