@@ -5,6 +5,7 @@
 #include "net/tls.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #if defined(__aarch64__)
@@ -111,15 +112,25 @@ static const struct suite_order {
 	  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256" },
 };
 
+static pthread_once_t suite_once = PTHREAD_ONCE_INIT;
+static const struct suite_order *suite_chosen;
+
+/* Neither the CPU nor libcurl's TLS back end changes while we run, and
+ * tls_apply() runs for every request: decide once. */
+static void suite_choose(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	if (v->ssl_version && !strncmp(v->ssl_version, "OpenSSL/", 8))
+		suite_chosen = &suite_orders[cpu_has_aes()];
+}
+
 /* The order for this CPU, or NULL when libcurl's TLS back end is not
  * OpenSSL, whose cipher-string syntax the lists are written in. */
 static const struct suite_order *suite_order(void)
 {
-	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-
-	if (!v->ssl_version || strncmp(v->ssl_version, "OpenSSL/", 8))
-		return NULL;
-	return &suite_orders[cpu_has_aes()];
+	pthread_once(&suite_once, suite_choose);
+	return suite_chosen;
 }
 
 static bool set(CURL *h, CURLoption opt, const char *val)
