@@ -271,7 +271,7 @@ static int first_boot(struct console *c)
 /* One login attempt: 0 logged in, -EACCES try again, -EPIPE the end. */
 static int login_once(struct console *c)
 {
-	char pw[ACCOUNT_PW_MAX + 2], name[ACCOUNT_NAME_MAX + 1], detail[64];
+	char pw[ACCOUNT_PW_MAX + 2], name[ACCOUNT_NAME_MAX + 1], detail[64], verdict[64];
 	int64_t retry = 0;
 	const char *line;
 	int ret;
@@ -294,21 +294,21 @@ static int login_once(struct console *c)
 		console__audit(c, "login", c->o->source, "ok");
 		return 0;
 	}
-	/* The attempt is in the audit log before the verdict is shown, so
-	 * whoever sees the verdict can already find the record. */
-	if (ret == -EAGAIN)
+	if (ret == -EAGAIN) {
 		snprintf(detail, sizeof(detail), "locked for %lld s more",
 			 (long long)(retry / 1000));
-	else
+		snprintf(verdict, sizeof(verdict), "Account locked; try again in %lld s.\n",
+			 (long long)((retry + 999) / 1000));
+	} else {
 		snprintf(detail, sizeof(detail), "%s",
 			 ret == -EACCES ? "wrong name or password" : strerror(-ret));
+		snprintf(verdict, sizeof(verdict), "Login incorrect.\n");
+	}
+	/* The attempt is in the audit log before the verdict is shown, so
+	 * whoever sees the verdict can already find the record. */
 	if (audit_record(c->o->sdb, console__now(c), name, "login-failed", c->o->source, detail))
 		console__printf(c, "warning: the audit log could not be written\n");
-	if (ret == -EAGAIN)
-		console__printf(c, "Account locked; try again in %lld s.\n",
-				(long long)((retry + 999) / 1000));
-	else
-		console__printf(c, "Login incorrect.\n");
+	console__printf(c, "%s", verdict);
 	pause_ms(c, c->o->fail_delay_ms ? c->o->fail_delay_ms : CONSOLE_FAIL_DELAY_MS);
 	return -EACCES;
 }
