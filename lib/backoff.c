@@ -1,6 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "backoff.h"
 
+#include <sys/random.h>
+#include <time.h>
+
+uint64_t backoff_seed(const void *salt)
+{
+	struct timespec ts;
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed))
+		return seed;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ (uintptr_t)salt;
+}
+
 void backoff_init(struct backoff *b, uint32_t base_ms, uint32_t max_ms, uint64_t seed)
 {
 	b->base_ms = base_ms ? base_ms : 1;

@@ -19,6 +19,10 @@ struct backoff {
 };
 
 void backoff_init(struct backoff *b, uint32_t base_ms, uint32_t max_ms, uint64_t seed);
+/* A seed for backoff_init() that differs between peers started together,
+ * so their retries spread: getrandom(), else the monotonic clock mixed
+ * with @salt (the owner's address is enough: one tick can be shared). */
+uint64_t backoff_seed(const void *salt);
 /* Records a failure and returns how long to wait before the next try. */
 uint32_t backoff_next(struct backoff *b);
 /* The ceiling for the next failure: min(max, base * 2^failures). */

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -417,8 +416,7 @@ static int uplink_init(struct uplink *up, const struct uplink_cfg *cfg)
 		blen--;
 	snprintf(up->root, sizeof(up->root), "%.*s/gateways/%s/", (int)blen, cfg->base_url,
 		 cfg->gateway_id);
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = (uint64_t)time_mono_ms();
+	seed = backoff_seed(up);
 	backoff_init(&up->link_backoff, (uint32_t)cfg->backoff_min_ms,
 		     (uint32_t)cfg->backoff_max_ms, seed);
 	/* U5: while nothing answers, probe every backoff_min/2..2 x backoff_min. */

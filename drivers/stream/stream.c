@@ -42,7 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <libavcodec/avcodec.h>
@@ -516,7 +515,6 @@ int stream_start(const struct stream_cfg *cfg, const struct stream_sink *sink,
 		 struct stream **streamp)
 {
 	struct stream *s;
-	uint64_t seed;
 	int ret;
 
 	if (!cfg || !sink || !sink->init || !streamp)
@@ -536,11 +534,7 @@ int stream_start(const struct stream_cfg *cfg, const struct stream_sink *sink,
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	/* As the uplink seeds its backoff; mono_us() is one coarse tick
-	 * for every camera started at once. */
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = (uint64_t)mono_us() ^ (uint64_t)(uintptr_t)s;
-	backoff_init(&s->backoff, s->cfg.backoff_min_ms, s->cfg.backoff_max_ms, seed);
+	backoff_init(&s->backoff, s->cfg.backoff_min_ms, s->cfg.backoff_max_ms, backoff_seed(s));
 	atomic_init(&s->stop, false);
 	ret = stream_init_sync(s);
 	if (ret < 0)

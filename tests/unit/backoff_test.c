@@ -2,7 +2,7 @@
 /*
  * backoff_test - capped exponential backoff with full jitter
  * (lib/backoff.h): the ceiling's growth and cap, the jitter's bounds,
- * reset, and arithmetic at the extremes.
+ * reset, arithmetic at the extremes, and seeds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,6 +121,18 @@ static void test_degenerate_config(void **state)
 	assert_in_range(backoff_next(&b), 2500, 5000);
 }
 
+/* Two gateways or cameras started in the same clock tick must not retry
+ * in step; getrandom() gives each its own seed. */
+static void test_seeds_differ(void **state)
+{
+	int x = 0;
+	uint64_t a = backoff_seed(&x), b = backoff_seed(&x);
+
+	(void)state;
+	assert_int_not_equal(a, b);
+	assert_int_not_equal(a, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_no_overflow),
 		cmocka_unit_test(test_degenerate_config),
+		cmocka_unit_test(test_seeds_differ),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
