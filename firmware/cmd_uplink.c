@@ -7,7 +7,8 @@
  * credentials:
  *   url, dns, tcp, tls (chain + host name), pin, client certificate,
  *   auth + PUT, GET (round trip, bytes compared), DELETE (clean-up).
- * Settings come from the options, else from the config ([gateway] id).
+ * Settings come from the config file's [gateway] and [uplink] sections
+ * (the link `camgate run` would use); options override them.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -26,6 +27,8 @@
 
 #include "firmware/cmd.h"
 #include "firmware/config.h"
+#include "firmware/config_uplink.h"
+#include "firmware/secrets.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "net/tls.h"
@@ -330,7 +333,11 @@ static const char usage_text[] =
 	"       [--sigv4 aws:amz:REGION:SERVICE]\n\n"
 	"Checks the link to central step by step (DNS, TCP, TLS chain and host\n"
 	"name, pin, client certificate, authentication, PUT/GET round trip) and\n"
-	"prints a verdict for each. Exit 0 when every step passed.\n";
+	"prints a verdict for each. Exit 0 when every step passed.\n\n"
+	"Tests the central of the config file's [gateway] and [uplink] sections,\n"
+	"with its sealed token or password opened as the daemon opens them; each\n"
+	"option given overrides its setting. Without a config file, --url is\n"
+	"required.\n";
 
 static int parse_auth(const char *s)
 {
@@ -342,7 +349,9 @@ static int parse_auth(const char *s)
 	return -1;
 }
 
-static int parse_args(struct test *t, int argc, char **argv)
+/* Options into @o, whose NULL strings (and auth -1) mean "not given".
+ * Returns a CMD_* code when done (help, usage error), -1 to go on. */
+static int parse_args(struct uplink_cfg *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "url", 1, NULL, 'u' },      { "gateway", 1, NULL, 'g' }, { "ca", 1, NULL, 'C' },
@@ -351,48 +360,48 @@ static int parse_args(struct test *t, int argc, char **argv)
 		{ "password", 1, NULL, 'P' }, { "sigv4", 1, NULL, 's' },   { "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct uplink_cfg *c = &t->cfg;
-	int o;
+	int c;
 
+	o->auth = -1;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
 		case 'u':
-			c->base_url = optarg;
+			o->base_url = optarg;
 			break;
 		case 'g':
-			c->gateway_id = optarg;
+			o->gateway_id = optarg;
 			break;
 		case 'C':
-			c->tls.ca_file = optarg;
+			o->tls.ca_file = optarg;
 			break;
 		case 'p':
-			c->tls.pin = optarg;
+			o->tls.pin = optarg;
 			break;
 		case 'c':
-			c->tls.cert_file = optarg;
+			o->tls.cert_file = optarg;
 			break;
 		case 'k':
-			c->tls.key_file = optarg;
+			o->tls.key_file = optarg;
 			break;
 		case 'a':
-			c->auth = parse_auth(optarg);
-			if (c->auth < 0) {
+			o->auth = parse_auth(optarg);
+			if (o->auth < 0) {
 				log_err("uplink test: unknown auth '%s'", optarg);
 				return CMD_USAGE;
 			}
 			break;
 		case 't':
-			c->token = optarg;
+			o->token = optarg;
 			break;
 		case 'U':
-			c->username = optarg;
+			o->username = optarg;
 			break;
 		case 'P':
-			c->password = optarg;
+			o->password = optarg;
 			break;
 		case 's':
-			c->sigv4 = optarg;
+			o->sigv4 = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -401,7 +410,69 @@ static int parse_args(struct test *t, int argc, char **argv)
 			return CMD_USAGE;
 		}
 	}
-	return optind == argc ? -1 : CMD_USAGE;
+	if (optind != argc) {
+		log_err("uplink test: unexpected argument '%s'", argv[optind]);
+		return CMD_USAGE;
+	}
+	return -1;
+}
+
+/* The options given win over the file's settings. */
+static void apply_overrides(struct uplink_cfg *u, const struct uplink_cfg *o)
+{
+	const char **dst[] = { &u->base_url,	  &u->gateway_id,   &u->tls.ca_file, &u->tls.pin,
+			       &u->tls.cert_file, &u->tls.key_file, &u->token,	     &u->username,
+			       &u->password,	  &u->sigv4 };
+	const char *const src[] = { o->base_url,      o->gateway_id,   o->tls.ca_file, o->tls.pin,
+				    o->tls.cert_file, o->tls.key_file, o->token,       o->username,
+				    o->password,      o->sigv4 };
+
+	for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++)
+		if (src[i])
+			*dst[i] = src[i];
+	if (o->auth >= 0)
+		u->auth = o->auth;
+}
+
+/* The config file's [uplink], when there is a file, with its sealed
+ * values opened as the daemon opens them; *cfgp owns the strings @u
+ * borrows. Without a file only the options count, and they must name
+ * central. Returns a CMD_* code to stop with, or -1 to go on. */
+static int load_settings(const struct cmd_ctx *ctx, const struct uplink_cfg *o,
+			 struct uplink_cfg *u, struct config **cfgp)
+{
+	struct secrets *sec = NULL;
+	struct config *cfg;
+	int ret;
+
+	uplink_cfg_defaults(u);
+	u->gateway_id = "camgate";
+	if (access(ctx->config_path, F_OK) && errno == ENOENT) {
+		if (!o->base_url) {
+			log_err("uplink test: no config file %s and no --url", ctx->config_path);
+			return CMD_USAGE;
+		}
+		return -1;
+	}
+	cfg = cmd_config(ctx);
+	if (!cfg)
+		return CMD_FAIL;
+	*cfgp = cfg;
+	if (secrets_is_sealed(cfg->uplink.token) || secrets_is_sealed(cfg->uplink.password)) {
+		ret = secrets_open(cfg->state_dir, &sec);
+		if (!ret)
+			ret = secrets_config_reveal(sec, cfg);
+		secrets_close(sec);
+		if (ret)
+			return CMD_FAIL;
+	}
+	config_uplink_fill(cfg, u);
+	if (!*u->base_url && !o->base_url) {
+		log_err("uplink test: %s has no [uplink] base_url, and no --url was given",
+			ctx->config_path);
+		return CMD_USAGE;
+	}
+	return -1;
 }
 
 static int run_test(struct test *t)
@@ -431,8 +502,9 @@ static int run_test(struct test *t)
 
 int cmd_uplink(const struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct test *t;
+	struct uplink_cfg over = { 0 };
 	struct config *cfg = NULL;
+	struct test *t;
 	int ret;
 
 	if (argc < 2 || strcmp(argv[1], "test")) {
@@ -442,16 +514,12 @@ int cmd_uplink(const struct cmd_ctx *ctx, int argc, char **argv)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return CMD_FAIL;
-	uplink_cfg_defaults(&t->cfg);
-	ret = parse_args(t, argc - 1, argv + 1);
+	ret = parse_args(&over, argc - 1, argv + 1);
+	if (ret < 0)
+		ret = load_settings(ctx, &over, &t->cfg, &cfg);
 	if (ret >= 0)
 		goto out;
-	if (!t->cfg.gateway_id) {
-		/* The [uplink] keys join the config table later; until then
-		 * only the gateway id comes from the file. */
-		cfg = cmd_config(ctx);
-		t->cfg.gateway_id = cfg ? cfg->gateway_id : "camgate";
-	}
+	apply_overrides(&t->cfg, &over);
 	if (!uplink_id_ok(t->cfg.gateway_id)) {
 		log_err("uplink test: gateway id '%s' is not [A-Za-z0-9._-]", t->cfg.gateway_id);
 		ret = CMD_USAGE;

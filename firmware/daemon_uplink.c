@@ -25,6 +25,7 @@
 
 #include "firmware/audit.h"
 #include "firmware/config.h"
+#include "firmware/config_uplink.h"
 #include "firmware/config_write.h"
 #include "firmware/daemon_int.h"
 #include "firmware/registry.h"
@@ -164,38 +165,6 @@ static int gw_set_setting(void *arg, const char *name, const char *value, char *
 	return 0;
 }
 
-static void gw_uplink_cfg(const struct config *cfg, struct uplink_cfg *u)
-{
-	const struct config_uplink *c = &cfg->uplink;
-
-	uplink_cfg_defaults(u);
-	u->base_url = c->base_url;
-	u->gateway_id = cfg->gateway_id;
-	u->tls.ca_file = c->ca_file;
-	u->tls.pin = c->pin;
-	u->tls.cert_file = *c->client_cert ? c->client_cert : NULL;
-	u->tls.key_file = *c->client_key ? c->client_key : NULL;
-	u->auth = c->auth;
-	u->token = c->token;
-	u->username = c->username;
-	u->password = c->password;
-	u->sigv4 = c->sigv4;
-	u->parallel = c->parallel;
-	u->rate_bps = c->rate_limit;
-	u->connect_timeout_ms = c->connect_timeout_ms;
-	u->stall_timeout_ms = c->stall_timeout_ms;
-	u->transfer_timeout_ms = c->transfer_timeout_ms;
-	u->backoff_min_ms = c->backoff_min_ms;
-	u->backoff_max_ms = c->backoff_max_ms;
-	u->status_interval_ms = c->status_interval_ms;
-	u->commands_interval_ms = c->commands_interval_ms;
-	u->live_window = c->live_window;
-	u->deadline_days = c->deadline_days;
-	u->tz_offset_min = c->tz_offset_min;
-	u->holidays = c->holidays;
-	u->firmware_version = CAMGATE_VERSION;
-}
-
 /* (Re)start the uplink for @cfg; a plain local recorder without base_url. */
 int gw_uplink_start(struct gw *gw, const struct config *cfg)
 {
@@ -214,7 +183,8 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 	uplink_stop(gw->up);
 	gw->up = NULL;
 	if (*cfg->uplink.base_url) {
-		gw_uplink_cfg(cfg, &ucfg);
+		config_uplink_fill(cfg, &ucfg);
+		ucfg.firmware_version = CAMGATE_VERSION;
 		ring_set_upload_required(gw->ring, true);
 		ret = uplink_start(&ucfg, &hooks, gw->ring, gw->sdb, &up);
 		if (!ret)
