@@ -28,6 +28,13 @@ int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_uplink(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_console(const struct cmd_ctx *ctx, int argc, char **argv);
 
+struct option;
+
+/* getopt_long() whose errors are logged as "camgate: error: @cmd: ..."
+ * (@cmd NULL for the global options) and always returned as '?'. */
+int cmd_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+
 /* Loads ctx->config_path; prints why not and returns NULL on failure. */
 struct config *cmd_config(const struct cmd_ctx *ctx);
 

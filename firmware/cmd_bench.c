@@ -257,7 +257,7 @@ int cmd_bench_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 	int c, ret;
 
 	(void)ctx;
-	while ((c = getopt_long(argc, argv, "d:n:s:r:p:h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt("bench-ring", argc, argv, "d:n:s:r:p:h", opts)) != -1) {
 		if (c == 'd')
 			b.dir = optarg;
 		else if (c == 'n' && !parse_i64(optarg, 1, 100000, &n))

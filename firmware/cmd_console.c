@@ -113,7 +113,7 @@ static int parse_args(int argc, char **argv, struct console_args *a)
 	int ch;
 
 	a->baud = serial_board_baud();
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt("console", argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 't':
 			a->tty = optarg;

@@ -131,7 +131,7 @@ static int parse_args(int argc, char **argv, struct discover_opts *o)
 
 	if (env)
 		snprintf(o->pass, sizeof(o->pass), "%s", env);
-	while (!ret && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while (!ret && (c = cmd_getopt("discover", argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'j':
 			o->json = true;

@@ -31,6 +31,26 @@ static const char ring_usage[] =
 	"  cat CAMERA FROM TO -o FILE.mp4  a playable MP4 of a time range\n\n"
 	"Times: 2026-11-29T09:00:00Z (UTC), @EPOCH_SECONDS, now, -30s, -2h, begin, end.\n";
 
+/* One line of usage per subcommand, for `ring SUB --help`. */
+static const struct {
+	const char *name;
+	const char *usage;
+} ring_subs[] = {
+	{ "ls", "usage: camgate [-c FILE] ring ls [CAMERA] [--json]\n\n"
+		"Segments per camera (or of CAMERA), with the gaps between them.\n"
+		"An unknown CAMERA (not in the config, no footage) is an error.\n" },
+	{ "stat", "usage: camgate [-c FILE] ring stat [--json]\n\n"
+		  "Capacity, use, protected footage and eviction counters.\n" },
+	{ "verify", "usage: camgate [-c FILE] ring verify\n\n"
+		    "Checks every record header and SHA-256; exit 3 when problems were found.\n" },
+	{ "rebuild", "usage: camgate [-c FILE] ring rebuild\n\n"
+		     "Recreates the index from the extents (the daemon must be stopped).\n" },
+	{ "cat", "usage: camgate [-c FILE] ring cat CAMERA FROM TO -o FILE.mp4\n\n"
+		 "A playable MP4 of a time range, remuxed without transcoding.\n"
+		 "Times: 2026-11-29T09:00:00Z (UTC), @EPOCH_SECONDS, now, -30s, -2h,\n"
+		 "begin, end.\n" },
+};
+
 struct ls_state {
 	cJSON *cameras;
 	cJSON *cur, *segs, *gaps;
@@ -124,7 +144,15 @@ static int print_json(cJSON *root)
 	return CMD_OK;
 }
 
-static int ring_ls(struct ring *ring, int argc, char **argv)
+static bool camera_configured(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ncameras; i++)
+		if (!strcmp(cfg->cameras[i].name, name))
+			return true;
+	return false;
+}
+
+static int ring_ls(struct ring *ring, const struct config *cfg, int argc, char **argv)
 {
 	struct ls_state ls = { .json = false };
 	const char *camera = NULL;
@@ -148,8 +176,13 @@ static int ring_ls(struct ring *ring, int argc, char **argv)
 	if (ret) {
 		log_err("ring ls: %s", strerror(-ret));
 		ret = CMD_FAIL;
-	} else if (ls.json) {
+	} else if (ls.json && !(camera && !ls.cur && !camera_configured(cfg, camera))) {
 		ret = print_json(root);
+	} else if (!ls.cur && camera && !camera_configured(cfg, camera)) {
+		log_err("ring ls: unknown camera '%s': not in the config and no footage in the "
+			"ring",
+			camera);
+		ret = CMD_FAIL;
 	} else if (!ls.cur) {
 		puts(camera ? "no footage of this camera" : "the ring is empty");
 	}
@@ -286,17 +319,38 @@ int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 	struct config *cfg;
 	struct ring *ring = NULL;
 	const char *sub = argc > 1 ? argv[1] : "";
+	size_t i;
 	int ret;
 
 	if (argc < 2 || !strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
 		fputs(ring_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CMD_USAGE : CMD_OK;
 	}
-	if (strcmp(sub, "ls") && strcmp(sub, "stat") && strcmp(sub, "verify") &&
-	    strcmp(sub, "rebuild") && strcmp(sub, "cat")) {
+	for (i = 0; i < sizeof(ring_subs) / sizeof(ring_subs[0]); i++)
+		if (!strcmp(sub, ring_subs[i].name))
+			break;
+	if (i == sizeof(ring_subs) / sizeof(ring_subs[0])) {
 		log_err("ring: unknown command '%s'", sub);
 		fputs(ring_usage, stderr);
 		return CMD_USAGE;
+	}
+	/* Help needs no config and no ring. */
+	for (int a = 2; a < argc; a++) {
+		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			fputs(ring_subs[i].usage, stdout);
+			return CMD_OK;
+		}
+	}
+	if ((!strcmp(sub, "verify") || !strcmp(sub, "rebuild")) && argc > 2) {
+		log_err("ring %s: unexpected argument '%s'", sub, argv[2]);
+		return CMD_USAGE;
+	}
+	/* ls and stat know one option; `cat` takes times like -10m. */
+	for (int a = 2; strcmp(sub, "cat") && a < argc; a++) {
+		if (argv[a][0] == '-' && strcmp(argv[a], "--json")) {
+			log_err("ring %s: unrecognized option '%s'", sub, argv[a]);
+			return CMD_USAGE;
+		}
 	}
 	cfg = cmd_config(ctx);
 	if (!cfg)
@@ -319,7 +373,7 @@ int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 		return CMD_FAIL;
 	}
 	if (!strcmp(sub, "ls"))
-		ret = ring_ls(ring, argc - 1, argv + 1);
+		ret = ring_ls(ring, cfg, argc - 1, argv + 1);
 	else if (!strcmp(sub, "stat"))
 		ret = ring_stat_cmd(ring, cfg, argc - 1, argv + 1);
 	else if (!strcmp(sub, "verify"))

@@ -364,7 +364,7 @@ static int parse_args(struct uplink_cfg *o, int argc, char **argv)
 
 	o->auth = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt("uplink test", argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 'u':
 			o->base_url = optarg;

@@ -143,10 +143,11 @@ static int cmd_config_cmd(const struct cmd_ctx *ctx, int argc, char **argv)
 	struct config *cfg;
 
 	if (want_help(argc, argv) || argc != 2) {
-		puts("usage: camgate [-c FILE] config check|doc\n\n"
-		     "  check  parse and validate FILE; errors as FILE:LINE: key: message\n"
-		     "  doc    print the settings reference (Markdown)");
-		return argc == 2 ? CMD_OK : CMD_USAGE;
+		fputs("usage: camgate [-c FILE] config check|doc\n\n"
+		      "  check  parse and validate FILE; errors as FILE:LINE: key: message\n"
+		      "  doc    print the settings reference (Markdown)\n",
+		      want_help(argc, argv) ? stdout : stderr);
+		return want_help(argc, argv) ? CMD_OK : CMD_USAGE;
 	}
 	if (!strcmp(argv[1], "doc")) {
 		config_doc(stdout);
@@ -168,8 +169,14 @@ static int cmd_config_cmd(const struct cmd_ctx *ctx, int argc, char **argv)
 static int cmd_version(const struct cmd_ctx *ctx, int argc, char **argv)
 {
 	(void)ctx;
-	(void)argc;
-	(void)argv;
+	if (want_help(argc, argv)) {
+		puts("usage: camgate version\n\nPrints the firmware version and the board.");
+		return CMD_OK;
+	}
+	if (argc > 1) {
+		log_err("version: unexpected argument '%s'", argv[1]);
+		return CMD_USAGE;
+	}
 	printf("camgate %s (board %s)\n", CAMGATE_VERSION, BOARD_NAME);
 	return CMD_OK;
 }
@@ -223,7 +230,7 @@ int main(int argc, char **argv)
 	if (!ctx.config_path || !*ctx.config_path)
 		ctx.config_path = BOARD_CONFIG;
 	/* "+": stop at the first non-option, the subcommand parses the rest. */
-	while ((c = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(NULL, argc, argv, "+c:vqhV", opts)) != -1) {
 		switch (c) {
 		case 'c':
 			ctx.config_path = optarg;

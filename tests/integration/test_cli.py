@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The command-line interface as a consistent whole: every command's
+--help prints its usage and exits 0 without a config file; errors carry
+the `camgate: error:` prefix, never the binary's path; an unknown camera
+is an error, a known one without footage is not."""
+
+import subprocess
+
+import pytest
+
+import cglib
+
+COMMANDS = [["run"], ["status"], ["ring"], ["ring", "ls"], ["ring", "stat"],
+            ["ring", "verify"], ["ring", "rebuild"], ["ring", "cat"],
+            ["config"], ["config", "check"], ["config", "doc"], ["console"],
+            ["discover"], ["uplink"], ["uplink", "test"], ["bench-ring"],
+            ["version"], ["help"]]
+
+
+def camgate(*args, config="/nonexistent/camgate.conf"):
+    return subprocess.run([str(cglib.CAMGATE_BIN), "-c", str(config)] +
+                          [str(a) for a in args], capture_output=True,
+                          text=True, timeout=30, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: "-".join(c))
+def test_help_without_config(cmd):
+    r = camgate(*cmd, "--help")
+    assert r.returncode == 0, (cmd, r.stdout, r.stderr)
+    assert "usage:" in r.stdout, (cmd, r.stdout)
+    assert r.stderr == "", (cmd, r.stderr)
+    first = r.stdout.splitlines()[0]
+    assert first.startswith("usage: camgate") and (cmd[-1] in first or cmd == ["help"]), first
+
+
+@pytest.mark.parametrize("args", [["--bogus", "version"], ["ring", "ls", "--bogus"],
+                                  ["discover", "--bogus"], ["uplink", "test", "--url"],
+                                  ["bench-ring", "-x"], ["version", "extra"]],
+                         ids=lambda a: "-".join(a))
+def test_usage_errors_use_the_prefix(args):
+    r = camgate(*args)
+    assert r.returncode == 2, (args, r.stderr)
+    assert r.stderr.startswith("camgate: error: "), r.stderr
+    assert str(cglib.CAMGATE_BIN) not in r.stderr, r.stderr
+
+
+def test_ring_ls_unknown_camera(env):
+    """A camera of the config with no footage: exit 0 and says so. A name
+    neither in the config nor in the ring: exit 1 and names it."""
+    cg = env.camgate()
+    cg.write_config({"cam1": "rtsp://127.0.0.1:9/none"})
+    cg.start()
+    cg.stop()
+    r = cg.cli("ring", "ls", "cam1")
+    assert r.returncode == 0, r.stderr
+    assert "no footage of this camera" in r.stdout
+    for extra in ([], ["--json"]):
+        r = cg.cli("ring", "ls", "nosuchcamera", *extra)
+        assert r.returncode == 1, (extra, r.stdout, r.stderr)
+        assert "unknown camera 'nosuchcamera'" in r.stderr
