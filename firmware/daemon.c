@@ -71,6 +71,7 @@ static void gw_status(struct gw *gw)
 static int gw_open_storage(struct gw *gw)
 {
 	struct config *cfg = gw->cfg;
+	char detail[96];
 	int ret;
 
 	ret = statedb_open(cfg->state_dir, &gw->sdb);
@@ -91,7 +92,9 @@ static int gw_open_storage(struct gw *gw)
 		ret = ring_create(cfg->storage_dir, cfg->extents, cfg->extent_bytes);
 		if (ret)
 			return ret;
-		audit_record(gw->sdb, 0, "system", "ring-created", cfg->storage_dir, "");
+		snprintf(detail, sizeof(detail), "%u extents of %llu bytes", cfg->extents,
+			 (unsigned long long)cfg->extent_bytes);
+		audit_record(gw->sdb, 0, "system", "ring-created", cfg->storage_dir, detail);
 	}
 	ret = ring_open(cfg->storage_dir, NULL, &gw->ring);
 	if (ret)

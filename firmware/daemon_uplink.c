@@ -222,9 +222,9 @@ static int gw_ship_row(void *arg, const struct audit_row *r)
 	char hash[2 * AUDIT_HASH_LEN + 1];
 
 	hex_encode(r->hash, AUDIT_HASH_LEN, hash);
-	snprintf(c->msgs[c->n], AUDIT_SHIP_MSG, "audit #%lld at %lld: %s %s %s: %s (chain %s)",
-		 (long long)r->id, (long long)r->ts_ms, r->actor, r->action, r->object, r->detail,
-		 hash);
+	snprintf(c->msgs[c->n], AUDIT_SHIP_MSG, "audit #%lld at %lld: %s %s %s%s%s (chain %s)",
+		 (long long)r->id, (long long)r->ts_ms, r->actor, r->action, r->object,
+		 *r->detail ? ": " : "", r->detail, hash);
 	c->ids[c->n++] = r->id;
 	return 0;
 }

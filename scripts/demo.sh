@@ -117,7 +117,8 @@ while [ $t -lt "$SECS" ]; do
 try:
 	s=json.load(sys.stdin)
 	u=s.get("uplink", {})
-	print(" ".join("%s:%s/%dseg" % (c["name"], c["state"], c["segments"]) for c in s["cameras"])
+	cams=" ".join("%s:%s/%dseg" % (c["name"], c["state"], c["segments"]) for c in s["cameras"])
+	print((cams or "discovering cameras...")
 	      + " | central: %d sent, %d queued" % (u.get("sent_objects", 0), u.get("pending_rows", 0)))
 except Exception:
 	print("starting")' 2>/dev/null || echo starting)

@@ -58,3 +58,15 @@ def test_ring_ls_unknown_camera(env):
         r = cg.cli("ring", "ls", "nosuchcamera", *extra)
         assert r.returncode == 1, (extra, r.stdout, r.stderr)
         assert "unknown camera 'nosuchcamera'" in r.stderr
+
+
+def test_ring_created_audit_says_what(env):
+    """The audit row of a new ring says what was made, not an empty detail."""
+    cg = env.camgate()
+    cg.write_config({"cam1": "rtsp://127.0.0.1:9/none"},
+                    storage={"extents": 3, "extent_size": "2M"})
+    cg.start()
+    cg.stop()
+    rows = cg.db_rows("SELECT object, detail FROM audit WHERE action = 'ring-created'")
+    assert len(rows) == 1, rows
+    assert rows[0]["detail"] == "3 extents of 2097152 bytes", rows
