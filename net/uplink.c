@@ -349,6 +349,22 @@ static int poll_ms(const struct uplink *up, int64_t mono, int64_t ack_ms)
 	return (int)t;
 }
 
+/* At stop: transfers already in flight may finish, for a bounded time,
+ * so that what central stored is also acknowledged here (and not sent
+ * again after the restart). Nothing new starts. */
+static void drain_in_flight(struct uplink *up)
+{
+	int64_t end = time_mono_ms() + UPLINK_STOP_DRAIN_MS;
+	int running = 0;
+
+	while (!idle(up) && time_mono_ms() < end) {
+		curl_multi_perform(up->multi, &running);
+		reap(up);
+		if (!idle(up))
+			curl_multi_poll(up->multi, NULL, 0, 50, NULL);
+	}
+}
+
 static void *uplink_main(void *arg)
 {
 	struct uplink *up = arg;
@@ -372,8 +388,9 @@ static void *uplink_main(void *arg)
 		fill_slots(up, mono);
 		curl_multi_poll(up->multi, NULL, 0, poll_ms(up, mono, ack_ms), NULL);
 	}
-	/* Transfers in flight are abandoned (their rows stay); what central
-	 * already acknowledged is committed. */
+	/* Transfers still in flight after the drain are abandoned (their
+	 * rows stay); what central acknowledged is committed. */
+	drain_in_flight(up);
 	uplink__ack_flush(up, time_mono_ms(), true, true);
 	for (unsigned int i = 0; i < UPLINK_SLOTS; i++)
 		uplink__slot_free(&up->slots[i]);

@@ -155,9 +155,12 @@ struct uplink_hooks {
  * list, bad pin ...). -ENOENT/-EACCES: a TLS file. -ENOMEM, -EIO. */
 int uplink_start(const struct uplink_cfg *cfg, const struct uplink_hooks *hooks, struct ring *ring,
 		 struct statedb *sdb, struct uplink **upp);
-/* Stop the thread (transfers in flight are abandoned; their rows stay and
- * are sent again next time) and free everything. NULL is a no-op. Any
- * thread but the uplink's own. */
+/* Stop the thread and free everything. Transfers in flight may finish
+ * for up to 5 s (UPLINK_STOP_DRAIN_MS), so what central stored is also
+ * acknowledged here; none starts. Those still running then are abandoned:
+ * their rows stay and are sent again next time. What central acknowledged
+ * is committed before it returns. NULL is a no-op. Any thread but the
+ * uplink's own. */
 void uplink_stop(struct uplink *up);
 
 /* A segment was stored in the ring (@info as ring_append() filled it).

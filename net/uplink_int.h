@@ -18,17 +18,18 @@
 #include "net/uplink.h"
 #include "storage/ring.h"
 
-#define UPLINK_SLOTS	    (UPLINK_PARALLEL_MAX + 1) /* + the command channel */
-#define UPLINK_RESP_MAX	    (64 * 1024)		      /* response bytes kept (commands, errors) */
-#define UPLINK_CMDS_MAX	    8			      /* command fetches per poll */
-#define UPLINK_CAMERAS_MAX  256			      /* live playlists kept */
-#define UPLINK_SCAN_BATCH   1024		      /* ring scan rows per pass */
-#define UPLINK_NAME_MAX	    64			      /* a segment's file name */
-#define UPLINK_REFUSED_HOLD 3			      /* refusals in a row that hold the link */
-#define UPLINK_ACK_BATCH    32			      /* 2xx'd rows per outbox commit */
-#define UPLINK_ACK_DELAY_MS 250			      /* longest a backlog row waits for it */
-#define UPLINK_BUSY_MAX	    (UPLINK_SLOTS + 2 * UPLINK_ACK_BATCH) /* rows outbox_next() skips */
-#define UPLINK_DOWN_LOG_MS  60000 /* one line per minute while the link stays down */
+#define UPLINK_SLOTS	     (UPLINK_PARALLEL_MAX + 1) /* + the command channel */
+#define UPLINK_RESP_MAX	     (64 * 1024)	       /* response bytes kept (commands, errors) */
+#define UPLINK_CMDS_MAX	     8			       /* command fetches per poll */
+#define UPLINK_CAMERAS_MAX   256		       /* live playlists kept */
+#define UPLINK_SCAN_BATCH    1024		       /* ring scan rows per pass */
+#define UPLINK_NAME_MAX	     64			       /* a segment's file name */
+#define UPLINK_REFUSED_HOLD  3			       /* refusals in a row that hold the link */
+#define UPLINK_ACK_BATCH     32			       /* 2xx'd rows per outbox commit */
+#define UPLINK_ACK_DELAY_MS  250		       /* longest a backlog row waits for it */
+#define UPLINK_BUSY_MAX	     (UPLINK_SLOTS + 2 * UPLINK_ACK_BATCH) /* rows outbox_next() skips */
+#define UPLINK_DOWN_LOG_MS   60000 /* one line per minute while the link stays down */
+#define UPLINK_STOP_DRAIN_MS 5000  /* at stop, how long transfers in flight may finish */
 /* curl's upload buffer per transfer (its default is 64 KiB): a quarter
  * of the read callbacks, preads and hash updates per segment; larger
  * ones leave the L2 cache and were slower (bench/upload, docs). */

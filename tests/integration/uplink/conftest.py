@@ -276,12 +276,17 @@ def central(nginx_factory):
 class FaultProxy:
 	"""Terminates TLS with the server certificate and forwards to nginx, or
 	misbehaves: each request takes the next action of the script
-	("500", "429:SECS", "stall", "close", "pass"); when the script is
-	empty, requests pass. Every request is recorded with its headers."""
+	("500", "429:SECS", "stall", "close", "pass", "delay:SECS": forwarded
+	at once, answered SECS later); when the script is empty, requests take
+	the default action ("pass" unless set). Every request is recorded with
+	its headers; `forwarded` lists the paths central has answered, in
+	order."""
 
 	def __init__(self, pki, upstream):
 		self.upstream = upstream
 		self.actions = []
+		self.default = "pass"
+		self.forwarded = []
 		self.log = []
 		self.lock = threading.Lock()
 		self.release = threading.Event()
@@ -319,7 +324,7 @@ class FaultProxy:
 
 	def _next(self):
 		with self.lock:
-			return self.actions.pop(0) if self.actions else "pass"
+			return self.actions.pop(0) if self.actions else self.default
 
 	def _record(self, h, action, status, body_len):
 		with self.lock:
@@ -358,6 +363,10 @@ class FaultProxy:
 			self._record(h, action, 429, n)
 			return self._reply(h, 429, [("Retry-After", secs)], b"slow down\n")
 		status, rh, rb = self._forward(h, body)
+		with self.lock:
+			self.forwarded.append(h.path)
+		if action.startswith("delay:"):
+			time.sleep(float(action.split(":")[1]))
 		self._record(h, action, status, n)
 		self._reply(h, status, rh, rb)
 

@@ -74,6 +74,19 @@ def test_ring_marks_uploaded(rec):
 			"%s: uploaded flags by seq %s" % (n, flags)
 
 
+def test_stop_acknowledges_what_central_holds(rec, uplink_check):
+	"""A clean stop lets transfers in flight finish: every segment central
+	stored is marked uploaded, none left to be sent again next start."""
+	for c in rec["cams"]:
+		for s in c["segments"]:
+			if s["uploaded"]:
+				continue
+			rel = "gateways/%s/%s" % (GW, uplink_check.seg_path(c["name"], s["seq"],
+									   s["start_utc_ms"]))
+			assert not rec["central"].file(rel).exists(), \
+				"%s is at central but not marked uploaded" % rel
+
+
 def test_segments_at_central_byte_for_byte(rec, uplink_check):
 	got = uplink_check.arrived(rec["central"], GW, rec["cams"])
 	for c in rec["cams"]:
