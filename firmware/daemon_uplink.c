@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "firmware/alarm.h"
 #include "firmware/audit.h"
 #include "firmware/config.h"
 #include "firmware/config_uplink.h"
@@ -165,6 +166,21 @@ static int gw_set_setting(void *arg, const char *name, const char *value, char *
 	return 0;
 }
 
+/* Central's identity not verifying is a fault of trust (a wrong CA, an
+ * expired certificate, a stale pin, or someone in the middle), not of the
+ * network: an error and an alarm until a request verifies again. */
+static void gw_link_event(void *arg, enum uplink_link_event what, const char *detail)
+{
+	struct gw *gw = arg;
+
+	if (what == UPLINK_LINK_TRUST_FAILED) {
+		log_err("uplink: central's identity does not verify, nothing is sent: %s", detail);
+		alarm_raise(gw->sdb, "uplink-tls", "", detail);
+	} else {
+		alarm_clear(gw->sdb, "uplink-tls", ""); /* logs when one was raised */
+	}
+}
+
 /* (Re)start the uplink for @cfg; a plain local recorder without base_url. */
 int gw_uplink_start(struct gw *gw, const struct config *cfg)
 {
@@ -173,6 +189,7 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 		.registry_each = gw_registry_each,
 		.status_fill = gw_status_fill,
 		.set_setting = gw_set_setting,
+		.link_event = gw_link_event,
 		.arg = gw,
 	};
 	struct uplink_cfg ucfg;

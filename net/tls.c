@@ -163,6 +163,20 @@ int tls_apply(CURL *h, const struct tls_cfg *cfg)
 	return 0;
 }
 
+bool tls_is_trust_error(int code)
+{
+	switch (code) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+		return true;
+	default:
+		return false;
+	}
+}
+
 const char *tls_explain(int code)
 {
 	switch (code) {

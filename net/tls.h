@@ -47,6 +47,11 @@ int tls_cfg_check(const struct tls_cfg *cfg);
 /* Set T1-T6 on @h. -EINVAL: libcurl refused an option (logged). */
 int tls_apply(CURL *h, const struct tls_cfg *cfg);
 
+/* True when libcurl's @curl_code says central's identity did not verify
+ * (chain, host name, pin) or our own trust files are unusable: a fault of
+ * configuration or an attack, never of the network, so it is an alarm. */
+bool tls_is_trust_error(int curl_code);
+
 /* Plain words for a failed transfer's libcurl code, for logs and for
  * `camgate uplink test` ("the server's certificate is not signed by the
  * configured CA"). Never NULL. */

@@ -441,6 +441,7 @@ static int uplink_init(struct uplink *up, const struct uplink_cfg *cfg)
 								  : 2 * cfg->backoff_min_ms;
 	backoff_init(&up->probe_backoff, (uint32_t)cfg->backoff_min_ms, (uint32_t)probe_max,
 		     seed ^ 0x5bd1e995u);
+	up->trust = -1; /* the first 2xx tells TRUST_OK: an alarm of a run before clears */
 	up->multi = curl_multi_init();
 	if (!up->multi)
 		return -ENOMEM;

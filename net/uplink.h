@@ -127,6 +127,12 @@ struct uplink_cfg {
 /* Fill @cfg with the defaults documented in docs/uplink.md (strings NULL). */
 void uplink_cfg_defaults(struct uplink_cfg *cfg);
 
+/* What the link went through, for uplink_hooks.link_event. */
+enum uplink_link_event {
+	UPLINK_LINK_TRUST_FAILED, /* central's certificate or pin did not verify */
+	UPLINK_LINK_TRUST_OK,	  /* the first 2xx after start or after TRUST_FAILED */
+};
+
 struct uplink_hooks {
 	/* The registry record of @camera as a new cJSON object holding the
 	 * R2 fields (the uplink adds gateway, camera, changed_at, deadline
@@ -146,6 +152,9 @@ struct uplink_hooks {
 	 * -ENOTSUP when @key is not settable remotely (the command is then
 	 * refused), other -errno on failure; @msg says why. Uplink thread. */
 	int (*set_setting)(void *arg, const char *key, const char *value, char *msg, size_t cap);
+	/* The link changed state (@what); @detail borrowed, says why. Told
+	 * once per change, not per request. Uplink thread. */
+	void (*link_event)(void *arg, enum uplink_link_event what, const char *detail);
 	void *arg;
 };
 

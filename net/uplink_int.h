@@ -139,6 +139,7 @@ struct uplink {
 	int64_t down_logged;	      /* mono: the last link failure logged above debug */
 	unsigned int down_quiet;      /* link failures logged at debug since then */
 	unsigned int refused_run;     /* refusals since the last 2xx */
+	int trust;		      /* the last link_event told; -1: none yet */
 	int64_t started_mono;
 	int64_t next_status;		/* mono */
 	int64_t next_cmds;		/* mono */

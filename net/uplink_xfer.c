@@ -399,6 +399,9 @@ static void success(struct uplink *up, struct uplink_slot *s, int64_t mono)
 	up->hold_until = 0;
 	up->refused_run = 0;
 	up->tput_bytes += s->len;
+	if (up->trust != UPLINK_LINK_TRUST_OK && up->hooks.link_event)
+		up->hooks.link_event(up->hooks.arg, UPLINK_LINK_TRUST_OK, up->root);
+	up->trust = UPLINK_LINK_TRUST_OK;
 	pthread_mutex_lock(&up->lock);
 	if (!up->st.link_up)
 		log_notice("uplink: central reachable (%s)", up->root);
@@ -542,6 +545,11 @@ void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc)
 			uplink__cmd_get_done(up, s->cmd_name, s->resp ? s->resp : "", s->resp_len);
 	} else if (rc != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s (%s)", tls_explain(rc), s->err[0] ? s->err : "-");
+		if (tls_is_trust_error(rc) && up->trust != UPLINK_LINK_TRUST_FAILED) {
+			up->trust = UPLINK_LINK_TRUST_FAILED;
+			if (up->hooks.link_event)
+				up->hooks.link_event(up->hooks.arg, UPLINK_LINK_TRUST_FAILED, why);
+		}
 		link_failed(up, s, mono, why, 0, no_answer(rc));
 	} else if (s->kind != XF_ROW && code == 404) {
 		success(up, s, mono); /* no command directory: nothing asked */
