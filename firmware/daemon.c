@@ -24,6 +24,7 @@
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/discovery.h"
+#include "firmware/pidfile.h"
 #include "firmware/registry.h"
 #include "firmware/secrets.h"
 #include "firmware/status.h"
@@ -103,22 +104,6 @@ static int gw_open_storage(struct gw *gw)
 	return 0;
 }
 
-/* STATE_DIR/camgate.pid: the console's commit signals the daemon by it. */
-static void gw_pidfile(const struct config *cfg, bool create)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/camgate.pid", cfg->state_dir);
-	if (!create) {
-		unlink(path);
-		return;
-	}
-	f = fopen(path, "w");
-	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f))
-		log_warn("%s: cannot write: %m", path);
-}
-
 static void gw_loop(struct gw *gw, const sigset_t *set)
 {
 	int64_t next_status = 0;
@@ -176,8 +161,8 @@ int daemon_run(const char *config_path)
 		goto out;
 	gw_apply_all(&gw, gw.cfg);
 	gw_discovery_start(&gw, gw.cfg);
-	gw_pidfile(gw.cfg, true);
-	gw.pid_written = true;
+	/* The console's commit and `camgate status` find the daemon by it. */
+	gw.pid_written = !pidfile_write(gw.cfg->state_dir);
 	gw_console_start(&gw);
 	log_notice("state STARTING -> RUNNING: recording %zu cameras (%s)", gw.ncams,
 		   gw.up ? "uploading to central" : "local recorder, no central configured");
@@ -200,7 +185,7 @@ out:
 	gw_dcams_free(gw.dcams, gw.ndcams);
 	registry_close(gw.reg);
 	if (gw.pid_written) /* never another daemon's */
-		gw_pidfile(gw.cfg, false);
+		pidfile_remove(gw.cfg->state_dir);
 	secrets_close(gw.sec);
 	statedb_close(gw.sdb);
 	config_free(gw.cfg);

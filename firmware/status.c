@@ -4,6 +4,8 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "drivers/stream/stream.h"
 #include "firmware/alarm.h"
 #include "firmware/config.h"
+#include "firmware/pidfile.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "net/uplink.h"
@@ -170,10 +173,67 @@ static char *status_slurp(const char *path)
 	return buf;
 }
 
+/* Is the snapshot's writer still there? What `status` adds to the file:
+ * "daemon": {"running", "pid", "snapshot_age_s"}. A snapshot outlives a
+ * daemon killed or crashed, and must not pass for the present. */
+static void status_add_daemon(const struct config *cfg, cJSON *root)
+{
+	double t = cJSON_GetNumberValue(cJSON_GetObjectItem(root, "time_utc_ms"));
+	cJSON *d = cJSON_AddObjectToObject(root, "daemon");
+	pid_t pid = 0;
+	bool running = !pidfile_daemon(cfg->state_dir, &pid);
+
+	cJSON_AddBoolToObject(d, "running", running);
+	if (running)
+		cJSON_AddNumberToObject(d, "pid", pid);
+	if (!isnan(t)) /* the snapshot has its time */
+		cJSON_AddNumberToObject(d, "snapshot_age_s",
+					(double)(time_now_ms() - (int64_t)t) / 1000);
+}
+
+static void status_print_daemon(const cJSON *root)
+{
+	const cJSON *d = cJSON_GetObjectItem(root, "daemon");
+	double t = cJSON_GetNumberValue(cJSON_GetObjectItem(root, "time_utc_ms"));
+	double age = cJSON_GetNumberValue(cJSON_GetObjectItem(d, "snapshot_age_s"));
+	char when[32] = "an unknown time";
+
+	if (!isnan(t))
+		format_time_ms((int64_t)t, when, sizeof(when));
+	if (cJSON_IsTrue(cJSON_GetObjectItem(d, "running")))
+		printf("daemon running (pid %.0f); snapshot of %s, %.0f s ago\n",
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(d, "pid")), when, age);
+	else
+		printf("daemon NOT RUNNING: this is its last snapshot, of %s (%.0f s ago);\n"
+		       "cameras, uplink and alarms below are as they were then\n",
+		       when, age);
+}
+
+static void status_print_uplink(const cJSON *u)
+{
+	const char *err = cJSON_GetStringValue(cJSON_GetObjectItem(u, "last_error"));
+
+	if (!u) {
+		puts("uplink: none (local recorder: no [uplink] base_url)");
+		return;
+	}
+	printf("uplink: link %s to %s, %.0f objects sent, %.0f queued, %.0f in flight, "
+	       "%.0f failures%s%s\n",
+	       cJSON_IsTrue(cJSON_GetObjectItem(u, "link_up")) ? "up" : "DOWN",
+	       cJSON_GetStringValue(cJSON_GetObjectItem(u, "central")),
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(u, "sent_objects")),
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(u, "pending_rows")),
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(u, "in_flight")),
+	       cJSON_GetNumberValue(cJSON_GetObjectItem(u, "failures")),
+	       err && *err ? "; last error: " : "", err && *err ? err : "");
+}
+
 static void status_print_text(const cJSON *root)
 {
 	const cJSON *c, *a;
 	const cJSON *st = cJSON_GetObjectItem(root, "storage");
+
+	status_print_daemon(root);
 
 	printf("gateway %s, firmware %s, mode %s, up %.0f s\n",
 	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "gateway")),
@@ -201,6 +261,7 @@ static void status_print_text(const cJSON *root)
 										   : "",
 		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")));
 	}
+	status_print_uplink(cJSON_GetObjectItem(root, "uplink"));
 	cJSON_ArrayForEach (a, cJSON_GetObjectItem(root, "alarms"))
 		printf("ALARM %s %s: %s (x%.0f)\n",
 		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "code")),
@@ -227,11 +288,16 @@ int status_print(const struct config *cfg, int json)
 		free(text);
 		return -EBADMSG;
 	}
-	if (json)
-		fputs(text, stdout);
-	else
-		status_print_text(root);
-	cJSON_Delete(root);
 	free(text);
+	status_add_daemon(cfg, root);
+	if (json) {
+		text = cJSON_Print(root);
+		if (text)
+			puts(text);
+		free(text);
+	} else {
+		status_print_text(root);
+	}
+	cJSON_Delete(root);
 	return 0;
 }
