@@ -24,9 +24,13 @@ if ! "$py" -c 'import gi, pytest' 2>/dev/null; then
 fi
 
 # shellcheck disable=SC2086
-timeout -k 30 1500 "$py" -m pytest -q -p no:cacheprovider \
+# Test files live in build/pytest, which pytest empties at the start of
+# each run (no three runs kept in /tmp); a passed test's files are removed
+# as it ends (conftest.py), a failed test's stay for its report.
+timeout -k 30 1500 "$py" -m pytest -q -p no:cacheprovider --basetemp="$top/build/pytest" \
 	--junitxml=build/integration.xml ${PYTEST_ARGS:-} tests/integration
 rc=$?
+echo "run-integration: $(du -sm build/pytest 2>/dev/null | cut -f1) MiB left in build/pytest"
 rm -f build/integration-counts
 if [ -f build/integration.xml ]; then
 	"$py" - <<'PY' > build/integration-counts

@@ -215,7 +215,8 @@ class BadServer:
 # Settings every test starts from; a test overrides what it is about.
 BASE_GATEWAY = {"id": "gw-test-01", "log_level": "info",
                 "status_interval": "1s"}
-BASE_STORAGE = {"extents": 8, "extent_size": "16M",
+# 32 MiB: a few minutes of the test clips; tests that need more say so.
+BASE_STORAGE = {"extents": 4, "extent_size": "8M",
                 "retention_floor": "0s", "on_full": "overwrite"}
 BASE_STREAM = {"segment_duration": "2s", "transport": "tcp",
                "stall_timeout": "4s", "connect_timeout": "3s",

@@ -5,6 +5,7 @@ broken servers, and camgate daemons. Every process started is killed at
 teardown, every test runs under a wall-clock budget, and the logs of the
 processes a failed test used are shown in its report."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ CLIP_SETS = [
 ]
 
 _module_logs = {}  # module name -> [(title, path)]
+_module_failed = set()  # modules with a failed test: keep their files
 
 
 def pytest_configure(config):
@@ -46,12 +48,25 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     if not rep.failed:
         return
-    logs = list(getattr(item, "cg_logs", []))
+    item.cg_failed = True
     module = getattr(item, "module", None)
+    if module is not None:
+        _module_failed.add(module.__name__)
+    logs = list(getattr(item, "cg_logs", []))
     if module is not None:
         logs += _module_logs.get(module.__name__, [])
     for title, path in logs:
         rep.sections.append(("%s (%s)" % (title, path), cglib.log_tail(path)))
+
+
+@pytest.fixture(autouse=True)
+def _clean_when_passed(request):
+    """A passed test's files go (rings are preallocated: pytest would keep
+    three runs of them); a failed test's stay for its report."""
+    yield
+    tmp = request.node.funcargs.get("tmp_path")
+    if tmp is not None and not getattr(request.node, "cg_failed", False):
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -112,5 +127,8 @@ def module_env(request, tmp_path_factory, clips):
     logs = _module_logs.setdefault(request.module.__name__, [])
     p = cglib.Procs(logs)
     name = request.module.__name__.rsplit(".", 1)[-1]
-    yield Env(p, tmp_path_factory.mktemp(name))
+    d = tmp_path_factory.mktemp(name)
+    yield Env(p, d)
     p.close()
+    if request.module.__name__ not in _module_failed:
+        shutil.rmtree(d, ignore_errors=True)
