@@ -81,7 +81,14 @@ $(O)/gen/board_defaults.h: board/$(BOARD)/defaults.conf scripts/board-defaults.s
 	@mkdir -p $(dir $@)
 	$(Q)sh scripts/board-defaults.sh $< > $@.tmp && mv $@.tmp $@
 
-$(O)/obj/%.o: %.c $(SETTINGS) $(O)/gen/board_defaults.h
+# The version from git (scripts/version.sh); rewritten only when it
+# changes, and order-only here: the .d files say who includes it.
+$(O)/gen/version.h: FORCE
+	$(Q)sh scripts/version.sh $@
+FORCE:
+.PHONY: FORCE
+
+$(O)/obj/%.o: %.c $(SETTINGS) $(O)/gen/board_defaults.h | $(O)/gen/version.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_PROJECT) -MMD -MP -c $< -o $@
@@ -160,7 +167,8 @@ CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/parse.c st
 	firmware/audit.c firmware/accounts.c firmware/secrets.c firmware/config.c \
 	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \
 	firmware/registry_query.c drivers/serial/serial.c $(wildcard firmware/console*.c)
-$(O)/fuzz/console_line_fuzz: tests/fuzz/console_line_fuzz.c $(CONSOLE_FUZZ_SRCS) $(O)/gen/board_defaults.h
+$(O)/fuzz/console_line_fuzz: tests/fuzz/console_line_fuzz.c $(CONSOLE_FUZZ_SRCS) $(O)/gen/board_defaults.h \
+		$(O)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(CONSOLE_FUZZ_SRCS) \
 		-lsqlite3 -linih -lcjson -ledit -lmbedcrypto

@@ -17,16 +17,13 @@
 #include "firmware/accounts.h"
 #include "firmware/config_write.h"
 #include "firmware/console.h"
+#include "version.h"
 
 #define CONSOLE_LINE_MAX    4096 /* bytes of one command line */
 #define CONSOLE_ARGS_MAX    32	 /* words of one command line */
 #define CONSOLE_CHANGES_MAX 64	 /* staged changes before a commit */
 #define CONSOLE_TEXT_MAX    512	 /* one staged value or description */
 #define CONSOLE_HISTORY	    100
-
-#ifndef CAMGATE_VERSION
-#define CAMGATE_VERSION "0.1.0"
-#endif
 
 struct console;
 struct console_ed;

@@ -36,10 +36,7 @@
 #include "net/uplink.h"
 #include "storage/ring.h"
 #include "storage/statedb.h"
-
-#ifndef CAMGATE_VERSION
-#define CAMGATE_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 /* Uplink hooks: the registry record of a camera, for central (R2). */
 static cJSON *gw_registry_record(void *arg, const char *camera)

@@ -19,10 +19,7 @@
 #include "firmware/daemon.h"
 #include "firmware/status.h"
 #include "lib/log.h"
-
-#ifndef CAMGATE_VERSION
-#define CAMGATE_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 struct command {
 	const char *name;

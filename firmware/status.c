@@ -19,10 +19,7 @@
 #include "lib/parse.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
-
-#ifndef CAMGATE_VERSION
-#define CAMGATE_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 /* Status files are small; refuse anything bigger than this to read. */
 #define STATUS_MAX_BYTES (4u << 20)

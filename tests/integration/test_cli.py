@@ -70,3 +70,21 @@ def test_ring_created_audit_says_what(env):
     rows = cg.db_rows("SELECT object, detail FROM audit WHERE action = 'ring-created'")
     assert len(rows) == 1, rows
     assert rows[0]["detail"] == "3 extents of 2097152 bytes", rows
+
+
+def test_version_from_git():
+    """The version names the commit it was built from (scripts/version.sh),
+    one value for `version`, the console and the status object."""
+    import re
+    r = camgate("version")
+    assert r.returncode == 0, r.stderr
+    m = re.match(r"^camgate (\d+\.\d+\.\d+)(?:-\d+)?(?:-g([0-9a-f]{7,}))?(-dirty)? "
+                 r"\(board \w+\)$", r.stdout.strip())
+    assert m, r.stdout
+    top = cglib.CAMGATE_BIN.resolve().parents[2]
+    inside = subprocess.run(["git", "-C", str(top), "rev-parse", "--git-dir"],
+                            capture_output=True).returncode == 0
+    if inside:
+        assert m.group(2), "built from git but no commit in %r" % r.stdout
+        assert subprocess.run(["git", "-C", str(top), "cat-file", "-e",
+                               m.group(2) + "^{commit}"]).returncode == 0, r.stdout
