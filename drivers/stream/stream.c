@@ -424,7 +424,7 @@ static void *stream_main(void *arg)
 	bool first = true;
 
 	/* Interleaved RTP is read in small pieces: read ahead (S6). */
-	if (!s->cfg.udp)
+	if (!s->cfg.udp && stream__sock_usable())
 		stream__sock_attach(&s->sock);
 	while (!stream__stopping(s)) {
 		if (!first) {

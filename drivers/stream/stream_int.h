@@ -126,6 +126,16 @@ void stream__ts_reset(struct stream_ts *t, AVRational tb);
  * monotonic arrival time. Returns an enum stream_ts_verdict. */
 int stream__ts_fix(struct stream_ts *t, AVPacket *pkt, int64_t now_us);
 
+/* The libavformat whose RTSP read pattern stream_sock.c was verified
+ * against (Debian 12's FFmpeg 5.1). */
+#define STREAM_SOCK_LAVF_MAJOR 59
+#define STREAM_SOCK_LAVF_MINOR 27
+/* True when @lavf_version (avformat_version()) is that one. */
+bool stream__sock_verified(unsigned int lavf_version);
+/* The read-ahead may be attached: the loaded libavformat is verified
+ * (logged once when not). Any thread. */
+bool stream__sock_usable(void);
+
 /* From now on recv(), poll() and close() on the calling thread go
  * through @sk (stream_sock.c), which the thread must not free before
  * stream__sock_detach(). Other threads are not affected. */

@@ -43,23 +43,70 @@
  * system calls again for a few tens of milliseconds of delay (end of
  * stream and errors still wake at once; the stall timeout is seconds).
  *
+ * Only where verified: the read pattern above is libavformat 5.1's
+ * (59.27), a private detail that another release may change, so the
+ * read-ahead is used only when the libavformat loaded at run time has the
+ * major and minor version it was verified against
+ * (stream__sock_verified()); with any other the stream threads read the
+ * socket as libavformat does, at a higher CPU cost, and say so once.
+ * close() reaches the C library's own close (RTLD_NEXT), keeping its
+ * semantics (cancellation point, errno).
+ *
  * Threads: the attachment is thread-local; the buffer belongs to the
  * stream and is used by its thread only. tests/unit/stream_sock_test.c.
  */
 #include "stream_int.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <libavformat/avformat.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+
 static __thread struct stream_sock *sock_tls;
+static int (*libc_close)(int);
+static bool sock_ok;
+static pthread_once_t sock_once = PTHREAD_ONCE_INIT;
 
 /* Flags served from the buffer; the others do not read the stream. */
 #define SOCK_PASS_FLAGS (MSG_OOB | MSG_ERRQUEUE)
+
+bool stream__sock_verified(unsigned int lavf_version)
+{
+	return AV_VERSION_MAJOR(lavf_version) == STREAM_SOCK_LAVF_MAJOR &&
+	       AV_VERSION_MINOR(lavf_version) == STREAM_SOCK_LAVF_MINOR;
+}
+
+/* Before main, while there is one thread: close() may run on any. */
+__attribute__((constructor)) static void sock_find_close(void)
+{
+	libc_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+}
+
+static void sock_init(void)
+{
+	unsigned int v = avformat_version();
+
+	sock_ok = stream__sock_verified(v) && libc_close;
+	if (!sock_ok)
+		log_notice("stream: libavformat %u.%u is not the %d.%d the RTSP read-ahead was "
+			   "verified against; reading without it (more CPU per camera)",
+			   AV_VERSION_MAJOR(v), AV_VERSION_MINOR(v), STREAM_SOCK_LAVF_MAJOR,
+			   STREAM_SOCK_LAVF_MINOR);
+}
+
+bool stream__sock_usable(void)
+{
+	pthread_once(&sock_once, sock_init);
+	return sock_ok;
+}
 
 void stream__sock_reset(struct stream_sock *sk)
 {
@@ -215,5 +262,7 @@ int close(int fd)
 		sk->len = 0;
 		sk->lowat_set = 0;
 	}
-	return (int)syscall(SYS_close, fd);
+	if (!libc_close) /* no C library close found: the system call */
+		return (int)syscall(SYS_close, fd);
+	return libc_close(fd);
 }

@@ -453,12 +453,30 @@ static void test_close_reuse(void **state)
 	pair_close(&p);
 }
 
+/* The read-ahead is used only with the libavformat it was verified
+ * against: this build's (Debian 12), and no other major or minor. */
+static void test_version_gate(void **state)
+{
+	(void)state;
+	assert_true(stream__sock_verified(AV_VERSION_INT(59, 27, 100)));
+	assert_true(stream__sock_verified(AV_VERSION_INT(59, 27, 0)));
+	assert_false(stream__sock_verified(AV_VERSION_INT(59, 28, 100)));
+	assert_false(stream__sock_verified(AV_VERSION_INT(59, 26, 100)));
+	assert_false(stream__sock_verified(AV_VERSION_INT(60, 3, 100)));
+	assert_false(stream__sock_verified(AV_VERSION_INT(61, 1, 100)));
+	/* What is loaded here is what the build was made with. */
+	assert_int_equal(stream__sock_usable(), stream__sock_verified(avformat_version()));
+	assert_int_equal(stream__sock_usable(),
+			 LIBAVFORMAT_VERSION_MAJOR == STREAM_SOCK_LAVF_MAJOR &&
+				 LIBAVFORMAT_VERSION_MINOR == STREAM_SOCK_LAVF_MINOR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order),	    cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_poll),	    cmocka_unit_test(test_other_threads),
-		cmocka_unit_test(test_close_reuse),
+		cmocka_unit_test(test_close_reuse), cmocka_unit_test(test_version_gate),
 	};
 
 	log_init("stream_sock_test", false, LOG_ERR);
