@@ -24,6 +24,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -88,6 +89,14 @@ int console__mark_write(const struct console *c)
 		return ret;
 	n = snprintf(text, sizeof(text), "state_dir=%s\n", c->o->state_dir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		/* A first start before any config: its folder comes first. */
+		char dir[MARK_PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", tmp);
+		if (!mkdir(dirname(dir), 0750) || errno == EEXIST)
+			fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
 	if (fd < 0) {
 		ret = -errno;
 		goto out;
