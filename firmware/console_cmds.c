@@ -85,7 +85,7 @@ const struct console_cmd console__cmds[] = {
 	  "Check the link to central step by step, with the committed config." },
 	{ "settings show", console__cmd_settings_show, R_CHANGE, 0, 1, 0, "[SECTION]",
 	  "The staged config's [gateway], [storage], [stream], [uplink] and [onvif] keys." },
-	{ "settings set", console__cmd_settings_set, R_CHANGE, 1, 2, CC_CHANGE | CC_NOHIST,
+	{ "settings set", console__cmd_settings_set, R_CHANGE, 1, 2, CC_CHANGE,
 	  "SECTION.KEY [VALUE]",
 	  "Stage one setting of docs/config.md, e.g. storage.retention_floor 7d. Settings marked "
 	  "\"admin\" there (paths, console device, central's endpoint, trust and credentials) "
