@@ -3,8 +3,9 @@
  * config - the provisioning file: gateway identity, storage and cameras.
  *
  * An INI file (libinih). One table of settings (name, type, range,
- * default, reloadable, help) drives parsing, validation, the reload diff
- * and the generated reference (`camgate config doc`, docs/config.md).
+ * default, reloadable, who may set it, help) drives parsing, validation,
+ * the reload diff, the console's and central's permissions and the
+ * generated reference (`camgate config doc`, docs/config.md).
  * Sections: [gateway], [storage], [stream] (defaults for every camera)
  * and one [camera:NAME] per camera, where any [stream] key may be
  * overridden. Every error names the file, line and key, and all errors of
