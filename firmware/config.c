@@ -12,8 +12,10 @@
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "board_defaults.h"
+#include "firmware/secrets.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 
@@ -31,11 +33,13 @@ struct cfg_setting {
 	bool reloadable;
 	const char *const *choices; /* T_ENUM */
 	const char *help;
-	unsigned int flags; /* CFG_F_* */
+	unsigned int flags; /* CFG_F_LIST and CONFIG_F_* */
 };
 
-#define CFG_F_LIST   0x1u /* T_STR: the key may repeat; values join with "," */
-#define CFG_F_SECRET 0x2u /* never printed back */
+#define CFG_F_LIST 0x1u /* T_STR: the key may repeat; values join with "," */
+#define SECRET	   CONFIG_F_SECRET
+#define ADMIN	   CONFIG_F_ADMIN
+#define CENTRAL	   CONFIG_F_CENTRAL
 
 static const char *const transport_choices[] = { "tcp", "udp", NULL };
 static const char *const on_full_choices[] = { "overwrite", "stop", NULL };
@@ -52,15 +56,15 @@ static const struct cfg_setting settings[] = {
 	{ "gateway", "id", T_STR, C(gateway_id), 1, 63, "camgate", false, NULL,
 	  "Gateway identity, as registered with central.", 0 },
 	{ "gateway", "state_dir", T_STR, C(state_dir), 1, 255, BOARD_STATE_DIR, false, NULL,
-	  "Directory for state.db (audit, alarms) and status.json.", 0 },
+	  "Directory for state.db (audit, alarms) and status.json.", ADMIN },
 	{ "gateway", "log_level", T_LOGLEVEL, C(log_level), 0, 0, "info", true, NULL,
-	  "err, warning, notice, info or debug.", 0 },
+	  "err, warning, notice, info or debug.", CENTRAL },
 	{ "gateway", "status_interval", T_DURATION, C(status_interval_ms), 500, DAY, "5s", true,
-	  NULL, "How often status.json is rewritten.", 0 },
+	  NULL, "How often status.json is rewritten.", CENTRAL },
 	{ "gateway", "console_tty", T_STR, C(console_tty), 1, 127, BOARD_CONSOLE_TTY, false, NULL,
-	  "Serial line of the installer console inside camgate run; none: no console.", 0 },
+	  "Serial line of the installer console inside camgate run; none: no console.", ADMIN },
 	{ "storage", "dir", T_STR, C(storage_dir), 1, 255, BOARD_STORAGE_DIR, false, NULL,
-	  "Ring directory: extent files and index.db.", 0 },
+	  "Ring directory: extent files and index.db.", ADMIN },
 	{ "storage", "extents", T_U32, C(extents), 2, 65535, BOARD_EXTENTS, false, NULL,
 	  "Number of preallocated extent files (fixed when the ring is created).", 0 },
 	{ "storage", "extent_size", T_SIZE, C(extent_bytes), 1ll << 20, 1ll << 40,
@@ -70,65 +74,66 @@ static const struct cfg_setting settings[] = {
 	  true, NULL,
 	  "Footage younger than this is protected: overwriting it raises an alarm and an audit "
 	  "record.",
-	  0 },
+	  CENTRAL },
 	{ "storage", "on_full", T_ENUM, C(on_full), 0, 0, "overwrite", true, on_full_choices,
 	  "When only protected footage is left to evict: overwrite (alarm + audit) or stop "
 	  "recording (alarm).",
-	  0 },
+	  CENTRAL },
 	{ "stream", "segment_duration", T_DURATION, ST(segment_ms), 500, 60000, "4s", true, NULL,
-	  "Target segment duration; segments are cut on the next keyframe.", 0 },
+	  "Target segment duration; segments are cut on the next keyframe.", CENTRAL },
 	{ "stream", "transport", T_ENUM, ST(transport), 0, 0, "tcp", true, transport_choices,
-	  "RTSP transport: tcp (interleaved) or udp.", 0 },
+	  "RTSP transport: tcp (interleaved) or udp.", CENTRAL },
 	{ "stream", "connect_timeout", T_DURATION, ST(connect_ms), 500, 120000, "5s", true, NULL,
-	  "Bound on connecting and on the RTSP handshake.", 0 },
+	  "Bound on connecting and on the RTSP handshake.", CENTRAL },
 	{ "stream", "stall_timeout", T_DURATION, ST(stall_ms), 500, 600000, "10s", true, NULL,
-	  "No packet for this long: reconnect.", 0 },
+	  "No packet for this long: reconnect.", CENTRAL },
 	{ "stream", "backoff_min", T_DURATION, ST(backoff_min_ms), 100, 3600000, "1s", true, NULL,
-	  "First retry delay after a failure (full jitter).", 0 },
+	  "First retry delay after a failure (full jitter).", CENTRAL },
 	{ "stream", "backoff_max", T_DURATION, ST(backoff_max_ms), 100, 3600000, "60s", true, NULL,
-	  "Cap on the retry delay.", 0 },
+	  "Cap on the retry delay.", CENTRAL },
 	{ "uplink", "base_url", T_STR, UP(base_url), 0, 1023, "", true, NULL,
 	  "https://host[:port][/prefix] of central; empty: local recorder only. http:// is "
 	  "refused.",
-	  0 },
+	  ADMIN },
 	{ "uplink", "ca_file", T_STR, UP(ca_file), 0, 255, "", true, NULL,
-	  "PEM CA bundle that signs central's certificate; empty: the system store.", 0 },
+	  "PEM CA bundle that signs central's certificate; empty: the system store.", ADMIN },
 	{ "uplink", "pin", T_STR, UP(pin), 0, 511, "", true, NULL,
-	  "Public-key pin(s), sha256//BASE64[;sha256//...].", 0 },
+	  "Public-key pin(s), sha256//BASE64[;sha256//...].", ADMIN },
 	{ "uplink", "client_cert", T_STR, UP(client_cert), 0, 255, "", true, NULL,
-	  "PEM client certificate for mutual TLS.", 0 },
+	  "PEM client certificate for mutual TLS.", ADMIN },
 	{ "uplink", "client_key", T_STR, UP(client_key), 0, 255, "", true, NULL,
-	  "PEM key of client_cert (empty: inside client_cert).", 0 },
+	  "PEM key of client_cert (empty: inside client_cert).", ADMIN },
 	{ "uplink", "auth", T_ENUM, UP(auth), 0, 0, "none", true, auth_choices,
-	  "How the gateway authenticates: none (mTLS only), bearer, basic or sigv4.", 0 },
+	  "How the gateway authenticates: none (mTLS only), bearer, basic or sigv4.", ADMIN },
 	{ "uplink", "token", T_STR, UP(token), 0, 1023, "", true, NULL,
-	  "Bearer token; never printed back.", CFG_F_SECRET },
+	  "Bearer token; never printed back.", ADMIN | SECRET },
 	{ "uplink", "username", T_STR, UP(username), 0, 255, "", true, NULL,
-	  "Basic user name, or SigV4 access key id.", 0 },
+	  "Basic user name, or SigV4 access key id.", ADMIN },
 	{ "uplink", "password", T_STR, UP(password), 0, 255, "", true, NULL,
-	  "Basic password, or SigV4 secret key; never printed back.", CFG_F_SECRET },
+	  "Basic password, or SigV4 secret key; never printed back.", ADMIN | SECRET },
 	{ "uplink", "sigv4", T_STR, UP(sigv4), 0, 127, "", true, NULL,
-	  "SigV4 scope, aws:amz:REGION:SERVICE.", 0 },
+	  "SigV4 scope, aws:amz:REGION:SERVICE.", ADMIN },
 	{ "uplink", "parallel", T_U32, UP(parallel), 1, 16, "4", true, NULL,
-	  "Requests in flight at once.", 0 },
+	  "Requests in flight at once.", CENTRAL },
 	{ "uplink", "rate_limit", T_SIZE, UP(rate_limit), 0, 1ll << 30, "0", true, NULL,
-	  "Send cap in bytes per second; 0: none.", 0 },
+	  "Send cap in bytes per second; 0: none.", CENTRAL },
 	{ "uplink", "connect_timeout", T_DURATION, UP(connect_timeout_ms), 100, 120000, "10s", true,
-	  NULL, "TCP and TLS connect bound.", 0 },
+	  NULL, "TCP and TLS connect bound.", CENTRAL },
 	{ "uplink", "stall_timeout", T_DURATION, UP(stall_timeout_ms), 1000, 600000, "20s", true,
-	  NULL, "No byte moved for this long: abort the transfer and retry.", 0 },
+	  NULL, "No byte moved for this long: abort the transfer and retry.", CENTRAL },
 	{ "uplink", "transfer_timeout", T_DURATION, UP(transfer_timeout_ms), 1000, 3600000, "5m",
-	  true, NULL, "Bound on one whole request.", 0 },
+	  true, NULL, "Bound on one whole request.", CENTRAL },
 	{ "uplink", "backoff_min", T_DURATION, UP(backoff_min_ms), 10, 3600000, "1s", true, NULL,
-	  "First retry delay after a failure (full jitter).", 0 },
+	  "First retry delay after a failure (full jitter).", CENTRAL },
 	{ "uplink", "backoff_max", T_DURATION, UP(backoff_max_ms), 10, 3600000, "5m", true, NULL,
-	  "Cap on the retry delay.", 0 },
+	  "Cap on the retry delay.", CENTRAL },
 	{ "uplink", "status_interval", T_DURATION, UP(status_interval_ms), 1000, 3600000, "30s",
-	  true, NULL, "How often status.json goes to central (and at once on every alarm).", 0 },
+	  true, NULL, "How often status.json goes to central (and at once on every alarm).",
+	  CENTRAL },
 	{ "uplink", "commands_interval", T_DURATION, UP(commands_interval_ms), 0, 3600000, "30s",
-	  true, NULL, "How often central's command folder is polled; 0: never.", 0 },
+	  true, NULL, "How often central's command folder is polled; 0: never.", CENTRAL },
 	{ "uplink", "live_window", T_U32, UP(live_window), 1, 32, "6", true, NULL,
-	  "Segments in live.m3u8, sent before any backlog.", 0 },
+	  "Segments in live.m3u8, sent before any backlog.", CENTRAL },
 	{ "uplink", "deadline_days", T_U32, UP(deadline_days), 1, 60, "10", true, NULL,
 	  "R2: working days central has to hold a registry change; alarm at half.", 0 },
 	{ "uplink", "tz_offset", T_I32, UP(tz_offset_min), -720, 840, "420", true, NULL,
@@ -144,7 +149,7 @@ static const struct cfg_setting settings[] = {
 	{ "onvif", "username", T_STR, OV(username), 0, 127, "", true, NULL,
 	  "User for ONVIF calls and for the RTSP streams of discovered cameras.", 0 },
 	{ "onvif", "password", T_STR, OV(password), 0, 127, "", true, NULL,
-	  "Its password; never printed back.", CFG_F_SECRET },
+	  "Its password; never printed back.", SECRET },
 	{ "onvif", "interfaces", T_STR, OV(interfaces), 0, 255, "", true, NULL,
 	  "Interfaces to probe, comma-separated; empty: every up, multicast-capable one.",
 	  CFG_F_LIST },
@@ -152,17 +157,17 @@ static const struct cfg_setting settings[] = {
 	  "Unicast probe sweeps for networks that block multicast, e.g. 192.168.1.0/24.",
 	  CFG_F_LIST },
 	{ "onvif", "interval", T_DURATION, OV(interval_ms), 5000, DAY, "10m", true, NULL,
-	  "Re-discovery period: new, changed, replaced and gone cameras.", 0 },
+	  "Re-discovery period: new, changed, replaced and gone cameras.", CENTRAL },
 	{ "onvif", "probe_window", T_DURATION, OV(probe_window_ms), 200, 30000, "2s", true, NULL,
-	  "How long a probe waits for answers.", 0 },
+	  "How long a probe waits for answers.", CENTRAL },
 	{ "onvif", "call_timeout", T_DURATION, OV(call_timeout_ms), 200, 60000, "5s", true, NULL,
-	  "Bound on each ONVIF call to a camera.", 0 },
+	  "Bound on each ONVIF call to a camera.", CENTRAL },
 	{ "camera", "url", T_STR, CAM(url), 8, 1023, NULL, true, NULL,
 	  "rtsp:// URL of the camera's stream (required).", 0 },
 	{ "camera", "username", T_STR, CAM(username), 0, 127, "", true, NULL,
 	  "RTSP user name, if the camera asks for one.", 0 },
 	{ "camera", "password", T_STR, CAM(password), 0, 127, "", true, NULL,
-	  "RTSP password; never printed back.", 0 },
+	  "RTSP password; never printed back.", SECRET },
 	{ "camera", "enabled", T_BOOL, CAM(enabled), 0, 0, "yes", true, NULL, "Record this camera.",
 	  0 },
 };
@@ -556,6 +561,58 @@ int config_defaults(struct config **cfgp)
 	return 0;
 }
 
+int config_secrets_each(struct config *cfg, int (*fn)(void *arg, const char *context, char **valp),
+			void *arg)
+{
+	char context[96];
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < NSETTINGS; i++) {
+		const struct cfg_setting *s = &settings[i];
+
+		if (!(s->flags & CONFIG_F_SECRET))
+			continue;
+		if (s->scope == S_CONFIG) {
+			snprintf(context, sizeof(context), "%s.%s", s->section, s->key);
+			ret = fn(arg, context, (char **)cfg_field(cfg, NULL, s, false));
+			continue;
+		}
+		for (size_t c = 0; !ret && c < cfg->ncameras; c++) {
+			snprintf(context, sizeof(context), "camera:%s.%s", cfg->cameras[c].name,
+				 s->key);
+			ret = fn(arg, context, (char **)cfg_field(cfg, &cfg->cameras[c], s, true));
+		}
+	}
+	return ret;
+}
+
+/* config_secrets_each() callback: the first secret held in the clear. */
+static int cfg_plain_secret(void *arg, const char *context, char **valp)
+{
+	char *first = arg;
+
+	if (!*valp || !**valp || !strncmp(*valp, SECRETS_PREFIX, sizeof(SECRETS_PREFIX) - 1))
+		return 0;
+	snprintf(first, 96, "%s", context);
+	return 1;
+}
+
+/* A credential in the clear is only as safe as the file's mode: warn
+ * when group or others may read it (`config check` fails on this). */
+static void cfg_check_exposure(struct config *cfg, FILE *f)
+{
+	char first[96] = "";
+	struct stat st;
+
+	if (fstat(fileno(f), &st) || !(st.st_mode & 077) ||
+	    !config_secrets_each(cfg, cfg_plain_secret, first))
+		return;
+	cfg->secret_exposed = true;
+	log_warn("%s: %s is stored unsealed in a file group or others may read (mode %03o): "
+		 "seal it (set it on the console) or chmod 0600 the file",
+		 cfg->path, first, (unsigned int)(st.st_mode & 0777));
+}
+
 int config_load(const char *path, struct config **cfgp)
 {
 	struct cfg_parse *p;
@@ -588,6 +645,7 @@ int config_load(const char *path, struct config **cfgp)
 		ret = p->cfg->path ? -EINVAL : -ENOMEM;
 		goto out;
 	}
+	cfg_check_exposure(p->cfg, p->f);
 	*cfgp = p->cfg;
 	p->cfg = NULL;
 out:
@@ -670,14 +728,14 @@ bool config_uplink_changed(const struct config *a, const struct config *b)
 	       x->tz_offset_min != y->tz_offset_min;
 }
 
-int config_setting_reloadable(const char *section, const char *key)
+int config_setting_flags(const char *section, const char *key)
 {
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct cfg_setting *st = &settings[i];
 
-		if (st->scope == S_CAMERA || strcmp(st->section, section) || strcmp(st->key, key))
+		if (strcmp(st->section, section) || strcmp(st->key, key))
 			continue;
-		return st->reloadable && !(st->flags & CFG_F_SECRET);
+		return (int)(st->flags & (CONFIG_F_SECRET | CONFIG_F_ADMIN | CONFIG_F_CENTRAL));
 	}
 	return -ENOENT;
 }
@@ -733,7 +791,16 @@ void config_doc(FILE *out)
 	      "lines, `#` or `;` comments. Sizes take K, M, G suffixes; durations take\n"
 	      "ms, s, m, h, d (a bare number is seconds). Each `[camera:NAME]` section\n"
 	      "may override any `[stream]` key for that camera. Reloadable settings\n"
-	      "apply on SIGHUP; the others need a restart.\n",
+	      "apply on SIGHUP; the others need a restart.\n\n"
+	      "\"set by\" says who may change a setting. admin: only an admin account\n"
+	      "on the console (where identities, secrets, the audit log and trust\n"
+	      "live: paths, the console device, central's endpoint, TLS trust and\n"
+	      "credentials). installer: an installer or admin on the console.\n"
+	      "central: also the `set-setting` command from central (docs/uplink.md);\n"
+	      "no other setting is accepted from the command channel. A secret is\n"
+	      "sealed with the device key when set on the console and is never\n"
+	      "printed back; stored unsealed, the file must be readable by its owner\n"
+	      "alone (`camgate config check` fails otherwise).\n",
 	      out);
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct cfg_setting *s = &settings[i];
@@ -741,9 +808,9 @@ void config_doc(FILE *out)
 		if (strcmp(section, s->section)) {
 			section = s->section;
 			fprintf(out,
-				"\n## [%s%s]\n\n| key | type | range | default | reload | meaning "
-				"|\n"
-				"|---|---|---|---|---|---|\n",
+				"\n## [%s%s]\n\n| key | type | range | default | reload | set by | "
+				"meaning |\n"
+				"|---|---|---|---|---|---|---|\n",
 				section, strcmp(section, "camera") ? "" : ":NAME");
 		}
 		static const char *const tn[] = { "string",   "bool",	"integer",   "size",
@@ -762,8 +829,12 @@ void config_doc(FILE *out)
 		else if (s->type == T_STR)
 			snprintf(range, sizeof(range), "%lld..%lld chars", (long long)s->min,
 				 (long long)s->max);
-		fprintf(out, "| `%s` | %s | %s | %s | %s | %s |\n", s->key, tn[s->type], range,
-			s->def ? (*s->def ? s->def : "(empty)") : "(required)",
-			s->reloadable ? "yes" : "no", s->help);
+		fprintf(out, "| `%s` | %s | %s | %s | %s | %s | %s%s |\n", s->key, tn[s->type],
+			range, s->def ? (*s->def ? s->def : "(empty)") : "(required)",
+			s->reloadable ? "yes" : "no",
+			s->flags & CONFIG_F_ADMIN     ? "admin"
+			: s->flags & CONFIG_F_CENTRAL ? "installer, central"
+						      : "installer",
+			s->help, s->flags & CONFIG_F_SECRET ? " Secret: sealable." : "");
 	}
 }

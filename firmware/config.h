@@ -3,8 +3,9 @@
  * config - the provisioning file: gateway identity, storage and cameras.
  *
  * An INI file (libinih). One table of settings (name, type, range,
- * default, reloadable, help) drives parsing, validation, the reload diff
- * and the generated reference (`camgate config doc`, docs/config.md).
+ * default, reloadable, who may set it, help) drives parsing, validation,
+ * the reload diff, the console's and central's permissions and the
+ * generated reference (`camgate config doc`, docs/config.md).
  * Sections: [gateway], [storage], [stream] (defaults for every camera)
  * and one [camera:NAME] per camera, where any [stream] key may be
  * overridden. Every error names the file, line and key, and all errors of
@@ -106,6 +107,9 @@ struct config {
 	struct config_onvif onvif;
 	struct config_camera *cameras;
 	size_t ncameras;
+	/* A secret is stored unsealed in a file group or others may read
+	 * (warned at load; `config check` fails). */
+	bool secret_exposed;
 };
 
 /* True when the [uplink] (or [onvif]) sections of @a and @b differ. */
@@ -118,6 +122,13 @@ bool config_onvif_changed(const struct config *a, const struct config *b);
 int config_load(const char *path, struct config **cfgp);
 void config_free(struct config *cfg); /* NULL is a no-op */
 
+/* Calls @fn for every secret setting (CONFIG_F_SECRET) of @cfg with its
+ * sealing context ("uplink.token", "onvif.password",
+ * "camera:NAME.password") and the address of its string, which @fn may
+ * replace (free the old one). Non-0 from @fn stops and is returned. */
+int config_secrets_each(struct config *cfg, int (*fn)(void *arg, const char *context, char **valp),
+			void *arg);
+
 /* The default config (no file): board defaults, no cameras. */
 int config_defaults(struct config **cfgp);
 
@@ -129,10 +140,20 @@ bool config_camera_same(const struct config_camera *a, const struct config_camer
  * comma-separated; returns how many differ. */
 int config_restart_needed(const struct config *a, const struct config *b, char *buf, size_t cap);
 
-/* 1: [@section] @key exists, applies on reload and is not a secret (so
- * central may set it); 0: it needs a restart or is secret; -ENOENT: no
- * such setting (camera keys are not settable this way). */
-int config_setting_reloadable(const char *section, const char *key);
+/* Who may change a setting, from the settings table (docs/config.md):
+ * CONFIG_F_ADMIN: an admin only, never central (paths, console device,
+ * central's endpoint, TLS trust, credentials: whoever changes these can
+ * move the accounts and the audit log, or redirect the gateway).
+ * CONFIG_F_CENTRAL: also central's set-setting command; an explicit
+ * allowlist of reloadable, operational settings. CONFIG_F_SECRET: a
+ * credential, sealable with the device key, never printed back. */
+#define CONFIG_F_SECRET	 0x2u
+#define CONFIG_F_ADMIN	 0x4u
+#define CONFIG_F_CENTRAL 0x8u
+
+/* The CONFIG_F_* flags of [@section] @key (>= 0), @section "camera" for
+ * camera keys; -ENOENT: no such setting. */
+int config_setting_flags(const char *section, const char *key);
 
 /* The settings reference in Markdown, from the table. */
 void config_doc(FILE *out);

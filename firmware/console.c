@@ -243,6 +243,14 @@ static void pause_ms(struct console *c, int64_t ms)
 		;
 }
 
+/* A first-start attempt that did not end with an admin: in the audit
+ * log, and in the system log (the audit log of a new folder is new too). */
+static void first_boot_audit(struct console *c, const char *action, const char *detail)
+{
+	log_warn("console %s: %s: %s", c->o->source, action, detail);
+	console__audit(c, action, c->o->source, detail);
+}
+
 static int first_boot(struct console *c)
 {
 	char pw[ACCOUNT_PW_MAX + 2];
@@ -251,12 +259,20 @@ static int first_boot(struct console *c)
 	console__printf(c, "First start: no account exists yet.\n"
 			   "Set the password of the administrator account 'admin'.\n");
 	ret = console__new_password(c, "admin", pw, sizeof(pw));
-	if (ret)
+	if (ret) {
+		first_boot_audit(c, "first-boot-failed",
+				 ret == -ECANCELED ? "cancelled" : "no password given");
 		return ret;
-	ret = accounts_add(c->o->acc, "admin", ROLE_ADMIN, "*", pw, false, console__now(c));
+	}
+	/* Recorded before the account exists: a gateway never has an
+	 * account without the record. */
+	ret = console__mark_write(c);
+	if (!ret)
+		ret = accounts_add(c->o->acc, "admin", ROLE_ADMIN, "*", pw, false, console__now(c));
 	mbedtls_platform_zeroize(pw, sizeof(pw));
 	if (ret) {
 		console__printf(c, "error: cannot create the account: %s\n", strerror(-ret));
+		first_boot_audit(c, "first-boot-failed", strerror(-ret));
 		return ret;
 	}
 	ret = accounts_get(c->o->acc, "admin", console__now(c), &c->who);
@@ -266,6 +282,27 @@ static int first_boot(struct console *c)
 	console__audit(c, "first-boot-admin", c->o->source, "admin password set");
 	console__audit(c, "login", c->o->source, "ok");
 	return 0;
+}
+
+/* No account here, but is this really a first start? (console_mark.c) */
+static int first_boot_or_refuse(struct console *c)
+{
+	char was[1024], detail[1200];
+	int ret = console__mark_read(c, was, sizeof(was));
+
+	if (ret == -ENOENT)
+		return first_boot(c);
+	if (ret)
+		snprintf(was, sizeof(was), "(record unreadable: %s)", strerror(-ret));
+	console__printf(c,
+			"No account in %s, but this gateway has had accounts (in %s).\n"
+			"First start refused: the state folder was moved or replaced. Restore\n"
+			"state.db and device.key, or gateway.state_dir, and log in.\n",
+			c->o->state_dir, was);
+	snprintf(detail, sizeof(detail), "no account in %s; accounts were in %s", c->o->state_dir,
+		 was);
+	first_boot_audit(c, "first-boot-refused", detail);
+	return 1;
 }
 
 /* One login attempt: 0 logged in, -EACCES try again, -EPIPE the end. */
@@ -345,8 +382,14 @@ static int log_in(struct console *c)
 	ret = accounts_count(c->o->acc, &n);
 	if (ret)
 		return ret;
-	if (!n)
-		return first_boot(c);
+	if (!n) {
+		ret = first_boot_or_refuse(c);
+		if (ret <= 0)
+			return ret;
+	} else {
+		/* Gateways whose accounts predate the record get it now. */
+		console__mark_write(c);
+	}
 	for (int i = 0; i < CONSOLE_LOGIN_TRIES; i++) {
 		ret = login_once(c);
 		if (ret != -EACCES)

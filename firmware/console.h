@@ -9,7 +9,8 @@
  * characters and implements the idle timeout, hang-up and stop.
  *
  * A session:
- *   first start (no account at all): set the admin password, logged in;
+ *   first start (no account has ever existed, firmware/console_mark.c):
+ *   set the admin password, logged in;
  *   else login: name, password (never echoed), lockout per accounts.h;
  *   a password that must change (C3) is changed before anything else;
  *   commands until exit, Ctrl-D on an empty line, the idle timeout, a

@@ -19,6 +19,7 @@
 #include "firmware/console_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,15 @@
 #include "firmware/registry.h"
 #include "firmware/secrets.h"
 #include "lib/log.h"
+#include "storage/statedb.h"
 #include "lib/parse.h"
 
 #define CFG_PATH_MAX 4096
 #define SEALED_MAX   SECRETS_SEALED_LEN(ACCOUNT_PW_MAX + 128)
 #define PID_NAME     "camgate.pid"
 
-static const char *const settings_sections[] = { "gateway", "storage", "stream", "uplink" };
+static const char *const settings_sections[] = { "gateway", "storage", "stream", "uplink",
+						 "onvif" };
 
 bool console__is_secret_key(const char *key)
 {
@@ -122,6 +125,11 @@ static int stage_check(struct console *c)
 	int ret;
 
 	snprintf(path, sizeof(path), "%s.staged", c->o->config_path);
+	/* Owner-only, so the check judges the values, not this copy's mode
+	 * (config_write_save() keeps an existing file's mode). */
+	ret = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (ret >= 0)
+		close(ret);
 	ret = config_write_save(c->stage, path);
 	if (ret) {
 		console__printf(c, "error: cannot write %s\n", path);
@@ -219,15 +227,60 @@ int console__stage_set(struct console *c, const char *section, const char *key, 
 	return ret ? ret : console__add_change(c, action, section, detail, NULL, NULL);
 }
 
-/* SECTION.KEY VALUE, or KEY=VALUE for @fixed_section. */
+/* Does @dir already hold this gateway's accounts (state.db with at least
+ * one account, and device.key)? */
+static bool state_dir_has_accounts(const char *dir)
+{
+	char path[CFG_PATH_MAX], key[CFG_PATH_MAX];
+	struct statedb *db = NULL;
+	struct accounts *acc = NULL;
+	unsigned int n = 0;
+
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	snprintf(key, sizeof(key), "%s/" SECRETS_KEY_NAME, dir);
+	if (access(path, F_OK) || access(key, F_OK))
+		return false;
+	if (!statedb_open(dir, &db) && !accounts_open(db, 0, &acc))
+		accounts_count(acc, &n);
+	accounts_close(acc);
+	statedb_close(db);
+	return n > 0;
+}
+
+static int setting_refused(struct console *c, const char *section, const char *key, const char *why)
+{
+	char object[96];
+
+	snprintf(object, sizeof(object), "%s.%s", section, key);
+	console__printf(c, "error: %s: %s\n", object, why);
+	console__audit(c, "setting-refused", object, why);
+	return -EPERM;
+}
+
+/* SECTION.KEY VALUE, or KEY=VALUE for @fixed_section. Settings that decide
+ * where accounts, secrets, the audit log or trust live are an admin's
+ * (CONFIG_F_ADMIN in the settings table); moving the state folder is
+ * refused unless the new one already holds the accounts, so it never
+ * yields an empty account table (and a first start, and a fresh audit
+ * log). */
 static int setting_apply(struct console *c, const char *section, const char *key, const char *value)
 {
+	int flags;
+
 	if (!console__in_list(section, settings_sections,
 			      sizeof(settings_sections) / sizeof(settings_sections[0]))) {
-		console__printf(c, "error: sections are gateway, storage, stream, uplink "
+		console__printf(c, "error: sections are gateway, storage, stream, uplink, onvif "
 				   "(cameras: camera set)\n");
 		return -EINVAL;
 	}
+	flags = config_setting_flags(section, key);
+	if (flags > 0 && (flags & CONFIG_F_ADMIN) && c->who.role != ROLE_ADMIN)
+		return setting_refused(c, section, key, "admin only");
+	if (!strcmp(section, "gateway") && !strcmp(key, "state_dir") && value &&
+	    strcmp(value, c->o->state_dir) && !state_dir_has_accounts(value))
+		return setting_refused(c, section, key,
+				       "the new folder holds no accounts: copy state.db and "
+				       "device.key there first (daemon stopped)");
 	if (value && !*value && console__is_secret_key(key))
 		value = NULL;
 	return console__stage_set(c, section, key, value, "setting");
@@ -256,15 +309,14 @@ int console__cmd_settings_set(struct console *c, int argc, char **argv)
 	struct console_snap s;
 	int ret;
 
-	(void)argc;
 	if (!dot || dot == argv[0] || (size_t)(dot - argv[0]) >= sizeof(section)) {
-		console__printf(c, "usage: settings set SECTION.KEY VALUE\n");
+		console__printf(c, "usage: settings set SECTION.KEY [VALUE]\n");
 		return -EINVAL;
 	}
 	snprintf(section, sizeof(section), "%.*s", (int)(dot - argv[0]), argv[0]);
 	ret = console__snap_take(c, &s);
 	if (!ret)
-		ret = setting_apply(c, section, dot + 1, argv[1]);
+		ret = setting_apply(c, section, dot + 1, argc > 1 ? argv[1] : NULL);
 	return console__snap_finish(c, &s, ret);
 }
 

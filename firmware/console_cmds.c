@@ -79,13 +79,18 @@ const struct console_cmd console__cmds[] = {
 	{ "uplink set", console__cmd_uplink_set, R_CHANGE, 1, ANY, CC_CHANGE | CC_NOHIST,
 	  "KEY=VALUE...",
 	  "Stage [uplink] settings (base_url, ca_file, pin, auth, token, username, password ...). "
-	  "A bare `token` or `password` asks for it." },
+	  "A bare `token` or `password` asks for it. Endpoint, trust and credentials need an "
+	  "admin." },
 	{ "uplink test", c_uplink_test, R_INST, 0, 0, 0, "",
 	  "Check the link to central step by step, with the committed config." },
 	{ "settings show", console__cmd_settings_show, R_CHANGE, 0, 1, 0, "[SECTION]",
-	  "The staged config's [gateway], [storage], [stream] and [uplink] keys." },
-	{ "settings set", console__cmd_settings_set, R_CHANGE, 2, 2, CC_CHANGE, "SECTION.KEY VALUE",
-	  "Stage one setting of docs/config.md, e.g. storage.retention_floor 7d." },
+	  "The staged config's [gateway], [storage], [stream], [uplink] and [onvif] keys." },
+	{ "settings set", console__cmd_settings_set, R_CHANGE, 1, 2, CC_CHANGE,
+	  "SECTION.KEY [VALUE]",
+	  "Stage one setting of docs/config.md, e.g. storage.retention_floor 7d. Settings marked "
+	  "\"admin\" there (paths, console device, central's endpoint, trust and credentials) "
+	  "need an admin. Secrets (onvif.password ...) are sealed; without VALUE one is "
+	  "asked for." },
 	{ "commit", console__cmd_commit, R_CHANGE, 0, 0, 0, "",
 	  "Write the staged changes to the config file atomically, audit them, reload the "
 	  "daemon." },
@@ -441,6 +446,8 @@ static int c_factory_reset(struct console *c, int argc, char **argv)
 		return ret;
 	}
 	ret = accounts_wipe(c->o->acc);
+	if (!ret)
+		ret = console__mark_remove(c);
 	console__audit(c, "factory-reset", "gateway", ret ? "accounts NOT wiped" : "");
 	console__printf(c, "factory reset done; the next login is a first start\n");
 	c->logged_in = false;

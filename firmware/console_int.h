@@ -111,6 +111,16 @@ bool console__confirm(struct console *c, const char *question);
 int console__spawn(struct console *c, const char *config, const char *const *args,
 		   bool quiet_stdout);
 
+/* ---- console_mark.c: "this gateway has had accounts" ---- */
+/* 0: the record exists, the folder the accounts were last seen in is in
+ * @state_dir; -ENOENT: no account has ever existed; other -errno. */
+int console__mark_read(const struct console *c, char *state_dir, size_t cap);
+/* Records that accounts exist in the console's state_dir (a no-op when
+ * already so); logs its own failure. */
+int console__mark_write(const struct console *c);
+/* Factory reset: the next console is a first start again. */
+int console__mark_remove(const struct console *c);
+
 /* ---- console_io.c ---- */
 int console__io_open(struct console *c);
 void console__io_close(struct console *c);

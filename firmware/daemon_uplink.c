@@ -13,6 +13,7 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "firmware/alarm.h"
@@ -109,19 +111,39 @@ static void gw_status_fill(void *arg, cJSON *status)
 	pthread_mutex_unlock(&gw->cams_lock);
 }
 
-/* The set-setting command from central: "section.key" = value, for
- * reloadable settings only. The file is changed the way the console does
- * it (temp file, fsync, rename), validated first as a whole, then the main
- * thread reloads it through the usual SIGHUP path. Uplink thread. */
+/* Why central may not set [@section] @key, or NULL when it may. */
+static const char *gw_central_refusal(const char *section, const char *key)
+{
+	int flags = config_setting_flags(section, key);
+
+	if (flags < 0)
+		return "is not a setting";
+	if (flags & CONFIG_F_ADMIN)
+		return "decides central's endpoint, trust, credentials or a path: never set "
+		       "from the command channel";
+	if (!(flags & CONFIG_F_CENTRAL))
+		return "is not on the list central may set (docs/config.md, \"set by\"); set "
+		       "it on the console";
+	return NULL;
+}
+
+/* The set-setting command from central: "section.key" = value, for the
+ * allowlist of operational settings only (CONFIG_F_CENTRAL in the
+ * settings table): a command must never cut the gateway off from central
+ * or redirect it. Refusals are audited here, where the policy is. The
+ * file is changed the way the console does it (temp file with the file's
+ * mode, fsync, rename), validated first as a whole, then the main thread
+ * reloads it through the usual SIGHUP path. Uplink thread. */
 static int gw_set_setting(void *arg, const char *name, const char *value, char *msg, size_t cap)
 {
 	struct gw *gw = arg;
-	const char *path = gw->cfg->path;
+	const char *path = gw->cfg->path, *why;
 	char section[32], key[64], tmp[PATH_MAX], detail[256];
 	const char *dot = strchr(name, '.');
 	struct config_write *cw = NULL;
 	struct config *check = NULL;
-	int ret;
+	struct stat st;
+	int ret, fd;
 
 	if (!dot || dot - name >= (int)sizeof(section) || strlen(dot + 1) >= sizeof(key)) {
 		snprintf(msg, cap, "expected section.key, got '%s'", name);
@@ -129,14 +151,22 @@ static int gw_set_setting(void *arg, const char *name, const char *value, char *
 	}
 	snprintf(section, sizeof(section), "%.*s", (int)(dot - name), name);
 	snprintf(key, sizeof(key), "%s", dot + 1);
-	ret = config_setting_reloadable(section, key);
-	if (ret <= 0) {
-		snprintf(msg, cap, "%s %s", name,
-			 ret ? "is not a setting"
-			     : "needs a restart or is secret: set it on the console");
+	why = gw_central_refusal(section, key);
+	if (why) {
+		snprintf(msg, cap, "%s %s", name, why);
+		audit_record(gw->sdb, 0, "central", "setting-refused", name, why);
 		return -ENOTSUP;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.central", path);
+	if (!stat(path, &st)) {
+		/* config_write_save() keeps this mode; rename() then keeps it. */
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0) {
+			if (fchmod(fd, st.st_mode & 07777))
+				log_warn("%s: chmod: %s", tmp, strerror(errno));
+			close(fd);
+		}
+	}
 	ret = config_write_load(path, &cw);
 	if (!ret && !config_write_value_ok(value))
 		ret = -EINVAL;

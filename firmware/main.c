@@ -157,6 +157,12 @@ static int cmd_config_cmd(const struct cmd_ctx *ctx, int argc, char **argv)
 	cfg = cmd_config(ctx);
 	if (!cfg)
 		return CMD_FAIL;
+	if (cfg->secret_exposed) {
+		log_err("%s: a secret is readable by group or others (see above)",
+			ctx->config_path);
+		config_free(cfg);
+		return CMD_FAIL;
+	}
 	printf("%s: ok, gateway %s, %zu cameras\n", ctx->config_path, cfg->gateway_id,
 	       cfg->ncameras);
 	config_free(cfg);

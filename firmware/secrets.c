@@ -284,18 +284,12 @@ static int reveal_one(const struct secrets *s, const char *context, char **valp)
 	return 0;
 }
 
+static int reveal_each(void *arg, const char *context, char **valp)
+{
+	return reveal_one(arg, context, valp);
+}
+
 int secrets_config_reveal(const struct secrets *s, struct config *cfg)
 {
-	char context[64];
-	int ret = 0;
-
-	for (size_t i = 0; !ret && i < cfg->ncameras; i++) {
-		snprintf(context, sizeof(context), "camera:%s.password", cfg->cameras[i].name);
-		ret = reveal_one(s, context, &cfg->cameras[i].password);
-	}
-	if (!ret)
-		ret = reveal_one(s, "uplink.token", &cfg->uplink.token);
-	if (!ret)
-		ret = reveal_one(s, "uplink.password", &cfg->uplink.password);
-	return ret;
+	return config_secrets_each(cfg, reveal_each, (void *)s);
 }

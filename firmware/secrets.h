@@ -56,8 +56,10 @@ int secrets_unseal(const struct secrets *s, const char *context, const char *tex
 		   size_t cap);
 
 /* For the daemon, right after config_load(): open every sealed value of
- * @cfg in place (camera passwords with context "camera:NAME.password",
- * uplink token and password with "uplink.token", "uplink.password").
+ * @cfg in place: each secret of the settings table, with the context
+ * config_secrets_each() gives it (camera passwords
+ * "camera:NAME.password", "onvif.password", "uplink.token",
+ * "uplink.password").
  * Plain values are left as they are. -EBADMSG names the first value that
  * does not open (logged). */
 int secrets_config_reveal(const struct secrets *s, struct config *cfg);

@@ -148,7 +148,8 @@ struct uplink_hooks {
 	 * bitrate, fps, last segment, reconnects, clock offset). Uplink
 	 * thread. */
 	void (*status_fill)(void *arg, struct cJSON *status);
-	/* The set-setting command: apply reloadable @key = @value. Return 0,
+	/* The set-setting command: apply @key = @value if the gateway allows
+	 * central to set it (its policy, not this module's). Return 0,
 	 * -ENOTSUP when @key is not settable remotely (the command is then
 	 * refused), other -errno on failure; @msg says why. Uplink thread. */
 	int (*set_setting)(void *arg, const char *key, const char *value, char *msg, size_t cap);

@@ -70,7 +70,10 @@ echo "demo: ONVIF cameras answering on 127.0.0.11-14 ($names)"
 echo "demo: starting a local central: nginx over mutual TLS with WebDAV"
 $IN sh scripts/central.sh start "$D/central" "$CPORT"
 
-cat > "$D/camgate.conf" <<CONF
+# The file holds the cameras' ONVIF password in the clear, so only its
+# owner may read it (camgate warns, and `config check` fails, otherwise).
+# On a gateway, `settings set onvif.password` on the console seals it.
+(umask 077 && cat >"$D/camgate.conf") <<CONF
 # camgate demo configuration (see docs/config.md)
 [gateway]
 id = gw-demo-01
@@ -101,6 +104,8 @@ password = demo-pass
 interval = 30s
 probe_window = 1s
 CONF
+chmod 0600 "$D/camgate.conf"
+"$BIN" -c "$D/camgate.conf" config check >/dev/null
 
 echo "demo: discovering and recording for $SECS s with: $BIN -c $D/camgate.conf run"
 $IN "$BIN" -c "$D/camgate.conf" run 2>"$D/camgate.log" &

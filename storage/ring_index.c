@@ -17,7 +17,9 @@
 #include "storage/ring_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -237,10 +239,21 @@ int ring__idx_open(struct ring *ring, bool create)
 	ret = ring__path(ring, RING_INDEX_NAME, path, sizeof(path));
 	if (ret)
 		return ret;
-	if (ring->ro)
+	if (ring->ro) {
 		flags = SQLITE_OPEN_READONLY;
-	else if (create)
+	} else if (create) {
+		/* 0640 like the extents; SQLite would use 0644 less the umask,
+		 * and give its -wal and -shm files the same mode. */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+
+		if (fd < 0) {
+			ret = -errno;
+			log_err("ring %s: cannot create %s: %s", ring->dir, path, strerror(errno));
+			return ret;
+		}
+		close(fd);
 		flags |= SQLITE_OPEN_CREATE;
+	}
 	if (sqlite3_open_v2(path, &ring->db, flags, NULL) != SQLITE_OK) {
 		log_err("ring %s: cannot open %s: %s", ring->dir, path,
 			ring->db ? sqlite3_errmsg(ring->db) : "out of memory");

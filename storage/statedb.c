@@ -2,12 +2,14 @@
 #include "storage/statedb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 
@@ -108,6 +110,25 @@ out:
 	return ret;
 }
 
+/* SQLite would create the file 0644 less the umask, and its -wal and
+ * -shm files copy that mode: state.db holds the accounts and the audit
+ * log, so it is made 0640 first, like everything else camgate writes. */
+static int statedb_precreate(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640), ret = 0;
+	struct stat st;
+
+	if (fd < 0) {
+		ret = -errno;
+		log_err("%s: cannot create: %m", path);
+		return ret;
+	}
+	if (!fstat(fd, &st) && (st.st_mode & 0137) && fchmod(fd, st.st_mode & 0640))
+		log_warn("%s: chmod: %m", path);
+	close(fd);
+	return 0;
+}
+
 int statedb_open(const char *dir, struct statedb **dbp)
 {
 	char path[PATH_MAX];
@@ -120,6 +141,9 @@ int statedb_open(const char *dir, struct statedb **dbp)
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/state.db", dir);
+	ret = statedb_precreate(path);
+	if (ret)
+		return ret;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

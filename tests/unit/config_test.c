@@ -8,16 +8,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "firmware/config.h"
+#include "firmware/secrets.h"
 #include "lib/log.h"
 
 static char cfg_path[] = "/tmp/camgate-config-test-XXXXXX";
 static char err_path[] = "/tmp/camgate-config-err-XXXXXX";
 static char errbuf[8192];
+static mode_t load_mode = 0600; /* of the file load() writes */
 
 /* Loads @text; the error lines logged on the way land in errbuf. */
 static int load(const char *text, struct config **cfgp)
@@ -29,6 +32,7 @@ static int load(const char *text, struct config **cfgp)
 	int ret;
 
 	assert_true(fd >= 0 && efd >= 0);
+	assert_int_equal(fchmod(fd, load_mode), 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	fflush(stderr);
@@ -230,6 +234,91 @@ static void test_diff_helpers(void **state)
 	config_free(b);
 }
 
+/* Who may set what comes from the table: the settings that decide where
+ * accounts, secrets, the audit log or trust live are an admin's and never
+ * central's; central's list is explicit and operational. */
+static void test_setting_flags(void **state)
+{
+	static const char *const admin[][2] = {
+		{ "gateway", "state_dir" },  { "gateway", "console_tty" }, { "storage", "dir" },
+		{ "uplink", "base_url" },    { "uplink", "ca_file" },	   { "uplink", "pin" },
+		{ "uplink", "client_cert" }, { "uplink", "client_key" },   { "uplink", "auth" },
+		{ "uplink", "token" },	     { "uplink", "username" },	   { "uplink", "password" },
+		{ "uplink", "sigv4" },
+	};
+	static const char *const central[][2] = {
+		{ "storage", "retention_floor" },  { "stream", "segment_duration" },
+		{ "gateway", "log_level" },	   { "uplink", "parallel" },
+		{ "uplink", "commands_interval" },
+	};
+	static const char *const neither[][2] = {
+		{ "gateway", "id" },  { "storage", "extents" },	     { "onvif", "password" },
+		{ "onvif", "cidrs" }, { "uplink", "deadline_days" }, { "uplink", "holidays" },
+		{ "camera", "url" },  { "camera", "password" },
+	};
+	static const char *const secret[][2] = {
+		{ "uplink", "token" },
+		{ "uplink", "password" },
+		{ "onvif", "password" },
+		{ "camera", "password" },
+	};
+	int fl;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++) {
+		fl = config_setting_flags(admin[i][0], admin[i][1]);
+		assert_true(fl >= 0);
+		assert_true(fl & CONFIG_F_ADMIN);
+		assert_false(fl & CONFIG_F_CENTRAL);
+	}
+	for (size_t i = 0; i < sizeof(central) / sizeof(central[0]); i++) {
+		fl = config_setting_flags(central[i][0], central[i][1]);
+		assert_int_equal(fl, CONFIG_F_CENTRAL);
+	}
+	for (size_t i = 0; i < sizeof(neither) / sizeof(neither[0]); i++) {
+		fl = config_setting_flags(neither[i][0], neither[i][1]);
+		assert_true(fl >= 0);
+		assert_false(fl & (CONFIG_F_CENTRAL | CONFIG_F_ADMIN));
+	}
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		assert_true(config_setting_flags(secret[i][0], secret[i][1]) & CONFIG_F_SECRET);
+	assert_int_equal(config_setting_flags("uplink", "nosuch"), -ENOENT);
+	assert_int_equal(config_setting_flags("nosuch", "dir"), -ENOENT);
+}
+
+/* A credential in the clear in a file others may read: loads, but
+ * flagged (and warned); sealed, or owner-only, it is not. */
+static void test_exposed_secret(void **state)
+{
+	static const char plain[] = "[onvif]\npassword = cam-pass\n";
+	static const char cam[] = "[camera:c]\nurl = rtsp://h/x\npassword = p\n";
+	static const char sealed[] = "[uplink]\ntoken = " SECRETS_PREFIX "AAAA\n";
+	struct config *cfg;
+
+	(void)state;
+	log_set_level(LOG_WARNING);
+	load_mode = 0644;
+	assert_int_equal(load(plain, &cfg), 0);
+	assert_true(cfg->secret_exposed);
+	assert_non_null(strstr(errbuf, "onvif.password is stored unsealed"));
+	config_free(cfg);
+	load_mode = 0640;
+	assert_int_equal(load(cam, &cfg), 0);
+	assert_true(cfg->secret_exposed);
+	assert_non_null(strstr(errbuf, "camera:c.password"));
+	config_free(cfg);
+	load_mode = 0644;
+	assert_int_equal(load(sealed, &cfg), 0);
+	assert_false(cfg->secret_exposed);
+	config_free(cfg);
+	load_mode = 0600;
+	assert_int_equal(load(plain, &cfg), 0);
+	assert_false(cfg->secret_exposed);
+	assert_null(strstr(errbuf, "unsealed"));
+	config_free(cfg);
+	log_set_level(LOG_ERR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +334,8 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_uplink_section),
 		cmocka_unit_test(test_diff_helpers),
+		cmocka_unit_test(test_setting_flags),
+		cmocka_unit_test(test_exposed_secret),
 	};
 
 	log_init("config_test", LOG_DEST_PLAIN, LOG_ERR);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -296,10 +297,37 @@ static void test_reopen_keeps_everything(void **state)
 	assert_int_equal(ev, REGISTRY_UNCHANGED);
 }
 
+/* state.db holds accounts and the audit log: 0640 like every file
+ * camgate makes, not SQLite's 0644; a wider one is narrowed at open. */
+static void test_statedb_mode(void **state)
+{
+	struct fix *f = *state;
+	char path[96];
+	struct statedb *db;
+	struct stat st;
+	mode_t old = umask(022);
+
+	snprintf(path, sizeof(path), "%s/s2", f->dir);
+	assert_int_equal(statedb_open(path, &db), 0);
+	statedb_close(db);
+	snprintf(path, sizeof(path), "%s/s2/state.db", f->dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(chmod(path, 0666), 0);
+	snprintf(path, sizeof(path), "%s/s2", f->dir);
+	assert_int_equal(statedb_open(path, &db), 0);
+	statedb_close(db);
+	umask(old);
+	snprintf(path, sizeof(path), "%s/s2/state.db", f->dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_new_then_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statedb_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_ip_and_firmware, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_and_returned, setup, teardown),

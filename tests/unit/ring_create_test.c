@@ -176,6 +176,24 @@ static void test_fallback_fills(void **state)
 	assert_ring_works(dir, 1, 1);
 }
 
+/* index.db and its WAL files are 0640 whatever the umask lets SQLite do
+ * (it would make them 0644). */
+static void test_index_mode(void **state)
+{
+	const char *dir = *state;
+	char path[128];
+	struct stat st;
+	mode_t old = umask(022);
+
+	arm(0, 0, 0);
+	assert_int_equal(ring_create(dir, EXTENTS, EXTENT_BYTES), 0);
+	assert_ring_works(dir, 7, 1);
+	umask(old);
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+}
+
 /* After a failed or killed create, the next one (the disk has room
  * again) makes a whole, working ring; then the folder is emptied. */
 static void assert_retry_works(const char *dir, uint32_t n)
@@ -293,7 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_fallback_fills), T(test_fill_fails_then_retry), T(test_killed_then_retry),
-		T(test_leftovers_kept), T(test_fallocate_error),
+		T(test_leftovers_kept), T(test_fallocate_error),       T(test_index_mode),
 #undef T
 	};
 

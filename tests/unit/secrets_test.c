@@ -169,7 +169,7 @@ static void test_tamper_and_context(void **state)
 static void test_config_reveal(void **state)
 {
 	struct fx *fx = *state;
-	char path[160], sealed[256];
+	char path[160], sealed[256], onvif[256];
 	struct config *cfg;
 	FILE *f;
 
@@ -182,11 +182,15 @@ static void test_config_reveal(void **state)
 	fprintf(f, "[camera:gate]\nurl = rtsp://127.0.0.1/x\nusername = u\npassword = %s\n",
 		sealed);
 	fprintf(f, "[camera:lobby]\nurl = rtsp://127.0.0.1/y\npassword = plain-one\n");
+	assert_int_equal(secrets_seal(fx->s, "onvif.password", "onvif-pw", onvif, sizeof(onvif)),
+			 0);
+	fprintf(f, "[onvif]\npassword = %s\n", onvif);
 	fclose(f);
 	assert_int_equal(config_load(path, &cfg), 0);
 	assert_int_equal(secrets_config_reveal(fx->s, cfg), 0);
 	assert_string_equal(config_camera_find(cfg, "gate")->password, "cam-secret");
 	assert_string_equal(config_camera_find(cfg, "lobby")->password, "plain-one");
+	assert_string_equal(cfg->onvif.password, "onvif-pw");
 	config_free(cfg);
 	/* Sealed for another camera: refused, not passed on. */
 	f = fopen(path, "w");

@@ -6,6 +6,7 @@ hang-up mid-command, and a tampered audit log."""
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 
 import cglib
@@ -70,8 +71,9 @@ def test_first_boot_to_recording(env, request):
         c.expect(r"inst\*> ")
         out = c.cmd("camera add cam2 %s transport=tcp" % cams.url(2))
         assert "camera cam2 staged" in out
+        # Central's endpoint is an admin's to set (test below).
         out = c.cmd("uplink set base_url=https://127.0.0.1:9/central auth=none")
-        assert "not staged" not in out
+        assert "admin only" in out
         out = c.cmd("show changes")
         assert "camera-add" in out and "registry-set" in out
         out = c.cmd("commit")
@@ -85,13 +87,17 @@ def test_first_boot_to_recording(env, request):
         c.line("exit")
         assert c.wait() == 0
 
-        # The admin reads the audit log: every step, chain intact.
+        # The admin points the gateway at central and reads the audit
+        # log: every step, chain intact.
         c = gw.login("admin", ADMIN_PW)
+        out = c.cmd("uplink set base_url=https://127.0.0.1:9/central auth=none")
+        assert "not staged" not in out and "admin only" not in out, out
+        assert "changes committed" in c.cmd("commit")
         out = c.cmd("log verify")
         assert "chain intact" in out, out
         out = c.cmd("log show 40")
         for what in ("first-boot-admin", "user-add", "login", "password-changed",
-                     "camera-add", "registry-set", "setting"):
+                     "camera-add", "registry-set", "setting-refused", "setting"):
             assert what in out, (what, out)
         c.line("exit")
         assert c.wait() == 0
@@ -313,3 +319,147 @@ def test_serial_line(gw):
         line.log.close()
     sources = {r[3] for r in gw.audit() if r[2] == "login"}
     assert os.path.basename(name) in sources
+
+
+def installer_session(gw, admin):
+    """An installer account (its forced first change done), logged in."""
+    gw.add_user(admin, "inst", "installer", "initial-pw-1")
+    c = gw.login("inst", "initial-pw-1", prompt="must be changed")
+    c.expect("new password: ")
+    c.line(INST_PW)
+    c.expect("again: ")
+    c.line(INST_PW)
+    c.expect("inst> ")
+    return c
+
+
+def test_installer_cannot_move_identity_or_trust(gw, tmp_path):
+    """Where accounts, secrets, the audit log and trust live is an
+    admin's to change; an installer's attempt stages nothing and is
+    audited."""
+    admin = gw.first_boot()
+    c = installer_session(gw, admin)
+    admin.line("exit")
+    admin.wait()
+    new_dir = tmp_path / "elsewhere"
+    for line in ("settings set gateway.state_dir %s" % new_dir,
+                 "settings set gateway.console_tty /dev/ttyUSB9",
+                 "settings set storage.dir %s" % new_dir,
+                 "uplink set base_url=https://evil.example/",
+                 "uplink set ca_file=/etc/shadow",
+                 "uplink set pin=sha256//AAAA",
+                 "uplink set client_cert=/tmp/c.pem",
+                 "uplink set auth=none",
+                 "uplink set token=stolen"):
+        out = c.cmd(line)
+        assert "admin only" in out, (line, out)
+    assert "no staged changes" in c.cmd("show changes")
+    # What an installer may still do is staged as before.
+    assert "not staged" not in c.cmd("settings set storage.retention_floor 2h")
+    assert "changes committed" in c.cmd("commit")
+    c.line("exit")
+    assert c.wait() == 0
+    text = gw.conf.read_text()
+    assert "retention_floor = 2h" in text
+    assert str(new_dir) not in text and "evil" not in text and "shadow" not in text
+    refused = [r for r in gw.audit() if r[2] == "setting-refused"]
+    assert len(refused) == 9 and all(r[1] == "inst" for r in refused), refused
+    assert {r[3] for r in refused} >= {"gateway.state_dir", "uplink.ca_file",
+                                       "uplink.base_url"}
+    assert not new_dir.exists()
+
+
+def test_moved_state_dir_is_no_first_start(gw, tmp_path):
+    """A state folder without the accounts never yields a first start on
+    a gateway that had accounts: the admin's move is refused, and a
+    config changed behind the console's back gets a refusal, audited."""
+    c = gw.first_boot()
+    new_dir = tmp_path / "fresh-state"
+    new_dir.mkdir()
+    out = c.cmd("settings set gateway.state_dir %s" % new_dir)
+    assert "holds no accounts" in out, out
+    assert "no staged changes" in c.cmd("show changes")
+    c.line("exit")
+    assert c.wait() == 0
+    assert ("admin", "setting-refused", "gateway.state_dir") in [r[1:4] for r in gw.audit()]
+    # The move done by hand (or by an older firmware's console).
+    text = gw.conf.read_text()
+    gw.conf.write_text(text.replace("state_dir = %s" % gw.state_dir,
+                                    "state_dir = %s" % new_dir))
+    assert str(new_dir) in gw.conf.read_text()
+    c = gw.console()
+    c.expect("First start refused")
+    c.expect("login: ")
+    c.line("admin")
+    c.expect("password: ")
+    c.line(ADMIN_PW)
+    c.expect("Login incorrect")
+    c.send(CTRL_D)
+    assert c.wait() == 0
+    db = sqlite3.connect("file:%s?mode=ro" % (new_dir / "state.db"), uri=True, timeout=10)
+    rows = db.execute("SELECT id, actor, action, object, detail FROM audit").fetchall()
+    db.close()
+    assert [r[2] for r in rows if r[2].startswith("first-boot")] == ["first-boot-refused"], rows
+    assert not [r for r in rows if r[2] == "first-boot-admin"]
+    # Back in its folder, the gateway's accounts log in as before.
+    gw.conf.write_text(text)
+    c = gw.login("admin", ADMIN_PW)
+    c.line("exit")
+    assert c.wait() == 0
+
+
+def test_first_start_attempts_audited(gw):
+    """Every first-start attempt leaves an audit row: one given up, and
+    the one that sets the admin password; factory-reset makes the next
+    console a first start again."""
+    c = gw.console()
+    c.expect("First start")
+    c.expect("new password: ")
+    c.send(CTRL_C)
+    assert c.wait() == 0
+    c = gw.first_boot()
+    c.line("factory-reset")
+    c.expect("type yes to confirm: ")
+    c.line("yes")
+    c.expect("factory reset done")
+    assert c.wait() == 0
+    c = gw.first_boot()
+    c.line("exit")
+    assert c.wait() == 0
+    actions = [r[2] for r in gw.audit() if r[2].startswith("first-boot")]
+    assert actions == ["first-boot-failed", "first-boot-admin", "first-boot-admin"], actions
+
+
+def test_onvif_password_sealed(gw):
+    """settings set onvif.password: accepted, sealed in the file, never
+    shown back; the file then passes config check."""
+    c = gw.first_boot()
+    c.line("settings set onvif.password")
+    c.expect("onvif.password: ")
+    c.line("onvif-secret-9")
+    c.expect(r"admin\*> ")
+    out = c.cmd("settings show onvif")
+    assert "(secret)" in out and "onvif-secret-9" not in out, out
+    assert "changes committed" in c.cmd("commit")
+    c.line("exit")
+    assert c.wait() == 0
+    text = gw.conf.read_text()
+    assert "onvif-secret-9" not in text and "password = enc:v1:" in text, text
+    os.chmod(gw.conf, 0o644)
+    r = subprocess.run([str(cglib.CAMGATE_BIN), "-c", str(gw.conf), "config", "check"],
+                       capture_output=True, text=True, env=gw.env(), timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def test_config_check_fails_on_readable_plain_secret(gw):
+    """A camera password in the clear in a file group or others can read:
+    camgate warns, config check fails; owner-only, it passes."""
+    with open(gw.conf, "a") as f:
+        f.write("\n[camera:gate]\nurl = rtsp://127.0.0.1/g\npassword = plain-pw\n")
+    check = [str(cglib.CAMGATE_BIN), "-c", str(gw.conf), "config", "check"]
+    os.chmod(gw.conf, 0o644)
+    r = subprocess.run(check, capture_output=True, text=True, env=gw.env(), timeout=60)
+    assert r.returncode != 0 and "camera:gate.password is stored unsealed" in r.stderr, r
+    os.chmod(gw.conf, 0o600)
+    r = subprocess.run(check, capture_output=True, text=True, env=gw.env(), timeout=60)
+    assert r.returncode == 0, r.stderr

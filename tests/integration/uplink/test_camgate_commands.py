@@ -5,6 +5,7 @@ refuse what needs a restart, a secret, or an unknown command, each with a
 result object central can read."""
 
 import json
+import os
 import sqlite3
 import time
 
@@ -59,3 +60,62 @@ def test_set_setting_and_refusals(env, central_mtls, uplink_config):
                       " ORDER BY id").fetchall()
     assert ("central", "setting", "storage.retention_floor") in rows, rows
     assert {r[2] for r in rows if r[1] == "command"} == set(orders), rows
+
+
+@pytest.mark.budget(60)
+def test_set_setting_allowlist(env, central_mtls, uplink_config):
+    """Central may set only the settings marked for it (docs/config.md,
+    "set by"): endpoint, trust, identity and path settings are refused
+    with a reason and an audit row, the file keeps them (and its mode),
+    the gateway keeps reaching central, and an allowlisted key still
+    applies."""
+    cg = env.camgate()
+    uplink_config(cg, central_mtls, {}, commands_interval="1s")
+    os.chmod(cg.conf, 0o600)
+    before = cg.conf.read_text()
+    cmds = central_mtls.file("gateways/%s/commands" % GW)
+    cmds.mkdir(parents=True, exist_ok=True)
+    refused = {
+        "r1": ("uplink.ca_file", "/etc/shadow"),
+        "r2": ("uplink.base_url", "https://central.example/"),
+        "r3": ("uplink.pin", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+        "r4": ("gateway.state_dir", "/tmp/elsewhere"),
+        "r5": ("uplink.client_cert", "/dev/null"),
+        "r6": ("uplink.deadline_days", "60"),
+    }
+    orders = {cid: {"command": "set-setting", "args": {"key": k, "value": v}}
+              for cid, (k, v) in refused.items()}
+    orders["a1"] = {"command": "set-setting",
+                    "args": {"key": "stream.stall_timeout", "value": "15s"}}
+    for cid, body in orders.items():
+        (cmds / (cid + ".json")).write_text(json.dumps(body))
+    cg.start(wait_ring=False)
+    results = central_mtls.file("gateways/%s/results" % GW)
+    got = wait_for(lambda: len(list(results.glob("*.json"))) == len(orders) and
+                   {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}, 30)
+    assert got, "results: %s" % [p.name for p in results.glob("*.json")]
+    for cid, (key, value) in refused.items():
+        assert got[cid]["status"] == "refused", got[cid]
+        assert key in got[cid]["message"], got[cid]
+    assert "never set from the command channel" in got["r1"]["message"], got["r1"]
+    assert "not on the list" in got["r6"]["message"], got["r6"]
+    assert got["a1"]["status"] == "done", got["a1"]
+    text = cg.conf.read_text()
+    assert "stall_timeout = 15s" in text
+    others = lambda t: [l for l in t.splitlines() if not l.startswith("stall_timeout")]
+    assert others(text) == others(before), text
+    assert os.stat(cg.conf).st_mode & 0o777 == 0o600
+    # Still in touch with central after the reload that applied a1: a
+    # status.json newer than every result arrives.
+    assert wait_for(lambda: "RELOADING -> RUNNING" in cg.log.read_text(errors="replace"), 10)
+    status = central_mtls.file("gateways/%s/status.json" % GW)
+    newest = max(p.stat().st_mtime for p in results.glob("*.json"))
+    assert wait_for(lambda: status.exists() and status.stat().st_mtime > newest + 0.5, 20)
+    assert cg.stop() == 0
+    db = sqlite3.connect(str(cg.state_dir / "state.db"))
+    rows = db.execute("SELECT actor, action, object, detail FROM audit"
+                      " WHERE actor = 'central' ORDER BY id").fetchall()
+    db.close()
+    no = {r[2] for r in rows if r[1] == "setting-refused"}
+    assert no == {k for k, _ in refused.values()}, rows
+    assert ("central", "setting", "stream.stall_timeout") in [r[:3] for r in rows], rows
