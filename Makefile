@@ -166,7 +166,8 @@ $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c li
 CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/parse.c storage/statedb.c \
 	firmware/audit.c firmware/accounts.c firmware/secrets.c firmware/config.c \
 	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \
-	firmware/registry_query.c drivers/serial/serial.c $(wildcard firmware/console*.c)
+	firmware/registry_query.c firmware/pidfile.c drivers/serial/serial.c \
+	$(wildcard firmware/console*.c)
 $(O)/fuzz/console_line_fuzz: tests/fuzz/console_line_fuzz.c $(CONSOLE_FUZZ_SRCS) $(O)/gen/board_defaults.h \
 		$(O)/gen/version.h
 	@mkdir -p $(dir $@)

@@ -26,15 +26,15 @@
 #include <unistd.h>
 
 #include "firmware/config.h"
+#include "firmware/pidfile.h"
 #include "firmware/registry.h"
 #include "firmware/secrets.h"
 #include "lib/log.h"
-#include "storage/statedb.h"
 #include "lib/parse.h"
+#include "storage/statedb.h"
 
 #define CFG_PATH_MAX 4096
 #define SEALED_MAX   SECRETS_SEALED_LEN(ACCOUNT_PW_MAX + 128)
-#define PID_NAME     "camgate.pid"
 
 static const char *const settings_sections[] = { "gateway", "storage", "stream", "uplink",
 						 "onvif" };
@@ -422,32 +422,15 @@ int console__cmd_factory_config(struct console *c)
 /* SIGHUP to the daemon named by STATE_DIR/camgate.pid, if it is one. */
 static int reload_daemon(struct console *c)
 {
-	char path[CFG_PATH_MAX], buf[32], comm[32] = "";
-	int64_t pid;
-	FILE *f;
+	pid_t pid;
+	int ret;
 
 	if (c->o->reload)
 		return c->o->reload(c->o->reload_arg);
-	snprintf(path, sizeof(path), "%s/%s", c->o->state_dir, PID_NAME);
-	f = fopen(path, "r");
-	if (!f)
-		return -ENOENT;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	if (parse_i64(buf, 2, INT32_MAX, &pid))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/%lld/comm", (long long)pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = '\0';
-		fclose(f);
-	}
-	if (strncmp(comm, "camgate", 7))
-		return -ESRCH; /* a stale pid file: not our daemon */
-	return kill((pid_t)pid, SIGHUP) ? -errno : 0;
+	ret = pidfile_daemon(c->o->state_dir, &pid);
+	if (ret)
+		return ret == -EINVAL ? -ESRCH : ret;
+	return kill(pid, SIGHUP) ? -errno : 0;
 }
 
 static void apply_registry(struct console *c, const struct console_change *ch)
@@ -500,7 +483,8 @@ int console__cmd_commit(struct console *c, int argc, char **argv)
 		console__printf(c,
 				"no daemon is running (%s/%s %s): the changes apply at its "
 				"next start\n",
-				c->o->state_dir, PID_NAME, ret == -ENOENT ? "missing" : "stale");
+				c->o->state_dir, PIDFILE_NAME,
+				ret == -ENOENT ? "missing" : "stale");
 	else
 		console__printf(c, "daemon reloading\n");
 	console__stage_drop(c);
