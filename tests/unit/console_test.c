@@ -113,6 +113,7 @@ static int fx_setup(void **state)
 	assert_int_equal(statedb_open(fx->dir, &fx->db), 0);
 	assert_int_equal(accounts_open(fx->db, ACCOUNT_PBKDF2_MIN, &fx->acc), 0);
 	assert_int_equal(secrets_open(fx->dir, &fx->sec), 0);
+	assert_int_equal(audit_key_open(fx->db, fx->dir), 0); /* as camgate console does */
 	fx->o = (struct console_opts){
 		.config_path = fx->conf,
 		.state_dir = fx->dir,
@@ -136,6 +137,7 @@ static int fx_teardown(void **state)
 	struct fx *fx = *state;
 
 	secrets_close(fx->sec);
+	audit_key_set(NULL, 0);
 	accounts_close(fx->acc);
 	statedb_close(fx->db);
 	testutil_rmtree(fx->dir);

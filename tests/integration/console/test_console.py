@@ -3,9 +3,12 @@
 uses it: first start to recording, roles, bad input of every kind, a
 hang-up mid-command, and a tampered audit log."""
 
+import hashlib
 import os
 import random
 import signal
+import sqlite3
+import struct
 import subprocess
 import time
 
@@ -364,6 +367,59 @@ def test_tampered_audit_log(gw):
     assert "BAD at row %d: chain broken" % (victim[0] + 1) in out, out
     c.line("exit")
     c.wait()
+
+
+def rechain_sha256(gw, from_id, keyed):
+    """What the hostile tester did after editing a row: recompute the
+    SHA-256 chain (format in firmware/audit.h) from row @from_id on,
+    without the key; @keyed is what the keyed column is set to."""
+    db = sqlite3.connect(str(gw.state_dir / "state.db"), timeout=10)
+    try:
+        rows = db.execute("SELECT id, ts_ms, actor, action, object, detail,"
+                          " hash FROM audit ORDER BY id").fetchall()
+        prev = bytes(32)
+        for rid, ts, actor, action, obj, detail, h in rows:
+            if rid < from_id:
+                prev = h
+                continue
+            m = hashlib.sha256(prev + struct.pack("<qq", rid, ts))
+            for text in (actor, action, obj, detail):
+                b = text.encode()
+                m.update(struct.pack("<I", len(b)) + b)
+            db.execute("UPDATE audit SET prev_hash = ?, hash = ?, keyed = ?"
+                       " WHERE id = ?", (prev, m.digest(), keyed, rid))
+            prev = m.digest()
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_audit_rechained_without_key(gw):
+    """Editing a row and recomputing the SHA-256 chain from there passed
+    `log verify`; the chain is keyed now (HMAC-SHA256, STATE_DIR/audit.key)."""
+    c = gw.first_boot()
+    c.cmd("show version")
+    c.line("exit")
+    c.wait()
+    key = gw.state_dir / "audit.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and key.stat().st_size == 48
+    rows = gw.audit()
+    assert rows[1][2] == "audit-chain-keyed", rows
+    victim = [r for r in rows if r[2] == "first-boot-admin"][0]
+    gw.sql("UPDATE audit SET detail = 'nothing' WHERE id = ?", (victim[0],))
+    rechain_sha256(gw, victim[0], 1)
+    c = gw.login("admin", ADMIN_PW)
+    out = c.cmd("log verify")
+    assert ("BAD at row %d: content changed, or written under another key"
+            % victim[0]) in out, out
+    rechain_sha256(gw, victim[0], 0)
+    out = c.cmd("log verify")
+    assert "BAD at row %d: not keyed" % victim[0] in out, out
+    c.line("exit")
+    c.wait()
+    # The verdict is audited, and the log is not rewritten to hide it.
+    assert [r for r in gw.audit() if r[2] == "log-verify"][-1][4] == \
+        "bad at row %d" % victim[0]
 
 
 def test_serial_line(gw):
