@@ -151,7 +151,7 @@ $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c li
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/log.c -linih
 CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/parse.c storage/statedb.c \
-	firmware/audit.c firmware/accounts.c firmware/secrets.c firmware/config.c \
+	firmware/audit.c firmware/audit_key.c firmware/accounts.c firmware/secrets.c firmware/config.c \
 	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \
 	firmware/registry_query.c drivers/serial/serial.c $(wildcard firmware/console*.c)
 $(O)/fuzz/console_line_fuzz: tests/fuzz/console_line_fuzz.c $(CONSOLE_FUZZ_SRCS) $(O)/gen/board_defaults.h
