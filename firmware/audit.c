@@ -492,8 +492,10 @@ static int key_start(struct statedb *sdb, const char *dir, const char *path)
 		goto out;
 	}
 	ret = tail_get(db, &tail, tail_hash);
-	if (!ret && getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+	if (!ret && getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+		log_err("audit: getrandom: %s", strerror(errno));
 		ret = -EIO;
+	}
 	if (!ret)
 		ret = audit__key_create(dir, path, key, tail + 1);
 	if (!ret) {
