@@ -32,7 +32,7 @@ else
 Q := @
 endif
 
-PKGS := libavformat libavcodec libavutil sqlite3 inih libcjson libcrypto libxxhash
+PKGS := libavformat libavcodec libavutil sqlite3 inih libcjson libcrypto libxxhash pwquality
 # Sources: every .c of the module folders; main.c alone is not in the library.
 MOD_DIRS := lib storage drivers/stream firmware net
 LIB_SRCS := $(filter-out firmware/main.c,$(foreach d,$(MOD_DIRS),$(wildcard $(d)/*.c)))
@@ -164,7 +164,7 @@ $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c li
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/log.c -linih
 CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/parse.c storage/statedb.c \
-	firmware/audit.c firmware/accounts.c firmware/secrets.c firmware/config.c \
+	firmware/audit.c firmware/audit_key.c firmware/accounts.c firmware/secrets.c firmware/config.c \
 	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \
 	firmware/registry_query.c firmware/pidfile.c drivers/serial/serial.c \
 	$(wildcard firmware/console*.c)
@@ -172,7 +172,7 @@ $(O)/fuzz/console_line_fuzz: tests/fuzz/console_line_fuzz.c $(CONSOLE_FUZZ_SRCS)
 		$(O)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(CONSOLE_FUZZ_SRCS) \
-		-lsqlite3 -linih -lcjson -ledit -lmbedcrypto
+		-lsqlite3 -linih -lcjson -ledit -lmbedcrypto -lpwquality
 CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config console_line_fuzz:console_line
 core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz $(O)/fuzz/console_line_fuzz
 	$(Q)for t in $(CORE_FUZZ); do b=$${t%%:*}; c=$${t##*:}; \

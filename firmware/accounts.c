@@ -4,12 +4,19 @@
  *
  * Password policy (accounts_password_problem(), also in docs/console.md):
  * ACCOUNT_PW_MIN to ACCOUNT_PW_MAX bytes, no control characters, not the
- * account name, not one character repeated. Length beats composition
- * rules (NIST SP 800-63B), so there are none.
+ * account name, not one character repeated, then libpwquality with its
+ * cracklib dictionary: not a dictionary word or a simple variation of one
+ * ("password", "Password1"), not systematic ("12345678"), not containing
+ * the account name. Length beats composition rules (NIST SP 800-63B), so
+ * there are none; SP 800-63B does ask for the dictionary check. The
+ * library's settings are fixed here, not read from
+ * /etc/security/pwquality.conf, so every gateway applies one policy.
  */
 #include "firmware/accounts.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <pwquality.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -162,6 +169,32 @@ bool account_may_camera(const struct account *a, const char *camera)
 	}
 }
 
+/* cracklib's dictionary reader keeps state between calls: one at a time. */
+static pthread_mutex_t pwq_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* libpwquality's verdict on @password for @name: NULL, or its reason. */
+static const char *pwq_problem(const char *name, const char *password)
+{
+	static __thread char why[PWQ_MAX_ERROR_MESSAGE_LEN];
+	pwquality_settings_t *pwq = pwquality_default_settings();
+	void *aux = NULL;
+	int rc;
+
+	if (!pwq)
+		return "cannot be checked now (out of memory)";
+	pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, ACCOUNT_PW_MIN);
+	pwquality_set_int_value(pwq, PWQ_SETTING_DICT_CHECK, 1);
+	pwquality_set_int_value(pwq, PWQ_SETTING_USER_CHECK, 1);
+	pthread_mutex_lock(&pwq_lock);
+	rc = pwquality_check(pwq, password, NULL, name, &aux);
+	pthread_mutex_unlock(&pwq_lock);
+	pwquality_free_settings(pwq);
+	if (rc >= 0)
+		return NULL;
+	/* Also frees @aux where the library allocated it. */
+	return pwquality_strerror(why, sizeof(why), rc, aux);
+}
+
 const char *accounts_password_problem(const char *name, const char *password)
 {
 	size_t n = password ? strlen(password) : 0;
@@ -180,7 +213,7 @@ const char *accounts_password_problem(const char *name, const char *password)
 		return "one character repeated is too easy";
 	if (name && !strcasecmp(name, password))
 		return "must not be the account name";
-	return NULL;
+	return pwq_problem(name, password);
 }
 
 static int db_fail(sqlite3 *db, const char *what)
@@ -542,8 +575,10 @@ static int login_failed(struct accounts *acc, struct acct_row *r, int64_t now_ms
 
 	if (fails >= ACCOUNT_LOCK_AFTER) {
 		until = now_ms + lock_ms((uint32_t)fails);
-		log_warn("accounts: %s locked for %lld s after %lld failed logins", r->a.name,
-			 (long long)((until - now_ms) / 1000), (long long)fails);
+		/* A notice, not a warning: `camgate console` shows warnings on
+		 * its own terminal, which would tell a prober the lock. */
+		log_notice("accounts: %s locked for %lld s after %lld failed logins", r->a.name,
+			   (long long)((until - now_ms) / 1000), (long long)fails);
 	}
 	exec_bind(acc, "UPDATE accounts SET failures = ?, locked_until_ms = ? WHERE name = ?",
 		  "iit", v, NULL);
@@ -576,29 +611,33 @@ int accounts_login(struct accounts *acc, const char *name, const char *password,
 		   struct account *out, int64_t *retry_msp)
 {
 	static const uint8_t dummy_salt[ACCOUNT_SALT_LEN];
+	const char *pw = password ? password : "";
 	uint8_t hash[ACCOUNT_HASH_LEN];
 	struct acct_row r;
 	bool ok;
 	int ret;
 
+	/* Every failure costs the same PBKDF2 of the password: an unknown
+	 * name under a dummy salt at the current count, a locked account and
+	 * a wrong password under the row's own, so how long the answer takes
+	 * tells none of them from another (C1). */
 	ret = account_name_valid(name) ? row_load(acc, name, &r) : -ENOENT;
 	if (ret == -ENOENT) {
-		/* As slow as a real check, so timing does not tell names. */
-		pbkdf2(password ? password : "", dummy_salt, acc->iterations, hash);
+		pbkdf2(pw, dummy_salt, acc->iterations, hash);
 		mbedtls_platform_zeroize(hash, sizeof(hash));
-		return -EACCES;
+		return -ENOENT;
 	}
 	if (ret)
 		return ret;
+	if (pbkdf2(pw, r.salt, r.iterations, hash))
+		return -EIO;
+	ok = same_hash(hash, r.hash);
+	mbedtls_platform_zeroize(hash, sizeof(hash));
 	if (r.a.locked_until_ms > now_ms) {
 		if (retry_msp)
 			*retry_msp = r.a.locked_until_ms - now_ms;
 		return -EAGAIN;
 	}
-	if (pbkdf2(password ? password : "", r.salt, r.iterations, hash))
-		return -EIO;
-	ok = same_hash(hash, r.hash);
-	mbedtls_platform_zeroize(hash, sizeof(hash));
 	if (!ok)
 		return login_failed(acc, &r, now_ms);
 	ret = login_ok(acc, &r, password, now_ms);

@@ -12,7 +12,8 @@
  *
  * Guarantees (tests/unit/accounts_test.c):
  *  C1  accounts_login() accepts only the right password of an unlocked
- *      account, and takes about as long for an unknown name.
+ *      account, and spends the same PBKDF2 work on an unknown name, a
+ *      locked account and a wrong password.
  *  C2  ACCOUNT_LOCK_AFTER wrong passwords in a row lock the account for
  *      ACCOUNT_LOCK_BASE_MS, doubling with every further failure up to
  *      ACCOUNT_LOCK_MAX_MS; a right password while locked is refused.
@@ -85,7 +86,10 @@ void accounts_set_max_age(struct accounts *acc, int64_t max_age_ms);
 
 int accounts_count(struct accounts *acc, unsigned int *np);
 
-/* NULL when @password is acceptable for @name, else a static message. */
+/* NULL when @password is acceptable for @name (NULL: no name to compare),
+ * else why not: our own rules, then libpwquality's reason (dictionary
+ * word, too simple, contains the name). The message is static or this
+ * thread's, valid until its next call. */
 const char *accounts_password_problem(const char *name, const char *password);
 bool account_name_valid(const char *name);
 /* "*" or a comma-separated list of valid camera names. */
@@ -109,9 +113,10 @@ int accounts_get(struct accounts *acc, const char *name, int64_t now_ms, struct 
 int accounts_list(struct accounts *acc, int64_t now_ms,
 		  int (*fn)(void *arg, const struct account *a), void *arg);
 
-/* C1-C3. 0: *out filled (check out->must_change). -EACCES: unknown name
- * or wrong password (the same answer for both). -EAGAIN: locked;
- * *retry_msp (may be NULL) says for how long. */
+/* C1-C3. 0: *out filled (check out->must_change). -ENOENT: unknown (or
+ * invalid) name. -EACCES: wrong password. -EAGAIN: locked, whatever the
+ * password; *retry_msp (may be NULL) says for how long. The three differ
+ * for the audit log only: a person must get one answer for all three. */
 int accounts_login(struct accounts *acc, const char *name, const char *password, int64_t now_ms,
 		   struct account *out, int64_t *retry_msp);
 

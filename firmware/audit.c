@@ -7,6 +7,10 @@
  * migration steps. A row's id is chosen here (last id + 1) inside the
  * same BEGIN IMMEDIATE transaction that reads the previous hash, so the
  * hash can cover the id and two writers never fork the chain.
+ *
+ * The audit key (audit_key_open()) is process-wide: set once before the
+ * threads start, read under the statedb lock afterwards. The key file
+ * itself is audit_key.c's.
  */
 #include "firmware/audit.h"
 
@@ -14,9 +18,12 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
+#include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
+
+#include "firmware/audit_int.h"
 
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -26,22 +33,27 @@
 static const char *const audit_steps[] = {
 	"ALTER TABLE audit ADD COLUMN prev_hash BLOB;"
 	"ALTER TABLE audit ADD COLUMN hash BLOB;",
+	"ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;",
 };
 #define AUDIT_NSTEPS ((int)(sizeof(audit_steps) / sizeof(audit_steps[0])))
 
-#define AUDIT_COLS "id, ts_ms, actor, action, object, detail, prev_hash, hash"
+#define AUDIT_COLS "id, ts_ms, actor, action, object, detail, prev_hash, hash, keyed"
+#define PATH_CAP   4096
 
 static const uint8_t zero_hash[AUDIT_HASH_LEN];
 
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#define sha256_starts mbedtls_sha256_starts
-#define sha256_update mbedtls_sha256_update
-#define sha256_finish mbedtls_sha256_finish
-#else
-#define sha256_starts mbedtls_sha256_starts_ret
-#define sha256_update mbedtls_sha256_update_ret
-#define sha256_finish mbedtls_sha256_finish_ret
-#endif
+/* The chain key; !set: rows are written unkeyed (tests, tools). */
+static struct {
+	bool set;
+	int64_t first_id; /* every row from this id on must be keyed */
+	uint8_t key[AUDIT_KEY_LEN];
+} chain_key;
+
+/* SHA-256 or HMAC-SHA256 over the canonical bytes, fed in pieces. */
+struct digest {
+	mbedtls_md_context_t md;
+	bool mac;
+};
 
 static void put_le(uint8_t *p, uint64_t v, int n)
 {
@@ -49,35 +61,53 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void hash_str(mbedtls_sha256_context *c, const char *s)
+static void feed(struct digest *d, const void *p, size_t n)
+{
+	if (d->mac)
+		mbedtls_md_hmac_update(&d->md, p, n);
+	else
+		mbedtls_md_update(&d->md, p, n);
+}
+
+static void hash_str(struct digest *d, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	uint8_t len[4];
 
 	put_le(len, n, 4);
-	sha256_update(c, len, sizeof(len));
+	feed(d, len, sizeof(len));
 	if (n)
-		sha256_update(c, (const uint8_t *)s, n);
+		feed(d, s, n);
 }
 
-/* The canonical hash of audit.h; @r->hash is not read. */
-static void row_hash(const struct audit_row *r, uint8_t out[AUDIT_HASH_LEN])
+/* The canonical hash of audit.h, keyed when @r->keyed; @r->hash is not
+ * read. -ENOKEY: keyed, and no key loaded. -ENOMEM. */
+static int row_hash(const struct audit_row *r, uint8_t out[AUDIT_HASH_LEN])
 {
-	mbedtls_sha256_context c;
+	struct digest d = { .mac = r->keyed };
 	uint8_t num[16];
+	int rc;
 
+	if (r->keyed && !chain_key.set)
+		return -ENOKEY;
 	put_le(num, (uint64_t)r->id, 8);
 	put_le(num + 8, (uint64_t)r->ts_ms, 8);
-	mbedtls_sha256_init(&c);
-	sha256_starts(&c, 0);
-	sha256_update(&c, r->prev_hash, AUDIT_HASH_LEN);
-	sha256_update(&c, num, sizeof(num));
-	hash_str(&c, r->actor);
-	hash_str(&c, r->action);
-	hash_str(&c, r->object);
-	hash_str(&c, r->detail);
-	sha256_finish(&c, out);
-	mbedtls_sha256_free(&c);
+	mbedtls_md_init(&d.md);
+	rc = mbedtls_md_setup(&d.md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), d.mac);
+	if (!rc)
+		rc = d.mac ? mbedtls_md_hmac_starts(&d.md, chain_key.key, AUDIT_KEY_LEN)
+			   : mbedtls_md_starts(&d.md);
+	if (!rc) {
+		feed(&d, r->prev_hash, AUDIT_HASH_LEN);
+		feed(&d, num, sizeof(num));
+		hash_str(&d, r->actor);
+		hash_str(&d, r->action);
+		hash_str(&d, r->object);
+		hash_str(&d, r->detail);
+		rc = d.mac ? mbedtls_md_hmac_finish(&d.md, out) : mbedtls_md_finish(&d.md, out);
+	}
+	mbedtls_md_free(&d.md);
+	return rc ? -ENOMEM : 0;
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -98,6 +128,7 @@ static bool row_read(sqlite3_stmt *st, struct audit_row *r)
 	r->action = col_text(st, 3);
 	r->object = col_text(st, 4);
 	r->detail = col_text(st, 5);
+	r->keyed = sqlite3_column_int(st, 8) != 0;
 	for (int i = 0; i < 2; i++) {
 		uint8_t *dst = i ? r->hash : r->prev_hash;
 		const void *b = sqlite3_column_blob(st, 6 + i);
@@ -171,10 +202,13 @@ static int insert_locked(sqlite3 *db, struct audit_row *r)
 	if (ret)
 		return ret;
 	r->id++;
-	row_hash(r, r->hash);
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO audit(" AUDIT_COLS ") VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	r->keyed = chain_key.set;
+	ret = row_hash(r, r->hash);
+	if (ret)
+		return ret;
+	if (sqlite3_prepare_v2(
+		    db, "INSERT INTO audit(" AUDIT_COLS ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
+		    &st, NULL) != SQLITE_OK)
 		return db_fail(db, "insert");
 	sqlite3_bind_int64(st, 1, r->id);
 	sqlite3_bind_int64(st, 2, r->ts_ms);
@@ -184,6 +218,7 @@ static int insert_locked(sqlite3 *db, struct audit_row *r)
 	sqlite3_bind_text(st, 6, r->detail, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 7, r->prev_hash, AUDIT_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 8, r->hash, AUDIT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, r->keyed);
 	ret = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, "insert");
 	sqlite3_finalize(st);
 	return ret;
@@ -206,10 +241,13 @@ static int seal_one(sqlite3 *db, int64_t *idp, uint8_t prev[AUDIT_HASH_LEN])
 	if (rc == SQLITE_ROW) {
 		row_read(st, &r);
 		memcpy(r.prev_hash, prev, AUDIT_HASH_LEN);
-		row_hash(&r, prev);
+		r.keyed = false; /* the keyed chain starts later, at audit_key_open() */
+		ret = row_hash(&r, prev);
 		*idp = r.id;
-		if (sqlite3_prepare_v2(db, "UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?",
-				       -1, &up, NULL) != SQLITE_OK)
+		if (!ret && sqlite3_prepare_v2(db,
+					       "UPDATE audit SET prev_hash = ?, hash = ?, keyed = 0"
+					       " WHERE id = ?",
+					       -1, &up, NULL) != SQLITE_OK)
 			ret = db_fail(db, "seal");
 	} else if (rc != SQLITE_DONE) {
 		ret = db_fail(db, "seal");
@@ -351,26 +389,41 @@ int audit_head(struct statedb *sdb, int64_t *idp, uint8_t hash[AUDIT_HASH_LEN])
 	return ret;
 }
 
-/* Why @r does not follow @prev, or NULL when it does. */
-static const char *row_problem(const struct audit_row *r, bool chained,
-			       const uint8_t prev[AUDIT_HASH_LEN])
+/* Does @r follow @prev? 0: yes. -EBADMSG: no, *whyp says why. -ENOKEY,
+ * -ENOMEM: cannot tell. *keyed_seen: a keyed row came before (no row may
+ * be unkeyed after one). */
+static int row_check(const struct audit_row *r, bool chained, const uint8_t prev[AUDIT_HASH_LEN],
+		     bool *keyed_seen, const char **whyp)
 {
 	uint8_t h[AUDIT_HASH_LEN];
+	int ret;
 
+	*whyp = NULL;
 	if (!chained)
-		return "not chained";
-	if (memcmp(r->prev_hash, prev, AUDIT_HASH_LEN))
-		return "chain broken: a row before it was deleted, inserted or moved";
-	row_hash(r, h);
-	if (memcmp(h, r->hash, AUDIT_HASH_LEN))
-		return "content changed";
-	return NULL;
+		*whyp = "not chained";
+	else if (memcmp(r->prev_hash, prev, AUDIT_HASH_LEN))
+		*whyp = "chain broken: a row before it was deleted, inserted or moved";
+	else if (!r->keyed && (*keyed_seen || (chain_key.set && r->id >= chain_key.first_id)))
+		*whyp = "not keyed: rewritten without the audit key";
+	if (*whyp)
+		return -EBADMSG;
+	ret = row_hash(r, h);
+	if (ret)
+		return ret;
+	if (memcmp(h, r->hash, AUDIT_HASH_LEN)) {
+		*whyp = r->keyed ? "content changed, or written under another key"
+				 : "content changed";
+		return -EBADMSG;
+	}
+	*keyed_seen = *keyed_seen || r->keyed;
+	return 0;
 }
 
 int audit_verify(struct statedb *sdb, struct audit_verify_report *rep)
 {
 	uint8_t prev[AUDIT_HASH_LEN];
 	sqlite3_stmt *st = NULL;
+	bool keyed_seen = false;
 	struct audit_row r;
 	sqlite3 *db;
 	int rc, ret = audit_open(sdb);
@@ -389,11 +442,14 @@ int audit_verify(struct statedb *sdb, struct audit_verify_report *rep)
 		bool chained = row_read(st, &r);
 
 		rep->rows++;
-		rep->why = row_problem(&r, chained, prev);
-		if (rep->why) {
+		ret = row_check(&r, chained, prev, &keyed_seen, &rep->why);
+		if (ret) {
 			rep->first_bad_id = r.id;
-			log_err("audit: row %lld: %s", (long long)r.id, rep->why);
-			ret = -EBADMSG;
+			if (ret == -EBADMSG)
+				log_err("audit: row %lld: %s", (long long)r.id, rep->why);
+			else if (ret == -ENOKEY)
+				log_err("audit: row %lld is keyed, and no %s is loaded",
+					(long long)r.id, AUDIT_KEY_NAME);
 			goto out;
 		}
 		memcpy(prev, r.hash, AUDIT_HASH_LEN);
@@ -403,5 +459,89 @@ int audit_verify(struct statedb *sdb, struct audit_verify_report *rep)
 out:
 	sqlite3_finalize(st);
 	statedb_unlock(sdb);
+	return ret;
+}
+
+void audit_key_set(const uint8_t *key, int64_t first_id)
+{
+	mbedtls_platform_zeroize(&chain_key, sizeof(chain_key));
+	if (!key)
+		return;
+	memcpy(chain_key.key, key, AUDIT_KEY_LEN);
+	chain_key.first_id = first_id;
+	chain_key.set = true;
+}
+
+/* First use: a new key whose first keyed row is the marker chained after
+ * the rows already there, in one transaction; the file is made inside it,
+ * so no other writer gets a row in between. -EEXIST: another process made
+ * the key first. */
+static int key_start(struct statedb *sdb, const char *dir, const char *path)
+{
+	uint8_t key[AUDIT_KEY_LEN], tail_hash[AUDIT_HASH_LEN];
+	sqlite3 *db = statedb_lock(sdb);
+	struct audit_row r = { .actor = "system",
+			       .action = "audit-chain-keyed",
+			       .object = "audit" };
+	char detail[160];
+	int64_t tail = 0;
+	int ret;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = db_fail(db, "begin");
+		goto out;
+	}
+	ret = tail_get(db, &tail, tail_hash);
+	if (!ret && getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+		log_err("audit: getrandom: %s", strerror(errno));
+		ret = -EIO;
+	}
+	if (!ret)
+		ret = audit__key_create(dir, path, key, tail + 1);
+	if (!ret) {
+		audit_key_set(key, tail + 1);
+		snprintf(detail, sizeof(detail),
+			 "HMAC-SHA256 from this row on; rows 1-%lld stay on the SHA-256 chain, "
+			 "anchored here",
+			 (long long)tail);
+		r.detail = detail;
+		r.ts_ms = time_now_ms();
+		ret = insert_locked(db, &r);
+	}
+	if (!ret && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		ret = db_fail(db, "commit");
+	if (ret)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		log_notice("audit: chain keyed from row %lld (%s)", (long long)tail + 1, path);
+out:
+	mbedtls_platform_zeroize(key, sizeof(key));
+	statedb_unlock(sdb);
+	return ret;
+}
+
+int audit_key_open(struct statedb *sdb, const char *state_dir)
+{
+	uint8_t key[AUDIT_KEY_LEN];
+	char path[PATH_CAP];
+	int64_t first = 0;
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/" AUDIT_KEY_NAME, state_dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	ret = audit_open(sdb);
+	if (ret)
+		return ret;
+	ret = audit__key_read(path, key, &first);
+	if (ret == -ENOENT) {
+		ret = key_start(sdb, state_dir, path);
+		if (ret == -EEXIST) /* lost the race: the winner's key */
+			ret = audit__key_read(path, key, &first);
+		else if (!ret)
+			return 0;
+	}
+	if (!ret)
+		audit_key_set(key, first);
+	mbedtls_platform_zeroize(key, sizeof(key));
 	return ret;
 }

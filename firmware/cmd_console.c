@@ -81,7 +81,7 @@ static int env_open(const struct cmd_ctx *ctx, struct console_env *e)
 	if (!ret)
 		ret = statedb_open(e->cfg->state_dir, &e->sdb);
 	if (!ret)
-		ret = audit_open(e->sdb);
+		ret = audit_key_open(e->sdb, e->cfg->state_dir);
 	if (!ret)
 		ret = accounts_open(e->sdb, (unsigned int)iterations, &e->acc);
 	if (!ret)

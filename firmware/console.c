@@ -31,6 +31,8 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 
+/* A failed login's verdict comes this long after the password was
+ * entered, whatever the reason (R5: a prober learns nothing from time). */
 #define CONSOLE_FAIL_DELAY_MS 1000
 #define CONSOLE_LOGIN_TRIES   3 /* prompts per session before it ends */
 
@@ -234,11 +236,16 @@ static void run_line(struct console *c, const char *line)
 
 /* ---- login ---- */
 
-static void pause_ms(struct console *c, int64_t ms)
+/* Sleeps until the monotonic @deadline_ms (now or past: returns). */
+static void pause_until(int64_t deadline_ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+	int64_t ms = deadline_ms - time_mono_ms();
+	struct timespec ts;
 
-	(void)c;
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
@@ -249,6 +256,20 @@ static void first_boot_audit(struct console *c, const char *action, const char *
 {
 	log_warn("console %s: %s: %s", c->o->source, action, detail);
 	console__audit(c, action, c->o->source, detail);
+}
+
+/* The audit detail of a failed login: the true reason, which the person
+ * at the console is not told. */
+static void fail_detail(int ret, int64_t retry_ms, char *buf, size_t cap)
+{
+	if (ret == -EAGAIN)
+		snprintf(buf, cap, "account locked for %lld s more", (long long)(retry_ms / 1000));
+	else if (ret == -ENOENT)
+		snprintf(buf, cap, "unknown account");
+	else if (ret == -EACCES)
+		snprintf(buf, cap, "wrong password");
+	else
+		snprintf(buf, cap, "%s", strerror(-ret));
 }
 
 static int first_boot(struct console *c)
@@ -308,8 +329,8 @@ static int first_boot_or_refuse(struct console *c)
 /* One login attempt: 0 logged in, -EACCES try again, -EPIPE the end. */
 static int login_once(struct console *c)
 {
-	char pw[ACCOUNT_PW_MAX + 2], name[ACCOUNT_NAME_MAX + 1], detail[64], verdict[64];
-	int64_t retry = 0;
+	char pw[ACCOUNT_PW_MAX + 2], name[ACCOUNT_NAME_MAX + 1], detail[64];
+	int64_t retry = 0, verdict_at;
 	const char *line;
 	int ret;
 
@@ -324,6 +345,8 @@ static int login_once(struct console *c)
 		return ret;
 	if (ret == -ECANCELED)
 		return -EACCES;
+	verdict_at = time_mono_ms() +
+		     (c->o->fail_delay_ms ? c->o->fail_delay_ms : CONSOLE_FAIL_DELAY_MS);
 	ret = accounts_login(c->o->acc, name, pw, console__now(c), &c->who, &retry);
 	mbedtls_platform_zeroize(pw, sizeof(pw));
 	if (!ret) {
@@ -331,22 +354,15 @@ static int login_once(struct console *c)
 		console__audit(c, "login", c->o->source, "ok");
 		return 0;
 	}
-	if (ret == -EAGAIN) {
-		snprintf(detail, sizeof(detail), "locked for %lld s more",
-			 (long long)(retry / 1000));
-		snprintf(verdict, sizeof(verdict), "Account locked; try again in %lld s.\n",
-			 (long long)((retry + 999) / 1000));
-	} else {
-		snprintf(detail, sizeof(detail), "%s",
-			 ret == -EACCES ? "wrong name or password" : strerror(-ret));
-		snprintf(verdict, sizeof(verdict), "Login incorrect.\n");
-	}
 	/* The attempt is in the audit log before the verdict is shown, so
-	 * whoever sees the verdict can already find the record. */
+	 * whoever sees the verdict can already find the record. Unknown
+	 * name, wrong password and locked account get one message at one
+	 * time after the password; only the audit row tells them apart. */
+	fail_detail(ret, retry, detail, sizeof(detail));
 	if (audit_record(c->o->sdb, console__now(c), name, "login-failed", c->o->source, detail))
 		console__printf(c, "warning: the audit log could not be written\n");
-	console__printf(c, "%s", verdict);
-	pause_ms(c, c->o->fail_delay_ms ? c->o->fail_delay_ms : CONSOLE_FAIL_DELAY_MS);
+	pause_until(verdict_at);
+	console__printf(c, "Login incorrect.\n");
 	return -EACCES;
 }
 

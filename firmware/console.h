@@ -59,7 +59,7 @@ struct console_opts {
 	const char *source;	 /* audit "object" of logins: "ttyS0", "stdin" */
 	const char *term;	 /* terminal type for libedit; NULL: $TERM, else vt100 */
 	int64_t idle_ms;	 /* 0: CONSOLE_IDLE_DEFAULT_MS; < 0: none */
-	int64_t fail_delay_ms;	 /* pause after a failed login; 0: 1000 */
+	int64_t fail_delay_ms;	 /* failed login: verdict this long after the password; 0: 1000 */
 	/* `camgate` binary for commands run as a child with the console as
 	 * their output (discover, uplink test, status, ring stat, and the
 	 * validation of staged changes). NULL: those commands are not

@@ -237,7 +237,7 @@ static int c_passwd(struct console *c, int argc, char **argv)
 	if (!ret)
 		ret = accounts_login(c->o->acc, c->who.name, cur, console__now(c), &tmp, NULL);
 	mbedtls_platform_zeroize(cur, sizeof(cur));
-	if (ret == -EACCES || ret == -EAGAIN)
+	if (ret == -EACCES || ret == -EAGAIN || ret == -ENOENT)
 		console__printf(c, "error: wrong password\n");
 	if (ret)
 		return ret;

@@ -58,6 +58,10 @@ int console__cmd_log_verify(struct console *c, int argc, char **argv)
 		console__printf(c, "audit log: BAD at row %lld: %s (%llu rows checked)\n",
 				(long long)rep.first_bad_id, rep.why, (unsigned long long)rep.rows);
 		snprintf(detail, sizeof(detail), "bad at row %lld", (long long)rep.first_bad_id);
+	} else if (ret == -ENOKEY) {
+		console__printf(c, "error: row %lld is keyed and the audit key is not loaded\n",
+				(long long)rep.first_bad_id);
+		return ret;
 	} else if (!ret) {
 		console__printf(c, "audit log: %llu rows, chain intact\n",
 				(unsigned long long)rep.rows);

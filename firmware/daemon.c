@@ -76,6 +76,8 @@ static int gw_open_storage(struct gw *gw)
 	int ret;
 
 	ret = statedb_open(cfg->state_dir, &gw->sdb);
+	if (!ret)
+		ret = audit_key_open(gw->sdb, cfg->state_dir);
 	if (ret)
 		return ret;
 	ret = registry_open(gw->sdb, &gw->reg);

@@ -4,9 +4,12 @@
 # demo need. Idempotent: only missing packages are fetched. Run as root.
 set -eu
 
+# libpwquality-dev and cracklib-runtime: the password policy's library and
+# its dictionary (firmware/accounts.c); a gateway image needs both at run time.
 BUILD="gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev
  libsqlite3-dev libmbedtls-dev libssl-dev libxxhash-dev libinih-dev libcjson-dev libcmocka-dev
- libcurl4-openssl-dev gsoap libgsoap-dev libedit-dev clang-format clang"
+ libcurl4-openssl-dev gsoap libgsoap-dev libedit-dev libpwquality-dev cracklib-runtime
+ clang-format clang"
 TEST="ffmpeg sqlite3 nginx-light openssl iproute2 procps psmisc
  python3 python3-pytest python3-gi gir1.2-gst-rtsp-server-1.0
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good

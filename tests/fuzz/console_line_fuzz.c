@@ -31,7 +31,7 @@
 #include "lib/log.h"
 #include "storage/statedb.h"
 
-#define FZ_PW	     "fuzz-admin-pw"
+#define FZ_PW	     "fuzz-gate-pw"
 #define FZ_INPUT_MAX (64 * 1024)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

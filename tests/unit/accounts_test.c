@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "firmware/accounts.h"
@@ -73,8 +74,8 @@ static void test_login(void **state)
 	assert_false(a.must_change);
 	assert_int_equal(a.last_login_ms, T0 + 1);
 	assert_int_equal(accounts_login(fx->acc, "admin", "first-boot-pX", T0, &a, NULL), -EACCES);
-	assert_int_equal(accounts_login(fx->acc, "nobody", "first-boot-pw", T0, &a, NULL), -EACCES);
-	assert_int_equal(accounts_login(fx->acc, "Bad Name;", "x", T0, &a, NULL), -EACCES);
+	assert_int_equal(accounts_login(fx->acc, "nobody", "first-boot-pw", T0, &a, NULL), -ENOENT);
+	assert_int_equal(accounts_login(fx->acc, "Bad Name;", "x", T0, &a, NULL), -ENOENT);
 	assert_int_equal(accounts_login(fx->acc, "admin", "", T0, &a, NULL), -EACCES);
 }
 
@@ -195,6 +196,103 @@ static void test_policy_and_names(void **state)
 			 -EEXIST);
 }
 
+/* The hostile tester set "password" as the admin's password: the
+ * dictionary check (libpwquality, cracklib) refuses it, and says why. */
+static void test_weak_passwords_refused_with_reason(void **state)
+{
+	struct fx *fx = *state;
+	const char *why;
+
+	why = accounts_password_problem("admin", "password");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "dictionary"));
+	why = accounts_password_problem("admin", "Password1");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "dictionary"));
+	why = accounts_password_problem("bob", "12345678");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "simplistic"));
+	why = accounts_password_problem("admin", "admin-pass-1");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "user name"));
+	assert_null(accounts_password_problem("admin", "xk42-vault-pine"));
+	assert_null(accounts_password_problem(NULL, "xk42-vault-pine"));
+
+	assert_int_equal(accounts_add(fx->acc, "bob", ROLE_OPERATOR, "*", "password", false, T0),
+			 -EINVAL);
+	assert_int_equal(accounts_set_password(fx->acc, "admin", "password", false, T0), -EINVAL);
+	assert_int_equal(accounts_set_password(fx->acc, "admin", "qwertyuiop", false, T0), -EINVAL);
+	assert_int_equal(accounts_set_password(fx->acc, "admin", "xk42-vault-pine", false, T0 + 1),
+			 0);
+	assert_int_equal(
+		accounts_add(fx->acc, "bob", ROLE_OPERATOR, "*", "ochre-lamp-93", false, T0), 0);
+}
+
+static int64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* CPU time of one failed login (thread CPU, so a loaded machine does not
+ * blur it); the smallest of three. */
+static int64_t fail_cost_us(struct accounts *acc, const char *name, const char *pw, int64_t now,
+			    int expect)
+{
+	int64_t best = INT64_MAX;
+	struct account a;
+
+	for (int i = 0; i < 3; i++) {
+		int64_t t = thread_cpu_us();
+
+		assert_int_equal(accounts_login(acc, name, pw, now, &a, NULL), expect);
+		t = thread_cpu_us() - t;
+		best = t < best ? t : best;
+	}
+	return best;
+}
+
+/* C1: a locked account used to answer at once, a wrong password after a
+ * PBKDF2, so timing told them apart. Now all failures do the same work. */
+static void test_failures_cost_the_same(void **state)
+{
+	struct fx *fx = *state;
+	struct accounts *slow;
+	int64_t wrong, locked, unknown, now = T0 + 10;
+	int64_t fails = 9, until = T0 + DAY;
+
+	assert_int_equal(accounts_open(fx->db, 40000, &slow), 0);
+	assert_int_equal(
+		accounts_add(slow, "locked1", ROLE_OPERATOR, "*", "ochre-lamp-93", false, T0), 0);
+	assert_int_equal(
+		accounts_add(slow, "wrong1", ROLE_OPERATOR, "*", "ochre-lamp-94", false, T0), 0);
+	{
+		sqlite3 *db = statedb_lock(fx->db);
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_prepare_v2(db,
+						    "UPDATE accounts SET failures = ?,"
+						    " locked_until_ms = ? WHERE name = 'locked1'",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_int64(st, 1, fails);
+		sqlite3_bind_int64(st, 2, until);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		statedb_unlock(fx->db);
+	}
+	wrong = fail_cost_us(slow, "wrong1", "not-it-at-all", now, -EACCES);
+	locked = fail_cost_us(slow, "locked1", "not-it-at-all", now, -EAGAIN);
+	assert_true(locked * 2 > wrong && wrong * 2 > locked);
+	/* The right password of a locked account is refused just as slowly. */
+	assert_true(fail_cost_us(slow, "locked1", "ochre-lamp-93", now, -EAGAIN) * 2 > wrong);
+	unknown = fail_cost_us(slow, "nobody", "not-it-at-all", now, -ENOENT);
+	assert_true(unknown * 2 > wrong && wrong * 2 > unknown);
+	accounts_close(slow);
+}
+
 static void test_scope(void **state)
 {
 	struct fx *fx = *state;
@@ -262,6 +360,8 @@ int main(void)
 		T(test_password_ages),
 		T(test_last_admin),
 		T(test_policy_and_names),
+		T(test_weak_passwords_refused_with_reason),
+		T(test_failures_cost_the_same),
 		T(test_scope),
 		T(test_rehash_on_login),
 #undef T

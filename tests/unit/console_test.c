@@ -113,6 +113,7 @@ static int fx_setup(void **state)
 	assert_int_equal(statedb_open(fx->dir, &fx->db), 0);
 	assert_int_equal(accounts_open(fx->db, ACCOUNT_PBKDF2_MIN, &fx->acc), 0);
 	assert_int_equal(secrets_open(fx->dir, &fx->sec), 0);
+	assert_int_equal(audit_key_open(fx->db, fx->dir), 0); /* as camgate console does */
 	fx->o = (struct console_opts){
 		.config_path = fx->conf,
 		.state_dir = fx->dir,
@@ -136,6 +137,7 @@ static int fx_teardown(void **state)
 	struct fx *fx = *state;
 
 	secrets_close(fx->sec);
+	audit_key_set(NULL, 0);
 	accounts_close(fx->acc);
 	statedb_close(fx->db);
 	testutil_rmtree(fx->dir);
@@ -226,17 +228,18 @@ static void test_first_boot(void **state)
 	unsigned int n = 0;
 	char *out;
 
-	out = session(fx, "short\nshort\nnew-admin-pw\nother-pw-123\nnew-admin-pw\nnew-admin-pw\n"
-			  "show version\nexit\n");
+	out = session(fx, "short\nshort\npassword\npassword\nnew-gate-pw-7\nother-pw-123\n"
+			  "new-gate-pw-7\nnew-gate-pw-7\nshow version\nexit\n");
 	HAS(out, "First start");
 	HAS(out, "too short");
+	HAS(out, "password not accepted: The password fails the dictionary check");
 	HAS(out, "the two entries differ");
 	HAS(out, "camgate " CAMGATE_VERSION);
-	HASNT(out, "new-admin-pw");
+	HASNT(out, "new-gate-pw-7");
 	assert_int_equal(accounts_count(fx->acc, &n), 0);
 	assert_int_equal(n, 1);
 	/* Next time it is a login. */
-	out = session(fx, "admin\nnew-admin-pw\nexit\n");
+	out = session(fx, "admin\nnew-gate-pw-7\nexit\n");
 	HAS(out, "Logged in as admin (admin)");
 	assert_int_equal(audit_verify(fx->db, &rep), 0);
 	assert_true(rep.rows >= 5);
@@ -281,6 +284,35 @@ static void test_scope(void **state)
 	HASNT(out, "rtsp://127.0.0.1/gate");
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static int find_detail(void *arg, const struct audit_row *r)
+{
+	char **want = arg; /* [0] action in, [1] detail out */
+
+	if (!strcmp(r->action, want[0]))
+		snprintf(want[1], 128, "%s", r->detail);
+	return 0;
+}
+
+/* The detail of the newest audit row of @action ("" when none). */
+static const char *last_detail(struct fx *fx, const char *action)
+{
+	static char detail[128];
+	char *want[2] = { (char *)action, detail };
+
+	detail[0] = '\0';
+	assert_int_equal(audit_list(fx->db, 0, 0, find_detail, want), 0);
+	return detail;
+}
+
 static void test_lockout(void **state)
 {
 	struct fx *fx = *state;
@@ -290,8 +322,12 @@ static void test_lockout(void **state)
 	out = session(fx, "op\nbad-1\nop\nbad-2\nop\nbad-3\n");
 	HAS(out, "Login incorrect");
 	out = session(fx, "op\nbad-4\nop\nbad-5\nop\npassword-of-user\n");
-	HAS(out, "Account locked; try again in 30 s");
+	/* Locked, the right password gets the wrong password's answer; the
+	 * audit log has the truth. */
+	HASNT(out, "locked");
+	assert_int_equal(count_of(out, "Login incorrect."), 3);
 	HASNT(out, "Logged in");
+	assert_string_equal(last_detail(fx, "login-failed"), "account locked for 30 s more");
 	fake_now += ACCOUNT_LOCK_BASE_MS;
 	out = session(fx, "op\npassword-of-user\nexit\n");
 	HAS(out, "Logged in as op");

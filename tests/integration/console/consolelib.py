@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cglib  # noqa: E402
 from ptyconsole import PtyConsole  # noqa: E402
 
-ADMIN_PW = "admin-pass-1"
+ADMIN_PW = "gate-keeper-71"  # passes the dictionary check
 ITERATIONS = "1000"  # PBKDF2: the production count is in firmware/accounts.h
 
 
@@ -43,11 +43,12 @@ class Gateway:
             ]))
         self.log = self.dir / "console.log"
         self.sessions = []
+        self.iterations = ITERATIONS
 
     def env(self):
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                 "TERM": "vt100", "LANG": "C.UTF-8", "HOME": str(self.dir),
-                "CAMGATE_PBKDF2_ITERATIONS": ITERATIONS}
+                "CAMGATE_PBKDF2_ITERATIONS": self.iterations}
 
     def console(self, *extra):
         c = PtyConsole([cglib.CAMGATE_BIN, "-c", self.conf, "console"]
