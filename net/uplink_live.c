@@ -49,7 +49,11 @@ bool uplink__live_add(struct live_cam *lc, const struct live_entry *e, unsigned 
 
 	if (window < 1 || window > UPLINK_LIVE_WINDOW_MAX)
 		window = UPLINK_LIVE_WINDOW_MAX;
-	if (last && e->seq <= last->seq)
+	/* Only newer segments enter. After a restart, one that starts after
+	 * the newest listed but has a lower number comes from a ring made
+	 * anew (numbers start over): it is newer, behind a discontinuity. */
+	if (last && e->seq <= last->seq &&
+	    !(lc->resumed && e->start_ms >= last->start_ms + (int64_t)last->duration_ms))
 		return false;
 	ne.msn = last ? last->msn + 1 : e->seq;
 	ne.disc = last && (e->init_id != last->init_id || e->seq != last->seq + 1 ||

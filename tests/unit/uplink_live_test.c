@@ -175,6 +175,27 @@ static void test_playlist_resume(void **state)
 	/* Only newer segments enter, as before the restart. */
 	e = entry(23, 2, 0);
 	assert_false(uplink__live_add(&back, &e, 3));
+	/* A ring made anew while state.db stayed: its numbers start over,
+	 * at later times. The first segment after the restart enters (live
+	 * view would stay frozen otherwise), the numbering goes on. */
+	assert_int_equal(uplink__playlist(&back, buf, sizeof(buf)) > 0, 1);
+	assert_int_equal(uplink__playlist_parse(&lc, buf), 0);
+	e = entry(2, 1, 0); /* older in time and number: a resent segment */
+	assert_false(uplink__live_add(&lc, &e, 3));
+	e = entry(2, 1, 0);
+	e.start_ms = lc.win[2].start_ms + 60000;
+	assert_true(uplink__live_add(&lc, &e, 3));
+	assert_true(lc.win[2].disc);
+	assert_int_equal(lc.win[2].msn, back.win[2].msn + 1);
+	e = entry(3, 1, 0);
+	e.start_ms = lc.win[2].start_ms + 4000;
+	assert_true(uplink__live_add(&lc, &e, 3));
+	assert_false(lc.win[2].disc);
+	/* Without a restart a lower number never enters. */
+	e = entry(1, 1, 0);
+	e.start_ms = lc.win[2].start_ms + 60000;
+	assert_false(uplink__live_add(&lc, &e, 3));
+
 	/* Not a playlist of ours: refused, nothing half read. */
 	assert_int_equal(uplink__playlist_parse(&back, "#EXTM3U\n#EXTINF:x,\na-1.m4s\n"), -EPROTO);
 	assert_int_equal(back.n, 0);
