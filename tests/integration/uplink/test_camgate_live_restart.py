@@ -210,7 +210,7 @@ def first_new(versions, known):
 
 
 @pytest.mark.budget(120)
-def test_live_playlist_rules_across_restarts(env, central_mtls, uplink_config):
+def test_live_playlist_rules_across_restarts(env, central_mtls, uplink_config, schema_check):
 	central = central_mtls
 	srv = env.cameras(cams=1, codec="h264", audio="none")
 	cg = env.camgate()
@@ -265,3 +265,4 @@ def test_live_playlist_rules_across_restarts(env, central_mtls, uplink_config):
 			# It goes on from the saved window's numbers.
 			assert s["msn"] > saved.last_msn(), (saved.text, p.text)
 	assert versions[-1].dseq >= len(restarts), versions[-1].text
+	schema_check(central, GW)
