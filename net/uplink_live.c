@@ -45,7 +45,10 @@ bool uplink__live_add(struct live_cam *lc, const struct live_entry *e, unsigned 
 {
 	struct live_entry ne = *e;
 	const struct live_entry *last = lc->n ? &lc->win[lc->n - 1] : NULL;
-	uint32_t secs = (e->duration_ms + 999) / 1000;
+	/* RFC 8216 4.3.3.1: each EXTINF rounded to the nearest integer is at
+	 * most the target; rounding up instead would raise the target (which
+	 * a live playlist must not change) for a segment a frame too long. */
+	uint32_t secs = (e->duration_ms + 500) / 1000;
 
 	if (window < 1 || window > UPLINK_LIVE_WINDOW_MAX)
 		window = UPLINK_LIVE_WINDOW_MAX;

@@ -88,6 +88,15 @@ static void test_window(void **state)
 	assert_int_equal(lc.disc_seq, 1); /* seq 20's tag slid out */
 	assert_int_equal(lc.win[0].msn, 16);
 	assert_int_equal(lc.target_s, 4);
+	/* A segment a frame longer rounds to the same target (4.3.3.1). */
+	e = entry(24, 2, 0);
+	e.duration_ms = 4040;
+	assert_true(uplink__live_add(&lc, &e, 3));
+	assert_int_equal(lc.target_s, 4);
+	e = entry(25, 2, 0);
+	e.duration_ms = 4500;
+	assert_true(uplink__live_add(&lc, &e, 3));
+	assert_int_equal(lc.target_s, 5);
 }
 
 static const char want_pl[] = "#EXTM3U\n"
