@@ -193,7 +193,9 @@ print-run:
 	@echo '$(RUN)'
 .PHONY: print-run
 
-# docs/config.md is generated from the settings table; make check compares.
+# docs/config.md is generated from the settings table, docs/objects.md from
+# docs/schema/; make check compares.
 docs: all
 	$(O)/camgate config doc > docs/config.md
+	python3 scripts/schema-doc.py > docs/objects.md
 .PHONY: docs

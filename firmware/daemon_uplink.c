@@ -56,23 +56,40 @@ static cJSON *gw_registry_record(void *arg, const char *camera)
 }
 
 struct each_ctx {
-	int (*fn)(void *fnarg, const char *camera);
-	void *fnarg;
+	char (*names)[REGISTRY_NAME_MAX];
+	size_t n, cap;
 };
 
 static int gw_each_one(void *arg, const struct registry_camera *c)
 {
 	struct each_ctx *e = arg;
 
-	return e->fn(e->fnarg, c->name);
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 16;
+		void *p = realloc(e->names, cap * sizeof(*e->names));
+
+		if (!p)
+			return -ENOMEM;
+		e->names = p;
+		e->cap = cap;
+	}
+	snprintf(e->names[e->n++], REGISTRY_NAME_MAX, "%s", c->name);
+	return 0;
 }
 
+/* The names first, then @fn for each: registry_list() holds the state
+ * database while it walks, and @fn reads the registry and writes the
+ * outbox, which need it too. */
 static int gw_registry_each(void *arg, int (*fn)(void *fnarg, const char *camera), void *fnarg)
 {
 	struct gw *gw = arg;
-	struct each_ctx e = { fn, fnarg };
+	struct each_ctx e = { 0 };
+	int ret = gw->reg ? registry_list(gw->reg, gw_each_one, &e) : 0;
 
-	return gw->reg ? registry_list(gw->reg, gw_each_one, &e) : 0;
+	for (size_t i = 0; i < e.n && !ret; i++)
+		ret = fn(fnarg, e.names[i]);
+	free(e.names);
+	return ret;
 }
 
 /* Alarms central must hear at once (R13): pushed as events. Runs on the

@@ -181,26 +181,76 @@ out:
 	return ret;
 }
 
+/* @list ("a, b,c") as a JSON array of its trimmed, non-empty items. */
+static cJSON *list_json(const char *list)
+{
+	cJSON *a = cJSON_CreateArray();
+	const char *p = list;
+
+	while (a && *p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char item[REGISTRY_LIST_MAX];
+
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n) {
+			snprintf(item, sizeof(item), "%.*s", (int)n, p);
+			cJSON_AddItemToArray(a, cJSON_CreateString(item));
+		}
+		p = end ? end + 1 : p + strlen(p);
+	}
+	return a;
+}
+
+/*
+ * The record follows docs/schema/registry-record.json (the contract in
+ * docs/uplink.md section 6.1), field by field, rather than the table's
+ * column names: central reads the contract, not camgate's database.
+ * Raw ONVIF addresses and volatile facts (G4) are not part of it.
+ */
 int registry_record_json(const struct registry_camera *c, char **jsonp)
 {
-	cJSON *o = cJSON_CreateObject();
+	static const char *const device[] = { "manufacturer", "model",	    "firmware",	   "serial",
+					      "hardware_id",  "mac",	    "endpoint",	   "xaddr",
+					      "profiles",     "stream_uri", "snapshot_uri" };
+	cJSON *o = cJSON_CreateObject(), *loc;
+	char freq[48];
 	char *text;
 
 	if (!o)
 		return -ENOMEM;
-	cJSON_AddStringToObject(o, "name", c->name);
-	for (size_t i = 0; i < registry__nfields; i++) {
-		const struct registry__field *f = &registry__fields[i];
-		const char *p = (const char *)c + f->off;
+	cJSON_AddStringToObject(o, "name", c->scope_name[0] ? c->scope_name : c->name);
+	for (size_t i = 0; i < sizeof(device) / sizeof(device[0]); i++) {
+		const struct registry__field *f = registry__field_find(device[i]);
 
-		if (f->type == F_TEXT)
-			cJSON_AddStringToObject(o, f->col, p);
-		else if (f->type == F_INT)
-			cJSON_AddNumberToObject(o, f->col,
-						(double)*(const int64_t *)(const void *)p);
-		else
-			cJSON_AddBoolToObject(o, f->col, *(const bool *)(const void *)p);
+		if (f)
+			cJSON_AddStringToObject(o, f->col, (const char *)c + f->off);
 	}
+	cJSON_AddStringToObject(o, "address", c->ip);
+	cJSON_AddBoolToObject(o, "ptz", c->ptz);
+	loc = cJSON_AddObjectToObject(o, "location");
+	if (loc)
+		cJSON_AddStringToObject(loc, "description", c->scope_location);
+	cJSON_AddStringToObject(o, "provider_unit", c->provider_unit);
+	cJSON_AddStringToObject(o, "update_method", c->update_method);
+	/* Discovery refreshes an onvif-auto camera every interval; a
+	 * manual one changes when someone edits it. */
+	if (!strcmp(c->update_method, "manual") || c->update_interval_ms <= 0)
+		snprintf(freq, sizeof(freq), "on change");
+	else
+		snprintf(freq, sizeof(freq), "every %lld s",
+			 (long long)(c->update_interval_ms + 999) / 1000);
+	cJSON_AddStringToObject(o, "update_frequency", freq);
+	cJSON_AddItemToObject(o, "users", list_json(c->data_users));
+	cJSON_AddStringToObject(o, "owner", c->owner);
+	cJSON_AddStringToObject(o, "sharing_class", c->sharing_class);
+	cJSON_AddBoolToObject(o, "enabled", c->enabled);
+	cJSON_AddBoolToObject(o, "gone", c->gone);
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (!text)

@@ -48,6 +48,11 @@ static const char *const outbox_steps[] = {
 	" ts_ms INTEGER NOT NULL);",
 	/* outbox_next()'s list lasts until the next row comes due. */
 	"CREATE INDEX outbox_due ON outbox(next_ms);",
+	/* The newest playlist of each camera, kept after central has it:
+	 * the live window's state across restarts (outbox_live_get()). */
+	"CREATE TABLE outbox_live ("
+	" camera TEXT PRIMARY KEY,"
+	" body BLOB NOT NULL);",
 };
 
 static void bind_arg(sqlite3_stmt *st, int i, const struct ob_arg *a)
@@ -207,19 +212,35 @@ static int put_one(sqlite3 *db, const struct outbox_item *it, bool replace)
 	const struct ob_query q = {
 		.what = it->path, .sql = sql, .args = args, .nargs = NARGS(args)
 	};
+	const struct ob_arg largs[] = { arg_text(it->camera), args[8] };
+	const struct ob_query live = { .what = it->path,
+				       .sql = "INSERT OR REPLACE INTO outbox_live(camera, body)"
+					      " VALUES (?1, ?2)",
+				       .args = largs,
+				       .nargs = NARGS(largs) };
+	int ret;
 
 	if (blen > OUTBOX_BODY_MAX || strnlen(it->path, OUTBOX_PATH_MAX) >= OUTBOX_PATH_MAX) {
 		log_err("outbox: %s: body or path too long", it->path);
 		return -E2BIG;
 	}
 	snprintf(sql, sizeof(sql), "%s%s", sql_insert, replace ? sql_replace : sql_keep);
-	return outbox__stmt_run(db, &q);
+	ret = outbox__stmt_run(db, &q);
+	if (!ret && it->kind == OUTBOX_PLAYLIST && it->body)
+		ret = outbox__stmt_run(db, &live);
+	return ret;
 }
 
 int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace)
 {
-	sqlite3 *db = statedb_lock(ob->db);
-	int ret = put_one(db, it, replace);
+	sqlite3 *db;
+	int ret;
+
+	/* Two tables: one transaction (and playlists are always replaced). */
+	if (it->kind == OUTBOX_PLAYLIST)
+		return outbox_commit(ob, it, 1, NULL, 0);
+	db = statedb_lock(ob->db);
+	ret = put_one(db, it, replace);
 
 	statedb_unlock(ob->db);
 	ob_changed(ob);
@@ -470,6 +491,43 @@ static int ob_bool(struct outbox *ob, const char *what, const char *sql, struct 
 	if (!ret)
 		*out = v;
 	return ret;
+}
+
+static int first_text(sqlite3_stmt *st, void *arg)
+{
+	const void *p = sqlite3_column_blob(st, 0);
+	int len = sqlite3_column_bytes(st, 0);
+	char *s = malloc((size_t)len + 1);
+
+	if (!s)
+		return -ENOMEM;
+	if (len)
+		memcpy(s, p, (size_t)len);
+	s[len] = '\0';
+	*(char **)arg = s;
+	return 0;
+}
+
+int outbox_live_get(struct outbox *ob, const char *camera, char **bodyp)
+{
+	char *body = NULL;
+	const struct ob_arg a = arg_text(camera);
+	const struct ob_query q = {
+		.what = camera,
+		.sql = "SELECT body FROM outbox_live WHERE camera = ?1",
+		.args = &a,
+		.nargs = 1,
+		.row = first_text,
+		.arg = &body,
+	};
+	int ret = ob_run(ob, &q);
+
+	if (ret)
+		return ret;
+	if (!body)
+		return -ENOENT;
+	*bodyp = body;
+	return 0;
 }
 
 int outbox_init_acked(struct outbox *ob, uint64_t init_id, bool *ackedp)

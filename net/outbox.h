@@ -143,6 +143,13 @@ int outbox_put_media(struct outbox *ob, const struct outbox_media *m, size_t n,
 int outbox_init_acked(struct outbox *ob, uint64_t init_id, bool *ackedp);
 int outbox_init_set_acked(struct outbox *ob, uint64_t init_id);
 
+/* The newest playlist body put for @camera (a row of kind
+ * OUTBOX_PLAYLIST, by outbox_put() or outbox_commit(): committed with
+ * it, and kept after central acknowledged it), malloc'ed into *bodyp for
+ * the caller to free: what the live window looked like before a restart.
+ * -ENOENT: none was ever put. -EIO, -ENOMEM. */
+int outbox_live_get(struct outbox *ob, const char *camera, char **bodyp);
+
 /* Command @id from central: *newp false when it was handled before. */
 int outbox_cmd_seen(struct outbox *ob, const char *id, int64_t now_ms, bool *newp);
 /* Read-only: was command @id handled before? */

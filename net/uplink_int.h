@@ -98,6 +98,7 @@ struct live_cam {
 	unsigned int n;
 	uint64_t disc_seq; /* EXT-X-DISCONTINUITY-SEQUENCE */
 	uint32_t target_s; /* EXT-X-TARGETDURATION: only ever grows */
+	bool resumed;	   /* restored after a restart: the next entry is a discontinuity */
 	struct live_entry win[UPLINK_LIVE_WINDOW_MAX];
 };
 
@@ -201,6 +202,9 @@ void uplink__live_free(struct uplink *up);
 /* Render @lc as an HLS media playlist into @buf; pure (unit-tested).
  * -E2BIG when @cap is too small; the number of bytes otherwise. */
 int uplink__playlist(const struct live_cam *lc, char *buf, size_t cap);
+/* The reverse: @lc (camera kept) from a playlist uplink__playlist()
+ * wrote, marked resumed. -EPROTO: not such a playlist (@lc then empty). */
+int uplink__playlist_parse(struct live_cam *lc, const char *text);
 /* Append acknowledged segment @e to @lc (U3): only newer than the newest,
  * oldest dropped beyond @window. Returns true when @lc changed. Pure. */
 bool uplink__live_add(struct live_cam *lc, const struct live_entry *e, unsigned int window);

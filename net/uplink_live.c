@@ -16,6 +16,15 @@
  * given once per entry (the first from the ring's seq, so they never go
  * back across restarts) and EXT-X-DISCONTINUITY-SEQUENCE counts the tags
  * that slid out, as RFC 8216 section 6.2.2 asks of a live playlist.
+ *
+ * Across restarts: the outbox keeps each camera's newest playlist in
+ * state.db, committed with the acknowledgements that made it
+ * (outbox_live_get()), and the window is read back from that text when
+ * the camera's first live segment after the start is acknowledged. So
+ * media sequence numbers go on from where they were (each keeps naming
+ * the same segment), EXT-X-DISCONTINUITY-SEQUENCE never goes back, and
+ * the first segment added after the restart gets EXT-X-DISCONTINUITY:
+ * the stream was reopened, its timestamps start over.
  * Uplink thread only.
  */
 #include "net/uplink_int.h"
@@ -36,15 +45,23 @@ bool uplink__live_add(struct live_cam *lc, const struct live_entry *e, unsigned 
 {
 	struct live_entry ne = *e;
 	const struct live_entry *last = lc->n ? &lc->win[lc->n - 1] : NULL;
-	uint32_t secs = (e->duration_ms + 999) / 1000;
+	/* RFC 8216 4.3.3.1: each EXTINF rounded to the nearest integer is at
+	 * most the target; rounding up instead would raise the target (which
+	 * a live playlist must not change) for a segment a frame too long. */
+	uint32_t secs = (e->duration_ms + 500) / 1000;
 
 	if (window < 1 || window > UPLINK_LIVE_WINDOW_MAX)
 		window = UPLINK_LIVE_WINDOW_MAX;
-	if (last && e->seq <= last->seq)
+	/* Only newer segments enter. After a restart, one that starts after
+	 * the newest listed but has a lower number comes from a ring made
+	 * anew (numbers start over): it is newer, behind a discontinuity. */
+	if (last && e->seq <= last->seq &&
+	    !(lc->resumed && e->start_ms >= last->start_ms + (int64_t)last->duration_ms))
 		return false;
 	ne.msn = last ? last->msn + 1 : e->seq;
 	ne.disc = last && (e->init_id != last->init_id || e->seq != last->seq + 1 ||
-			   (e->flags & RING_F_DISCONT));
+			   (e->flags & RING_F_DISCONT) || lc->resumed);
+	lc->resumed = false;
 	while (lc->n >= window) {
 		if (lc->win[0].disc)
 			lc->disc_seq++;
@@ -108,6 +125,129 @@ int uplink__playlist(const struct live_cam *lc, char *buf, size_t cap)
 	return o.full ? -E2BIG : (int)o.len;
 }
 
+/* The value after "@tag:" on line @line, or NULL. */
+static const char *tag_val(const char *line, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	return !strncmp(line, tag, n) && line[n] == ':' ? line + n + 1 : NULL;
+}
+
+static int u64_of(const char *s, uint64_t *vp)
+{
+	int64_t v;
+	int ret = parse_i64(s, 0, INT64_MAX, &v);
+
+	if (!ret)
+		*vp = (uint64_t)v;
+	return ret;
+}
+
+/* One line of a playlist into @lc; @e is the entry being read. */
+static int parse_line(struct live_cam *lc, struct live_entry *e, bool *have_inf, char *line)
+{
+	const char *v;
+	uint64_t u;
+	int64_t t;
+	char *p;
+
+	if ((v = tag_val(line, "#EXT-X-TARGETDURATION"))) {
+		if (u64_of(v, &u) || u > UINT32_MAX)
+			return -EPROTO;
+		lc->target_s = (uint32_t)u;
+	} else if ((v = tag_val(line, "#EXT-X-MEDIA-SEQUENCE"))) {
+		if (u64_of(v, &e->msn))
+			return -EPROTO;
+	} else if ((v = tag_val(line, "#EXT-X-DISCONTINUITY-SEQUENCE"))) {
+		if (u64_of(v, &lc->disc_seq))
+			return -EPROTO;
+	} else if (!strcmp(line, "#EXT-X-DISCONTINUITY")) {
+		e->disc = true;
+	} else if ((v = tag_val(line, "#EXT-X-MAP"))) {
+		if (strncmp(v, "URI=\"init-", 10) || !(p = strstr(v, ".mp4\"")))
+			return -EPROTO;
+		*p = '\0';
+		if (u64_of(v + 10, &e->init_id))
+			return -EPROTO;
+	} else if ((v = tag_val(line, "#EXT-X-PROGRAM-DATE-TIME"))) {
+		if (parse_time_ms(v, 0, &t))
+			return -EPROTO;
+		e->start_ms = t;
+	} else if ((v = tag_val(line, "#EXTINF"))) {
+		double d = strtod(v, &p);
+
+		if (p == v || *p != ',' || d < 0 || d > UINT32_MAX / 1000)
+			return -EPROTO;
+		e->duration_ms = (uint32_t)(d * 1000 + 0.5);
+		*have_inf = true;
+	} else if (line[0] && line[0] != '#') {
+		/* A segment's URI: {time}-{seq}.m4s */
+		const char *dash = strrchr(line, '-');
+
+		if (!*have_inf || lc->n >= UPLINK_LIVE_WINDOW_MAX || !dash ||
+		    !(p = strstr(dash, ".m4s")) || p[4])
+			return -EPROTO;
+		if (snprintf(e->name, sizeof(e->name), "%s", line) >= (int)sizeof(e->name))
+			return -EPROTO;
+		*p = '\0';
+		if (u64_of(dash + 1, &e->seq))
+			return -EPROTO;
+		lc->win[lc->n++] = *e;
+		/* The next entry: the same init, the next number. */
+		e->msn++;
+		e->disc = false;
+		e->name[0] = '\0';
+		*have_inf = false;
+	}
+	return 0;
+}
+
+int uplink__playlist_parse(struct live_cam *lc, const char *text)
+{
+	struct live_entry e = { .msn = 0 };
+	bool have_inf = false;
+	char *copy = strdup(text), *line, *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	lc->n = 0;
+	lc->disc_seq = 0;
+	lc->target_s = 0;
+	if (strncmp(copy, "#EXTM3U\n", 8))
+		ret = -EPROTO;
+	for (line = strtok_r(copy, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save))
+		ret = parse_line(lc, &e, &have_inf, line);
+	free(copy);
+	if (!ret && !lc->n)
+		ret = -EPROTO;
+	if (ret) {
+		lc->n = 0;
+		lc->disc_seq = 0;
+		lc->target_s = 0;
+		return ret;
+	}
+	lc->resumed = true;
+	return 0;
+}
+
+/* @lc's window as the playlist committed before the restart left it. */
+static void live_load(struct uplink *up, struct live_cam *lc)
+{
+	char *text = NULL;
+	int ret = outbox_live_get(up->ob, lc->camera, &text);
+
+	if (ret == -ENOENT)
+		return;
+	if (!ret)
+		ret = uplink__playlist_parse(lc, text);
+	free(text);
+	if (ret)
+		log_warn(
+			"uplink: %s: live playlist of the last run unreadable (%s); it starts over",
+			lc->camera, strerror(-ret));
+}
+
 static struct live_cam *live_find(struct uplink *up, const char *camera, bool create)
 {
 	struct live_cam *lc;
@@ -121,6 +261,8 @@ static struct live_cam *live_find(struct uplink *up, const char *camera, bool cr
 	if (!lc)
 		return NULL;
 	snprintf(lc->camera, sizeof(lc->camera), "%s", camera);
+	if (up->ob)
+		live_load(up, lc);
 	up->live[up->nlive++] = lc;
 	return lc;
 }

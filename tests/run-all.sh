@@ -58,6 +58,13 @@ else
 	echo "docs/config.md is stale or camgate did not build: run 'make docs'"
 	failed=$((failed + 1))
 fi
+if python3 scripts/schema-doc.py 2>/dev/null | cmp -s - docs/objects.md; then
+	echo "docs/objects.md matches docs/schema/"
+	passed=$((passed + 1))
+else
+	echo "docs/objects.md is stale: run 'make docs' (scripts/schema-doc.py)"
+	failed=$((failed + 1))
+fi
 
 if [ "${CAMGATE_CROSS:-1}" != 0 ]; then
 	stage "unit tests (aarch64 under qemu-user)"

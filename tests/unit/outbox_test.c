@@ -343,6 +343,7 @@ static void test_commit_puts_and_acks(void **state)
 	struct outbox_item seg, pl = { .prio = OUTBOX_URGENT, .kind = OUTBOX_PLAYLIST };
 	struct outbox_item big = pl;
 	struct outbox_ack ack;
+	char *body = NULL;
 	struct outbox_stat st;
 	char *huge = malloc(OUTBOX_BODY_MAX + 2);
 
@@ -351,6 +352,7 @@ static void test_commit_puts_and_acks(void **state)
 	assert_int_equal(outbox_next(fx->ob, 0, NULL, 0, &seg), 0);
 	ack = (struct outbox_ack){ .id = seg.id, .version = seg.version };
 	snprintf(pl.path, sizeof(pl.path), "media/cam1/live.m3u8");
+	snprintf(pl.camera, sizeof(pl.camera), "cam1");
 	pl.body = "#EXTM3U\n";
 	/* A body over the limit fails the put: nothing of the batch stays. */
 	big = pl;
@@ -370,7 +372,17 @@ static void test_commit_puts_and_acks(void **state)
 	assert_int_equal(outbox_next(fx->ob, 0, NULL, 0, &seg), 0);
 	assert_string_equal(seg.path, "media/cam1/live.m3u8");
 	assert_string_equal(seg.body, "#EXTM3U\n");
+	/* The playlist outlives its row: kept for the next start. */
+	ack = (struct outbox_ack){ .id = seg.id, .version = seg.version };
 	outbox_item_clear(&seg);
+	assert_int_equal(outbox_done_many(fx->ob, &ack, 1), 0);
+	reopen(fx);
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_URGENT], 0);
+	assert_int_equal(outbox_live_get(fx->ob, "cam1", &body), 0);
+	assert_string_equal(body, "#EXTM3U\n");
+	free(body);
+	assert_int_equal(outbox_live_get(fx->ob, "cam2", &body), -ENOENT);
 }
 
 struct next_call {

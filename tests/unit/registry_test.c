@@ -269,6 +269,26 @@ static void test_manual_camera(void **state)
 	assert_non_null(strstr(json, "\"update_method\":\"manual\""));
 	assert_non_null(strstr(json, "\"name\":\"door\""));
 	free(json);
+	/* The record uses the contract's names (docs/uplink.md 6.1), not
+	 * the table's: address, location, update_frequency, users as a list. */
+	assert_int_equal(registry_set(f->reg, "door", "data_users", " police, ward 3 ,,transport",
+				      REGISTRY_CAUSE_INSTALLER, 1000),
+			 0);
+	assert_int_equal(registry_set(f->reg, "door", "scope_location", "gate 3",
+				      REGISTRY_CAUSE_INSTALLER, 1000),
+			 0);
+	assert_int_equal(registry_get(f->reg, "door", &got), 0);
+	snprintf(got.ip, sizeof(got.ip), "10.0.0.5");
+	assert_int_equal(registry_record_json(&got, &json), 0);
+	assert_non_null(strstr(json, "\"users\":[\"police\",\"ward 3\",\"transport\"]"));
+	assert_non_null(strstr(json, "\"address\":\"10.0.0.5\""));
+	assert_non_null(strstr(json, "\"location\":{\"description\":\"gate 3\"}"));
+	assert_non_null(strstr(json, "\"update_frequency\":\"on change\""));
+	assert_null(strstr(json, "\"ip\""));
+	assert_null(strstr(json, "data_users"));
+	assert_null(strstr(json, "update_interval_ms"));
+	assert_null(strstr(json, "_raw"));
+	free(json);
 }
 
 static int count_cam(void *arg, const struct registry_camera *c)

@@ -88,6 +88,15 @@ static void test_window(void **state)
 	assert_int_equal(lc.disc_seq, 1); /* seq 20's tag slid out */
 	assert_int_equal(lc.win[0].msn, 16);
 	assert_int_equal(lc.target_s, 4);
+	/* A segment a frame longer rounds to the same target (4.3.3.1). */
+	e = entry(24, 2, 0);
+	e.duration_ms = 4040;
+	assert_true(uplink__live_add(&lc, &e, 3));
+	assert_int_equal(lc.target_s, 4);
+	e = entry(25, 2, 0);
+	e.duration_ms = 4500;
+	assert_true(uplink__live_add(&lc, &e, 3));
+	assert_int_equal(lc.target_s, 5);
 }
 
 static const char want_pl[] = "#EXTM3U\n"
@@ -120,6 +129,89 @@ static void test_playlist_text(void **state)
 	assert_int_equal(uplink__playlist(&lc, buf, sizeof(buf)), (int)strlen(want_pl));
 	assert_string_equal(buf, want_pl);
 	assert_int_equal(uplink__playlist(&lc, buf, 100), -E2BIG);
+}
+
+/* The window survives a restart through its own playlist text: the same
+ * text back, media sequence numbers going on from where they were, the
+ * discontinuity count kept, and the first entry after the restart
+ * marked as a discontinuity. */
+static void test_playlist_resume(void **state)
+{
+	struct live_cam lc = { .n = 0 }, back = { .n = 0 };
+	struct live_entry e;
+	char buf[4096], again[4096];
+	int len;
+
+	(void)state;
+	for (uint64_t s = 10; s <= 14; s++) {
+		e = entry(s, s < 12 ? 1 : 2, 0);
+		uplink__live_add(&lc, &e, 3);
+	}
+	e = entry(20, 2, 0);
+	uplink__live_add(&lc, &e, 3);
+	e = entry(21, 2, 0);
+	uplink__live_add(&lc, &e, 3);
+	e = entry(22, 2, 0);
+	uplink__live_add(&lc, &e, 3);
+	e = entry(23, 2, 0);
+	uplink__live_add(&lc, &e, 3);
+	assert_int_equal(lc.disc_seq, 2);
+	lc.win[1].duration_ms = 3217; /* EXTINF keeps milliseconds */
+	len = uplink__playlist(&lc, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(uplink__playlist_parse(&back, buf), 0);
+	assert_true(back.resumed);
+	assert_int_equal(uplink__playlist(&back, again, sizeof(again)), len);
+	assert_string_equal(again, buf);
+	assert_int_equal(back.n, 3);
+	for (unsigned int i = 0; i < 3; i++) {
+		assert_int_equal(back.win[i].msn, lc.win[i].msn);
+		assert_int_equal(back.win[i].seq, lc.win[i].seq);
+		assert_int_equal(back.win[i].init_id, lc.win[i].init_id);
+		assert_int_equal(back.win[i].start_ms, lc.win[i].start_ms);
+		assert_int_equal(back.win[i].duration_ms, lc.win[i].duration_ms);
+		assert_string_equal(back.win[i].name, lc.win[i].name);
+	}
+	/* The next segment, in sequence, still follows a restart. */
+	e = entry(24, 2, 0);
+	assert_true(uplink__live_add(&back, &e, 3));
+	assert_true(back.win[2].disc);
+	assert_int_equal(back.win[2].msn, lc.win[2].msn + 1);
+	assert_int_equal(back.disc_seq, 2);
+	e = entry(25, 2, 0);
+	assert_true(uplink__live_add(&back, &e, 3));
+	assert_false(back.win[2].disc);
+	/* Only newer segments enter, as before the restart. */
+	e = entry(23, 2, 0);
+	assert_false(uplink__live_add(&back, &e, 3));
+	/* A ring made anew while state.db stayed: its numbers start over,
+	 * at later times. The first segment after the restart enters (live
+	 * view would stay frozen otherwise), the numbering goes on. */
+	assert_int_equal(uplink__playlist(&back, buf, sizeof(buf)) > 0, 1);
+	assert_int_equal(uplink__playlist_parse(&lc, buf), 0);
+	e = entry(2, 1, 0); /* older in time and number: a resent segment */
+	assert_false(uplink__live_add(&lc, &e, 3));
+	e = entry(2, 1, 0);
+	e.start_ms = lc.win[2].start_ms + 60000;
+	assert_true(uplink__live_add(&lc, &e, 3));
+	assert_true(lc.win[2].disc);
+	assert_int_equal(lc.win[2].msn, back.win[2].msn + 1);
+	e = entry(3, 1, 0);
+	e.start_ms = lc.win[2].start_ms + 4000;
+	assert_true(uplink__live_add(&lc, &e, 3));
+	assert_false(lc.win[2].disc);
+	/* Without a restart a lower number never enters. */
+	e = entry(1, 1, 0);
+	e.start_ms = lc.win[2].start_ms + 60000;
+	assert_false(uplink__live_add(&lc, &e, 3));
+
+	/* Not a playlist of ours: refused, nothing half read. */
+	assert_int_equal(uplink__playlist_parse(&back, "#EXTM3U\n#EXTINF:x,\na-1.m4s\n"), -EPROTO);
+	assert_int_equal(back.n, 0);
+	assert_int_equal(uplink__playlist_parse(&back, "garbage"), -EPROTO);
+	assert_int_equal(uplink__playlist_parse(&back, "#EXTM3U\n"), -EPROTO);
+	assert_int_equal(uplink__playlist_parse(&back, "#EXTM3U\n#EXTINF:4.000,\nnoseq.m4s\n"),
+			 -EPROTO);
 }
 
 static void test_start_refuses(void **state)
@@ -159,9 +251,8 @@ static void test_start_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_window),
-		cmocka_unit_test(test_playlist_text),
+		cmocka_unit_test(test_names),	      cmocka_unit_test(test_window),
+		cmocka_unit_test(test_playlist_text), cmocka_unit_test(test_playlist_resume),
 		cmocka_unit_test(test_start_refuses),
 	};
 

@@ -648,3 +648,70 @@ def uplink_check():
 	import types
 	return types.SimpleNamespace(seg_path=_seg_path, digest_of=_digest_of,
 				     arrived=_check_arrived)
+
+
+SCHEMA_DIR = REPO / "docs" / "schema"
+
+
+def _schemas():
+	"""[(compiled path regex, name, validator)] from docs/schema/: each
+	schema names the objects it covers in "x-object-path" (docs/uplink.md
+	section 2, {placeholders} standing for one path component)."""
+	import re
+	import jsonschema
+	out = []
+	for f in sorted(SCHEMA_DIR.glob("*.schema.json")):
+		s = json.loads(f.read_text())
+		jsonschema.Draft202012Validator.check_schema(s)
+		pat = re.escape(s["x-object-path"])
+		pat = re.sub(r"\\\{[^}]*\\\}", "[^/]+", pat)
+		# "{a}-{b}.json": the placeholders together are one component.
+		out.append((re.compile("^" + pat + "$"), f.name,
+			    jsonschema.Draft202012Validator(
+				    s, format_checker=jsonschema.FormatChecker())))
+	return out
+
+
+def _check_objects(central, gw=None):
+	"""Every .json object camgate wrote at @central (below gateways/, gateway
+	@gw or every one) is valid against the schema its path names; a JSON
+	object at a path no schema covers is an error too. central's own
+	command files (commands/) are skipped. Returns {schema file: count}."""
+	schemas = _schemas()
+	root = central.file("gateways")
+	counts = {}
+	problems = []
+	for p in sorted(root.rglob("*.json")) if root.exists() else []:
+		rel = p.relative_to(root).parts
+		if gw and rel[0] != gw:
+			continue
+		sub = "/".join(rel[1:])
+		if sub.startswith("commands/"):
+			continue
+		hit = [(name, v) for rx, name, v in schemas if rx.match(sub)]
+		if len(hit) != 1:
+			problems.append("%s: %d schemas match" % (sub, len(hit)))
+			continue
+		name, v = hit[0]
+		try:
+			obj = json.loads(p.read_text())
+		except ValueError as e:
+			problems.append("%s: not JSON: %s" % (sub, e))
+			continue
+		for e in sorted(v.iter_errors(obj), key=lambda e: list(e.absolute_path)):
+			problems.append("%s (%s) at %s: %s" % (
+				sub, name, "/".join(str(x) for x in e.absolute_path) or "top",
+				e.message[:300]))
+		counts[name] = counts.get(name, 0) + 1
+	assert not problems, "objects at central not valid against docs/schema/:\n" + \
+		"\n".join(problems[:40])
+	return counts
+
+
+@pytest.fixture(scope="session")
+def schema_check():
+	"""schema_check(central, gw=None) -> {schema: objects}: validates every
+	JSON object camgate wrote at central against docs/schema/ (the
+	contract docs/objects.md is generated from). Call it at the end of
+	each `camgate run` test that talks to central."""
+	return _check_objects

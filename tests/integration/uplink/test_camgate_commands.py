@@ -25,7 +25,7 @@ def wait_for(pred, timeout):
 
 
 @pytest.mark.budget(60)
-def test_set_setting_and_refusals(env, central_mtls, uplink_config):
+def test_set_setting_and_refusals(env, central_mtls, uplink_config, schema_check):
     cg = env.camgate()
     uplink_config(cg, central_mtls, {}, commands_interval="1s")
     cmds = central_mtls.file("gateways/%s/commands" % GW)
@@ -60,10 +60,12 @@ def test_set_setting_and_refusals(env, central_mtls, uplink_config):
                       " ORDER BY id").fetchall()
     assert ("central", "setting", "storage.retention_floor") in rows, rows
     assert {r[2] for r in rows if r[1] == "command"} == set(orders), rows
+    counts = schema_check(central_mtls, GW)
+    assert counts.get("command-result.schema.json") == len(orders), counts
 
 
 @pytest.mark.budget(60)
-def test_set_setting_allowlist(env, central_mtls, uplink_config):
+def test_set_setting_allowlist(env, central_mtls, uplink_config, schema_check):
     """Central may set only the settings marked for it (docs/config.md,
     "set by"): endpoint, trust, identity and path settings are refused
     with a reason and an audit row, the file keeps them (and its mode),
@@ -119,3 +121,48 @@ def test_set_setting_allowlist(env, central_mtls, uplink_config):
     no = {r[2] for r in rows if r[1] == "setting-refused"}
     assert no == {k for k, _ in refused.values()}, rows
     assert ("central", "setting", "stream.stall_timeout") in [r[:3] for r in rows], rows
+    counts = schema_check(central_mtls, GW)
+    assert counts.get("command-result.schema.json") == len(orders), counts
+
+
+@pytest.mark.budget(60)
+def test_registry_record_follows_contract(env, central_mtls, uplink_config, schema_check):
+    """resend-registry sends each camera's registry record in the form
+    docs/uplink.md 6.1 and docs/schema/registry-record.schema.json give
+    (address, location, update_frequency, users as a list), not the
+    registry table's column names."""
+    cg = env.camgate()
+    uplink_config(cg, central_mtls, {}, commands_interval="1s")
+    cg.start(wait_ring=False)
+    # The registry's tables exist once the daemon ran; an installer's
+    # manual camera, as the console's `camera set` leaves it.
+    def registry_there():
+        try:
+            return cg.db_rows("SELECT name FROM sqlite_master"
+                              " WHERE name = 'registry_cameras'")
+        except sqlite3.OperationalError:
+            return None  # no state.db yet
+    assert wait_for(registry_there, 15)
+    assert cg.stop() == 0
+    db = sqlite3.connect(str(cg.state_dir / "state.db"))
+    with db:
+        db.execute("INSERT INTO registry_cameras(name, manufacturer, model, ip, mac,"
+                   " scope_location, provider_unit, update_method, data_users)"
+                   " VALUES ('door', 'Acme', 'X1', '10.0.0.5', '44:19:b6:00:00:01',"
+                   " 'gate 3', 'ward 3 police', 'manual', 'police, transport')")
+    db.close()
+    cmds = central_mtls.file("gateways/%s/commands" % GW)
+    cmds.mkdir(parents=True, exist_ok=True)
+    (cmds / "r1.json").write_text(json.dumps({"command": "resend-registry"}))
+    cg.start(wait_ring=False)
+    rec = central_mtls.file("gateways/%s/registry/door.json" % GW)
+    assert wait_for(lambda: rec.exists() and
+                    central_mtls.file("gateways/%s/results/r1.json" % GW).exists(), 30)
+    assert cg.stop() == 0
+    counts = schema_check(central_mtls, GW)
+    assert counts.get("registry-record.schema.json") == 1, counts
+    got = json.loads(rec.read_text())
+    assert got["address"] == "10.0.0.5" and got["users"] == ["police", "transport"], got
+    assert got["location"] == {"description": "gate 3"}, got
+    assert got["update_method"] == "manual" and got["update_frequency"] == "on change", got
+    assert got["provider_unit"] == "ward 3 police" and got["camera"] == "door", got

@@ -115,7 +115,8 @@ def corrupt_alarm_event(central, path):
 
 
 @pytest.mark.budget(60)
-def test_corrupt_segment_never_stored(env, central_mtls, uplink_config, uplink_check):
+def test_corrupt_segment_never_stored(env, central_mtls, uplink_config, uplink_check,
+				      schema_check):
 	central = central_mtls
 	cg, cams = record_offline(env, central, uplink_config)
 	by = {c["name"]: c for c in cams}
@@ -189,3 +190,5 @@ def test_corrupt_segment_never_stored(env, central_mtls, uplink_config, uplink_c
 
 	cg.assert_running()
 	assert cg.stop() == 0
+	# The alarm event and every other object keep to docs/schema/.
+	assert schema_check(central, GW).get("event.schema.json"), "no event at central"

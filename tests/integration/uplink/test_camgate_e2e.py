@@ -164,6 +164,13 @@ def test_live_playlists_name_only_stored_objects(rec):
 		assert m and int(m.group(1)) == seq[0], text
 
 
+def test_objects_match_schemas(rec, schema_check):
+	"""Every JSON object the run wrote at central is valid against
+	docs/schema/ (the contract docs/objects.md is generated from)."""
+	got = schema_check(rec["central"], GW)
+	assert got.get("status.schema.json") == 1, got
+
+
 def test_status_json_lists_cameras(rec):
 	st = rec["status"]
 	assert st["gateway"] == GW

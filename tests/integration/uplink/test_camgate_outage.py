@@ -117,7 +117,7 @@ def check_playlists_end_live(central, cams):
 
 
 @pytest.mark.budget(90)
-def test_central_down_then_back(env, central_mtls, uplink_config, uplink_check):
+def test_central_down_then_back(env, central_mtls, uplink_config, uplink_check, schema_check):
 	central = central_mtls
 	srv, cg = start_recording(env, central, uplink_config)
 	cglib.wait_for("segments of every camera at central",
@@ -134,6 +134,7 @@ def test_central_down_then_back(env, central_mtls, uplink_config, uplink_check):
 
 	check_complete(central, cams, uplink_check)
 	check_playlists_end_live(central, cams)
+	schema_check(central, GW)
 	acks = media_acks(central, t_up)
 	live, backlog = set(), set()
 	for n, segs in before.items():
@@ -159,7 +160,8 @@ def test_central_down_then_back(env, central_mtls, uplink_config, uplink_check):
 
 
 @pytest.mark.budget(90)
-def test_kill9_mid_upload_then_restart(env, central_mtls, uplink_config, uplink_check):
+def test_kill9_mid_upload_then_restart(env, central_mtls, uplink_config, uplink_check,
+				       schema_check):
 	central = central_mtls
 	# A slow link (1 MiB/s for 4 x 4 Mbit/s) keeps transfers in flight.
 	srv, cg = start_recording(env, central, uplink_config, rate_limit="1M")
@@ -181,3 +183,4 @@ def test_kill9_mid_upload_then_restart(env, central_mtls, uplink_config, uplink_
 	check_complete(central, cams, uplink_check)
 	check_playlists_end_live(central, cams)
 	assert len(media_acks(central)) > partial
+	schema_check(central, GW)
