@@ -28,6 +28,11 @@
  *  S6  Over TCP the RTSP socket is read through a read-ahead buffer
  *      (stream_sock.c) that is emptied before and after each connection
  *      and when its socket is closed.
+ *  S7  Every stored segment ends on a whole access unit: when the reads
+ *      of a connection end (stop, timeout, camera gone), the last video
+ *      packet read, which libavformat's parsers may have flushed half
+ *      received, is left out (fmp4_finish_eof()); one frame at most is
+ *      lost, and only at the end of a connection.
  *
  * Threads: the stream thread owns everything but @lock's fields (stats)
  * and the stop flag; the interrupt callback runs on the stream thread.
@@ -308,7 +313,7 @@ static int stream_feed(struct stream *s, enum fmp4_track tr, AVPacket *pkt)
 	if (jump == STREAM_TS_JUMP) {
 		log_notice("%s: timestamp jump on %s, new run", s->name,
 			   tr == FMP4_VIDEO ? "video" : "audio");
-		stream__end_run(s);
+		stream__end_run(s, false);
 		ret = stream__open_run(s);
 		if (ret < 0) {
 			av_packet_unref(pkt);
@@ -392,7 +397,7 @@ static int stream_session(struct stream *s)
 		stream_set_state(s, STREAM_RECORDING);
 		ret = stream_read_loop(s);
 	}
-	stream__end_run(s);
+	stream__end_run(s, true);
 	avformat_close_input(&s->ic);
 	stream__sock_reset(&s->sock);
 	s->reading = false;
