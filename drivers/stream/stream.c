@@ -19,7 +19,8 @@
  *      failure on; the backoff resets once a connection delivered a
  *      segment to the sink. The wait ends early on stream_stop().
  *  S3  stream_stop() hands the open (partial, keyframe-led) segment to
- *      the sink before it returns.
+ *      the sink before it returns, less its last frame (S7); a segment
+ *      of that keyframe alone is dropped.
  *  S4  The segmenter sees strictly increasing DTS per track (stream_ts.c);
  *      a timestamp jump ends the run: the open segment is handed over and
  *      a new run (new init, discont) starts at the next keyframe.
