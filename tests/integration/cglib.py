@@ -418,8 +418,11 @@ def decode_errors(path):
     """Decode every frame of @path in full (ffmpeg -v error ... -f null);
     returns what the decoders complained about, "" for clean footage. A
     truncated access unit shows here ("error while decoding MB",
-    "Error parsing NAL unit"), not in a remux or a probe."""
+    "Error parsing NAL unit"), not in a remux or a probe. The HEVC decoder
+    reports a slice cut short only at a level below "error" unless told
+    to treat it as one (-err_detect explode)."""
     r = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-v", "error",
+                        "-err_detect", "explode",
                         "-i", str(path), "-f", "null", "-"],
                        capture_output=True, text=True, errors="replace",
                        timeout=300)
