@@ -37,6 +37,7 @@ static const char discover_usage[] =
 	"  --cidr A/B          also probe every host of A/B by unicast (repeatable;\n"
 	"                      networks that block multicast); at most 4096 hosts\n"
 	"  --no-multicast      CIDR sweep only\n"
+	"  --rate N            CIDR probes per second at most (200, up to 10000)\n"
 	"  --user U            camera account; the password is read from the first\n"
 	"  --password-file F   line of F, or $CAMGATE_ONVIF_PASSWORD\n"
 	"  --call-timeout S    per ONVIF request (5s)\n"
@@ -50,7 +51,7 @@ static const char discover_usage[] =
 struct discover_opts {
 	bool json, details, no_multicast;
 	int64_t window_ms, call_ms, watch_ms;
-	int64_t jobs;
+	int64_t jobs, rate;
 	const char *ifaces[DISCOVER_LIST_MAX];
 	size_t nifaces;
 	const char *cidrs[DISCOVER_LIST_MAX];
@@ -117,6 +118,7 @@ static int parse_args(int argc, char **argv, struct discover_opts *o)
 		{ "iface", required_argument, NULL, 'i' },
 		{ "cidr", required_argument, NULL, 'c' },
 		{ "no-multicast", no_argument, NULL, 'M' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "call-timeout", required_argument, NULL, 'T' },
@@ -159,6 +161,12 @@ static int parse_args(int argc, char **argv, struct discover_opts *o)
 			break;
 		case 'M':
 			o->no_multicast = true;
+			break;
+		case 'R':
+			ret = parse_i64(optarg, 1, ONVIF_SWEEP_RATE_MAX, &o->rate);
+			if (ret)
+				log_err("discover: --rate wants 1 to %d probes a second, not '%s'",
+					ONVIF_SWEEP_RATE_MAX, optarg);
 			break;
 		case 'u':
 			o->user = optarg;
@@ -248,13 +256,21 @@ static cJSON *camera_json(const struct onvif_camera *c, bool details)
 	return o;
 }
 
-static int print_json(const struct found_set *s, bool details)
+/* @sw: the CIDR sweep's counts, NULL without a sweep. */
+static int print_json(const struct found_set *s, bool details, const struct onvif_sweep_stats *sw)
 {
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "cameras");
 	char *text;
 
 	for (size_t i = 0; i < s->n; i++)
 		cJSON_AddItemToArray(arr, camera_json(&s->cams[i], details));
+	if (sw) {
+		cJSON *o = cJSON_AddObjectToObject(root, "sweep");
+
+		cJSON_AddNumberToObject(o, "addresses", (double)sw->addresses);
+		cJSON_AddNumberToObject(o, "probed", (double)sw->probed);
+		cJSON_AddNumberToObject(o, "failed", (double)sw->failed);
+	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -354,6 +370,7 @@ int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct discover_opts o = { .details = true, .jobs = DISCOVER_JOBS };
 	struct found_set s = { .n = 0 };
+	struct onvif_sweep_stats sw;
 	struct onvif_probe_opts po;
 	int ret;
 
@@ -366,7 +383,9 @@ int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv)
 					.nifaces = o.nifaces,
 					.cidrs = o.cidrs,
 					.ncidrs = o.ncidrs,
-					.no_multicast = o.no_multicast };
+					.no_multicast = o.no_multicast,
+					.sweep_rate = (int)o.rate,
+					.sweep = &sw };
 	s.cams = calloc(DISCOVER_CAMERAS_MAX, sizeof(*s.cams));
 	s.rets = calloc(DISCOVER_CAMERAS_MAX, sizeof(*s.rets));
 	if (!s.cams || !s.rets) {
@@ -387,11 +406,16 @@ int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv)
 		log_warn("discover: more than %d cameras; the rest are not shown",
 			 DISCOVER_CAMERAS_MAX);
 	if (o.json) {
-		ret = print_json(&s, o.details);
+		ret = print_json(&s, o.details, o.ncidrs ? &sw : NULL);
 	} else {
 		for (size_t i = 0; i < s.n; i++)
 			print_text(&s.cams[i], o.details);
-		printf("%zu camera%s found\n", s.n, s.n == 1 ? "" : "s");
+		printf("%zu camera%s found", s.n, s.n == 1 ? "" : "s");
+		if (o.ncidrs)
+			printf(" (%llu addresses probed, %llu probe%s failed)",
+			       (unsigned long long)sw.probed, (unsigned long long)sw.failed,
+			       sw.failed == 1 ? "" : "s");
+		printf("\n");
 		ret = 0;
 	}
 	fflush(stdout);

@@ -107,12 +107,14 @@ static void discovery_observe(struct discovery *d, int64_t now)
 
 static void discovery_round(struct discovery *d)
 {
+	struct onvif_sweep_stats sw = { 0 };
 	struct onvif_probe_opts po = {
 		.window_ms = (int)d->cfg.probe_window_ms,
 		.ifaces = d->nifaces ? d->ifaces : NULL,
 		.nifaces = d->nifaces,
 		.cidrs = d->cidrs,
 		.ncidrs = d->ncidrs,
+		.sweep = &sw,
 	};
 	int64_t start = time_now_ms();
 	int gone = 0, ret;
@@ -130,11 +132,20 @@ static void discovery_round(struct discovery *d)
 	if (ret && ret != -ENOBUFS)
 		log_warn("discovery: probe failed: %s", strerror(-ret));
 	discovery_observe(d, time_now_ms());
-	/* Only after a probe that ran may silence mean "gone". */
-	if (!ret && !registry_mark_missing(d->reg, start, time_now_ms(), &gone) && gone > 0)
+	/* Only after a probe that ran may silence mean "gone": not when
+	 * some hosts of the sweep were never asked. */
+	if (!ret && !sw.failed && !registry_mark_missing(d->reg, start, time_now_ms(), &gone) &&
+	    gone > 0)
 		d->fn(d->arg, NULL, REGISTRY_GONE);
-	log_info("discovery: round done in %lld ms, %zu cameras answered, %d gone",
-		 (long long)(time_now_ms() - start), d->n, gone);
+	if (d->ncidrs)
+		log_info("discovery: round done in %lld ms, %zu cameras answered, %d gone; "
+			 "%llu addresses probed, %llu probes failed%s",
+			 (long long)(time_now_ms() - start), d->n, gone,
+			 (unsigned long long)sw.probed, (unsigned long long)sw.failed,
+			 sw.failed ? " (none marked gone)" : "");
+	else
+		log_info("discovery: round done in %lld ms, %zu cameras answered, %d gone",
+			 (long long)(time_now_ms() - start), d->n, gone);
 }
 
 /* Hello: run a round now (the camera is new or back). Bye: gone at once. */

@@ -67,6 +67,9 @@
 #define ONVIF_PROBE_DEVICES_MAX 1024	      /* distinct devices per probe */
 #define ONVIF_SWEEP_HOSTS_MAX	4096	      /* unicast probes per onvif_probe() */
 #define ONVIF_PROBE_WINDOW_MS	2000	      /* default probe window */
+#define ONVIF_SWEEP_RATE	200	      /* unicast probes per second, default */
+#define ONVIF_SWEEP_RATE_MAX	10000	      /* and at most */
+#define ONVIF_SWEEP_RETRY_MS	5000	      /* a refused probe is retried this long */
 #define ONVIF_CALL_TIMEOUT_MS	5000	      /* default per-call timeout */
 
 enum onvif_auth {
@@ -107,14 +110,26 @@ struct onvif_found {
 	unsigned int metadata_version;
 };
 
+/* What a unicast sweep did: a probe that could not be sent (the kernel
+ * refused it for ONVIF_SWEEP_RETRY_MS, or for good) is a host not asked. */
+struct onvif_sweep_stats {
+	uint64_t addresses; /* hosts in the CIDRs */
+	uint64_t probed;    /* probes the kernel took */
+	uint64_t failed;    /* probes that could not be sent */
+};
+
 struct onvif_probe_opts {
-	int window_ms;		   /* wait for answers; 0: ONVIF_PROBE_WINDOW_MS */
+	int window_ms;		   /* wait for answers after the last probe;
+				    * 0: ONVIF_PROBE_WINDOW_MS */
 	const char *const *ifaces; /* multicast on these; NULL: every up,
 					 * non-loopback, multicast interface */
 	size_t nifaces;
 	const char *const *cidrs; /* unicast sweep, "192.168.1.0/24" */
 	size_t ncidrs;
-	bool no_multicast; /* sweep only */
+	bool no_multicast;		 /* sweep only */
+	int sweep_rate;			 /* probes a second; 0: ONVIF_SWEEP_RATE; at most
+			    * ONVIF_SWEEP_RATE_MAX */
+	struct onvif_sweep_stats *sweep; /* filled if not NULL, errors too */
 };
 
 /* Called once per distinct device (G2), from the calling thread; @f is
@@ -123,8 +138,18 @@ typedef int (*onvif_found_fn)(void *arg, const struct onvif_found *f);
 
 /* Multicast a Probe for NetworkVideoTransmitter on every interface of
  * @opts (pinned with IP_MULTICAST_IF where the kernel allows), unicast it
- * to every host of every CIDR, and collect ProbeMatches for the window.
- * Interfaces that cannot send are logged and skipped.
+ * to every host of every CIDR, and collect ProbeMatches for the window
+ * after the last probe. Interfaces that cannot send are logged and
+ * skipped.
+ * The sweep is paced: at most opts->sweep_rate probes a second, and a
+ * probe the kernel refuses for want of buffer (EAGAIN, ENOBUFS: probes
+ * to absent hosts hold socket buffer while ARP waits for them, about 3 s)
+ * waits for the socket to drain, answers read meanwhile, and is retried
+ * for up to ONVIF_SWEEP_RETRY_MS. Probes that still fail are counted in
+ * opts->sweep and logged once as a warning; after a few in a row the
+ * rest of the sweep gets one try each, so the call stays bounded. A /24
+ * of absent hosts takes a few seconds, a /22 some more.
+ * -EINVAL also: sweep_rate out of range.
  * -ENODEV: no usable interface and no CIDR. -E2BIG: the CIDRs hold more
  * than ONVIF_SWEEP_HOSTS_MAX hosts. -EINVAL: a malformed CIDR or name.
  * -ENOBUFS: more than ONVIF_PROBE_DEVICES_MAX devices (the rest ignored,

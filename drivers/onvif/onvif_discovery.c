@@ -10,6 +10,15 @@
  * the answers come back to it; a kernel that refuses the pinning (qemu-user
  * does) still sends by the route. All sockets are polled together; the
  * sweep is paced between polls so answers are read while it runs.
+ *
+ * Why the sweep is paced: a probe to an address without a host sits in
+ * the neighbour entry's queue while ARP asks (about 3 s), charged to the
+ * sweep socket's send buffer. A few hundred of them fill it, and sendto()
+ * on the non-blocking socket fails with EAGAIN until ARP gives up and
+ * frees them; every probe then sent would be lost. So the sweep sends at
+ * most ONVIF_SWEEP_RATE a second by default (which also keeps the unresolved
+ * neighbour entries, ~3 s each, well under the kernel's default table
+ * limit of 1024), and a refused probe waits for POLLOUT and is retried.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,8 +38,11 @@
 
 #define IFACES_MAX	32
 #define DGRAM_MAX	65536
-#define SWEEP_BURST	32  /* unicast probes between two polls */
-#define PROBE_REPEAT_MS 200 /* second multicast probe, as WS-Discovery repeats */
+#define SWEEP_BURST	32	  /* unicast probes between two polls */
+#define PROBE_REPEAT_MS 200	  /* second multicast probe, as WS-Discovery repeats */
+#define SWEEP_SNDBUF	(1 << 20) /* asked for the sweep socket (wmem_max caps it) */
+#define SWEEP_NOBUFS_MS 20	  /* ENOBUFS gives no POLLOUT to wait for */
+#define SWEEP_FAIL_RUN	3	  /* probes failed in a row: one try each after */
 
 struct iface {
 	char name[IF_NAMESIZE];
@@ -51,6 +63,11 @@ struct probe {
 	size_t nseen;
 	bool overflow, stopped;
 	char *buf;
+	struct onvif_sweep_stats sw;
+	int sweep_fd; /* -1: no sweep */
+	int fail_run; /* probes failed in a row */
+	int last_err; /* errno of the last failed probe */
+	char last_to[INET_ADDRSTRLEN];
 };
 
 /* Interfaces to use: @names, or every up, multicast, non-loopback one. */
@@ -241,24 +258,104 @@ static void collect(struct probe *p, int ms)
 	}
 }
 
-static void send_to(struct probe *p, int fd, uint32_t host_be)
+/* 0, or the errno of a failed sendto(). */
+static int send_to(struct probe *p, int fd, uint32_t host_be)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET,
 				  .sin_port = htons(ONVIF_DISCOVERY_PORT),
 				  .sin_addr.s_addr = host_be };
 
-	if (sendto(fd, p->xml, p->xml_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		log_debug("onvif: probe to %s: %m", inet_ntoa(to.sin_addr));
+	if (sendto(fd, p->xml, p->xml_len, 0, (struct sockaddr *)&to, sizeof(to)) >= 0)
+		return 0;
+	return errno;
+}
+
+/* Until @fd may take a datagram or @ms pass, reading answers meanwhile. */
+static void wait_writable(struct probe *p, int fd, int ms)
+{
+	int64_t end = time_mono_ms() + ms;
+
+	for (int i = 0; i < p->nfd; i++)
+		if (p->pfd[i].fd == fd)
+			p->pfd[i].events = POLLIN | POLLOUT;
+	while (!p->stopped) {
+		int64_t left = end - time_mono_ms();
+		bool out = false;
+
+		if (left < 0)
+			left = 0;
+		if (poll(p->pfd, (nfds_t)p->nfd, (int)left) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < p->nfd; i++) {
+			if (p->pfd[i].revents & POLLIN)
+				drain(p, p->pfd[i].fd);
+			out |= p->pfd[i].fd == fd && (p->pfd[i].revents & (POLLOUT | POLLERR));
+		}
+		if (out || left == 0)
+			break;
+	}
+	for (int i = 0; i < p->nfd; i++)
+		p->pfd[i].events = POLLIN;
+}
+
+static bool send_retryable(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS;
+}
+
+/* One unicast probe, retried while the kernel lacks buffer for it. */
+static void sweep_one(struct probe *p, int fd, uint32_t host)
+{
+	/* Probes kept failing for the whole retry time: one try each for
+	 * the hosts left, not a wait for every one (G1). */
+	int64_t deadline =
+		time_mono_ms() + (p->fail_run < SWEEP_FAIL_RUN ? ONVIF_SWEEP_RETRY_MS : 0);
+	int err;
+
+	for (;;) {
+		int64_t left;
+
+		err = send_to(p, fd, htonl(host));
+		if (!err || !send_retryable(err) || p->stopped)
+			break;
+		left = deadline - time_mono_ms();
+		if (left <= 0)
+			break;
+		if (err == ENOBUFS)
+			collect(p, (int)(left < SWEEP_NOBUFS_MS ? left : SWEEP_NOBUFS_MS));
+		else
+			wait_writable(p, fd, (int)left);
+	}
+	if (!err) {
+		p->sw.probed++;
+		p->fail_run = 0;
+		return;
+	}
+	p->sw.failed++;
+	p->fail_run++;
+	p->last_err = err;
+	inet_ntop(AF_INET, &(struct in_addr){ htonl(host) }, p->last_to, sizeof(p->last_to));
+	log_debug("onvif: probe to %s: %s", p->last_to, strerror(err));
 }
 
 static void multicast(struct probe *p, int nmc)
 {
-	for (int i = 0; i < nmc; i++)
-		send_to(p, p->pfd[i].fd, inet_addr(ONVIF_DISCOVERY_GROUP));
+	for (int i = 0; i < nmc; i++) {
+		struct in_addr g = { inet_addr(ONVIF_DISCOVERY_GROUP) };
+		int err = send_to(p, p->pfd[i].fd, g.s_addr);
+
+		if (err)
+			log_debug("onvif: probe to %s: %s", ONVIF_DISCOVERY_GROUP, strerror(err));
+	}
 }
 
+/* At most ONVIF_SWEEP_RATE probes a second: each burst's share of time
+ * is spent reading answers. */
 static int sweep(struct probe *p, int fd)
 {
+	const int rate = p->opts->sweep_rate ? p->opts->sweep_rate : ONVIF_SWEEP_RATE;
+	const int burst_ms = SWEEP_BURST * 1000 / rate;
+	int64_t burst_end = time_mono_ms() + burst_ms;
 	unsigned int sent = 0;
 
 	for (size_t c = 0; c < p->opts->ncidrs && !p->stopped; c++) {
@@ -267,11 +364,18 @@ static int sweep(struct probe *p, int fd)
 		if (cidr_parse(p->opts->cidrs[c], &first, &count))
 			return -EINVAL;
 		for (uint32_t h = 0; h < count && !p->stopped; h++) {
-			send_to(p, fd, htonl(first + h));
-			if (++sent % SWEEP_BURST == 0)
-				collect(p, 1);
+			sweep_one(p, fd, first + h);
+			if (++sent % SWEEP_BURST)
+				continue;
+			collect(p,
+				(int)(burst_end > time_mono_ms() ? burst_end - time_mono_ms() : 1));
+			burst_end = time_mono_ms() + burst_ms;
 		}
 	}
+	if (p->sw.failed)
+		log_warn("onvif: sweep: %llu of %llu probes could not be sent (last: %s, %s)",
+			 (unsigned long long)p->sw.failed, (unsigned long long)p->sw.addresses,
+			 p->last_to, strerror(p->last_err));
 	return 0;
 }
 
@@ -313,26 +417,38 @@ static int open_sockets(struct probe *p, int *nmcp)
 	*nmcp = p->nfd;
 	if (!ret && o->ncidrs) {
 		int fd = udp_open((struct in_addr){ .s_addr = htonl(INADDR_ANY) }, NULL);
+		int sndbuf = SWEEP_SNDBUF;
 
 		if (fd < 0)
 			return fd;
+		/* More probes in flight while ARP waits; best effort. */
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		p->pfd[p->nfd++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		p->sweep_fd = fd;
 	}
 	return ret;
 }
 
 int onvif_probe(const struct onvif_probe_opts *opts, onvif_found_fn fn, void *arg)
 {
-	struct probe p = { .opts = opts, .fn = fn, .arg = arg };
+	struct probe p = { .opts = opts, .fn = fn, .arg = arg, .sweep_fd = -1 };
 	struct onvif__wsdd_msg m = { .kind = ONVIF__PROBE };
 	int window = opts->window_ms > 0 ? opts->window_ms : ONVIF_PROBE_WINDOW_MS;
-	int64_t start = time_mono_ms();
+	int64_t start = time_mono_ms(), sent;
 	uint64_t hosts = 0;
 	int nmc = 0, ret;
 
+	if (opts->sweep)
+		*opts->sweep = (struct onvif_sweep_stats){ 0 };
+	if (opts->sweep_rate < 0 || opts->sweep_rate > ONVIF_SWEEP_RATE_MAX) {
+		log_err("onvif: sweep rate %d out of 1..%d", opts->sweep_rate,
+			ONVIF_SWEEP_RATE_MAX);
+		return -EINVAL;
+	}
 	ret = sweep_size(opts, &hosts);
 	if (ret)
 		return ret;
+	p.sw.addresses = hosts;
 	if (hosts > ONVIF_SWEEP_HOSTS_MAX) {
 		log_err("onvif: the CIDR ranges hold %llu hosts, more than %d",
 			(unsigned long long)hosts, ONVIF_SWEEP_HOSTS_MAX);
@@ -361,15 +477,22 @@ int onvif_probe(const struct onvif_probe_opts *opts, onvif_found_fn fn, void *ar
 		goto out;
 	}
 	multicast(&p, nmc);
-	ret = sweep(&p, p.pfd[p.nfd - 1].fd);
+	if (p.sweep_fd >= 0)
+		ret = sweep(&p, p.sweep_fd);
+	/* The window is for answers to the last probe, however long the
+	 * sweep took. */
+	sent = time_mono_ms();
 	collect(&p, window < PROBE_REPEAT_MS ? window / 2 : PROBE_REPEAT_MS);
 	multicast(&p, nmc);
-	collect(&p, (int)(window - (time_mono_ms() - start)));
+	collect(&p, (int)(window - (time_mono_ms() - sent)));
 	if (!ret && p.overflow)
 		ret = -ENOBUFS;
-	log_debug("onvif: probe found %zu devices in %lld ms", p.nseen,
-		  (long long)(time_mono_ms() - start));
+	log_debug("onvif: probe found %zu devices in %lld ms; %llu of %llu addresses probed",
+		  p.nseen, (long long)(time_mono_ms() - start), (unsigned long long)p.sw.probed,
+		  (unsigned long long)p.sw.addresses);
 out:
+	if (opts->sweep)
+		*opts->sweep = p.sw;
 	for (int i = 0; i < p.nfd; i++)
 		close(p.pfd[i].fd);
 	free((char *)p.xml);

@@ -405,7 +405,7 @@ int fmp4_write_take(struct fmp4 *f, enum fmp4_track track, AVPacket *pkt)
 	return fmp4_take_audio(f, pkt);
 }
 
-int fmp4_finish(struct fmp4 *f)
+static int fmp4_finish_run(struct fmp4 *f, bool drop_last)
 {
 	struct fmp4_trk *v = &f->trk[FMP4_VIDEO];
 	struct fmp4_trk *a = &f->trk[FMP4_AUDIO];
@@ -417,13 +417,35 @@ int fmp4_finish(struct fmp4 *f)
 	f->finished = true;
 	if (!f->seg_open || !v->holding)
 		return 0;
-	end = v->held->dts + (v->held->duration > 0 ? v->held->duration : v->last_step);
-	ret = fmp4_emit(f, v, AV_NOPTS_VALUE);
+	if (drop_last) {
+		/* The segment ends where the dropped frame would have begun. */
+		end = v->held->dts;
+		av_packet_unref(v->held);
+		v->holding = false;
+		/* It was the keyframe that opened the segment: nothing of
+		 * the segment is left to show; fmp4_close() abandons it. */
+		if (!f->seg.video_frames)
+			return 0;
+		ret = 0;
+	} else {
+		end = v->held->dts + (v->held->duration > 0 ? v->held->duration : v->last_step);
+		ret = fmp4_emit(f, v, AV_NOPTS_VALUE);
+	}
 	if (ret == 0 && a->holding)
 		ret = fmp4_emit(f, a, AV_NOPTS_VALUE);
 	if (ret < 0)
 		return ret;
 	return fmp4_cut(f, end, true);
+}
+
+int fmp4_finish(struct fmp4 *f)
+{
+	return fmp4_finish_run(f, false);
+}
+
+int fmp4_finish_eof(struct fmp4 *f)
+{
+	return fmp4_finish_run(f, true);
 }
 
 static int fmp4_open_adts(struct fmp4 *f, const AVStream *in)

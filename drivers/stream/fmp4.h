@@ -5,7 +5,8 @@
  *
  * One struct fmp4 is one muxer run: one init segment (ftyp+moov) and the
  * media segments (moof+mdat) that follow it. A discontinuity is handled
- * by the caller with fmp4_finish(), fmp4_close() and a new fmp4_open().
+ * by the caller with fmp4_finish(), fmp4_close() and a new fmp4_open(),
+ * the end of the input with fmp4_finish_eof() and fmp4_close().
  *
  * Guarantees (tests/unit/fmp4_mux_test.c):
  *  F1  Every media segment starts with a video keyframe. Packets before
@@ -118,6 +119,16 @@ int fmp4_write_take(struct fmp4 *f, enum fmp4_track track, AVPacket *pkt);
 /* Write what is held and hand the open segment, if any, to the sink as a
  * partial segment. The run cannot take packets afterwards. */
 int fmp4_finish(struct fmp4 *f);
+
+/* fmp4_finish() for a run whose input ended (end of stream, read error,
+ * stop): the last video packet taken is dropped, not written. When a
+ * read fails, libavformat flushes its parsers and hands out the access
+ * unit they were assembling as a packet, complete or not (the rest of
+ * its NAL units never came); a parser returns an access unit only once
+ * the next one begins, so every earlier packet is whole. If the dropped
+ * packet was the keyframe that opened the segment, the segment is left
+ * for fmp4_close() to abandon. */
+int fmp4_finish_eof(struct fmp4 *f);
 
 /* Free the run; an open segment is abandoned (the sink's end() gets NULL
  * if it had data of it; call fmp4_finish() first to keep it). NULL is a

@@ -19,7 +19,8 @@
  *      failure on; the backoff resets once a connection delivered a
  *      segment to the sink. The wait ends early on stream_stop().
  *  S3  stream_stop() hands the open (partial, keyframe-led) segment to
- *      the sink before it returns.
+ *      the sink before it returns, less its last frame (S7); a segment
+ *      of that keyframe alone is dropped.
  *  S4  The segmenter sees strictly increasing DTS per track (stream_ts.c);
  *      a timestamp jump ends the run: the open segment is handed over and
  *      a new run (new init, discont) starts at the next keyframe.
@@ -28,6 +29,11 @@
  *  S6  Over TCP the RTSP socket is read through a read-ahead buffer
  *      (stream_sock.c) that is emptied before and after each connection
  *      and when its socket is closed.
+ *  S7  Every stored segment ends on a whole access unit: when the reads
+ *      of a connection end (stop, timeout, camera gone), the last video
+ *      packet read, which libavformat's parsers may have flushed half
+ *      received, is left out (fmp4_finish_eof()); one frame at most is
+ *      lost, and only at the end of a connection.
  *
  * Threads: the stream thread owns everything but @lock's fields (stats)
  * and the stop flag; the interrupt callback runs on the stream thread.
@@ -308,7 +314,7 @@ static int stream_feed(struct stream *s, enum fmp4_track tr, AVPacket *pkt)
 	if (jump == STREAM_TS_JUMP) {
 		log_notice("%s: timestamp jump on %s, new run", s->name,
 			   tr == FMP4_VIDEO ? "video" : "audio");
-		stream__end_run(s);
+		stream__end_run(s, false);
 		ret = stream__open_run(s);
 		if (ret < 0) {
 			av_packet_unref(pkt);
@@ -392,7 +398,7 @@ static int stream_session(struct stream *s)
 		stream_set_state(s, STREAM_RECORDING);
 		ret = stream_read_loop(s);
 	}
-	stream__end_run(s);
+	stream__end_run(s, true);
 	avformat_close_input(&s->ic);
 	stream__sock_reset(&s->sock);
 	s->reading = false;

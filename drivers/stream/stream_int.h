@@ -116,8 +116,11 @@ bool stream__stopping(struct stream *s);
 /* Open a run over the picked streams (a muxer that refuses the audio is
  * reopened without it, S5); the next segment is flagged discont. */
 int stream__open_run(struct stream *s);
-/* Hand the open segment over (S3) and free the run. */
-void stream__end_run(struct stream *s);
+/* Hand the open segment over (S3) and free the run. @input_ended: the
+ * connection's reads ended (end of stream, error, timeout, stop), so the
+ * last video packet read may be a parser's flush of a partial access
+ * unit and is left out (S7); false: a timestamp jump, all is whole. */
+void stream__end_run(struct stream *s, bool input_ended);
 /* Unmap a whole segment's buffer; stream_stop() calls it. */
 void stream__segbuf_free(struct stream *s);
 

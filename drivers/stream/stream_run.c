@@ -295,11 +295,14 @@ int stream__open_run(struct stream *s)
 	return 0;
 }
 
-void stream__end_run(struct stream *s)
+void stream__end_run(struct stream *s, bool input_ended)
 {
 	if (!s->mux)
 		return;
-	fmp4_finish(s->mux);
+	if (input_ended)
+		fmp4_finish_eof(s->mux);
+	else
+		fmp4_finish(s->mux);
 	fmp4_close(s->mux);
 	s->mux = NULL;
 }

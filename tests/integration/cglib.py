@@ -413,3 +413,57 @@ def ffprobe_json(path, *args):
 
 def seg_end_ms(seg):
     return seg["start_utc_ms"] + seg["duration_ms"]
+
+
+def decode_errors(path):
+    """Decode every frame of @path in full (ffmpeg -v error ... -f null);
+    returns what the decoders complained about, "" for clean footage. A
+    truncated access unit shows here ("error while decoding MB",
+    "Error parsing NAL unit"), not in a remux or a probe. The HEVC decoder
+    reports a slice cut short only at a level below "error" unless told
+    to treat it as one (-err_detect explode)."""
+    r = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-v", "error",
+                        "-err_detect", "explode",
+                        "-i", str(path), "-f", "null", "-"],
+                       capture_output=True, text=True, errors="replace",
+                       timeout=300)
+    err = r.stderr.strip()
+    if r.returncode != 0 and not err:
+        err = "ffmpeg exited %d" % r.returncode
+    return err
+
+
+def iso_ms(utc_ms):
+    """A time `camgate ring cat` reads, to the millisecond."""
+    t = time.gmtime(utc_ms // 1000)
+    return "%s.%03dZ" % (time.strftime("%Y-%m-%dT%H:%M:%S", t), utc_ms % 1000)
+
+
+def export_segment(cg, camera, seg, out):
+    """`ring cat` of @seg alone: its init and media segment, as stored
+    (segments that meet [FROM, TO) are exported whole, and segments
+    tile, so a range of 1 ms at its start meets it alone)."""
+    start = seg["start_utc_ms"]
+    r = cg.cli("ring", "cat", camera, iso_ms(start), iso_ms(start + 1),
+               "-o", out)
+    if r.returncode != 0:
+        raise Failure("ring cat %s seq %d: %s" % (camera, seg["seq"],
+                                                  r.stderr.strip()[-500:]))
+    return out
+
+
+def assert_segments_decode(cg, segs_by_camera, tmp_dir):
+    """Each segment of {camera: [segment, ...]}, exported alone, decodes
+    without an error; all are checked before the verdict."""
+    bad = []
+    for camera, segs in segs_by_camera.items():
+        assert segs, "%s: no segment to decode" % camera
+        for s in segs:
+            out = Path(tmp_dir) / ("%s-%d.mp4" % (camera, s["seq"]))
+            err = decode_errors(export_segment(cg, camera, s, out))
+            out.unlink()
+            if err:
+                bad.append("%s seq %d (%d ms%s): %s" % (
+                    camera, s["seq"], s["duration_ms"],
+                    ", discont" if s["discont"] else "", err[-300:]))
+    assert not bad, "segments that do not decode:\n%s" % "\n".join(bad)

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Four cameras (H.264 and H.265, AAC, G.711, no audio) recorded for
 20 s, then a clean stop: the ring verifies, every camera has continuous
-footage, and an export plays back without holes."""
+footage, every stored segment decodes in full (the one closed at the
+stop included), and an export plays back without holes."""
 
 import time
 
@@ -96,6 +97,23 @@ def test_stop_flushes_open_segment(rec):
         last = rec["cams"][n]["segments"][-1]
         lag = rec["stop_ms"] - cglib.seg_end_ms(last)
         assert lag < 1500, "%s: footage ends %d ms before the stop" % (n, lag)
+
+
+def test_segment_closed_at_stop_decodes(rec, tmp_path):
+    """The segment the stop closed ends on a whole access unit: every
+    frame of it decodes (H.264 and H.265), not only the ones a probe or
+    a remux looks at."""
+    cglib.assert_segments_decode(
+        rec["cg"], {n: rec["cams"][n]["segments"][-1:] for n in NAMES},
+        tmp_path)
+
+
+def test_every_segment_decodes(rec, tmp_path):
+    """Each stored segment, exported alone (its init and media segment),
+    decodes without an error."""
+    cglib.assert_segments_decode(
+        rec["cg"], {n: rec["cams"][n]["segments"][:-1] for n in NAMES},
+        tmp_path)
 
 
 def test_status_codecs(rec):

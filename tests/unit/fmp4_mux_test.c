@@ -480,6 +480,71 @@ static void test_close_abandons(void **state)
 	cap_free(&cap);
 }
 
+/* Feed the first @n video packets of @ic to @f (video only). */
+static void feed_video(struct fmp4 *f, AVFormatContext *ic, const struct fmp4_pick *pick, int n)
+{
+	AVPacket *pkt = av_packet_alloc();
+	int i = 0;
+
+	while (i < n && av_read_frame(ic, pkt) >= 0) {
+		if (pkt->stream_index != pick->video) {
+			av_packet_unref(pkt);
+			continue;
+		}
+		assert_true(fmp4_write_take(f, FMP4_VIDEO, pkt) >= 0);
+		i++;
+	}
+	assert_int_equal(i, n);
+	av_packet_free(&pkt);
+}
+
+/* A run whose input ended leaves out the last video packet (the one a
+ * demuxer's parser flush may have cut short): the open segment ends
+ * where that packet would have begun, one frame shorter than with
+ * fmp4_finish(), and a segment of that packet alone is abandoned. */
+static void test_finish_eof(void **state)
+{
+	/* 1 s segments at 24 fps, a keyframe every 12 frames: the second
+	 * segment opens with packet 24. */
+	const int per_seg = SEG_MS / 1000 * CLIP_FPS;
+	const struct fmp4_sink sink = { cap_init, cap_data, cap_end, NULL };
+	struct fmp4_sink sk = sink;
+	AVFormatContext *ic = open_clip(clip_aac);
+	struct capture cap = { 0 };
+	struct fmp4_pick pick;
+	struct fmp4 *f = NULL;
+
+	(void)state;
+	sk.arg = &cap;
+	assert_int_equal(fmp4_pick_streams(ic, &pick), 0);
+	assert_int_equal(fmp4_open(ic->streams[pick.video], NULL, SEG_MS, &sk, "test", &f), 0);
+	feed_video(f, ic, &pick, per_seg + 6);
+	assert_int_equal(fmp4_finish_eof(f), 0);
+	fmp4_close(f);
+	assert_int_equal(cap.segs, 2);
+	assert_int_equal(cap.abandoned, 0);
+	assert_int_equal(cap.meta[0].video_frames, per_seg);
+	assert_int_equal(cap.meta[1].video_frames, 5); /* of the 6 fed */
+	assert_true(cap.meta[1].partial);
+	assert_int_equal(cap.meta[1].duration_us, 5 * 1000000 / CLIP_FPS);
+	check_each_segment(&cap);
+	avformat_close_input(&ic);
+	cap_free(&cap);
+
+	/* The keyframe that opened the second segment came last. */
+	memset(&cap, 0, sizeof(cap));
+	ic = open_clip(clip_aac);
+	assert_int_equal(fmp4_open(ic->streams[pick.video], NULL, SEG_MS, &sk, "test", &f), 0);
+	feed_video(f, ic, &pick, per_seg + 1);
+	assert_int_equal(fmp4_finish_eof(f), 0);
+	fmp4_close(f);
+	assert_int_equal(cap.segs, 1);
+	assert_int_equal(cap.meta[0].video_frames, per_seg);
+	check_each_segment(&cap);
+	avformat_close_input(&ic);
+	cap_free(&cap);
+}
+
 static void test_mulaw_dropped(void **state)
 {
 	AVFormatContext *ic = open_clip(clip_ulaw);
@@ -543,7 +608,7 @@ int main(void)
 		cmocka_unit_test(test_aac_clip),      cmocka_unit_test(test_starts_on_keyframe),
 		cmocka_unit_test(test_chunked),	      cmocka_unit_test(test_close_abandons),
 		cmocka_unit_test(test_mulaw_dropped), cmocka_unit_test(test_mjpeg_refused),
-		cmocka_unit_test(test_open_rejects),
+		cmocka_unit_test(test_open_rejects),  cmocka_unit_test(test_finish_eof),
 	};
 
 	log_init("fmp4_mux_test", false, LOG_ERR);

@@ -184,8 +184,9 @@ static void test_probe_rewrites_lying_xaddr(void **state)
 static void test_cidr_sweep(void **state)
 {
 	const char *const cidrs[] = { "127.0.0.8/29", "127.0.0.12/32" };
+	struct onvif_sweep_stats sw;
 	struct onvif_probe_opts o = {
-		.window_ms = 300, .cidrs = cidrs, .ncidrs = 2, .no_multicast = true
+		.window_ms = 300, .cidrs = cidrs, .ncidrs = 2, .no_multicast = true, .sweep = &sw
 	};
 	struct found_list l = { .n = 0 };
 	struct cams c;
@@ -196,6 +197,10 @@ static void test_cidr_sweep(void **state)
 	cams_start(&c, 3, NULL);
 	assert_int_equal(onvif_probe(&o, on_found, &l), 0);
 	assert_int_equal(l.n, 3);
+	/* 6 hosts in the /29, 1 in the /32; loopback takes them all. */
+	assert_int_equal(sw.addresses, 7);
+	assert_int_equal(sw.probed, 7);
+	assert_int_equal(sw.failed, 0);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(find_uuid(&l, sim_uuid(c.sim[i])), 1);
 	cams_stop(&c);
@@ -214,6 +219,11 @@ static void test_cidr_limits(void **state)
 	assert_int_equal(onvif_probe(&o, on_found, &l), -E2BIG);
 	o.cidrs = bad;
 	assert_int_equal(onvif_probe(&o, on_found, &l), -EINVAL);
+	o.sweep_rate = ONVIF_SWEEP_RATE_MAX + 1;
+	assert_int_equal(onvif_probe(&o, on_found, &l), -EINVAL);
+	o.sweep_rate = -1;
+	assert_int_equal(onvif_probe(&o, on_found, &l), -EINVAL);
+	o.sweep_rate = 0;
 	o.ncidrs = 0;
 	assert_int_equal(onvif_probe(&o, on_found, &l), -ENODEV);
 }

@@ -64,24 +64,28 @@ class Sim:
 class OnvifNet:
     """One private network: NAME-gw plus LANS camera namespaces."""
 
-    def __init__(self, name, lans, workdir, logs):
+    def __init__(self, name, lans, workdir, logs, prefix=24):
         self.name, self.lans, self.workdir = name, lans, Path(workdir)
+        self.prefix = prefix  # of each LAN: 10.77.K.0/PREFIX
         self.sims = []
         self.logs = logs  # (title, path) shown when a test fails
         self.next_host = [10] * lans
-        out = subprocess.run(["sh", str(NETNS_SH), "up", name, str(lans)],
+        out = subprocess.run(["sh", str(NETNS_SH), "up", name, str(lans),
+                              str(prefix)],
                              capture_output=True, text=True, timeout=30)
         if out.returncode:
             raise RuntimeError("netns.sh up failed: " + out.stderr)
         self.gw = name + "-gw"
 
-    def start_cam(self, lan=0, *args, wait=True):
-        """A camera on LAN @lan with its own address; @args go to onvif_sim."""
-        host = self.next_host[lan]
-        self.next_host[lan] += 1
-        ip = "10.77.%d.%d" % (lan, host)
+    def start_cam(self, lan=0, *args, wait=True, ip=None):
+        """A camera on LAN @lan with its own address (the next free one,
+        or @ip); @args go to onvif_sim."""
+        if ip is None:
+            ip = "10.77.%d.%d" % (lan, self.next_host[lan])
+            self.next_host[lan] += 1
         ns, dev = "%s-cam%d" % (self.name, lan), "%s-c%d" % (self.name, lan)
-        subprocess.run(["ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev],
+        subprocess.run(["ip", "-n", ns, "addr", "add",
+                        "%s/%d" % (ip, self.prefix), "dev", dev],
                        check=True, timeout=10)
         log = self.workdir / ("sim-%s.log" % ip)
         cmd = ["ip", "netns", "exec", ns, str(sim_bin()), "--ip", ip, "--port", "80",
@@ -104,8 +108,10 @@ class OnvifNet:
                                % (sim.ip, line, cglib.log_tail(sim.log)))
         _, sim.xaddr, sim.uuid = line.split()
 
-    def start_cams(self, n, lan=0, *args):
-        sims = [self.start_cam(lan, *args, wait=False) for _ in range(n)]
+    def start_cams(self, n, lan=0, *args, ips=None):
+        """@n cameras, at @ips if given."""
+        sims = [self.start_cam(lan, *args, wait=False,
+                               ip=ips[i] if ips else None) for i in range(n)]
         for s in sims:
             self.wait_ready(s)
         return sims
@@ -146,10 +152,14 @@ def onvif_net(request, tmp_path):
         pytest.skip("no onvif_sim at %s (make unit)" % sim_bin())
     if not have_discover():
         pytest.skip("%s has no `discover` command" % cglib.CAMGATE_BIN)
-    lans = getattr(request, "param", 1)
+    # param: the number of LANs, or {"lans": N, "prefix": P}
+    param = getattr(request, "param", 1)
+    if not isinstance(param, dict):
+        param = {"lans": param}
     name = "cgo%d" % (os.getpid() % 100000)
     request.node.cg_logs = []
-    net = OnvifNet(name, lans, tmp_path, request.node.cg_logs)
+    net = OnvifNet(name, param.get("lans", 1), tmp_path, request.node.cg_logs,
+                   prefix=param.get("prefix", 24))
     try:
         yield net
     finally:
