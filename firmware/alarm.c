@@ -37,7 +37,7 @@ static int alarm_exec(struct statedb *sdb, const char *sql, const char *code, co
 	*changesp = sqlite3_changes(db);
 	goto out;
 fail:
-	log_err("alarm %s: %s", code, sqlite3_errmsg(db));
+	log_err_limited("alarm %s: %s", code, sqlite3_errmsg(db));
 	ret = -EIO;
 out:
 	sqlite3_finalize(st);

@@ -63,9 +63,11 @@ static void gw_status(struct gw *gw)
 	}
 	struct uplink_stat ust;
 	bool have_up = gw->up && !uplink_stat(gw->up, &ust);
+	struct status_state_disk sd;
 
+	gw_state_disk(gw, &sd);
 	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams, gw->ncams,
-		     have_up ? &ust : NULL);
+		     have_up ? &ust : NULL, &sd);
 }
 
 static int gw_open_storage(struct gw *gw)
@@ -134,6 +136,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_apply_all(gw, gw->cfg);
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
+			gw_watch_state(gw);
 			gw_status(gw);
 			gw_ship_audit(gw);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;

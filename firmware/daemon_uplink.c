@@ -16,6 +16,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,6 +100,7 @@ static void gw_status_fill(void *arg, cJSON *status)
 	struct gw *gw = arg;
 	struct stream *streams[CONFIG_CAMERAS_MAX];
 	const char *names[CONFIG_CAMERAS_MAX];
+	struct status_state_disk sd;
 	size_t n;
 
 	pthread_mutex_lock(&gw->cams_lock);
@@ -108,6 +111,17 @@ static void gw_status_fill(void *arg, cJSON *status)
 	}
 	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
 	pthread_mutex_unlock(&gw->cams_lock);
+	gw_state_disk(gw, &sd);
+	cJSON_AddItemToObject(status, "state_disk", status_state_disk_json(&sd));
+}
+
+/* U7: segments without an outbox row; the evict hook refuses meanwhile.
+ * Uplink thread. */
+static void gw_store_state(void *arg, bool failing)
+{
+	struct gw *gw = arg;
+
+	atomic_store(&gw->outbox_failing, failing);
 }
 
 /* The set-setting command from central: "section.key" = value, for
@@ -204,6 +218,7 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 		.registry_each = gw_registry_each,
 		.status_fill = gw_status_fill,
 		.set_setting = gw_set_setting,
+		.store_state = gw_store_state,
 		.arg = gw,
 	};
 	struct uplink_cfg ucfg;
@@ -213,6 +228,8 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 	pthread_rwlock_wrlock(&gw->up_lock);
 	uplink_stop(gw->up);
 	gw->up = NULL;
+	/* A new uplink scans the ring at once and reports anew (U7). */
+	atomic_store(&gw->outbox_failing, false);
 	if (*cfg->uplink.base_url) {
 		gw_uplink_cfg(cfg, &ucfg);
 		ring_set_upload_required(gw->ring, true);

@@ -341,7 +341,8 @@ static bool stopping(struct uplink *up)
 static int poll_ms(const struct uplink *up, int64_t mono, int64_t ack_ms)
 {
 	int64_t t = UPLINK_POLL_MS;
-	const int64_t due[] = { up->hold_until - mono, up->next_status - mono, ack_ms };
+	const int64_t due[] = { up->hold_until - mono, up->next_status - mono, ack_ms,
+				up->store_failing ? up->scan_at - mono : -1 };
 
 	for (size_t i = 0; i < sizeof(due) / sizeof(due[0]); i++)
 		if (due[i] >= 0 && due[i] < t)
@@ -424,6 +425,14 @@ static int uplink_init(struct uplink *up, const struct uplink_cfg *cfg)
 								  : 2 * cfg->backoff_min_ms;
 	backoff_init(&up->probe_backoff, (uint32_t)cfg->backoff_min_ms, (uint32_t)probe_max,
 		     seed ^ 0x5bd1e995u);
+	/* U7: recording may wait for state.db to take rows again, so the
+	 * retries stay short whatever backoff_max says. */
+	probe_max = cfg->backoff_max_ms < UPLINK_STORE_RETRY_MAX_MS ? cfg->backoff_max_ms
+								    : UPLINK_STORE_RETRY_MAX_MS;
+	backoff_init(&up->store_backoff, (uint32_t)cfg->backoff_min_ms, (uint32_t)probe_max,
+		     seed ^ 0x27d4eb2fu);
+	backoff_init(&up->ack_backoff, (uint32_t)cfg->backoff_min_ms, (uint32_t)probe_max,
+		     seed ^ 0x165667b1u);
 	up->multi = curl_multi_init();
 	if (!up->multi)
 		return -ENOMEM;

@@ -78,7 +78,8 @@ struct uplink_ack_job {
 	unsigned int n;
 	struct outbox_item puts[UPLINK_ACK_BATCH]; /* playlists; bodies owned */
 	unsigned int nputs;
-	int ring_ret; /* the ring marks': not 0, the segments are scanned again */
+	int ring_ret;	/* the ring marks': not 0, the segments are scanned again */
+	int commit_ret; /* the outbox commit's: not 0, requests wait (U7) */
 };
 
 struct live_entry {
@@ -146,6 +147,12 @@ struct uplink {
 	char scan_cam[RING_CAMERA_MAX]; /* ring scan cursor */
 	uint64_t scan_seq;
 	bool scan_more;
+	/* U7: state.db refused a write. */
+	bool store_failing;	      /* segments without a row: scans due */
+	bool pass_clean;	      /* this scan pass began at the first segment, no failure */
+	int64_t scan_at;	      /* mono: no scan before (while failing) */
+	struct backoff store_backoff; /* between scans while failing */
+	struct backoff ack_backoff;   /* after a failed acknowledgement commit */
 	struct live_cam *live[UPLINK_CAMERAS_MAX];
 	unsigned int nlive;
 	/* 2xx'd rows waiting for their batch (uplink_ack.c); copies without

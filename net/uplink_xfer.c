@@ -356,7 +356,7 @@ int uplink__start_row(struct uplink *up, struct uplink_slot *s, struct outbox_it
 	if (!ret && curl_multi_add_handle(up->multi, s->h) != CURLM_OK)
 		ret = -ENOMEM;
 	if (ret) {
-		log_err("uplink: %s: cannot start: %s", it->path, strerror(-ret));
+		log_err_limited("uplink: %s: cannot start: %s", it->path, strerror(-ret));
 		outbox_retry(up->ob, it->id, time_mono_ms() + up->cfg.backoff_max_ms);
 		slot_release(up, s);
 		return ret;
@@ -435,8 +435,8 @@ static void link_failed_log(struct uplink *up, struct uplink_slot *s, int64_t mo
 	if (up->down_quiet)
 		snprintf(more, sizeof(more), " (%u more failures since the last report)",
 			 up->down_quiet);
-	log_msg(was_up ? LOG_WARNING : LOG_INFO, "uplink: %s: %s; next try in %" PRId64 " ms%s",
-		s->url, why, delay, more);
+	log_limited_at(was_up ? LOG_WARNING : LOG_INFO,
+		       "uplink: %s: %s; next try in %" PRId64 " ms%s", s->url, why, delay, more);
 	up->down_logged = mono;
 	up->down_quiet = 0;
 }
@@ -496,7 +496,8 @@ static void row_refused(struct uplink *up, struct uplink_slot *s, int64_t mono, 
 	if (snprintf(up->st.last_error, sizeof(up->st.last_error), "%s: %s", it->path, why) < 0)
 		up->st.last_error[0] = '\0';
 	pthread_mutex_unlock(&up->lock);
-	log_msg(it->tries ? LOG_INFO : LOG_ERR, "uplink: %s: refused by central: %s", s->url, why);
+	log_limited_at(it->tries ? LOG_INFO : LOG_ERR, "uplink: %s: refused by central: %s", s->url,
+		       why);
 	if (!it->tries)
 		alarm_raise(up->sdb, "uplink-refused", it->camera, why);
 }
@@ -554,7 +555,7 @@ void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc)
 		one_line(why);
 		row_refused(up, s, mono, why);
 	} else {
-		log_warn("uplink: %s: HTTP %ld", s->url, code);
+		log_warn_limited("uplink: %s: HTTP %ld", s->url, code);
 	}
 	slot_release(up, s);
 }
