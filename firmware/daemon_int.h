@@ -89,7 +89,7 @@ struct gw {
 	 * read by the uplink thread too (status_fill). */
 	_Atomic uint64_t state_free; /* bytes, at the last statvfs */
 	atomic_bool state_low;	     /* state-disk-low raised */
-	atomic_bool state_veto;	     /* state-write-failed raised (or tried) */
+	bool veto_alarm;	     /* main thread: state-write-failed raised */
 };
 
 /* daemon_stream.c, main thread unless said otherwise. */

@@ -116,23 +116,6 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 	return ret;
 }
 
-/* The evict hook refuses for want of a state.db write: recording stops
- * as with on_full = stop. The alarm row may fail too (the same disk):
- * the status object's state_disk.writes_failing still shows it, and the
- * state-disk-low alarm came before the disk was full. */
-static void gw_evict_refused(struct gw *gw, const char *camera, const char *what)
-{
-	char msg[160];
-
-	atomic_store(&gw->state_veto, true);
-	snprintf(msg, sizeof(msg),
-		 "%s cannot be written (state disk full or failing): protected footage kept, "
-		 "recording stopped until it can",
-		 what);
-	alarm_raise(gw->sdb, "state-write-failed", camera, msg);
-	/* The append then fails with -ENOSPC: storage-full as well. */
-}
-
 /* Called by the ring, with the ring locked, for each pinned segment it
  * must overwrite. Every overwrite is audited and alarmed (G2); without
  * its audit row, or while segments wait for their outbox row (U7 in
@@ -152,16 +135,16 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 			"only protected footage left to evict: recording stopped (on_full = stop)");
 		return -1;
 	}
-	if (atomic_load(&gw->outbox_failing)) {
-		gw_evict_refused(gw, info->camera, "an outbox row");
+	/* Refused: the append fails with -ENOSPC and the sink raises
+	 * storage-full (when that row can be written); gw_watch_state()
+	 * raises state-write-failed as soon as state.db takes a row. */
+	if (atomic_load(&gw->outbox_failing))
 		return -1;
-	}
 	snprintf(object, sizeof(object), "%s/%llu", info->camera, (unsigned long long)info->seq);
 	snprintf(detail, sizeof(detail), "%s; start %s; %u ms; %llu bytes", why, when,
 		 info->duration_ms, (unsigned long long)info->len);
 	if (audit_record(gw->sdb, 0, "system", "evict-protected", object, detail)) {
 		atomic_store(&gw->audit_failing, true);
-		gw_evict_refused(gw, info->camera, "the audit row");
 		return -1;
 	}
 	atomic_store(&gw->audit_failing, false);
@@ -178,23 +161,12 @@ void gw_state_disk(struct gw *gw, struct status_state_disk *sd)
 	sd->writes_failing = atomic_load(&gw->audit_failing) || atomic_load(&gw->outbox_failing);
 }
 
-/* Clears the "state-write-failed" alarms of every camera; false when a
- * clear could not be written (tried again next tick). */
-static bool gw_clear_state_veto(struct gw *gw)
-{
-	bool ok = !alarm_clear(gw->sdb, "state-write-failed", "");
-
-	for (size_t i = 0; i < gw->ncams; i++)
-		if (alarm_clear(gw->sdb, "state-write-failed", gw->cams[i]->name))
-			ok = false;
-	return ok;
-}
-
 void gw_watch_state(struct gw *gw)
 {
 	uint64_t low = gw->cfg->state_disk_low;
 	struct statvfs vfs;
 	char msg[160];
+	bool failing;
 
 	if (!statvfs(gw->cfg->state_dir, &vfs)) {
 		uint64_t free_b = (uint64_t)vfs.f_bavail * vfs.f_frsize;
@@ -217,9 +189,17 @@ void gw_watch_state(struct gw *gw)
 	} else {
 		log_err_limited("%s: statvfs: %m", gw->cfg->state_dir);
 	}
-	if (atomic_load(&gw->state_veto) && !atomic_load(&gw->audit_failing) &&
-	    !atomic_load(&gw->outbox_failing) && gw_clear_state_veto(gw))
-		atomic_store(&gw->state_veto, false);
+	/* The alarm row needs the disk that failed: it is tried every tick
+	 * until written, so it is there at the latest when the disk takes
+	 * rows again (and then cleared the tick after). */
+	failing = atomic_load(&gw->audit_failing) || atomic_load(&gw->outbox_failing);
+	if (failing && !gw->veto_alarm &&
+	    !alarm_raise(gw->sdb, "state-write-failed", "",
+			 "state.db cannot take the audit or outbox rows that overwriting "
+			 "protected footage needs: footage kept, recording stopped until it can"))
+		gw->veto_alarm = true;
+	else if (!failing && gw->veto_alarm && !alarm_clear(gw->sdb, "state-write-failed", ""))
+		gw->veto_alarm = false;
 }
 
 /* @url without its userinfo: credentials never reach the logs. */
