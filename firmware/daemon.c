@@ -150,6 +150,9 @@ int daemon_run(const char *config_path)
 	sigset_t set;
 	int ret;
 
+	/* A state-write-failed a previous run left active is cleared at the
+	 * first tick unless writes still fail (gw_watch_state). */
+	gw.veto_alarm = true;
 	pthread_rwlock_init(&gw.up_lock, NULL);
 	pthread_mutex_init(&gw.cams_lock, NULL);
 	sigemptyset(&set);

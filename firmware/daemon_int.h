@@ -85,10 +85,14 @@ struct gw {
 	 * the hook itself when the audit row failed; read by any thread. */
 	atomic_bool outbox_failing;
 	atomic_bool audit_failing;
+	/* Set with either: a refusal state-write-failed must still report,
+	 * however briefly it lasted; the main thread takes it once written. */
+	atomic_bool state_refused;
 	/* The state filesystem, watched by the main thread each status tick;
 	 * read by the uplink thread too (status_fill). */
 	_Atomic uint64_t state_free; /* bytes, at the last statvfs */
 	atomic_bool state_low;	     /* state-disk-low raised */
+	bool state_watched;	     /* main thread: statvfs seen once */
 	bool veto_alarm;	     /* main thread: state-write-failed raised */
 };
 

@@ -138,13 +138,16 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 	/* Refused: the append fails with -ENOSPC and the sink raises
 	 * storage-full (when that row can be written); gw_watch_state()
 	 * raises state-write-failed as soon as state.db takes a row. */
-	if (atomic_load(&gw->outbox_failing))
+	if (atomic_load(&gw->outbox_failing)) {
+		atomic_store(&gw->state_refused, true);
 		return -1;
+	}
 	snprintf(object, sizeof(object), "%s/%llu", info->camera, (unsigned long long)info->seq);
 	snprintf(detail, sizeof(detail), "%s; start %s; %u ms; %llu bytes", why, when,
 		 info->duration_ms, (unsigned long long)info->len);
 	if (audit_record(gw->sdb, 0, "system", "evict-protected", object, detail)) {
 		atomic_store(&gw->audit_failing, true);
+		atomic_store(&gw->state_refused, true);
 		return -1;
 	}
 	atomic_store(&gw->audit_failing, false);
@@ -174,7 +177,12 @@ void gw_watch_state(struct gw *gw)
 		atomic_store(&gw->state_free, free_b);
 		/* Cleared a little above the threshold, so a disk hovering
 		 * at it does not flap the alarm. */
-		if (low && free_b < low && !atomic_load(&gw->state_low)) {
+		/* The first look also settles what a previous run left
+		 * active in the table. */
+		bool first = !gw->state_watched;
+
+		gw->state_watched = true;
+		if (low && free_b < low && (first || !atomic_load(&gw->state_low))) {
 			snprintf(msg, sizeof(msg),
 				 "%llu KiB free on %s, under %llu KiB: audit and outbox rows "
 				 "will soon fail",
@@ -182,7 +190,8 @@ void gw_watch_state(struct gw *gw)
 				 (unsigned long long)low / 1024);
 			if (!alarm_raise(gw->sdb, "state-disk-low", "", msg))
 				atomic_store(&gw->state_low, true);
-		} else if (atomic_load(&gw->state_low) && (!low || free_b >= low + low / 8)) {
+		} else if ((first || atomic_load(&gw->state_low)) &&
+			   (!low || free_b >= low + low / 8)) {
 			if (!alarm_clear(gw->sdb, "state-disk-low", ""))
 				atomic_store(&gw->state_low, false);
 		}
@@ -193,13 +202,21 @@ void gw_watch_state(struct gw *gw)
 	 * until written, so it is there at the latest when the disk takes
 	 * rows again (and then cleared the tick after). */
 	failing = atomic_load(&gw->audit_failing) || atomic_load(&gw->outbox_failing);
-	if (failing && !gw->veto_alarm &&
-	    !alarm_raise(gw->sdb, "state-write-failed", "",
-			 "state.db cannot take the audit or outbox rows that overwriting "
-			 "protected footage needs: footage kept, recording stopped until it can"))
-		gw->veto_alarm = true;
-	else if (!failing && gw->veto_alarm && !alarm_clear(gw->sdb, "state-write-failed", ""))
+	if (!gw->veto_alarm) {
+		if (atomic_load(&gw->state_refused) &&
+		    !alarm_raise(
+			    gw->sdb, "state-write-failed", "",
+			    "state.db cannot take the audit or outbox rows that overwriting "
+			    "protected footage needs: footage kept, recording stopped until it "
+			    "can")) {
+			gw->veto_alarm = true;
+			atomic_store(&gw->state_refused, false);
+		}
+	} else if (failing) {
+		atomic_store(&gw->state_refused, false); /* the active alarm says it */
+	} else if (!alarm_clear(gw->sdb, "state-write-failed", "")) {
 		gw->veto_alarm = false;
+	}
 }
 
 /* @url without its userinfo: credentials never reach the logs. */
