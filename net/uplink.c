@@ -266,8 +266,11 @@ static void fill_slots(struct uplink *up, int64_t mono)
 			return;
 		if (outbox_next(up->ob, mono, busy, nbusy, &it))
 			return;
-		/* On failure the row was rescheduled or dropped there. */
+		/* On failure the row was rescheduled or dropped there, or
+		 * the link held when state.db took neither (U7). */
 		uplink__start_row(up, s, &it);
+		if (mono < up->hold_until)
+			return;
 	}
 }
 

@@ -303,11 +303,16 @@ static void slot_release(struct uplink *up, struct uplink_slot *s)
  * ring's hook already raised the alarm and audited) or is corrupt. */
 static void row_lost(struct uplink *up, struct outbox_item *it, int err)
 {
-	log_err("uplink: %s: cannot be sent, %s; dropped from the outbox", it->path,
-		err == -ENOENT ? "evicted from the ring" : strerror(-err));
 	if (err == -EBADMSG)
 		alarm_raise(up->sdb, "uplink-corrupt-segment", it->camera, it->path);
-	outbox_done(up->ob, it->id, it->version);
+	/* Still due when the delete failed: picked again after the hold
+	 * (U7), not at once. */
+	if (outbox_done(up->ob, it->id, it->version)) {
+		uplink__store_hold(up);
+		return;
+	}
+	log_err("uplink: %s: cannot be sent, %s; dropped from the outbox", it->path,
+		err == -ENOENT ? "evicted from the ring" : strerror(-err));
 	pthread_mutex_lock(&up->lock);
 	up->st.lost_segments++;
 	pthread_mutex_unlock(&up->lock);
@@ -357,7 +362,8 @@ int uplink__start_row(struct uplink *up, struct uplink_slot *s, struct outbox_it
 		ret = -ENOMEM;
 	if (ret) {
 		log_err_limited("uplink: %s: cannot start: %s", it->path, strerror(-ret));
-		outbox_retry(up->ob, it->id, time_mono_ms() + up->cfg.backoff_max_ms);
+		if (outbox_retry(up->ob, it->id, time_mono_ms() + up->cfg.backoff_max_ms))
+			uplink__store_hold(up);
 		slot_release(up, s);
 		return ret;
 	}
