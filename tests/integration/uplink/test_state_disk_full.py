@@ -137,6 +137,10 @@ def test_full_state_disk_fails_closed(env, state_fs, central_mtls, uplink_config
     lines1 = log_lines(cg)
     w1 = time.time()
     during = {k: s for k, s in segs(cg).items() if not s["uploaded"]}
+    rows = {r["path"] for r in cg.db_rows("SELECT path FROM outbox")}
+    rowless = [k for k, s in during.items()
+               if uplink_check.seg_path(k[0], k[1], s["start_utc_ms"]) not in rows]
+    assert rowless, "no segment's outbox row failed: the test did not fill the disk"
 
     assert lines1 - lines0 < 60, "%d log lines in %d s of a full state disk" \
         % (lines1 - lines0, FULL_S)
@@ -167,6 +171,19 @@ def test_full_state_disk_fails_closed(env, state_fs, central_mtls, uplink_config
         return max(s["id"] for s in segs(cg).values()) > resumed
     cglib.wait_for("recording to resume", recording_again, 30, 0.5)
 
+    def requeued():
+        cg.assert_running()
+        paths = {r["path"] for r in cg.db_rows("SELECT path FROM outbox")}
+        now = segs(cg)
+        return all(k not in now or now[k]["uploaded"] or
+                   uplink_check.seg_path(k[0], k[1], during[k]["start_utc_ms"]) in paths
+                   for k in rowless)
+    cglib.wait_for("the segments whose outbox rows failed to be queued again",
+                   requeued, 20, 0.5)
+    # The cameras lose power: what the ring holds now is what must reach
+    # central (no more evictions to race the backlog).
+    srv.kill()
+
     def alarms_settled():
         cg.assert_running()
         track()
@@ -178,8 +195,7 @@ def test_full_state_disk_fails_closed(env, state_fs, central_mtls, uplink_config
                    alarms_settled, 30, 0.5)
 
     # Segments recorded while their outbox rows failed reach central, and
-    # the rest with them, once the cameras stop.
-    srv.kill()
+    # the rest with them.
 
     def all_uploaded():
         cg.assert_running()
@@ -192,17 +208,19 @@ def test_full_state_disk_fails_closed(env, state_fs, central_mtls, uplink_config
 
     root = central_mtls.file("gateways/" + GW)
     kept = segs(cg)
-    for (cam, seq), s in during.items():
-        if (cam, seq) not in kept:
-            continue  # evicted later, with its audit row (checked below)
-        p = root / uplink_check.seg_path(cam, seq, s["start_utc_ms"])
-        assert p.exists(), "%s/%d recorded while the outbox failed never reached " \
-            "central" % (cam, seq)
+    audited = {a["object"] for a in
+               cg.db_rows("SELECT object FROM audit WHERE action = 'evict-protected'")}
+    # Each reached central, unless the ring overwrote it (retention
+    # floor, on_full = overwrite: audited) before its turn in the backlog.
+    for cam, seq in rowless:
+        p = root / uplink_check.seg_path(cam, seq, during[cam, seq]["start_utc_ms"])
+        assert p.exists() or ((cam, seq) not in kept and "%s/%d" % (cam, seq) in audited), \
+            "%s/%d, recorded while the outbox failed, never reached central" % (cam, seq)
+    assert any((root / uplink_check.seg_path(c, q, during[c, q]["start_utc_ms"])).exists()
+               for c, q in rowless), "none of %s reached central" % rowless
     uplink_check.arrived(central_mtls, GW, cams)
 
     # No protected segment left the ring without its audit row.
-    audited = {a["object"] for a in
-               cg.db_rows("SELECT object FROM audit WHERE action = 'evict-protected'")}
     gone = set(seen) - set(kept)
     missing = sorted("%s/%d" % k for k in gone if "%s/%d" % k not in audited)
     assert not missing, "evicted without an audit row: %s" % missing
