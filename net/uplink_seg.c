@@ -119,6 +119,13 @@ static void store_failed(struct uplink *up)
 	store_state(up, true);
 }
 
+/* A media_put() failure a retry may cure (state.db); -E2BIG (a path too
+ * long, logged there) never will, and the rest of its batch was put. */
+static bool store_err(int ret)
+{
+	return ret && ret != -E2BIG;
+}
+
 void uplink__drain_notes(struct uplink *up)
 {
 	struct uplink_note batch[SEG_BATCH];
@@ -134,7 +141,7 @@ void uplink__drain_notes(struct uplink *up)
 		pthread_mutex_unlock(&up->lock);
 		/* A failed row is not lost: the segment is not uploaded in
 		 * the ring, so a scan finds it (U6, U7). */
-		if (n && media_put(up, batch, n, OUTBOX_LIVE))
+		if (n && store_err(media_put(up, batch, n, OUTBOX_LIVE)))
 			store_failed(up);
 	} while (n == SEG_BATCH);
 }
@@ -190,7 +197,7 @@ static void scan_ring(struct uplink *up)
 	for (unsigned int i = 0; !failed && i < sc.n; i += SEG_BATCH) {
 		unsigned int k = sc.n - i < SEG_BATCH ? sc.n - i : SEG_BATCH;
 
-		if (media_put(up, &sc.batch[i], k, OUTBOX_BACKLOG)) {
+		if (store_err(media_put(up, &sc.batch[i], k, OUTBOX_BACKLOG))) {
 			failed = true;
 			break;
 		}
