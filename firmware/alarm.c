@@ -37,7 +37,7 @@ static int alarm_exec(struct statedb *sdb, const char *sql, const char *code, co
 	*changesp = sqlite3_changes(db);
 	goto out;
 fail:
-	log_err("alarm %s: %s", code, sqlite3_errmsg(db));
+	log_err_limited("alarm %s: %s", code, sqlite3_errmsg(db));
 	ret = -EIO;
 out:
 	sqlite3_finalize(st);
@@ -55,14 +55,16 @@ int alarm_raise(struct statedb *db, const char *code, const char *camera, const 
 
 	if (ret || changes)
 		return ret;
-	log_warn("alarm %s%s%s: %s", code, *camera ? " camera " : "", camera, message);
 	ret = alarm_exec(db,
 			 "INSERT INTO alarms(ts_ms, last_ms, code, camera, message)"
 			 " VALUES (?1, ?1, ?2, ?3, ?4)",
 			 code, camera, message, &changes);
-	if (!ret && alarm_notify)
+	if (ret)
+		return ret; /* logged, limited: a raise is retried while the disk is full */
+	log_warn("alarm %s%s%s: %s", code, *camera ? " camera " : "", camera, message);
+	if (alarm_notify)
 		alarm_notify(alarm_notify_arg, code, camera, message, true);
-	return ret;
+	return 0;
 }
 
 int alarm_clear(struct statedb *db, const char *code, const char *camera)

@@ -145,7 +145,7 @@ static bool row_read(sqlite3_stmt *st, struct audit_row *r)
 
 static int db_fail(sqlite3 *db, const char *what)
 {
-	log_err("audit: %s: %s", what, sqlite3_errmsg(db));
+	log_err_limited("audit: %s: %s", what, sqlite3_errmsg(db));
 	return -EIO;
 }
 

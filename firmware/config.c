@@ -61,6 +61,10 @@ static const struct cfg_setting settings[] = {
 	  "err, warning, notice, info or debug.", CENTRAL },
 	{ "gateway", "status_interval", T_DURATION, C(status_interval_ms), 500, DAY, "5s", true,
 	  NULL, "How often status.json is rewritten.", CENTRAL },
+	{ "gateway", "state_disk_low", T_SIZE, C(state_disk_low), 0, 1ll << 40, "16M", true, NULL,
+	  "Free space on state_dir's filesystem below which the state-disk-low alarm is raised "
+	  "(cleared when it is back); 0: not watched.",
+	  CENTRAL },
 	{ "gateway", "console_tty", T_STR, C(console_tty), 1, 127, BOARD_CONSOLE_TTY, false, NULL,
 	  "Serial line of the installer console inside camgate run; none: no console.", ADMIN },
 	{ "storage", "dir", T_STR, C(storage_dir), 1, 255, BOARD_STORAGE_DIR, false, NULL,

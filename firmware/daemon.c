@@ -64,9 +64,11 @@ static void gw_status(struct gw *gw)
 	}
 	struct uplink_stat ust;
 	bool have_up = gw->up && !uplink_stat(gw->up, &ust);
+	struct status_state_disk sd;
 
+	gw_state_disk(gw, &sd);
 	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams, gw->ncams,
-		     have_up ? &ust : NULL);
+		     have_up ? &ust : NULL, &sd);
 }
 
 static int gw_open_storage(struct gw *gw)
@@ -124,6 +126,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_apply_all(gw, gw->cfg);
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
+			gw_watch_state(gw);
 			gw_status(gw);
 			gw_ship_audit(gw);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
@@ -137,6 +140,9 @@ int daemon_run(const char *config_path)
 	sigset_t set;
 	int ret;
 
+	/* A state-write-failed a previous run left active is cleared at the
+	 * first tick unless writes still fail (gw_watch_state). */
+	gw.veto_alarm = true;
 	pthread_rwlock_init(&gw.up_lock, NULL);
 	pthread_mutex_init(&gw.cams_lock, NULL);
 	sigemptyset(&set);

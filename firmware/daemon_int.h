@@ -45,6 +45,7 @@ struct gw_cam {
 	struct stream *stream;
 	int64_t down_since_ms; /* monotonic, 0 when up */
 	bool offline_alarm;
+	atomic_bool full_alarm; /* storage-full raised; its stream thread only */
 };
 
 struct gw {
@@ -79,6 +80,20 @@ struct gw {
 	int64_t started_ms;
 	_Atomic int64_t floor_ms; /* retention floor duration */
 	_Atomic int on_full;
+	/* state.db's writes, for the evict hook (fail closed): set by the
+	 * uplink's store_state hook (segments without an outbox row) and by
+	 * the hook itself when the audit row failed; read by any thread. */
+	atomic_bool outbox_failing;
+	atomic_bool audit_failing;
+	/* Set with either: a refusal state-write-failed must still report,
+	 * however briefly it lasted; the main thread takes it once written. */
+	atomic_bool state_refused;
+	/* The state filesystem, watched by the main thread each status tick;
+	 * read by the uplink thread too (status_fill). */
+	_Atomic uint64_t state_free; /* bytes, at the last statvfs */
+	atomic_bool state_low;	     /* state-disk-low raised */
+	bool state_watched;	     /* main thread: statvfs seen once */
+	bool veto_alarm;	     /* main thread: state-write-failed raised */
 };
 
 /* daemon_stream.c, main thread unless said otherwise. */
@@ -93,6 +108,13 @@ void gw_cam_remove(struct gw *gw, size_t i);
 void gw_apply_all(struct gw *gw, struct config *cfg);
 /* Raise or clear each camera's "camera-offline" alarm. */
 void gw_watch_cameras(struct gw *gw);
+/* Raise or clear "state-disk-low" by the free space on state_dir, and
+ * clear "state-write-failed" once the evict hook's writes work again. */
+void gw_watch_state(struct gw *gw);
+struct status_state_disk;
+/* The figures of the last gw_watch_state() for the status object; any
+ * thread. */
+void gw_state_disk(struct gw *gw, struct status_state_disk *sd);
 
 /* daemon_discovery.c, main thread. */
 

@@ -18,12 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "drivers/stream/stream.h"
 #include "firmware/alarm.h"
 #include "firmware/audit.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
+#include "firmware/status.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "net/uplink.h"
@@ -40,10 +42,11 @@ static int gw_sink_init(void *arg, const char *camera, const void *data, size_t 
 	return ring_put_init(cam->gw->ring, camera, data, len, init_idp);
 }
 
-static void gw_sink_nospace(struct gw *gw, const char *camera)
+static void gw_sink_nospace(struct gw_cam *cam)
 {
-	alarm_raise(gw->sdb, "storage-full", camera,
+	alarm_raise(cam->gw->sdb, "storage-full", cam->name,
 		    "ring full of protected footage: segment not recorded");
+	atomic_store(&cam->full_alarm, true);
 }
 
 /* Segments are streamed: the stream hands over each fragment as the
@@ -62,7 +65,7 @@ static int gw_sink_open(void *arg, const char *camera, uint64_t init_id, void **
 	ring_set_floor(gw->ring, floor > 0 ? time_now_ms() - floor : INT64_MAX);
 	ret = ring_writer_open(gw->ring, camera, init_id, 0, &w);
 	if (ret == -ENOSPC)
-		gw_sink_nospace(gw, camera);
+		gw_sink_nospace(cam);
 	if (!ret)
 		*writerp = w;
 	return ret;
@@ -74,7 +77,7 @@ static int gw_sink_write(void *arg, void *writer, const void *data, size_t len)
 	int ret = ring_writer_add(writer, data, len);
 
 	if (ret == -ENOSPC)
-		gw_sink_nospace(cam->gw, cam->name);
+		gw_sink_nospace(cam);
 	return ret;
 }
 
@@ -100,6 +103,11 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 		.utc_src = seg->utc_from_rtcp ? RING_UTC_RTCP : RING_UTC_ARRIVAL,
 	};
 	ret = ring_writer_commit(writer, &rs, &info);
+	/* Recording again: the ring had room after all (evictions allowed
+	 * again, or on_full changed). */
+	if (!ret && atomic_load(&cam->full_alarm) &&
+	    !alarm_clear(gw->sdb, "storage-full", cam->name))
+		atomic_store(&cam->full_alarm, false);
 	if (!ret && !pthread_rwlock_tryrdlock(&gw->up_lock)) {
 		if (gw->up)
 			uplink_segment_added(gw->up, &info);
@@ -109,7 +117,12 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 }
 
 /* Called by the ring, with the ring locked, for each pinned segment it
- * must overwrite. Every overwrite is audited and alarmed (G2). */
+ * must overwrite. Every overwrite is audited and alarmed (G2); without
+ * its audit row, or while segments wait for their outbox row (U7 in
+ * net/uplink.h: a not-uploaded one evicted then would never reach
+ * central), the hook refuses: fail closed. Each segment asked about
+ * tries the audit row again, so recording resumes by itself once
+ * state.db takes writes. */
 int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 {
 	struct gw *gw = arg;
@@ -122,13 +135,88 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 			"only protected footage left to evict: recording stopped (on_full = stop)");
 		return -1;
 	}
+	/* Refused: the append fails with -ENOSPC and the sink raises
+	 * storage-full (when that row can be written); gw_watch_state()
+	 * raises state-write-failed as soon as state.db takes a row. */
+	if (atomic_load(&gw->outbox_failing)) {
+		atomic_store(&gw->state_refused, true);
+		return -1;
+	}
 	snprintf(object, sizeof(object), "%s/%llu", info->camera, (unsigned long long)info->seq);
 	snprintf(detail, sizeof(detail), "%s; start %s; %u ms; %llu bytes", why, when,
 		 info->duration_ms, (unsigned long long)info->len);
-	audit_record(gw->sdb, 0, "system", "evict-protected", object, detail);
+	if (audit_record(gw->sdb, 0, "system", "evict-protected", object, detail)) {
+		atomic_store(&gw->audit_failing, true);
+		atomic_store(&gw->state_refused, true);
+		return -1;
+	}
+	atomic_store(&gw->audit_failing, false);
 	alarm_raise(gw->sdb, "protected-footage-overwritten", info->camera,
 		    "storage full: protected footage overwritten");
 	return 0;
+}
+
+void gw_state_disk(struct gw *gw, struct status_state_disk *sd)
+{
+	sd->free_bytes = atomic_load(&gw->state_free);
+	sd->low_bytes = gw->cfg->state_disk_low;
+	sd->low = atomic_load(&gw->state_low);
+	sd->writes_failing = atomic_load(&gw->audit_failing) || atomic_load(&gw->outbox_failing);
+}
+
+void gw_watch_state(struct gw *gw)
+{
+	uint64_t low = gw->cfg->state_disk_low;
+	struct statvfs vfs;
+	char msg[160];
+	bool failing;
+
+	if (!statvfs(gw->cfg->state_dir, &vfs)) {
+		uint64_t free_b = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+
+		atomic_store(&gw->state_free, free_b);
+		/* Cleared a little above the threshold, so a disk hovering
+		 * at it does not flap the alarm. */
+		/* The first look also settles what a previous run left
+		 * active in the table. */
+		bool first = !gw->state_watched;
+
+		gw->state_watched = true;
+		if (low && free_b < low && (first || !atomic_load(&gw->state_low))) {
+			snprintf(msg, sizeof(msg),
+				 "%llu KiB free on %s, under %llu KiB: audit and outbox rows "
+				 "will soon fail",
+				 (unsigned long long)free_b / 1024, gw->cfg->state_dir,
+				 (unsigned long long)low / 1024);
+			if (!alarm_raise(gw->sdb, "state-disk-low", "", msg))
+				atomic_store(&gw->state_low, true);
+		} else if ((first || atomic_load(&gw->state_low)) &&
+			   (!low || free_b >= low + low / 8)) {
+			if (!alarm_clear(gw->sdb, "state-disk-low", ""))
+				atomic_store(&gw->state_low, false);
+		}
+	} else {
+		log_err_limited("%s: statvfs: %m", gw->cfg->state_dir);
+	}
+	/* The alarm row needs the disk that failed: it is tried every tick
+	 * until written, so it is there at the latest when the disk takes
+	 * rows again (and then cleared the tick after). */
+	failing = atomic_load(&gw->audit_failing) || atomic_load(&gw->outbox_failing);
+	if (!gw->veto_alarm) {
+		if (atomic_load(&gw->state_refused) &&
+		    !alarm_raise(
+			    gw->sdb, "state-write-failed", "",
+			    "state.db cannot take the audit or outbox rows that overwriting "
+			    "protected footage needs: footage kept, recording stopped until it "
+			    "can")) {
+			gw->veto_alarm = true;
+			atomic_store(&gw->state_refused, false);
+		}
+	} else if (failing) {
+		atomic_store(&gw->state_refused, false); /* the active alarm says it */
+	} else if (!alarm_clear(gw->sdb, "state-write-failed", "")) {
+		gw->veto_alarm = false;
+	}
 }
 
 /* @url without its userinfo: credentials never reach the logs. */

@@ -17,6 +17,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,6 +118,7 @@ static void gw_status_fill(void *arg, cJSON *status)
 	struct gw *gw = arg;
 	struct stream *streams[CONFIG_CAMERAS_MAX];
 	const char *names[CONFIG_CAMERAS_MAX];
+	struct status_state_disk sd;
 	size_t n;
 
 	pthread_mutex_lock(&gw->cams_lock);
@@ -126,6 +129,17 @@ static void gw_status_fill(void *arg, cJSON *status)
 	}
 	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
 	pthread_mutex_unlock(&gw->cams_lock);
+	gw_state_disk(gw, &sd);
+	cJSON_AddItemToObject(status, "state_disk", status_state_disk_json(&sd));
+}
+
+/* U7: segments without an outbox row; the evict hook refuses meanwhile.
+ * Uplink thread. */
+static void gw_store_state(void *arg, bool failing)
+{
+	struct gw *gw = arg;
+
+	atomic_store(&gw->outbox_failing, failing);
 }
 
 /* Why central may not set [@section] @key, or NULL when it may. */
@@ -234,6 +248,7 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 		.status_fill = gw_status_fill,
 		.set_setting = gw_set_setting,
 		.link_event = gw_link_event,
+		.store_state = gw_store_state,
 		.arg = gw,
 	};
 	struct uplink_cfg ucfg;
@@ -243,6 +258,8 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 	pthread_rwlock_wrlock(&gw->up_lock);
 	uplink_stop(gw->up);
 	gw->up = NULL;
+	/* A new uplink scans the ring at once and reports anew (U7). */
+	atomic_store(&gw->outbox_failing, false);
 	if (*cfg->uplink.base_url) {
 		config_uplink_fill(cfg, &ucfg);
 		ucfg.firmware_version = CAMGATE_VERSION;

@@ -83,11 +83,11 @@ static int status_replace(const char *dir, const char *text)
 	snprintf(tmp, sizeof(tmp), "%s/.status.json.tmp", dir);
 	f = fopen(tmp, "w");
 	if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0 || fclose(f)) {
-		log_err("%s: cannot write: %m", tmp);
+		log_err_limited("%s: cannot write: %m", tmp);
 		return -EIO;
 	}
 	if (rename(tmp, path)) {
-		log_err("%s: cannot replace: %m", path);
+		log_err_limited("%s: cannot replace: %m", path);
 		return -EIO;
 	}
 	return 0;
@@ -117,13 +117,27 @@ static cJSON *status_uplink(const struct config *cfg, const struct uplink_stat *
 	cJSON_AddNumberToObject(o, "pending_rows", (double)u->pending_rows);
 	cJSON_AddNumberToObject(o, "in_flight", u->in_flight);
 	cJSON_AddNumberToObject(o, "lost_segments", (double)u->lost_segments);
+	cJSON_AddBoolToObject(o, "store_failing", u->store_failing);
 	cJSON_AddStringToObject(o, "last_error", u->last_error);
+	return o;
+}
+
+cJSON *status_state_disk_json(const struct status_state_disk *sd)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "free_bytes", (double)sd->free_bytes);
+	cJSON_AddNumberToObject(o, "low_bytes", (double)sd->low_bytes);
+	cJSON_AddBoolToObject(o, "low", sd->low);
+	cJSON_AddBoolToObject(o, "writes_failing", sd->writes_failing);
 	return o;
 }
 
 int status_write(const struct config *cfg, struct ring *ring, struct statedb *sdb,
 		 int64_t started_ms, const char *const *names, struct stream *const *streams,
-		 size_t n, const struct uplink_stat *ust)
+		 size_t n, const struct uplink_stat *ust, const struct status_state_disk *sd)
 {
 	cJSON *root = cJSON_CreateObject(), *cams, *alarms = NULL;
 	char *text = NULL;
@@ -141,6 +155,8 @@ int status_write(const struct config *cfg, struct ring *ring, struct statedb *sd
 	cJSON_AddItemToObject(root, "storage", status_storage(ring));
 	if (ust)
 		cJSON_AddItemToObject(root, "uplink", status_uplink(cfg, ust));
+	if (sd)
+		cJSON_AddItemToObject(root, "state_disk", status_state_disk_json(sd));
 	if (!alarm_active_json(sdb, &alarms))
 		cJSON_AddItemToObject(root, "alarms", alarms);
 	text = cJSON_Print(root);

@@ -48,18 +48,19 @@ int log_level_parse(const char *name, int *levelp)
 	return -EINVAL;
 }
 
-void log_msg(int prio, const char *fmt, ...)
+/* One line from @fmt/@ap, with @suffix (may be "") after the message. */
+static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
 {
 	char line[1024];
-	va_list ap;
 	int n, m;
 
-	if (!log_enabled(prio))
-		return;
-	va_start(ap, fmt);
 	if (log_dest == LOG_DEST_SYSLOG) {
-		vsyslog(prio, fmt, ap);
-		va_end(ap);
+		if (!*suffix) {
+			vsyslog(prio, fmt, ap);
+			return;
+		}
+		vsnprintf(line, sizeof(line), fmt, ap);
+		syslog(prio, "%s%s", line, suffix);
 		return;
 	}
 	if (log_dest == LOG_DEST_PLAIN) {
@@ -81,14 +82,66 @@ void log_msg(int prio, const char *fmt, ...)
 	if (n < 0)
 		n = 0;
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
 	if (m < 0)
 		m = 0;
 	n += m;
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
+	if (*suffix) {
+		m = snprintf(line + n, sizeof(line) - n - 1, "%s", suffix);
+		n += m > 0 ? m : 0;
+		if (n > (int)sizeof(line) - 2)
+			n = sizeof(line) - 2;
+	}
 	line[n++] = '\n';
 	/* One write per line keeps lines from threads whole. */
 	if (write(STDERR_FILENO, line, n) < 0)
 		return;
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(prio))
+		return;
+	va_start(ap, fmt);
+	log_vmsg(prio, "", fmt, ap);
+	va_end(ap);
+}
+
+bool log_limit_pass(struct log_limit *l, int64_t now_ms, uint32_t *droppedp)
+{
+	int64_t next = atomic_load(&l->next_ms);
+
+	/* Of threads racing for one slot, the compare-exchange lets one
+	 * through; the others count as held back. */
+	if (now_ms < next ||
+	    !atomic_compare_exchange_strong(&l->next_ms, &next, now_ms + LOG_LIMIT_MS)) {
+		atomic_fetch_add(&l->dropped, 1);
+		return false;
+	}
+	*droppedp = (uint32_t)atomic_exchange(&l->dropped, 0);
+	return true;
+}
+
+void log_limited(struct log_limit *l, int prio, const char *fmt, ...)
+{
+	struct timespec ts;
+	char suffix[48] = "";
+	uint32_t dropped;
+	va_list ap;
+
+	if (!log_enabled(prio))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* +1: a limiter's zero next_ms must let the first line pass even at
+	 * monotonic time 0. */
+	if (!log_limit_pass(l, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1, &dropped))
+		return;
+	if (dropped)
+		snprintf(suffix, sizeof(suffix), " (repeated %u times)", dropped);
+	va_start(ap, fmt);
+	log_vmsg(prio, suffix, fmt, ap);
+	va_end(ap);
 }

@@ -9,7 +9,9 @@
 #ifndef CAMGATE_LIB_LOG_H
 #define CAMGATE_LIB_LOG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h>
 
 enum log_dest {
@@ -26,6 +28,36 @@ bool log_enabled(int prio);
 int log_level_parse(const char *name, int *levelp);
 
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * A repeating error (a full disk, an unreachable central) must not flood
+ * the log: each call site of log_limited() has its own limiter, which
+ * lets one line through per LOG_LIMIT_MS and counts the others; the next
+ * line that passes ends with " (repeated N times)", N being the lines
+ * held back since the last one shown. The limiter is the call site's, not
+ * the message's: the text may differ between the lines it holds back.
+ */
+#define LOG_LIMIT_MS 10000
+
+struct log_limit {
+	_Atomic int64_t next_ms;      /* monotonic: the next line may pass */
+	atomic_uint_fast32_t dropped; /* held back since the last one shown */
+};
+
+/* The decision alone, at monotonic time @now_ms: true when a line may
+ * pass, with *droppedp the lines held back before it (then reset). */
+bool log_limit_pass(struct log_limit *l, int64_t now_ms, uint32_t *droppedp);
+void log_limited(struct log_limit *l, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One limiter per expansion (per call site). */
+#define log_limited_at(prio, ...)                                                                  \
+	do {                                                                                       \
+		static struct log_limit log_limit_site_;                                           \
+		log_limited(&log_limit_site_, prio, __VA_ARGS__);                                  \
+	} while (0)
+#define log_err_limited(...)  log_limited_at(LOG_ERR, __VA_ARGS__)
+#define log_warn_limited(...) log_limited_at(LOG_WARNING, __VA_ARGS__)
 
 #define log_err(...)	log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_WARNING, __VA_ARGS__)

@@ -99,7 +99,8 @@ int outbox__stmt_run(sqlite3 *db, const struct ob_query *q)
 		*q->changesp = sqlite3_changes(db);
 	goto out;
 fail:
-	log_err("outbox: %s: %s", q->what, sqlite3_errmsg(db));
+	/* A full or failing disk fails every write the same way: limited. */
+	log_err_limited("outbox: %s: %s", q->what, sqlite3_errmsg(db));
 	ret = -EIO;
 out:
 	if (q->kept) {

@@ -266,8 +266,11 @@ static void fill_slots(struct uplink *up, int64_t mono)
 			return;
 		if (outbox_next(up->ob, mono, busy, nbusy, &it))
 			return;
-		/* On failure the row was rescheduled or dropped there. */
+		/* On failure the row was rescheduled or dropped there, or
+		 * the link held when state.db took neither (U7). */
 		uplink__start_row(up, s, &it);
+		if (mono < up->hold_until)
+			return;
 	}
 }
 
@@ -341,7 +344,8 @@ static bool stopping(struct uplink *up)
 static int poll_ms(const struct uplink *up, int64_t mono, int64_t ack_ms)
 {
 	int64_t t = UPLINK_POLL_MS;
-	const int64_t due[] = { up->hold_until - mono, up->next_status - mono, ack_ms };
+	const int64_t due[] = { up->hold_until - mono, up->next_status - mono, ack_ms,
+				up->store_failing ? up->scan_at - mono : -1 };
 
 	for (size_t i = 0; i < sizeof(due) / sizeof(due[0]); i++)
 		if (due[i] >= 0 && due[i] < t)
@@ -442,6 +446,14 @@ static int uplink_init(struct uplink *up, const struct uplink_cfg *cfg)
 	backoff_init(&up->probe_backoff, (uint32_t)cfg->backoff_min_ms, (uint32_t)probe_max,
 		     seed ^ 0x5bd1e995u);
 	up->trust = -1; /* the first 2xx tells TRUST_OK: an alarm of a run before clears */
+	/* U7: recording may wait for state.db to take rows again, so the
+	 * retries stay short whatever backoff_max says. */
+	probe_max = cfg->backoff_max_ms < UPLINK_STORE_RETRY_MAX_MS ? cfg->backoff_max_ms
+								    : UPLINK_STORE_RETRY_MAX_MS;
+	backoff_init(&up->store_backoff, (uint32_t)cfg->backoff_min_ms, (uint32_t)probe_max,
+		     seed ^ 0x27d4eb2fu);
+	backoff_init(&up->ack_backoff, (uint32_t)cfg->backoff_min_ms, (uint32_t)probe_max,
+		     seed ^ 0x165667b1u);
 	up->multi = curl_multi_init();
 	if (!up->multi)
 		return -ENOMEM;

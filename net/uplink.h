@@ -38,6 +38,14 @@
  *  U6  Segments the queue could not take (full) or that were recorded
  *      while no uplink ran are found again by a scan of the ring for
  *      segments not yet uploaded (at start and after an overflow).
+ *  U7  A segment whose outbox row could not be written (state.db's disk
+ *      full or failing) is not lost: the ring scan (U6) runs again every
+ *      backoff_min .. UPLINK_STORE_RETRY_MAX_MS until a whole scan has
+ *      written every row, and hooks.store_state tells the daemon while
+ *      such segments are without a row (it must not let the ring evict
+ *      them meanwhile). A failed acknowledgement commit holds new
+ *      requests by the same backoff, so the rows are not sent again in a
+ *      tight loop.
  *
  * Memory: a segment is read from the ring into its transfer's buffer
  * (ring_read copies; the ring has no streaming read) and sent from there
@@ -88,6 +96,9 @@ struct cJSON;
 #define UPLINK_QUEUE_MAX       512 /* segment notes between threads */
 #define UPLINK_URL_MAX	       1024
 #define UPLINK_ID_MAX	       64 /* gateway id, camera, command id */
+/* U7: cap on the retry delay after a state.db write failed; short, since
+ * recording waits for it. */
+#define UPLINK_STORE_RETRY_MAX_MS 5000
 
 enum uplink_auth {
 	UPLINK_AUTH_NONE = 0, /* TLS client certificate only, or open */
@@ -156,6 +167,11 @@ struct uplink_hooks {
 	/* The link changed state (@what); @detail borrowed, says why. Told
 	 * once per change, not per request. Uplink thread. */
 	void (*link_event)(void *arg, enum uplink_link_event what, const char *detail);
+	/* U7: @failing true when a segment's outbox row could not be written
+	 * (the segment has no row until a ring scan succeeds), false once a
+	 * whole scan wrote every row. Called on changes only, uplink thread;
+	 * must not block. */
+	void (*store_state)(void *arg, bool failing);
 	void *arg;
 };
 
@@ -202,6 +218,7 @@ struct uplink_stat {
 	uint64_t pending_rows;	/* outbox rows */
 	uint64_t pending_notes; /* queued, not yet rows; +1 while a ring scan is due */
 	unsigned int in_flight;
+	bool store_failing; /* U7: segments without an outbox row */
 	char last_error[256];
 };
 /* Snapshot; any thread. */

@@ -67,8 +67,9 @@ static void job_commit(struct uplink *up, struct uplink_ack_job *job)
 	}
 	job->ring_ret = 0;
 	/* On failure nothing was committed (outbox_commit logged why): the
-	 * rows stay due and are sent again. */
-	if (!outbox_commit(up->ob, job->puts, job->nputs, a, job->n))
+	 * rows stay due and are sent again, after a backoff (job_reap). */
+	job->commit_ret = outbox_commit(up->ob, job->puts, job->nputs, a, job->n);
+	if (!job->commit_ret)
 		job->ring_ret = ring_mark_uploaded_many(up->ring, segs, nsegs);
 }
 
@@ -155,6 +156,13 @@ static bool job_reap(struct uplink *up, bool wait)
 			up->rescan = true;
 			pthread_mutex_unlock(&up->lock);
 		}
+		/* U7: central holds these rows but state.db would not let
+		 * them go; sending them again at once would only fail the
+		 * same way, as fast as central answers. */
+		if (up->job.commit_ret)
+			uplink__store_hold(up);
+		else if (up->job.n)
+			backoff_reset(&up->ack_backoff);
 		job_clear(&up->job);
 		pthread_mutex_lock(&up->ack_lock);
 		up->job_state = JOB_IDLE;
@@ -227,6 +235,14 @@ int64_t uplink__ack_flush(struct uplink *up, int64_t mono, bool idle, bool force
 		return -1;
 	}
 	return left;
+}
+
+void uplink__store_hold(struct uplink *up)
+{
+	int64_t hold = time_mono_ms() + backoff_next(&up->ack_backoff);
+
+	if (hold > up->hold_until)
+		up->hold_until = hold;
 }
 
 size_t uplink__ack_busy(const struct uplink *up, int64_t *busy)

@@ -79,7 +79,8 @@ struct uplink_ack_job {
 	unsigned int n;
 	struct outbox_item puts[UPLINK_ACK_BATCH]; /* playlists; bodies owned */
 	unsigned int nputs;
-	int ring_ret; /* the ring marks': not 0, the segments are scanned again */
+	int ring_ret;	/* the ring marks': not 0, the segments are scanned again */
+	int commit_ret; /* the outbox commit's: not 0, requests wait (U7) */
 };
 
 struct live_entry {
@@ -149,6 +150,12 @@ struct uplink {
 	char scan_cam[RING_CAMERA_MAX]; /* ring scan cursor */
 	uint64_t scan_seq;
 	bool scan_more;
+	/* U7: state.db refused a write. */
+	bool store_failing;	      /* segments without a row: scans due */
+	bool pass_clean;	      /* this scan pass began at the first segment, no failure */
+	int64_t scan_at;	      /* mono: no scan before (while failing) */
+	struct backoff store_backoff; /* between scans while failing */
+	struct backoff ack_backoff;   /* after a failed outbox write here (U7) */
 	struct live_cam *live[UPLINK_CAMERAS_MAX];
 	unsigned int nlive;
 	/* 2xx'd rows waiting for their batch (uplink_ack.c); copies without
@@ -186,6 +193,11 @@ int64_t uplink__ack_flush(struct uplink *up, int64_t mono, bool idle, bool force
 /* The ids of rows acknowledged but not yet committed, into @busy (room
  * for 2 * UPLINK_ACK_BATCH); returns how many. */
 size_t uplink__ack_busy(const struct uplink *up, int64_t *busy);
+/* U7: an outbox write of the uplink thread failed (acknowledgement,
+ * drop, retry): no new request before a backoff (at most
+ * UPLINK_STORE_RETRY_MAX_MS), so a row state.db will not let go is not
+ * picked again at once. */
+void uplink__store_hold(struct uplink *up);
 
 /* uplink_obj.c: objects and their bodies. */
 int uplink__put_json(struct uplink *up, int kind, const char *path, struct cJSON *obj,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/parse.h"
 
 #define SEG_BATCH 32 /* segments per outbox transaction */
 
@@ -77,6 +78,54 @@ static int media_put(struct uplink *up, const struct uplink_note *notes, size_t 
 	return ret;
 }
 
+/* U7: the state of "segments without a row", told to the daemon on
+ * each change. */
+static void store_state(struct uplink *up, bool failing)
+{
+	if (up->store_failing == failing)
+		return;
+	up->store_failing = failing;
+	pthread_mutex_lock(&up->lock);
+	up->st.store_failing = failing;
+	pthread_mutex_unlock(&up->lock);
+	if (failing)
+		log_err("uplink: state.db refuses outbox rows: segments wait for a ring scan; "
+			"retried every %u ms at most",
+			(unsigned int)backoff_ceiling(&up->store_backoff));
+	else
+		log_notice("uplink: outbox rows written again: every segment not yet uploaded "
+			   "is queued");
+	if (up->hooks.store_state)
+		up->hooks.store_state(up->hooks.arg, failing);
+}
+
+/* U7: a segment's row could not be written. Its segment is still in the
+ * ring, not uploaded, so a ring scan finds it: rather than a list of the
+ * segments that failed (which would need a bound and an overflow rule
+ * of its own), the scan simply runs again after a backoff until one whole
+ * pass wrote every row. The scan is the recovery the ring already has for
+ * segments without a row (U6); this makes it periodic while failing. */
+static void store_failed(struct uplink *up)
+{
+	up->scan_at = time_mono_ms() + backoff_next(&up->store_backoff);
+	/* The next pass starts from the first segment: one that failed may
+	 * lie before a running pass's cursor. */
+	up->scan_cam[0] = '\0';
+	up->scan_seq = 0;
+	up->pass_clean = false;
+	pthread_mutex_lock(&up->lock);
+	up->rescan = true;
+	pthread_mutex_unlock(&up->lock);
+	store_state(up, true);
+}
+
+/* A media_put() failure a retry may cure (state.db); -E2BIG (a path too
+ * long, logged there) never will, and the rest of its batch was put. */
+static bool store_err(int ret)
+{
+	return ret && ret != -E2BIG;
+}
+
 void uplink__drain_notes(struct uplink *up)
 {
 	struct uplink_note batch[SEG_BATCH];
@@ -91,12 +140,9 @@ void uplink__drain_notes(struct uplink *up)
 		}
 		pthread_mutex_unlock(&up->lock);
 		/* A failed row is not lost: the segment is not uploaded in
-		 * the ring, so the next scan finds it (U6). */
-		if (n && media_put(up, batch, n, OUTBOX_LIVE)) {
-			pthread_mutex_lock(&up->lock);
-			up->rescan = true;
-			pthread_mutex_unlock(&up->lock);
-		}
+		 * the ring, so a scan finds it (U6, U7). */
+		if (n && store_err(media_put(up, batch, n, OUTBOX_LIVE)))
+			store_failed(up);
 	} while (n == SEG_BATCH);
 }
 
@@ -136,17 +182,25 @@ static int scan_one(void *arg, const struct ring_seg_info *info)
 static void scan_ring(struct uplink *up)
 {
 	struct scan_ctx sc = { .up = up };
+	bool failed = false;
 	int ret;
 
 	sc.batch = calloc(UPLINK_SCAN_BATCH, sizeof(*sc.batch));
-	if (!sc.batch)
+	if (!sc.batch) {
+		store_failed(up);
 		return;
+	}
+	if (!up->scan_cam[0] && !up->scan_seq)
+		up->pass_clean = true; /* a pass from the first segment */
 	ret = ring_list(up->ring, NULL, INT64_MIN, INT64_MAX, scan_one, &sc);
-	for (unsigned int i = 0; i < sc.n; i += SEG_BATCH) {
+	failed = ret < 0;
+	for (unsigned int i = 0; !failed && i < sc.n; i += SEG_BATCH) {
 		unsigned int k = sc.n - i < SEG_BATCH ? sc.n - i : SEG_BATCH;
 
-		if (media_put(up, &sc.batch[i], k, OUTBOX_BACKLOG))
+		if (store_err(media_put(up, &sc.batch[i], k, OUTBOX_BACKLOG))) {
+			failed = true;
 			break;
+		}
 		snprintf(up->scan_cam, sizeof(up->scan_cam), "%s", sc.batch[i + k - 1].camera);
 		up->scan_seq = sc.batch[i + k - 1].seq;
 	}
@@ -155,16 +209,24 @@ static void scan_ring(struct uplink *up)
 		up->scan_cam[0] = '\0';
 		up->scan_seq = 0;
 	}
-	if (sc.n)
+	if (sc.n && !failed)
 		log_info("uplink: ring scan queued %u segments not yet uploaded%s", sc.n,
 			 up->scan_more ? " (more follow)" : "");
 	free(sc.batch);
+	if (failed) {
+		store_failed(up);
+	} else if (!up->scan_more && up->store_failing && up->pass_clean) {
+		backoff_reset(&up->store_backoff);
+		store_state(up, false);
+	}
 }
 
 static bool take_rescan(struct uplink *up)
 {
 	bool v;
 
+	if (up->store_failing && time_mono_ms() < up->scan_at)
+		return false; /* U7: not before the backoff */
 	pthread_mutex_lock(&up->lock);
 	v = up->rescan || up->scan_more;
 	up->rescan = false;

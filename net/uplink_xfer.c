@@ -303,11 +303,16 @@ static void slot_release(struct uplink *up, struct uplink_slot *s)
  * ring's hook already raised the alarm and audited) or is corrupt. */
 static void row_lost(struct uplink *up, struct outbox_item *it, int err)
 {
-	log_err("uplink: %s: cannot be sent, %s; dropped from the outbox", it->path,
-		err == -ENOENT ? "evicted from the ring" : strerror(-err));
 	if (err == -EBADMSG)
 		alarm_raise(up->sdb, "uplink-corrupt-segment", it->camera, it->path);
-	outbox_done(up->ob, it->id, it->version);
+	/* Still due when the delete failed: picked again after the hold
+	 * (U7), not at once. */
+	if (outbox_done(up->ob, it->id, it->version)) {
+		uplink__store_hold(up);
+		return;
+	}
+	log_err("uplink: %s: cannot be sent, %s; dropped from the outbox", it->path,
+		err == -ENOENT ? "evicted from the ring" : strerror(-err));
 	pthread_mutex_lock(&up->lock);
 	up->st.lost_segments++;
 	pthread_mutex_unlock(&up->lock);
@@ -356,8 +361,9 @@ int uplink__start_row(struct uplink *up, struct uplink_slot *s, struct outbox_it
 	if (!ret && curl_multi_add_handle(up->multi, s->h) != CURLM_OK)
 		ret = -ENOMEM;
 	if (ret) {
-		log_err("uplink: %s: cannot start: %s", it->path, strerror(-ret));
-		outbox_retry(up->ob, it->id, time_mono_ms() + up->cfg.backoff_max_ms);
+		log_err_limited("uplink: %s: cannot start: %s", it->path, strerror(-ret));
+		if (outbox_retry(up->ob, it->id, time_mono_ms() + up->cfg.backoff_max_ms))
+			uplink__store_hold(up);
 		slot_release(up, s);
 		return ret;
 	}
@@ -438,8 +444,8 @@ static void link_failed_log(struct uplink *up, struct uplink_slot *s, int64_t mo
 	if (up->down_quiet)
 		snprintf(more, sizeof(more), " (%u more failures since the last report)",
 			 up->down_quiet);
-	log_msg(was_up ? LOG_WARNING : LOG_INFO, "uplink: %s: %s; next try in %" PRId64 " ms%s",
-		s->url, why, delay, more);
+	log_limited_at(was_up ? LOG_WARNING : LOG_INFO,
+		       "uplink: %s: %s; next try in %" PRId64 " ms%s", s->url, why, delay, more);
 	up->down_logged = mono;
 	up->down_quiet = 0;
 }
@@ -499,7 +505,8 @@ static void row_refused(struct uplink *up, struct uplink_slot *s, int64_t mono, 
 	if (snprintf(up->st.last_error, sizeof(up->st.last_error), "%s: %s", it->path, why) < 0)
 		up->st.last_error[0] = '\0';
 	pthread_mutex_unlock(&up->lock);
-	log_msg(it->tries ? LOG_INFO : LOG_ERR, "uplink: %s: refused by central: %s", s->url, why);
+	log_limited_at(it->tries ? LOG_INFO : LOG_ERR, "uplink: %s: refused by central: %s", s->url,
+		       why);
 	if (!it->tries)
 		alarm_raise(up->sdb, "uplink-refused", it->camera, why);
 }
@@ -562,7 +569,7 @@ void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc)
 		one_line(why);
 		row_refused(up, s, mono, why);
 	} else {
-		log_warn("uplink: %s: HTTP %ld", s->url, code);
+		log_warn_limited("uplink: %s: HTTP %ld", s->url, code);
 	}
 	slot_release(up, s);
 }
