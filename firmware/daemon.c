@@ -136,6 +136,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_watch_cameras(gw);
 			gw_status(gw);
 			gw_ship_audit(gw);
+			gw_ship_registry(gw);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
 		}
 	}
@@ -147,6 +148,7 @@ int daemon_run(const char *config_path)
 	sigset_t set;
 	int ret;
 
+	gw.reg_shipped = -1;
 	pthread_rwlock_init(&gw.up_lock, NULL);
 	pthread_mutex_init(&gw.cams_lock, NULL);
 	sigemptyset(&set);

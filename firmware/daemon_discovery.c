@@ -13,9 +13,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/stream/stream.h"
+#include "firmware/alarm.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/discovery.h"
@@ -81,18 +84,49 @@ struct config_camera *gw_dcams_build(struct gw *gw, const struct config *cfg, si
 	return b.d;
 }
 
-/* Discovery thread: something in the registry changed. */
-static void gw_discovered(void *arg, const char *camera, enum registry_event ev)
+/* Discovery thread: something in the registry changed. A camera gone
+ * raises "camera-gone" (R13) until it answers again; central gets the
+ * record either way (R2). */
+static void gw_discovered(void *arg, const char *camera, enum registry_event ev, const char *why)
 {
 	struct gw *gw = arg;
+	char msg[192];
 
-	(void)ev;
 	atomic_store(&gw->disc_dirty, true);
-	if (!camera || pthread_rwlock_tryrdlock(&gw->up_lock))
+	if (ev == REGISTRY_GONE) {
+		snprintf(msg, sizeof(msg), "camera gone: %s", why);
+		alarm_raise(gw->sdb, "camera-gone", camera, msg);
+	} else if (ev == REGISTRY_RETURNED || ev == REGISTRY_NEW || ev == REGISTRY_REPLACED) {
+		alarm_clear(gw->sdb, "camera-gone", camera);
+	}
+	/* On contention gw_ship_registry() sends it from the change log. */
+	if (pthread_rwlock_tryrdlock(&gw->up_lock))
 		return;
 	if (gw->up)
 		uplink_registry_changed(gw->up, camera);
 	pthread_rwlock_unlock(&gw->up_lock);
+}
+
+/* Discovery thread: does @camera's stream deliver? Its own health
+ * (drivers/stream: stall watchdog, reconnect state), never the
+ * discovery interval. */
+static int gw_stream_down(void *arg, const char *camera, int64_t *down_since_utc_ms)
+{
+	struct gw *gw = arg;
+	struct stream_stats st;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&gw->cams_lock);
+	for (size_t i = 0; i < gw->ncams; i++) {
+		if (strcmp(gw->cams[i]->name, camera))
+			continue;
+		stream_get_stats(gw->cams[i]->stream, &st);
+		ret = st.state == STREAM_RECORDING ? 0 : 1;
+		*down_since_utc_ms = st.down_since_utc_ms;
+		break;
+	}
+	pthread_mutex_unlock(&gw->cams_lock);
+	return ret;
 }
 
 void gw_discovery_start(struct gw *gw, const struct config *cfg)
@@ -105,6 +139,7 @@ void gw_discovery_start(struct gw *gw, const struct config *cfg)
 		.interval_ms = cfg->onvif.interval_ms,
 		.probe_window_ms = cfg->onvif.probe_window_ms,
 		.call_timeout_ms = cfg->onvif.call_timeout_ms,
+		.stream_down = gw_stream_down,
 	};
 
 	discovery_stop(gw->disc);
@@ -116,4 +151,37 @@ void gw_discovery_start(struct gw *gw, const struct config *cfg)
 	else
 		log_notice("discovery: every %lld s on %s", (long long)dc.interval_ms / 1000,
 			   *dc.interfaces ? dc.interfaces : "every multicast interface");
+}
+
+struct ship_ctx {
+	struct gw *gw;
+	int64_t last;
+	bool send;
+};
+
+static int gw_ship_one(void *arg, const struct registry_change *ch)
+{
+	struct ship_ctx *x = arg;
+
+	x->last = ch->id;
+	if (!x->send || !x->gw->up)
+		return 0;
+	uplink_registry_changed(x->gw->up, ch->camera);
+	/* A rename: the old name's record says it is no more. */
+	if (!strcmp(ch->field, "name") && ch->old_value && *ch->old_value)
+		uplink_registry_changed(x->gw->up, ch->old_value);
+	return 0;
+}
+
+void gw_ship_registry(struct gw *gw)
+{
+	/* At start (reg_shipped < 0) only skip what was logged before: it is
+	 * central's already, or resent by `uplink resend`. */
+	struct ship_ctx x = { gw, gw->reg_shipped < 0 ? 0 : gw->reg_shipped, gw->reg_shipped >= 0 };
+
+	if (!gw->reg)
+		return;
+	/* Main thread: gw->up changes only here, no lock needed to read it. */
+	registry_changes(gw->reg, x.last, x.send ? 256 : 0, gw_ship_one, &x);
+	gw->reg_shipped = x.last;
 }

@@ -43,8 +43,8 @@ struct gw_cam {
 	const struct config_camera *cfg; /* into gw->cfg */
 	char name[CONFIG_NAME_MAX];
 	struct stream *stream;
-	int64_t down_since_ms; /* monotonic, 0 when up */
-	bool offline_alarm;
+	bool offline_alarm; /* "camera-offline" raised by this gw_cam */
+	bool recorded;	    /* its stream delivered at least once */
 };
 
 struct gw {
@@ -74,6 +74,9 @@ struct gw {
 	struct config_camera *dcams;
 	size_t ndcams;
 	atomic_bool disc_dirty;
+	/* Last registry change-log id handed to the uplink (main thread);
+	 * -1 until the first gw_ship_registry() pass. */
+	int64_t reg_shipped;
 	struct gw_cam *cams[CONFIG_CAMERAS_MAX]; /* owned; stable addresses */
 	size_t ncams;
 	int64_t started_ms;
@@ -102,6 +105,11 @@ void gw_discovery_start(struct gw *gw, const struct config *cfg);
  * when there are none. The caller owns the array: gw_dcams_free(). */
 struct config_camera *gw_dcams_build(struct gw *gw, const struct config *cfg, size_t *np);
 void gw_dcams_free(struct config_camera *d, size_t n); /* (NULL, 0) is a no-op */
+/* Queue the registry record of every camera the change log names since
+ * the last pass (console renames and edits, and whatever the discovery
+ * thread could not hand over at once); a rename also queues the old
+ * name's "removed" record. */
+void gw_ship_registry(struct gw *gw);
 
 /* daemon_uplink.c */
 
