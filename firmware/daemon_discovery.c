@@ -153,35 +153,59 @@ void gw_discovery_start(struct gw *gw, const struct config *cfg)
 			   *dc.interfaces ? dc.interfaces : "every multicast interface");
 }
 
+#define GW_SHIP_MAX 64 /* change rows per pass; the rest next pass */
+
 struct ship_ctx {
-	struct gw *gw;
 	int64_t last;
-	bool send;
+	size_t n;
+	char names[2 * GW_SHIP_MAX][REGISTRY_NAME_MAX];
 };
 
+static void ship_add(struct ship_ctx *x, const char *camera)
+{
+	if (x->n == 2 * GW_SHIP_MAX)
+		return; /* only at start, when nothing is sent */
+	for (size_t i = 0; i < x->n; i++)
+		if (!strcmp(x->names[i], camera))
+			return;
+	snprintf(x->names[x->n++], REGISTRY_NAME_MAX, "%s", camera);
+}
+
+/* Runs with the statedb locked: only collects (the record is read after). */
 static int gw_ship_one(void *arg, const struct registry_change *ch)
 {
 	struct ship_ctx *x = arg;
 
 	x->last = ch->id;
-	if (!x->send || !x->gw->up)
-		return 0;
-	uplink_registry_changed(x->gw->up, ch->camera);
+	ship_add(x, ch->camera);
 	/* A rename: the old name's record says it is no more. */
 	if (!strcmp(ch->field, "name") && ch->old_value && *ch->old_value)
-		uplink_registry_changed(x->gw->up, ch->old_value);
+		ship_add(x, ch->old_value);
 	return 0;
 }
 
 void gw_ship_registry(struct gw *gw)
 {
-	/* At start (reg_shipped < 0) only skip what was logged before: it is
-	 * central's already, or resent by `uplink resend`. */
-	struct ship_ctx x = { gw, gw->reg_shipped < 0 ? 0 : gw->reg_shipped, gw->reg_shipped >= 0 };
+	struct ship_ctx *x;
 
 	if (!gw->reg)
 		return;
+	x = malloc(sizeof(*x));
+	if (!x)
+		return;
+	x->n = 0;
+	x->last = gw->reg_shipped < 0 ? 0 : gw->reg_shipped;
+	if (gw->reg_shipped < 0) {
+		/* At start only skip what was logged before: central has it,
+		 * or gets it by `uplink resend`. */
+		registry_changes(gw->reg, 0, 0, gw_ship_one, x);
+		x->n = 0;
+	} else {
+		registry_changes(gw->reg, x->last, GW_SHIP_MAX, gw_ship_one, x);
+	}
+	gw->reg_shipped = x->last;
 	/* Main thread: gw->up changes only here, no lock needed to read it. */
-	registry_changes(gw->reg, x.last, x.send ? 256 : 0, gw_ship_one, &x);
-	gw->reg_shipped = x.last;
+	for (size_t i = 0; gw->up && i < x->n; i++)
+		uplink_registry_changed(gw->up, x->names[i]);
+	free(x);
 }
