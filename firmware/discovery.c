@@ -184,10 +184,11 @@ static void discovery_judge(struct discovery *d, const char *name, int64_t round
 	if (rounds)
 		snprintf(why, sizeof(why),
 			 "no answer to %lld discovery rounds and %s unreachable%s",
-			 (long long)rounds, sd == 1 ? "RTSP" : "ONVIF", since);
+			 (long long)c->missed_rounds, sd == 1 ? "RTSP" : "ONVIF", since);
+	else if (sd == 1)
+		snprintf(why, sizeof(why), "said Bye and RTSP unreachable%s", since);
 	else
-		snprintf(why, sizeof(why), "said Bye and %s unreachable%s",
-			 sd == 1 ? "RTSP" : "ONVIF", since);
+		snprintf(why, sizeof(why), "said Bye");
 	if (registry_set_gone(d->reg, name, why, time_now_ms()))
 		goto out;
 	log_notice("discovery: camera %s gone: %s", name, why);

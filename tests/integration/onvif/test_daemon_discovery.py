@@ -6,6 +6,7 @@ and asks to record the ones it found. Real multicast, inside namespaces."""
 import contextlib
 import importlib.util
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -270,8 +271,9 @@ def test_daemon_gone_camera_reaches_central_and_alarms(onvif_net, tmp_path):
                                   40, POLL_S), log.read_text()[-3000:]
             row = reg_rows(state)[name]
             assert row.get("missed_rounds", 0) >= GONE_ROUNDS, row
-            assert row.get("gone_reason", "").startswith(
-                "no answer to %d discovery rounds and RTSP unreachable since " % GONE_ROUNDS), row
+            m = re.match(r"no answer to (\d+) discovery rounds and RTSP unreachable since "
+                         r"\d{4}-\d\d-\d\dT", row.get("gone_reason", ""))
+            assert m and int(m.group(1)) >= GONE_ROUNDS, row
             # Central: the changed record and the alarm.
             rec = cglib.wait_for("gone record at central", lambda: (
                 lambda r: r if r and r.get("gone") else None)(central.record(name)), 30, POLL_S)
