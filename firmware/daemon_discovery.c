@@ -121,7 +121,7 @@ static int gw_stream_down(void *arg, const char *camera, int64_t *down_since_utc
 		if (strcmp(gw->cams[i]->name, camera))
 			continue;
 		stream_get_stats(gw->cams[i]->stream, &st);
-		ret = st.state == STREAM_RECORDING ? 0 : 1;
+		ret = st.down_since_utc_ms ? 1 : 0;
 		*down_since_utc_ms = st.down_since_utc_ms;
 		break;
 	}

@@ -313,7 +313,7 @@ void gw_watch_cameras(struct gw *gw)
 		struct stream_stats st;
 
 		stream_get_stats(cam->stream, &st);
-		if (st.state == STREAM_RECORDING) {
+		if (!st.down_since_utc_ms) { /* segments come */
 			/* The first time also clears an alarm left from before
 			 * (a camera gone and back, a restart). */
 			if (cam->offline_alarm || !cam->recorded)

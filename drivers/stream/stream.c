@@ -112,9 +112,9 @@ static void stream_set_state(struct stream *s, enum stream_state st)
 	pthread_mutex_lock(&s->lock);
 	old = s->stats.state;
 	s->stats.state = st;
-	if (st == STREAM_RECORDING)
-		s->stats.down_since_utc_ms = 0;
-	else if (!s->stats.down_since_utc_ms)
+	/* Down from the moment it stops reading; up again only at its next
+	 * segment (stream_count_segment()), not at a connect that may stall. */
+	if (st != STREAM_RECORDING && !s->stats.down_since_utc_ms)
 		s->stats.down_since_utc_ms = time_now_ms();
 	pthread_mutex_unlock(&s->lock);
 	if (old == st)

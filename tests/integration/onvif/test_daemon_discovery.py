@@ -305,21 +305,32 @@ def test_daemon_gone_camera_reaches_central_and_alarms(onvif_net, tmp_path):
 
 def rtsp_in_cam_ns(onvif_net, ip, tmp_path):
     """tests/camsim/rtsp_cam.py on the camera's own address in its
-    namespace: the stream a camera serves whatever its ONVIF stack does."""
+    namespace: the stream a camera serves whatever its ONVIF stack does.
+    Binding the port again right after a kill may fail for a moment:
+    retried."""
     ready = tmp_path / "rtsp.ready"
     log = tmp_path / "rtsp_cam.log"
-    onvif_net.logs.append(("rtsp_cam %s" % ip, log))
-    p = subprocess.Popen(["ip", "netns", "exec", "%s-cam0" % onvif_net.name, cglib.PYTHON,
-                          str(cglib.CAMSIM / "rtsp_cam.py"), "--address", ip, "--port", "8554",
-                          "--cams", "1", "--size", "640x360", "--bitrate", "1M",
-                          "--audio", "none", "--clip-dir", str(cglib.CLIP_DIR),
-                          "--ready-file", str(ready), "--max-lifetime", "300"],
-                         stderr=open(log, "wb"))
-    if not cglib.wait_for("rtsp_cam ready", lambda: ready.exists() or p.poll() is not None,
-                          60, 0.1) or not ready.exists():
+    if ("rtsp_cam %s" % ip, log) not in onvif_net.logs:
+        onvif_net.logs.append(("rtsp_cam %s" % ip, log))
+    deadline = time.monotonic() + 60
+    while True:
+        if ready.exists():
+            ready.unlink()
+        p = subprocess.Popen(["ip", "netns", "exec", "%s-cam0" % onvif_net.name, cglib.PYTHON,
+                              str(cglib.CAMSIM / "rtsp_cam.py"), "--address", ip,
+                              "--port", "8554", "--cams", "1", "--size", "640x360",
+                              "--bitrate", "1M", "--audio", "none",
+                              "--clip-dir", str(cglib.CLIP_DIR), "--ready-file", str(ready),
+                              "--max-lifetime", "300"], stderr=open(log, "ab"))
+        while not ready.exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if ready.exists():
+            return p
         p.kill()
-        raise RuntimeError("rtsp_cam did not start: " + cglib.log_tail(log))
-    return p
+        p.wait(timeout=10)
+        if time.monotonic() >= deadline:
+            raise RuntimeError("rtsp_cam did not start: " + cglib.log_tail(log))
+        time.sleep(0.5)
 
 
 @pytest.mark.budget(150)
@@ -370,6 +381,41 @@ def test_daemon_silent_camera_keeps_recording(onvif_net, tmp_path):
             assert not holes, holes
     finally:
         rtsp.terminate()
+        rtsp.wait(timeout=10)
+
+
+@pytest.mark.budget(150)
+def test_daemon_stream_outage_raises_offline_not_gone(onvif_net, tmp_path):
+    """With a long discovery interval, a stream outage is noticed from the
+    stream's own health: camera-offline once it has not delivered for
+    30 s, cleared when it delivers again; a camera whose ONVIF endpoint
+    still answers is not gone."""
+    ip = "10.77.0.%d" % onvif_net.next_host[0]
+    onvif_net.start_cam(0, "--rtsp", "rtsp://%s:8554/cam1" % ip)
+    rtsp = rtsp_in_cam_ns(onvif_net, ip, tmp_path)
+    try:
+        state = tmp_path / "state"
+        with daemon(onvif_net, tmp_path, gw_conf(state, tmp_path / "ring", interval="1h")):
+            log = tmp_path / "camgate.log"
+            cam = cglib.wait_for("the camera recording", lambda: [
+                c for c in status_of(state).get("cameras", [])
+                if c["state"] == "recording" and c["segments"] >= 2], 60, POLL_S)
+            assert cam, log.read_text()[-3000:]
+            name = cam[0]["name"]
+            rtsp.kill()  # the stream dies; ONVIF goes on answering
+            rtsp.wait(timeout=10)
+            down_ms = cglib.now_ms()
+            al = cglib.wait_for("camera-offline", lambda: active_alarms(
+                state, "camera-offline", name), 60, POLL_S)
+            assert al, log.read_text()[-3000:]
+            assert cglib.now_ms() - down_ms >= 30000 - 1000
+            assert "not recording since" in al[0]["message"], al
+            assert not reg_rows(state)[name]["gone"]
+            rtsp = rtsp_in_cam_ns(onvif_net, ip, tmp_path)
+            assert cglib.wait_for("camera-offline cleared", lambda: not active_alarms(
+                state, "camera-offline", name), 40, POLL_S), log.read_text()[-3000:]
+    finally:
+        rtsp.kill()
         rtsp.wait(timeout=10)
 
 
