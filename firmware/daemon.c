@@ -54,17 +54,25 @@ static void gw_reload(struct gw *gw)
 
 static void gw_status(struct gw *gw)
 {
-	struct stream *streams[CONFIG_CAMERAS_MAX];
-	const char *names[CONFIG_CAMERAS_MAX];
+	struct stream *streams[2 * CONFIG_CAMERAS_MAX];
+	const char *names[2 * CONFIG_CAMERAS_MAX];
+	char gone[CONFIG_CAMERAS_MAX][CONFIG_NAME_MAX];
+	size_t n = gw->ncams, ngone = gw_gone_names(gw, gone, CONFIG_CAMERAS_MAX);
 
 	for (size_t i = 0; i < gw->ncams; i++) {
 		streams[i] = gw->cams[i]->stream;
 		names[i] = gw->cams[i]->name;
 	}
+	for (size_t i = 0; i < ngone; i++) {
+		if (gw_cam_named(gw, gone[i]))
+			continue; /* a configured camera of that name records */
+		streams[n] = NULL;
+		names[n++] = gone[i];
+	}
 	struct uplink_stat ust;
 	bool have_up = gw->up && !uplink_stat(gw->up, &ust);
 
-	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams, gw->ncams,
+	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams, n,
 		     have_up ? &ust : NULL);
 }
 

@@ -209,3 +209,26 @@ void gw_ship_registry(struct gw *gw)
 		uplink_registry_changed(gw->up, x->names[i]);
 	free(x);
 }
+
+struct gone_ctx {
+	char (*out)[CONFIG_NAME_MAX];
+	size_t cap, n;
+};
+
+static int gw_gone_one(void *arg, const struct registry_camera *c)
+{
+	struct gone_ctx *g = arg;
+
+	if (c->gone && c->enabled && !strcmp(c->update_method, "onvif-auto") && g->n < g->cap)
+		snprintf(g->out[g->n++], CONFIG_NAME_MAX, "%s", c->name);
+	return 0;
+}
+
+size_t gw_gone_names(struct gw *gw, char (*out)[CONFIG_NAME_MAX], size_t cap)
+{
+	struct gone_ctx g = { out, cap, 0 };
+
+	if (gw->reg)
+		registry_list(gw->reg, gw_gone_one, &g);
+	return g.n;
+}

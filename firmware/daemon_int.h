@@ -94,6 +94,8 @@ void gw_cam_remove(struct gw *gw, size_t i);
 /* Rebuild the discovered set from the registry and apply @cfg: cameras
  * removed, changed or added; the ones kept then point into @cfg. */
 void gw_apply_all(struct gw *gw, struct config *cfg);
+/* Is a camera of that name in gw->cams? Main thread, or with cams_lock. */
+bool gw_cam_named(struct gw *gw, const char *name);
 /* Raise or clear each camera's "camera-offline" alarm. */
 void gw_watch_cameras(struct gw *gw);
 
@@ -110,6 +112,9 @@ void gw_dcams_free(struct config_camera *d, size_t n); /* (NULL, 0) is a no-op *
  * thread could not hand over at once); a rename also queues the old
  * name's "removed" record. */
 void gw_ship_registry(struct gw *gw);
+/* The discovered (onvif-auto, enabled) cameras that are gone, into @out;
+ * status lists them as "gone" until they are back. Any thread. */
+size_t gw_gone_names(struct gw *gw, char (*out)[CONFIG_NAME_MAX], size_t cap);
 
 /* daemon_uplink.c */
 

@@ -186,6 +186,14 @@ static void gw_cam_stop(struct gw_cam *cam)
 	cam->stream = NULL;
 }
 
+bool gw_cam_named(struct gw *gw, const char *name)
+{
+	for (size_t i = 0; i < gw->ncams; i++)
+		if (!strcmp(gw->cams[i]->name, name))
+			return true;
+	return false;
+}
+
 static struct gw_cam *gw_cam_find(struct gw *gw, const char *name)
 {
 	for (size_t i = 0; i < gw->ncams; i++)

@@ -287,6 +287,8 @@ def test_daemon_gone_camera_reaches_central_and_alarms(onvif_net, tmp_path):
             # The alarm stays while the camera is away ...
             time.sleep(3)
             assert active_alarms(state, "camera-gone", name), status_of(state).get("alarms")
+            listed = [c for c in status_of(state)["cameras"] if c["name"] == name]
+            assert listed and listed[0]["state"] == "gone", status_of(state)["cameras"]
             other = [n for n in reg if n != name][0]
             assert not reg_rows(state)[other]["gone"]
             # ... and clears when it answers again (same device, new address).
@@ -295,6 +297,9 @@ def test_daemon_gone_camera_reaches_central_and_alarms(onvif_net, tmp_path):
                                   30, POLL_S), log.read_text()[-3000:]
             assert cglib.wait_for("camera-gone cleared in status", lambda: not active_alarms(
                 state, "camera-gone", name), 15, POLL_S), status_of(state).get("alarms")
+            assert cglib.wait_for("%s listed as present" % name, lambda: [
+                c for c in status_of(state)["cameras"]
+                if c["name"] == name and c["state"] != "gone"], 15, POLL_S)
             assert cglib.wait_for("camera-gone cleared at central", lambda: central.alarm_events(
                 name, "cleared camera-gone"), 30, POLL_S)
             assert cglib.wait_for("present record at central", lambda: (
