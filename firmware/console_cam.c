@@ -193,6 +193,56 @@ int console__cmd_camera_remove(struct console *c, int argc, char **argv)
 	return console__snap_finish(c, &s, ret);
 }
 
+/* Discovered cameras are named by the registry (registry_new_name());
+ * the installer may give one a name of their own, kept from then on. */
+int console__cmd_camera_rename(struct console *c, int argc, char **argv)
+{
+	struct registry_camera *rc;
+	char section[64], detail[CONSOLE_TEXT_MAX];
+	struct console_snap s;
+	int ret = 0;
+
+	(void)argc;
+	if (!registry_name_ok(argv[1])) {
+		console__printf(c, "error: camera names are 1-31 of A-Z a-z 0-9 . _ -\n");
+		return -EINVAL;
+	}
+	if (!console__may_camera(c, argv[1])) {
+		console__printf(c, "error: %s is outside your cameras\n", argv[1]);
+		return -EPERM;
+	}
+	if (!c->o->reg) {
+		console__printf(c, "error: no registry here\n");
+		return -ENOENT;
+	}
+	rc = malloc(sizeof(*rc));
+	if (!rc)
+		return -ENOMEM;
+	snprintf(section, sizeof(section), "camera:%s", argv[0]);
+	if (registry_get(c->o->reg, argv[0], rc) ||
+	    (!console__stage_begin(c) && config_write_has_section(c->stage, section))) {
+		console__printf(c,
+				"error: %s is no discovered camera (a configured one is renamed "
+				"by camera remove and camera add)\n",
+				argv[0]);
+		ret = -ENOENT;
+	} else if (!registry_get(c->o->reg, argv[1], rc)) {
+		console__printf(c, "error: camera %s exists already\n", argv[1]);
+		ret = -EEXIST;
+	}
+	free(rc);
+	if (!ret)
+		ret = console__snap_take(c, &s);
+	else
+		return ret;
+	snprintf(detail, sizeof(detail), "name: %s -> %s", argv[0], argv[1]);
+	ret = console__add_change(c, "camera-rename", section, detail, "name", argv[1]);
+	ret = console__snap_finish(c, &s, ret);
+	if (!ret)
+		console__printf(c, "camera %s renamed to %s at commit\n", argv[0], argv[1]);
+	return ret;
+}
+
 struct names {
 	struct console *c;
 	void (*fn)(void *arg, const char *name);

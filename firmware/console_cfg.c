@@ -440,6 +440,12 @@ static void apply_registry(struct console *c, const struct console_change *ch)
 
 	if (!*ch->reg_field || !c->o->reg)
 		return;
+	if (!strcmp(ch->reg_field, "name")) {
+		if (registry_rename(c->o->reg, ch->object + 7, ch->reg_value, cause,
+				    console__now(c)))
+			console__printf(c, "warning: camera %s not renamed\n", ch->object + 7);
+		return;
+	}
 	if (registry_set(c->o->reg, ch->object + 7, ch->reg_field, ch->reg_value, cause,
 			 console__now(c)))
 		console__printf(c, "warning: registry field %s of %s not set\n", ch->reg_field,

@@ -76,6 +76,8 @@ const struct console_cmd console__cmds[] = {
 	  "NAME", "Stage: record this camera." },
 	{ "camera disable", console__cmd_camera_disable, R_CHANGE, 1, 1, CC_CAMERA | CC_CHANGE,
 	  "NAME", "Stage: stop recording this camera." },
+	{ "camera rename", console__cmd_camera_rename, R_CHANGE, 2, 2, CC_CAMERA | CC_CHANGE,
+	  "NAME NEW", "Stage a new name for a discovered camera; the registry keeps it." },
 	{ "uplink set", console__cmd_uplink_set, R_CHANGE, 1, ANY, CC_CHANGE | CC_NOHIST,
 	  "KEY=VALUE...",
 	  "Stage [uplink] settings (base_url, ca_file, pin, auth, token, username, password ...). "

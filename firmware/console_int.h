@@ -199,6 +199,7 @@ int console__cmd_camera_set(struct console *c, int argc, char **argv);
 int console__cmd_camera_remove(struct console *c, int argc, char **argv);
 int console__cmd_camera_enable(struct console *c, int argc, char **argv);
 int console__cmd_camera_disable(struct console *c, int argc, char **argv);
+int console__cmd_camera_rename(struct console *c, int argc, char **argv);
 int console__cmd_show_cameras(struct console *c, int argc, char **argv);
 int console__cmd_show_camera(struct console *c, int argc, char **argv);
 int console__cmd_show_uplink(struct console *c, int argc, char **argv);

@@ -55,19 +55,28 @@ static void gw_reload(struct gw *gw)
 
 static void gw_status(struct gw *gw)
 {
-	struct stream *streams[CONFIG_CAMERAS_MAX];
-	const char *names[CONFIG_CAMERAS_MAX];
+	struct stream *streams[2 * CONFIG_CAMERAS_MAX];
+	const char *names[2 * CONFIG_CAMERAS_MAX];
+	char gone[CONFIG_CAMERAS_MAX][CONFIG_NAME_MAX];
+	size_t n = gw->ncams, ngone = gw_gone_names(gw, gone, CONFIG_CAMERAS_MAX);
+	struct status_state_disk sd;
+	struct uplink_stat ust;
+	bool have_up;
 
 	for (size_t i = 0; i < gw->ncams; i++) {
 		streams[i] = gw->cams[i]->stream;
 		names[i] = gw->cams[i]->name;
 	}
-	struct uplink_stat ust;
-	bool have_up = gw->up && !uplink_stat(gw->up, &ust);
-	struct status_state_disk sd;
-
+	/* Gone cameras stay in the status until they are back. */
+	for (size_t i = 0; i < ngone; i++) {
+		if (gw_cam_named(gw, gone[i]))
+			continue; /* a configured camera of that name records */
+		streams[n] = NULL;
+		names[n++] = gone[i];
+	}
+	have_up = gw->up && !uplink_stat(gw->up, &ust);
 	gw_state_disk(gw, &sd);
-	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams, gw->ncams,
+	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams, n,
 		     have_up ? &ust : NULL, &sd);
 }
 
@@ -129,6 +138,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_watch_state(gw);
 			gw_status(gw);
 			gw_ship_audit(gw);
+			gw_ship_registry(gw);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
 		}
 	}
@@ -143,6 +153,7 @@ int daemon_run(const char *config_path)
 	/* A state-write-failed a previous run left active is cleared at the
 	 * first tick unless writes still fail (gw_watch_state). */
 	gw.veto_alarm = true;
+	gw.reg_shipped = -1;
 	pthread_rwlock_init(&gw.up_lock, NULL);
 	pthread_mutex_init(&gw.cams_lock, NULL);
 	sigemptyset(&set);

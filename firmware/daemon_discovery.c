@@ -13,9 +13,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/stream/stream.h"
+#include "firmware/alarm.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/discovery.h"
@@ -81,18 +84,49 @@ struct config_camera *gw_dcams_build(struct gw *gw, const struct config *cfg, si
 	return b.d;
 }
 
-/* Discovery thread: something in the registry changed. */
-static void gw_discovered(void *arg, const char *camera, enum registry_event ev)
+/* Discovery thread: something in the registry changed. A camera gone
+ * raises "camera-gone" (R13) until it answers again; central gets the
+ * record either way (R2). */
+static void gw_discovered(void *arg, const char *camera, enum registry_event ev, const char *why)
 {
 	struct gw *gw = arg;
+	char msg[192];
 
-	(void)ev;
 	atomic_store(&gw->disc_dirty, true);
-	if (!camera || pthread_rwlock_tryrdlock(&gw->up_lock))
+	if (ev == REGISTRY_GONE) {
+		snprintf(msg, sizeof(msg), "camera gone: %s", why);
+		alarm_raise(gw->sdb, "camera-gone", camera, msg);
+	} else if (ev == REGISTRY_RETURNED || ev == REGISTRY_NEW || ev == REGISTRY_REPLACED) {
+		alarm_clear(gw->sdb, "camera-gone", camera);
+	}
+	/* On contention gw_ship_registry() sends it from the change log. */
+	if (pthread_rwlock_tryrdlock(&gw->up_lock))
 		return;
 	if (gw->up)
 		uplink_registry_changed(gw->up, camera);
 	pthread_rwlock_unlock(&gw->up_lock);
+}
+
+/* Discovery thread: does @camera's stream deliver? Its own health
+ * (drivers/stream: stall watchdog, reconnect state), never the
+ * discovery interval. */
+static int gw_stream_down(void *arg, const char *camera, int64_t *down_since_utc_ms)
+{
+	struct gw *gw = arg;
+	struct stream_stats st;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&gw->cams_lock);
+	for (size_t i = 0; i < gw->ncams; i++) {
+		if (strcmp(gw->cams[i]->name, camera))
+			continue;
+		stream_get_stats(gw->cams[i]->stream, &st);
+		ret = st.down_since_utc_ms ? 1 : 0;
+		*down_since_utc_ms = st.down_since_utc_ms;
+		break;
+	}
+	pthread_mutex_unlock(&gw->cams_lock);
+	return ret;
 }
 
 void gw_discovery_start(struct gw *gw, const struct config *cfg)
@@ -105,6 +139,7 @@ void gw_discovery_start(struct gw *gw, const struct config *cfg)
 		.interval_ms = cfg->onvif.interval_ms,
 		.probe_window_ms = cfg->onvif.probe_window_ms,
 		.call_timeout_ms = cfg->onvif.call_timeout_ms,
+		.stream_down = gw_stream_down,
 	};
 
 	discovery_stop(gw->disc);
@@ -116,4 +151,84 @@ void gw_discovery_start(struct gw *gw, const struct config *cfg)
 	else
 		log_notice("discovery: every %lld s on %s", (long long)dc.interval_ms / 1000,
 			   *dc.interfaces ? dc.interfaces : "every multicast interface");
+}
+
+#define GW_SHIP_MAX 64 /* change rows per pass; the rest next pass */
+
+struct ship_ctx {
+	int64_t last;
+	size_t n;
+	char names[2 * GW_SHIP_MAX][REGISTRY_NAME_MAX];
+};
+
+static void ship_add(struct ship_ctx *x, const char *camera)
+{
+	if (x->n == 2 * GW_SHIP_MAX)
+		return; /* only at start, when nothing is sent */
+	for (size_t i = 0; i < x->n; i++)
+		if (!strcmp(x->names[i], camera))
+			return;
+	snprintf(x->names[x->n++], REGISTRY_NAME_MAX, "%s", camera);
+}
+
+/* Runs with the statedb locked: only collects (the record is read after). */
+static int gw_ship_one(void *arg, const struct registry_change *ch)
+{
+	struct ship_ctx *x = arg;
+
+	x->last = ch->id;
+	ship_add(x, ch->camera);
+	/* A rename: the old name's record says it is no more. */
+	if (!strcmp(ch->field, "name") && ch->old_value && *ch->old_value)
+		ship_add(x, ch->old_value);
+	return 0;
+}
+
+void gw_ship_registry(struct gw *gw)
+{
+	struct ship_ctx *x;
+
+	if (!gw->reg)
+		return;
+	x = malloc(sizeof(*x));
+	if (!x)
+		return;
+	x->n = 0;
+	x->last = gw->reg_shipped < 0 ? 0 : gw->reg_shipped;
+	if (gw->reg_shipped < 0) {
+		/* At start only skip what was logged before: central has it,
+		 * or gets it by `uplink resend`. */
+		registry_changes(gw->reg, 0, 0, gw_ship_one, x);
+		x->n = 0;
+	} else {
+		registry_changes(gw->reg, x->last, GW_SHIP_MAX, gw_ship_one, x);
+	}
+	gw->reg_shipped = x->last;
+	/* Main thread: gw->up changes only here, no lock needed to read it. */
+	for (size_t i = 0; gw->up && i < x->n; i++)
+		uplink_registry_changed(gw->up, x->names[i]);
+	free(x);
+}
+
+struct gone_ctx {
+	char (*out)[CONFIG_NAME_MAX];
+	size_t cap, n;
+};
+
+static int gw_gone_one(void *arg, const struct registry_camera *c)
+{
+	struct gone_ctx *g = arg;
+
+	if (c->gone && c->enabled && !strcmp(c->update_method, "onvif-auto") && g->n < g->cap)
+		snprintf(g->out[g->n++], CONFIG_NAME_MAX, "%s", c->name);
+	return 0;
+}
+
+size_t gw_gone_names(struct gw *gw, char (*out)[CONFIG_NAME_MAX], size_t cap)
+{
+	struct gone_ctx g = { out, cap, 0 };
+
+	if (gw->reg)
+		registry_list(gw->reg, gw_gone_one, &g);
+	return g.n;
 }

@@ -43,8 +43,8 @@ struct gw_cam {
 	const struct config_camera *cfg; /* into gw->cfg */
 	char name[CONFIG_NAME_MAX];
 	struct stream *stream;
-	int64_t down_since_ms; /* monotonic, 0 when up */
-	bool offline_alarm;
+	bool offline_alarm;	/* "camera-offline" raised by this gw_cam */
+	bool recorded;		/* its stream delivered at least once */
 	atomic_bool full_alarm; /* storage-full raised; its stream thread only */
 };
 
@@ -75,6 +75,9 @@ struct gw {
 	struct config_camera *dcams;
 	size_t ndcams;
 	atomic_bool disc_dirty;
+	/* Last registry change-log id handed to the uplink (main thread);
+	 * -1 until the first gw_ship_registry() pass. */
+	int64_t reg_shipped;
 	struct gw_cam *cams[CONFIG_CAMERAS_MAX]; /* owned; stable addresses */
 	size_t ncams;
 	int64_t started_ms;
@@ -106,6 +109,8 @@ void gw_cam_remove(struct gw *gw, size_t i);
 /* Rebuild the discovered set from the registry and apply @cfg: cameras
  * removed, changed or added; the ones kept then point into @cfg. */
 void gw_apply_all(struct gw *gw, struct config *cfg);
+/* Is a camera of that name in gw->cams? Main thread, or with cams_lock. */
+bool gw_cam_named(struct gw *gw, const char *name);
 /* Raise or clear each camera's "camera-offline" alarm. */
 void gw_watch_cameras(struct gw *gw);
 /* Raise or clear "state-disk-low" by the free space on state_dir, and
@@ -124,6 +129,14 @@ void gw_discovery_start(struct gw *gw, const struct config *cfg);
  * when there are none. The caller owns the array: gw_dcams_free(). */
 struct config_camera *gw_dcams_build(struct gw *gw, const struct config *cfg, size_t *np);
 void gw_dcams_free(struct config_camera *d, size_t n); /* (NULL, 0) is a no-op */
+/* Queue the registry record of every camera the change log names since
+ * the last pass (console renames and edits, and whatever the discovery
+ * thread could not hand over at once); a rename also queues the old
+ * name's "removed" record. */
+void gw_ship_registry(struct gw *gw);
+/* The discovered (onvif-auto, enabled) cameras that are gone, into @out;
+ * status lists them as "gone" until they are back. Any thread. */
+size_t gw_gone_names(struct gw *gw, char (*out)[CONFIG_NAME_MAX], size_t cap);
 
 /* daemon_uplink.c */
 

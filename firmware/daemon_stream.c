@@ -25,6 +25,7 @@
 #include "firmware/audit.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
+#include "firmware/registry.h"
 #include "firmware/status.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -261,7 +262,6 @@ static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
 	};
 
 	cam->gw = gw;
-	cam->down_since_ms = time_mono_ms();
 	snprintf(cam->name, sizeof(cam->name), "%s", c->name);
 	log_info("camera %s: starting (%s)", c->name, gw_url_safe(c->url, url, sizeof(url)));
 	return stream_start(&sc, &sink, &cam->stream);
@@ -272,6 +272,14 @@ static void gw_cam_stop(struct gw_cam *cam)
 	log_info("camera %s: stopping", cam->name);
 	stream_stop(cam->stream);
 	cam->stream = NULL;
+}
+
+bool gw_cam_named(struct gw *gw, const char *name)
+{
+	for (size_t i = 0; i < gw->ncams; i++)
+		if (!strcmp(gw->cams[i]->name, name))
+			return true;
+	return false;
 }
 
 static struct gw_cam *gw_cam_find(struct gw *gw, const char *name)
@@ -325,10 +333,26 @@ static const struct config_camera *gw_desired(struct gw *gw, const struct config
 	return c;
 }
 
+/* Why camera @name stops, for the audit: a gone camera says why it is
+ * gone (registry gone_reason), not "config reload". */
+static const char *gw_stop_why(struct gw *gw, const struct config *next, const char *name,
+			       char *buf, size_t cap)
+{
+	struct registry_camera *rc = malloc(sizeof(*rc));
+	const char *why = gw->cfg != next ? "config reload" : "registry change";
+
+	if (rc && gw->reg && !registry_get(gw->reg, name, rc) && rc->gone) {
+		snprintf(buf, cap, "camera gone: %s", rc->gone_reason[0] ? rc->gone_reason : "?");
+		why = buf;
+	}
+	free(rc);
+	return why;
+}
+
 /* Apply @next: stop removed/changed/disabled cameras, start new ones. */
 static void gw_apply(struct gw *gw, struct config *next)
 {
-	char restart[256];
+	char restart[256], why[192];
 
 	for (size_t i = 0; i < gw->ncams;) {
 		struct gw_cam *cam = gw->cams[i];
@@ -340,7 +364,7 @@ static void gw_apply(struct gw *gw, struct config *next)
 			continue;
 		}
 		audit_record(gw->sdb, 0, "system", nc ? "camera-changed" : "camera-removed",
-			     cam->name, "config reload");
+			     cam->name, gw_stop_why(gw, next, cam->name, why, sizeof(why)));
 		gw_cam_remove(gw, i);
 	}
 	for (size_t i = 0; i < next->ncameras + gw->ndcams; i++) {
@@ -378,27 +402,31 @@ void gw_apply_all(struct gw *gw, struct config *cfg)
 
 void gw_watch_cameras(struct gw *gw)
 {
-	int64_t now = time_mono_ms();
+	int64_t now = time_now_ms();
 
 	for (size_t i = 0; i < gw->ncams; i++) {
 		struct gw_cam *cam = gw->cams[i];
 		struct stream_stats st;
 
 		stream_get_stats(cam->stream, &st);
-		if (st.state == STREAM_RECORDING) {
-			cam->down_since_ms = 0;
-			if (cam->offline_alarm)
+		if (!st.down_since_utc_ms) { /* segments come */
+			/* The first time also clears an alarm left from before
+			 * (a camera gone and back, a restart). */
+			if (cam->offline_alarm || !cam->recorded)
 				alarm_clear(gw->sdb, "camera-offline", cam->name);
 			cam->offline_alarm = false;
+			cam->recorded = true;
 			continue;
 		}
-		if (!cam->down_since_ms)
-			cam->down_since_ms = now;
-		if (!cam->offline_alarm && now - cam->down_since_ms > CAMERA_OFFLINE_MS) {
-			char msg[192];
+		/* The stream's own health says since when it is down (stall
+		 * watchdog, failed connects), whatever the discovery interval. */
+		if (!cam->offline_alarm && st.down_since_utc_ms > 0 &&
+		    now - st.down_since_utc_ms > CAMERA_OFFLINE_MS) {
+			char msg[256], when[32];
 
-			snprintf(msg, sizeof(msg), "not recording for %lld s: %s",
-				 (long long)(now - cam->down_since_ms) / 1000,
+			format_time_ms(st.down_since_utc_ms, when, sizeof(when));
+			snprintf(msg, sizeof(msg), "not recording since %s (%lld s): %s", when,
+				 (long long)(now - st.down_since_utc_ms) / 1000,
 				 st.last_error[0] ? st.last_error : "connecting");
 			alarm_raise(gw->sdb, "camera-offline", cam->name, msg);
 			cam->offline_alarm = true;

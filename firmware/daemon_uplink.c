@@ -116,16 +116,23 @@ void gw_alarm_notify(void *arg, const char *code, const char *camera, const char
 static void gw_status_fill(void *arg, cJSON *status)
 {
 	struct gw *gw = arg;
-	struct stream *streams[CONFIG_CAMERAS_MAX];
-	const char *names[CONFIG_CAMERAS_MAX];
+	struct stream *streams[2 * CONFIG_CAMERAS_MAX];
+	const char *names[2 * CONFIG_CAMERAS_MAX];
+	char gone[CONFIG_CAMERAS_MAX][CONFIG_NAME_MAX];
 	struct status_state_disk sd;
-	size_t n;
+	size_t n, ngone = gw_gone_names(gw, gone, CONFIG_CAMERAS_MAX);
 
 	pthread_mutex_lock(&gw->cams_lock);
 	n = gw->ncams;
 	for (size_t i = 0; i < n; i++) {
 		streams[i] = gw->cams[i]->stream;
 		names[i] = gw->cams[i]->name;
+	}
+	for (size_t i = 0; i < ngone; i++) {
+		if (gw_cam_named(gw, gone[i]))
+			continue; /* a configured camera of that name records */
+		streams[n] = NULL;
+		names[n++] = gone[i];
 	}
 	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
 	pthread_mutex_unlock(&gw->cams_lock);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ struct discovery {
 	struct onvif_listener *listener; /* Hello/Bye between rounds; may be NULL */
 	struct onvif_camera *cams;	 /* DISCOVERY_CAMS_MAX, reused each round */
 	int rets[DISCOVERY_CAMS_MAX];
+	char (*bases)[REGISTRY_NAME_MAX];   /* DISCOVERY_CAMS_MAX; plain names this round */
+	char (*missing)[REGISTRY_NAME_MAX]; /* DISCOVERY_CAMS_MAX; gone candidates */
 	size_t n;
 	struct onvif_pool *pool;
 };
@@ -77,11 +80,35 @@ static int on_found(void *arg, const struct onvif_found *f)
 	return 0;
 }
 
+/* How many answers of this round would get the plain name @base. */
+static size_t discovery_same_base(const struct discovery *d, const char *base)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (!d->rets[i] && !strcmp(d->bases[i], base))
+			k++;
+	return k;
+}
+
 static void discovery_observe(struct discovery *d, int64_t now)
 {
+	struct registry_camera *seen = malloc(sizeof(*seen));
+
+	if (!seen) {
+		log_err("discovery: out of memory");
+		return;
+	}
+	/* Names must not depend on the answers' order: first every plain
+	 * name, then cameras sharing one get the suffixed names. */
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->rets[i])
+			continue;
+		registry_from_onvif(&d->cams[i], seen);
+		registry_new_name(seen, false, d->bases[i]);
+	}
 	for (size_t i = 0; i < d->n; i++) {
 		struct onvif_camera *c = &d->cams[i];
-		struct registry_camera seen;
 		enum registry_event ev;
 		char name[REGISTRY_NAME_MAX];
 
@@ -93,16 +120,81 @@ static void discovery_observe(struct discovery *d, int64_t now)
 					 : " (no [onvif] username set)");
 			continue;
 		}
-		registry_from_onvif(c, &seen);
-		if (registry_observe(d->reg, &seen, now, &ev, name))
+		registry_from_onvif(c, seen);
+		if (discovery_same_base(d, d->bases[i]) > 1)
+			registry_new_name(seen, true, seen->name);
+		if (registry_observe(d->reg, seen, now, &ev, name))
 			continue;
 		if (ev != REGISTRY_UNCHANGED) {
 			log_notice("discovery: camera %s %s (%s %s at %s)", name,
 				   registry_event_name(ev), c->info.manufacturer, c->info.model,
 				   c->found.peer);
-			d->fn(d->arg, name, ev);
+			d->fn(d->arg, name, ev, "");
 		}
 	}
+	free(seen);
+}
+
+/* Does the camera's device service still answer, asked directly? */
+static bool discovery_endpoint_answers(struct discovery *d, const struct registry_camera *c)
+{
+	struct onvif_dev *dev;
+	int ret;
+
+	if (!c->xaddr[0] || onvif_dev_open(c->xaddr, c->ip[0] ? c->ip : NULL, &dev))
+		return false;
+	onvif_dev_set_credentials(dev, d->user, d->pass);
+	onvif_dev_set_timeout(dev, (int)d->cfg.call_timeout_ms);
+	ret = onvif_sync_clock(dev, NULL);
+	onvif_dev_close(dev);
+	return ret == 0;
+}
+
+/* Camera @name is silent (@rounds missed, or 0 after its Bye): gone only
+ * when neither its ONVIF endpoint nor its stream answers. */
+static void discovery_judge(struct discovery *d, const char *name, int64_t rounds)
+{
+	struct registry_camera *c = malloc(sizeof(*c));
+	char why[REGISTRY_TEXT_MAX], since[40] = "", when[32];
+	int64_t down = 0;
+	int sd = -ENOENT;
+
+	if (!c) {
+		log_err("discovery: out of memory");
+		return;
+	}
+	if (registry_get(d->reg, name, c) || c->gone)
+		goto out;
+	/* After its own Bye the camera's word is the ONVIF evidence. */
+	if (rounds && discovery_endpoint_answers(d, c)) {
+		log_info("discovery: %s missed %lld rounds but its ONVIF endpoint answers: present",
+			 name, (long long)rounds);
+		goto out;
+	}
+	if (d->cfg.stream_down)
+		sd = d->cfg.stream_down(d->arg, name, &down);
+	if (sd == 0) {
+		log_info("discovery: %s is silent but its stream delivers: present", name);
+		goto out;
+	}
+	if (sd == 1 && down > 0) {
+		format_time_ms(down, when, sizeof(when));
+		snprintf(since, sizeof(since), " since %s", when);
+	}
+	if (rounds)
+		snprintf(why, sizeof(why),
+			 "no answer to %lld discovery rounds and %s unreachable%s",
+			 (long long)c->missed_rounds, sd == 1 ? "RTSP" : "ONVIF", since);
+	else if (sd == 1)
+		snprintf(why, sizeof(why), "said Bye and RTSP unreachable%s", since);
+	else
+		snprintf(why, sizeof(why), "said Bye");
+	if (registry_set_gone(d->reg, name, why, time_now_ms()))
+		goto out;
+	log_notice("discovery: camera %s gone: %s", name, why);
+	d->fn(d->arg, name, REGISTRY_GONE, why);
+out:
+	free(c);
 }
 
 static void discovery_round(struct discovery *d)
@@ -117,7 +209,8 @@ static void discovery_round(struct discovery *d)
 		.sweep = &sw,
 	};
 	int64_t start = time_now_ms();
-	int gone = 0, ret;
+	size_t nmissing = 0;
+	int ret;
 
 	d->n = 0;
 	ret = onvif_pool_start(d->user, d->pass, (int)d->cfg.call_timeout_ms, DISCOVERY_JOBS,
@@ -132,26 +225,33 @@ static void discovery_round(struct discovery *d)
 	if (ret && ret != -ENOBUFS)
 		log_warn("discovery: probe failed: %s", strerror(-ret));
 	discovery_observe(d, time_now_ms());
-	/* Only after a probe that ran may silence mean "gone": not when
-	 * some hosts of the sweep were never asked. */
-	if (!ret && !sw.failed && !registry_mark_missing(d->reg, start, time_now_ms(), &gone) &&
-	    gone > 0)
-		d->fn(d->arg, NULL, REGISTRY_GONE);
+	/* Only after a probe that ran, and asked every host of its sweep,
+	 * may silence count (a host never asked is not absent); and silence
+	 * alone never makes a camera gone (discovery_judge). */
+	if (!ret && !sw.failed &&
+	    !registry_count_missed(d->reg, start, time_now_ms(), DISCOVERY_GONE_ROUNDS, d->missing,
+				   DISCOVERY_CAMS_MAX, &nmissing))
+		for (size_t i = 0; i < nmissing; i++)
+			discovery_judge(d, d->missing[i], DISCOVERY_GONE_ROUNDS);
 	if (d->ncidrs)
-		log_info("discovery: round done in %lld ms, %zu cameras answered, %d gone; "
-			 "%llu addresses probed, %llu probes failed%s",
-			 (long long)(time_now_ms() - start), d->n, gone,
-			 (unsigned long long)sw.probed, (unsigned long long)sw.failed,
-			 sw.failed ? " (none marked gone)" : "");
+		log_info(
+			"discovery: round done in %lld ms, %zu cameras answered, %zu silent for %d "
+			"rounds; %llu addresses probed, %llu probes failed%s",
+			(long long)(time_now_ms() - start), d->n, nmissing, DISCOVERY_GONE_ROUNDS,
+			(unsigned long long)sw.probed, (unsigned long long)sw.failed,
+			sw.failed ? " (silence not counted)" : "");
 	else
-		log_info("discovery: round done in %lld ms, %zu cameras answered, %d gone",
-			 (long long)(time_now_ms() - start), d->n, gone);
+		log_info(
+			"discovery: round done in %lld ms, %zu cameras answered, %zu silent for %d "
+			"rounds",
+			(long long)(time_now_ms() - start), d->n, nmissing, DISCOVERY_GONE_ROUNDS);
 }
 
 /* Hello: run a round now (the camera is new or back). Bye: gone at once. */
 static bool discovery_announce(struct discovery *d)
 {
 	struct onvif_announce ev;
+	char name[REGISTRY_NAME_MAX];
 	bool round = false;
 	int ret;
 
@@ -161,9 +261,9 @@ static bool discovery_announce(struct discovery *d)
 		if (ev.kind == ONVIF_HELLO) {
 			log_info("discovery: Hello from %s", ev.dev.endpoint);
 			round = true;
-		} else if (registry_mark_gone(d->reg, ev.dev.endpoint, time_now_ms()) == 0) {
-			log_notice("discovery: Bye from %s: camera gone", ev.dev.endpoint);
-			d->fn(d->arg, NULL, REGISTRY_GONE);
+		} else if (!registry_endpoint_name(d->reg, ev.dev.endpoint, name)) {
+			log_notice("discovery: Bye from %s (%s)", ev.dev.endpoint, name);
+			discovery_judge(d, name, 0);
 		}
 	}
 	return round;
@@ -219,6 +319,8 @@ static void discovery_free(struct discovery *d)
 	free(d->ifbuf);
 	free(d->cidrbuf);
 	free(d->cams);
+	free(d->bases);
+	free(d->missing);
 	onvif_listener_close(d->listener);
 	if (d->wake[0] >= 0) {
 		close(d->wake[0]);
@@ -245,7 +347,10 @@ int discovery_start(const struct discovery_cfg *cfg, struct registry *reg, disco
 	d->ifbuf = strdup(cfg->interfaces ? cfg->interfaces : "");
 	d->cidrbuf = strdup(cfg->cidrs ? cfg->cidrs : "");
 	d->cams = calloc(DISCOVERY_CAMS_MAX, sizeof(*d->cams));
-	if (!d->user || !d->pass || !d->ifbuf || !d->cidrbuf || !d->cams) {
+	d->bases = calloc(DISCOVERY_CAMS_MAX, sizeof(*d->bases));
+	d->missing = calloc(DISCOVERY_CAMS_MAX, sizeof(*d->missing));
+	if (!d->user || !d->pass || !d->ifbuf || !d->cidrbuf || !d->cams || !d->bases ||
+	    !d->missing) {
 		discovery_free(d);
 		return -ENOMEM;
 	}

@@ -7,7 +7,11 @@
  * without waiting): WS-Discovery probe on the configured
  * interfaces and CIDR sweeps, interrogation of every answer with the
  * [onvif] credentials (drivers/onvif pool), one registry_observe() per
- * camera, and registry_mark_missing() for cameras that did not answer.
+ * camera, and registry_count_missed() for cameras that did not answer. A
+ * camera that missed DISCOVERY_GONE_ROUNDS is asked directly (unicast
+ * GetSystemDateAndTime at its stored XAddr) and its stream's health is
+ * asked of the daemon; only when neither answers is it registry_set_gone().
+ * A Bye is judged the same way, without the rounds.
  * Every change is reported through the callback, which the daemon uses to
  * start or restart recording and to queue the registry record for central.
  *
@@ -32,11 +36,22 @@ struct discovery_cfg {
 	int64_t interval_ms;
 	int64_t probe_window_ms;
 	int64_t call_timeout_ms;
+	/* The stream's own health for camera @camera (any thread): 0 it
+	 * delivers, 1 it does not (*down_since_utc_ms: since when), -ENOENT
+	 * not recorded here. NULL: no stream evidence. Uses the callback's
+	 * @arg. Must not block. */
+	int (*stream_down)(void *arg, const char *camera, int64_t *down_since_utc_ms);
 };
 
-/* @camera is the registry name; NULL with REGISTRY_GONE after a sweep
- * that marked cameras missing. */
-typedef void (*discovery_changed_fn)(void *arg, const char *camera, enum registry_event ev);
+/* A camera is gone only when it missed this many rounds in a row AND its
+ * ONVIF endpoint does not answer AND its stream does not deliver: one
+ * lost multicast answer never stops recording. */
+#define DISCOVERY_GONE_ROUNDS 3
+
+/* @camera is the registry name. @why says what happened, for the audit and
+ * the alarm ("" when there is nothing to say). */
+typedef void (*discovery_changed_fn)(void *arg, const char *camera, enum registry_event ev,
+				     const char *why);
 
 /* -ENOMEM, -EINVAL (a list too long), or pthread's error. */
 int discovery_start(const struct discovery_cfg *cfg, struct registry *reg, discovery_changed_fn fn,

@@ -68,6 +68,8 @@ const struct registry__field registry__fields[] = {
 	FLAG(enabled, O_INSTALLER),
 	FLAG(gone, O_META),
 	NUM(first_seen_ms, O_META),
+	NUM(missed_rounds, O_VOLATILE),
+	TXT(gone_reason, O_META),
 };
 const size_t registry__nfields = sizeof(registry__fields) / sizeof(registry__fields[0]);
 
@@ -108,6 +110,9 @@ static const char *const registry_steps[] = {
 	" old TEXT,"
 	" new TEXT);"
 	"CREATE INDEX registry_changes_camera ON registry_changes(camera, id);",
+	/* 1 -> 2: gone from evidence, not from one silent round. */
+	"ALTER TABLE registry_cameras ADD COLUMN missed_rounds INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE registry_cameras ADD COLUMN gone_reason TEXT NOT NULL DEFAULT '';",
 };
 
 const char *registry_cause_name(enum registry_cause c)
@@ -298,4 +303,49 @@ void registry__make_name(const struct registry_camera *c, char *out, size_t cap)
 	if (!o)
 		o = (size_t)snprintf(out, lim, "camera");
 	out[o] = '\0';
+}
+
+/* The last 4 letters and digits of the serial, else of the MAC, else of
+ * the endpoint reference: what tells apart cameras of one scope name. */
+static void stable_suffix(const struct registry_camera *c, char *out, size_t cap)
+{
+	const char *src = c->serial[0] ? c->serial : c->mac[0] ? c->mac : c->endpoint;
+	char tmp[REGISTRY_URI_MAX];
+	size_t n = 0, keep;
+
+	for (; *src && n + 1 < sizeof(tmp); src++)
+		if (isalnum((unsigned char)*src))
+			tmp[n++] = (char)tolower((unsigned char)*src);
+	tmp[n] = '\0';
+	keep = n < REGISTRY_SUFFIX_LEN ? n : REGISTRY_SUFFIX_LEN;
+	keep = keep < cap ? keep : cap - 1;
+	memcpy(out, tmp + n - keep, keep);
+	out[keep] = '\0';
+}
+
+void registry_new_name(const struct registry_camera *c, bool suffixed, char *out)
+{
+	char base[REGISTRY_NAME_MAX], sfx[REGISTRY_SUFFIX_LEN + 1];
+	size_t blen;
+
+	registry__make_name(c, base, sizeof(base));
+	stable_suffix(c, sfx, sizeof(sfx));
+	blen = strlen(base);
+	if (!suffixed || !sfx[0] ||
+	    (blen >= strlen(sfx) && !strcmp(base + blen - strlen(sfx), sfx))) {
+		snprintf(out, REGISTRY_NAME_MAX, "%s", base);
+		return;
+	}
+	snprintf(out, REGISTRY_NAME_MAX, "%.*s-%s", (int)(REGISTRY_NAME_MAX - 2 - strlen(sfx)),
+		 base, sfx);
+}
+
+bool registry_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	return n && n < REGISTRY_NAME_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+		       n &&
+	       name[0] != '.' && name[0] != '-';
 }

@@ -31,7 +31,9 @@
  *   onvif_probe() whose callback onvif_pool_add()s the cameras that have
  *   credentials and are enabled, onvif_pool_finish(); then for each
  *   camera interrogated: registry_from_onvif() and registry_observe();
- *   then registry_mark_missing(reg, round_start - interval, now).
+ *   then registry_count_missed(reg, round_start, now, ...) and, for the
+ *   cameras that missed enough rounds AND whose ONVIF endpoint and stream
+ *   are unreachable, registry_set_gone() (firmware/discovery.c).
  *   An onvif_listener Hello triggers the same for one camera; a Bye calls
  *   registry_mark_gone(). Installer and central edits: registry_set().
  *   The uplink outbox reads registry_changes() after its last id.
@@ -45,6 +47,7 @@
 #define CAMGATE_FIRMWARE_REGISTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct statedb;
@@ -56,6 +59,7 @@ struct registry; /* opaque */
 #define REGISTRY_URI_MAX	     512
 #define REGISTRY_LIST_MAX	     1024 /* profiles, data users */
 #define REGISTRY_INTERVAL_DEFAULT_MS (10 * 60 * 1000)
+#define REGISTRY_SUFFIX_LEN	     4 /* of the serial, in colliding names */
 
 enum registry_cause {
 	REGISTRY_CAUSE_DISCOVERY,
@@ -112,6 +116,8 @@ struct registry_camera {
 	/* kept by the registry */
 	bool gone;
 	int64_t first_seen_ms;
+	int64_t missed_rounds;		     /* discovery rounds without an answer; volatile */
+	char gone_reason[REGISTRY_TEXT_MAX]; /* why it was marked gone; "" while present */
 };
 
 /* Migrate the registry's tables (module "registry") and prepare. @db is
@@ -124,18 +130,43 @@ void registry_close(struct registry *reg); /* NULL is a no-op */
 void registry_from_onvif(const struct onvif_camera *cam, struct registry_camera *out);
 
 /* Record one discovery observation @seen at @now_ms (G1-G4). @seen->name
- * names a NEW camera (if "" one is made from the scope name or serial);
+ * names a NEW camera (if "" registry_new_name(); if taken, the suffixed
+ * registry_new_name()); a known camera keeps the name it has;
  * the name of the camera it matched is written to @name_out (cap
  * REGISTRY_NAME_MAX, may be NULL). *evp tells what happened. */
 int registry_observe(struct registry *reg, const struct registry_camera *seen, int64_t now_ms,
 		     enum registry_event *evp, char *name_out);
 
-/* Cameras (onvif-auto, present) not seen since @seen_before_ms become
- * gone, one log row each; *countp (may be NULL) says how many. */
-int registry_mark_missing(struct registry *reg, int64_t seen_before_ms, int64_t now_ms,
-			  int *countp);
+/* After a discovery round: every present onvif-auto camera not seen
+ * since @seen_before_ms missed one more round (volatile, G4: not logged;
+ * an answer resets it). Nothing becomes gone here: silence is only a
+ * candidate's evidence. The names of those that missed @min_rounds or
+ * more go into @names (at most @cap), *np says how many. */
+int registry_count_missed(struct registry *reg, int64_t seen_before_ms, int64_t now_ms,
+			  int64_t min_rounds, char (*names)[REGISTRY_NAME_MAX], size_t cap,
+			  size_t *np);
+/* Camera @name is gone, for @reason (kept in gone_reason, sent to
+ * central with the record); logged. -ENOENT unknown, -EALREADY gone. */
+int registry_set_gone(struct registry *reg, const char *name, const char *reason, int64_t now_ms);
 /* A Bye from @endpoint: that camera is gone. -ENOENT if unknown. */
 int registry_mark_gone(struct registry *reg, const char *endpoint, int64_t now_ms);
+/* The name of the camera with endpoint reference @endpoint into @name_out
+ * (cap REGISTRY_NAME_MAX). -ENOENT, -ENOMEM, -EIO. */
+int registry_endpoint_name(struct registry *reg, const char *endpoint, char *name_out);
+
+/* The name a new discovered camera gets: from its scope name (else serial,
+ * else endpoint reference), lower case [a-z0-9-]. With @suffixed, plus "-"
+ * and the last REGISTRY_SUFFIX_LEN letters and digits of its serial (else
+ * MAC, else endpoint reference): cameras that share a scope name then get
+ * names that do not depend on which answered first. @out: REGISTRY_NAME_MAX. */
+void registry_new_name(const struct registry_camera *c, bool suffixed, char *out);
+/* 1-31 of A-Z a-z 0-9 . _ -, not starting with . or - */
+bool registry_name_ok(const char *name);
+/* The installer (or central) renames camera @name to @new_name; the name
+ * is kept from then on, whatever discovery sees. Logged as a "set" of
+ * field "name" under the new name. -ENOENT, -EEXIST (taken), -EINVAL. */
+int registry_rename(struct registry *reg, const char *name, const char *new_name,
+		    enum registry_cause cause, int64_t now_ms);
 
 /* An installer or central edit of one field (by its column name, e.g.
  * "provider_unit", "owner", "update_interval_ms", "enabled"), logged with

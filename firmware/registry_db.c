@@ -193,21 +193,34 @@ static int name_taken(struct registry__txn *t, const char *name)
 	return ret == -ENOENT ? 0 : ret ? ret : 1;
 }
 
+/* @seen->name if set, else its plain name; when that is taken, the name
+ * with its stable suffix (registry_new_name()), so which camera answered
+ * first does not decide the names; a number only as the last resort. */
 static int unique_name(struct registry__txn *t, const struct registry_camera *seen, char *out)
 {
-	char base[REGISTRY_NAME_MAX];
+	char base[REGISTRY_NAME_MAX], alt[REGISTRY_NAME_MAX];
 	int ret;
 
 	if (seen->name[0])
 		snprintf(base, sizeof(base), "%s", seen->name);
 	else
-		registry__make_name(seen, base, sizeof(base));
+		registry_new_name(seen, false, base);
 	snprintf(out, REGISTRY_NAME_MAX, "%s", base);
-	for (int n = 2; n < 1000; n++) {
+	ret = name_taken(t, out);
+	if (ret <= 0)
+		return ret;
+	registry_new_name(seen, true, alt);
+	if (strcmp(alt, base)) {
+		snprintf(out, REGISTRY_NAME_MAX, "%s", alt);
 		ret = name_taken(t, out);
 		if (ret <= 0)
 			return ret;
+	}
+	for (int n = 2; n < 1000; n++) {
 		snprintf(out, REGISTRY_NAME_MAX, "%.*s-%d", REGISTRY_NAME_MAX - 5, base, n);
+		ret = name_taken(t, out);
+		if (ret <= 0)
+			return ret;
 	}
 	return -EEXIST;
 }
@@ -257,6 +270,7 @@ static int observe(struct registry__txn *t, const struct registry_camera *seen,
 		next = cur;
 		take_discovered(&next, seen, t->now_ms);
 		next.gone = false;
+		next.gone_reason[0] = '\0';
 		*evp = replaced	  ? REGISTRY_REPLACED
 		       : cur.gone ? REGISTRY_RETURNED
 				  : REGISTRY_CHANGED;
@@ -283,13 +297,18 @@ int registry_observe(struct registry *reg, const struct registry_camera *seen, i
 	return registry__txn_end(&t, observe(&t, seen, evp, name_out));
 }
 
-static int set_gone(struct registry__txn *t, struct registry_camera *c)
+static int set_gone(struct registry__txn *t, struct registry_camera *c, const char *reason)
 {
 	int ret;
 
 	c->gone = true;
+	snprintf(c->gone_reason, sizeof(c->gone_reason), "%s", reason ? reason : "");
 	ret = registry__store(t, c);
-	return ret ? ret : registry__log_row(t, c->name, "gone", "gone", "false", "true");
+	if (!ret)
+		ret = registry__log_row(t, c->name, "gone", "gone", "false", "true");
+	if (!ret && c->gone_reason[0])
+		ret = registry__log_row(t, c->name, "gone", "gone_reason", "", c->gone_reason);
+	return ret;
 }
 
 int registry_mark_gone(struct registry *reg, const char *endpoint, int64_t now_ms)
@@ -303,45 +322,116 @@ int registry_mark_gone(struct registry *reg, const char *endpoint, int64_t now_m
 		return ret;
 	ret = registry__load_by(&t, "endpoint", endpoint, &c);
 	if (!ret && !c.gone)
-		ret = set_gone(&t, &c);
+		ret = set_gone(&t, &c, "said Bye");
 	return registry__txn_end(&t, ret);
 }
 
-int registry_mark_missing(struct registry *reg, int64_t seen_before_ms, int64_t now_ms, int *countp)
+int registry_set_gone(struct registry *reg, const char *name, const char *reason, int64_t now_ms)
+{
+	struct registry_camera c;
+	struct registry__txn t;
+	int ret =
+		registry__txn_begin(&t, reg, now_ms, registry_cause_name(REGISTRY_CAUSE_DISCOVERY));
+
+	if (ret)
+		return ret;
+	ret = registry__load_by(&t, "name", name, &c);
+	if (!ret && c.gone)
+		ret = -EALREADY;
+	if (!ret)
+		ret = set_gone(&t, &c, reason);
+	return registry__txn_end(&t, ret);
+}
+
+int registry_endpoint_name(struct registry *reg, const char *endpoint, char *name_out)
+{
+	struct registry__txn t = { .reg = reg };
+	struct registry_camera *c = malloc(sizeof(*c));
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	t.db = statedb_lock(reg->db);
+	ret = registry__load_by(&t, "endpoint", endpoint, c);
+	statedb_unlock(reg->db);
+	if (!ret)
+		snprintf(name_out, REGISTRY_NAME_MAX, "%s", c->name);
+	free(c);
+	return ret;
+}
+
+int registry_count_missed(struct registry *reg, int64_t seen_before_ms, int64_t now_ms,
+			  int64_t min_rounds, char (*names)[REGISTRY_NAME_MAX], size_t cap,
+			  size_t *np)
 {
 	char sql[REGISTRY_SQL_MAX + 128];
 	struct registry_camera c;
 	sqlite3_stmt *st;
 	struct registry__txn t;
-	int count = 0, rc,
-	    ret = registry__txn_begin(&t, reg, now_ms,
-				      registry_cause_name(REGISTRY_CAUSE_DISCOVERY));
+	int rc, ret = registry__txn_begin(&t, reg, now_ms,
+					  registry_cause_name(REGISTRY_CAUSE_DISCOVERY));
 
+	*np = 0;
 	if (ret)
 		return ret;
+	/* Volatile (G4): counting is no change anyone needs in the log. */
+	if (sqlite3_prepare_v2(
+		    t.db,
+		    "UPDATE registry_cameras SET missed_rounds = missed_rounds + 1"
+		    " WHERE gone = 0 AND update_method = 'onvif-auto' AND last_seen_ms < ?",
+		    -1, &st, NULL) != SQLITE_OK)
+		return registry__txn_end(&t, registry__sql_fail(t.db, "count missed"));
+	sqlite3_bind_int64(st, 1, seen_before_ms);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return registry__txn_end(&t, registry__sql_fail(t.db, "count missed"));
 	snprintf(sql, sizeof(sql),
-		 "%s WHERE gone = 0 AND update_method = 'onvif-auto' AND last_seen_ms < ? "
-		 "ORDER BY name LIMIT 1",
+		 "%s WHERE gone = 0 AND update_method = 'onvif-auto' AND last_seen_ms < ?"
+		 " AND missed_rounds >= ? ORDER BY name",
 		 reg->select_sql);
-	/* One at a time: each store changes what the query matches. */
-	do {
-		if (sqlite3_prepare_v2(t.db, sql, -1, &st, NULL) != SQLITE_OK) {
-			ret = registry__sql_fail(t.db, "select missing");
-			break;
-		}
-		sqlite3_bind_int64(st, 1, seen_before_ms);
+	if (sqlite3_prepare_v2(t.db, sql, -1, &st, NULL) != SQLITE_OK)
+		return registry__txn_end(&t, registry__sql_fail(t.db, "select missing"));
+	sqlite3_bind_int64(st, 1, seen_before_ms);
+	sqlite3_bind_int64(st, 2, min_rounds);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *np < cap) {
+		registry__row_to_camera(st, &c);
+		snprintf(names[(*np)++], REGISTRY_NAME_MAX, "%s", c.name);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = registry__sql_fail(t.db, "select missing");
+	sqlite3_finalize(st);
+	return registry__txn_end(&t, ret);
+}
+
+int registry_rename(struct registry *reg, const char *name, const char *new_name,
+		    enum registry_cause cause, int64_t now_ms)
+{
+	struct registry__txn t;
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!registry_name_ok(new_name) || !name || !*name)
+		return -EINVAL;
+	ret = registry__txn_begin(&t, reg, now_ms, registry_cause_name(cause));
+	if (ret)
+		return ret;
+	ret = name_taken(&t, name);
+	if (ret == 0)
+		ret = -ENOENT;
+	else if (ret == 1)
+		ret = name_taken(&t, new_name) == 0 ? 0 : -EEXIST;
+	if (!ret) {
+		if (sqlite3_prepare_v2(t.db, "UPDATE registry_cameras SET name = ? WHERE name = ?",
+				       -1, &st, NULL) != SQLITE_OK)
+			return registry__txn_end(&t, registry__sql_fail(t.db, "rename"));
+		sqlite3_bind_text(st, 1, new_name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			registry__row_to_camera(st, &c);
 		sqlite3_finalize(st);
-		if (rc == SQLITE_ROW) {
-			ret = set_gone(&t, &c);
-			count++;
-		} else if (rc != SQLITE_DONE) {
-			ret = registry__sql_fail(t.db, "select missing");
-		}
-	} while (!ret && rc == SQLITE_ROW);
-	if (countp)
-		*countp = ret ? 0 : count;
+		ret = rc == SQLITE_DONE ? 0 : registry__sql_fail(t.db, "rename");
+	}
+	if (!ret)
+		ret = registry__log_row(&t, new_name, "set", "name", name, new_name);
 	return registry__txn_end(&t, ret);
 }

@@ -24,16 +24,18 @@
 /* Status files are small; refuse anything bigger than this to read. */
 #define STATUS_MAX_BYTES (4u << 20)
 
+/* @stream NULL: a discovered camera that is gone (listed until it is back). */
 static cJSON *status_camera(const char *name, struct stream *stream)
 {
-	struct stream_stats st;
+	struct stream_stats st = { 0 };
 	cJSON *c = cJSON_CreateObject();
 
 	if (!c)
 		return NULL;
-	stream_get_stats(stream, &st);
+	if (stream)
+		stream_get_stats(stream, &st);
 	cJSON_AddStringToObject(c, "name", name);
-	cJSON_AddStringToObject(c, "state", stream_state_name(st.state));
+	cJSON_AddStringToObject(c, "state", stream ? stream_state_name(st.state) : "gone");
 	cJSON_AddStringToObject(c, "video_codec", st.video_codec);
 	cJSON_AddStringToObject(c, "audio_codec", st.audio_codec);
 	cJSON_AddNumberToObject(c, "width", st.width);

@@ -41,6 +41,7 @@ int status_write(const struct config *cfg, struct ring *ring, struct statedb *sd
 
 /* The cameras' live statistics as a new JSON array (caller frees), for
  * the local snapshot and for the status object sent to central. */
+/* A NULL stream lists its camera as "gone". */
 struct cJSON *status_cameras(const char *const *names, struct stream *const *streams, size_t n);
 
 /* `camgate status [--json]`: print the last snapshot. */

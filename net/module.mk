@@ -8,3 +8,5 @@ $(O)/tests/uplink_driver: $(O)/obj/tests/integration/uplink/uplink_driver.o $(O)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_PROJECT) -o $@ $^ $(LIBS)
+# Its object depends on the headers it includes (net/uplink.h's hooks).
+-include $(O)/obj/tests/integration/uplink/uplink_driver.d

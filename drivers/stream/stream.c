@@ -57,6 +57,7 @@
 #include "drivers/stream/fmp4.h"
 #include "lib/backoff.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 
 #define STREAM_PROBESIZE     (1 << 20) /* bytes read to find streams */
 #define STREAM_ANALYZE_US    2000000   /* fast start: 2 s of media */
@@ -117,6 +118,10 @@ static void stream_set_state(struct stream *s, enum stream_state st)
 	pthread_mutex_lock(&s->lock);
 	old = s->stats.state;
 	s->stats.state = st;
+	/* Down from the moment it stops reading; up again only at its next
+	 * segment (stream_count_segment()), not at a connect that may stall. */
+	if (st != STREAM_RECORDING && !s->stats.down_since_utc_ms)
+		s->stats.down_since_utc_ms = time_now_ms();
 	pthread_mutex_unlock(&s->lock);
 	if (old == st)
 		return;
@@ -546,6 +551,7 @@ int stream_start(const struct stream_cfg *cfg, const struct stream_sink *sink,
 	if (ret < 0)
 		goto out_free;
 	s->stats.state = STREAM_IDLE;
+	s->stats.down_since_utc_ms = time_now_ms();
 	ret = pthread_create(&s->thread, NULL, stream_main, s);
 	if (ret) {
 		log_err("%s: cannot start its thread: %s", s->name, strerror(ret));

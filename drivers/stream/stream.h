@@ -104,6 +104,11 @@ struct stream_stats {
 	uint64_t bitrate_bps; /* measured over the last segment */
 	int64_t last_keyframe_utc_ms;
 	int64_t last_segment_utc_ms;
+	/* Wall clock when the stream last stopped delivering (or started
+	 * trying), by its own health: a stall, an error, EOF or a failed
+	 * connect. 0 once a segment came after that: it delivers. A connect
+	 * alone (RECORDING without a segment yet) does not clear it. */
+	int64_t down_since_utc_ms;
 	uint64_t segments;
 	uint64_t bytes;
 	uint64_t reconnects;

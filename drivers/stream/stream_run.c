@@ -70,6 +70,7 @@ static void stream_count_segment(struct stream *s, const struct fmp4_seg *fs, si
 	s->stats.segments++;
 	s->stats.bytes += len;
 	s->stats.last_segment_utc_ms = s->seg_utc_ms;
+	s->stats.down_since_utc_ms = 0; /* it delivers */
 	if (secs > 0) {
 		s->stats.fps = fs->video_frames / secs;
 		s->stats.bitrate_bps = (uint64_t)(len * 8 / secs);

@@ -20,6 +20,14 @@
 #include "tests/camsim/onvif_simsrv.h"
 
 static volatile int stop;
+static struct sim *the_sim;
+
+/* SIGUSR1: the ONVIF stack stops answering, SIGUSR2: it answers again. */
+static void on_mute(int sig)
+{
+	if (the_sim)
+		sim_set_mute(the_sim, sig == SIGUSR1);
+}
 
 static void on_signal(int sig)
 {
@@ -48,7 +56,9 @@ static const char usage[] =
 	"  --delay-ms N        before every HTTP reply\n"
 	"  --malformed OP[:KIND]  OP or all; KIND truncated|notxml|oversized|soap11fault|redirect\n"
 	"  --rtsp URL          stream URI of every profile\n"
-	"  --probe-delay-ms N  max random WS-Discovery answer delay (50)\n";
+	"  --probe-delay-ms N  max random WS-Discovery answer delay (50)\n"
+	"  --probe-delay-min-ms N  fixed delay before that (0): fixes the answer order\n"
+	"SIGUSR1 mutes WS-Discovery and ONVIF (a wedged camera), SIGUSR2 unmutes.\n";
 
 struct str_opt {
 	const char *name;
@@ -136,6 +146,8 @@ static int set_other(struct sim_cfg *cfg, const char *name, const char *val, boo
 		cfg->delay_ms = (int)v;
 	else if (!strcmp(name, "probe-delay-ms") && !num(val, 0, 10000, &v))
 		cfg->probe_delay_max_ms = (int)v;
+	else if (!strcmp(name, "probe-delay-min-ms") && !num(val, 0, 10000, &v))
+		cfg->probe_delay_min_ms = (int)v;
 	else
 		return -EINVAL;
 	return 0;
@@ -166,6 +178,7 @@ static const struct option long_opts[] = {
 	{ "profiles", required_argument, NULL, 0 },
 	{ "delay-ms", required_argument, NULL, 0 },
 	{ "probe-delay-ms", required_argument, NULL, 0 },
+	{ "probe-delay-min-ms", required_argument, NULL, 0 },
 	{ "no-discovery", no_argument, NULL, 0 },
 	{ "hello", no_argument, NULL, 0 },
 	{ "auth-datetime", no_argument, NULL, 0 },
@@ -211,6 +224,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "onvif_sim: cannot start: %s\n", strerror(-ret));
 		return 1;
 	}
+	the_sim = sim;
+	sa.sa_handler = on_mute;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	if (hello)
 		sim_announce(sim, true);
 	printf("READY %s %s\n", sim_xaddr(sim), sim_uuid(sim));

@@ -40,6 +40,10 @@ struct sim {
 	pthread_t thread;
 	bool running;
 	volatile int stop;
+	/* Set (SIGUSR1 in onvif_sim): a wedged ONVIF stack. WS-Discovery
+	 * probes are read and dropped, HTTP connections closed unanswered;
+	 * what streams the camera serves is not ours and goes on. */
+	volatile int mute;
 };
 
 /* What WS-Discovery says about this camera (also GetScopes' source). */

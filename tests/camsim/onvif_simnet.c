@@ -165,7 +165,7 @@ static void udp_read(struct sim *sim, int fd)
 	onvif__random(&r, sizeof(r));
 	p = &sim->pend[sim->npend++];
 	p->due_ms =
-		time_mono_ms() +
+		time_mono_ms() + sim->cfg.probe_delay_min_ms +
 		(sim->cfg.probe_delay_max_ms > 0 ? r % (unsigned)sim->cfg.probe_delay_max_ms : 0);
 	memcpy(&p->to, &from, flen);
 	p->tolen = flen;
@@ -205,6 +205,28 @@ static void http_serve(struct sim *sim)
 	soap_end(soap);
 }
 
+void sim_set_mute(struct sim *sim, bool on)
+{
+	sim->mute = on;
+}
+
+/* Muted: nothing is answered, nothing queued to answer later. */
+static void mute_drain(struct sim *sim, const struct pollfd *pf)
+{
+	char buf[8192];
+
+	if (pf[0].revents & POLLIN) {
+		int fd = accept(sim->soap->master, NULL, NULL);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	for (int i = 1; i < 3; i++)
+		if (pf[i].fd >= 0 && (pf[i].revents & POLLIN))
+			(void)recv(pf[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+	sim->npend = 0;
+}
+
 int sim_run(struct sim *sim, volatile int *stop)
 {
 	while (!*stop && !sim->stop) {
@@ -217,6 +239,10 @@ int sim_run(struct sim *sim, volatile int *stop)
 			if (errno == EINTR)
 				continue;
 			return -errno;
+		}
+		if (sim->mute) {
+			mute_drain(sim, pf);
+			continue;
 		}
 		if (pf[0].revents & POLLIN)
 			http_serve(sim);

@@ -44,6 +44,7 @@ struct sim_cfg {
 					 * soap11fault, redirect */
 	char rtsp[512];		/* stream URI; "" = rtsp://HOST:554/stream */
 	int probe_delay_max_ms; /* WS-Discovery answer jitter */
+	int probe_delay_min_ms; /* and a fixed delay before it */
 	char iface_ip[64];	/* join the group here; "" = ip */
 };
 
@@ -64,6 +65,9 @@ int sim_run(struct sim *sim, volatile int *stop);
 /* Run sim_run() in a thread (unit tests). */
 int sim_start(struct sim *sim);
 void sim_stop(struct sim *sim);
+/* On: WS-Discovery and HTTP go unanswered (a wedged ONVIF stack); off:
+ * served again. Async-signal-safe (one volatile store). */
+void sim_set_mute(struct sim *sim, bool on);
 /* Multicast a Hello or a Bye. */
 int sim_announce(struct sim *sim, bool hello);
 

@@ -387,7 +387,10 @@ def die_with_parent():
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--port", type=int, default=8554,
-                   help="TCP port on 127.0.0.1; 0 picks a free one")
+                   help="TCP port; 0 picks a free one")
+    p.add_argument("--address", default="127.0.0.1",
+                   help="listen address (a camera's, inside a test's "
+                   "network namespace)")
     p.add_argument("--cams", type=int, default=1)
     p.add_argument("--codec", default="h264",
                    help="per camera, comma-separated: h264|h265 "
@@ -447,7 +450,7 @@ def main(argv):
     pacer = Pacer()
     pacer.start()
     server = GstRtspServer.RTSPServer()
-    server.set_address("127.0.0.1")
+    server.set_address(args.address)
     server.set_service(str(args.port))
     mounts = server.get_mount_points()
     factories = []
@@ -458,11 +461,11 @@ def main(argv):
     if args.user:
         setup_auth(server, factories, args.user, args.password)
     if server.attach(None) == 0:
-        log("cannot listen on 127.0.0.1:%d" % args.port)
+        log("cannot listen on %s:%d" % (args.address, args.port))
         return 1
     port = server.get_bound_port()
-    log("listening on rtsp://127.0.0.1:%d/cam1..cam%d (%s)"
-        % (port, args.cams, ",".join("%s+%s" % ca
+    log("listening on rtsp://%s:%d/cam1..cam%d (%s)"
+        % (args.address, port, args.cams, ",".join("%s+%s" % ca
                                      for ca in zip(codecs, audios))))
 
     loop = GLib.MainLoop()

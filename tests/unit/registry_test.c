@@ -182,29 +182,145 @@ static void test_gone_and_returned(void **state)
 	struct fix *f = *state;
 	struct registry_camera a, b, got;
 	enum registry_event ev;
-	char na[REGISTRY_NAME_MAX], nb[REGISTRY_NAME_MAX];
-	int n;
+	char na[REGISTRY_NAME_MAX], nb[REGISTRY_NAME_MAX], names[8][REGISTRY_NAME_MAX];
+	struct tally t;
+	size_t n;
 
 	camera(&a, 1);
 	camera(&b, 2);
 	assert_int_equal(registry_observe(f->reg, &a, 1000, &ev, na), 0);
 	assert_int_equal(registry_observe(f->reg, &b, 1000, &ev, nb), 0);
-	assert_string_equal(nb, "camsim-camera-2");
-	/* Round at 5000: only a answered. */
-	assert_int_equal(registry_observe(f->reg, &a, 5000, &ev, NULL), 0);
-	assert_int_equal(registry_mark_missing(f->reg, 4000, 5000, &n), 0);
-	assert_int_equal(n, 1);
+	/* The second of one scope name is told apart by its serial, not by
+	 * the order the answers came in. */
+	assert_string_equal(nb, "camsim-camera-sn2");
+	/* Rounds at 5000, 6000, 7000: only a answered. Silence is counted,
+	 * never enough by itself to make a camera gone. */
+	for (int r = 1; r <= 3; r++) {
+		int64_t t0 = 4000 + r * 1000;
+
+		assert_int_equal(registry_observe(f->reg, &a, t0, &ev, NULL), 0);
+		assert_int_equal(registry_count_missed(f->reg, t0 - 10, t0, 3, names, 8, &n), 0);
+		assert_int_equal(n, r == 3 ? 1 : 0);
+		assert_int_equal(registry_get(f->reg, nb, &got), 0);
+		assert_false(got.gone);
+		assert_int_equal(got.missed_rounds, r);
+	}
+	assert_string_equal(names[0], nb);
+	/* The evidence was judged elsewhere; the registry keeps the why. */
+	assert_int_equal(registry_set_gone(f->reg, nb, "no answer to 3 rounds", 7500), 0);
+	assert_int_equal(registry_set_gone(f->reg, nb, "again", 7600), -EALREADY);
 	assert_int_equal(registry_get(f->reg, nb, &got), 0);
 	assert_true(got.gone);
-	assert_int_equal(registry_mark_missing(f->reg, 4000, 5000, &n), 0);
+	assert_string_equal(got.gone_reason, "no answer to 3 rounds");
+	t = changes_since(f, 0, "gone_reason");
+	assert_string_equal(t.new_v, "no answer to 3 rounds");
+	/* A gone camera is no candidate any more. */
+	assert_int_equal(registry_count_missed(f->reg, 7990, 8000, 3, names, 8, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(registry_observe(f->reg, &b, 6000, &ev, NULL), 0);
+	assert_int_equal(registry_observe(f->reg, &b, 9000, &ev, NULL), 0);
 	assert_int_equal(ev, REGISTRY_RETURNED);
+	assert_int_equal(registry_get(f->reg, nb, &got), 0);
+	assert_false(got.gone);
+	assert_string_equal(got.gone_reason, "");
+	assert_int_equal(got.missed_rounds, 0);
+	/* One missed round after its return starts the count afresh. */
+	assert_int_equal(registry_count_missed(f->reg, 9990, 10000, 3, names, 8, &n), 0);
+	assert_int_equal(n, 0);
 	/* A Bye. */
 	assert_int_equal(registry_mark_gone(f->reg, a.endpoint, 7000), 0);
 	assert_int_equal(registry_get(f->reg, na, &got), 0);
 	assert_true(got.gone);
 	assert_int_equal(registry_mark_gone(f->reg, "urn:uuid:nobody", 7000), -ENOENT);
+	assert_int_equal(registry_endpoint_name(f->reg, b.endpoint, na), 0);
+	assert_string_equal(na, nb);
+}
+
+/* Two cameras of one scope name, seen in either order by two fresh
+ * registries (as discovery gives them: both answered one round, both get
+ * the suffixed name), end with the same names. */
+static void test_names_do_not_depend_on_order(void **state)
+{
+	struct fix *f = *state;
+	struct registry_camera a, b;
+	enum registry_event ev;
+	char n1[2][REGISTRY_NAME_MAX], n2[2][REGISTRY_NAME_MAX], plain[REGISTRY_NAME_MAX];
+	struct statedb *db2;
+	struct registry *reg2;
+	char dir2[64];
+
+	camera(&a, 1);
+	camera(&b, 2);
+	snprintf(a.serial, sizeof(a.serial), "ACME-000417");
+	snprintf(b.serial, sizeof(b.serial), "ACME-000952");
+	registry_new_name(&a, false, plain);
+	assert_string_equal(plain, "camsim-camera");
+	registry_new_name(&a, true, a.name);
+	registry_new_name(&b, true, b.name);
+	assert_string_equal(a.name, "camsim-camera-0417");
+	assert_string_equal(b.name, "camsim-camera-0952");
+	assert_int_equal(registry_observe(f->reg, &a, 1000, &ev, n1[0]), 0);
+	assert_int_equal(registry_observe(f->reg, &b, 1000, &ev, n1[1]), 0);
+	testutil_mkdtemp(dir2, sizeof(dir2), "registry_test2");
+	assert_int_equal(statedb_open(dir2, &db2), 0);
+	assert_int_equal(registry_open(db2, &reg2), 0);
+	assert_int_equal(registry_observe(reg2, &b, 1000, &ev, n2[1]), 0);
+	assert_int_equal(registry_observe(reg2, &a, 1000, &ev, n2[0]), 0);
+	assert_string_equal(n1[0], n2[0]);
+	assert_string_equal(n1[1], n2[1]);
+	registry_close(reg2);
+	statedb_close(db2);
+	testutil_rmtree(dir2);
+	/* A newcomer whose plain name is taken gets its suffix, not "-2". */
+	a.name[0] = '\0';
+	camera(&b, 3);
+	snprintf(b.serial, sizeof(b.serial), "ACME-001234");
+	assert_int_equal(registry_observe(f->reg, &b, 2000, &ev, n1[0]), 0);
+	camera(&a, 4);
+	snprintf(a.serial, sizeof(a.serial), "ACME-005678");
+	assert_int_equal(registry_observe(f->reg, &a, 2000, &ev, n1[1]), 0);
+	assert_string_equal(n1[0], "camsim-camera");
+	assert_string_equal(n1[1], "camsim-camera-5678");
+	/* No serial: the MAC, else the endpoint reference. */
+	camera(&a, 5);
+	a.serial[0] = '\0';
+	registry_new_name(&a, true, plain);
+	assert_string_equal(plain, "camsim-camera-0005");
+}
+
+static void test_rename_sticks(void **state)
+{
+	struct fix *f = *state;
+	struct registry_camera a, b, got;
+	enum registry_event ev;
+	char na[REGISTRY_NAME_MAX], nb[REGISTRY_NAME_MAX];
+	struct tally t;
+
+	camera(&a, 1);
+	camera(&b, 2);
+	assert_int_equal(registry_observe(f->reg, &a, 1000, &ev, na), 0);
+	assert_int_equal(registry_observe(f->reg, &b, 1000, &ev, nb), 0);
+	assert_int_equal(registry_rename(f->reg, na, "gate-north", REGISTRY_CAUSE_INSTALLER, 2000),
+			 0);
+	t = changes_since(f, 0, "name");
+	assert_string_equal(t.event, "set");
+	assert_string_equal(t.cause, "installer");
+	assert_string_equal(t.old_v, na);
+	assert_string_equal(t.new_v, "gate-north");
+	assert_int_equal(registry_get(f->reg, na, &got), -ENOENT);
+	/* Discovery sees it again (new firmware even): the name stays. */
+	snprintf(a.firmware, sizeof(a.firmware), "1.0.1");
+	assert_int_equal(registry_observe(f->reg, &a, 3000, &ev, na), 0);
+	assert_int_equal(ev, REGISTRY_CHANGED);
+	assert_string_equal(na, "gate-north");
+	assert_int_equal(registry_rename(f->reg, "gate-north", nb, REGISTRY_CAUSE_INSTALLER, 4000),
+			 -EEXIST);
+	assert_int_equal(registry_rename(f->reg, "nobody", "x", REGISTRY_CAUSE_INSTALLER, 4000),
+			 -ENOENT);
+	assert_int_equal(registry_rename(f->reg, nb, "bad name", REGISTRY_CAUSE_INSTALLER, 4000),
+			 -EINVAL);
+	assert_int_equal(registry_rename(f->reg, nb, "-x", REGISTRY_CAUSE_INSTALLER, 4000),
+			 -EINVAL);
+	assert_int_equal(registry_get(f->reg, nb, &got), 0);
 }
 
 static void test_installer_fields(void **state)
@@ -351,6 +467,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_changed_ip_and_firmware, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_and_returned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_do_not_depend_on_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rename_sticks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_installer_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manual_camera, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),

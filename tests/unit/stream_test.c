@@ -26,6 +26,7 @@
 #include "drivers/stream/stream.h"
 #include "drivers/stream/stream_int.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 #include "tests/unit/testutil.h"
 
 #define SEG_MS 1000
@@ -237,6 +238,38 @@ static void test_stream_file(void **state)
 	assert_true(st.bitrate_bps > 0);
 	assert_int_equal(st.dts_fixed, 0);
 	assert_int_equal(st.discontinuities, 0);
+	/* The health the daemon judges a camera by: down since, or 0 while
+	 * segments come. */
+	if (st.down_since_utc_ms == 0)
+		assert_int_equal(st.state, STREAM_RECORDING);
+}
+
+/* A camera that never answers is down since the stream started, by the
+ * stream's own account (not by anyone's polling interval). */
+static void test_stream_down_since(void **state)
+{
+	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct stream_sink sink = { .init = scap_init, .segment = scap_segment, .arg = &c };
+	struct stream_cfg cfg = {
+		.name = "dead1",
+		.url = "rtsp://127.0.0.1:1/stream",
+		.connect_timeout_ms = 500,
+		.stall_timeout_ms = 500,
+		.backoff_min_ms = 100,
+		.backoff_max_ms = 200,
+	};
+	struct stream *s = NULL;
+	struct stream_stats st;
+	int64_t t0 = time_now_ms();
+
+	(void)state;
+	assert_int_equal(stream_start(&cfg, &sink, &s), 0);
+	usleep(300000);
+	stream_get_stats(s, &st);
+	stream_stop(s);
+	assert_true(st.state != STREAM_RECORDING);
+	assert_true(st.down_since_utc_ms >= t0 && st.down_since_utc_ms <= t0 + 300);
+	assert_true(st.errors >= 1);
 }
 
 /* A streaming sink: what one open() gave, until close(). */
@@ -371,7 +404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ts_sanitation),  cmocka_unit_test(test_camera_url),
 		cmocka_unit_test(test_stream_file),    cmocka_unit_test(test_stream_streamed),
-		cmocka_unit_test(test_stream_bad_cfg),
+		cmocka_unit_test(test_stream_bad_cfg), cmocka_unit_test(test_stream_down_since),
 	};
 
 	log_init("stream_test", false, LOG_ERR);
