@@ -31,7 +31,8 @@
 #include "lib/parse.h"
 
 #define CFG_PATH_MAX 4096
-#define SEALED_MAX   SECRETS_SEALED_LEN(ACCOUNT_PW_MAX + 128)
+#define SECRET_MAX   1023 /* plain bytes of the longest secret setting (uplink token) */
+#define SEALED_MAX   SECRETS_SEALED_LEN(SECRET_MAX)
 #define PID_NAME     "camgate.pid"
 
 static const char *const settings_sections[] = { "gateway", "storage", "stream", "uplink" };
@@ -168,7 +169,7 @@ int console__snap_finish(struct console *c, struct console_snap *s, int ret)
 static int seal_value(struct console *c, const char *context, const char *value, char *out,
 		      size_t cap)
 {
-	char plain[ACCOUNT_PW_MAX + 130], prompt[128];
+	char plain[SECRET_MAX + 2], prompt[128];
 	int ret = 0;
 
 	if (!value) {
@@ -188,7 +189,7 @@ static int seal_value(struct console *c, const char *context, const char *value,
 int console__stage_set(struct console *c, const char *section, const char *key, const char *value,
 		       const char *action)
 {
-	char old[CONSOLE_TEXT_MAX] = "", sealed[SEALED_MAX], detail[CONSOLE_TEXT_MAX], context[96];
+	char old[CONFIG_WRITE_LINE] = "", sealed[SEALED_MAX], detail[CONSOLE_TEXT_MAX], context[96];
 	char b1[CONSOLE_TEXT_MAX], b2[CONSOLE_TEXT_MAX];
 	bool had;
 	int ret;

@@ -248,6 +248,35 @@ def test_invalid_values_stage_nothing(gw):
     assert gw.conf.read_text() == before
 
 
+def test_long_values(gw):
+    """Values up to the documented limits go in through the line editor,
+    are written to the config file, and the file still loads."""
+    url = "rtsp://127.0.0.1:8554/" + "a" * 278  # 300 bytes
+    token = "eyJ" + "x" * 997  # a 1000-byte bearer token
+    holidays = ",".join("2026-%02d-%02d" % (1 + i // 28, 1 + i % 28)
+                        for i in range(25))
+    c = gw.first_boot()
+    out = c.cmd("camera add gate %s" % url)
+    assert "staged" in out, out
+    out = c.cmd("settings set uplink.holidays %s" % holidays)
+    assert "error" not in out, out
+    out = c.cmd("uplink set token=%s" % token)
+    assert "error" not in out, out
+    out = c.cmd("commit")
+    assert "error" not in out, out
+    c.line("exit")
+    assert c.wait() == 0
+    text = gw.conf.read_text()
+    assert "url = %s\n" % url in text
+    assert "holidays = %s\n" % holidays in text
+    sealed = [l for l in text.splitlines() if l.startswith("token = enc:v1:")]
+    assert len(sealed) == 1 and len(sealed[0]) > 1000
+    assert token not in text
+    r = subprocess.run([cglib.CAMGATE_BIN, "-c", str(gw.conf), "config", "check"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
 def test_hangup_mid_command(gw):
     c = gw.first_boot()
     c.type("camera add gate rtsp://127.0.0.1/")
