@@ -15,6 +15,7 @@
 #include "firmware/config.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 #include "storage/export.h"
 #include "storage/ring.h"
 #include "lib/hex.h"
@@ -67,9 +68,15 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 		ls->segs = cJSON_AddArrayToObject(ls->cur, "segments");
 		ls->gaps = cJSON_AddArrayToObject(ls->cur, "gaps");
 		ls->count = ls->bytes = 0;
-		if (!ls->json)
-			printf("camera %s\n  %-6s %-24s %9s %10s %-7s %s\n", in->camera, "seq",
-			       "start (UTC)", "duration", "bytes", "clock", "flags");
+		if (!ls->json) {
+			/* The name is read back from the disk: escaped like any
+			 * text not typed here (lib/termsafe.h). */
+			char name[TERMSAFE_CAP(sizeof(in->camera))];
+
+			printf("camera %s\n  %-6s %-24s %9s %10s %-7s %s\n",
+			       termsafe(in->camera, name, sizeof(name), NULL), "seq", "start (UTC)",
+			       "duration", "bytes", "clock", "flags");
+		}
 	} else if (in->start_utc_ms - ls->prev_end_ms > RING_GAP_MS) {
 		cJSON *g = cJSON_CreateObject();
 

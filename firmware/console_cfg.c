@@ -29,6 +29,7 @@
 #include "firmware/secrets.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 
 #define CFG_PATH_MAX 4096
 #define SECRET_MAX   1023 /* plain bytes of the longest secret setting (uplink token) */
@@ -272,11 +273,14 @@ int console__cmd_settings_set(struct console *c, int argc, char **argv)
 int console__print_key(void *arg, const char *key, const char *value)
 {
 	struct console *c = arg;
+	struct termsafe_buf tb = { 0 };
 	char b[CONSOLE_TEXT_MAX];
 
 	if (console__is_secret_key(key) || secrets_is_sealed(value))
 		value = *value ? "(secret)" : "";
-	console__printf(c, "    %-18s = %s\n", key, console__url_safe(value, b, sizeof(b)));
+	/* Central may have set the value (set-setting): escaped. */
+	console__printf(c, "    %-18s = %s\n", termsafe_add(&tb, key),
+			termsafe_add(&tb, console__url_safe(value, b, sizeof(b))));
 	return 0;
 }
 

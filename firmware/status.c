@@ -14,6 +14,7 @@
 #include "firmware/config.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
 
@@ -170,15 +171,21 @@ static char *status_slurp(const char *path)
 	return buf;
 }
 
+/* Text the snapshot carries from cameras (errors, codecs) and from
+ * central is escaped (lib/termsafe.h) before it reaches the terminal. */
+static const char *status_str(struct termsafe_buf *tb, const cJSON *o, const char *key)
+{
+	return termsafe_add(tb, cJSON_GetStringValue(cJSON_GetObjectItem(o, key)));
+}
+
 static void status_print_text(const cJSON *root)
 {
 	const cJSON *c, *a;
 	const cJSON *st = cJSON_GetObjectItem(root, "storage");
+	struct termsafe_buf tb = { 0 };
 
-	printf("gateway %s, firmware %s, mode %s, up %.0f s\n",
-	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "gateway")),
-	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "firmware")),
-	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "mode")),
+	printf("gateway %s, firmware %s, mode %s, up %.0f s\n", status_str(&tb, root, "gateway"),
+	       status_str(&tb, root, "firmware"), status_str(&tb, root, "mode"),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(root, "uptime_s")));
 	printf("storage: %.0f of %.0f MiB used, %.0f segments, %.0f evicted (%.0f protected)\n",
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "bytes_used")) / 1048576,
@@ -187,26 +194,26 @@ static void status_print_text(const cJSON *root)
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "evicted_segs")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "evicted_pinned")));
 	cJSON_ArrayForEach (c, cJSON_GetObjectItem(root, "cameras")) {
+		const char *err = cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error"));
+
+		tb.used = 0;
 		printf("camera %-16s %-10s %-5s %4.1f fps %6.0f kbit/s %5.0f segs %3.0f reconnects "
 		       "%s%s%s\n",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "name")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "state")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "video_codec")),
+		       status_str(&tb, c, "name"), status_str(&tb, c, "state"),
+		       status_str(&tb, c, "video_codec"),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "fps")),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bitrate_bps")) / 1000,
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "segments")),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "reconnects")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "note")),
-		       *cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")) ? " last error: "
-										   : "",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")));
+		       status_str(&tb, c, "note"), err && *err ? " last error: " : "",
+		       status_str(&tb, c, "last_error"));
 	}
-	cJSON_ArrayForEach (a, cJSON_GetObjectItem(root, "alarms"))
-		printf("ALARM %s %s: %s (x%.0f)\n",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "code")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "camera")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "message")),
+	cJSON_ArrayForEach (a, cJSON_GetObjectItem(root, "alarms")) {
+		tb.used = 0;
+		printf("ALARM %s %s: %s (x%.0f)\n", status_str(&tb, a, "code"),
+		       status_str(&tb, a, "camera"), status_str(&tb, a, "message"),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(a, "count")));
+	}
 }
 
 int status_print(const struct config *cfg, int json)

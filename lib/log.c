@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/termsafe.h"
+
 static const char *log_ident = "camgate";
 static enum log_dest log_dest = LOG_DEST_PLAIN;
 static volatile int log_level = LOG_INFO;
@@ -48,18 +50,24 @@ int log_level_parse(const char *name, int *levelp)
 	return -EINVAL;
 }
 
+/*
+ * Log arguments carry text from cameras and from central (names, errors,
+ * URLs): the message is escaped (lib/termsafe.h) so it can neither drive
+ * the terminal nor forge a second log line.
+ */
 void log_msg(int prio, const char *fmt, ...)
 {
-	char line[1024];
+	char msg[1024], line[1536];
 	va_list ap;
-	int n, m;
+	int n;
 
 	if (!log_enabled(prio))
 		return;
 	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	if (log_dest == LOG_DEST_SYSLOG) {
-		vsyslog(prio, fmt, ap);
-		va_end(ap);
+		syslog(prio, "%s", termsafe(msg, line, sizeof(line), NULL));
 		return;
 	}
 	if (log_dest == LOG_DEST_PLAIN) {
@@ -80,13 +88,10 @@ void log_msg(int prio, const char *fmt, ...)
 	}
 	if (n < 0)
 		n = 0;
-	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
-	if (m < 0)
-		m = 0;
-	n += m;
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
+	termsafe(msg, line + n, sizeof(line) - (size_t)n - 1, NULL);
+	n += (int)strlen(line + n);
 	line[n++] = '\n';
 	/* One write per line keeps lines from threads whole. */
 	if (write(STDERR_FILENO, line, n) < 0)
