@@ -172,6 +172,11 @@ static int ring_stat_cmd(struct ring *ring, const struct config *cfg, int argc, 
 	cJSON *o;
 	int ret;
 
+	/* What is protected depends on the daemon's settings, not on the
+	 * index: the same floor and upload rule camgate run applies. */
+	ring_set_floor(ring, cfg->retention_floor_ms > 0 ? time_now_ms() - cfg->retention_floor_ms
+							 : INT64_MAX);
+	ring_set_upload_required(ring, *cfg->uplink.base_url != '\0');
 	if (ring_stat(ring, &st))
 		return CMD_FAIL;
 	if (!json) {

@@ -45,6 +45,9 @@ struct gw_cam {
 	struct stream *stream;
 	int64_t down_since_ms; /* monotonic, 0 when up */
 	bool offline_alarm;
+	/* gw->nospace_gen when this camera's storage-full alarm was last
+	 * cleared (stream thread only). */
+	uint64_t nospace_seen;
 };
 
 struct gw {
@@ -79,6 +82,9 @@ struct gw {
 	int64_t started_ms;
 	_Atomic int64_t floor_ms; /* retention floor duration */
 	_Atomic int on_full;
+	/* Counts refusals for lack of space; a camera that stores a segment
+	 * while it differs from its nospace_seen clears its storage-full. */
+	_Atomic uint64_t nospace_gen;
 };
 
 /* daemon_stream.c, main thread unless said otherwise. */

@@ -42,8 +42,22 @@ static int gw_sink_init(void *arg, const char *camera, const void *data, size_t 
 
 static void gw_sink_nospace(struct gw *gw, const char *camera)
 {
+	atomic_fetch_add(&gw->nospace_gen, 1);
 	alarm_raise(gw->sdb, "storage-full", camera,
 		    "ring full of protected footage: segment not recorded");
+}
+
+/* A segment stored: the ring has room for this camera again, so its
+ * storage-full alarm (raised here or by the evict hook) goes. Once per
+ * refusal, and once per start for an alarm left from before. */
+static void gw_sink_stored(struct gw *gw, struct gw_cam *cam)
+{
+	uint64_t gen = atomic_load(&gw->nospace_gen);
+
+	if (cam->nospace_seen == gen)
+		return;
+	cam->nospace_seen = gen;
+	alarm_clear(gw->sdb, "storage-full", cam->name);
 }
 
 /* Segments are streamed: the stream hands over each fragment as the
@@ -100,6 +114,8 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 		.utc_src = seg->utc_from_rtcp ? RING_UTC_RTCP : RING_UTC_ARRIVAL,
 	};
 	ret = ring_writer_commit(writer, &rs, &info);
+	if (!ret)
+		gw_sink_stored(gw, cam);
 	if (!ret && !pthread_rwlock_tryrdlock(&gw->up_lock)) {
 		if (gw->up)
 			uplink_segment_added(gw->up, &info);
@@ -174,6 +190,7 @@ static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
 
 	cam->gw = gw;
 	cam->down_since_ms = time_mono_ms();
+	cam->nospace_seen = UINT64_MAX; /* the first stored segment clears */
 	snprintf(cam->name, sizeof(cam->name), "%s", c->name);
 	log_info("camera %s: starting (%s)", c->name, gw_url_safe(c->url, url, sizeof(url)));
 	return stream_start(&sc, &sink, &cam->stream);

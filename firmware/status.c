@@ -25,6 +25,17 @@
 /* Status files are small; refuse anything bigger than this to read. */
 #define STATUS_MAX_BYTES (4u << 20)
 
+/* A camera whose segments the ring refuses is connected but records
+ * nothing: say so rather than "recording". */
+static const char *status_state(const struct stream_stats *st)
+{
+	if (st->state == STREAM_RECORDING && st->sink_error == -ENOSPC)
+		return "storage-full";
+	if (st->state == STREAM_RECORDING && st->sink_error)
+		return "not-stored";
+	return stream_state_name(st->state);
+}
+
 static cJSON *status_camera(const char *name, struct stream *stream)
 {
 	struct stream_stats st;
@@ -34,7 +45,7 @@ static cJSON *status_camera(const char *name, struct stream *stream)
 		return NULL;
 	stream_get_stats(stream, &st);
 	cJSON_AddStringToObject(c, "name", name);
-	cJSON_AddStringToObject(c, "state", stream_state_name(st.state));
+	cJSON_AddStringToObject(c, "state", status_state(&st));
 	cJSON_AddStringToObject(c, "video_codec", st.video_codec);
 	cJSON_AddStringToObject(c, "audio_codec", st.audio_codec);
 	cJSON_AddNumberToObject(c, "width", st.width);
@@ -45,6 +56,7 @@ static cJSON *status_camera(const char *name, struct stream *stream)
 	cJSON_AddNumberToObject(c, "last_keyframe_utc_ms", (double)st.last_keyframe_utc_ms);
 	cJSON_AddNumberToObject(c, "last_segment_utc_ms", (double)st.last_segment_utc_ms);
 	cJSON_AddNumberToObject(c, "segments", (double)st.segments);
+	cJSON_AddNumberToObject(c, "segments_refused", (double)st.segments_refused);
 	cJSON_AddNumberToObject(c, "bytes", (double)st.bytes);
 	cJSON_AddNumberToObject(c, "reconnects", (double)st.reconnects);
 	cJSON_AddNumberToObject(c, "errors", (double)st.errors);
