@@ -3,9 +3,11 @@
 uses it: first start to recording, roles, bad input of every kind, a
 hang-up mid-command, and a tampered audit log."""
 
+import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 
 import cglib
@@ -275,6 +277,56 @@ def test_long_values(gw):
     r = subprocess.run([cglib.CAMGATE_BIN, "-c", str(gw.conf), "config", "check"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
+
+
+EVIL = "\x1b[2J\x1b]0;owned\x07\r\nadmin> "
+
+
+def assert_inert(text):
+    """Nothing a terminal obeys, other than the console's own line ends."""
+    for ch in text:
+        o = ord(ch)
+        assert ch in "\r\n" or (o >= 0x20 and o != 0x7f and not 0x80 <= o <= 0x9f), \
+            "raw %r in %r" % (ch, text)
+
+
+def test_device_and_central_text_escaped(gw):
+    """Registry fields (from the camera and from central) and the status
+    snapshot's camera errors reach the console and `camgate status`
+    escaped; Vietnamese text shows as it is; the stored values stay raw."""
+    c = gw.first_boot()
+    c.cmd("camera add gate rtsp://127.0.0.1/g owner=police")
+    c.cmd("commit")
+    rows = [r for r in gw.audit() if r[2] == "registry-set"]
+    assert rows, "no registry in the console's state folder"
+    gw.sql("UPDATE registry_cameras SET manufacturer = ?, model = ?, owner = ?"
+           " WHERE name = 'gate'", ("Acme" + EVIL, "Cổng trước", "police" + EVIL))
+    (gw.state_dir / "status.json").write_text(json.dumps({
+        "gateway": "gw-console", "firmware": "1.0", "mode": "local", "uptime_s": 5,
+        "time_utc_ms": 0, "storage": {}, "alarms": [],
+        "cameras": [{"name": "gate", "state": "backoff", "video_codec": "h264",
+                     "fps": 0, "bitrate_bps": 0, "segments": 0, "reconnects": 1,
+                     "note": "", "last_error": "connect: 401 " + EVIL}]}))
+    out = c.cmd("show camera gate")
+    assert_inert(out)
+    assert "Acme\\x1b[2J\\x1b]0;owned\\x07\\x0d\\x0aadmin> " in out, out
+    assert "Cổng trước" in out and "owner=police\\x1b[2J" in out, out
+    out = c.cmd("show status")
+    assert_inert(out)
+    assert "last error: connect: 401 \\x1b[2J" in out, out
+    c.line("exit")
+    assert c.wait() == 0
+    r = subprocess.run([cglib.CAMGATE_BIN, "-c", str(gw.conf), "status"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert_inert(r.stdout)
+    assert "last error: connect: 401 \\x1b[2J" in r.stdout, r.stdout
+    db = sqlite3.connect(str(gw.state_dir / "state.db"))
+    try:
+        raw = db.execute("SELECT manufacturer FROM registry_cameras WHERE name = 'gate'")
+        assert raw.fetchone()[0] == "Acme" + EVIL
+    finally:
+        db.close()
 
 
 def test_hangup_mid_command(gw):
