@@ -252,16 +252,18 @@ static cJSON *camera_json(const struct onvif_camera *c, bool details)
 static int print_json(const struct found_set *s, bool details)
 {
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "cameras");
-	char *text;
+	char *text, *safe;
 
 	for (size_t i = 0; i < s->n; i++)
 		cJSON_AddItemToArray(arr, camera_json(&s->cams[i], details));
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
-	if (!text)
-		return -ENOMEM;
-	puts(text);
+	safe = text ? termsafe_json(text) : NULL;
 	free(text);
+	if (!safe)
+		return -ENOMEM;
+	puts(safe);
+	free(safe);
 	return 0;
 }
 
@@ -315,7 +317,7 @@ static void print_text(const struct onvif_camera *c, bool details)
 static void print_event_json(const char *kind, const struct onvif_announce *ev)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *text;
+	char *text, *safe;
 
 	cJSON_AddStringToObject(o, "event", kind);
 	cJSON_AddStringToObject(o, "endpoint", ev->dev.endpoint);
@@ -324,8 +326,10 @@ static void print_event_json(const char *kind, const struct onvif_announce *ev)
 	cJSON_AddStringToObject(o, "xaddr", ev->dev.xaddr);
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
-	if (text)
-		puts(text);
+	safe = text ? termsafe_json(text) : NULL;
+	if (safe)
+		puts(safe);
+	free(safe);
 	free(text);
 }
 

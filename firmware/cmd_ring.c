@@ -122,12 +122,13 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 
 static int print_json(cJSON *root)
 {
-	char *text = cJSON_Print(root);
+	char *text = cJSON_Print(root), *safe = text ? termsafe_json(text) : NULL;
 
-	if (!text)
-		return CMD_FAIL;
-	puts(text);
 	free(text);
+	if (!safe)
+		return CMD_FAIL;
+	puts(safe);
+	free(safe);
 	return CMD_OK;
 }
 

@@ -246,10 +246,18 @@ int status_print(const struct config *cfg, int json)
 		free(text);
 		return -EBADMSG;
 	}
-	if (json)
-		fputs(text, stdout);
-	else
+	if (json) {
+		/* Printed again, so what reaches the terminal is escaped JSON
+		 * whatever the file holds. */
+		char *out = cJSON_Print(root), *safe = out ? termsafe_json(out) : NULL;
+
+		free(out);
+		if (safe)
+			puts(safe);
+		free(safe);
+	} else {
 		status_print_text(root);
+	}
 	cJSON_Delete(root);
 	free(text);
 	return 0;

@@ -2,6 +2,7 @@
 #include "lib/termsafe.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -94,5 +95,37 @@ const char *termsafe_add(struct termsafe_buf *b, const char *in)
 	out = b->text + b->used;
 	termsafe(in, out, sizeof(b->text) - b->used, NULL);
 	b->used += strlen(out) + 1;
+	return out;
+}
+
+char *termsafe_json(const char *json)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)json;
+	size_t n = strlen(json);
+	char *out = malloc(6 * n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		unsigned int c = *s;
+		bool esc = (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f;
+
+		if (c == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+			c = s[1]; /* U+0080..U+009F, two bytes in UTF-8 */
+			s++;
+			esc = true;
+		}
+		if (esc) {
+			memcpy(o, "\\u00", 4);
+			o[4] = digits[c >> 4];
+			o[5] = digits[c & 0xf];
+			o += 6;
+		} else {
+			*o++ = (char)c;
+		}
+		s++;
+	}
+	*o = '\0';
 	return out;
 }

@@ -41,6 +41,14 @@ const char *termsafe(const char *in, char *out, size_t cap, bool *cutp);
  *   struct termsafe_buf tb = { 0 };
  *   printf("%s %s\n", termsafe_add(&tb, make), termsafe_add(&tb, model));
  */
+/*
+ * JSON text (as cJSON prints it, whose strings may carry DEL and C1
+ * controls raw) with DEL, each C1 control and any control byte other than
+ * the layout's tab and line ends written as \u00XX: the same JSON value,
+ * nothing a terminal obeys. A new string the caller frees; NULL: no memory.
+ */
+char *termsafe_json(const char *json);
+
 #define TERMSAFE_BUF 4096
 
 struct termsafe_buf {

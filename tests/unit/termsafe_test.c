@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "lib/termsafe.h"
@@ -190,12 +191,44 @@ static void test_buf(void **state)
 	free(huge);
 }
 
+/* JSON keeps its value: DEL and C1 become \u escapes a JSON parser reads
+ * back to the same string; the layout's tabs and new lines stay. */
+static void test_json(void **state)
+{
+	static const char raw[] = "Cổng\x7f\xc2\x9b"
+				  "2J\x1b[0m";
+	cJSON *o = cJSON_CreateObject(), *back;
+	char *text, *safe;
+
+	(void)state;
+	cJSON_AddStringToObject(o, "name", raw);
+	text = cJSON_Print(o);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\x7f")); /* cJSON leaves these raw */
+	safe = termsafe_json(text);
+	assert_non_null(safe);
+	for (const unsigned char *p = (const unsigned char *)safe; *p; p++) {
+		assert_true(*p >= 0x20 || *p == '\n' || *p == '\t');
+		assert_true(*p != 0x7f && !(*p == 0xc2 && p[1] <= 0x9f));
+	}
+	assert_non_null(strstr(safe, "Cổng\\u007f\\u009b2J\\u001b[0m"));
+	assert_non_null(strchr(safe, '\n'));
+	back = cJSON_Parse(safe);
+	assert_non_null(back);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(back, "name")), raw);
+	cJSON_Delete(back);
+	cJSON_Delete(o);
+	free(text);
+	free(safe);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_controls),     cmocka_unit_test(test_printable_utf8_kept),
 		cmocka_unit_test(test_invalid_utf8), cmocka_unit_test(test_all_bytes),
 		cmocka_unit_test(test_truncation),   cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -176,7 +176,9 @@ def test_hostile_text_is_escaped(onvif_net):
     docs, r = onvif_net.discover("--timeout", "1s")
     assert r.returncode == 0, r.stderr
     cams = by_endpoint(docs[0])
-    assert cams[sim.uuid]["scopes"]["name"] == NAME
+    assert cams[sim.uuid]["scopes"]["name"] == NAME  # the JSON keeps the value
+    assert_inert(r.stdout.replace("\t", " "))  # ... written with \u escapes
+    assert "1.0\\u007f" in r.stdout and "\\u009b31m" in r.stdout, r.stdout
     pw = onvif_net.workdir / "password"
     r = onvif_net.gw_run(cglib.CAMGATE_BIN, "discover", "--user", "admin",
                          "--password-file", pw, "--timeout", "1s")
