@@ -779,6 +779,11 @@ void config_doc(FILE *out)
 	      "may override any `[stream]` key for that camera. Reloadable settings\n"
 	      "apply on SIGHUP; the others need a restart.\n",
 	      out);
+	fprintf(out,
+		"\nA line may hold up to %d bytes (line end excluded); a string\n"
+		"setting's range is the length of its value. A sealed secret\n"
+		"(`enc:v1:...`) is checked against the length of its plain text.\n",
+		CONFIG_LINE_MAX);
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct cfg_setting *s = &settings[i];
 
