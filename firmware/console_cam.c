@@ -113,7 +113,7 @@ static int cam_exists(struct console *c, const char *cam, bool want)
 
 int console__cmd_camera_add(struct console *c, int argc, char **argv)
 {
-	char url[CONSOLE_TEXT_MAX + 8];
+	char url[CONFIG_WRITE_LINE + 8];
 	struct console_snap s;
 	int ret;
 
@@ -124,7 +124,11 @@ int console__cmd_camera_add(struct console *c, int argc, char **argv)
 	ret = console__snap_take(c, &s);
 	if (!ret)
 		ret = cam_exists(c, argv[0], false);
-	snprintf(url, sizeof(url), "url=%s", argv[1]);
+	/* The whole URL or nothing: a cut one would record the wrong stream. */
+	if (!ret && snprintf(url, sizeof(url), "url=%s", argv[1]) >= (int)sizeof(url)) {
+		console__printf(c, "error: url longer than %d bytes\n", CONFIG_LINE_MAX);
+		ret = -EINVAL;
+	}
 	if (!ret)
 		ret = cam_apply(c, argv[0], url);
 	if (!ret)
@@ -221,7 +225,7 @@ static void show_one(void *arg, const char *name)
 {
 	struct console *c = arg;
 	struct termsafe_buf tb = { 0 };
-	char section[64], en[16] = "yes", url[CONSOLE_TEXT_MAX] = "", b[CONSOLE_TEXT_MAX];
+	char section[64], en[16] = "yes", url[CONFIG_WRITE_LINE] = "", b[CONFIG_WRITE_LINE];
 
 	snprintf(section, sizeof(section), "camera:%s", name);
 	config_write_get(c->stage, section, "enabled", en, sizeof(en));

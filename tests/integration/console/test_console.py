@@ -253,7 +253,7 @@ def test_invalid_values_stage_nothing(gw):
 def test_long_values(gw):
     """Values up to the documented limits go in through the line editor,
     are written to the config file, and the file still loads."""
-    url = "rtsp://127.0.0.1:8554/" + "a" * 278  # 300 bytes
+    url = "rtsp://127.0.0.1:8554/" + "a" * 978  # 1000 bytes
     token = "eyJ" + "x" * 997  # a 1000-byte bearer token
     holidays = ",".join("2026-%02d-%02d" % (1 + i // 28, 1 + i % 28)
                         for i in range(25))
@@ -266,6 +266,8 @@ def test_long_values(gw):
     assert "error" not in out, out
     out = c.cmd("commit")
     assert "error" not in out, out
+    shown = c.cmd("show cameras")
+    assert url in "".join(shown.split()), shown
     c.line("exit")
     assert c.wait() == 0
     text = gw.conf.read_text()
