@@ -22,6 +22,7 @@
 #include "firmware/cmd.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 
 #define DISCOVER_CAMERAS_MAX 256
 #define DISCOVER_LIST_MAX    16 /* --iface and --cidr each */
@@ -260,7 +261,7 @@ static cJSON *camera_json(const struct onvif_camera *c, bool details)
 static int print_json(const struct found_set *s, bool details, const struct onvif_sweep_stats *sw)
 {
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "cameras");
-	char *text;
+	char *text, *safe;
 
 	for (size_t i = 0; i < s->n; i++)
 		cJSON_AddItemToArray(arr, camera_json(&s->cams[i], details));
@@ -273,30 +274,39 @@ static int print_json(const struct found_set *s, bool details, const struct onvi
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
-	if (!text)
-		return -ENOMEM;
-	puts(text);
+	safe = text ? termsafe_json(text) : NULL;
 	free(text);
+	if (!safe)
+		return -ENOMEM;
+	puts(safe);
+	free(safe);
 	return 0;
 }
 
+/* Everything printed here came off the network: each string goes through
+ * termsafe (lib/termsafe.h) so a device cannot drive the terminal. */
 static void print_text(const struct onvif_camera *c, bool details)
 {
 	const struct onvif_found *f = &c->found;
+	struct termsafe_buf tb = { 0 };
 
-	printf("%s\n  address   %s (%s)%s\n  device    %s%s%s\n", f->endpoint, f->peer,
-	       f->iface[0] ? f->iface : "unicast", f->xaddr_rewritten ? ", XAddr rewritten" : "",
-	       f->xaddr, f->xaddr_rewritten ? "  raw: " : "",
-	       f->xaddr_rewritten ? f->xaddrs_raw : "");
+	printf("%s\n  address   %s (%s)%s\n  device    %s%s%s\n", termsafe_add(&tb, f->endpoint),
+	       termsafe_add(&tb, f->peer), f->iface[0] ? termsafe_add(&tb, f->iface) : "unicast",
+	       f->xaddr_rewritten ? ", XAddr rewritten" : "", termsafe_add(&tb, f->xaddr),
+	       f->xaddr_rewritten ? "  raw: " : "",
+	       f->xaddr_rewritten ? termsafe_add(&tb, f->xaddrs_raw) : "");
+	tb.used = 0;
 	if (f->scopes.name[0] || f->scopes.location[0])
-		printf("  scopes    name \"%s\", location \"%s\"\n", f->scopes.name,
-		       f->scopes.location);
+		printf("  scopes    name \"%s\", location \"%s\"\n",
+		       termsafe_add(&tb, f->scopes.name), termsafe_add(&tb, f->scopes.location));
 	if (!details)
 		return;
+	tb.used = 0;
 	if (c->info.manufacturer[0])
-		printf("  identity  %s %s, firmware %s, serial %s, mac %s\n", c->info.manufacturer,
-		       c->info.model, c->info.firmware, c->info.serial,
-		       c->net.mac[0] ? c->net.mac : "?");
+		printf("  identity  %s %s, firmware %s, serial %s, mac %s\n",
+		       termsafe_add(&tb, c->info.manufacturer), termsafe_add(&tb, c->info.model),
+		       termsafe_add(&tb, c->info.firmware), termsafe_add(&tb, c->info.serial),
+		       c->net.mac[0] ? termsafe_add(&tb, c->net.mac) : "?");
 	printf("  auth      %s", onvif_auth_name(c->auth));
 	if (c->clock_known)
 		printf(", clock offset %+.1f s", (double)c->clock_offset_ms / 1000);
@@ -308,19 +318,22 @@ static void print_text(const struct onvif_camera *c, bool details)
 	for (size_t i = 0; i < c->nprofiles; i++) {
 		const struct onvif_profile *p = &c->profiles[i];
 
-		printf("  profile   %s: %s %dx%d %.0ffps %s\n", p->token, p->encoding, p->width,
-		       p->height, (double)p->fps, p->stream_uri[0] ? p->stream_uri : "(no URI)");
+		tb.used = 0;
+		printf("  profile   %s: %s %dx%d %.0ffps %s\n", termsafe_add(&tb, p->token),
+		       termsafe_add(&tb, p->encoding), p->width, p->height, (double)p->fps,
+		       p->stream_uri[0] ? termsafe_add(&tb, p->stream_uri) : "(no URI)");
 		if (strcmp(p->stream_uri, p->stream_uri_raw))
-			printf("            raw: %s\n", p->stream_uri_raw);
+			printf("            raw: %s\n", termsafe_add(&tb, p->stream_uri_raw));
 	}
+	tb.used = 0;
 	if (c->error[0])
-		printf("  error     %s\n", c->error);
+		printf("  error     %s\n", termsafe_add(&tb, c->error));
 }
 
 static void print_event_json(const char *kind, const struct onvif_announce *ev)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *text;
+	char *text, *safe;
 
 	cJSON_AddStringToObject(o, "event", kind);
 	cJSON_AddStringToObject(o, "endpoint", ev->dev.endpoint);
@@ -329,9 +342,19 @@ static void print_event_json(const char *kind, const struct onvif_announce *ev)
 	cJSON_AddStringToObject(o, "xaddr", ev->dev.xaddr);
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
-	if (text)
-		puts(text);
+	safe = text ? termsafe_json(text) : NULL;
+	if (safe)
+		puts(safe);
+	free(safe);
 	free(text);
+}
+
+static void print_event_text(const char *kind, const struct onvif_announce *ev)
+{
+	struct termsafe_buf tb = { 0 };
+
+	printf("%-5s %s from %s %s\n", kind, termsafe_add(&tb, ev->dev.endpoint),
+	       termsafe_add(&tb, ev->dev.peer), termsafe_add(&tb, ev->dev.xaddr));
 }
 
 /* Print Hello/Bye as they arrive, one line each (JSON lines with --json). */
@@ -357,8 +380,7 @@ static int watch(const struct discover_opts *o)
 			if (o->json)
 				print_event_json(kind, &ev);
 			else
-				printf("%-5s %s from %s %s\n", kind, ev.dev.endpoint, ev.dev.peer,
-				       ev.dev.xaddr);
+				print_event_text(kind, &ev);
 			fflush(stdout);
 		}
 	}

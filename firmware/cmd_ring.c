@@ -15,6 +15,7 @@
 #include "firmware/config.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 #include "storage/export.h"
 #include "storage/ring.h"
 #include "lib/hex.h"
@@ -87,9 +88,15 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 		ls->segs = cJSON_AddArrayToObject(ls->cur, "segments");
 		ls->gaps = cJSON_AddArrayToObject(ls->cur, "gaps");
 		ls->count = ls->bytes = 0;
-		if (!ls->json)
-			printf("camera %s\n  %-6s %-24s %9s %10s %-7s %s\n", in->camera, "seq",
-			       "start (UTC)", "duration", "bytes", "clock", "flags");
+		if (!ls->json) {
+			/* The name is read back from the disk: escaped like any
+			 * text not typed here (lib/termsafe.h). */
+			char name[TERMSAFE_CAP(sizeof(in->camera))];
+
+			printf("camera %s\n  %-6s %-24s %9s %10s %-7s %s\n",
+			       termsafe(in->camera, name, sizeof(name), NULL), "seq", "start (UTC)",
+			       "duration", "bytes", "clock", "flags");
+		}
 	} else if (in->start_utc_ms - ls->prev_end_ms > RING_GAP_MS) {
 		cJSON *g = cJSON_CreateObject();
 
@@ -135,12 +142,13 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 
 static int print_json(cJSON *root)
 {
-	char *text = cJSON_Print(root);
+	char *text = cJSON_Print(root), *safe = text ? termsafe_json(text) : NULL;
 
-	if (!text)
-		return CMD_FAIL;
-	puts(text);
 	free(text);
+	if (!safe)
+		return CMD_FAIL;
+	puts(safe);
+	free(safe);
 	return CMD_OK;
 }
 
@@ -198,6 +206,11 @@ static int ring_stat_cmd(struct ring *ring, const struct config *cfg, int argc, 
 	cJSON *o;
 	int ret;
 
+	/* What is protected depends on the daemon's settings, not on the
+	 * index: the same floor and upload rule camgate run applies. */
+	ring_set_floor(ring, cfg->retention_floor_ms > 0 ? time_now_ms() - cfg->retention_floor_ms
+							 : INT64_MAX);
+	ring_set_upload_required(ring, *cfg->uplink.base_url != '\0');
 	if (ring_stat(ring, &st))
 		return CMD_FAIL;
 	if (!json) {

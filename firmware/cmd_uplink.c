@@ -31,6 +31,7 @@
 #include "firmware/secrets.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 #include "net/tls.h"
 #include "net/uplink.h"
 
@@ -52,16 +53,21 @@ struct test {
 static void verdict(struct test *t, int ok, const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* ok: 1 pass, 0 fail, -1 skipped. */
+/* ok: 1 pass, 0 fail, -1 skipped. The detail can quote what central or
+ * its TLS stack said (certificate names, errors): escaped. */
 static void verdict(struct test *t, int ok, const char *step, const char *fmt, ...)
 {
+	char msg[1024], safe[TERMSAFE_CAP(256)];
 	va_list ap;
 
-	printf("%-6s %-12s ", ok > 0 ? "ok" : ok == 0 ? "FAIL" : "skip", step);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	printf("%-6s %-12s %s\n",
+	       ok > 0	 ? "ok"
+	       : ok == 0 ? "FAIL"
+			 : "skip",
+	       step, termsafe(msg, safe, sizeof(safe), NULL));
 	fflush(stdout);
 	if (!ok)
 		t->failed++;

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -237,9 +238,15 @@ static const char *cfg_set(const struct cfg_setting *s, void *field, const char 
 	switch (s->type) {
 	case T_STR: {
 		size_t n = strlen(val);
+		int64_t max = s->max;
 		char *dup;
 
-		if ((int64_t)n < s->min || (int64_t)n > s->max) {
+		/* A sealed secret is longer than its plain text; the cap is on
+		 * the plain text, so a token of the documented length fits. */
+		if ((s->flags & CONFIG_F_SECRET) &&
+		    !strncmp(val, SECRETS_PREFIX, strlen(SECRETS_PREFIX)))
+			max = (int64_t)SECRETS_SEALED_LEN((size_t)s->max) - 1;
+		if ((int64_t)n < s->min || (int64_t)n > max) {
 			snprintf(buf, cap, "length must be %lld to %lld bytes", (long long)s->min,
 				 (long long)s->max);
 			return buf;
@@ -470,19 +477,51 @@ static int cfg_handler(void *user, const char *section, const char *key, const c
 	return 1;
 }
 
+/*
+ * Debian's libinih is built with a 200-byte INI_MAX_LINE, which would cut
+ * every line at 198 bytes, below the documented value limits (1023, 4095)
+ * and below a sealed bearer token. Its ini.h exports the build options as
+ * variables the parser reads on each call: raise the line buffer to
+ * CONFIG_LINE_MAX plus the "\r\n\0" inih counts, on the heap so a thread
+ * with a small stack can parse too. Set once, before the first parse, and
+ * never changed after, so concurrent parses all see the same values.
+ */
+static void cfg_inih_setup(void)
+{
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = CONFIG_LINE_MAX + 3;
+	ini_initial_alloc = ini_max_line;
+}
+
+static pthread_once_t cfg_inih_once = PTHREAD_ONCE_INIT;
+
+/* Length of @str without its line end ("\n" or "\r\n"). */
+static size_t cfg_content_len(const char *str, size_t n)
+{
+	if (n > 0 && str[n - 1] == '\n')
+		n--;
+	if (n > 0 && str[n - 1] == '\r')
+		n--;
+	return n;
+}
+
 /* fgets for inih that counts lines and refuses over-long ones. */
 static char *cfg_reader(char *str, int num, void *stream)
 {
 	struct cfg_parse *p = stream;
 	char *r = fgets(str, num, p->f);
+	bool cut;
 	size_t n;
 
 	if (!r)
 		return NULL;
 	n = strlen(str);
+	/* fgets stopped for room, not at a line end or the end of the file. */
+	cut = n > 0 && str[n - 1] != '\n' && !feof(p->f);
 	if (p->long_line) {
 		/* Tail of a line already reported: swallow it. */
-		p->long_line = n > 0 && str[n - 1] != '\n' && !feof(p->f);
+		p->long_line = cut;
 		str[0] = '\0';
 		return str;
 	}
@@ -491,9 +530,12 @@ static char *cfg_reader(char *str, int num, void *stream)
 		p->section_line = p->line;
 		p->section_pending = true;
 	}
-	if (n > 0 && str[n - 1] != '\n' && !feof(p->f)) {
-		cfg_error(p, p->line, "-", "line longer than %s bytes", "198");
-		p->long_line = true;
+	if (cut || cfg_content_len(str, n) > CONFIG_LINE_MAX) {
+		char max[24];
+
+		snprintf(max, sizeof(max), "%d", CONFIG_LINE_MAX);
+		cfg_error(p, p->line, "-", "line longer than %s bytes", max);
+		p->long_line = cut;
 		str[0] = '\0';
 	}
 	return str;
@@ -638,6 +680,7 @@ int config_load(const char *path, struct config **cfgp)
 		goto out;
 	}
 	p->cfg->path = strdup(path);
+	pthread_once(&cfg_inih_once, cfg_inih_setup);
 	rc = ini_parse_stream(cfg_reader, p, cfg_handler, p);
 	if (rc > 0)
 		cfg_error(p, rc, "-", "syntax error (expected [section] or key = value)%s", "");
@@ -806,6 +849,11 @@ void config_doc(FILE *out)
 	      "printed back; stored unsealed, the file must be readable by its owner\n"
 	      "alone (`camgate config check` fails otherwise).\n",
 	      out);
+	fprintf(out,
+		"\nA line may hold up to %d bytes (line end excluded); a string\n"
+		"setting's range is the length of its value. A sealed secret\n"
+		"(`enc:v1:...`) is checked against the length of its plain text.\n",
+		CONFIG_LINE_MAX);
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct cfg_setting *s = &settings[i];
 

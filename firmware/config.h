@@ -25,6 +25,10 @@
 
 #define CONFIG_CAMERAS_MAX 256
 #define CONFIG_NAME_MAX	   32 /* camera name bytes, NUL included */
+/* Longest line config_load() takes, line end excluded: room for the
+ * longest value (4095) of any setting, a sealed 1023-byte secret, the key
+ * and a comment. */
+#define CONFIG_LINE_MAX 8192
 
 enum config_on_full {
 	CONFIG_ON_FULL_OVERWRITE, /* keep recording; alarm + audit */

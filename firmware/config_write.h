@@ -24,10 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firmware/config.h"
+
 struct config_write; /* opaque */
 
-#define CONFIG_WRITE_MAX     (1024 * 1024) /* file bytes */
-#define CONFIG_WRITE_LINE    1024	   /* bytes of one line */
+#define CONFIG_WRITE_MAX     (1024 * 1024)	   /* file bytes */
+#define CONFIG_WRITE_LINE    (CONFIG_LINE_MAX + 1) /* bytes of one line, NUL included */
 #define CONFIG_WRITE_HASHLEN 32
 
 /* Read @path; a missing file is an empty document. *cwp set on success. */

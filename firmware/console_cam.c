@@ -14,6 +14,7 @@
 #include "firmware/config.h"
 #include "firmware/registry.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 
 /* Keys of a [camera:NAME] section. */
 static const char *const cam_keys[] = {
@@ -112,7 +113,7 @@ static int cam_exists(struct console *c, const char *cam, bool want)
 
 int console__cmd_camera_add(struct console *c, int argc, char **argv)
 {
-	char url[CONSOLE_TEXT_MAX + 8];
+	char url[CONFIG_WRITE_LINE + 8];
 	struct console_snap s;
 	int ret;
 
@@ -123,7 +124,11 @@ int console__cmd_camera_add(struct console *c, int argc, char **argv)
 	ret = console__snap_take(c, &s);
 	if (!ret)
 		ret = cam_exists(c, argv[0], false);
-	snprintf(url, sizeof(url), "url=%s", argv[1]);
+	/* The whole URL or nothing: a cut one would record the wrong stream. */
+	if (!ret && snprintf(url, sizeof(url), "url=%s", argv[1]) >= (int)sizeof(url)) {
+		console__printf(c, "error: url longer than %d bytes\n", CONFIG_LINE_MAX);
+		ret = -EINVAL;
+	}
 	if (!ret)
 		ret = cam_apply(c, argv[0], url);
 	if (!ret)
@@ -269,13 +274,15 @@ void console__camera_names(struct console *c, void (*fn)(void *arg, const char *
 static void show_one(void *arg, const char *name)
 {
 	struct console *c = arg;
-	char section[64], en[16] = "yes", url[CONSOLE_TEXT_MAX] = "", b[CONSOLE_TEXT_MAX];
+	struct termsafe_buf tb = { 0 };
+	char section[64], en[16] = "yes", url[CONFIG_WRITE_LINE] = "", b[CONFIG_WRITE_LINE];
 
 	snprintf(section, sizeof(section), "camera:%s", name);
 	config_write_get(c->stage, section, "enabled", en, sizeof(en));
 	config_write_get(c->stage, section, "url", url, sizeof(url));
-	console__printf(c, "  %-16s enabled=%-4s %s\n", name, en,
-			console__url_safe(url, b, sizeof(b)));
+	console__printf(c, "  %-16s enabled=%-4s %s\n", termsafe_add(&tb, name),
+			termsafe_add(&tb, en),
+			termsafe_add(&tb, console__url_safe(url, b, sizeof(b))));
 }
 
 int console__cmd_show_cameras(struct console *c, int argc, char **argv)
@@ -290,6 +297,7 @@ int console__cmd_show_cameras(struct console *c, int argc, char **argv)
 
 int console__cmd_show_camera(struct console *c, int argc, char **argv)
 {
+	struct termsafe_buf tb = { 0 };
 	struct registry_camera rc;
 	char section[64];
 	int ret;
@@ -305,15 +313,21 @@ int console__cmd_show_camera(struct console *c, int argc, char **argv)
 	config_write_keys(c->stage, section, console__print_key, c);
 	if (!c->o->reg || registry_get(c->o->reg, argv[0], &rc))
 		return 0;
+	/* The device fields come from the camera over ONVIF, the registry
+	 * fields from central: escaped (lib/termsafe.h), stored raw. */
 	if (*rc.manufacturer || *rc.model)
 		console__printf(c, "  device: %s %s firmware %s serial %s ip %s%s\n",
-				rc.manufacturer, rc.model, rc.firmware, rc.serial, rc.ip,
-				rc.gone ? " (gone)" : "");
+				termsafe_add(&tb, rc.manufacturer), termsafe_add(&tb, rc.model),
+				termsafe_add(&tb, rc.firmware), termsafe_add(&tb, rc.serial),
+				termsafe_add(&tb, rc.ip), rc.gone ? " (gone)" : "");
+	tb.used = 0;
 	console__printf(c, "  registry:\n");
 	console__printf(c,
 			"    owner=%s unit=%s location=%s sharing=%s users=%s method=%s "
 			"update=%llds\n",
-			rc.owner, rc.provider_unit, rc.scope_location, rc.sharing_class,
-			rc.data_users, rc.update_method, (long long)(rc.update_interval_ms / 1000));
+			termsafe_add(&tb, rc.owner), termsafe_add(&tb, rc.provider_unit),
+			termsafe_add(&tb, rc.scope_location), termsafe_add(&tb, rc.sharing_class),
+			termsafe_add(&tb, rc.data_users), termsafe_add(&tb, rc.update_method),
+			(long long)(rc.update_interval_ms / 1000));
 	return 0;
 }

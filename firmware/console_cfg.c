@@ -31,10 +31,12 @@
 #include "firmware/secrets.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 #include "storage/statedb.h"
 
 #define CFG_PATH_MAX 4096
-#define SEALED_MAX   SECRETS_SEALED_LEN(ACCOUNT_PW_MAX + 128)
+#define SECRET_MAX   1023 /* plain bytes of the longest secret setting (uplink token) */
+#define SEALED_MAX   SECRETS_SEALED_LEN(SECRET_MAX)
 
 static const char *const settings_sections[] = { "gateway", "storage", "stream", "uplink",
 						 "onvif" };
@@ -176,7 +178,7 @@ int console__snap_finish(struct console *c, struct console_snap *s, int ret)
 static int seal_value(struct console *c, const char *context, const char *value, char *out,
 		      size_t cap)
 {
-	char plain[ACCOUNT_PW_MAX + 130], prompt[128];
+	char plain[SECRET_MAX + 2], prompt[128];
 	int ret = 0;
 
 	if (!value) {
@@ -196,7 +198,7 @@ static int seal_value(struct console *c, const char *context, const char *value,
 int console__stage_set(struct console *c, const char *section, const char *key, const char *value,
 		       const char *action)
 {
-	char old[CONSOLE_TEXT_MAX] = "", sealed[SEALED_MAX], detail[CONSOLE_TEXT_MAX], context[96];
+	char old[CONFIG_WRITE_LINE] = "", sealed[SEALED_MAX], detail[CONSOLE_TEXT_MAX], context[96];
 	char b1[CONSOLE_TEXT_MAX], b2[CONSOLE_TEXT_MAX];
 	bool had;
 	int ret;
@@ -323,11 +325,14 @@ int console__cmd_settings_set(struct console *c, int argc, char **argv)
 int console__print_key(void *arg, const char *key, const char *value)
 {
 	struct console *c = arg;
+	struct termsafe_buf tb = { 0 };
 	char b[CONSOLE_TEXT_MAX];
 
 	if (console__is_secret_key(key) || secrets_is_sealed(value))
 		value = *value ? "(secret)" : "";
-	console__printf(c, "    %-18s = %s\n", key, console__url_safe(value, b, sizeof(b)));
+	/* Central may have set the value (set-setting): escaped. */
+	console__printf(c, "    %-18s = %s\n", termsafe_add(&tb, key),
+			termsafe_add(&tb, console__url_safe(value, b, sizeof(b))));
 	return 0;
 }
 

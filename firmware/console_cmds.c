@@ -19,6 +19,7 @@
 #include "firmware/alarm.h"
 #include "firmware/audit.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 
 #define STATUS_MAX (256 * 1024)
 
@@ -289,6 +290,7 @@ static const char *str(const cJSON *o, const char *key)
 
 static int c_show_status(struct console *c, int argc, char **argv)
 {
+	struct termsafe_buf tb = { 0 };
 	char path[4096], when[32];
 	const cJSON *cam, *sto;
 	cJSON *j;
@@ -302,18 +304,21 @@ static int c_show_status(struct console *c, int argc, char **argv)
 		return -ENOENT;
 	}
 	format_time_ms((int64_t)num(j, "time_utc_ms"), when, sizeof(when));
+	/* Errors and codec names come from cameras: escaped (lib/termsafe.h). */
 	console__printf(c, "gateway %s, firmware %s, %s, snapshot %s, up %.0f s\n",
-			str(j, "gateway"), str(j, "firmware"), str(j, "mode"), when,
-			num(j, "uptime_s"));
+			termsafe_add(&tb, str(j, "gateway")), termsafe_add(&tb, str(j, "firmware")),
+			termsafe_add(&tb, str(j, "mode")), when, num(j, "uptime_s"));
 	cJSON_ArrayForEach (cam, cJSON_GetObjectItemCaseSensitive(j, "cameras")) {
 		if (!console__may_camera(c, str(cam, "name")))
 			continue;
+		tb.used = 0;
 		console__printf(
 			c, "  camera %-16s %-12s %s %.0fx%.0f %.1f fps %.0f kbit/s, %.0f segments%s%s\n",
-			str(cam, "name"), str(cam, "state"), str(cam, "video_codec"),
-			num(cam, "width"), num(cam, "height"), num(cam, "fps"),
-			num(cam, "bitrate_bps") / 1000, num(cam, "segments"),
-			*str(cam, "last_error") ? ", last error: " : "", str(cam, "last_error"));
+			termsafe_add(&tb, str(cam, "name")), termsafe_add(&tb, str(cam, "state")),
+			termsafe_add(&tb, str(cam, "video_codec")), num(cam, "width"),
+			num(cam, "height"), num(cam, "fps"), num(cam, "bitrate_bps") / 1000,
+			num(cam, "segments"), *str(cam, "last_error") ? ", last error: " : "",
+			termsafe_add(&tb, str(cam, "last_error")));
 	}
 	sto = cJSON_GetObjectItemCaseSensitive(j, "storage");
 	console__printf(c,
@@ -340,6 +345,7 @@ static int c_show_ring(struct console *c, int argc, char **argv)
 
 static int c_show_alarms(struct console *c, int argc, char **argv)
 {
+	struct termsafe_buf tb;
 	const cJSON *a;
 	cJSON *arr = NULL;
 	char when[32];
@@ -355,9 +361,11 @@ static int c_show_alarms(struct console *c, int argc, char **argv)
 		if (*str(a, "camera") && !console__may_camera(c, str(a, "camera")))
 			continue;
 		format_time_ms((int64_t)num(a, "since_ms"), when, sizeof(when));
-		console__printf(c, "  %-30s %-12s since %s (x%.0f): %s\n", str(a, "code"),
-				*str(a, "camera") ? str(a, "camera") : "-", when, num(a, "count"),
-				str(a, "message"));
+		tb.used = 0;
+		console__printf(c, "  %-30s %-12s since %s (x%.0f): %s\n",
+				termsafe_add(&tb, str(a, "code")),
+				*str(a, "camera") ? termsafe_add(&tb, str(a, "camera")) : "-", when,
+				num(a, "count"), termsafe_add(&tb, str(a, "message")));
 		n++;
 	}
 	if (!n)

@@ -15,6 +15,7 @@
 
 #include "firmware/audit.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 
 #define LOG_SHOW_DEFAULT 20
 #define LOG_SHOW_MAX	 1000
@@ -22,11 +23,14 @@
 static int print_row(void *arg, const struct audit_row *r)
 {
 	struct console *c = arg;
+	struct termsafe_buf tb = { 0 };
 	char when[32];
 
 	format_time_ms(r->ts_ms, when, sizeof(when));
-	console__printf(c, "%6lld %s %-10s %-18s %-20s %s\n", (long long)r->id, when, r->actor,
-			r->action, r->object, r->detail);
+	/* Objects and details can hold what central or a camera sent. */
+	console__printf(c, "%6lld %s %-10s %-18s %-20s %s\n", (long long)r->id, when,
+			termsafe_add(&tb, r->actor), termsafe_add(&tb, r->action),
+			termsafe_add(&tb, r->object), termsafe_add(&tb, r->detail));
 	return 0;
 }
 

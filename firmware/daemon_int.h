@@ -43,9 +43,11 @@ struct gw_cam {
 	const struct config_camera *cfg; /* into gw->cfg */
 	char name[CONFIG_NAME_MAX];
 	struct stream *stream;
-	bool offline_alarm;	/* "camera-offline" raised by this gw_cam */
-	bool recorded;		/* its stream delivered at least once */
-	atomic_bool full_alarm; /* storage-full raised; its stream thread only */
+	bool offline_alarm; /* "camera-offline" raised by this gw_cam */
+	bool recorded;	    /* its stream delivered at least once */
+	/* gw->nospace_gen when this camera's storage-full alarm was last
+	 * cleared (stream thread only). */
+	uint64_t nospace_seen;
 };
 
 struct gw {
@@ -97,6 +99,9 @@ struct gw {
 	atomic_bool state_low;	     /* state-disk-low raised */
 	bool state_watched;	     /* main thread: statvfs seen once */
 	bool veto_alarm;	     /* main thread: state-write-failed raised */
+	/* Counts refusals for lack of space; a camera that stores a segment
+	 * while it differs from its nospace_seen clears its storage-full. */
+	_Atomic uint64_t nospace_gen;
 };
 
 /* daemon_stream.c, main thread unless said otherwise. */

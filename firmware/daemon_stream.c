@@ -45,9 +45,22 @@ static int gw_sink_init(void *arg, const char *camera, const void *data, size_t 
 
 static void gw_sink_nospace(struct gw_cam *cam)
 {
+	atomic_fetch_add(&cam->gw->nospace_gen, 1);
 	alarm_raise(cam->gw->sdb, "storage-full", cam->name,
 		    "ring full of protected footage: segment not recorded");
-	atomic_store(&cam->full_alarm, true);
+}
+
+/* A segment stored: the ring has room for this camera again, so its
+ * storage-full alarm (raised here or by the evict hook) goes. Once per
+ * refusal, and once per start for an alarm left from before. */
+static void gw_sink_stored(struct gw *gw, struct gw_cam *cam)
+{
+	uint64_t gen = atomic_load(&gw->nospace_gen);
+
+	if (cam->nospace_seen == gen)
+		return;
+	cam->nospace_seen = gen;
+	alarm_clear(gw->sdb, "storage-full", cam->name);
 }
 
 /* Segments are streamed: the stream hands over each fragment as the
@@ -104,11 +117,8 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 		.utc_src = seg->utc_from_rtcp ? RING_UTC_RTCP : RING_UTC_ARRIVAL,
 	};
 	ret = ring_writer_commit(writer, &rs, &info);
-	/* Recording again: the ring had room after all (evictions allowed
-	 * again, or on_full changed). */
-	if (!ret && atomic_load(&cam->full_alarm) &&
-	    !alarm_clear(gw->sdb, "storage-full", cam->name))
-		atomic_store(&cam->full_alarm, false);
+	if (!ret)
+		gw_sink_stored(gw, cam);
 	if (!ret && !pthread_rwlock_tryrdlock(&gw->up_lock)) {
 		if (gw->up)
 			uplink_segment_added(gw->up, &info);
@@ -262,6 +272,7 @@ static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
 	};
 
 	cam->gw = gw;
+	cam->nospace_seen = UINT64_MAX; /* the first stored segment clears */
 	snprintf(cam->name, sizeof(cam->name), "%s", c->name);
 	log_info("camera %s: starting (%s)", c->name, gw_url_safe(c->url, url, sizeof(url)));
 	return stream_start(&sc, &sink, &cam->stream);

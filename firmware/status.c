@@ -17,12 +17,24 @@
 #include "firmware/pidfile.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/termsafe.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
 #include "version.h"
 
 /* Status files are small; refuse anything bigger than this to read. */
 #define STATUS_MAX_BYTES (4u << 20)
+
+/* A camera whose segments the ring refuses is connected but records
+ * nothing: say so rather than "recording". */
+static const char *status_state(const struct stream_stats *st)
+{
+	if (st->state == STREAM_RECORDING && st->sink_error == -ENOSPC)
+		return "storage-full";
+	if (st->state == STREAM_RECORDING && st->sink_error)
+		return "not-stored";
+	return stream_state_name(st->state);
+}
 
 /* @stream NULL: a discovered camera that is gone (listed until it is back). */
 static cJSON *status_camera(const char *name, struct stream *stream)
@@ -35,7 +47,7 @@ static cJSON *status_camera(const char *name, struct stream *stream)
 	if (stream)
 		stream_get_stats(stream, &st);
 	cJSON_AddStringToObject(c, "name", name);
-	cJSON_AddStringToObject(c, "state", stream ? stream_state_name(st.state) : "gone");
+	cJSON_AddStringToObject(c, "state", stream ? status_state(&st) : "gone");
 	cJSON_AddStringToObject(c, "video_codec", st.video_codec);
 	cJSON_AddStringToObject(c, "audio_codec", st.audio_codec);
 	cJSON_AddNumberToObject(c, "width", st.width);
@@ -46,6 +58,7 @@ static cJSON *status_camera(const char *name, struct stream *stream)
 	cJSON_AddNumberToObject(c, "last_keyframe_utc_ms", (double)st.last_keyframe_utc_ms);
 	cJSON_AddNumberToObject(c, "last_segment_utc_ms", (double)st.last_segment_utc_ms);
 	cJSON_AddNumberToObject(c, "segments", (double)st.segments);
+	cJSON_AddNumberToObject(c, "segments_refused", (double)st.segments_refused);
 	cJSON_AddNumberToObject(c, "bytes", (double)st.bytes);
 	cJSON_AddNumberToObject(c, "reconnects", (double)st.reconnects);
 	cJSON_AddNumberToObject(c, "errors", (double)st.errors);
@@ -188,6 +201,13 @@ static char *status_slurp(const char *path)
 	return buf;
 }
 
+/* Text the snapshot carries from cameras (errors, codecs) and from
+ * central is escaped (lib/termsafe.h) before it reaches the terminal. */
+static const char *status_str(struct termsafe_buf *tb, const cJSON *o, const char *key)
+{
+	return termsafe_add(tb, cJSON_GetStringValue(cJSON_GetObjectItem(o, key)));
+}
+
 /* Is the snapshot's writer still there? What `status` adds to the file:
  * "daemon": {"running", "pid", "snapshot_age_s"}. A snapshot outlives a
  * daemon killed or crashed, and must not pass for the present. */
@@ -224,7 +244,7 @@ static void status_print_daemon(const cJSON *root)
 		       when, age);
 }
 
-static void status_print_uplink(const cJSON *u)
+static void status_print_uplink(struct termsafe_buf *tb, const cJSON *u)
 {
 	const char *err = cJSON_GetStringValue(cJSON_GetObjectItem(u, "last_error"));
 
@@ -232,28 +252,28 @@ static void status_print_uplink(const cJSON *u)
 		puts("uplink: none (local recorder: no [uplink] base_url)");
 		return;
 	}
+	tb->used = 0;
 	printf("uplink: link %s to %s, %.0f objects sent, %.0f queued, %.0f in flight, "
 	       "%.0f failures%s%s\n",
 	       cJSON_IsTrue(cJSON_GetObjectItem(u, "link_up")) ? "up" : "DOWN",
-	       cJSON_GetStringValue(cJSON_GetObjectItem(u, "central")),
+	       status_str(tb, u, "central"),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(u, "sent_objects")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(u, "pending_rows")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(u, "in_flight")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(u, "failures")),
-	       err && *err ? "; last error: " : "", err && *err ? err : "");
+	       err && *err ? "; last error: " : "",
+	       err && *err ? status_str(tb, u, "last_error") : "");
 }
 
 static void status_print_text(const cJSON *root)
 {
 	const cJSON *c, *a;
 	const cJSON *st = cJSON_GetObjectItem(root, "storage");
+	struct termsafe_buf tb = { 0 };
 
 	status_print_daemon(root);
-
-	printf("gateway %s, firmware %s, mode %s, up %.0f s\n",
-	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "gateway")),
-	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "firmware")),
-	       cJSON_GetStringValue(cJSON_GetObjectItem(root, "mode")),
+	printf("gateway %s, firmware %s, mode %s, up %.0f s\n", status_str(&tb, root, "gateway"),
+	       status_str(&tb, root, "firmware"), status_str(&tb, root, "mode"),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(root, "uptime_s")));
 	printf("storage: %.0f of %.0f MiB used, %.0f segments, %.0f evicted (%.0f protected)\n",
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "bytes_used")) / 1048576,
@@ -262,27 +282,27 @@ static void status_print_text(const cJSON *root)
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "evicted_segs")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(st, "evicted_pinned")));
 	cJSON_ArrayForEach (c, cJSON_GetObjectItem(root, "cameras")) {
+		const char *err = cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error"));
+
+		tb.used = 0;
 		printf("camera %-16s %-10s %-5s %4.1f fps %6.0f kbit/s %5.0f segs %3.0f reconnects "
 		       "%s%s%s\n",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "name")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "state")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "video_codec")),
+		       status_str(&tb, c, "name"), status_str(&tb, c, "state"),
+		       status_str(&tb, c, "video_codec"),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "fps")),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bitrate_bps")) / 1000,
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "segments")),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(c, "reconnects")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "note")),
-		       *cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")) ? " last error: "
-										   : "",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "last_error")));
+		       status_str(&tb, c, "note"), err && *err ? " last error: " : "",
+		       status_str(&tb, c, "last_error"));
 	}
-	status_print_uplink(cJSON_GetObjectItem(root, "uplink"));
-	cJSON_ArrayForEach (a, cJSON_GetObjectItem(root, "alarms"))
-		printf("ALARM %s %s: %s (x%.0f)\n",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "code")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "camera")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(a, "message")),
+	status_print_uplink(&tb, cJSON_GetObjectItem(root, "uplink"));
+	cJSON_ArrayForEach (a, cJSON_GetObjectItem(root, "alarms")) {
+		tb.used = 0;
+		printf("ALARM %s %s: %s (x%.0f)\n", status_str(&tb, a, "code"),
+		       status_str(&tb, a, "camera"), status_str(&tb, a, "message"),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(a, "count")));
+	}
 }
 
 int status_print(const struct config *cfg, int json)
@@ -298,18 +318,21 @@ int status_print(const struct config *cfg, int json)
 		return -ENOENT;
 	}
 	root = cJSON_Parse(text);
+	free(text);
 	if (!root) {
 		log_err("%s: not valid JSON", path);
-		free(text);
 		return -EBADMSG;
 	}
-	free(text);
 	status_add_daemon(cfg, root);
 	if (json) {
-		text = cJSON_Print(root);
-		if (text)
-			puts(text);
-		free(text);
+		/* Printed again, so what reaches the terminal is escaped JSON
+		 * whatever the file holds. */
+		char *out = cJSON_Print(root), *safe = out ? termsafe_json(out) : NULL;
+
+		free(out);
+		if (safe)
+			puts(safe);
+		free(safe);
 	} else {
 		status_print_text(root);
 	}

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/termsafe.h"
+
 static const char *log_ident = "camgate";
 static enum log_dest log_dest = LOG_DEST_PLAIN;
 static volatile int log_level = LOG_INFO;
@@ -48,19 +50,22 @@ int log_level_parse(const char *name, int *levelp)
 	return -EINVAL;
 }
 
-/* One line from @fmt/@ap, with @suffix (may be "") after the message. */
+/*
+ * One line from @fmt/@ap, with @suffix (may be "") after the message.
+ * Log arguments carry text from cameras and from central (names, errors,
+ * URLs): the message is escaped (lib/termsafe.h) so it can neither drive
+ * the terminal nor forge a second log line.
+ */
 static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
 {
-	char line[1024];
-	int n, m;
+	char msg[1024], line[1536];
+	int n;
 
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (*suffix && n >= 0 && n < (int)sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, "%s", suffix);
 	if (log_dest == LOG_DEST_SYSLOG) {
-		if (!*suffix) {
-			vsyslog(prio, fmt, ap);
-			return;
-		}
-		vsnprintf(line, sizeof(line), fmt, ap);
-		syslog(prio, "%s%s", line, suffix);
+		syslog(prio, "%s", termsafe(msg, line, sizeof(line), NULL));
 		return;
 	}
 	if (log_dest == LOG_DEST_PLAIN) {
@@ -81,18 +86,10 @@ static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
 	}
 	if (n < 0)
 		n = 0;
-	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	if (m < 0)
-		m = 0;
-	n += m;
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
-	if (*suffix) {
-		m = snprintf(line + n, sizeof(line) - n - 1, "%s", suffix);
-		n += m > 0 ? m : 0;
-		if (n > (int)sizeof(line) - 2)
-			n = sizeof(line) - 2;
-	}
+	termsafe(msg, line + n, sizeof(line) - (size_t)n - 1, NULL);
+	n += (int)strlen(line + n);
 	line[n++] = '\n';
 	/* One write per line keeps lines from threads whole. */
 	if (write(STDERR_FILENO, line, n) < 0)

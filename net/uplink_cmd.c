@@ -74,23 +74,14 @@ static const char *outcome(int ret)
 	return !ret ? "done" : ret == -ENOTSUP ? "refused" : "failed";
 }
 
-static void run_command(struct uplink *up, const char *id, const cJSON *cmd)
+/* Log, audit and queue the result of command @id, once it ran (or was
+ * refused unread). */
+static void answer(struct uplink *up, const char *id, const char *name, int ret, const char *msg,
+		   int64_t now)
 {
-	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cmd, "command"));
-	const cJSON *args = cJSON_GetObjectItemCaseSensitive(cmd, "args");
-	char msg[CMD_MSG_MAX] = "", path[OUTBOX_PATH_MAX];
-	int64_t now = uplink__now(up);
-	bool fresh = false;
+	char path[OUTBOX_PATH_MAX];
 	cJSON *res;
-	int ret = -ENOTSUP;
 
-	if (outbox_cmd_seen(up->ob, id, now, &fresh) || !fresh)
-		return;
-	for (size_t i = 0; name && i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (!strcmp(handlers[i].name, name))
-			ret = handlers[i].fn(up, args, msg, sizeof(msg));
-	if (!msg[0])
-		snprintf(msg, sizeof(msg), "unknown command '%s'", name ? name : "(none)");
 	log_notice("uplink: command %s (%s) from central: %s: %s", id, name ? name : "?",
 		   outcome(ret), msg);
 	{
@@ -112,6 +103,37 @@ static void run_command(struct uplink *up, const char *id, const cJSON *cmd)
 	snprintf(path, sizeof(path), "results/%s.json", id);
 	uplink__put_json(up, OUTBOX_RESULT, path, res, now, 0);
 	cJSON_Delete(res);
+}
+
+static void run_command(struct uplink *up, const char *id, const cJSON *cmd)
+{
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cmd, "command"));
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(cmd, "args");
+	char msg[CMD_MSG_MAX] = "";
+	int64_t now = uplink__now(up);
+	bool fresh = false;
+	int ret = -ENOTSUP;
+
+	if (outbox_cmd_seen(up->ob, id, now, &fresh) || !fresh)
+		return;
+	for (size_t i = 0; name && i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (!strcmp(handlers[i].name, name))
+			ret = handlers[i].fn(up, args, msg, sizeof(msg));
+	if (!msg[0])
+		snprintf(msg, sizeof(msg), "unknown command '%s'", name ? name : "(none)");
+	answer(up, id, name, ret, msg, now);
+}
+
+/* A listed command object that cannot be run (@why): refused once, like
+ * an unknown command, so it is neither fetched nor logged again. */
+static void refuse_unread(struct uplink *up, const char *id, const char *why)
+{
+	int64_t now = uplink__now(up);
+	bool fresh = false;
+
+	if (outbox_cmd_seen(up->ob, id, now, &fresh) || !fresh)
+		return;
+	answer(up, id, NULL, -ENOTSUP, why, now);
 }
 
 /* A listing entry "ID.json" -> "ID", if it is one. */
@@ -169,9 +191,20 @@ void uplink__cmd_get_done(struct uplink *up, const char *name, const char *body,
 	cJSON *cmd = cJSON_ParseWithLength(body, len);
 	char id[UPLINK_ID_MAX];
 
-	if (listing_id(name, id, sizeof(id)) && cJSON_IsObject(cmd))
+	if (!listing_id(name, id, sizeof(id)))
+		log_warn("uplink: commands/%s: not a command name; ignored", name);
+	else if (cJSON_IsObject(cmd))
 		run_command(up, id, cmd);
 	else
-		log_warn("uplink: commands/%s: not a JSON object; ignored", name);
+		refuse_unread(up, id, "the command is not a JSON object");
 	cJSON_Delete(cmd);
+}
+
+void uplink__cmd_too_big(struct uplink *up, const char *name)
+{
+	char id[UPLINK_ID_MAX], why[64];
+
+	snprintf(why, sizeof(why), "the command object is over %d bytes", UPLINK_CMD_MAX);
+	if (listing_id(name, id, sizeof(id)))
+		refuse_unread(up, id, why);
 }

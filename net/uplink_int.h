@@ -18,15 +18,18 @@
 #include "net/uplink.h"
 #include "storage/ring.h"
 
-#define UPLINK_SLOTS	     (UPLINK_PARALLEL_MAX + 1) /* + the command channel */
-#define UPLINK_RESP_MAX	     (64 * 1024)	       /* response bytes kept (commands, errors) */
-#define UPLINK_CMDS_MAX	     8			       /* command fetches per poll */
-#define UPLINK_CAMERAS_MAX   256		       /* live playlists kept */
-#define UPLINK_SCAN_BATCH    1024		       /* ring scan rows per pass */
-#define UPLINK_NAME_MAX	     64			       /* a segment's file name */
-#define UPLINK_REFUSED_HOLD  3			       /* refusals in a row that hold the link */
-#define UPLINK_ACK_BATCH     32			       /* 2xx'd rows per outbox commit */
-#define UPLINK_ACK_DELAY_MS  250		       /* longest a backlog row waits for it */
+#define UPLINK_SLOTS	(UPLINK_PARALLEL_MAX + 1) /* + the command channel */
+#define UPLINK_RESP_MAX (64 * 1024)		  /* response bytes kept (commands, errors) */
+/* A command object larger than this is not read further: the transfer
+ * stops there and the command is answered "refused" once. */
+#define UPLINK_CMD_MAX	     (64 * 1024)
+#define UPLINK_CMDS_MAX	     8	  /* command fetches per poll */
+#define UPLINK_CAMERAS_MAX   256  /* live playlists kept */
+#define UPLINK_SCAN_BATCH    1024 /* ring scan rows per pass */
+#define UPLINK_NAME_MAX	     64	  /* a segment's file name */
+#define UPLINK_REFUSED_HOLD  3	  /* refusals in a row that hold the link */
+#define UPLINK_ACK_BATCH     32	  /* 2xx'd rows per outbox commit */
+#define UPLINK_ACK_DELAY_MS  250  /* longest a backlog row waits for it */
 #define UPLINK_BUSY_MAX	     (UPLINK_SLOTS + 2 * UPLINK_ACK_BATCH) /* rows outbox_next() skips */
 #define UPLINK_DOWN_LOG_MS   60000 /* one line per minute while the link stays down */
 #define UPLINK_STOP_DRAIN_MS 5000  /* at stop, how long transfers in flight may finish */
@@ -67,6 +70,7 @@ struct uplink_slot {
 	size_t off;
 	char *resp; /* response body, UPLINK_RESP_MAX at most */
 	size_t resp_len;
+	bool too_big; /* XF_CMD_GET: the body passed UPLINK_CMD_MAX; stopped */
 	char err[CURL_ERROR_SIZE];
 	char url[UPLINK_URL_MAX];
 };
@@ -225,5 +229,7 @@ void uplink__deadline_check(struct uplink *up);
 /* uplink_cmd.c: the command channel. */
 void uplink__cmd_list_done(struct uplink *up, const char *body, size_t len);
 void uplink__cmd_get_done(struct uplink *up, const char *name, const char *body, size_t len);
+/* The command object @name was over UPLINK_CMD_MAX bytes: answer it. */
+void uplink__cmd_too_big(struct uplink *up, const char *name);
 
 #endif /* CAMGATE_NET_UPLINK_INT_H */

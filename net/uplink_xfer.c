@@ -82,6 +82,12 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	struct uplink_slot *s = arg;
 	size_t n = size * nmemb, take = n;
 
+	/* A command object is read whole or not at all: past the cap the
+	 * transfer stops (the command is then refused, uplink_cmd.c). */
+	if (s->kind == XF_CMD_GET && n > UPLINK_CMD_MAX - s->resp_len) {
+		s->too_big = true;
+		return 0;
+	}
 	/* Keep the first UPLINK_RESP_MAX bytes; the rest is dropped, not
 	 * failed, so a chatty error page cannot break the request. */
 	if (take > UPLINK_RESP_MAX - s->resp_len)
@@ -294,6 +300,7 @@ static void slot_release(struct uplink *up, struct uplink_slot *s)
 	s->rd = NULL;
 	s->read_err = 0;
 	s->resp_len = 0;
+	s->too_big = false;
 	s->len = s->off = 0;
 	s->err[0] = '\0';
 	s->kind = XF_NONE;
@@ -377,6 +384,7 @@ int uplink__start_get(struct uplink *up, struct uplink_slot *s, int kind, const 
 
 	s->kind = kind;
 	s->resp_len = 0;
+	s->too_big = false;
 	snprintf(s->cmd_name, sizeof(s->cmd_name), "%s", name ? name : "");
 	ret = snprintf(s->url, sizeof(s->url), "%scommands/%s", up->root, s->cmd_name) >=
 			      (int)sizeof(s->url)
@@ -550,6 +558,9 @@ void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc)
 			uplink__cmd_list_done(up, s->resp ? s->resp : "", s->resp_len);
 		else if (s->kind == XF_CMD_GET)
 			uplink__cmd_get_done(up, s->cmd_name, s->resp ? s->resp : "", s->resp_len);
+	} else if (s->too_big && code >= 200 && code < 300) {
+		success(up, s, mono); /* central answered; the object is the problem */
+		uplink__cmd_too_big(up, s->cmd_name);
 	} else if (rc != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s (%s)", tls_explain(rc), s->err[0] ? s->err : "-");
 		if (tls_is_trust_error(rc) && up->trust != UPLINK_LINK_TRUST_FAILED) {

@@ -115,6 +115,11 @@ struct stream_stats {
 	uint64_t errors;
 	uint64_t dts_fixed; /* non-monotonic DTS repaired */
 	uint64_t discontinuities;
+	/* The sink's error for the last whole segment (-ENOSPC: the store is
+	 * full), 0 once one is stored. While it is not 0 nothing is being
+	 * kept: fps and bitrate_bps read 0, though packets still arrive. */
+	int sink_error;
+	uint64_t segments_refused; /* whole segments the sink did not keep */
 };
 
 /* Start recording. -ENOMEM; -EINVAL (a sink without init, or with

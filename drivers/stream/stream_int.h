@@ -103,6 +103,7 @@ struct stream {
 	 * streaming sink, or the bytes collected for a whole-segment one. */
 	void *writer;
 	bool seg_failed;  /* a write failed: the rest of it is dropped */
+	int seg_err;	  /* why it failed, as the sink or buffer said (-errno) */
 	uint8_t *seg_buf; /* anonymous mapping, unmapped after each segment */
 	size_t seg_len;
 	size_t seg_cap;

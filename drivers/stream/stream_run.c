@@ -71,6 +71,7 @@ static void stream_count_segment(struct stream *s, const struct fmp4_seg *fs, si
 	s->stats.bytes += len;
 	s->stats.last_segment_utc_ms = s->seg_utc_ms;
 	s->stats.down_since_utc_ms = 0; /* it delivers */
+	s->stats.sink_error = 0;
 	if (secs > 0) {
 		s->stats.fps = fs->video_frames / secs;
 		s->stats.bitrate_bps = (uint64_t)(len * 8 / secs);
@@ -78,6 +79,18 @@ static void stream_count_segment(struct stream *s, const struct fmp4_seg *fs, si
 	pthread_mutex_unlock(&s->lock);
 	if (secs > 0 && !s->cfg.udp)
 		stream__sock_lowat(&s->sock, (uint64_t)(len * 8 / secs));
+}
+
+/* A whole segment that was not kept: the stats must not read as if
+ * recording went on (fps and bitrate are of what is kept). */
+static void stream_count_refused(struct stream *s, int err)
+{
+	pthread_mutex_lock(&s->lock);
+	s->stats.segments_refused++;
+	s->stats.sink_error = err ? err : -EIO;
+	s->stats.fps = 0;
+	s->stats.bitrate_bps = 0;
+	pthread_mutex_unlock(&s->lock);
 }
 
 static bool stream_streamed(const struct stream *s)
@@ -145,6 +158,7 @@ static void stream_on_data(void *arg, const void *data, size_t len)
 		if (ret < 0) {
 			stream__fail(s, "segment buffer: %s", strerror(-ret));
 			s->seg_failed = true;
+			s->seg_err = ret;
 		}
 		return;
 	}
@@ -157,6 +171,7 @@ static void stream_on_data(void *arg, const void *data, size_t len)
 		}
 		if (ret < 0) {
 			s->seg_failed = true;
+			s->seg_err = ret;
 			return;
 		}
 	}
@@ -164,6 +179,7 @@ static void stream_on_data(void *arg, const void *data, size_t len)
 	if (ret < 0) {
 		stream__fail(s, "sink write: %s", strerror(-ret));
 		s->seg_failed = true;
+		s->seg_err = ret;
 		return;
 	}
 	s->seg_len += len; /* for the stats; there is no buffer */
@@ -246,10 +262,13 @@ static void stream_on_end(void *arg, const struct fmp4_seg *fs)
 
 		ret = stream_store(s, &seg);
 	}
+	if (fs && ret < 0)
+		stream_count_refused(s, s->seg_failed ? s->seg_err : ret);
 	if (s->writer)
 		s->sink.close(s->sink.arg, s->writer, NULL);
 	s->writer = NULL;
 	s->seg_failed = false;
+	s->seg_err = 0;
 	stream__segbuf_free(s);
 	if (ret < 0) {
 		s->discont_next = true;

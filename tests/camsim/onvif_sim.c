@@ -46,6 +46,7 @@ static const char usage[] =
 	"  --uuid U            endpoint reference (urn:uuid:...; random)\n"
 	"  --make M --model M --firmware F --serial S --hwid H --mac M --hostname H\n"
 	"  --name N --location L --hardware H   scopes\n"
+	"  --scopes S          the Scopes text verbatim, not percent-encoded (hostile cameras)\n"
 	"  --user U --pass P   credentials (none: no auth)\n"
 	"  --auth any|wsse|digest   accepted methods (any)\n"
 	"  --auth-datetime     GetSystemDateAndTime needs auth too\n"
@@ -82,6 +83,7 @@ static const struct str_opt str_opts[] = {
 	{ "name", FIELD(scope_name) },
 	{ "location", FIELD(scope_location) },
 	{ "hardware", FIELD(scope_hardware) },
+	{ "scopes", FIELD(scopes) },
 	{ "user", FIELD(user) },
 	{ "pass", FIELD(pass) },
 	{ "malformed", FIELD(malformed) },
@@ -168,6 +170,7 @@ static const struct option long_opts[] = {
 	{ "name", required_argument, NULL, 0 },
 	{ "location", required_argument, NULL, 0 },
 	{ "hardware", required_argument, NULL, 0 },
+	{ "scopes", required_argument, NULL, 0 },
 	{ "user", required_argument, NULL, 0 },
 	{ "pass", required_argument, NULL, 0 },
 	{ "malformed", required_argument, NULL, 0 },

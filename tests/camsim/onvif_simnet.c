@@ -90,11 +90,15 @@ void sim_found(struct sim *sim, struct onvif_found *d)
 	pct_encode(sim->cfg.scope_name, name, sizeof(name));
 	pct_encode(sim->cfg.scope_location, loc, sizeof(loc));
 	pct_encode(sim->cfg.scope_hardware, hw, sizeof(hw));
-	snprintf(d->scopes_raw, sizeof(d->scopes_raw),
-		 "onvif://www.onvif.org/type/video_encoder onvif://www.onvif.org/Profile/Streaming "
-		 "onvif://www.onvif.org/Profile/T onvif://www.onvif.org/name/%s "
-		 "onvif://www.onvif.org/location/%s onvif://www.onvif.org/hardware/%s",
-		 name, loc, hw);
+	if (sim->cfg.scopes[0])
+		snprintf(d->scopes_raw, sizeof(d->scopes_raw), "%s", sim->cfg.scopes);
+	else
+		snprintf(d->scopes_raw, sizeof(d->scopes_raw),
+			 "onvif://www.onvif.org/type/video_encoder "
+			 "onvif://www.onvif.org/Profile/Streaming "
+			 "onvif://www.onvif.org/Profile/T onvif://www.onvif.org/name/%s "
+			 "onvif://www.onvif.org/location/%s onvif://www.onvif.org/hardware/%s",
+			 name, loc, hw);
 	d->metadata_version = 1;
 }
 

@@ -29,6 +29,7 @@ struct sim_cfg {
 	char make[64], model[64], firmware[64], serial[64], hwid[64];
 	char mac[32], hostname[64];
 	char scope_name[64], scope_location[64], scope_hardware[64];
+	char scopes[512];	 /* sent verbatim instead of the encoded ones; "" = built */
 	char user[64], pass[64]; /* "" user: no auth at all */
 	enum sim_auth auth;
 	bool auth_datetime; /* GetSystemDateAndTime needs auth too */

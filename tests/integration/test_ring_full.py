@@ -135,3 +135,46 @@ def test_stop_keeps_protected_footage(env, small_cams):
     assert first <= left, "protected segments %s were evicted" % (first - left)
     r = cg.verify()
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.budget(150)
+def test_full_ring_says_so_and_recovers(env, small_cams):
+    """With the floor pinning everything and on_full = stop: ring stat
+    counts the pinned bytes as protected, status shows each camera
+    storage-full with 0 fps (not "recording 25 fps"), the alarm is up;
+    once the floor is lifted by a reload, recording resumes and the
+    storage-full alarms clear."""
+    cg = env.camgate()
+    _config(cg, small_cams, retention_floor="1h", on_full="stop")
+    cg.start()
+    cg.wait_segments({n: 1 for n in NAMES}, 20)
+
+    def all_refused():
+        cg.assert_running()
+        cams = {c["name"]: c for c in cg.status().get("cameras", [])}
+        full = [c for c in cams.values() if c["state"] == "storage-full"]
+        return cams if len(full) == len(NAMES) else None
+    cams = cglib.wait_for("every camera to read storage-full", all_refused, 60, 1.0)
+    for name, c in cams.items():
+        assert c["fps"] == 0 and c["bitrate_bps"] == 0, c
+        assert c["segments_refused"] > 0, c
+    st = cg.ring_stat()
+    seg_bytes = sum(s["bytes"] for c in cg.cameras().values() for s in c["segments"])
+    assert st["bytes_pinned"] >= seg_bytes > 0, (st, seg_bytes)
+    text = cg.cli("ring", "stat")
+    assert "(0.0 MiB protected)" not in text.stdout, text.stdout
+    lines = [ln for ln in cg.cli("status").stdout.splitlines() if ln.startswith("camera ")]
+    assert len(lines) == len(NAMES) and all(" storage-full " in ln for ln in lines), lines
+    assert cg.db_rows("SELECT * FROM alarms WHERE active = 1 AND code = 'storage-full'")
+
+    _config(cg, small_cams, retention_floor="0s", on_full="stop")
+    cg.hup()
+
+    def resumed():
+        cg.assert_running()
+        cams = {c["name"]: c for c in cg.status().get("cameras", [])}
+        rec = [c for c in cams.values() if c["state"] == "recording" and c["fps"] > 0]
+        up = cg.db_rows("SELECT * FROM alarms WHERE active = 1 AND code = 'storage-full'")
+        return cams if len(rec) == len(NAMES) and not up else None
+    cglib.wait_for("recording to resume and storage-full to clear", resumed, 60, 1.0)
+    assert cg.stop() == 0

@@ -175,8 +175,112 @@ static void test_long_line_and_syntax(void **state)
 
 	(void)state;
 	snprintf(text, sizeof(text), "[gateway]\nid = %0300d\n[storage]\nextents = 4\n", 7);
-	expect_error(text, ":2: -: line longer than");
+	expect_error(text, ":2: id: length must be 1 to 63 bytes");
 	expect_error("[gateway\nid = a\n", ":1: -: syntax error");
+}
+
+/* "url = rtsp://h/" then @n - 15 'a' bytes, then @end: a line of exactly
+ * @n bytes before its line end. */
+static char *url_line_text(size_t n, const char *end, const char *after)
+{
+	size_t cap = n + 256;
+	char *text = malloc(cap);
+	int off;
+
+	assert_non_null(text);
+	off = snprintf(text, cap, "[camera:a]\nurl = rtsp://h/");
+	memset(text + off, 'a', n - 15);
+	snprintf(text + off + n - 15, cap - (size_t)off - (n - 15), "%s%s", end, after);
+	return text;
+}
+
+/* The line limit is CONFIG_LINE_MAX bytes whatever the line end, and
+ * nothing of an over-long line is taken as a key. */
+static void test_line_limit(void **state)
+{
+	static const char *const ends[] = { "\n", "\r\n", "" };
+	struct config *cfg = NULL;
+	char *text;
+
+	(void)state;
+	for (size_t e = 0; e < 3; e++) {
+		text = url_line_text(CONFIG_LINE_MAX, ends[e], "");
+		/* Parses as a line, then url's own 1023 cap refuses it. */
+		expect_error(text, ":2: url: length must be 8 to 1023 bytes");
+		assert_null(strstr(errbuf, "line longer"));
+		free(text);
+		text = url_line_text(CONFIG_LINE_MAX + 1, ends[e], "");
+		expect_error(text, ":2: -: line longer than 8192 bytes");
+		free(text);
+	}
+	/* The tail of a long line is swallowed, the next line still counts. */
+	text = url_line_text(3 * CONFIG_LINE_MAX, "\n", "bogus = 1\n");
+	expect_error(text, ":2: -: line longer than 8192 bytes");
+	assert_non_null(strstr(errbuf, ":3: bogus"));
+	assert_null(strstr(errbuf, ":4:"));
+	free(text);
+	/* A long comment line is fine. */
+	text = malloc(CONFIG_LINE_MAX + 64);
+	assert_non_null(text);
+	memset(text, '#', CONFIG_LINE_MAX);
+	snprintf(text + CONFIG_LINE_MAX, 64, "\n[camera:a]\nurl = rtsp://h/\n");
+	assert_int_equal(load(text, &cfg), 0);
+	config_free(cfg);
+	free(text);
+}
+
+/* The documented string limits hold: a value of the cap parses, one byte
+ * more is refused by the setting, not by the line length. */
+static void test_value_limits(void **state)
+{
+	struct config *cfg = NULL;
+	char *text, *hol;
+	size_t off;
+
+	(void)state;
+	text = url_line_text(1023 + 6, "\n", ""); /* "url = " is 6 bytes */
+	assert_int_equal(load(text, &cfg), 0);
+	assert_int_equal(strlen(cfg->cameras[0].url), 1023);
+	config_free(cfg);
+	cfg = NULL;
+	free(text);
+	text = url_line_text(300 + 6, "\n", "");
+	assert_int_equal(load(text, &cfg), 0);
+	assert_int_equal(strlen(cfg->cameras[0].url), 300);
+	config_free(cfg);
+	cfg = NULL;
+	free(text);
+	text = url_line_text(1024 + 6, "\n", "");
+	expect_error(text, ":2: url: length must be 8 to 1023 bytes");
+	free(text);
+
+	/* 25 holidays on one line, then holidays at and over 4095 bytes. */
+	text = malloc(8192);
+	hol = malloc(8192);
+	assert_non_null(text);
+	assert_non_null(hol);
+	off = 0;
+	for (int i = 0; i < 25; i++)
+		off += (size_t)snprintf(hol + off, 8192 - off, "%s2026-%02d-%02d", i ? "," : "",
+					1 + i / 28, 1 + i % 28);
+	snprintf(text, 8192, "[uplink]\nholidays = %s\n", hol);
+	assert_int_equal(load(text, &cfg), 0);
+	assert_string_equal(cfg->uplink.holidays, hol);
+	config_free(cfg);
+	cfg = NULL;
+	memset(hol, 'x', 4095);
+	hol[4095] = '\0';
+	snprintf(text, 8192, "[uplink]\nholidays = %s\n", hol);
+	assert_int_equal(load(text, &cfg), 0);
+	assert_int_equal(strlen(cfg->uplink.holidays), 4095);
+	config_free(cfg);
+	cfg = NULL;
+	memset(hol, 'x', 4096);
+	hol[4096] = '\0';
+	snprintf(text, 8192, "[uplink]\nholidays = %s\n", hol);
+	expect_error(text, ":2: holidays: length must be 0 to 4095 bytes");
+	free(hol);
+	free(text);
 }
 
 static void test_missing_file(void **state)
@@ -331,6 +435,8 @@ int main(void)
 		cmocka_unit_test(test_camera_errors),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_long_line_and_syntax),
+		cmocka_unit_test(test_line_limit),
+		cmocka_unit_test(test_value_limits),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_uplink_section),
 		cmocka_unit_test(test_diff_helpers),

@@ -4,6 +4,7 @@ uses it: first start to recording, roles, bad input of every kind, a
 hang-up mid-command, and a tampered audit log."""
 
 import hashlib
+import json
 import os
 import random
 import signal
@@ -342,6 +343,87 @@ def test_invalid_values_stage_nothing(gw):
     c.line("exit")
     assert c.wait() == 0
     assert gw.conf.read_text() == before
+
+
+def test_long_values(gw):
+    """Values up to the documented limits go in through the line editor,
+    are written to the config file, and the file still loads."""
+    url = "rtsp://127.0.0.1:8554/" + "a" * 978  # 1000 bytes
+    token = "eyJ" + "x" * 997  # a 1000-byte bearer token
+    holidays = ",".join("2026-%02d-%02d" % (1 + i // 28, 1 + i % 28)
+                        for i in range(25))
+    c = gw.first_boot()
+    out = c.cmd("camera add gate %s" % url)
+    assert "staged" in out, out
+    out = c.cmd("settings set uplink.holidays %s" % holidays)
+    assert "error" not in out, out
+    out = c.cmd("uplink set token=%s" % token)
+    assert "error" not in out, out
+    out = c.cmd("commit")
+    assert "error" not in out, out
+    shown = c.cmd("show cameras")
+    assert url in "".join(shown.split()), shown
+    c.line("exit")
+    assert c.wait() == 0
+    text = gw.conf.read_text()
+    assert "url = %s\n" % url in text
+    assert "holidays = %s\n" % holidays in text
+    sealed = [l for l in text.splitlines() if l.startswith("token = enc:v1:")]
+    assert len(sealed) == 1 and len(sealed[0]) > 1000
+    assert token not in text
+    r = subprocess.run([cglib.CAMGATE_BIN, "-c", str(gw.conf), "config", "check"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
+EVIL = "\x1b[2J\x1b]0;owned\x07\r\nadmin> "
+
+
+def assert_inert(text):
+    """Nothing a terminal obeys, other than the console's own line ends."""
+    for ch in text:
+        o = ord(ch)
+        assert ch in "\r\n" or (o >= 0x20 and o != 0x7f and not 0x80 <= o <= 0x9f), \
+            "raw %r in %r" % (ch, text)
+
+
+def test_device_and_central_text_escaped(gw):
+    """Registry fields (from the camera and from central) and the status
+    snapshot's camera errors reach the console and `camgate status`
+    escaped; Vietnamese text shows as it is; the stored values stay raw."""
+    c = gw.first_boot()
+    c.cmd("camera add gate rtsp://127.0.0.1/g owner=police")
+    c.cmd("commit")
+    rows = [r for r in gw.audit() if r[2] == "registry-set"]
+    assert rows, "no registry in the console's state folder"
+    gw.sql("UPDATE registry_cameras SET manufacturer = ?, model = ?, owner = ?"
+           " WHERE name = 'gate'", ("Acme" + EVIL, "Cổng trước", "police" + EVIL))
+    (gw.state_dir / "status.json").write_text(json.dumps({
+        "gateway": "gw-console", "firmware": "1.0", "mode": "local", "uptime_s": 5,
+        "time_utc_ms": 0, "storage": {}, "alarms": [],
+        "cameras": [{"name": "gate", "state": "backoff", "video_codec": "h264",
+                     "fps": 0, "bitrate_bps": 0, "segments": 0, "reconnects": 1,
+                     "note": "", "last_error": "connect: 401 " + EVIL}]}))
+    out = c.cmd("show camera gate")
+    assert_inert(out)
+    assert "Acme\\x1b[2J\\x1b]0;owned\\x07\\x0d\\x0aadmin> " in out, out
+    assert "Cổng trước" in out and "owner=police\\x1b[2J" in out, out
+    out = c.cmd("show status")
+    assert_inert(out)
+    assert "last error: connect: 401 \\x1b[2J" in out, out
+    c.line("exit")
+    assert c.wait() == 0
+    r = subprocess.run([cglib.CAMGATE_BIN, "-c", str(gw.conf), "status"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert_inert(r.stdout)
+    assert "last error: connect: 401 \\x1b[2J" in r.stdout, r.stdout
+    db = sqlite3.connect(str(gw.state_dir / "state.db"))
+    try:
+        raw = db.execute("SELECT manufacturer FROM registry_cameras WHERE name = 'gate'")
+        assert raw.fetchone()[0] == "Acme" + EVIL
+    finally:
+        db.close()
 
 
 def test_hangup_mid_command(gw):

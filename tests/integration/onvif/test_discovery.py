@@ -146,3 +146,67 @@ def test_hello_and_bye(onvif_net):
     assert ("hello", sim.uuid) in seen, out + err
     assert ("bye", sim.uuid) in seen, out + err
     assert events[0]["xaddr"] == sim.xaddr
+
+
+# What a hostile camera puts where a name goes: clear screen, set the
+# window title, a C1 CSI (U+009B), and a new line with a fake prompt.
+EVIL = "\x1b[2J\x1b]0;owned\x07\u009b31m\r\nadmin> "
+NAME = "Cổng trước " + EVIL  # Vietnamese text must still show as it is
+
+
+def assert_inert(text):
+    """No byte a terminal obeys: C0 other than the line ends of the
+    output itself, DEL, C1."""
+    for ch in text:
+        o = ord(ch)
+        assert ch == "\n" or (o >= 0x20 and o != 0x7f and not 0x80 <= o <= 0x9f), \
+            "raw %r in %r" % (ch, text)
+
+
+def test_hostile_text_is_escaped(onvif_net):
+    """Scopes (percent-encoded and raw), identity and endpoint with control
+    sequences: `discover` and `discover --watch` print them escaped, the
+    JSON keeps the raw value."""
+    sim = onvif_net.start_cam(0, "--name", NAME, "--location", "lab" + EVIL,
+                              "--make", "Acme" + EVIL, "--model", "M\x1b[8m",
+                              "--firmware", "1.0\x7f")
+    raw = onvif_net.start_cam(0, "--scopes",
+                              "onvif://www.onvif.org/name/raw\x1b[2Jx "
+                              "onvif://www.onvif.org/location/\x1b]0;t\x07")
+    docs, r = onvif_net.discover("--timeout", "1s")
+    assert r.returncode == 0, r.stderr
+    cams = by_endpoint(docs[0])
+    assert cams[sim.uuid]["scopes"]["name"] == NAME  # the JSON keeps the value
+    assert_inert(r.stdout.replace("\t", " "))  # ... written with \u escapes
+    assert "1.0\\u007f" in r.stdout and "\\u009b31m" in r.stdout, r.stdout
+    pw = onvif_net.workdir / "password"
+    r = onvif_net.gw_run(cglib.CAMGATE_BIN, "discover", "--user", "admin",
+                         "--password-file", pw, "--timeout", "1s")
+    assert r.returncode == 0, r.stderr
+    assert_inert(r.stdout)
+    assert_inert(r.stderr)
+    assert "Cổng trước \\x1b[2J\\x1b]0;owned\\x07\\xc2\\x9b31m\\x0d\\x0aadmin> " in r.stdout
+    assert "Acme\\x1b[2J" in r.stdout and "M\\x1b[8m" in r.stdout
+    assert "firmware 1.0\\x7f" in r.stdout
+    assert "raw\\x1b[2Jx" in r.stdout and "\\x1b]0;t\\x07" in r.stdout, r.stdout
+    assert "2 cameras found" in r.stdout
+    assert raw.uuid in r.stdout
+
+
+def test_hostile_hello_is_escaped(onvif_net):
+    """A Hello whose endpoint address holds control sequences reaches the
+    watching operator escaped."""
+    p = subprocess.Popen(["ip", "netns", "exec", onvif_net.gw,
+                          str(cglib.CAMGATE_BIN), "discover", "--no-details",
+                          "--timeout", "200ms", "--watch", "4s"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.8)
+    sim = onvif_net.start_cam(0, "--hello", "--uuid", "urn:uuid:1\x1b[2J\x1b]0;owned\x07",
+                              "--advertise-host", "h\x1b[5m")
+    time.sleep(0.3)
+    sim.stop()
+    out, err = p.communicate(timeout=15)
+    assert_inert(out)
+    assert_inert(err)
+    hello = [ln for ln in out.splitlines() if ln.startswith("hello")]
+    assert hello and "urn:uuid:1\\x1b[2J\\x1b]0;owned\\x07" in hello[0], out + err
