@@ -251,6 +251,8 @@ int registry_record_json(const struct registry_camera *c, char **jsonp)
 	cJSON_AddStringToObject(o, "sharing_class", c->sharing_class);
 	cJSON_AddBoolToObject(o, "enabled", c->enabled);
 	cJSON_AddBoolToObject(o, "gone", c->gone);
+	if (c->gone && c->gone_reason[0])
+		cJSON_AddStringToObject(o, "gone_reason", c->gone_reason);
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (!text)
