@@ -187,6 +187,7 @@ struct cfg_parse {
 	int errors;
 	bool long_line;
 	char cur_section[64];
+	char bad_section[64];			  /* the last unknown section reported */
 	uint64_t seen[CONFIG_CAMERAS_MAX + 1][1]; /* key bits per section */
 	FILE *f;
 };
@@ -411,6 +412,59 @@ static bool cfg_section_known(const char *section)
 	return false;
 }
 
+/* Edit distance of two short names, capped: enough to say "did you mean". */
+static unsigned int cfg_distance(const char *a, const char *b)
+{
+	unsigned int row[33], la = (unsigned int)strlen(a), lb = (unsigned int)strlen(b);
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (unsigned int j = 0; j <= lb; j++)
+		row[j] = j;
+	for (unsigned int i = 1; i <= la; i++) {
+		unsigned int diag = row[0];
+
+		row[0] = i;
+		for (unsigned int j = 1; j <= lb; j++) {
+			unsigned int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* One error for an unknown section, at its header, however many keys it
+ * holds; with the known section it most likely meant. */
+static void cfg_unknown_section(struct cfg_parse *p, const char *section)
+{
+	const char *best = NULL;
+	unsigned int d = 3;
+	char hint[96] = "";
+
+	if (!strcmp(p->bad_section, section))
+		return;
+	snprintf(p->bad_section, sizeof(p->bad_section), "%s", section);
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		unsigned int di = cfg_distance(section, settings[i].section);
+
+		if (di < d) {
+			d = di;
+			best = settings[i].section;
+		}
+	}
+	if (!strncmp(section, "camera", 6) || (best && !strcmp(best, "camera")))
+		snprintf(hint, sizeof(hint), " (a camera is [camera:NAME])");
+	else if (best)
+		snprintf(hint, sizeof(hint), " (did you mean [%s]?)", best);
+	cfg_error(p, p->section_line, section, "unknown section: its keys are not read%s", hint);
+}
+
 static int cfg_handler(void *user, const char *section, const char *key, const char *val)
 {
 	struct cfg_parse *p = user;
@@ -426,6 +480,10 @@ static int cfg_handler(void *user, const char *section, const char *key, const c
 	}
 	if (!cfg_enter_section(p, section))
 		return 1;
+	if (!in_camera && !cfg_section_known(section)) {
+		cfg_unknown_section(p, section);
+		return 1;
+	}
 	if (in_camera) {
 		if (!cfg_name_ok(section + 7)) {
 			cfg_error(p, p->line, section, "camera names are 1-31 of [A-Za-z0-9._-]%s",
@@ -447,10 +505,7 @@ static int cfg_handler(void *user, const char *section, const char *key, const c
 		break;
 	}
 	if (i == NSETTINGS) {
-		cfg_error(p, p->line, key,
-			  in_camera || cfg_section_known(section) ? "unknown key in [%s]"
-								  : "unknown section [%s]",
-			  section);
+		cfg_error(p, p->line, key, "unknown key in [%s]", section);
 		return 1;
 	}
 	idx = cam ? (size_t)(cam - p->cfg->cameras) + 1 : 0;
@@ -661,6 +716,7 @@ static void cfg_check_exposure(struct config *cfg, FILE *f)
 
 int config_load(const char *path, struct config **cfgp)
 {
+	struct stat st = { 0 };
 	struct cfg_parse *p;
 	int ret = 0, rc;
 
@@ -672,6 +728,15 @@ int config_load(const char *path, struct config **cfgp)
 	if (!p->f) {
 		ret = -errno;
 		log_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* A directory opens for reading and reads as nothing: an empty,
+	 * valid config would be the wrong answer. */
+	if (fstat(fileno(p->f), &st) || !S_ISREG(st.st_mode)) {
+		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		log_err("%s: %s", path,
+			S_ISDIR(st.st_mode) ? "is a directory, not a config file"
+					    : "not a regular file");
 		goto out;
 	}
 	p->cfg = cfg_alloc();

@@ -24,6 +24,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "firmware/config.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 
 #define KEY_LEN	     32
@@ -130,9 +131,9 @@ int secrets_open(const char *state_dir, struct secrets **sp)
 	if (snprintf(path, sizeof(path), "%s/" SECRETS_KEY_NAME, state_dir) >= (int)sizeof(path) ||
 	    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	if (mkdir(state_dir, 0750) && errno != EEXIST) {
-		ret = -errno;
-		log_err("secrets: mkdir %s: %s", state_dir, strerror(errno));
+	ret = fs_mkdir_p(state_dir, 0750);
+	if (ret) {
+		log_err("secrets: cannot create %s: %s", state_dir, strerror(-ret));
 		return ret;
 	}
 	s = calloc(1, sizeof(*s));

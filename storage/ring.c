@@ -25,6 +25,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/log.h"
 
 #define RING_ZERO_CHUNK (1024u * 1024u) /* zero-fill when fallocate can't */
@@ -344,9 +345,9 @@ int ring_create(const char *dir, unsigned int extents, uint64_t extent_bytes)
 	if (!dir || extents < 2 || extents > RING_EXTENTS_MAX || extent_bytes < RING_EXTENT_MIN ||
 	    extent_bytes % RING_ALIGN || (sizeof(off_t) < 8 && extent_bytes > INT32_MAX))
 		return -EINVAL;
-	if (mkdir(dir, 0750) && errno != EEXIST) {
-		ret = -errno;
-		log_err("ring %s: mkdir: %s", dir, strerror(errno));
+	ret = fs_mkdir_p(dir, 0750);
+	if (ret) {
+		log_err("ring %s: cannot create: %s", dir, strerror(-ret));
 		return ret;
 	}
 	ring = ring_alloc(dir, NULL, false);

@@ -2,6 +2,7 @@
 #include "storage/statedb.h"
 
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/log.h"
 
 struct statedb {
@@ -135,9 +137,9 @@ int statedb_open(const char *dir, struct statedb **dbp)
 	struct statedb *s;
 	int ret;
 
-	if (mkdir(dir, 0750) && errno != EEXIST) {
-		ret = -errno;
-		log_err("%s: cannot create: %m", dir);
+	ret = fs_mkdir_p(dir, 0750);
+	if (ret) {
+		log_err("%s: cannot create: %s", dir, strerror(-ret));
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/state.db", dir);

@@ -88,3 +88,25 @@ def test_version_from_git():
         assert m.group(2), "built from git but no commit in %r" % r.stdout
         assert subprocess.run(["git", "-C", str(top), "cat-file", "-e",
                                m.group(2) + "^{commit}"]).returncode == 0, r.stdout
+
+
+def test_state_and_storage_parents_created(env):
+    """state_dir and storage.dir whose parent folders do not exist yet:
+    created (as mkdir -p), not 'cannot create: No such file or directory'."""
+    cg = env.camgate()
+    deep_state = cg.dir / "new" / "var" / "lib" / "camgate"
+    deep_ring = cg.dir / "new" / "data" / "ring"
+    cg.state_dir = deep_state
+    cg.ring_dir = deep_ring
+    cg.write_config({"cam1": "rtsp://127.0.0.1:9/none"})
+    cg.start()
+    assert cg.stop() == 0
+    assert (deep_state / "state.db").exists()
+    assert (deep_ring / "index.db").exists()
+
+
+def test_config_is_a_directory(tmp_path):
+    r = camgate("config", "check", config=tmp_path)
+    assert r.returncode == 1, r.stdout
+    assert "is a directory, not a config file" in r.stderr
+    assert "ok" not in r.stdout

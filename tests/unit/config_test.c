@@ -121,10 +121,40 @@ static void test_unknown_key(void **state)
 	expect_error("[gateway]\nid = a\ncolour = blue\n", ":3: colour: unknown key in [gateway]");
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* A mistyped header is one error at the header, with a hint, however
+ * many keys follow it. */
 static void test_unknown_section(void **state)
 {
 	(void)state;
-	expect_error("[gatway]\nid = a\n", ":2: id: unknown section [gatway]");
+	expect_error(
+		"[gatway]\nid = a\n",
+		":1: gatway: unknown section: its keys are not read (did you mean [gateway]?)");
+	expect_error("[uplnk]\nbase_url = https://a\nparallel = 2\nrate_limit = 0\n",
+		     ":1: uplnk: unknown section: its keys are not read (did you mean [uplink]?)");
+	assert_int_equal(count_of(errbuf, "unknown section"), 1);
+	assert_int_equal(count_of(errbuf, "parallel"), 0);
+	expect_error("[cameras]\nurl = rtsp://a/\n", "(a camera is [camera:NAME])");
+}
+
+/* A directory opens and reads as nothing: never an empty, valid config. */
+static void test_directory_refused(void **state)
+{
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(config_load("/tmp", &cfg), -EISDIR);
+	assert_null(cfg);
+	assert_int_equal(config_load("/dev/null", &cfg), -EINVAL);
+	assert_null(cfg);
 }
 
 static void test_out_of_range(void **state)
@@ -442,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_diff_helpers),
 		cmocka_unit_test(test_setting_flags),
 		cmocka_unit_test(test_exposed_secret),
+		cmocka_unit_test(test_directory_refused),
 	};
 
 	log_init("config_test", LOG_DEST_PLAIN, LOG_ERR);
