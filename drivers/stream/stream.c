@@ -530,7 +530,7 @@ int stream_start(const struct stream_cfg *cfg, const struct stream_sink *sink,
 
 	if (!cfg || !sink || !sink->init || !streamp)
 		return -EINVAL;
-	if (!sink->segment && !(sink->open && sink->write && sink->close))
+	if (!sink->open || !sink->write || !sink->close)
 		return -EINVAL;
 	stream_log_libav();
 	s = calloc(1, sizeof(*s));
@@ -584,7 +584,6 @@ void stream_stop(struct stream *stream)
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	av_packet_free(&s->pkt);
-	stream__segbuf_free(s);
 	free(s->init);
 	free(s);
 }
