@@ -108,7 +108,6 @@ struct stream {
 /* Record a failure: count it, keep its text, log it once (a repeat of
  * the same failure, as while a camera is down, only at debug level). */
 void stream__fail(struct stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-bool stream__stopping(struct stream *s);
 
 /* Open a run over the picked streams (a muxer that refuses the audio is
  * reopened without it, S5); the next segment is flagged discont. */
