@@ -199,6 +199,10 @@ void onvif_dev_set_timeout(struct onvif_dev *dev, int timeout_ms);
 /* Skip measuring the clock: for tests and for cameras known to be right. */
 void onvif_dev_set_clock_offset(struct onvif_dev *dev, int64_t offset_ms);
 
+/* Read-outs of the device's state. The daemon gets these facts through
+ * onvif_interrogate() (struct onvif_camera); tests/unit/onvif_client_test.c
+ * checks the client's behaviour (clock offset, auth fallback, no retry
+ * storms) through them. */
 const char *onvif_dev_xaddr(const struct onvif_dev *dev);
 enum onvif_auth onvif_dev_auth(const struct onvif_dev *dev);
 /* Camera clock minus ours, ms; valid once onvif_dev_clock_known(). */
