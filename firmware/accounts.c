@@ -250,11 +250,6 @@ void accounts_close(struct accounts *acc)
 	free(acc);
 }
 
-void accounts_set_max_age(struct accounts *acc, int64_t max_age_ms)
-{
-	acc->max_age_ms = max_age_ms;
-}
-
 static void row_read(sqlite3_stmt *st, struct acct_row *r)
 {
 	const void *b;

@@ -81,8 +81,6 @@ struct account {
  * ACCOUNT_PBKDF2_MIN is refused (-EINVAL). @db borrowed, must outlive. */
 int accounts_open(struct statedb *db, unsigned int iterations, struct accounts **accp);
 void accounts_close(struct accounts *acc); /* NULL is a no-op */
-/* Maximum password age; 0 turns ageing off. Default ACCOUNT_PW_MAX_AGE_MS. */
-void accounts_set_max_age(struct accounts *acc, int64_t max_age_ms);
 
 int accounts_count(struct accounts *acc, unsigned int *np);
 

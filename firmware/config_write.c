@@ -344,27 +344,6 @@ int config_write_set(struct config_write *cw, const char *section, const char *k
 	return line_insert(cw, last, text);
 }
 
-int config_write_unset(struct config_write *cw, const char *section, const char *key)
-{
-	struct cw_parsed p;
-	size_t s, e;
-	bool found = false;
-
-	if (section_range(cw, section, &s, &e))
-		return -ENOENT;
-	for (size_t i = s; i < e;) {
-		parse_line(cw->line[i], &p);
-		if (p.kind == CW_KEY && !strcmp(p.name, key)) {
-			line_delete(cw, i);
-			e--;
-			found = true;
-		} else {
-			i++;
-		}
-	}
-	return found ? 0 : -ENOENT;
-}
-
 bool config_write_has_section(const struct config_write *cw, const char *section)
 {
 	size_t s, e;

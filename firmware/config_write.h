@@ -51,8 +51,6 @@ int config_write_get(const struct config_write *cw, const char *section, const c
  * the section's last key (the section is appended when missing). */
 int config_write_set(struct config_write *cw, const char *section, const char *key,
 		     const char *value);
-/* Remove every "key = ..." of @key in [@section]; -ENOENT when none. */
-int config_write_unset(struct config_write *cw, const char *section, const char *key);
 bool config_write_has_section(const struct config_write *cw, const char *section);
 /* Remove [@section] with its lines; -ENOENT when absent. */
 int config_write_remove_section(struct config_write *cw, const char *section);

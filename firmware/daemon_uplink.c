@@ -95,7 +95,10 @@ static int gw_registry_each(void *arg, int (*fn)(void *fnarg, const char *camera
 }
 
 /* Alarms central must hear at once (R13): pushed as events. Runs on the
- * raising thread, possibly inside the ring's evict hook: never blocks. */
+ * raising thread, possibly inside the ring's evict hook. It never waits
+ * for the uplink (a try-lock: while the uplink is being restarted the
+ * event is skipped), but uplink_event() commits an outbox row, so it does
+ * wait for state.db's lock and its sync (lock order ring -> statedb). */
 void gw_alarm_notify(void *arg, const char *code, const char *camera, const char *message,
 		     bool raised)
 {

@@ -32,8 +32,8 @@ struct discovery {
 	void *arg;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	bool stop, kick;
-	int wake[2];			 /* kick/stop wake the poll */
+	bool stop;
+	int wake[2];			 /* stop wakes the poll */
 	struct onvif_listener *listener; /* Hello/Bye between rounds; may be NULL */
 	struct onvif_camera *cams;	 /* DISCOVERY_CAMS_MAX, reused each round */
 	int rets[DISCOVERY_CAMS_MAX];
@@ -281,7 +281,7 @@ static bool discovery_wait(struct discovery *d)
 					 0 } };
 		int64_t left = due - time_mono_ms();
 		char buf[16];
-		bool stop, kick;
+		bool stop;
 
 		if (left <= 0)
 			return true;
@@ -292,12 +292,10 @@ static bool discovery_wait(struct discovery *d)
 				;
 		pthread_mutex_lock(&d->lock);
 		stop = d->stop;
-		kick = d->kick;
-		d->kick = false;
 		pthread_mutex_unlock(&d->lock);
 		if (stop)
 			return false;
-		if (kick || ((p[1].revents & POLLIN) && discovery_announce(d)))
+		if ((p[1].revents & POLLIN) && discovery_announce(d))
 			return true;
 	}
 }
@@ -379,17 +377,6 @@ int discovery_start(const struct discovery_cfg *cfg, struct registry *reg, disco
 	}
 	*dp = d;
 	return 0;
-}
-
-void discovery_kick(struct discovery *d)
-{
-	if (!d)
-		return;
-	pthread_mutex_lock(&d->lock);
-	d->kick = true;
-	pthread_mutex_unlock(&d->lock);
-	if (write(d->wake[1], "k", 1) < 0)
-		log_debug("discovery: wake pipe full");
 }
 
 void discovery_stop(struct discovery *d)

@@ -3,8 +3,8 @@
  * discovery - keeps the camera registry true by periodic ONVIF discovery.
  *
  * One thread runs a round at start and then every interval, at once after
- * discovery_kick() or a WS-Discovery Hello (a Bye marks its camera gone
- * without waiting): WS-Discovery probe on the configured
+ * a WS-Discovery Hello (a Bye marks its camera gone without waiting):
+ * WS-Discovery probe on the configured
  * interfaces and CIDR sweeps, interrogation of every answer with the
  * [onvif] credentials (drivers/onvif pool), one registry_observe() per
  * camera, and registry_count_missed() for cameras that did not answer. A
@@ -56,8 +56,6 @@ typedef void (*discovery_changed_fn)(void *arg, const char *camera, enum registr
 /* -ENOMEM, -EINVAL (a list too long), or pthread's error. */
 int discovery_start(const struct discovery_cfg *cfg, struct registry *reg, discovery_changed_fn fn,
 		    void *arg, struct discovery **dp);
-/* Wake the thread for a round now (e.g. after a config reload). */
-void discovery_kick(struct discovery *d);
 /* Ends the current round's waits, joins, frees. NULL is a no-op. */
 void discovery_stop(struct discovery *d);
 

@@ -34,8 +34,10 @@
  *   then registry_count_missed(reg, round_start, now, ...) and, for the
  *   cameras that missed enough rounds AND whose ONVIF endpoint and stream
  *   are unreachable, registry_set_gone() (firmware/discovery.c).
- *   An onvif_listener Hello triggers the same for one camera; a Bye calls
- *   registry_mark_gone(). Installer and central edits: registry_set().
+ *   An onvif_listener Hello triggers a round at once; a Bye is judged as a
+ *   missed camera is (registry_endpoint_name(), then registry_set_gone()
+ *   when its stream is unreachable too). Installer and central edits:
+ *   registry_set().
  *   The uplink outbox reads registry_changes() after its last id.
  *
  * Threads: one owner thread per struct registry (the daemon's timer
@@ -148,8 +150,6 @@ int registry_count_missed(struct registry *reg, int64_t seen_before_ms, int64_t 
 /* Camera @name is gone, for @reason (kept in gone_reason, sent to
  * central with the record); logged. -ENOENT unknown, -EALREADY gone. */
 int registry_set_gone(struct registry *reg, const char *name, const char *reason, int64_t now_ms);
-/* A Bye from @endpoint: that camera is gone. -ENOENT if unknown. */
-int registry_mark_gone(struct registry *reg, const char *endpoint, int64_t now_ms);
 /* The name of the camera with endpoint reference @endpoint into @name_out
  * (cap REGISTRY_NAME_MAX). -ENOENT, -ENOMEM, -EIO. */
 int registry_endpoint_name(struct registry *reg, const char *endpoint, char *name_out);

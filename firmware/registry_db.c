@@ -311,21 +311,6 @@ static int set_gone(struct registry__txn *t, struct registry_camera *c, const ch
 	return ret;
 }
 
-int registry_mark_gone(struct registry *reg, const char *endpoint, int64_t now_ms)
-{
-	struct registry_camera c;
-	struct registry__txn t;
-	int ret =
-		registry__txn_begin(&t, reg, now_ms, registry_cause_name(REGISTRY_CAUSE_DISCOVERY));
-
-	if (ret)
-		return ret;
-	ret = registry__load_by(&t, "endpoint", endpoint, &c);
-	if (!ret && !c.gone)
-		ret = set_gone(&t, &c, "said Bye");
-	return registry__txn_end(&t, ret);
-}
-
 int registry_set_gone(struct registry *reg, const char *name, const char *reason, int64_t now_ms)
 {
 	struct registry_camera c;

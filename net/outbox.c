@@ -331,16 +331,11 @@ int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nput
 	return n || nputs ? ob_txn(ob, "done", commit_body, &c) : 0;
 }
 
-int outbox_done_many(struct outbox *ob, const struct outbox_ack *acks, size_t n)
-{
-	return outbox_commit(ob, NULL, 0, acks, n);
-}
-
 int outbox_done(struct outbox *ob, int64_t id, uint32_t version)
 {
 	const struct outbox_ack a = { .id = id, .version = version };
 
-	return outbox_done_many(ob, &a, 1);
+	return outbox_commit(ob, NULL, 0, &a, 1);
 }
 
 int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms)
@@ -434,19 +429,6 @@ int outbox_put_media(struct outbox *ob, const struct outbox_media *m, size_t n,
 	struct media_ctx c = { .m = m, .n = n, .demote_keep = demote_keep };
 
 	return n ? ob_txn(ob, "media", media_body, &c) : 0;
-}
-
-int outbox_init_set_acked(struct outbox *ob, uint64_t init_id)
-{
-	const struct ob_arg args[] = { arg_i64(init_id) };
-	const struct ob_query q = {
-		.what = "init",
-		.sql = "INSERT OR REPLACE INTO outbox_init(init_id, acked) VALUES (?1, 1)",
-		.args = args,
-		.nargs = NARGS(args),
-	};
-
-	return ob_run(ob, &q);
 }
 
 int outbox_cmd_seen(struct outbox *ob, const char *id, int64_t now_ms, bool *newp)

@@ -9,8 +9,8 @@
  *
  * Guarantees (tests/unit/outbox_test.c):
  *  O1  outbox_put() returns 0 only after the row is committed.
- *  O2  A row leaves only through outbox_done() or outbox_done_many();
- *      the acknowledgements of one outbox_done_many() call are committed
+ *  O2  A row leaves only through outbox_done() or outbox_commit();
+ *      the acknowledgements of one outbox_commit() call are committed
  *      together, all or none.
  *  O3  outbox_next() hands out rows by priority: URGENT (alarms, events,
  *      registry, status, command results) in insertion order; then LIVE
@@ -108,16 +108,15 @@ int outbox_done(struct outbox *ob, int64_t id, uint32_t version);
 struct outbox_ack {
 	int64_t id;
 	uint32_t version;
-	bool init;    /* an OUTBOX_INIT row: also outbox_init_set_acked(@ref) */
+	bool init;    /* an OUTBOX_INIT row: also mark init @ref acknowledged */
 	uint64_t ref; /* the row's ref */
 };
 /* outbox_done() for @n rows (@acks borrowed) in one transaction, with
  * the init segments among them marked acknowledged in the same one: one
- * commit (one sync) for a batch. Nothing is committed on failure. -EIO. */
-int outbox_done_many(struct outbox *ob, const struct outbox_ack *acks, size_t n);
-/* outbox_done_many() with @nputs rows put first in the same transaction
- * (each by the O4 replace rule: inline bodies such as playlists; @puts
- * borrowed): what an acknowledgement makes due is committed with it. */
+ * commit (one sync) for a batch; @nputs rows are put first in the same
+ * transaction (each by the O4 replace rule: inline bodies such as
+ * playlists; @puts borrowed): what an acknowledgement makes due is
+ * committed with it. Nothing is committed on failure. -EIO. */
 int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nputs,
 		  const struct outbox_ack *acks, size_t n);
 
@@ -141,7 +140,6 @@ int outbox_put_media(struct outbox *ob, const struct outbox_media *m, size_t n,
 
 /* Central holds init @init_id: *ackedp. */
 int outbox_init_acked(struct outbox *ob, uint64_t init_id, bool *ackedp);
-int outbox_init_set_acked(struct outbox *ob, uint64_t init_id);
 
 /* The newest playlist body put for @camera (a row of kind
  * OUTBOX_PLAYLIST, by outbox_put() or outbox_commit(): committed with

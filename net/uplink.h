@@ -12,7 +12,7 @@
  * Guarantees:
  *  U1  Nothing is sent that is not first a committed outbox row (O1), and
  *      a row leaves only on a 2xx from central (O2); a segment is marked
- *      uploaded in the ring (ring_mark_uploaded) only after its 2xx and
+ *      uploaded in the ring (ring_mark_uploaded_many) only after its 2xx and
  *      after its row's deletion is committed. Rows are deleted in batches
  *      (one commit for up to UPLINK_ACK_BATCH rows); a crash before the
  *      commit repeats those PUTs after the restart, it loses nothing.
@@ -47,11 +47,14 @@
  *      requests by the same backoff, so the rows are not sent again in a
  *      tight loop.
  *
- * Memory: a segment is read from the ring into its transfer's buffer
- * (ring_read copies; the ring has no streaming read) and sent from there
- * by CURLOPT_READFUNCTION without further copies. Buffers are kept per
- * transfer slot and grow to the largest segment seen, so the bound is
- * parallel x largest segment (4 x a few MiB with the defaults).
+ * Memory: a media segment is never held whole. CURLOPT_READFUNCTION reads
+ * it from the ring (ring_reader_read) straight into curl's upload buffer,
+ * a piece at a time, checking it against the SHA-256 the ring recorded
+ * (net/uplink_xfer.c). Only inline rows (the outbox's copy of a JSON
+ * body or playlist) and init segments (ring_read_init) go through the
+ * transfer slot's own buffer, which grows to the largest of those seen:
+ * the bound is parallel x the largest init segment or inline body
+ * (kilobytes), plus one ring reader per slot.
  *
  * Errors: 0 or negative errno as listed; detail is logged once.
  *

@@ -187,7 +187,9 @@ typedef int (*ring_list_fn)(void *arg, const struct ring_seg_info *info);
 int ring_list(struct ring *ring, const char *camera, int64_t from_ms, int64_t to_ms,
 	      ring_list_fn fn, void *arg);
 
-/* Central acknowledged @seg_id. -ENOENT: unknown. */
+/* Central acknowledged @seg_id. -ENOENT: unknown. The uplink marks in
+ * batches (below); the ring's own tests set up uploaded segments with
+ * this one, which also says when an id is unknown. */
 int ring_mark_uploaded(struct ring *ring, uint64_t seg_id);
 /* The same for @n segments in one transaction; ids the ring no longer
  * holds are skipped. 0 or -EIO (nothing marked). The marks are not synced

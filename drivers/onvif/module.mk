@@ -31,7 +31,7 @@ ONVIF_SDE := $(or $(SOURCE_DATE_EPOCH),1)
 # C, SOAP 1.2, no *Lib files, no WSDL/XSD, no sample messages.
 ONVIF_SOAPCPP2_FLAGS := -c -2 -L -w -x
 
-PKGS += gsoap
+PKGS += gsoap libavformat
 # Not WITH_NOIDREF: Debian's libgsoap references soap_markelement(), which
 # that drops. id/href is ignored at run time instead (SOAP_XML_TREE).
 GEN_INCLUDES += -I$(ONVIF_GEN)

@@ -27,7 +27,8 @@
  *
  * Use (see docs/onvif.md, firmware/registry.h for the daemon's loop):
  *   onvif_probe(&opts, on_found, arg);          collect struct onvif_found
- *   onvif_interrogate_all(cams, rets, n, user, pass, timeout_ms, jobs);
+ *   onvif_pool_start(); onvif_pool_add() from the probe callback;
+ *   onvif_pool_finish() once the probe returned;
  *   or per camera: onvif_dev_open(found.xaddr, found.peer, &dev);
  *   onvif_dev_set_credentials(); onvif_interrogate(dev, &cam);
  *   onvif_dev_close(dev);
@@ -198,6 +199,10 @@ void onvif_dev_set_timeout(struct onvif_dev *dev, int timeout_ms);
 /* Skip measuring the clock: for tests and for cameras known to be right. */
 void onvif_dev_set_clock_offset(struct onvif_dev *dev, int64_t offset_ms);
 
+/* Read-outs of the device's state. The daemon gets these facts through
+ * onvif_interrogate() (struct onvif_camera); tests/unit/onvif_client_test.c
+ * checks the client's behaviour (clock offset, auth fallback, no retry
+ * storms) through them. */
 const char *onvif_dev_xaddr(const struct onvif_dev *dev);
 enum onvif_auth onvif_dev_auth(const struct onvif_dev *dev);
 /* Camera clock minus ours, ms; valid once onvif_dev_clock_known(). */
@@ -262,6 +267,10 @@ int onvif_get_stream_uri(struct onvif_dev *dev, struct onvif_profile *p);
 int onvif_get_snapshot_uri(struct onvif_dev *dev, const char *token, char *uri, size_t cap);
 
 /* ---- PTZ (ver20), the R1 control rights --------------------------------- */
+/* Nothing in the gateway moves a camera yet: this client API (and
+ * onvif_dev_has_ptz() above) is kept, tested against the simulator in
+ * tests/unit/onvif_client_test.c, for the R1 PTZ rights the console and
+ * central will grant. Do not remove it as unused. */
 
 struct onvif_ptz_node {
 	char token[ONVIF_TOKEN_MAX];
@@ -315,18 +324,14 @@ int onvif_interrogate(struct onvif_dev *dev, struct onvif_camera *cam);
 
 #define ONVIF_JOBS_MAX 32 /* parallel interrogations */
 
-/* Interrogate @n cameras found by onvif_probe(), @jobs at a time (threads
- * of this call; clamped to [1, ONVIF_JOBS_MAX]), all with the same
- * credentials (@user NULL: none) and per-call @timeout_ms. The caller sets
- * cams[i].found; rets[i] gets onvif_interrogate()'s result (-ENOENT
- * without a usable XAddr). -ENOMEM, -EINVAL (credentials too long),
- * -ENOBUFS (more than ONVIF_PROBE_DEVICES_MAX); with no thread to spare
- * the calling thread does the work. */
-int onvif_interrogate_all(struct onvif_camera *cams, int *rets, size_t n, const char *user,
-			  const char *pass, int timeout_ms, int jobs);
-
-/* The same, fed while onvif_probe() still listens: start the pool, add each
- * camera from the probe callback, finish when the probe returned.
+/* Interrogate cameras found by onvif_probe() while it still listens, @jobs
+ * at a time (the pool's threads; clamped to [1, ONVIF_JOBS_MAX]), all with
+ * the same credentials (@user NULL: none) and per-call @timeout_ms: start
+ * the pool, add each camera from the probe callback (the caller sets
+ * @cam->found), finish when the probe returned. *@retp gets
+ * onvif_interrogate()'s result (-ENOENT without a usable XAddr). With no
+ * thread to spare onvif_pool_finish() does the work in the calling thread.
+ * onvif_pool_start(): -ENOMEM, -EINVAL (credentials too long).
  * @cam and @retp are borrowed until onvif_pool_finish(), which waits for
  * every queued camera and frees the pool (NULL is a no-op). Threads: one
  * caller thread adds and finishes; the workers are the pool's. */

@@ -368,7 +368,7 @@ out:
 	cam->clock_offset_ms = dev->clock_offset_ms;
 	cam->clock_known = dev->clock_known;
 	cam->media_version = dev->media2_xaddr[0] ? 2 : dev->media_xaddr[0] ? 1 : 0;
-	cam->has_ptz = dev->ptz_xaddr[0] != '\0';
+	cam->has_ptz = onvif_dev_has_ptz(dev);
 	onvif__copy(cam->error, sizeof(cam->error), ret ? dev->err : "");
 	return ret;
 }

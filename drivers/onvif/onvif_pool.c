@@ -143,18 +143,3 @@ void onvif_pool_finish(struct onvif_pool *p)
 	explicit_bzero(p->pass, sizeof(p->pass));
 	free(p);
 }
-
-int onvif_interrogate_all(struct onvif_camera *cams, int *rets, size_t n, const char *user,
-			  const char *pass, int timeout_ms, int jobs)
-{
-	struct onvif_pool *p;
-	size_t i;
-	int ret = onvif_pool_start(user, pass, timeout_ms, (size_t)jobs > n ? (int)n : jobs, &p);
-
-	if (ret)
-		return ret;
-	for (i = 0; i < n && !ret; i++)
-		ret = onvif_pool_add(p, &cams[i], &rets[i]);
-	onvif_pool_finish(p);
-	return ret;
-}

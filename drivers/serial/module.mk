@@ -1,6 +1,4 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# drivers/serial: the console tty. libedit is the line editor of
-# firmware/console_io.c (Debian libedit-dev), linked here because the
-# firmware folder has no fragment of its own.
+# drivers/serial: the console tty (termios only; the line editor,
+# libedit, is firmware/console_io.c's: firmware/module.mk).
 LIB_SRCS += drivers/serial/serial.c
-PKGS += libedit

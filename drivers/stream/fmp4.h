@@ -69,9 +69,6 @@ struct fmp4_pick {
  * -ENOTSUP: no video, or video in another codec (note says which). */
 int fmp4_pick_streams(AVFormatContext *ic, struct fmp4_pick *pick);
 
-/* True if @par is audio that fMP4 can carry on this libavformat. */
-bool fmp4_audio_ok(const AVCodecParameters *par);
-
 /* What a media segment is, beside its bytes. */
 struct fmp4_seg {
 	int64_t start_us;    /* first video DTS on the run's timeline */

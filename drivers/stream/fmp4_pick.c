@@ -10,7 +10,8 @@
 
 #include <libavcodec/avcodec.h>
 
-bool fmp4_audio_ok(const AVCodecParameters *par)
+/* True if @par is audio that fMP4 can carry on this libavformat. */
+static bool fmp4_audio_ok(const AVCodecParameters *par)
 {
 	const AVOutputFormat *mp4 = av_guess_format("mp4", NULL, NULL);
 

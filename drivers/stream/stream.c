@@ -106,7 +106,7 @@ static int64_t real_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool stream__stopping(struct stream *s)
+static bool stream_stopping(struct stream *s)
 {
 	return atomic_load_explicit(&s->stop, memory_order_relaxed);
 }
@@ -155,7 +155,7 @@ static void stream_fail_av(struct stream *s, const char *what, int averr)
 {
 	char msg[AV_ERROR_MAX_STRING_SIZE];
 
-	if (stream__stopping(s))
+	if (stream_stopping(s))
 		return; /* interrupted on purpose */
 	/* A timeout surfaces as whatever the interrupted parser made of it. */
 	if (s->tripped) {
@@ -180,7 +180,7 @@ static int stream_interrupt(void *opaque)
 	struct stream *s = opaque;
 	int64_t now;
 
-	if (stream__stopping(s) || s->tripped)
+	if (stream_stopping(s) || s->tripped)
 		return 1;
 	now = mono_us();
 	/* Latched: after an interrupted read libavformat still hands out
@@ -424,7 +424,7 @@ static void stream_sleep(struct stream *s, uint32_t ms)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&s->lock);
-	while (!stream__stopping(s) && pthread_cond_timedwait(&s->wake, &s->lock, &ts) != ETIMEDOUT)
+	while (!stream_stopping(s) && pthread_cond_timedwait(&s->wake, &s->lock, &ts) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&s->lock);
 }
@@ -437,7 +437,7 @@ static void *stream_main(void *arg)
 	/* Interleaved RTP is read in small pieces: read ahead (S6). */
 	if (!s->cfg.udp && stream__sock_usable())
 		stream__sock_attach(&s->sock);
-	while (!stream__stopping(s)) {
+	while (!stream_stopping(s)) {
 		if (!first) {
 			pthread_mutex_lock(&s->lock);
 			s->stats.reconnects++;
@@ -446,7 +446,7 @@ static void *stream_main(void *arg)
 		first = false;
 		stream_set_state(s, STREAM_CONNECTING);
 		stream_session(s);
-		if (stream__stopping(s))
+		if (stream_stopping(s))
 			break;
 		stream_set_state(s, STREAM_BACKOFF);
 		stream_sleep(s, backoff_next(&s->backoff));
@@ -530,7 +530,7 @@ int stream_start(const struct stream_cfg *cfg, const struct stream_sink *sink,
 
 	if (!cfg || !sink || !sink->init || !streamp)
 		return -EINVAL;
-	if (!sink->segment && !(sink->open && sink->write && sink->close))
+	if (!sink->open || !sink->write || !sink->close)
 		return -EINVAL;
 	stream_log_libav();
 	s = calloc(1, sizeof(*s));
@@ -584,7 +584,6 @@ void stream_stop(struct stream *stream)
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	av_packet_free(&s->pkt);
-	stream__segbuf_free(s);
 	free(s->init);
 	free(s);
 }

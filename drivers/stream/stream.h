@@ -59,24 +59,17 @@ struct stream_seg {
  * goes on (the next one stored is discont). @data is borrowed for the
  * call only.
  *
- * A media segment reaches the sink in one of two ways:
- *  - whole: segment() gets all its bytes at once. The stream collects
- *    them first (one copy, in a mapping it unmaps after the call), so a
- *    camera costs about one segment of memory.
- *  - streamed, when open, write and close are all set (segment() is then
- *    not used): open() at the segment's first bytes gives a writer;
- *    write() gets each fragment the muxer flushes (about
- *    FMP4_CHUNK_BYTES of samples), in order; close() ends the writer,
- *    with the segment's description to keep it, or with @seg NULL to
- *    drop what was written (a write failed, or the muxer did). After a
- *    failed write() the segment's later fragments are not offered; its
- *    close(NULL) follows. The stream holds no more than one fragment.
- * Initialise it by field names. */
+ * A media segment reaches the sink streamed: open() at the segment's
+ * first bytes gives a writer; write() gets each fragment the muxer
+ * flushes (about FMP4_CHUNK_BYTES of samples), in order; close() ends the
+ * writer, with the segment's description to keep it, or with @seg NULL to
+ * drop what was written (a write failed, or the muxer did). After a
+ * failed write() the segment's later fragments are not offered; its
+ * close(NULL) follows. The stream holds no more than one fragment.
+ * Initialise it by field names; all four callbacks are required. */
 struct stream_sink {
 	int (*init)(void *arg, const char *camera, const void *data, size_t len,
 		    uint64_t *init_idp);
-	int (*segment)(void *arg, const char *camera, const struct stream_seg *seg,
-		       const void *data, size_t len);
 	void *arg;
 	/* *writerp is set only on success; the sink owns the writer. */
 	int (*open)(void *arg, const char *camera, uint64_t init_id, void **writerp);
@@ -115,15 +108,15 @@ struct stream_stats {
 	uint64_t errors;
 	uint64_t dts_fixed; /* non-monotonic DTS repaired */
 	uint64_t discontinuities;
-	/* The sink's error for the last whole segment (-ENOSPC: the store is
+	/* The sink's error for the last segment (-ENOSPC: the store is
 	 * full), 0 once one is stored. While it is not 0 nothing is being
 	 * kept: fps and bitrate_bps read 0, though packets still arrive. */
 	int sink_error;
-	uint64_t segments_refused; /* whole segments the sink did not keep */
+	uint64_t segments_refused; /* segments the sink did not keep */
 };
 
-/* Start recording. -ENOMEM; -EINVAL (a sink without init, or with
- * neither segment nor all of open, write and close; bad cfg: empty name or url, name
+/* Start recording. -ENOMEM; -EINVAL (a sink without init, open,
+ * write or close; bad cfg: empty name or url, name
  * of 64 bytes or more, url without "scheme://", username with a colon,
  * segment_ms outside 100..600000, backoff_min_ms > backoff_max_ms);
  * -E2BIG (url with credentials over 1023 bytes); or pthread's error.

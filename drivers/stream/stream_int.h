@@ -20,12 +20,10 @@
 #include "drivers/stream/stream.h"
 #include "lib/backoff.h"
 
-#define STREAM_URL_MAX	  1024
-#define STREAM_NAME_MAX	  64
-#define STREAM_INIT_CAP	  (1u << 20)   /* init segment copy kept */
-#define STREAM_SEGBUF_MIN (256u << 10) /* first mapping of a whole segment */
-#define STREAM_SEGBUF_CAP (FMP4_SEG_CAP + (1u << 20))
-#define STREAM_TRIM_MS	  1000 /* malloc_trim() at most this often */
+#define STREAM_URL_MAX	1024
+#define STREAM_NAME_MAX 64
+#define STREAM_INIT_CAP (1u << 20) /* init segment copy kept */
+#define STREAM_TRIM_MS	1000	   /* malloc_trim() at most this often */
 
 /* A DTS step back by more than this is a jump, not jitter to repair. */
 #define STREAM_TS_BACK_US 200000
@@ -99,20 +97,17 @@ struct stream {
 	uint64_t conn_segments; /* delivered on this connection */
 	struct stream_sock sock;
 
-	/* The open segment on its way to the sink (stream.h): a writer of a
-	 * streaming sink, or the bytes collected for a whole-segment one. */
+	/* The open segment on its way to the sink (stream.h): the sink's
+	 * writer, opened at its first bytes. */
 	void *writer;
-	bool seg_failed;  /* a write failed: the rest of it is dropped */
-	int seg_err;	  /* why it failed, as the sink or buffer said (-errno) */
-	uint8_t *seg_buf; /* anonymous mapping, unmapped after each segment */
-	size_t seg_len;
-	size_t seg_cap;
+	bool seg_failed; /* a write failed: the rest of it is dropped */
+	int seg_err;	 /* why it failed, as the sink said (-errno) */
+	size_t seg_len;	 /* bytes written so far, for the stats */
 };
 
 /* Record a failure: count it, keep its text, log it once (a repeat of
  * the same failure, as while a camera is down, only at debug level). */
 void stream__fail(struct stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-bool stream__stopping(struct stream *s);
 
 /* Open a run over the picked streams (a muxer that refuses the audio is
  * reopened without it, S5); the next segment is flagged discont. */
@@ -122,8 +117,6 @@ int stream__open_run(struct stream *s);
  * last video packet read may be a parser's flush of a partial access
  * unit and is left out (S7); false: a timestamp jump, all is whole. */
 void stream__end_run(struct stream *s, bool input_ended);
-/* Unmap a whole segment's buffer; stream_stop() calls it. */
-void stream__segbuf_free(struct stream *s);
 
 void stream__ts_reset(struct stream_ts *t, AVRational tb);
 /* Make @pkt's DTS strictly increasing and PTS >= DTS; @now_us is its

@@ -3,21 +3,15 @@
  * stream_run - a run is one segmenter (fmp4) over one unbroken timeline
  * of one connection; this file is the sink side of it: init segments are
  * registered with the stream's sink (and kept, to retry a failed
- * registration), media segments get their UTC, discont flag and init id
- * and go to the sink, streamed or whole (stream.h), and the per-segment
- * stats are kept.
- *
- * A whole segment is collected in an anonymous mapping that grows with
- * mremap() and is unmapped after each segment: its pages go back to the
- * kernel at once whatever malloc's thresholds are, so a camera holds
- * only the part of a segment received so far.
+ * registration), media segments are streamed to the sink fragment by
+ * fragment (stream.h) and get their UTC, discont flag and init id at
+ * close, and the per-segment stats are kept.
  */
 #include "stream_int.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -81,7 +75,7 @@ static void stream_count_segment(struct stream *s, const struct fmp4_seg *fs, si
 		stream__sock_lowat(&s->sock, (uint64_t)(len * 8 / secs));
 }
 
-/* A whole segment that was not kept: the stats must not read as if
+/* A segment that was not kept: the stats must not read as if
  * recording went on (fps and bitrate are of what is kept). */
 static void stream_count_refused(struct stream *s, int err)
 {
@@ -91,47 +85,6 @@ static void stream_count_refused(struct stream *s, int err)
 	s->stats.fps = 0;
 	s->stats.bitrate_bps = 0;
 	pthread_mutex_unlock(&s->lock);
-}
-
-static bool stream_streamed(const struct stream *s)
-{
-	return !s->sink.segment;
-}
-
-void stream__segbuf_free(struct stream *s)
-{
-	if (s->seg_buf)
-		munmap(s->seg_buf, s->seg_cap);
-	s->seg_buf = NULL;
-	s->seg_len = 0;
-	s->seg_cap = 0;
-}
-
-static int stream_segbuf_add(struct stream *s, const void *data, size_t len)
-{
-	size_t need, ncap;
-	void *p;
-
-	if (len > STREAM_SEGBUF_CAP - s->seg_len)
-		return -E2BIG;
-	need = s->seg_len + len;
-	if (need > s->seg_cap) {
-		ncap = s->seg_cap ? s->seg_cap : STREAM_SEGBUF_MIN;
-		while (ncap < need)
-			ncap *= 2;
-		if (s->seg_buf)
-			p = mremap(s->seg_buf, s->seg_cap, ncap, MREMAP_MAYMOVE);
-		else
-			p = mmap(NULL, ncap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				 -1, 0);
-		if (p == MAP_FAILED)
-			return -ENOMEM;
-		s->seg_buf = p;
-		s->seg_cap = ncap;
-	}
-	memcpy(s->seg_buf + s->seg_len, data, len);
-	s->seg_len = need;
-	return 0;
 }
 
 /* Without the sink's init id a segment cannot be stored. */
@@ -153,15 +106,6 @@ static void stream_on_data(void *arg, const void *data, size_t len)
 
 	if (s->seg_failed)
 		return;
-	if (!stream_streamed(s)) {
-		ret = stream_segbuf_add(s, data, len);
-		if (ret < 0) {
-			stream__fail(s, "segment buffer: %s", strerror(-ret));
-			s->seg_failed = true;
-			s->seg_err = ret;
-		}
-		return;
-	}
 	if (!s->writer) {
 		ret = stream_need_init(s);
 		if (ret == 0) {
@@ -185,30 +129,20 @@ static void stream_on_data(void *arg, const void *data, size_t len)
 	s->seg_len += len; /* for the stats; there is no buffer */
 }
 
-/* Hand the collected or streamed segment over; 0 or a negative errno
- * (logged here). */
+/* Close the streamed segment with its description; 0 or a negative
+ * errno (logged here). */
 static int stream_store(struct stream *s, struct stream_seg *seg)
 {
 	void *w = s->writer;
 	int ret;
 
-	if (stream_streamed(s)) {
-		s->writer = NULL;
-		if (!w)
-			return -ENODATA; /* never happens: a segment has bytes */
-		seg->init_id = s->init_id;
-		ret = s->sink.close(s->sink.arg, w, seg);
-		if (ret < 0)
-			stream__fail(s, "sink close: %s", strerror(-ret));
-		return ret;
-	}
-	ret = stream_need_init(s);
-	if (ret < 0)
-		return ret;
+	s->writer = NULL;
+	if (!w)
+		return -ENODATA; /* never happens: a segment has bytes */
 	seg->init_id = s->init_id;
-	ret = s->sink.segment(s->sink.arg, s->name, seg, s->seg_buf, s->seg_len);
+	ret = s->sink.close(s->sink.arg, w, seg);
 	if (ret < 0)
-		stream__fail(s, "sink segment: %s", strerror(-ret));
+		stream__fail(s, "sink close: %s", strerror(-ret));
 	return ret;
 }
 
@@ -269,7 +203,7 @@ static void stream_on_end(void *arg, const struct fmp4_seg *fs)
 	s->writer = NULL;
 	s->seg_failed = false;
 	s->seg_err = 0;
-	stream__segbuf_free(s);
+	s->seg_len = 0;
 	if (ret < 0) {
 		s->discont_next = true;
 		return;

@@ -226,11 +226,12 @@ static void test_gone_and_returned(void **state)
 	/* One missed round after its return starts the count afresh. */
 	assert_int_equal(registry_count_missed(f->reg, 9990, 10000, 3, names, 8, &n), 0);
 	assert_int_equal(n, 0);
-	/* A Bye. */
-	assert_int_equal(registry_mark_gone(f->reg, a.endpoint, 7000), 0);
+	/* A Bye, the way discovery takes it: by endpoint to name, then gone. */
+	assert_int_equal(registry_endpoint_name(f->reg, a.endpoint, na), 0);
+	assert_int_equal(registry_set_gone(f->reg, na, "said Bye", 7000), 0);
 	assert_int_equal(registry_get(f->reg, na, &got), 0);
 	assert_true(got.gone);
-	assert_int_equal(registry_mark_gone(f->reg, "urn:uuid:nobody", 7000), -ENOENT);
+	assert_int_equal(registry_endpoint_name(f->reg, "urn:uuid:nobody", names[0]), -ENOENT);
 	assert_int_equal(registry_endpoint_name(f->reg, b.endpoint, na), 0);
 	assert_string_equal(na, nb);
 }

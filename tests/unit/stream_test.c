@@ -153,29 +153,6 @@ static int scap_init(void *arg, const char *camera, const void *data, size_t len
 	return 0;
 }
 
-static int scap_segment(void *arg, const char *camera, const struct stream_seg *seg,
-			const void *data, size_t len)
-{
-	struct scap *c = arg;
-	int ret = 0;
-
-	(void)camera;
-	(void)data;
-	pthread_mutex_lock(&c->lock);
-	if (c->fail_next) {
-		c->fail_next--;
-		ret = -EIO;
-	} else {
-		if (!c->segs)
-			c->first_discont = seg->discont;
-		c->segs++;
-		c->discont += seg->discont;
-		c->bad_init_id |= seg->init_id != 7 || !len || seg->utc_from_rtcp;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return ret;
-}
-
 static int scap_segs(struct scap *c)
 {
 	int n;
@@ -184,92 +161,6 @@ static int scap_segs(struct scap *c)
 	n = c->segs;
 	pthread_mutex_unlock(&c->lock);
 	return n;
-}
-
-/* Streams the AAC clip through @sink until @c has @want segments (at
- * most 5 s), then stops; the stream's counters in @st. */
-static void run_file(const struct stream_sink *sink, struct scap *c, int want,
-		     struct stream_stats *st)
-{
-	struct stream_cfg cfg = {
-		.name = "file1",
-		.segment_ms = SEG_MS,
-		.connect_timeout_ms = 3000,
-		.stall_timeout_ms = 3000,
-		.backoff_min_ms = 100,
-		.backoff_max_ms = 200,
-	};
-	struct stream *s = NULL;
-	char url[300];
-
-	snprintf(url, sizeof(url), "file://%s", clip_aac);
-	cfg.url = url;
-	assert_int_equal(stream_start(&cfg, sink, &s), 0);
-	for (int i = 0; i < 500 && scap_segs(c) < want; i++)
-		usleep(10000);
-	stream_get_stats(s, st);
-	stream_stop(s);
-}
-
-static void test_stream_file(void **state)
-{
-	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER, .fail_next = 1 };
-	struct stream_sink sink = { .init = scap_init, .segment = scap_segment, .arg = &c };
-	struct stream_stats st;
-
-	(void)state;
-	/* two passes over the file: 2 x 6 segments, less the one refused */
-	run_file(&sink, &c, 11, &st);
-	assert_true(c.segs >= 11);
-	assert_true(c.inits >= 2);
-	assert_false(c.bad_init_id);
-	/* each pass starts a run; the first segment was refused, so the
-	 * first one stored is the run's discont one */
-	assert_true(c.first_discont);
-	assert_true(c.discont >= 2);
-	assert_true(st.reconnects >= 1);
-	assert_true(st.errors >= 2); /* the refused segment, the end of file */
-	assert_true(st.segments >= 10);
-	assert_string_equal(st.video_codec, "h264");
-	assert_string_equal(st.audio_codec, "aac");
-	assert_int_equal(st.width, 320);
-	assert_int_equal(st.height, 240);
-	assert_true(st.fps > 23.5 && st.fps < 24.5);
-	assert_true(st.bitrate_bps > 0);
-	assert_int_equal(st.dts_fixed, 0);
-	assert_int_equal(st.discontinuities, 0);
-	/* The health the daemon judges a camera by: down since, or 0 while
-	 * segments come. */
-	if (st.down_since_utc_ms == 0)
-		assert_int_equal(st.state, STREAM_RECORDING);
-}
-
-/* A camera that never answers is down since the stream started, by the
- * stream's own account (not by anyone's polling interval). */
-static void test_stream_down_since(void **state)
-{
-	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct stream_sink sink = { .init = scap_init, .segment = scap_segment, .arg = &c };
-	struct stream_cfg cfg = {
-		.name = "dead1",
-		.url = "rtsp://127.0.0.1:1/stream",
-		.connect_timeout_ms = 500,
-		.stall_timeout_ms = 500,
-		.backoff_min_ms = 100,
-		.backoff_max_ms = 200,
-	};
-	struct stream *s = NULL;
-	struct stream_stats st;
-	int64_t t0 = time_now_ms();
-
-	(void)state;
-	assert_int_equal(stream_start(&cfg, &sink, &s), 0);
-	usleep(300000);
-	stream_get_stats(s, &st);
-	stream_stop(s);
-	assert_true(st.state != STREAM_RECORDING);
-	assert_true(st.down_since_utc_ms >= t0 && st.down_since_utc_ms <= t0 + 300);
-	assert_true(st.errors >= 1);
 }
 
 /* A streaming sink: what one open() gave, until close(). */
@@ -336,6 +227,101 @@ static int scap_close(void *arg, void *writer, const struct stream_seg *seg)
 	return 0;
 }
 
+/* Streams the AAC clip through @sink until @c has @want segments (at
+ * most 5 s), then stops; the stream's counters in @st. */
+static void run_file(const struct stream_sink *sink, struct scap *c, int want,
+		     struct stream_stats *st)
+{
+	struct stream_cfg cfg = {
+		.name = "file1",
+		.segment_ms = SEG_MS,
+		.connect_timeout_ms = 3000,
+		.stall_timeout_ms = 3000,
+		.backoff_min_ms = 100,
+		.backoff_max_ms = 200,
+	};
+	struct stream *s = NULL;
+	char url[300];
+
+	snprintf(url, sizeof(url), "file://%s", clip_aac);
+	cfg.url = url;
+	assert_int_equal(stream_start(&cfg, sink, &s), 0);
+	for (int i = 0; i < 500 && scap_segs(c) < want; i++)
+		usleep(10000);
+	stream_get_stats(s, st);
+	stream_stop(s);
+}
+
+static void test_stream_file(void **state)
+{
+	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER, .fail_next = 1 };
+	struct stream_sink sink = { .init = scap_init,
+				    .arg = &c,
+				    .open = scap_open,
+				    .write = scap_write,
+				    .close = scap_close };
+	struct stream_stats st;
+
+	(void)state;
+	/* two passes over the file: 2 x 6 segments, less the one refused
+	 * (its first write fails) */
+	run_file(&sink, &c, 11, &st);
+	assert_true(c.segs >= 11);
+	assert_true(c.inits >= 2);
+	assert_false(c.bad_init_id);
+	/* each pass starts a run; the first segment was refused, so the
+	 * first one stored is the run's discont one */
+	assert_true(c.first_discont);
+	assert_true(c.discont >= 2);
+	assert_true(st.reconnects >= 1);
+	assert_true(st.errors >= 2); /* the refused segment, the end of file */
+	assert_true(st.segments >= 10);
+	assert_string_equal(st.video_codec, "h264");
+	assert_string_equal(st.audio_codec, "aac");
+	assert_int_equal(st.width, 320);
+	assert_int_equal(st.height, 240);
+	assert_true(st.fps > 23.5 && st.fps < 24.5);
+	assert_true(st.bitrate_bps > 0);
+	assert_int_equal(st.dts_fixed, 0);
+	assert_int_equal(st.discontinuities, 0);
+	/* The health the daemon judges a camera by: down since, or 0 while
+	 * segments come. */
+	if (st.down_since_utc_ms == 0)
+		assert_int_equal(st.state, STREAM_RECORDING);
+}
+
+/* A camera that never answers is down since the stream started, by the
+ * stream's own account (not by anyone's polling interval). */
+static void test_stream_down_since(void **state)
+{
+	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct stream_sink sink = { .init = scap_init,
+				    .arg = &c,
+				    .open = scap_open,
+				    .write = scap_write,
+				    .close = scap_close };
+	struct stream_cfg cfg = {
+		.name = "dead1",
+		.url = "rtsp://127.0.0.1:1/stream",
+		.connect_timeout_ms = 500,
+		.stall_timeout_ms = 500,
+		.backoff_min_ms = 100,
+		.backoff_max_ms = 200,
+	};
+	struct stream *s = NULL;
+	struct stream_stats st;
+	int64_t t0 = time_now_ms();
+
+	(void)state;
+	assert_int_equal(stream_start(&cfg, &sink, &s), 0);
+	usleep(300000);
+	stream_get_stats(s, &st);
+	stream_stop(s);
+	assert_true(st.state != STREAM_RECORDING);
+	assert_true(st.down_since_utc_ms >= t0 && st.down_since_utc_ms <= t0 + 300);
+	assert_true(st.errors >= 1);
+}
+
 /* The same file through a streaming sink: a failed write drops that
  * segment (close with NULL), every writer is closed once. */
 static void test_stream_streamed(void **state)
@@ -364,7 +350,11 @@ static void test_stream_streamed(void **state)
 static void test_stream_bad_cfg(void **state)
 {
 	struct scap c = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct stream_sink sink = { .init = scap_init, .segment = scap_segment, .arg = &c };
+	struct stream_sink sink = { .init = scap_init,
+				    .arg = &c,
+				    .open = scap_open,
+				    .write = scap_write,
+				    .close = scap_close };
 	struct stream_cfg cfg = { .name = "cam", .url = "rtsp://127.0.0.1:1/x" };
 	struct stream *s = NULL;
 	struct timespec t0, t1;
@@ -379,9 +369,9 @@ static void test_stream_bad_cfg(void **state)
 	cfg.username = "a:b";
 	assert_int_equal(stream_start(&cfg, &sink, &s), -EINVAL);
 	cfg.username = NULL;
-	sink.segment = NULL; /* neither whole nor streamed */
+	sink.close = NULL; /* a sink that cannot end a segment */
 	assert_int_equal(stream_start(&cfg, &sink, &s), -EINVAL);
-	sink.segment = scap_segment;
+	sink.close = scap_close;
 	cfg.segment_ms = 50;
 	assert_int_equal(stream_start(&cfg, &sink, &s), -EINVAL);
 	assert_null(s);
