@@ -126,9 +126,6 @@ struct uplink_cfg {
 	int64_t status_interval_ms;
 	int64_t commands_interval_ms; /* 0: do not poll commands */
 	unsigned int live_window;     /* segments in live.m3u8, 1..UPLINK_LIVE_WINDOW_MAX */
-	unsigned int deadline_days;   /* R2: working days, 10 */
-	int tz_offset_min;	      /* legal time zone for working days, 420 */
-	const char *holidays;	      /* workdays_init() syntax */
 	const char *firmware_version; /* for status.json */
 	/* Wall clock (UTC ms); NULL: the system's. Tests inject a fixed one. */
 	int64_t (*clock_ms)(void *arg);
@@ -138,16 +135,49 @@ struct uplink_cfg {
 /* Fill @cfg with the defaults documented in docs/uplink.md (strings NULL). */
 void uplink_cfg_defaults(struct uplink_cfg *cfg);
 
-/* What the link went through, for uplink_hooks.link_event. */
-enum uplink_link_event {
-	UPLINK_LINK_TRUST_FAILED, /* central's certificate or pin did not verify */
-	UPLINK_LINK_TRUST_OK,	  /* the first 2xx after start or after TRUST_FAILED */
+/* What the uplink went through, for uplink_hooks.outcome. The uplink
+ * only reports; what follows (alarms, audit rows) is the daemon's call. */
+enum uplink_outcome_kind {
+	UPLINK_OUT_TRUST_FAILED,    /* central's certificate or pin did not verify
+				     * (once per change); detail: why */
+	UPLINK_OUT_TRUST_OK,	    /* the first 2xx after start or after TRUST_FAILED;
+				     * detail: the gateway's root URL */
+	UPLINK_OUT_REFUSED,	    /* central refused an object (4xx); camera, path,
+				     * detail: why; tries: earlier refusals of it */
+	UPLINK_OUT_CORRUPT_SEGMENT, /* a segment failed its checksum in the ring and
+				     * was dropped from the outbox; camera, path */
+	UPLINK_OUT_COMMAND,	    /* a command from central was answered: id,
+				     * command ("?" when none was named), status,
+				     * detail: the message sent back */
+};
+
+struct uplink_outcome {
+	enum uplink_outcome_kind kind;
+	int64_t time_ms;    /* the uplink's clock (uplink_cfg.clock_ms) */
+	const char *camera; /* "" when none; all strings borrowed, never NULL */
+	const char *path;   /* object name below the gateway's root, or "" */
+	const char *detail;
+	const char *id;	     /* COMMAND */
+	const char *command; /* COMMAND */
+	const char *status;  /* COMMAND: "done", "refused" or "failed" */
+	unsigned int tries;  /* REFUSED */
+};
+
+/* What the uplink knows at a status tick, for the daemon's decisions on
+ * it (the R2 registry-deadline alarm). */
+struct uplink_figures {
+	int64_t now_ms;		      /* the uplink's clock */
+	uint64_t registry_rows;	      /* registry records central has not acknowledged */
+	int64_t registry_oldest_ms;   /* the oldest of them was changed at; 0: none */
+	int64_t registry_deadline_ms; /* its deadline (uplink_hooks.registry_deadline) */
+	const char *registry_path;    /* its object name; "" when none */
 };
 
 struct uplink_hooks {
 	/* The registry record of @camera as a new cJSON object holding the
 	 * R2 fields (the uplink adds gateway, camera, changed_at, deadline
-	 * and, if absent, version), or NULL when the camera is not in the
+	 * from registry_deadline and, if absent, version), or NULL when the
+	 * camera is not in the
 	 * registry (a removal is then sent). Called on the thread that calls
 	 * uplink_registry_changed() and on the uplink thread (re-send
 	 * command): must be thread-safe. NULL hook: records hold only what
@@ -155,18 +185,23 @@ struct uplink_hooks {
 	struct cJSON *(*registry_record)(void *arg, const char *camera);
 	/* Calls @fn for every camera in the registry (re-send command). */
 	int (*registry_each)(void *arg, int (*fn)(void *fnarg, const char *camera), void *fnarg);
-	/* Adds the daemon's fields to status.json (e.g. "cameras": state,
-	 * bitrate, fps, last segment, reconnects, clock offset). Uplink
-	 * thread. */
-	void (*status_fill)(void *arg, struct cJSON *status);
+	/* R2: the deadline (UTC ms) by which central must hold a registry
+	 * change made at @changed_ms; 0: none (the record's "deadline" is
+	 * then null). Any thread that calls uplink_registry_changed(). */
+	int64_t (*registry_deadline)(void *arg, int64_t changed_ms);
+	/* The status tick: adds the daemon's fields to status.json (e.g.
+	 * "alarms", "cameras": state, bitrate, fps, last segment, reconnects,
+	 * clock offset) after the uplink's own, and decides what @fig calls
+	 * for (alarms). Uplink thread, before each status push. */
+	void (*status_fill)(void *arg, struct cJSON *status, const struct uplink_figures *fig);
 	/* The set-setting command: apply @key = @value if the gateway allows
 	 * central to set it (its policy, not this module's). Return 0,
 	 * -ENOTSUP when @key is not settable remotely (the command is then
 	 * refused), other -errno on failure; @msg says why. Uplink thread. */
 	int (*set_setting)(void *arg, const char *key, const char *value, char *msg, size_t cap);
-	/* The link changed state (@what); @detail borrowed, says why. Told
-	 * once per change, not per request. Uplink thread. */
-	void (*link_event)(void *arg, enum uplink_link_event what, const char *detail);
+	/* Something happened the daemon may act on (@o, borrowed for the
+	 * call). Uplink thread; must not block on the network. */
+	void (*outcome)(void *arg, const struct uplink_outcome *o);
 	/* U7: @failing true when a segment's outbox row could not be written
 	 * (the segment has no row until a ring scan succeeds), false once a
 	 * whole scan wrote every row. Called on changes only, uplink thread;
@@ -177,8 +212,8 @@ struct uplink_hooks {
 
 /* Validate @cfg, open the outbox in @sdb and start the uplink thread.
  * @ring and @sdb are borrowed and must outlive uplink_stop(); @hooks may
- * be NULL. -EINVAL: bad setting (logged: not https, bad id, bad holiday
- * list, bad pin ...). -ENOENT/-EACCES: a TLS file. -ENOMEM, -EIO. */
+ * be NULL. -EINVAL: bad setting (logged: not https, bad id, bad pin ...).
+ * -ENOENT/-EACCES: a TLS file. -ENOMEM, -EIO. */
 int uplink_start(const struct uplink_cfg *cfg, const struct uplink_hooks *hooks, struct ring *ring,
 		 struct statedb *sdb, struct uplink **upp);
 /* Stop the thread and free everything. Transfers in flight may finish

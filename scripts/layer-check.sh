@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Layer gate for `make check`: a module includes only headers of its own
+# layer or of the layers below it (docs/architecture.md, "Layers"):
+#
+#   lib       may include  lib
+#   drivers   may include  lib, drivers
+#   storage   may include  lib, storage
+#   net       may include  lib, storage, net
+#   firmware  may include  everything
+#
+# tests/ and board/ are exempt. Prints FILE:LINE for each include that
+# reaches up (or sideways between drivers and storage); exits 1 if any.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+allowed() { # $1: the including module, $2: the included one
+	case "$1:$2" in
+	lib:lib) return 0 ;;
+	drivers:lib | drivers:drivers) return 0 ;;
+	storage:lib | storage:storage) return 0 ;;
+	net:lib | net:storage | net:net) return 0 ;;
+	firmware:*) return 0 ;;
+	esac
+	return 1
+}
+bad=0
+# Every file on disk, tracked or not: a new file is checked before it is added.
+files=$(find lib drivers storage net -name '*.[ch]' | sort)
+for f in $files; do
+	[ -f "$f" ] || continue
+	from=${f%%/*}
+	# Each '#include "module/..."' as "LINE module".
+	hits=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(lib|drivers|storage|net|firmware)/' "$f" |
+		sed -E 's|^([0-9]+):[^"]*"([a-z]+)/.*|\1 \2|')
+	[ -n "$hits" ] || continue
+	while read -r line to; do
+		if ! allowed "$from" "$to"; then
+			echo "$f:$line: $from/ must not include $to/ (layers: lib < drivers, storage < net < firmware)"
+			bad=$((bad + 1))
+		fi
+	done <<HITS
+$hits
+HITS
+done
+if [ "$bad" -ne 0 ]; then
+	echo "layers: $bad includes reach a higher layer"
+	exit 1
+fi
+echo "layers: $(echo "$files" | wc -w) files keep to their layer"
