@@ -4,7 +4,7 @@
  * (protocol: docs/uplink.md).
  *
  * One uplink thread owns a libcurl multi handle, the transfers, the live
- * playlists and the timers (status, commands, registry deadline). Other
+ * playlists and the timers (status, commands). Other
  * threads hand it work through uplink_segment_added() (a bounded queue,
  * then curl_multi_wakeup) or write a durable outbox row themselves
  * (uplink_registry_changed(), uplink_event()) and wake it.
@@ -63,6 +63,12 @@
  *     main thread after the ring and state.db are open. The cfg strings
  *     are copied; the hooks struct is copied, its arg is borrowed and
  *     must outlive uplink_stop().
+ *     This module reports and never decides policy: register
+ *     hooks.outcome to raise alarms and write audit rows for what it met,
+ *     hooks.registry_deadline for the R2 deadline of a record and
+ *     hooks.status_fill to judge the status tick's figures (the daemon
+ *     does all three in firmware/uplink_policy.c). Without them nothing is
+ *     alarmed or audited, and records carry "deadline": null.
  *  2. Stream threads: after ring_append() succeeded, with the
  *     ring_seg_info it filled, call uplink_segment_added(). It never
  *     blocks on the network or SQLite; -ENOBUFS only means the segment
@@ -70,8 +76,10 @@
  *  3. Registry code: after a camera's record changed and was committed,
  *     call uplink_registry_changed(up, camera) (any thread; it calls the
  *     registry_record hook on that thread and commits a row).
- *  4. After alarm_raise() of anything central must hear, call
- *     uplink_event(); uplink_status_now() for an immediate status.
+ *  4. After alarm_raise() of anything central must hear (including those
+ *     the hooks raise), call uplink_event(); uplink_status_now() for an
+ *     immediate status.
+ *  Layering: net/ includes lib/ and storage/ only (scripts/layer-check.sh).
  *  5. On SIGHUP with changed [uplink] settings: uplink_stop() then
  *     uplink_start() with the new cfg (rows are durable, nothing is lost).
  *  6. At shutdown: uplink_stop() before ring_close() and statedb_close().
@@ -263,11 +271,6 @@ int uplink_stat(struct uplink *up, struct uplink_stat *st);
  * -E2BIG: @cap too small. */
 int uplink_segment_path(const char *camera, uint64_t seq, int64_t start_ms, char *buf, size_t cap);
 int uplink_init_path(const char *camera, uint64_t init_id, char *buf, size_t cap);
-
-/* Set @c's authentication (bearer, basic or SigV4) on easy handle @h, for
- * tools that make their own requests (`camgate uplink test`). Pair it with
- * tls_apply(). -EINVAL: libcurl refused an option. */
-int uplink_auth_apply(const struct uplink_cfg *c, CURL *h);
 
 /* True for [A-Za-z0-9._-]{1,UPLINK_ID_MAX-1} not starting with '.'. */
 bool uplink_id_ok(const char *id);

@@ -174,6 +174,10 @@ void uplink__wake(struct uplink *up);
 /* Tell the daemon @o (hooks.outcome), time_ms and NULL strings filled in. */
 void uplink__report(struct uplink *up, struct uplink_outcome *o);
 
+/* uplink_xfer.c: @c's authentication (bearer, basic or SigV4) on easy
+ * handle @h; also for the probe's own requests (uplink_probe.c). Pair it
+ * with tls_apply(). -EINVAL: libcurl refused an option. */
+int uplink__auth_apply(const struct uplink_cfg *c, CURL *h);
 /* uplink_xfer.c: start a slot's transfer; completion of one. */
 int uplink__start_row(struct uplink *up, struct uplink_slot *s, struct outbox_item *it);
 int uplink__start_get(struct uplink *up, struct uplink_slot *s, int kind, const char *name);

@@ -135,7 +135,7 @@ static bool add_hdr(struct uplink_slot *s, const char *fmt, const char *val)
 	return true;
 }
 
-int uplink_auth_apply(const struct uplink_cfg *c, CURL *h)
+int uplink__auth_apply(const struct uplink_cfg *c, CURL *h)
 {
 	bool ok = true;
 
@@ -192,7 +192,7 @@ static int easy_setup(struct uplink *up, struct uplink_slot *s)
 				      (curl_off_t)(c->rate_bps / c->parallel
 							   ? c->rate_bps / c->parallel
 							   : 1)) == CURLE_OK;
-	if (!ok || tls_apply(h, &c->tls) || uplink_auth_apply(c, h)) {
+	if (!ok || tls_apply(h, &c->tls) || uplink__auth_apply(c, h)) {
 		log_err("uplink: libcurl refused an option");
 		return -EINVAL;
 	}
