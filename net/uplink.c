@@ -74,7 +74,8 @@ void uplink__report(struct uplink *up, struct uplink_outcome *o)
 {
 	if (!up->hooks.outcome)
 		return;
-	o->time_ms = uplink__now(up);
+	if (!o->time_ms)
+		o->time_ms = uplink__now(up);
 	o->camera = o->camera ? o->camera : "";
 	o->path = o->path ? o->path : "";
 	o->detail = o->detail ? o->detail : "";

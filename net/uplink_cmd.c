@@ -85,6 +85,7 @@ static void answer(struct uplink *up, const char *id, const char *name, int ret,
 		   outcome(ret), msg);
 	{
 		struct uplink_outcome o = { .kind = UPLINK_OUT_COMMAND,
+					    .time_ms = now,
 					    .id = id,
 					    .command = name ? name : "?",
 					    .status = outcome(ret),

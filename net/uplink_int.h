@@ -171,7 +171,8 @@ struct uplink {
 /* uplink.c */
 int64_t uplink__now(const struct uplink *up);
 void uplink__wake(struct uplink *up);
-/* Tell the daemon @o (hooks.outcome), time_ms and NULL strings filled in. */
+/* Tell the daemon @o (hooks.outcome); a zero time_ms becomes now, NULL
+ * strings "". */
 void uplink__report(struct uplink *up, struct uplink_outcome *o);
 
 /* uplink_xfer.c: @c's authentication (bearer, basic or SigV4) on easy
