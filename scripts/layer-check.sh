@@ -11,8 +11,9 @@
 #
 # tests/ and board/ are exempt. Prints FILE:LINE for each include that
 # reaches up (or sideways between drivers and storage); exits 1 if any.
+# Usage: scripts/layer-check.sh [TREE]   (default: this repository)
 set -u
-cd "$(dirname "$0")/.." || exit 2
+cd "${1:-$(dirname "$0")/..}" || exit 2
 allowed() { # $1: the including module, $2: the included one
 	case "$1:$2" in
 	lib:lib) return 0 ;;
@@ -25,11 +26,12 @@ allowed() { # $1: the including module, $2: the included one
 }
 bad=0
 # Every file on disk, tracked or not: a new file is checked before it is added.
-files=$(find lib drivers storage net -name '*.[ch]' | sort)
+files=$(for d in lib drivers storage net; do [ -d "$d" ] && find "$d" -name '*.[ch]'; done | sort)
 for f in $files; do
 	[ -f "$f" ] || continue
 	from=${f%%/*}
-	# Each '#include "module/..."' as "LINE module".
+	# Each '#include "module/..."' as "LINE module"; <net/if.h> and the
+	# like are the system's.
 	hits=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(lib|drivers|storage|net|firmware)/' "$f" |
 		sed -E 's|^([0-9]+):[^"]*"([a-z]+)/.*|\1 \2|')
 	[ -n "$hits" ] || continue
