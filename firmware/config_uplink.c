@@ -30,7 +30,4 @@ void config_uplink_fill(const struct config *cfg, struct uplink_cfg *u)
 	u->status_interval_ms = c->status_interval_ms;
 	u->commands_interval_ms = c->commands_interval_ms;
 	u->live_window = c->live_window;
-	u->deadline_days = c->deadline_days;
-	u->tz_offset_min = c->tz_offset_min;
-	u->holidays = c->holidays;
 }

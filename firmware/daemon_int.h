@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "firmware/config.h"
+#include "firmware/uplink_policy.h"
 
 struct accounts;
 struct gw;
@@ -59,7 +60,8 @@ struct gw {
 	 * they miss is found by the uplink's ring scan, U6). */
 	struct uplink *up;
 	pthread_rwlock_t up_lock;
-	pthread_mutex_t cams_lock; /* cams[] against the uplink's status_fill */
+	struct uplink_policy policy; /* set before gw->up starts, read-only while it runs */
+	pthread_mutex_t cams_lock;   /* cams[] against the uplink's status_fill */
 	struct registry *reg;
 	struct discovery *disc;
 	struct secrets *sec; /* device key: sealed config values */

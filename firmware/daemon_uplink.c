@@ -6,7 +6,7 @@
  *
  * Threads: gw_uplink_start() and gw_ship_audit() run on the main thread,
  * which alone replaces gw->up, with up_lock held for writing. The hooks
- * (gw_registry_*, gw_status_fill, gw_set_setting) run on the uplink
+ * (gw_registry_*, gw_status_fill, gw_set_setting, gw_outcome) run on the uplink
  * thread; gw_set_setting() hands its change to the main thread by SIGHUP.
  * gw_alarm_notify() runs on whichever thread raised the alarm and only
  * tries the read lock, so it never waits for a restart of the uplink.
@@ -35,6 +35,7 @@
 #include "firmware/daemon_int.h"
 #include "firmware/registry.h"
 #include "firmware/status.h"
+#include "firmware/uplink_policy.h"
 #include "lib/hex.h"
 #include "lib/log.h"
 #include "net/uplink.h"
@@ -115,8 +116,9 @@ void gw_alarm_notify(void *arg, const char *code, const char *camera, const char
 	pthread_rwlock_unlock(&gw->up_lock);
 }
 
-/* The uplink thread asks for the cameras' live figures for status.json. */
-static void gw_status_fill(void *arg, cJSON *status)
+/* The status tick: the policy's alarms and figures, then the cameras'
+ * live figures for status.json. Uplink thread. */
+static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures *fig)
 {
 	struct gw *gw = arg;
 	struct stream *streams[2 * CONFIG_CAMERAS_MAX];
@@ -125,6 +127,7 @@ static void gw_status_fill(void *arg, cJSON *status)
 	struct status_state_disk sd;
 	size_t n, ngone = gw_gone_names(gw, gone, CONFIG_CAMERAS_MAX);
 
+	uplink_policy_status(&gw->policy, status, fig);
 	pthread_mutex_lock(&gw->cams_lock);
 	n = gw->ncams;
 	for (size_t i = 0; i < n; i++) {
@@ -234,19 +237,20 @@ static int gw_set_setting(void *arg, const char *name, const char *value, char *
 	return 0;
 }
 
-/* Central's identity not verifying is a fault of trust (a wrong CA, an
- * expired certificate, a stale pin, or someone in the middle), not of the
- * network: an error and an alarm until a request verifies again. */
-static void gw_link_event(void *arg, enum uplink_link_event what, const char *detail)
+/* What the uplink met (TLS trust, refusals, corrupt segments, commands):
+ * alarms and audit rows, decided by firmware/uplink_policy.c. */
+static void gw_outcome(void *arg, const struct uplink_outcome *o)
 {
 	struct gw *gw = arg;
 
-	if (what == UPLINK_LINK_TRUST_FAILED) {
-		log_err("uplink: central's identity does not verify, nothing is sent: %s", detail);
-		alarm_raise(gw->sdb, "uplink-tls", "", detail);
-	} else {
-		alarm_clear(gw->sdb, "uplink-tls", ""); /* logs when one was raised */
-	}
+	uplink_policy_outcome(&gw->policy, o);
+}
+
+static int64_t gw_registry_deadline(void *arg, int64_t changed_ms)
+{
+	struct gw *gw = arg;
+
+	return uplink_policy_deadline(&gw->policy, changed_ms);
 }
 
 /* (Re)start the uplink for @cfg; a plain local recorder without base_url. */
@@ -255,9 +259,10 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 	struct uplink_hooks hooks = {
 		.registry_record = gw_registry_record,
 		.registry_each = gw_registry_each,
+		.registry_deadline = gw_registry_deadline,
 		.status_fill = gw_status_fill,
 		.set_setting = gw_set_setting,
-		.link_event = gw_link_event,
+		.outcome = gw_outcome,
 		.store_state = gw_store_state,
 		.arg = gw,
 	};
@@ -274,7 +279,10 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 		config_uplink_fill(cfg, &ucfg);
 		ucfg.firmware_version = CAMGATE_VERSION;
 		ring_set_upload_required(gw->ring, true);
-		ret = uplink_start(&ucfg, &hooks, gw->ring, gw->sdb, &up);
+		ret = uplink_policy_init(&gw->policy, gw->sdb, cfg->uplink.deadline_days,
+					 cfg->uplink.tz_offset_min, cfg->uplink.holidays);
+		if (!ret)
+			ret = uplink_start(&ucfg, &hooks, gw->ring, gw->sdb, &up);
 		if (!ret)
 			log_notice("uplink to %s started", cfg->uplink.base_url);
 	} else {

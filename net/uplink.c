@@ -7,7 +7,7 @@
  *   1. turn queued segment notes into outbox rows (live), demote what
  *      fell out of each camera's live window to backlog (uplink_seg.c);
  *   2. scan the ring for segments not uploaded when asked (U6, ditto);
- *   3. timers: status.json, the command poll, the registry deadline;
+ *   3. timers: status.json, the command poll;
  *   4. fill free slots from outbox_next() unless the link is held: one
  *      slot while the link is down (a probe), cfg.parallel when up (U5);
  *   5. curl_multi_perform, reap finished transfers, hand the batch of
@@ -47,8 +47,6 @@ void uplink_cfg_defaults(struct uplink_cfg *c)
 	c->status_interval_ms = 30000;
 	c->commands_interval_ms = 30000;
 	c->live_window = 6;
-	c->deadline_days = 10;
-	c->tz_offset_min = 420;
 }
 
 bool uplink_id_ok(const char *id)
@@ -72,16 +70,36 @@ void uplink__wake(struct uplink *up)
 	curl_multi_wakeup(up->multi);
 }
 
+void uplink__report(struct uplink *up, struct uplink_outcome *o)
+{
+	if (!up->hooks.outcome)
+		return;
+	if (!o->time_ms)
+		o->time_ms = uplink__now(up);
+	o->camera = o->camera ? o->camera : "";
+	o->path = o->path ? o->path : "";
+	o->detail = o->detail ? o->detail : "";
+	o->id = o->id ? o->id : "";
+	o->command = o->command ? o->command : "";
+	o->status = o->status ? o->status : "";
+	up->hooks.outcome(up->hooks.arg, o);
+}
+
 /* ---- configuration ---- */
 
 /* The string settings, copied by uplink_start() and freed by cfg_free(). */
 static const size_t cfg_str_offs[] = {
-	offsetof(struct uplink_cfg, base_url),	    offsetof(struct uplink_cfg, gateway_id),
-	offsetof(struct uplink_cfg, tls.ca_file),   offsetof(struct uplink_cfg, tls.pin),
-	offsetof(struct uplink_cfg, tls.cert_file), offsetof(struct uplink_cfg, tls.key_file),
-	offsetof(struct uplink_cfg, token),	    offsetof(struct uplink_cfg, username),
-	offsetof(struct uplink_cfg, password),	    offsetof(struct uplink_cfg, sigv4),
-	offsetof(struct uplink_cfg, holidays),	    offsetof(struct uplink_cfg, firmware_version),
+	offsetof(struct uplink_cfg, base_url),
+	offsetof(struct uplink_cfg, gateway_id),
+	offsetof(struct uplink_cfg, tls.ca_file),
+	offsetof(struct uplink_cfg, tls.pin),
+	offsetof(struct uplink_cfg, tls.cert_file),
+	offsetof(struct uplink_cfg, tls.key_file),
+	offsetof(struct uplink_cfg, token),
+	offsetof(struct uplink_cfg, username),
+	offsetof(struct uplink_cfg, password),
+	offsetof(struct uplink_cfg, sigv4),
+	offsetof(struct uplink_cfg, firmware_version),
 };
 #define CFG_NSTR (sizeof(cfg_str_offs) / sizeof(cfg_str_offs[0]))
 
@@ -303,7 +321,6 @@ static void timers(struct uplink *up, int64_t mono)
 	pthread_mutex_unlock(&up->lock);
 	if (now || mono >= up->next_status) {
 		up->next_status = mono + up->cfg.status_interval_ms;
-		uplink__deadline_check(up);
 		uplink__status(up);
 	}
 	poll_commands(up, mono);
@@ -429,13 +446,6 @@ static int uplink_init(struct uplink *up, const struct uplink_cfg *cfg)
 	ret = cfg_copy(&up->cfg, cfg);
 	if (ret)
 		return ret;
-	ret = workdays_init(&up->cal, cfg->tz_offset_min, cfg->holidays);
-	if (ret) {
-		log_err("uplink: holidays: expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, "
-			"comma-separated, at most %d days",
-			WORKDAYS_HOLIDAYS_MAX);
-		return -EINVAL;
-	}
 	blen = strlen(cfg->base_url);
 	while (blen && cfg->base_url[blen - 1] == '/')
 		blen--;

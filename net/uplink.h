@@ -4,7 +4,7 @@
  * (protocol: docs/uplink.md).
  *
  * One uplink thread owns a libcurl multi handle, the transfers, the live
- * playlists and the timers (status, commands, registry deadline). Other
+ * playlists and the timers (status, commands). Other
  * threads hand it work through uplink_segment_added() (a bounded queue,
  * then curl_multi_wakeup) or write a durable outbox row themselves
  * (uplink_registry_changed(), uplink_event()) and wake it.
@@ -66,6 +66,12 @@
  *     main thread after the ring and state.db are open. The cfg strings
  *     are copied; the hooks struct is copied, its arg is borrowed and
  *     must outlive uplink_stop().
+ *     This module reports and never decides policy: register
+ *     hooks.outcome to raise alarms and write audit rows for what it met,
+ *     hooks.registry_deadline for the R2 deadline of a record and
+ *     hooks.status_fill to judge the status tick's figures (the daemon
+ *     does all three in firmware/uplink_policy.c). Without them nothing is
+ *     alarmed or audited, and records carry "deadline": null.
  *  2. Stream threads: after ring_append() succeeded, with the
  *     ring_seg_info it filled, call uplink_segment_added(). It never
  *     blocks on the network or SQLite; -ENOBUFS only means the segment
@@ -73,8 +79,10 @@
  *  3. Registry code: after a camera's record changed and was committed,
  *     call uplink_registry_changed(up, camera) (any thread; it calls the
  *     registry_record hook on that thread and commits a row).
- *  4. After alarm_raise() of anything central must hear, call
- *     uplink_event(); uplink_status_now() for an immediate status.
+ *  4. After alarm_raise() of anything central must hear (including those
+ *     the hooks raise), call uplink_event(); uplink_status_now() for an
+ *     immediate status.
+ *  Layering: net/ includes lib/ and storage/ only (scripts/layer-check.sh).
  *  5. On SIGHUP with changed [uplink] settings: uplink_stop() then
  *     uplink_start() with the new cfg (rows are durable, nothing is lost).
  *  6. At shutdown: uplink_stop() before ring_close() and statedb_close().
@@ -129,9 +137,6 @@ struct uplink_cfg {
 	int64_t status_interval_ms;
 	int64_t commands_interval_ms; /* 0: do not poll commands */
 	unsigned int live_window;     /* segments in live.m3u8, 1..UPLINK_LIVE_WINDOW_MAX */
-	unsigned int deadline_days;   /* R2: working days, 10 */
-	int tz_offset_min;	      /* legal time zone for working days, 420 */
-	const char *holidays;	      /* workdays_init() syntax */
 	const char *firmware_version; /* for status.json */
 	/* Wall clock (UTC ms); NULL: the system's. Tests inject a fixed one. */
 	int64_t (*clock_ms)(void *arg);
@@ -141,16 +146,49 @@ struct uplink_cfg {
 /* Fill @cfg with the defaults documented in docs/uplink.md (strings NULL). */
 void uplink_cfg_defaults(struct uplink_cfg *cfg);
 
-/* What the link went through, for uplink_hooks.link_event. */
-enum uplink_link_event {
-	UPLINK_LINK_TRUST_FAILED, /* central's certificate or pin did not verify */
-	UPLINK_LINK_TRUST_OK,	  /* the first 2xx after start or after TRUST_FAILED */
+/* What the uplink went through, for uplink_hooks.outcome. The uplink
+ * only reports; what follows (alarms, audit rows) is the daemon's call. */
+enum uplink_outcome_kind {
+	UPLINK_OUT_TRUST_FAILED,    /* central's certificate or pin did not verify
+				     * (once per change); detail: why */
+	UPLINK_OUT_TRUST_OK,	    /* the first 2xx after start or after TRUST_FAILED;
+				     * detail: the gateway's root URL */
+	UPLINK_OUT_REFUSED,	    /* central refused an object (4xx); camera, path,
+				     * detail: why; tries: earlier refusals of it */
+	UPLINK_OUT_CORRUPT_SEGMENT, /* a segment failed its checksum in the ring and
+				     * was dropped from the outbox; camera, path */
+	UPLINK_OUT_COMMAND,	    /* a command from central was answered: id,
+				     * command ("?" when none was named), status,
+				     * detail: the message sent back */
+};
+
+struct uplink_outcome {
+	enum uplink_outcome_kind kind;
+	int64_t time_ms;    /* the uplink's clock (uplink_cfg.clock_ms) */
+	const char *camera; /* "" when none; all strings borrowed, never NULL */
+	const char *path;   /* object name below the gateway's root, or "" */
+	const char *detail;
+	const char *id;	     /* COMMAND */
+	const char *command; /* COMMAND */
+	const char *status;  /* COMMAND: "done", "refused" or "failed" */
+	unsigned int tries;  /* REFUSED */
+};
+
+/* What the uplink knows at a status tick, for the daemon's decisions on
+ * it (the R2 registry-deadline alarm). */
+struct uplink_figures {
+	int64_t now_ms;		      /* the uplink's clock */
+	uint64_t registry_rows;	      /* registry records central has not acknowledged */
+	int64_t registry_oldest_ms;   /* the oldest of them was changed at; 0: none */
+	int64_t registry_deadline_ms; /* its deadline (uplink_hooks.registry_deadline) */
+	const char *registry_path;    /* its object name; "" when none */
 };
 
 struct uplink_hooks {
 	/* The registry record of @camera as a new cJSON object holding the
 	 * R2 fields (the uplink adds gateway, camera, changed_at, deadline
-	 * and, if absent, version), or NULL when the camera is not in the
+	 * from registry_deadline and, if absent, version), or NULL when the
+	 * camera is not in the
 	 * registry (a removal is then sent). Called on the thread that calls
 	 * uplink_registry_changed() and on the uplink thread (re-send
 	 * command): must be thread-safe. NULL hook: records hold only what
@@ -158,18 +196,23 @@ struct uplink_hooks {
 	struct cJSON *(*registry_record)(void *arg, const char *camera);
 	/* Calls @fn for every camera in the registry (re-send command). */
 	int (*registry_each)(void *arg, int (*fn)(void *fnarg, const char *camera), void *fnarg);
-	/* Adds the daemon's fields to status.json (e.g. "cameras": state,
-	 * bitrate, fps, last segment, reconnects, clock offset). Uplink
-	 * thread. */
-	void (*status_fill)(void *arg, struct cJSON *status);
+	/* R2: the deadline (UTC ms) by which central must hold a registry
+	 * change made at @changed_ms; 0: none (the record's "deadline" is
+	 * then null). Any thread that calls uplink_registry_changed(). */
+	int64_t (*registry_deadline)(void *arg, int64_t changed_ms);
+	/* The status tick: adds the daemon's fields to status.json (e.g.
+	 * "alarms", "cameras": state, bitrate, fps, last segment, reconnects,
+	 * clock offset) after the uplink's own, and decides what @fig calls
+	 * for (alarms). Uplink thread, before each status push. */
+	void (*status_fill)(void *arg, struct cJSON *status, const struct uplink_figures *fig);
 	/* The set-setting command: apply @key = @value if the gateway allows
 	 * central to set it (its policy, not this module's). Return 0,
 	 * -ENOTSUP when @key is not settable remotely (the command is then
 	 * refused), other -errno on failure; @msg says why. Uplink thread. */
 	int (*set_setting)(void *arg, const char *key, const char *value, char *msg, size_t cap);
-	/* The link changed state (@what); @detail borrowed, says why. Told
-	 * once per change, not per request. Uplink thread. */
-	void (*link_event)(void *arg, enum uplink_link_event what, const char *detail);
+	/* Something happened the daemon may act on (@o, borrowed for the
+	 * call). Uplink thread; must not block on the network. */
+	void (*outcome)(void *arg, const struct uplink_outcome *o);
 	/* U7: @failing true when a segment's outbox row could not be written
 	 * (the segment has no row until a ring scan succeeds), false once a
 	 * whole scan wrote every row. Called on changes only, uplink thread;
@@ -180,8 +223,8 @@ struct uplink_hooks {
 
 /* Validate @cfg, open the outbox in @sdb and start the uplink thread.
  * @ring and @sdb are borrowed and must outlive uplink_stop(); @hooks may
- * be NULL. -EINVAL: bad setting (logged: not https, bad id, bad holiday
- * list, bad pin ...). -ENOENT/-EACCES: a TLS file. -ENOMEM, -EIO. */
+ * be NULL. -EINVAL: bad setting (logged: not https, bad id, bad pin ...).
+ * -ENOENT/-EACCES: a TLS file. -ENOMEM, -EIO. */
 int uplink_start(const struct uplink_cfg *cfg, const struct uplink_hooks *hooks, struct ring *ring,
 		 struct statedb *sdb, struct uplink **upp);
 /* Stop the thread and free everything. Transfers in flight may finish
@@ -231,11 +274,6 @@ int uplink_stat(struct uplink *up, struct uplink_stat *st);
  * -E2BIG: @cap too small. */
 int uplink_segment_path(const char *camera, uint64_t seq, int64_t start_ms, char *buf, size_t cap);
 int uplink_init_path(const char *camera, uint64_t init_id, char *buf, size_t cap);
-
-/* Set @c's authentication (bearer, basic or SigV4) on easy handle @h, for
- * tools that make their own requests (`camgate uplink test`). Pair it with
- * tls_apply(). -EINVAL: libcurl refused an option. */
-int uplink_auth_apply(const struct uplink_cfg *c, CURL *h);
 
 /* True for [A-Za-z0-9._-]{1,UPLINK_ID_MAX-1} not starting with '.'. */
 bool uplink_id_ok(const char *id);

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "firmware/audit.h"
 #include "lib/log.h"
 
 #define CMD_MSG_MAX 256
@@ -74,8 +73,8 @@ static const char *outcome(int ret)
 	return !ret ? "done" : ret == -ENOTSUP ? "refused" : "failed";
 }
 
-/* Log, audit and queue the result of command @id, once it ran (or was
- * refused unread). */
+/* Log, report (the daemon audits it, R8) and queue the result of command
+ * @id, once it ran (or was refused unread). */
 static void answer(struct uplink *up, const char *id, const char *name, int ret, const char *msg,
 		   int64_t now)
 {
@@ -85,11 +84,14 @@ static void answer(struct uplink *up, const char *id, const char *name, int ret,
 	log_notice("uplink: command %s (%s) from central: %s: %s", id, name ? name : "?",
 		   outcome(ret), msg);
 	{
-		char detail[CMD_MSG_MAX + 64];
+		struct uplink_outcome o = { .kind = UPLINK_OUT_COMMAND,
+					    .time_ms = now,
+					    .id = id,
+					    .command = name ? name : "?",
+					    .status = outcome(ret),
+					    .detail = msg };
 
-		/* R8: commands from central are audited like the console's. */
-		snprintf(detail, sizeof(detail), "%s %s: %s", name ? name : "?", outcome(ret), msg);
-		audit_record(up->sdb, now, "central", "command", id, detail);
+		uplink__report(up, &o);
 	}
 	res = cJSON_CreateObject();
 	if (!res)

@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "firmware/workdays.h"
 #include "lib/backoff.h"
 #include "net/outbox.h"
 #include "net/uplink.h"
@@ -112,7 +111,6 @@ struct uplink {
 	struct uplink_cfg cfg;
 	struct uplink_hooks hooks;
 	char root[UPLINK_URL_MAX]; /* {base}/gateways/{gw}/ */
-	struct workdays cal;
 	struct ring *ring;
 	struct statedb *sdb;
 	struct outbox *ob;
@@ -145,7 +143,7 @@ struct uplink {
 	int64_t down_logged;	      /* mono: the last link failure logged above debug */
 	unsigned int down_quiet;      /* link failures logged at debug since then */
 	unsigned int refused_run;     /* refusals since the last 2xx */
-	int trust;		      /* the last link_event told; -1: none yet */
+	int trust;		      /* the last TRUST_* outcome told; -1: none yet */
 	int64_t started_mono;
 	int64_t next_status;		/* mono */
 	int64_t next_cmds;		/* mono */
@@ -173,7 +171,14 @@ struct uplink {
 /* uplink.c */
 int64_t uplink__now(const struct uplink *up);
 void uplink__wake(struct uplink *up);
+/* Tell the daemon @o (hooks.outcome); a zero time_ms becomes now, NULL
+ * strings "". */
+void uplink__report(struct uplink *up, struct uplink_outcome *o);
 
+/* uplink_xfer.c: @c's authentication (bearer, basic or SigV4) on easy
+ * handle @h; also for the probe's own requests (uplink_probe.c). Pair it
+ * with tls_apply(). -EINVAL: libcurl refused an option. */
+int uplink__auth_apply(const struct uplink_cfg *c, CURL *h);
 /* uplink_xfer.c: start a slot's transfer; completion of one. */
 int uplink__start_row(struct uplink *up, struct uplink_slot *s, struct outbox_item *it);
 int uplink__start_get(struct uplink *up, struct uplink_slot *s, int kind, const char *name);
@@ -224,7 +229,6 @@ int uplink__playlist_parse(struct live_cam *lc, const char *text);
 /* Append acknowledged segment @e to @lc (U3): only newer than the newest,
  * oldest dropped beyond @window. Returns true when @lc changed. Pure. */
 bool uplink__live_add(struct live_cam *lc, const struct live_entry *e, unsigned int window);
-void uplink__deadline_check(struct uplink *up);
 
 /* uplink_cmd.c: the command channel. */
 void uplink__cmd_list_done(struct uplink *up, const char *body, size_t len);

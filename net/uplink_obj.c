@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * uplink objects: registry records, events, status.json and the live
- * HLS playlists (U3). Formats are specified in docs/uplink.md.
+ * HLS playlists (U3). Formats are specified in docs/uplink.md. The R2
+ * deadline, the alarms and the daemon's figures come from its hooks.
  */
 #include "net/uplink_int.h"
 
@@ -13,9 +14,10 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "firmware/alarm.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+
+#define DAY_MS 86400000.0
 
 static void add_time(cJSON *o, const char *key, int64_t ms)
 {
@@ -53,7 +55,8 @@ int uplink__put_json(struct uplink *up, int kind, const char *path, cJSON *obj, 
 int uplink_registry_changed(struct uplink *up, const char *camera)
 {
 	int64_t now = uplink__now(up);
-	int64_t deadline = workdays_deadline(&up->cal, now, up->cfg.deadline_days);
+	int64_t deadline =
+		up->hooks.registry_deadline ? up->hooks.registry_deadline(up->hooks.arg, now) : 0;
 	char path[OUTBOX_PATH_MAX];
 	cJSON *rec = NULL;
 	int ret;
@@ -147,13 +150,12 @@ static void status_storage(struct uplink *up, cJSON *o)
 	cJSON_AddNumberToObject(s, "pinned_bytes", (double)rs.bytes_pinned);
 	add_time(s, "oldest_footage", rs.oldest_utc_ms);
 	add_time(s, "newest_footage", rs.newest_utc_ms);
-	cJSON_AddNumberToObject(s, "days_held", (double)span / WORKDAYS_DAY_MS);
+	cJSON_AddNumberToObject(s, "days_held", (double)span / DAY_MS);
 	/* At the current rate the full ring holds capacity/used x span. */
 	cJSON_AddNumberToObject(s, "days_at_current_rate",
-				rs.bytes_used
-					? (double)span / WORKDAYS_DAY_MS * (double)rs.bytes_total /
-						  (double)rs.bytes_used
-					: 0);
+				rs.bytes_used ? (double)span / DAY_MS * (double)rs.bytes_total /
+							(double)rs.bytes_used
+					      : 0);
 	cJSON_AddNumberToObject(s, "segments_pending_upload", (double)rs.segs_pending_upload);
 	cJSON_AddNumberToObject(s, "evicted_not_uploaded", (double)rs.evicted_pinned);
 }
@@ -201,7 +203,7 @@ static void status_uplink(struct uplink *up, cJSON *o, const struct outbox_stat 
 	up->tput_since = mono;
 }
 
-static void status_registry(struct uplink *up, cJSON *o, const struct outbox_stat *os)
+static void status_registry(cJSON *o, const struct outbox_stat *os)
 {
 	cJSON *r = cJSON_AddObjectToObject(o, "registry");
 
@@ -210,17 +212,14 @@ static void status_registry(struct uplink *up, cJSON *o, const struct outbox_sta
 	cJSON_AddNumberToObject(r, "pending_changes", (double)os->registry_rows);
 	add_time(r, "oldest_change", os->registry_created_ms);
 	add_time(r, "deadline", os->registry_deadline_ms);
-	add_time(r, "alarm_at",
-		 os->registry_created_ms ? workdays_deadline(&up->cal, os->registry_created_ms,
-							     up->cfg.deadline_days / 2)
-					 : 0);
 }
 
 int uplink__status(struct uplink *up)
 {
 	int64_t now = uplink__now(up);
 	struct outbox_stat os;
-	cJSON *o = cJSON_CreateObject(), *alarms = NULL;
+	struct uplink_figures fig = { .now_ms = now };
+	cJSON *o = cJSON_CreateObject();
 	int ret = -ENOMEM;
 
 	if (!o)
@@ -235,37 +234,16 @@ int uplink__status(struct uplink *up)
 				(double)(time_mono_ms() - up->started_mono) / 1000.0);
 	status_storage(up, o);
 	status_uplink(up, o, &os);
-	status_registry(up, o, &os);
-	if (!alarm_active_json(up->sdb, &alarms))
-		cJSON_AddItemToObject(o, "alarms", alarms);
+	status_registry(o, &os);
+	fig.registry_rows = os.registry_rows;
+	fig.registry_oldest_ms = os.registry_created_ms;
+	fig.registry_deadline_ms = os.registry_deadline_ms;
+	fig.registry_path = os.registry_path;
 	if (up->hooks.status_fill)
-		up->hooks.status_fill(up->hooks.arg, o);
+		up->hooks.status_fill(up->hooks.arg, o, &fig);
 	ret = uplink__put_json(up, OUTBOX_STATUS, "status.json", o, now, 0);
 	cJSON_Delete(o);
 	return ret;
-}
-
-/* R2: an alarm once half the update window of the oldest pending
- * registry change has passed; cleared when central has them all. */
-void uplink__deadline_check(struct uplink *up)
-{
-	struct outbox_stat os;
-	int64_t now = uplink__now(up), half;
-	char msg[OUTBOX_PATH_MAX + 96], t[32];
-
-	if (outbox_stat(up->ob, &os))
-		return;
-	if (!os.registry_created_ms) {
-		alarm_clear(up->sdb, "registry-deadline", "");
-		return;
-	}
-	half = workdays_deadline(&up->cal, os.registry_created_ms, up->cfg.deadline_days / 2);
-	if (now < half)
-		return;
-	format_time_ms(os.registry_deadline_ms, t, sizeof(t));
-	snprintf(msg, sizeof(msg), "%s not yet acknowledged by central; %s %s", os.registry_path,
-		 now >= os.registry_deadline_ms ? "deadline missed at" : "deadline", t);
-	alarm_raise(up->sdb, "registry-deadline", "", msg);
 }
 
 /* ---- names ---- */

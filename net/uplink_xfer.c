@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "firmware/alarm.h"
 #include "lib/hex.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -136,7 +135,7 @@ static bool add_hdr(struct uplink_slot *s, const char *fmt, const char *val)
 	return true;
 }
 
-int uplink_auth_apply(const struct uplink_cfg *c, CURL *h)
+int uplink__auth_apply(const struct uplink_cfg *c, CURL *h)
 {
 	bool ok = true;
 
@@ -193,7 +192,7 @@ static int easy_setup(struct uplink *up, struct uplink_slot *s)
 				      (curl_off_t)(c->rate_bps / c->parallel
 							   ? c->rate_bps / c->parallel
 							   : 1)) == CURLE_OK;
-	if (!ok || tls_apply(h, &c->tls) || uplink_auth_apply(c, h)) {
+	if (!ok || tls_apply(h, &c->tls) || uplink__auth_apply(c, h)) {
 		log_err("uplink: libcurl refused an option");
 		return -EINVAL;
 	}
@@ -310,8 +309,13 @@ static void slot_release(struct uplink *up, struct uplink_slot *s)
  * ring's hook already raised the alarm and audited) or is corrupt. */
 static void row_lost(struct uplink *up, struct outbox_item *it, int err)
 {
-	if (err == -EBADMSG)
-		alarm_raise(up->sdb, "uplink-corrupt-segment", it->camera, it->path);
+	if (err == -EBADMSG) {
+		struct uplink_outcome o = { .kind = UPLINK_OUT_CORRUPT_SEGMENT,
+					    .camera = it->camera,
+					    .path = it->path };
+
+		uplink__report(up, &o);
+	}
 	/* Still due when the delete failed: picked again after the hold
 	 * (U7), not at once. */
 	if (outbox_done(up->ob, it->id, it->version)) {
@@ -413,9 +417,12 @@ static void success(struct uplink *up, struct uplink_slot *s, int64_t mono)
 	up->hold_until = 0;
 	up->refused_run = 0;
 	up->tput_bytes += s->len;
-	if (up->trust != UPLINK_LINK_TRUST_OK && up->hooks.link_event)
-		up->hooks.link_event(up->hooks.arg, UPLINK_LINK_TRUST_OK, up->root);
-	up->trust = UPLINK_LINK_TRUST_OK;
+	if (up->trust != UPLINK_OUT_TRUST_OK) {
+		struct uplink_outcome o = { .kind = UPLINK_OUT_TRUST_OK, .detail = up->root };
+
+		uplink__report(up, &o);
+	}
+	up->trust = UPLINK_OUT_TRUST_OK;
 	pthread_mutex_lock(&up->lock);
 	if (!up->st.link_up)
 		log_notice("uplink: central reachable (%s)", up->root);
@@ -515,8 +522,15 @@ static void row_refused(struct uplink *up, struct uplink_slot *s, int64_t mono, 
 	pthread_mutex_unlock(&up->lock);
 	log_limited_at(it->tries ? LOG_INFO : LOG_ERR, "uplink: %s: refused by central: %s", s->url,
 		       why);
-	if (!it->tries)
-		alarm_raise(up->sdb, "uplink-refused", it->camera, why);
+	{
+		struct uplink_outcome o = { .kind = UPLINK_OUT_REFUSED,
+					    .camera = it->camera,
+					    .path = it->path,
+					    .detail = why,
+					    .tries = it->tries };
+
+		uplink__report(up, &o);
+	}
 }
 
 /* An error page becomes one log line: controls to spaces, runs squeezed. */
@@ -563,10 +577,12 @@ void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc)
 		uplink__cmd_too_big(up, s->cmd_name);
 	} else if (rc != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s (%s)", tls_explain(rc), s->err[0] ? s->err : "-");
-		if (tls_is_trust_error(rc) && up->trust != UPLINK_LINK_TRUST_FAILED) {
-			up->trust = UPLINK_LINK_TRUST_FAILED;
-			if (up->hooks.link_event)
-				up->hooks.link_event(up->hooks.arg, UPLINK_LINK_TRUST_FAILED, why);
+		if (tls_is_trust_error(rc) && up->trust != UPLINK_OUT_TRUST_FAILED) {
+			struct uplink_outcome o = { .kind = UPLINK_OUT_TRUST_FAILED,
+						    .detail = why };
+
+			up->trust = UPLINK_OUT_TRUST_FAILED;
+			uplink__report(up, &o);
 		}
 		link_failed(up, s, mono, why, 0, no_answer(rc));
 	} else if (s->kind != XF_ROW && code == 404) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * workdays_test - the R2 working-day calendar (firmware/workdays.h) on
+ * workdays_test - the R2 working-day calendar (lib/workdays.h) on
  * fixed calendars: weekends, single holidays, holiday ranges (Tet), the
  * year end, the time zone edge and the holiday list parser.
  */
@@ -12,7 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "firmware/workdays.h"
+#include "lib/workdays.h"
 
 #define VN   420 /* UTC+7 */
 #define HOUR 3600000ll

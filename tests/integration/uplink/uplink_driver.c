@@ -21,6 +21,7 @@
 
 #include "firmware/cmd.h"
 #include "firmware/config.h"
+#include "firmware/uplink_policy.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "net/uplink.h"
@@ -48,6 +49,10 @@ struct opts {
 	int drain_s, run_s;
 	bool no_uplink, registry;
 	int64_t start_ms;
+	const char *holidays;
+	/* The daemon's decisions (R2 deadline, alarms, audit), as in
+	 * `camgate run`: 10 working days at UTC+7. */
+	struct uplink_policy policy;
 };
 
 static void on_signal(int sig)
@@ -155,6 +160,27 @@ static int set_setting(void *arg, const char *key, const char *value, char *msg,
 		return -ENOTSUP;
 	snprintf(msg, cap, "test.echo = %s", value);
 	return 0;
+}
+
+static int64_t registry_deadline(void *arg, int64_t changed_ms)
+{
+	struct opts *o = arg;
+
+	return uplink_policy_deadline(&o->policy, changed_ms);
+}
+
+static void status_fill(void *arg, cJSON *status, const struct uplink_figures *fig)
+{
+	struct opts *o = arg;
+
+	uplink_policy_status(&o->policy, status, fig);
+}
+
+static void outcome(void *arg, const struct uplink_outcome *out)
+{
+	struct opts *o = arg;
+
+	uplink_policy_outcome(&o->policy, out);
 }
 
 static void manifest_line(FILE *m, const struct ring_seg_info *info)
@@ -482,7 +508,7 @@ static void parse_opt(struct opts *o, int c, const char *a)
 		u->rate_bps = (uint64_t)num(a);
 		break;
 	case O_HOLIDAYS:
-		u->holidays = a;
+		o->holidays = a;
 		break;
 	case O_VERBOSE:
 		log_set_level(LOG_DEBUG);
@@ -523,7 +549,10 @@ int main(int argc, char **argv)
 			  .drain_s = 60 };
 	struct uplink_hooks hooks = { .registry_record = registry_record,
 				      .registry_each = registry_each,
+				      .registry_deadline = registry_deadline,
+				      .status_fill = status_fill,
 				      .set_setting = set_setting,
+				      .outcome = outcome,
 				      .arg = &o };
 	struct feed f = { 0 };
 	struct statedb *sdb = NULL;
@@ -555,7 +584,9 @@ int main(int argc, char **argv)
 		goto out;
 	ring_set_upload_required(ring, !o.no_uplink);
 	if (!o.no_uplink) {
-		ret = uplink_start(&o.cfg, &hooks, ring, sdb, &up);
+		ret = uplink_policy_init(&o.policy, sdb, 10, 420, o.holidays);
+		if (!ret)
+			ret = uplink_start(&o.cfg, &hooks, ring, sdb, &up);
 		if (ret) {
 			fprintf(stderr, "uplink_driver: uplink_start: %s\n", strerror(-ret));
 			goto out;

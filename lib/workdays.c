@@ -4,7 +4,7 @@
  * Howard Hinnant's days-from-civil algorithm (proleptic Gregorian), so
  * no libc time zone state is touched and any thread may call in.
  */
-#include "firmware/workdays.h"
+#include "lib/workdays.h"
 
 #include <errno.h>
 #include <stdlib.h>

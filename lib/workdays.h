@@ -13,13 +13,13 @@
  * hour (the usual reading of "within N working days"). The deadline is
  * returned as the UTC instant at which that day ends.
  *
- * Pure functions of their arguments: the caller passes the time (the
- * uplink's injected clock), so tests run on fixed calendars.
+ * Pure functions of their arguments: the caller passes the time (its
+ * injected clock), so tests run on fixed calendars. No I/O, no locale.
  * A struct workdays is caller-embedded, filled by workdays_init(), then
  * read-only: any thread may use it.
  */
-#ifndef CAMGATE_FIRMWARE_WORKDAYS_H
-#define CAMGATE_FIRMWARE_WORKDAYS_H
+#ifndef CAMGATE_LIB_WORKDAYS_H
+#define CAMGATE_LIB_WORKDAYS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,4 +58,4 @@ int64_t workdays_deadline(const struct workdays *w, int64_t created_ms, unsigned
  * many full working days have passed. 0 when @to_ms <= @from_ms. */
 unsigned int workdays_elapsed(const struct workdays *w, int64_t from_ms, int64_t to_ms);
 
-#endif /* CAMGATE_FIRMWARE_WORKDAYS_H */
+#endif /* CAMGATE_LIB_WORKDAYS_H */
