@@ -36,6 +36,7 @@
 #include "firmware/registry.h"
 #include "firmware/status.h"
 #include "lib/hex.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
@@ -214,8 +215,8 @@ static int gw_set_setting(void *arg, const char *name, const char *value, char *
 		ret = config_write_save(cw, tmp);
 	if (!ret && config_load(tmp, &check))
 		ret = -EINVAL;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
+	if (!ret)
+		ret = fs_commit(tmp, path);
 	unlink(tmp);
 	config_free(check);
 	config_write_free(cw);
