@@ -32,7 +32,7 @@ else
 Q := @
 endif
 
-PKGS := libavformat libavcodec libavutil sqlite3 inih libcjson libcrypto libxxhash pwquality
+PKGS := libavformat libavcodec libavutil sqlite3 inih libcjson libxxhash pwquality
 # Sources: every .c of the module folders; main.c alone is not in the library.
 MOD_DIRS := lib storage drivers/stream firmware net
 LIB_SRCS := $(filter-out firmware/main.c,$(foreach d,$(MOD_DIRS),$(wildcard $(d)/*.c)))
@@ -159,11 +159,12 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 RING_FUZZ_SRCS := lib/log.c lib/termsafe.c lib/sha256.c lib/fsutil.c $(wildcard storage/ring*.c)
 $(O)/fuzz/ring_record_fuzz: tests/fuzz/ring_record_fuzz.c $(RING_FUZZ_SRCS) $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 -lcrypto -lxxhash
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 -lmbedcrypto -lxxhash
 $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c lib/log.c lib/termsafe.c $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/log.c lib/termsafe.c -linih
 CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/termsafe.c lib/parse.c lib/fsutil.c \
+	lib/sha256.c \
 	storage/statedb.c firmware/audit.c firmware/audit_key.c firmware/accounts.c firmware/secrets.c \
 	firmware/config.c \
 	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \

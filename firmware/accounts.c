@@ -25,12 +25,10 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include <mbedtls/md.h>
-#include <mbedtls/pkcs5.h>
 #include <mbedtls/platform_util.h>
-#include <mbedtls/version.h>
 
 #include "lib/log.h"
+#include "lib/mbedtls_compat.h"
 #include "storage/statedb.h"
 
 struct accounts {
@@ -74,28 +72,11 @@ struct acct_row {
 	"name, role, scope, salt, hash, iterations, created_ms, pw_changed_ms,"                    \
 	" must_change, last_login_ms, failures, locked_until_ms"
 
-#if MBEDTLS_VERSION_NUMBER >= 0x03030000
 static int pbkdf2(const char *pw, const uint8_t *salt, unsigned int iter, uint8_t *out)
 {
-	return mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, (const unsigned char *)pw,
-					     strlen(pw), salt, ACCOUNT_SALT_LEN, iter,
-					     ACCOUNT_HASH_LEN, out);
+	return mbedtls_compat_pbkdf2_sha256(pw, salt, ACCOUNT_SALT_LEN, iter, out,
+					    ACCOUNT_HASH_LEN);
 }
-#else
-static int pbkdf2(const char *pw, const uint8_t *salt, unsigned int iter, uint8_t *out)
-{
-	mbedtls_md_context_t md;
-	int ret;
-
-	mbedtls_md_init(&md);
-	ret = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
-	if (!ret)
-		ret = mbedtls_pkcs5_pbkdf2_hmac(&md, (const unsigned char *)pw, strlen(pw), salt,
-						ACCOUNT_SALT_LEN, iter, ACCOUNT_HASH_LEN, out);
-	mbedtls_md_free(&md);
-	return ret;
-}
-#endif
 
 const char *account_role_name(enum account_role r)
 {

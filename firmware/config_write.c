@@ -16,20 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
-
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/sha256.h"
 
 #define CW_NAME_MAX 96
 #define CW_PATH_MAX 4096
-
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#define cw_sha256 mbedtls_sha256
-#else
-#define cw_sha256 mbedtls_sha256_ret
-#endif
 
 struct config_write {
 	char **line;
@@ -171,7 +163,7 @@ int config_write_parse(const char *text, struct config_write **cwp)
 		ret = line_insert(cw, cw->n, buf);
 	}
 	if (!ret)
-		ret = cw_sha256((const unsigned char *)text, strlen(text), cw->hash, 0) ? -EIO : 0;
+		ret = sha256_oneshot(text, strlen(text), cw->hash);
 	if (ret) {
 		config_write_free(cw);
 		return ret;
@@ -260,7 +252,7 @@ int config_write_file_hash(const char *path, uint8_t out[CONFIG_WRITE_HASHLEN])
 	}
 	if (ret)
 		return -EIO;
-	ret = cw_sha256((const unsigned char *)text, strlen(text), out, 0) ? -EIO : 0;
+	ret = sha256_oneshot(text, strlen(text), out);
 	free(text);
 	return ret;
 }
