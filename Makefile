@@ -164,7 +164,7 @@ $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c li
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/clock.c lib/log.c lib/termsafe.c -linih
 CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/termsafe.c lib/parse.c lib/fsutil.c \
-	lib/sha256.c lib/clock.c \
+	lib/sha256.c lib/clock.c lib/url.c lib/sql.c \
 	storage/statedb.c firmware/audit.c firmware/audit_key.c firmware/accounts.c firmware/secrets.c \
 	firmware/config.c \
 	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \

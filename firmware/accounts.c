@@ -29,6 +29,7 @@
 
 #include "lib/log.h"
 #include "lib/mbedtls_compat.h"
+#include "lib/sql.h"
 #include "storage/statedb.h"
 
 struct accounts {
@@ -336,35 +337,32 @@ static int make_hash(const struct accounts *acc, const char *password, uint8_t *
 	return pbkdf2(password, salt, acc->iterations, hash) ? -EIO : 0;
 }
 
+/* The one row of a SELECT count(*). */
+static int count_row(void *arg, sqlite3_stmt *st)
+{
+	*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
 int accounts_count(struct accounts *acc, unsigned int *np)
 {
 	sqlite3 *db = statedb_lock(acc->db);
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	int64_t n = 0;
+	int ret =
+		sql_exec(db, "accounts: count", "SELECT count(*) FROM accounts", count_row, &n, "");
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM accounts", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		ret = db_fail(db, "count");
-	else
-		*np = (unsigned int)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	statedb_unlock(acc->db);
+	if (!ret)
+		*np = (unsigned int)n;
 	return ret;
 }
 
 static int admins_count(struct accounts *acc, int64_t *np)
 {
 	sqlite3 *db = statedb_lock(acc->db);
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	int ret = sql_exec(db, "accounts: count", "SELECT count(*) FROM accounts WHERE role = ?",
+			   count_row, np, "t", "admin");
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM accounts WHERE role = 'admin'", -1, &st,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		ret = db_fail(db, "count");
-	else
-		*np = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	statedb_unlock(acc->db);
 	return ret;
 }
