@@ -25,12 +25,11 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include <mbedtls/md.h>
-#include <mbedtls/pkcs5.h>
 #include <mbedtls/platform_util.h>
-#include <mbedtls/version.h>
 
 #include "lib/log.h"
+#include "lib/mbedtls_compat.h"
+#include "lib/sql.h"
 #include "storage/statedb.h"
 
 struct accounts {
@@ -74,28 +73,11 @@ struct acct_row {
 	"name, role, scope, salt, hash, iterations, created_ms, pw_changed_ms,"                    \
 	" must_change, last_login_ms, failures, locked_until_ms"
 
-#if MBEDTLS_VERSION_NUMBER >= 0x03030000
 static int pbkdf2(const char *pw, const uint8_t *salt, unsigned int iter, uint8_t *out)
 {
-	return mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, (const unsigned char *)pw,
-					     strlen(pw), salt, ACCOUNT_SALT_LEN, iter,
-					     ACCOUNT_HASH_LEN, out);
+	return mbedtls_compat_pbkdf2_sha256(pw, salt, ACCOUNT_SALT_LEN, iter, out,
+					    ACCOUNT_HASH_LEN);
 }
-#else
-static int pbkdf2(const char *pw, const uint8_t *salt, unsigned int iter, uint8_t *out)
-{
-	mbedtls_md_context_t md;
-	int ret;
-
-	mbedtls_md_init(&md);
-	ret = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
-	if (!ret)
-		ret = mbedtls_pkcs5_pbkdf2_hmac(&md, (const unsigned char *)pw, strlen(pw), salt,
-						ACCOUNT_SALT_LEN, iter, ACCOUNT_HASH_LEN, out);
-	mbedtls_md_free(&md);
-	return ret;
-}
-#endif
 
 const char *account_role_name(enum account_role r)
 {
@@ -350,35 +332,32 @@ static int make_hash(const struct accounts *acc, const char *password, uint8_t *
 	return pbkdf2(password, salt, acc->iterations, hash) ? -EIO : 0;
 }
 
+/* The one row of a SELECT count(*). */
+static int count_row(void *arg, sqlite3_stmt *st)
+{
+	*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
 int accounts_count(struct accounts *acc, unsigned int *np)
 {
 	sqlite3 *db = statedb_lock(acc->db);
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	int64_t n = 0;
+	int ret =
+		sql_exec(db, "accounts: count", "SELECT count(*) FROM accounts", count_row, &n, "");
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM accounts", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		ret = db_fail(db, "count");
-	else
-		*np = (unsigned int)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	statedb_unlock(acc->db);
+	if (!ret)
+		*np = (unsigned int)n;
 	return ret;
 }
 
 static int admins_count(struct accounts *acc, int64_t *np)
 {
 	sqlite3 *db = statedb_lock(acc->db);
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	int ret = sql_exec(db, "accounts: count", "SELECT count(*) FROM accounts WHERE role = ?",
+			   count_row, np, "t", "admin");
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM accounts WHERE role = 'admin'", -1, &st,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		ret = db_fail(db, "count");
-	else
-		*np = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	statedb_unlock(acc->db);
 	return ret;
 }

@@ -4,9 +4,11 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/sql.h"
 #include "storage/statedb.h"
 
 static alarm_notify_fn alarm_notify;
@@ -22,25 +24,15 @@ static int alarm_exec(struct statedb *sdb, const char *sql, const char *code, co
 		      const char *message, int *changesp)
 {
 	sqlite3 *db = statedb_lock(sdb);
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	char what[96];
+	int ret;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int64(st, 1, time_now_ms());
-	sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, camera, -1, SQLITE_STATIC);
-	if (message)
-		sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	*changesp = sqlite3_changes(db);
-	goto out;
-fail:
-	log_err_limited("alarm %s: %s", code, sqlite3_errmsg(db));
-	ret = -EIO;
-out:
-	sqlite3_finalize(st);
+	snprintf(what, sizeof(what), "alarm %s", code);
+	ret = message ? sql_exec(db, what, sql, NULL, NULL, "ittt", time_now_ms(), code, camera,
+				 message)
+		      : sql_exec(db, what, sql, NULL, NULL, "itt", time_now_ms(), code, camera);
+	if (!ret)
+		*changesp = sqlite3_changes(db);
 	statedb_unlock(sdb);
 	return ret;
 }

@@ -16,6 +16,7 @@
 
 #include <mbedtls/platform_util.h>
 
+#include "lib/fsutil.h"
 #include "lib/log.h"
 
 #define KEY_MAGIC    "CGA1"
@@ -69,45 +70,17 @@ out:
 	return ret;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 int audit__key_create(const char *dir, const char *path, const uint8_t key[AUDIT_KEY_LEN],
 		      int64_t first_id)
 {
 	uint8_t buf[KEY_FILE_LEN] = KEY_MAGIC "\x01";
-	char tmp[4096];
-	int fd, ret = 0;
+	int ret;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
+	(void)dir; /* the folder of @path, which fs_create() syncs */
 	for (int i = 0; i < 8; i++)
 		buf[8 + i] = (uint8_t)((uint64_t)first_id >> (8 * i));
 	memcpy(buf + 16, key, AUDIT_KEY_LEN);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (fchmod(fd, 0600) || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) || fsync(fd))
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	if (!ret && link(tmp, path))
-		ret = -errno;
-	unlink(tmp);
-	if (!ret)
-		ret = fsync_dir(dir);
-out:
+	ret = fs_create(path, buf, sizeof(buf), 0600);
 	mbedtls_platform_zeroize(buf, sizeof(buf));
 	if (ret && ret != -EEXIST)
 		log_err("audit: cannot create %s: %s", path, strerror(-ret));

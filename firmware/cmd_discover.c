@@ -23,6 +23,7 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/termsafe.h"
+#include "lib/url.h"
 
 #define DISCOVER_CAMERAS_MAX 256
 #define DISCOVER_LIST_MAX    16 /* --iface and --cidr each */
@@ -317,13 +318,19 @@ static void print_text(const struct onvif_camera *c, bool details)
 	       c->has_ptz ? ", ptz" : "");
 	for (size_t i = 0; i < c->nprofiles; i++) {
 		const struct onvif_profile *p = &c->profiles[i];
+		char ub[sizeof(p->stream_uri_raw) + 8];
 
+		/* A camera may put its credentials in the URIs it reports:
+		 * the terminal shows them hidden, the JSON keeps them whole. */
 		tb.used = 0;
 		printf("  profile   %s: %s %dx%d %.0ffps %s\n", termsafe_add(&tb, p->token),
 		       termsafe_add(&tb, p->encoding), p->width, p->height, (double)p->fps,
-		       p->stream_uri[0] ? termsafe_add(&tb, p->stream_uri) : "(no URI)");
+		       p->stream_uri[0]
+			       ? termsafe_add(&tb, url_redact(p->stream_uri, ub, sizeof(ub)))
+			       : "(no URI)");
 		if (strcmp(p->stream_uri, p->stream_uri_raw))
-			printf("            raw: %s\n", termsafe_add(&tb, p->stream_uri_raw));
+			printf("            raw: %s\n",
+			       termsafe_add(&tb, url_redact(p->stream_uri_raw, ub, sizeof(ub))));
 	}
 	tb.used = 0;
 	if (c->error[0])

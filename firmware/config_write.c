@@ -10,26 +10,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
-
+#include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/sha256.h"
 
 #define CW_NAME_MAX 96
 #define CW_PATH_MAX 4096
-
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#define cw_sha256 mbedtls_sha256
-#else
-#define cw_sha256 mbedtls_sha256_ret
-#endif
 
 struct config_write {
 	char **line;
@@ -171,7 +163,7 @@ int config_write_parse(const char *text, struct config_write **cwp)
 		ret = line_insert(cw, cw->n, buf);
 	}
 	if (!ret)
-		ret = cw_sha256((const unsigned char *)text, strlen(text), cw->hash, 0) ? -EIO : 0;
+		ret = sha256_oneshot(text, strlen(text), cw->hash);
 	if (ret) {
 		config_write_free(cw);
 		return ret;
@@ -260,7 +252,7 @@ int config_write_file_hash(const char *path, uint8_t out[CONFIG_WRITE_HASHLEN])
 	}
 	if (ret)
 		return -EIO;
-	ret = cw_sha256((const unsigned char *)text, strlen(text), out, 0) ? -EIO : 0;
+	ret = sha256_oneshot(text, strlen(text), out);
 	free(text);
 	return ret;
 }
@@ -427,67 +419,22 @@ int config_write_render(const struct config_write *cw, char **textp, size_t *len
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int fsync_parent(const char *path)
-{
-	char copy[CW_PATH_MAX];
-	int fd, ret = 0;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 int config_write_save(const struct config_write *cw, const char *path)
 {
-	char tmp[CW_PATH_MAX], *text = NULL;
+	char *text = NULL;
 	mode_t mode = 0640;
 	struct stat st;
 	size_t len = 0;
-	int fd = -1, ret;
+	int ret;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	if (!stat(path, &st))
 		mode = st.st_mode & 07777;
 	ret = config_write_render(cw, &text, &len);
 	if (ret)
 		return ret;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0 || fchmod(fd, mode))
-		ret = -errno;
-	if (!ret)
-		ret = write_all(fd, text, len);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (!ret)
-		ret = fsync_parent(path);
+	ret = fs_replace(path, text, len, mode);
 	free(text);
 	if (ret) {
-		unlink(tmp);
 		log_err("config: cannot write %s: %s", path, strerror(-ret));
 		return -EIO;
 	}

@@ -15,6 +15,7 @@
 #include "firmware/registry.h"
 #include "lib/parse.h"
 #include "lib/termsafe.h"
+#include "lib/url.h"
 
 /* Keys of a [camera:NAME] section. */
 static const char *const cam_keys[] = {
@@ -80,7 +81,7 @@ static int cam_apply(struct console *c, const char *cam, const char *kv)
 		console__printf(c, "error: unknown camera key '%s' (help camera set)\n", key);
 		return -EINVAL;
 	}
-	if (!strcmp(key, "url") && value && console__url_safe(value, b, sizeof(b)) != value) {
+	if (!strcmp(key, "url") && value && url_redact(value, b, sizeof(b)) != value) {
 		console__printf(c, "error: put credentials in username= and password=, not in "
 				   "the URL (they would be stored in clear)\n");
 		return -EINVAL;
@@ -281,8 +282,7 @@ static void show_one(void *arg, const char *name)
 	config_write_get(c->stage, section, "enabled", en, sizeof(en));
 	config_write_get(c->stage, section, "url", url, sizeof(url));
 	console__printf(c, "  %-16s enabled=%-4s %s\n", termsafe_add(&tb, name),
-			termsafe_add(&tb, en),
-			termsafe_add(&tb, console__url_safe(url, b, sizeof(b))));
+			termsafe_add(&tb, en), termsafe_add(&tb, url_redact(url, b, sizeof(b))));
 }
 
 int console__cmd_show_cameras(struct console *c, int argc, char **argv)

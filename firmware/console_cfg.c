@@ -32,6 +32,7 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/termsafe.h"
+#include "lib/url.h"
 #include "storage/statedb.h"
 
 #define CFG_PATH_MAX 4096
@@ -52,22 +53,6 @@ bool console__in_list(const char *s, const char *const *list, size_t n)
 		if (!strcmp(s, list[i]))
 			return true;
 	return false;
-}
-
-/* @url with any userinfo replaced, for display and the audit. */
-const char *console__url_safe(const char *url, char *buf, size_t cap)
-{
-	const char *host = strstr(url, "://"), *at, *slash;
-
-	if (!host)
-		return url;
-	host += 3;
-	at = strchr(host, '@');
-	slash = strchr(host, '/');
-	if (!at || (slash && slash < at))
-		return url;
-	snprintf(buf, cap, "%.*s***%s", (int)(host - url), url, at);
-	return buf;
 }
 
 int console__stage_begin(struct console *c)
@@ -217,8 +202,8 @@ int console__stage_set(struct console *c, const char *section, const char *key, 
 			return -EINVAL;
 		}
 		snprintf(detail, sizeof(detail), "%s: %s -> %s", key,
-			 had ? console__url_safe(old, b1, sizeof(b1)) : "(default)",
-			 console__url_safe(value, b2, sizeof(b2)));
+			 had ? url_redact(old, b1, sizeof(b1)) : "(default)",
+			 url_redact(value, b2, sizeof(b2)));
 	}
 	ret = config_write_set(c->stage, section, key, value);
 	if (ret == -EINVAL)
@@ -332,7 +317,7 @@ int console__print_key(void *arg, const char *key, const char *value)
 		value = *value ? "(secret)" : "";
 	/* Central may have set the value (set-setting): escaped. */
 	console__printf(c, "    %-18s = %s\n", termsafe_add(&tb, key),
-			termsafe_add(&tb, console__url_safe(value, b, sizeof(b))));
+			termsafe_add(&tb, url_redact(value, b, sizeof(b))));
 	return 0;
 }
 

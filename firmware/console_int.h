@@ -170,9 +170,6 @@ int console__stage_begin(struct console *c);
 void console__stage_drop(struct console *c);
 bool console__is_secret_key(const char *key);
 bool console__in_list(const char *s, const char *const *list, size_t n);
-/* @url with any user:password@ replaced by ***, for display and audit;
- * returns @url itself when there is none. */
-const char *console__url_safe(const char *url, char *buf, size_t cap);
 int console__add_change(struct console *c, const char *action, const char *object,
 			const char *detail, const char *reg_field, const char *reg_value);
 /* A command's edits: take a snapshot first, finish with the command's

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/log.h"
 
 #define MARK_SUFFIX   ".accounts"
@@ -60,57 +61,27 @@ int console__mark_read(const struct console *c, char *state_dir, size_t cap)
 	return 0;
 }
 
-static int fsync_parent(const char *path)
-{
-	char copy[MARK_PATH_MAX];
-	int fd, ret = 0;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 int console__mark_write(const struct console *c)
 {
-	char path[MARK_PATH_MAX], tmp[MARK_PATH_MAX], was[MARK_PATH_MAX], text[MARK_PATH_MAX + 16];
-	int fd, n, ret;
+	char path[MARK_PATH_MAX], was[MARK_PATH_MAX], text[MARK_PATH_MAX + 16];
+	int n, ret;
 
 	if (!console__mark_read(c, was, sizeof(was)) && !strcmp(was, c->o->state_dir))
 		return 0;
 	ret = mark_path(c, "", path, sizeof(path));
-	if (!ret)
-		ret = mark_path(c, ".tmp", tmp, sizeof(tmp));
 	if (ret)
 		return ret;
 	n = snprintf(text, sizeof(text), "state_dir=%s\n", c->o->state_dir);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 && errno == ENOENT) {
+	ret = fs_replace(path, text, (size_t)n, 0600);
+	if (ret == -ENOENT) {
 		/* A first start before any config: its folder comes first. */
 		char dir[MARK_PATH_MAX];
 
-		snprintf(dir, sizeof(dir), "%s", tmp);
+		snprintf(dir, sizeof(dir), "%s", path);
 		if (!mkdir(dirname(dir), 0750) || errno == EEXIST)
-			fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+			ret = fs_replace(path, text, (size_t)n, 0600);
 	}
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (write(fd, text, (size_t)n) != n || fsync(fd))
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (!ret)
-		ret = fsync_parent(path);
-out:
 	if (ret) {
-		unlink(tmp);
 		log_err("console: cannot record that accounts exist in %s: %s", path,
 			strerror(-ret));
 	}
@@ -125,6 +96,6 @@ int console__mark_remove(const struct console *c)
 	if (!ret && unlink(path) && errno != ENOENT)
 		ret = -errno;
 	if (!ret)
-		ret = fsync_parent(path);
+		ret = fs_fsync_parent(path);
 	return ret;
 }

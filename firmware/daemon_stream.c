@@ -29,6 +29,7 @@
 #include "firmware/status.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/url.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
 
@@ -230,23 +231,6 @@ void gw_watch_state(struct gw *gw)
 	}
 }
 
-/* @url without its userinfo: credentials never reach the logs. */
-static const char *gw_url_safe(const char *url, char *buf, size_t cap)
-{
-	const char *host = strstr(url, "://");
-	const char *at, *slash;
-
-	if (!host)
-		return url;
-	host += 3;
-	at = strchr(host, '@');
-	slash = strchr(host, '/');
-	if (!at || (slash && slash < at))
-		return url;
-	snprintf(buf, cap, "%.*s***@%s", (int)(host - url), url, at + 1);
-	return buf;
-}
-
 static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
 {
 	const struct config_camera *c = cam->cfg;
@@ -274,7 +258,7 @@ static int gw_cam_start(struct gw *gw, struct gw_cam *cam)
 	cam->gw = gw;
 	cam->nospace_seen = UINT64_MAX; /* the first stored segment clears */
 	snprintf(cam->name, sizeof(cam->name), "%s", c->name);
-	log_info("camera %s: starting (%s)", c->name, gw_url_safe(c->url, url, sizeof(url)));
+	log_info("camera %s: starting (%s)", c->name, url_redact(c->url, url, sizeof(url)));
 	return stream_start(&sc, &sink, &cam->stream);
 }
 

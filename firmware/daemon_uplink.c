@@ -37,6 +37,7 @@
 #include "firmware/status.h"
 #include "firmware/uplink_policy.h"
 #include "lib/hex.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
@@ -220,8 +221,8 @@ static int gw_set_setting(void *arg, const char *name, const char *value, char *
 		ret = config_write_save(cw, tmp);
 	if (!ret && config_load(tmp, &check))
 		ret = -EINVAL;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
+	if (!ret)
+		ret = fs_commit(tmp, path);
 	unlink(tmp);
 	config_free(check);
 	config_write_free(cw);

@@ -9,23 +9,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 
 int pidfile_write(const char *state_dir)
 {
-	char path[PATH_MAX];
-	FILE *f;
+	char path[PATH_MAX], text[24];
+	int n, ret;
 
 	snprintf(path, sizeof(path), "%s/" PIDFILE_NAME, state_dir);
-	f = fopen(path, "w");
-	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
-		int ret = -errno;
-
-		log_warn("%s: cannot write: %s", path, strerror(errno));
-		return ret ? ret : -EIO;
-	}
-	return 0;
+	n = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	/* Replaced whole: a `camgate status` reading it meanwhile sees the
+	 * old pid or the new one, never an empty file. */
+	ret = fs_replace(path, text, (size_t)n, 0644);
+	if (ret)
+		log_warn("%s: cannot write: %s", path, strerror(-ret));
+	return ret;
 }
 
 void pidfile_remove(const char *state_dir)

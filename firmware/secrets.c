@@ -83,53 +83,26 @@ out:
 	return ret;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Writes a new key to @tmp and links it to @path (EEXIST: lost a race). */
-static int key_create(const char *dir, const char *path, const char *tmp)
+/* Writes a new key to @path, never over one (-EEXIST: lost a race). */
+static int key_create(const char *path)
 {
 	uint8_t buf[KEY_FILE_LEN] = KEY_MAGIC "\x01";
-	int fd, ret = 0;
+	int ret;
 
 	if (getrandom(buf + 8, KEY_LEN, 0) != KEY_LEN)
 		return -errno ? -errno : -EIO;
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (fchmod(fd, 0600) || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) || fsync(fd))
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	if (!ret && link(tmp, path))
-		ret = -errno;
-	unlink(tmp);
-	if (!ret)
-		ret = fsync_dir(dir);
-out:
+	ret = fs_create(path, buf, sizeof(buf), 0600);
 	mbedtls_platform_zeroize(buf, sizeof(buf));
 	return ret;
 }
 
 int secrets_open(const char *state_dir, struct secrets **sp)
 {
-	char path[PATH_CAP], tmp[PATH_CAP];
+	char path[PATH_CAP];
 	struct secrets *s;
 	int ret;
 
-	if (snprintf(path, sizeof(path), "%s/" SECRETS_KEY_NAME, state_dir) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+	if (snprintf(path, sizeof(path), "%s/" SECRETS_KEY_NAME, state_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	ret = fs_mkdir_p(state_dir, 0750);
 	if (ret) {
@@ -141,7 +114,7 @@ int secrets_open(const char *state_dir, struct secrets **sp)
 		return -ENOMEM;
 	ret = key_read(path, s);
 	if (ret == -ENOENT) {
-		ret = key_create(state_dir, path, tmp);
+		ret = key_create(path);
 		if (ret == -EEXIST || !ret)
 			ret = key_read(path, s);
 		else

@@ -15,6 +15,7 @@
 #include "firmware/alarm.h"
 #include "firmware/config.h"
 #include "firmware/pidfile.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/termsafe.h"
@@ -91,18 +92,20 @@ static cJSON *status_storage(struct ring *ring)
 
 static int status_replace(const char *dir, const char *text)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	FILE *f;
+	char path[PATH_MAX];
+	size_t len = strlen(text);
+	char *buf = malloc(len + 1);
+	int ret;
 
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, text, len);
+	buf[len] = '\n';
 	snprintf(path, sizeof(path), "%s/status.json", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.status.json.tmp", dir);
-	f = fopen(tmp, "w");
-	if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0 || fclose(f)) {
-		log_err_limited("%s: cannot write: %m", tmp);
-		return -EIO;
-	}
-	if (rename(tmp, path)) {
-		log_err_limited("%s: cannot replace: %m", path);
+	ret = fs_replace(path, buf, len + 1, 0644);
+	free(buf);
+	if (ret) {
+		log_err_limited("%s: cannot replace: %s", path, strerror(-ret));
 		return -EIO;
 	}
 	return 0;

@@ -3,8 +3,9 @@
  * status - the gateway's health snapshot, STATE_DIR/status.json.
  *
  * Written by the daemon's main thread every status_interval (replaced
- * atomically: temp file, rename), read by `camgate status` and, later,
- * sent to central. Fields are documented in docs/status.md.
+ * whole and durably by fs_replace(): temp file, fsync, rename, fsync of
+ * the folder, so after a power cut it is the last snapshot, not an empty
+ * file), read by `camgate status` and, later, sent to central. Fields are documented in docs/status.md.
  */
 #ifndef CAMGATE_FIRMWARE_STATUS_H
 #define CAMGATE_FIRMWARE_STATUS_H

@@ -2,9 +2,12 @@
 #include "lib/fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int fs_mkdir_one(const char *path, mode_t mode)
 {
@@ -43,4 +46,116 @@ int fs_mkdir_p(const char *path, mode_t mode)
 			return ret;
 	}
 	return fs_mkdir_one(buf, mode);
+}
+
+int fs_fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	int fd, ret = 0;
+
+	if (!slash) {
+		memcpy(dir, ".", 2);
+	} else {
+		n = slash == path ? 1 : (size_t)(slash - path);
+		if (n >= sizeof(dir))
+			return -ENAMETOOLONG;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int fs_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes @data to a fresh, synced temp file next to @path (name in @tmp). */
+static int fs_write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
+			size_t cap)
+{
+	int fd, ret;
+
+	if (snprintf(tmp, cap, "%s.tmp.%d", path, (int)gettid()) >= (int)cap)
+		return -ENAMETOOLONG;
+	unlink(tmp); /* a leftover of a thread of a process that died */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
+	if (fd < 0)
+		return -errno;
+	ret = fchmod(fd, mode & 07777) ? -errno : 0;
+	if (!ret)
+		ret = fs_write_all(fd, data, len);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+int fs_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int ret = fs_write_tmp(path, data, len, mode, tmp, sizeof(tmp));
+
+	if (ret)
+		return ret;
+	if (rename(tmp, path)) {
+		ret = -errno;
+		unlink(tmp);
+		return ret;
+	}
+	return fs_fsync_parent(path);
+}
+
+int fs_create(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int ret = fs_write_tmp(path, data, len, mode, tmp, sizeof(tmp));
+
+	if (ret)
+		return ret;
+	if (link(tmp, path))
+		ret = -errno;
+	unlink(tmp);
+	return ret ? ret : fs_fsync_parent(path);
+}
+
+int fs_commit(const char *tmp, const char *path)
+{
+	int fd, ret = 0;
+
+	fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fsync(fd))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		unlink(tmp);
+		return ret;
+	}
+	return fs_fsync_parent(path);
 }

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/clock.h"
+
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *vp)
 {
 	char *end;
@@ -203,16 +205,10 @@ void format_time_ms(int64_t utc_ms, char *buf, size_t cap)
 
 int64_t time_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_wall_ms();
 }
 
 int64_t time_mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }

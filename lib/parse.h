@@ -31,9 +31,10 @@ int parse_time_ms(const char *s, int64_t now_ms, int64_t *vp);
 /* "2026-11-29T09:00:00.123Z" into @buf (at least 25 bytes). */
 void format_time_ms(int64_t utc_ms, char *buf, size_t cap);
 
-/* Wall clock, UTC milliseconds. */
+/* Wall clock, UTC milliseconds: clock_wall_ms() (lib/clock.h), under the
+ * name its many callers know; new code includes lib/clock.h. */
 int64_t time_now_ms(void);
-/* Monotonic clock, milliseconds. */
+/* Monotonic clock, milliseconds: clock_mono_ms(). */
 int64_t time_mono_ms(void);
 
 #endif /* CAMGATE_LIB_PARSE_H */

@@ -4,17 +4,18 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include <openssl/evp.h>
-
 #include "lib/log.h"
+#include "lib/mbedtls_compat.h"
 
 struct sha256 {
-	EVP_MD_CTX *md;
+	mbedtls_sha256_context ctx;
 };
 
+/* mbedtls fails only on bad parameters (or a hardware back end's fault):
+ * worth one line, since nothing hashed after it can be trusted. */
 static int sha256_fail(const char *what)
 {
-	log_err("sha256: %s failed in libcrypto", what);
+	log_err("sha256: %s failed in mbedtls", what);
 	return -EIO;
 }
 
@@ -24,11 +25,7 @@ int sha256_new(struct sha256 **out)
 
 	if (!s)
 		return -ENOMEM;
-	s->md = EVP_MD_CTX_new();
-	if (!s->md) {
-		free(s);
-		return -ENOMEM;
-	}
+	mbedtls_sha256_init(&s->ctx);
 	if (sha256_reset(s) < 0) {
 		sha256_free(s);
 		return -EIO;
@@ -41,38 +38,34 @@ void sha256_free(struct sha256 *s)
 {
 	if (!s)
 		return;
-	EVP_MD_CTX_free(s->md);
+	mbedtls_sha256_free(&s->ctx);
 	free(s);
 }
 
 int sha256_reset(struct sha256 *s)
 {
-	if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1)
+	if (mbedtls_compat_sha256_starts(&s->ctx, 0))
 		return sha256_fail("init");
 	return 0;
 }
 
 int sha256_update(struct sha256 *s, const void *p, size_t n)
 {
-	if (n && EVP_DigestUpdate(s->md, p, n) != 1)
+	if (n && mbedtls_compat_sha256_update(&s->ctx, p, n))
 		return sha256_fail("update");
 	return 0;
 }
 
 int sha256_final(struct sha256 *s, uint8_t out[SHA256_LEN])
 {
-	unsigned int len = 0;
-
-	if (EVP_DigestFinal_ex(s->md, out, &len) != 1 || len != SHA256_LEN)
+	if (mbedtls_compat_sha256_finish(&s->ctx, out))
 		return sha256_fail("final");
 	return sha256_reset(s);
 }
 
 int sha256_oneshot(const void *p, size_t n, uint8_t out[SHA256_LEN])
 {
-	unsigned int len = 0;
-
-	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != SHA256_LEN)
+	if (mbedtls_compat_sha256(p, n, out, 0))
 		return sha256_fail("digest");
 	return 0;
 }

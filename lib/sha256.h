@@ -3,15 +3,16 @@
  * sha256 - SHA-256 for the hot paths: every recorded byte is hashed once
  * when it is written to the ring and once more before it is uploaded.
  *
- * Backed by OpenSSL's libcrypto, which uses the CPU's SHA instructions
- * (x86 SHA-NI, ARMv8 crypto extensions) or tuned NEON/SSE code; mbedtls
- * 2.28's portable C runs at a fifth to a tenth of that speed here
- * (docs/performance.md). TLS, PBKDF2 and AES-GCM stay on mbedtls.
+ * Backed by mbedtls, the project's one crypto library (the firmware
+ * image ships no OpenSSL: docs/architecture.md, "Crypto libraries"). Its
+ * portable C is slower than libcrypto's SHA-NI code on x86 but close to
+ * OpenSSL's on the Raspberry Pi 4, which has no SHA instructions; a
+ * faster back end belongs in lib/sha256.c alone.
  *
  * Ownership: sha256_new() allocates, sha256_free() frees. A context is
  * used by one thread at a time; after sha256_final() it is ready for the
  * next message (no sha256_reset() needed).
- * Errors: 0 or -ENOMEM / -EIO (libcrypto failed: logged once here).
+ * Errors: 0 or -ENOMEM / -EIO (mbedtls failed: logged once here).
  */
 #ifndef CAMGATE_LIB_SHA256_H
 #define CAMGATE_LIB_SHA256_H

@@ -31,7 +31,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,6 +44,7 @@
 #include <libavutil/error.h>
 #include <libavutil/mathematics.h>
 
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "storage/ring.h"
 
@@ -561,33 +561,20 @@ static int export_runs(struct exporter *x, const char *tmp)
 /* E1: the file's data, then its name, reach the disk. */
 static int export_commit(struct exporter *x, const char *tmp, const char *out)
 {
-	char dirbuf[PATH_MAX];
 	struct stat st;
-	int fd, ret = 0;
+	int ret;
 
-	fd = open(tmp, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0 || fstat(fd, &st) < 0) {
+	if (stat(tmp, &st) < 0) {
 		log_err("export %s: %s: %s", x->camera, tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return -EIO;
 	}
-	close(fd);
 	x->rep.bytes_out = (uint64_t)st.st_size;
-	if (rename(tmp, out) < 0) {
-		log_err("export %s: rename to %s: %s", x->camera, out, strerror(errno));
+	ret = fs_commit(tmp, out);
+	if (ret) {
+		log_err("export %s: cannot replace %s: %s", x->camera, out, strerror(-ret));
 		return -EIO;
 	}
-	snprintf(dirbuf, sizeof(dirbuf), "%s", out);
-	fd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0) {
-		log_err("export %s: fsync of the folder of %s: %s", x->camera, out,
-			strerror(errno));
-		ret = -EIO;
-	}
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	return 0;
 }
 
 static int export_finish(struct exporter *x, const char *tmp)

@@ -108,19 +108,6 @@ static struct ring *ring_alloc(const char *dir, const struct ring_io *io, bool r
 	return ring;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd, ret = 0;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Zeroes [0, len) when the filesystem cannot preallocate. */
 static int zero_fill(const struct ring_io *io, int fd, uint64_t len)
 {
@@ -178,30 +165,15 @@ out_log:
 static int write_meta(struct ring *ring)
 {
 	uint8_t buf[RING_META_SIZE];
-	char path[RING_PATH_MAX], tmp[RING_PATH_MAX];
-	int fd, ret;
+	char path[RING_PATH_MAX];
+	int ret;
 
-	if (ring__path(ring, RING_META_NAME, path, sizeof(path)) ||
-	    ring__path(ring, RING_META_NAME ".tmp", tmp, sizeof(tmp)))
+	if (ring__path(ring, RING_META_NAME, path, sizeof(path)))
 		return -ENAMETOOLONG;
 	ring__meta_encode(&ring->meta, buf);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		ret = -errno;
-		goto out_log;
-	}
-	ret = ring_io_write_full(ring_io_posix(), fd, buf, sizeof(buf), 0);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	close(fd);
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (!ret)
-		ret = fsync_dir(ring->dir);
+	ret = fs_replace(path, buf, sizeof(buf), 0640);
 	if (!ret)
 		return 0;
-	unlink(tmp);
-out_log:
 	log_err("ring %s: write %s: %s", ring->dir, path, strerror(-ret));
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 
 _Static_assert(RING_SHA_LEN == SHA256_LEN, "ring records hold SHA-256 digests");
@@ -24,10 +25,7 @@ int ring__sha256(const void *data, size_t len, uint8_t out[RING_SHA_LEN])
 
 int64_t ring__now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_wall_ms();
 }
 
 /* True when the SHA-256 of @buf[0..@n) equals the 32 bytes at @buf + @n. */

@@ -96,7 +96,7 @@ unit: $(O)/tests/onvif_sim
 ONVIF_FUZZ_CC ?= clang
 ONVIF_FUZZ_SRCS := $(wildcard tests/fuzz/onvif_*.c)
 ONVIF_FUZZ_BINS := $(ONVIF_FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
-ONVIF_FUZZ_OBJS := $(patsubst %.c,$(O)/fuzz/obj/%.o,$(ONVIF_LIB_SRCS) lib/log.c lib/termsafe.c lib/parse.c lib/hex.c) \
+ONVIF_FUZZ_OBJS := $(patsubst %.c,$(O)/fuzz/obj/%.o,$(ONVIF_LIB_SRCS) lib/log.c lib/termsafe.c lib/parse.c lib/clock.c lib/hex.c) \
 	$(O)/fuzz/obj/gen/soapC.o $(O)/fuzz/obj/gen/soapClient.o
 ONVIF_FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ONVIF_FUZZ_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer $(ONVIF_FUZZ_SAN) \

@@ -14,6 +14,7 @@
 #include <libavutil/log.h>
 
 #include "lib/log.h"
+#include "lib/url.h"
 
 struct strbuf {
 	char *p;
@@ -57,16 +58,16 @@ int stream__build_url(const char *url, const char *user, const char *pass, char 
 	struct strbuf b = { out, cap, 0, false };
 	struct strbuf l = { log_out, log_cap, 0, false };
 	const char *auth = strstr(url, "://");
-	const char *host, *at;
-	size_t hostlen;
+	const char *host;
+	size_t start, len;
+	bool at;
 
 	/* userinfo is user ":" password: a colon cannot be in the name */
 	if (!auth || auth == url || !cap || !log_cap || (user && strchr(user, ':')))
 		return -EINVAL;
 	auth += 3;
-	hostlen = strcspn(auth, "/?#");
-	at = memrchr(auth, '@', hostlen);
-	host = at ? at + 1 : auth;
+	at = url_userinfo(url, &start, &len);
+	host = at ? url + start + len + 1 : auth;
 	out[0] = log_out[0] = '\0';
 	sb_putn(&l, url, (size_t)(auth - url));
 	sb_putn(&l, host, strlen(host));

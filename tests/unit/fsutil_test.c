@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* lib/fsutil: mkdir -p semantics. */
+/* lib/fsutil: mkdir -p semantics, durable replace and create. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <dirent.h>
 
 #include <cmocka.h>
 
@@ -50,10 +52,126 @@ static void test_mkdir_p(void **state)
 	assert_int_equal(rmdir(top), 0);
 }
 
+/* Entries of @dir other than . and .. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void assert_file(const char *path, const char *text, mode_t mode)
+{
+	char buf[256];
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_string_equal(buf, text);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, mode);
+}
+
+static void test_replace(void **state)
+{
+	char top[] = "/tmp/camgate-fsutil-XXXXXX", path[256], missing[256];
+	const char *longer = "a longer first version\n";
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	snprintf(path, sizeof(path), "%s/f.conf", top);
+	/* New file; the mode is exact (umask 022 would not clear 0660's bits,
+	 * so test one it would: 0666 stays 0666). */
+	assert_int_equal(fs_replace(path, longer, strlen(longer), 0666), 0);
+	assert_file(path, longer, 0666);
+	/* Replaced whole: a shorter content leaves no tail of the old one. */
+	assert_int_equal(fs_replace(path, "short\n", 6, 0600), 0);
+	assert_file(path, "short\n", 0600);
+	assert_int_equal(fs_replace(path, "", 0, 0640), 0);
+	assert_file(path, "", 0640);
+	assert_int_equal(count_entries(top), 1);
+	/* A missing folder: the error, and nothing left behind anywhere. */
+	snprintf(missing, sizeof(missing), "%s/nope/f.conf", top);
+	assert_int_equal(fs_replace(missing, "x", 1, 0600), -ENOENT);
+	/* The target is a directory: rename fails, the temp is removed and
+	 * the directory kept. */
+	snprintf(missing, sizeof(missing), "%s/d", top);
+	assert_int_equal(mkdir(missing, 0700), 0);
+	assert_int_equal(fs_replace(missing, "x", 1, 0600), -EISDIR);
+	assert_int_equal(count_entries(top), 2);
+	assert_int_equal(rmdir(missing), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(top), 0);
+}
+
+static void test_create(void **state)
+{
+	char top[] = "/tmp/camgate-fsutil-XXXXXX", path[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	snprintf(path, sizeof(path), "%s/key", top);
+	assert_int_equal(fs_create(path, "first", 5, 0600), 0);
+	assert_file(path, "first", 0600);
+	/* Never replaces: the first one stays. */
+	assert_int_equal(fs_create(path, "second", 6, 0644), -EEXIST);
+	assert_file(path, "first", 0600);
+	assert_int_equal(count_entries(top), 1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(top), 0);
+}
+
+static void test_commit(void **state)
+{
+	char top[] = "/tmp/camgate-fsutil-XXXXXX", path[256], tmp[256];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	snprintf(path, sizeof(path), "%s/out.mp4", top);
+	snprintf(tmp, sizeof(tmp), "%s/out.mp4.tmp", top);
+	assert_int_equal(fs_replace(path, "old content", 11, 0640), 0);
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs("new", f);
+	fclose(f);
+	assert_int_equal(fs_commit(tmp, path), 0);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_file(path, "new", 0644);
+	/* No temp: the error, the target untouched. */
+	assert_int_equal(fs_commit(tmp, path), -ENOENT);
+	assert_file(path, "new", 0644);
+	/* Rename fails (onto a non-empty folder): the temp is removed. */
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_not_equal(fs_commit(tmp, top), 0);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(count_entries(top), 1);
+	assert_int_equal(fs_fsync_parent(path), 0);
+	assert_int_equal(fs_fsync_parent("relative-name"), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(top), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mkdir_p),
+		cmocka_unit_test(test_replace),
+		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_commit),
 	};
 
 	umask(0022);
