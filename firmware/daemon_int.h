@@ -50,7 +50,26 @@ struct gw_cam {
 	uint64_t nospace_seen;
 };
 
+/*
+ * The daemon's lifecycle (daemon.c: gw_set_state(), the one place that
+ * moves it, checks the predecessor and logs "state OLD -> NEW"):
+ *
+ *   STARTING -> RUNNING -> (RELOADING -> RUNNING)* -> STOPPING -> STOPPED
+ *   STARTING -> STOPPING (start failed)
+ *
+ * Moved by the main thread only; read by any (status for central).
+ */
+enum gw_state {
+	GW_STARTING = 0,
+	GW_RUNNING,
+	GW_RELOADING,
+	GW_STOPPING,
+	GW_STOPPED,
+	GW_NSTATES,
+};
+
 struct gw {
+	_Atomic int state; /* enum gw_state */
 	struct config *cfg;
 	struct statedb *sdb;
 	struct ring *ring;
@@ -103,6 +122,12 @@ struct gw {
 	 * while it differs from its nospace_seen clears its storage-full. */
 	_Atomic uint64_t nospace_gen;
 };
+
+/* daemon.c */
+
+/* "STARTING", "RUNNING" ...: the name logs, status.json and central's
+ * status object show. */
+const char *gw_state_name(enum gw_state st);
 
 /* daemon_stream.c, main thread unless said otherwise. */
 

@@ -136,6 +136,7 @@ static void gw_status_fill(void *arg, cJSON *status)
 	pthread_mutex_unlock(&gw->cams_lock);
 	gw_state_disk(gw, &sd);
 	cJSON_AddItemToObject(status, "state_disk", status_state_disk_json(&sd));
+	cJSON_AddStringToObject(status, "daemon_state", gw_state_name(atomic_load(&gw->state)));
 }
 
 /* U7: segments without an outbox row; the evict hook refuses meanwhile.

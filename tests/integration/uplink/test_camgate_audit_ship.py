@@ -90,6 +90,10 @@ def test_audit_rows_exactly_once_across_kill9(env, central_mtls, uplink_config, 
 			return None
 		return rows
 	cglib.wait_for("every audit row shipped", all_shipped, 60, 0.5)
+	# Central's status object carries the daemon's state.
+	cglib.wait_for("a status at central", lambda: json.loads(
+		central.file("gateways/%s/status.json" % GW).read_text()).get("daemon_state")
+		== "RUNNING", 10, 0.2)
 	assert cg.stop() == 0
 	rows = [r["id"] for r in cg.db_rows("SELECT id FROM audit ORDER BY id")]
 	assert len(rows) > ROWS  # the seeded ones, the chain's rows, each start's
