@@ -241,10 +241,10 @@ out:
 	if (atomic_load(&gw.state) == GW_STARTING)
 		gw_set_state(&gw, GW_STOPPING, ": start failed: %s", strerror(-ret));
 	alarm_set_notify(NULL, NULL);
-	pthread_rwlock_wrlock(&gw.up_lock);
+	gw_up_wrlock(&gw);
 	uplink_stop(gw.up);
 	gw.up = NULL;
-	pthread_rwlock_unlock(&gw.up_lock);
+	gw_up_unlock(&gw);
 	discovery_stop(gw.disc);
 	ring_close(gw.ring);
 	gw_dcams_free(gw.dcams, gw.ndcams);

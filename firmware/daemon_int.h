@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "firmware/config.h"
+#include "lib/lockorder.h"
 
 struct accounts;
 struct gw;
@@ -122,6 +123,41 @@ struct gw {
 	 * while it differs from its nospace_seen clears its storage-full. */
 	_Atomic uint64_t nospace_gen;
 };
+
+/* gw->up_lock and gw->cams_lock, with their place in the lock order
+ * (lib/lockorder.h: up_lock, then cams_lock, then the ring, state.db, the
+ * uplink's own). Other threads only try up_lock: true when taken. */
+static inline void gw_up_wrlock(struct gw *gw)
+{
+	lockorder_wait(LOCK_GW_UP);
+	pthread_rwlock_wrlock(&gw->up_lock);
+}
+
+static inline bool gw_up_tryrdlock(struct gw *gw)
+{
+	if (pthread_rwlock_tryrdlock(&gw->up_lock))
+		return false;
+	lockorder_tried(LOCK_GW_UP);
+	return true;
+}
+
+static inline void gw_up_unlock(struct gw *gw)
+{
+	pthread_rwlock_unlock(&gw->up_lock);
+	lockorder_release(LOCK_GW_UP);
+}
+
+static inline void gw_cams_lock(struct gw *gw)
+{
+	lockorder_wait(LOCK_GW_CAMS);
+	pthread_mutex_lock(&gw->cams_lock);
+}
+
+static inline void gw_cams_unlock(struct gw *gw)
+{
+	pthread_mutex_unlock(&gw->cams_lock);
+	lockorder_release(LOCK_GW_CAMS);
+}
 
 /* daemon.c */
 

@@ -100,14 +100,14 @@ void gw_alarm_notify(void *arg, const char *code, const char *camera, const char
 	struct gw *gw = arg;
 	char text[256];
 
-	if (pthread_rwlock_tryrdlock(&gw->up_lock))
+	if (!gw_up_tryrdlock(gw))
 		return;
 	if (gw->up) {
 		snprintf(text, sizeof(text), "%s %s: %s", raised ? "raised" : "cleared", code,
 			 message);
 		uplink_event(gw->up, "alarm", camera, text);
 	}
-	pthread_rwlock_unlock(&gw->up_lock);
+	gw_up_unlock(gw);
 }
 
 /* The uplink thread asks for the cameras' live figures for status.json. */
@@ -120,7 +120,7 @@ static void gw_status_fill(void *arg, cJSON *status)
 	struct status_state_disk sd;
 	size_t n, ngone = gw_gone_names(gw, gone, CONFIG_CAMERAS_MAX);
 
-	pthread_mutex_lock(&gw->cams_lock);
+	gw_cams_lock(gw);
 	n = gw->ncams;
 	for (size_t i = 0; i < n; i++) {
 		streams[i] = gw->cams[i]->stream;
@@ -133,7 +133,7 @@ static void gw_status_fill(void *arg, cJSON *status)
 		names[n++] = gone[i];
 	}
 	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
-	pthread_mutex_unlock(&gw->cams_lock);
+	gw_cams_unlock(gw);
 	gw_state_disk(gw, &sd);
 	cJSON_AddItemToObject(status, "state_disk", status_state_disk_json(&sd));
 	cJSON_AddStringToObject(status, "daemon_state", gw_state_name(atomic_load(&gw->state)));
@@ -261,7 +261,7 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 	struct uplink *up = NULL;
 	int ret = 0;
 
-	pthread_rwlock_wrlock(&gw->up_lock);
+	gw_up_wrlock(gw);
 	uplink_stop(gw->up);
 	gw->up = NULL;
 	/* A new uplink scans the ring at once and reports anew (U7). */
@@ -277,7 +277,7 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 		ring_set_upload_required(gw->ring, false);
 	}
 	gw->up = up;
-	pthread_rwlock_unlock(&gw->up_lock);
+	gw_up_unlock(gw);
 	return ret;
 }
 

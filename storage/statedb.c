@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/fsutil.h"
+#include "lib/lockorder.h"
 #include "lib/log.h"
 
 struct statedb {
@@ -88,7 +89,7 @@ int statedb_migrate(struct statedb *s, const char *module, const char *const *st
 {
 	int ver = 0, ret;
 
-	pthread_mutex_lock(&s->lock);
+	statedb_lock(s);
 	ret = schema_version(s->db, module, &ver);
 	if (ret)
 		goto fail;
@@ -108,7 +109,7 @@ fail:
 	log_err("%s: %s schema migration to %d: %s", s->path, module, ver + 1,
 		sqlite3_errmsg(s->db));
 out:
-	pthread_mutex_unlock(&s->lock);
+	statedb_unlock(s);
 	return ret;
 }
 
@@ -187,6 +188,7 @@ void statedb_close(struct statedb *s)
 
 struct sqlite3 *statedb_lock(struct statedb *s)
 {
+	lockorder_wait(LOCK_STATEDB);
 	pthread_mutex_lock(&s->lock);
 	return s->db;
 }
@@ -194,6 +196,7 @@ struct sqlite3 *statedb_lock(struct statedb *s)
 void statedb_unlock(struct statedb *s)
 {
 	pthread_mutex_unlock(&s->lock);
+	lockorder_release(LOCK_STATEDB);
 }
 
 int statedb_reader_open(struct statedb *s, struct sqlite3 **connp)
