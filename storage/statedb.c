@@ -23,7 +23,11 @@ struct statedb {
 };
 
 /* Append only: step N takes the core schema from version N to N+1.
- * Never edit a step; add one. Other modules keep their own lists. */
+ * Never edit a step; add one. Other modules keep their own lists.
+ * Step 0's audit table is its first form, kept because every state.db in
+ * the field was made by it; the table is firmware/audit.c's since: its
+ * chain columns and its ship cursor are that module's migrations ("audit",
+ * "audit_uplink"), and no other code writes it. */
 static const char *const core_steps[] = {
 	"CREATE TABLE audit ("
 	" id INTEGER PRIMARY KEY,"
