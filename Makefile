@@ -67,7 +67,9 @@ CFLAGS_PROJECT := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow \
 LDFLAGS_PROJECT := -pthread -Wl,--as-needed $(BOARD_LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS := $(PKG_LIBS) $(LIBS_EXTRA) -lmbedcrypto -lm
 ifneq ($(SANITIZE),)
-CFLAGS_PROJECT += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+# ... and the lock order check (lib/lockorder.h) whatever NDEBUG says.
+CFLAGS_PROJECT += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-DCAMGATE_LOCK_CHECK
 LDFLAGS_PROJECT += -fsanitize=$(SANITIZE)
 endif
 
@@ -180,7 +182,7 @@ $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c li
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/clock.c lib/log.c lib/termsafe.c -linih
 CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/termsafe.c lib/parse.c lib/fsutil.c \
-	lib/sha256.c lib/clock.c lib/url.c lib/sql.c \
+	lib/sha256.c lib/clock.c lib/url.c lib/sql.c lib/lockorder.c \
 	storage/statedb.c firmware/audit.c firmware/audit_key.c firmware/accounts.c firmware/secrets.c \
 	firmware/config.c \
 	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \

@@ -37,6 +37,13 @@ static const char *const audit_steps[] = {
 };
 #define AUDIT_NSTEPS ((int)(sizeof(audit_steps) / sizeof(audit_steps[0])))
 
+/* Append only: module "audit_uplink", the ship cursor (audit_shipped()). */
+static const char *const ship_steps[] = {
+	"CREATE TABLE audit_shipped (id INTEGER NOT NULL);"
+	"INSERT INTO audit_shipped (id) VALUES (0);",
+};
+#define SHIP_NSTEPS ((int)(sizeof(ship_steps) / sizeof(ship_steps[0])))
+
 #define AUDIT_COLS "id, ts_ms, actor, action, object, detail, prev_hash, hash, keyed"
 #define PATH_CAP   4096
 
@@ -149,14 +156,15 @@ static int db_fail(sqlite3 *db, const char *what)
 	return -EIO;
 }
 
-static int module_version(struct statedb *sdb, int *verp)
+static int module_version(struct statedb *sdb, const char *module, int *verp)
 {
 	sqlite3 *db = statedb_lock(sdb);
 	sqlite3_stmt *st = NULL;
 	int rc, ret = 0;
 
-	rc = sqlite3_prepare_v2(db, "SELECT version FROM schema WHERE module = 'audit'", -1, &st,
-				NULL);
+	rc = sqlite3_prepare_v2(db, "SELECT version FROM schema WHERE module = ?", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -305,14 +313,62 @@ out:
 
 int audit_open(struct statedb *sdb)
 {
-	int ver = 0, ret;
+	int ver = 0, ship_ver = 0, ret;
 
-	ret = module_version(sdb, &ver);
-	if (ret || ver == AUDIT_NSTEPS)
+	ret = module_version(sdb, "audit", &ver);
+	if (!ret)
+		ret = module_version(sdb, "audit_uplink", &ship_ver);
+	if (ret || (ver == AUDIT_NSTEPS && ship_ver == SHIP_NSTEPS))
 		return ret;
 	ret = statedb_migrate(sdb, "audit", audit_steps, AUDIT_NSTEPS);
 	if (!ret && ver == 0)
 		ret = seal_legacy(sdb);
+	if (!ret)
+		ret = statedb_migrate(sdb, "audit_uplink", ship_steps, SHIP_NSTEPS);
+	return ret;
+}
+
+int audit_shipped(struct statedb *sdb, int64_t *idp)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	int rc, ret = audit_open(sdb);
+
+	*idp = 0;
+	if (ret)
+		return ret;
+	db = statedb_lock(sdb);
+	rc = sqlite3_prepare_v2(db, "SELECT id FROM audit_shipped", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*idp = sqlite3_column_int64(st, 0);
+	else
+		ret = db_fail(db, "ship cursor");
+	sqlite3_finalize(st);
+	statedb_unlock(sdb);
+	return ret;
+}
+
+int audit_ship_advance(struct sqlite3 *db, void *arg)
+{
+	const struct audit_ship *s = arg;
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(db, "UPDATE audit_shipped SET id = ?1 WHERE id = ?2", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(db, "ship cursor");
+	sqlite3_bind_int64(st, 1, s->to);
+	sqlite3_bind_int64(st, 2, s->from);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		ret = db_fail(db, "ship cursor");
+	} else if (sqlite3_changes(db) != 1) {
+		log_err("audit: ship cursor is no longer at row %lld; nothing shipped",
+			(long long)s->from);
+		ret = -ESTALE;
+	}
+	sqlite3_finalize(st);
 	return ret;
 }
 

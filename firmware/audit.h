@@ -70,8 +70,10 @@ struct statedb;
 #define AUDIT_KEY_LEN  32
 #define AUDIT_KEY_NAME "audit.key"
 
-/* Add the chain columns (statedb_migrate module "audit") and chain older
- * rows. Idempotent and cheap; audit_record() calls it too, so callers
+/* Bring the audit tables to this firmware's schema: the chain columns
+ * (statedb_migrate module "audit"), chaining older rows once, and the
+ * ship cursor (module "audit_uplink"). Call it once after statedb_open();
+ * idempotent and cheap, and the functions below call it too, so callers
  * that only record need not. */
 int audit_open(struct statedb *db);
 
@@ -112,6 +114,27 @@ int audit_list(struct statedb *db, int64_t after_id, int max, audit_row_fn fn, v
 /* The newest row's id and hash (the anchor central keeps); *idp 0 and a
  * zero hash when the table is empty. */
 int audit_head(struct statedb *db, int64_t *idp, uint8_t hash[AUDIT_HASH_LEN]);
+
+/*
+ * Shipping to central (R8). The cursor is the id of the last row handed
+ * to the uplink, in table audit_shipped of the same state.db. It moves
+ * only with audit_ship_advance(), inside the very transaction that
+ * commits the outbox rows of the rows it passes (the @also of
+ * uplink_events()/outbox_put_many()): after a crash either both are
+ * there or neither, so a row reaches central once, never twice and
+ * never not at all. One shipper at a time (the daemon's main thread).
+ */
+int audit_shipped(struct statedb *db, int64_t *idp);
+struct audit_ship {
+	int64_t from; /* the cursor as audit_shipped() read it */
+	int64_t to;   /* the last row the transaction covers */
+};
+/* Move the cursor from @arg's from to its to (@arg a struct audit_ship),
+ * on @db, the statedb connection whose lock and open transaction the
+ * caller holds. -ESTALE: the cursor is not at from (logged; roll back).
+ * -EIO. */
+struct sqlite3;
+int audit_ship_advance(struct sqlite3 *db, void *arg);
 
 struct audit_verify_report {
 	uint64_t rows;	      /* rows checked */

@@ -11,9 +11,11 @@
  */
 #include "firmware/daemon.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,11 +36,54 @@
 #include "storage/ring.h"
 #include "storage/statedb.h"
 
+static const char *const gw_state_names[GW_NSTATES] = {
+	[GW_STARTING] = "STARTING", [GW_RUNNING] = "RUNNING", [GW_RELOADING] = "RELOADING",
+	[GW_STOPPING] = "STOPPING", [GW_STOPPED] = "STOPPED",
+};
+
+#define GW_FROM(s) (1u << (s))
+/* The states each state may be entered from (daemon_int.h draws them). */
+static const unsigned int gw_state_from[GW_NSTATES] = {
+	[GW_STARTING] = 0, /* the first state, never entered again */
+	[GW_RUNNING] = GW_FROM(GW_STARTING) | GW_FROM(GW_RELOADING),
+	[GW_RELOADING] = GW_FROM(GW_RUNNING),
+	[GW_STOPPING] = GW_FROM(GW_STARTING) | GW_FROM(GW_RUNNING),
+	[GW_STOPPED] = GW_FROM(GW_STOPPING),
+};
+
+const char *gw_state_name(enum gw_state st)
+{
+	return (unsigned int)st < GW_NSTATES ? gw_state_names[st] : "?";
+}
+
+/* Move to @to and log "state OLD -> NEW" followed by @fmt's text (which
+ * brings its own separator: " (SIGHUP)", ": recording ..."). -EINVAL: @to
+ * may not follow the current state; nothing changes (logged: a bug). */
+static int __attribute__((format(printf, 3, 4)))
+gw_set_state(struct gw *gw, enum gw_state to, const char *fmt, ...)
+{
+	enum gw_state from = atomic_load(&gw->state);
+	char why[256];
+	va_list ap;
+
+	if ((unsigned int)to >= GW_NSTATES || !(gw_state_from[to] & GW_FROM(from))) {
+		log_err("state %s -> %s is not a transition of the daemon", gw_state_name(from),
+			gw_state_name(to));
+		return -EINVAL;
+	}
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	atomic_store(&gw->state, to);
+	log_notice("state %s -> %s%s", gw_state_name(from), gw_state_name(to), why);
+	return 0;
+}
+
 static void gw_reload(struct gw *gw)
 {
 	struct config *next;
 
-	log_notice("state RUNNING -> RELOADING (SIGHUP)");
+	gw_set_state(gw, GW_RELOADING, " (SIGHUP)");
 	if (config_load(gw->cfg->path, &next) || secrets_config_reveal(gw->sec, next)) {
 		log_err("reload: %s has errors; keeping the running configuration", gw->cfg->path);
 	} else {
@@ -50,7 +95,7 @@ static void gw_reload(struct gw *gw)
 		config_free(gw->cfg);
 		gw->cfg = next;
 	}
-	log_notice("state RELOADING -> RUNNING (%zu cameras)", gw->ncams);
+	gw_set_state(gw, GW_RUNNING, " (%zu cameras)", gw->ncams);
 }
 
 static void gw_status(struct gw *gw)
@@ -76,8 +121,8 @@ static void gw_status(struct gw *gw)
 	}
 	have_up = gw->up && !uplink_stat(gw->up, &ust);
 	gw_state_disk(gw, &sd);
-	status_write(gw->cfg, gw->ring, gw->sdb, gw->started_ms, names, streams, n,
-		     have_up ? &ust : NULL, &sd);
+	status_write(gw->cfg, gw->ring, gw->sdb, gw_state_name(atomic_load(&gw->state)),
+		     gw->started_ms, names, streams, n, have_up ? &ust : NULL, &sd);
 }
 
 static int gw_open_storage(struct gw *gw)
@@ -126,7 +171,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 		int sig = sigtimedwait(set, NULL, &ts);
 
 		if (sig == SIGTERM || sig == SIGINT) {
-			log_notice("state RUNNING -> STOPPING (%s)", strsignal(sig));
+			gw_set_state(gw, GW_STOPPING, " (%s)", strsignal(sig));
 			return;
 		}
 		if (sig == SIGHUP)
@@ -146,7 +191,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 
 int daemon_run(const char *config_path)
 {
-	struct gw gw = { 0 };
+	struct gw gw = { .state = GW_STARTING };
 	sigset_t set;
 	int ret;
 
@@ -183,8 +228,8 @@ int daemon_run(const char *config_path)
 	/* The console's commit and `camgate status` find the daemon by it. */
 	gw.pid_written = !pidfile_write(gw.cfg->state_dir);
 	gw_console_start(&gw);
-	log_notice("state STARTING -> RUNNING: recording %zu cameras (%s)", gw.ncams,
-		   gw.up ? "uploading to central" : "local recorder, no central configured");
+	gw_set_state(&gw, GW_RUNNING, ": recording %zu cameras (%s)", gw.ncams,
+		     gw.up ? "uploading to central" : "local recorder, no central configured");
 	gw_loop(&gw, &set);
 	gw_console_stop(&gw);
 	discovery_stop(gw.disc);
@@ -192,13 +237,14 @@ int daemon_run(const char *config_path)
 	gw_status(&gw); /* the last snapshot still shows every camera */
 	while (gw.ncams)
 		gw_cam_remove(&gw, gw.ncams - 1);
-	log_notice("stopped cleanly");
 out:
+	if (atomic_load(&gw.state) == GW_STARTING)
+		gw_set_state(&gw, GW_STOPPING, ": start failed: %s", strerror(-ret));
 	alarm_set_notify(NULL, NULL);
-	pthread_rwlock_wrlock(&gw.up_lock);
+	gw_up_wrlock(&gw);
 	uplink_stop(gw.up);
 	gw.up = NULL;
-	pthread_rwlock_unlock(&gw.up_lock);
+	gw_up_unlock(&gw);
 	discovery_stop(gw.disc);
 	ring_close(gw.ring);
 	gw_dcams_free(gw.dcams, gw.ndcams);
@@ -208,5 +254,6 @@ out:
 	secrets_close(gw.sec);
 	statedb_close(gw.sdb);
 	config_free(gw.cfg);
+	gw_set_state(&gw, GW_STOPPED, "%s", ret ? "" : ": stopped cleanly");
 	return ret;
 }

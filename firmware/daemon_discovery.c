@@ -100,11 +100,11 @@ static void gw_discovered(void *arg, const char *camera, enum registry_event ev,
 		alarm_clear(gw->sdb, "camera-gone", camera);
 	}
 	/* On contention gw_ship_registry() sends it from the change log. */
-	if (pthread_rwlock_tryrdlock(&gw->up_lock))
+	if (!gw_up_tryrdlock(gw))
 		return;
 	if (gw->up)
 		uplink_registry_changed(gw->up, camera);
-	pthread_rwlock_unlock(&gw->up_lock);
+	gw_up_unlock(gw);
 }
 
 /* Discovery thread: does @camera's stream deliver? Its own health
@@ -116,7 +116,7 @@ static int gw_stream_down(void *arg, const char *camera, int64_t *down_since_utc
 	struct stream_stats st;
 	int ret = -ENOENT;
 
-	pthread_mutex_lock(&gw->cams_lock);
+	gw_cams_lock(gw);
 	for (size_t i = 0; i < gw->ncams; i++) {
 		if (strcmp(gw->cams[i]->name, camera))
 			continue;
@@ -125,7 +125,7 @@ static int gw_stream_down(void *arg, const char *camera, int64_t *down_since_utc
 		*down_since_utc_ms = st.down_since_utc_ms;
 		break;
 	}
-	pthread_mutex_unlock(&gw->cams_lock);
+	gw_cams_unlock(gw);
 	return ret;
 }
 

@@ -27,6 +27,7 @@
 
 #include "firmware/config.h"
 #include "firmware/uplink_policy.h"
+#include "lib/lockorder.h"
 
 struct accounts;
 struct gw;
@@ -51,7 +52,26 @@ struct gw_cam {
 	uint64_t nospace_seen;
 };
 
+/*
+ * The daemon's lifecycle (daemon.c: gw_set_state(), the one place that
+ * moves it, checks the predecessor and logs "state OLD -> NEW"):
+ *
+ *   STARTING -> RUNNING -> (RELOADING -> RUNNING)* -> STOPPING -> STOPPED
+ *   STARTING -> STOPPING (start failed)
+ *
+ * Moved by the main thread only; read by any (status for central).
+ */
+enum gw_state {
+	GW_STARTING = 0,
+	GW_RUNNING,
+	GW_RELOADING,
+	GW_STOPPING,
+	GW_STOPPED,
+	GW_NSTATES,
+};
+
 struct gw {
+	_Atomic int state; /* enum gw_state */
 	struct config *cfg;
 	struct statedb *sdb;
 	struct ring *ring;
@@ -105,6 +125,47 @@ struct gw {
 	 * while it differs from its nospace_seen clears its storage-full. */
 	_Atomic uint64_t nospace_gen;
 };
+
+/* gw->up_lock and gw->cams_lock, with their place in the lock order
+ * (lib/lockorder.h: up_lock, then cams_lock, then the ring, state.db, the
+ * uplink's own). Other threads only try up_lock: true when taken. */
+static inline void gw_up_wrlock(struct gw *gw)
+{
+	lockorder_wait(LOCK_GW_UP);
+	pthread_rwlock_wrlock(&gw->up_lock);
+}
+
+static inline bool gw_up_tryrdlock(struct gw *gw)
+{
+	if (pthread_rwlock_tryrdlock(&gw->up_lock))
+		return false;
+	lockorder_tried(LOCK_GW_UP);
+	return true;
+}
+
+static inline void gw_up_unlock(struct gw *gw)
+{
+	pthread_rwlock_unlock(&gw->up_lock);
+	lockorder_release(LOCK_GW_UP);
+}
+
+static inline void gw_cams_lock(struct gw *gw)
+{
+	lockorder_wait(LOCK_GW_CAMS);
+	pthread_mutex_lock(&gw->cams_lock);
+}
+
+static inline void gw_cams_unlock(struct gw *gw)
+{
+	pthread_mutex_unlock(&gw->cams_lock);
+	lockorder_release(LOCK_GW_CAMS);
+}
+
+/* daemon.c */
+
+/* "STARTING", "RUNNING" ...: the name logs, status.json and central's
+ * status object show. */
+const char *gw_state_name(enum gw_state st);
 
 /* daemon_stream.c, main thread unless said otherwise. */
 

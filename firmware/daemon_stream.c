@@ -120,10 +120,10 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 	ret = ring_writer_commit(writer, &rs, &info);
 	if (!ret)
 		gw_sink_stored(gw, cam);
-	if (!ret && !pthread_rwlock_tryrdlock(&gw->up_lock)) {
+	if (!ret && gw_up_tryrdlock(gw)) {
 		if (gw->up)
 			uplink_segment_added(gw->up, &info);
-		pthread_rwlock_unlock(&gw->up_lock);
+		gw_up_unlock(gw);
 	}
 	return ret;
 }
@@ -290,9 +290,9 @@ void gw_cam_remove(struct gw *gw, size_t i)
 {
 	struct gw_cam *cam = gw->cams[i];
 
-	pthread_mutex_lock(&gw->cams_lock);
+	gw_cams_lock(gw);
 	gw->cams[i] = gw->cams[--gw->ncams];
-	pthread_mutex_unlock(&gw->cams_lock);
+	gw_cams_unlock(gw);
 	gw_cam_stop(cam);
 	free(cam);
 }
@@ -311,9 +311,9 @@ static void gw_cam_add(struct gw *gw, const struct config_camera *c)
 		free(cam);
 		return;
 	}
-	pthread_mutex_lock(&gw->cams_lock);
+	gw_cams_lock(gw);
 	gw->cams[gw->ncams++] = cam;
-	pthread_mutex_unlock(&gw->cams_lock);
+	gw_cams_unlock(gw);
 }
 
 /* The camera @name should record as: the config's, else a discovered one. */

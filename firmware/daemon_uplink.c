@@ -19,7 +19,6 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +40,6 @@
 #include "lib/log.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
-#include "storage/statedb.h"
 #include "version.h"
 
 /* Uplink hooks: the registry record of a camera, for central (R2). */
@@ -107,14 +105,14 @@ void gw_alarm_notify(void *arg, const char *code, const char *camera, const char
 	struct gw *gw = arg;
 	char text[256];
 
-	if (pthread_rwlock_tryrdlock(&gw->up_lock))
+	if (!gw_up_tryrdlock(gw))
 		return;
 	if (gw->up) {
 		snprintf(text, sizeof(text), "%s %s: %s", raised ? "raised" : "cleared", code,
 			 message);
 		uplink_event(gw->up, "alarm", camera, text);
 	}
-	pthread_rwlock_unlock(&gw->up_lock);
+	gw_up_unlock(gw);
 }
 
 /* The status tick: the policy's alarms and figures, then the cameras'
@@ -129,7 +127,7 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 	size_t n, ngone = gw_gone_names(gw, gone, CONFIG_CAMERAS_MAX);
 
 	uplink_policy_status(&gw->policy, status, fig);
-	pthread_mutex_lock(&gw->cams_lock);
+	gw_cams_lock(gw);
 	n = gw->ncams;
 	for (size_t i = 0; i < n; i++) {
 		streams[i] = gw->cams[i]->stream;
@@ -142,9 +140,10 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 		names[n++] = gone[i];
 	}
 	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
-	pthread_mutex_unlock(&gw->cams_lock);
+	gw_cams_unlock(gw);
 	gw_state_disk(gw, &sd);
 	cJSON_AddItemToObject(status, "state_disk", status_state_disk_json(&sd));
+	cJSON_AddStringToObject(status, "daemon_state", gw_state_name(atomic_load(&gw->state)));
 }
 
 /* U7: segments without an outbox row; the evict hook refuses meanwhile.
@@ -271,7 +270,7 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 	struct uplink *up = NULL;
 	int ret = 0;
 
-	pthread_rwlock_wrlock(&gw->up_lock);
+	gw_up_wrlock(gw);
 	uplink_stop(gw->up);
 	gw->up = NULL;
 	/* A new uplink scans the ring at once and reports anew (U7). */
@@ -290,23 +289,19 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 		ring_set_upload_required(gw->ring, false);
 	}
 	gw->up = up;
-	pthread_rwlock_unlock(&gw->up_lock);
+	gw_up_unlock(gw);
 	return ret;
 }
 
 /* Audit rows go to central through the outbox (R8): each becomes an event
- * object. The last row handed over is kept in state.db, so a restart
+ * object. The batch's events and the ship cursor are committed in one
+ * transaction (audit_ship_advance()), so a restart, even after kill -9,
  * neither repeats nor skips rows, whichever process wrote them. */
-static const char *const audit_ship_steps[] = {
-	"CREATE TABLE audit_shipped (id INTEGER NOT NULL);"
-	"INSERT INTO audit_shipped (id) VALUES (0);",
-};
-
 #define AUDIT_SHIP_BATCH 64
 #define AUDIT_SHIP_MSG	 768
 
 /* Rows are copied out first: audit_list() holds the state.db lock, which
- * uplink_event() needs to commit its outbox row. */
+ * the outbox's transaction needs. */
 struct ship_ctx {
 	size_t n;
 	int64_t ids[AUDIT_SHIP_BATCH];
@@ -328,33 +323,20 @@ static int gw_ship_row(void *arg, const struct audit_row *r)
 
 void gw_ship_audit(struct gw *gw)
 {
+	struct uplink_ev evs[AUDIT_SHIP_BATCH];
 	struct ship_ctx c = { 0 };
-	int64_t from = 0, last;
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
+	struct audit_ship mark;
 
-	if (!gw->up || statedb_migrate(gw->sdb, "audit_uplink", audit_ship_steps, 1))
+	if (!gw->up || audit_shipped(gw->sdb, &mark.from))
 		return;
-	db = statedb_lock(gw->sdb);
-	if (sqlite3_prepare_v2(db, "SELECT id FROM audit_shipped", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		from = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	statedb_unlock(gw->sdb);
 	c.msgs = malloc(AUDIT_SHIP_BATCH * sizeof(*c.msgs));
-	if (!c.msgs || audit_list(gw->sdb, from, AUDIT_SHIP_BATCH, gw_ship_row, &c))
+	if (!c.msgs || audit_list(gw->sdb, mark.from, AUDIT_SHIP_BATCH, gw_ship_row, &c) || !c.n)
 		goto out;
-	last = from;
-	for (size_t i = 0; i < c.n && !uplink_event(gw->up, "audit", "", c.msgs[i]); i++)
-		last = c.ids[i]; /* a failed event is retried from here next tick */
-	if (last == from)
-		goto out;
-	db = statedb_lock(gw->sdb);
-	if (sqlite3_prepare_v2(db, "UPDATE audit_shipped SET id = ?", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 1, last) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-		log_err("audit: cannot record what went to central: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	statedb_unlock(gw->sdb);
+	for (size_t i = 0; i < c.n; i++)
+		evs[i] = (struct uplink_ev){ .type = "audit", .camera = "", .message = c.msgs[i] };
+	mark.to = c.ids[c.n - 1];
+	/* On failure nothing was committed: the batch is tried again next tick. */
+	uplink_events(gw->up, evs, c.n, audit_ship_advance, &mark);
 out:
 	free(c.msgs);
 }

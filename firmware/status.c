@@ -154,8 +154,9 @@ cJSON *status_state_disk_json(const struct status_state_disk *sd)
 }
 
 int status_write(const struct config *cfg, struct ring *ring, struct statedb *sdb,
-		 int64_t started_ms, const char *const *names, struct stream *const *streams,
-		 size_t n, const struct uplink_stat *ust, const struct status_state_disk *sd)
+		 const char *daemon_state, int64_t started_ms, const char *const *names,
+		 struct stream *const *streams, size_t n, const struct uplink_stat *ust,
+		 const struct status_state_disk *sd)
 {
 	cJSON *root = cJSON_CreateObject(), *cams, *alarms = NULL;
 	char *text = NULL;
@@ -166,6 +167,7 @@ int status_write(const struct config *cfg, struct ring *ring, struct statedb *sd
 	cJSON_AddStringToObject(root, "gateway", cfg->gateway_id);
 	cJSON_AddStringToObject(root, "firmware", CAMGATE_VERSION);
 	cJSON_AddStringToObject(root, "mode", ust ? "uplink" : "local-recorder");
+	cJSON_AddStringToObject(root, "daemon_state", daemon_state);
 	cJSON_AddNumberToObject(root, "time_utc_ms", (double)time_now_ms());
 	cJSON_AddNumberToObject(root, "uptime_s", (double)(time_now_ms() - started_ms) / 1000);
 	cams = status_cameras(names, streams, n);
@@ -229,8 +231,13 @@ static void status_add_daemon(const struct config *cfg, cJSON *root)
 					(double)(time_now_ms() - (int64_t)t) / 1000);
 }
 
-static void status_print_daemon(const cJSON *root)
+static void status_print_daemon(struct termsafe_buf *tb, const cJSON *root)
 {
+	/* A snapshot of a firmware before the field: "unknown". */
+	const char *state = cJSON_IsString(cJSON_GetObjectItem(root, "daemon_state"))
+				    ? status_str(tb, root, "daemon_state")
+				    : "unknown";
+
 	const cJSON *d = cJSON_GetObjectItem(root, "daemon");
 	double t = cJSON_GetNumberValue(cJSON_GetObjectItem(root, "time_utc_ms"));
 	double age = cJSON_GetNumberValue(cJSON_GetObjectItem(d, "snapshot_age_s"));
@@ -239,12 +246,12 @@ static void status_print_daemon(const cJSON *root)
 	if (!isnan(t))
 		format_time_ms((int64_t)t, when, sizeof(when));
 	if (cJSON_IsTrue(cJSON_GetObjectItem(d, "running")))
-		printf("daemon running (pid %.0f); snapshot of %s, %.0f s ago\n",
-		       cJSON_GetNumberValue(cJSON_GetObjectItem(d, "pid")), when, age);
+		printf("daemon running (pid %.0f), state %s; snapshot of %s, %.0f s ago\n",
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(d, "pid")), state, when, age);
 	else
-		printf("daemon NOT RUNNING: this is its last snapshot, of %s (%.0f s ago);\n"
-		       "cameras, uplink and alarms below are as they were then\n",
-		       when, age);
+		printf("daemon NOT RUNNING: this is its last snapshot, of %s (%.0f s ago, state "
+		       "%s);\ncameras, uplink and alarms below are as they were then\n",
+		       when, age, state);
 }
 
 static void status_print_uplink(struct termsafe_buf *tb, const cJSON *u)
@@ -274,7 +281,7 @@ static void status_print_text(const cJSON *root)
 	const cJSON *st = cJSON_GetObjectItem(root, "storage");
 	struct termsafe_buf tb = { 0 };
 
-	status_print_daemon(root);
+	status_print_daemon(&tb, root);
 	printf("gateway %s, firmware %s, mode %s, up %.0f s\n", status_str(&tb, root, "gateway"),
 	       status_str(&tb, root, "firmware"), status_str(&tb, root, "mode"),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(root, "uptime_s")));

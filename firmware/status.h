@@ -34,11 +34,13 @@ struct status_state_disk {
 /* As a new JSON object (caller frees), for status.json and central. */
 struct cJSON *status_state_disk_json(const struct status_state_disk *sd);
 
-/* All pointers borrowed; @ust NULL when no uplink runs (local recorder),
- * @sd NULL when unknown. -EIO (logged) when the file cannot be written. */
+/* All pointers borrowed; @daemon_state the daemon's state by name
+ * ("RUNNING"...); @ust NULL when no uplink runs (local recorder), @sd NULL
+ * when unknown. -EIO (logged) when the file cannot be written. */
 int status_write(const struct config *cfg, struct ring *ring, struct statedb *sdb,
-		 int64_t started_ms, const char *const *names, struct stream *const *streams,
-		 size_t n, const struct uplink_stat *ust, const struct status_state_disk *sd);
+		 const char *daemon_state, int64_t started_ms, const char *const *names,
+		 struct stream *const *streams, size_t n, const struct uplink_stat *ust,
+		 const struct status_state_disk *sd);
 
 /* The cameras' live statistics as a new JSON array (caller frees), for
  * the local snapshot and for the status object sent to central. */

@@ -331,6 +331,33 @@ int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nput
 	return n || nputs ? ob_txn(ob, "done", commit_body, &c) : 0;
 }
 
+struct put_many_ctx {
+	const struct outbox_item *its;
+	size_t n;
+	int (*also)(struct sqlite3 *db, void *arg);
+	void *arg;
+};
+
+static int put_many_body(sqlite3 *db, void *arg)
+{
+	const struct put_many_ctx *c = arg;
+	int ret = 0;
+
+	for (size_t i = 0; i < c->n && !ret; i++)
+		ret = put_one(db, &c->its[i], false);
+	if (!ret && c->also)
+		ret = c->also(db, c->arg);
+	return ret;
+}
+
+int outbox_put_many(struct outbox *ob, const struct outbox_item *its, size_t n,
+		    int (*also)(struct sqlite3 *db, void *arg), void *arg)
+{
+	struct put_many_ctx c = { .its = its, .n = n, .also = also, .arg = arg };
+
+	return n || also ? ob_txn(ob, "put", put_many_body, &c) : 0;
+}
+
 int outbox_done(struct outbox *ob, int64_t id, uint32_t version)
 {
 	const struct outbox_ack a = { .id = id, .version = version };

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 struct outbox; /* opaque */
+struct sqlite3;
 struct statedb;
 
 #define OUTBOX_PATH_MAX	  256 /* object path below the gateway root */
@@ -119,6 +120,15 @@ struct outbox_ack {
  * committed with it. Nothing is committed on failure. -EIO. */
 int outbox_commit(struct outbox *ob, const struct outbox_item *puts, size_t nputs,
 		  const struct outbox_ack *acks, size_t n);
+
+/* @n rows put (each by the O4 keep rule: events, @its borrowed) and then
+ * @also(@db, @arg), when not NULL, in one transaction: all or nothing. @also
+ * runs with the statedb lock held, on its connection, inside that
+ * transaction: it adds the caller's own statements (e.g. a cursor over
+ * what the rows cover) and returns 0, or -errno to roll everything back.
+ * -E2BIG, -EIO, or @also's error. */
+int outbox_put_many(struct outbox *ob, const struct outbox_item *its, size_t n,
+		    int (*also)(struct sqlite3 *db, void *arg), void *arg);
 
 /* Row @id failed: count the try, due again at @next_mono_ms (a replaced
  * row keeps its schedule: the new body waits like the old). */

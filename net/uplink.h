@@ -250,6 +250,20 @@ int uplink_registry_resend(struct uplink *up);
  * code ("alarm", "security"); strings borrowed. Any thread. */
 int uplink_event(struct uplink *up, const char *type, const char *camera, const char *message);
 
+struct uplink_ev { /* strings borrowed */
+	const char *type;
+	const char *camera; /* NULL: "" */
+	const char *message;
+};
+struct sqlite3;
+/* uplink_event() for @n events, committed in one state.db transaction
+ * together with @also(@db, @arg) when not NULL (outbox_put_many()): a
+ * caller's cursor over what the events carry moves with them or not at
+ * all. Then one wake and one status push. Any thread. -ENOMEM, -EIO,
+ * -E2BIG, or @also's error (nothing committed). */
+int uplink_events(struct uplink *up, const struct uplink_ev *evs, size_t n,
+		  int (*also)(struct sqlite3 *db, void *arg), void *arg);
+
 /* Push status.json now rather than at the next interval. Any thread. */
 void uplink_status_now(struct uplink *up);
 

@@ -108,30 +108,60 @@ static void compact_time(int64_t ms, char *buf, size_t cap)
 	snprintf(buf, cap, "%.4s%.2s%.2sT%.2s%.2s%.6sZ", t, t + 5, t + 8, t + 11, t + 14, t + 17);
 }
 
-int uplink_event(struct uplink *up, const char *type, const char *camera, const char *message)
+/* The event object of docs/uplink.md as an outbox row; it.body is
+ * malloc'ed (cJSON_free). */
+static int event_item(struct uplink *up, int64_t now, const struct uplink_ev *e,
+		      struct outbox_item *it)
 {
-	int64_t now = uplink__now(up);
-	char path[OUTBOX_PATH_MAX], t[32];
+	char t[32];
 	uint32_t rnd = 0;
 	cJSON *ev = cJSON_CreateObject();
-	int ret;
 
 	if (!ev)
 		return -ENOMEM;
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint32_t)time_mono_ms();
 	compact_time(now, t, sizeof(t));
-	snprintf(path, sizeof(path), "events/%s-%08" PRIx32 ".json", t, rnd);
+	*it = (struct outbox_item){ .prio = OUTBOX_URGENT, .kind = OUTBOX_EVENT };
+	snprintf(it->path, sizeof(it->path), "events/%s-%08" PRIx32 ".json", t, rnd);
 	cJSON_AddStringToObject(ev, "gateway", up->cfg.gateway_id);
-	cJSON_AddStringToObject(ev, "type", type);
-	cJSON_AddStringToObject(ev, "camera", camera ? camera : "");
-	cJSON_AddStringToObject(ev, "message", message ? message : "");
+	cJSON_AddStringToObject(ev, "type", e->type);
+	cJSON_AddStringToObject(ev, "camera", e->camera ? e->camera : "");
+	cJSON_AddStringToObject(ev, "message", e->message ? e->message : "");
 	add_time(ev, "time", now);
-	ret = uplink__put_json(up, OUTBOX_EVENT, path, ev, now, 0);
+	it->body = cJSON_PrintUnformatted(ev);
+	it->start_ms = it->created_ms = now;
 	cJSON_Delete(ev);
+	return it->body ? 0 : -ENOMEM;
+}
+
+int uplink_events(struct uplink *up, const struct uplink_ev *evs, size_t n,
+		  int (*also)(struct sqlite3 *db, void *arg), void *arg)
+{
+	int64_t now = uplink__now(up);
+	struct outbox_item *its = calloc(n ? n : 1, sizeof(*its));
+	size_t i;
+	int ret = its ? 0 : -ENOMEM;
+
+	for (i = 0; i < n && !ret; i++)
+		ret = event_item(up, now, &evs[i], &its[i]);
 	if (!ret)
+		ret = outbox_put_many(up->ob, its, n, also, arg);
+	for (size_t j = 0; its && j < n; j++)
+		cJSON_free(its[j].body);
+	free(its);
+	if (!ret && n) {
+		uplink__wake(up);
 		uplink_status_now(up);
+	}
 	return ret;
+}
+
+int uplink_event(struct uplink *up, const char *type, const char *camera, const char *message)
+{
+	const struct uplink_ev e = { .type = type, .camera = camera, .message = message };
+
+	return uplink_events(up, &e, 1, NULL, NULL);
 }
 
 /* ---- status.json ---- */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/fsutil.h"
+#include "lib/lockorder.h"
 #include "lib/log.h"
 
 struct statedb {
@@ -22,7 +23,11 @@ struct statedb {
 };
 
 /* Append only: step N takes the core schema from version N to N+1.
- * Never edit a step; add one. Other modules keep their own lists. */
+ * Never edit a step; add one. Other modules keep their own lists.
+ * Step 0's audit table is its first form, kept because every state.db in
+ * the field was made by it; the table is firmware/audit.c's since: its
+ * chain columns and its ship cursor are that module's migrations ("audit",
+ * "audit_uplink"), and no other code writes it. */
 static const char *const core_steps[] = {
 	"CREATE TABLE audit ("
 	" id INTEGER PRIMARY KEY,"
@@ -88,7 +93,7 @@ int statedb_migrate(struct statedb *s, const char *module, const char *const *st
 {
 	int ver = 0, ret;
 
-	pthread_mutex_lock(&s->lock);
+	statedb_lock(s);
 	ret = schema_version(s->db, module, &ver);
 	if (ret)
 		goto fail;
@@ -108,7 +113,7 @@ fail:
 	log_err("%s: %s schema migration to %d: %s", s->path, module, ver + 1,
 		sqlite3_errmsg(s->db));
 out:
-	pthread_mutex_unlock(&s->lock);
+	statedb_unlock(s);
 	return ret;
 }
 
@@ -187,6 +192,7 @@ void statedb_close(struct statedb *s)
 
 struct sqlite3 *statedb_lock(struct statedb *s)
 {
+	lockorder_wait(LOCK_STATEDB);
 	pthread_mutex_lock(&s->lock);
 	return s->db;
 }
@@ -194,6 +200,7 @@ struct sqlite3 *statedb_lock(struct statedb *s)
 void statedb_unlock(struct statedb *s)
 {
 	pthread_mutex_unlock(&s->lock);
+	lockorder_release(LOCK_STATEDB);
 }
 
 int statedb_reader_open(struct statedb *s, struct sqlite3 **connp)

@@ -53,3 +53,31 @@ def test_status_shows_uplink_in_text(env, tmp_path):
     assert cg.stop() == 0
     r = cg.cli("status")
     assert r.stdout.startswith("daemon NOT RUNNING"), r.stdout
+
+
+def test_status_daemon_state(env):
+    """The daemon's lifecycle state is in the snapshot and both forms of
+    `camgate status`; a reload passes through RELOADING, a stop ends in
+    STOPPED, each transition logged as "state OLD -> NEW"."""
+    cg = env.camgate()
+    cg.write_config({})
+    cg.start()
+    r = cglib.wait_for("a snapshot", lambda: (lambda r: r.returncode == 0 and r)(
+        cg.cli("status")), 15, 0.2)
+    assert ", state RUNNING; snapshot of" in r.stdout.splitlines()[0], r.stdout
+    assert cg.status()["daemon_state"] == "RUNNING"
+    cg.hup()
+    cglib.wait_for("the reload", lambda: "state RELOADING -> RUNNING" in
+                   cg.log.read_text(errors="replace"), 10, 0.1)
+    assert cg.stop() == 0
+    log = cg.log.read_text(errors="replace")
+    order = ["state STARTING -> RUNNING", "state RUNNING -> RELOADING (SIGHUP)",
+             "state RELOADING -> RUNNING", "state RUNNING -> STOPPING",
+             "state STOPPING -> STOPPED: stopped cleanly"]
+    at = [log.find(s) for s in order]
+    assert -1 not in at and at == sorted(at), (at, log[-3000:])
+    assert "is not a transition" not in log
+    # The last snapshot was taken while stopping.
+    assert cg.status()["daemon_state"] == "STOPPING"
+    r = cg.cli("status")
+    assert "state STOPPING);" in r.stdout, r.stdout

@@ -28,6 +28,7 @@
 
 #include "firmware/audit.h"
 #include "lib/log.h"
+#include "net/outbox.h"
 #include "storage/statedb.h"
 #include "tests/unit/testutil.h"
 
@@ -460,6 +461,59 @@ static void test_list_after(void **state)
 	assert_int_equal(s.n, 7);
 }
 
+static int64_t outbox_rows(struct fx *fx)
+{
+	sqlite3 *db = statedb_lock(fx->db);
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	statedb_unlock(fx->db);
+	return n;
+}
+
+/* The ship cursor moves with the outbox rows of what it passes, in their
+ * transaction, and only from where the shipper read it: a stale cursor
+ * commits neither the cursor nor the rows. */
+static void test_ship_cursor_with_outbox(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_item it[2] = {
+		{ .prio = OUTBOX_URGENT, .kind = OUTBOX_EVENT, .path = "events/a.json" },
+		{ .prio = OUTBOX_URGENT, .kind = OUTBOX_EVENT, .path = "events/b.json" },
+	};
+	struct audit_ship mark = { .from = 0, .to = 2 };
+	struct outbox *ob;
+	int64_t cur = -1;
+
+	it[0].body = it[1].body = (char *)"{}";
+	put_rows(fx, 4);
+	assert_int_equal(outbox_open(fx->db, &ob), 0);
+	assert_int_equal(audit_shipped(fx->db, &cur), 0);
+	assert_int_equal(cur, 0);
+	assert_int_equal(outbox_put_many(ob, it, 2, audit_ship_advance, &mark), 0);
+	assert_int_equal(audit_shipped(fx->db, &cur), 0);
+	assert_int_equal(cur, 2);
+	assert_int_equal(outbox_rows(fx), 2);
+	/* From 0 again (a second shipper, a repeat): refused, all of it. */
+	snprintf(it[0].path, sizeof(it[0].path), "events/c.json");
+	snprintf(it[1].path, sizeof(it[1].path), "events/d.json");
+	mark.to = 4;
+	assert_int_equal(outbox_put_many(ob, it, 2, audit_ship_advance, &mark), -ESTALE);
+	assert_int_equal(audit_shipped(fx->db, &cur), 0);
+	assert_int_equal(cur, 2);
+	assert_int_equal(outbox_rows(fx), 2);
+	mark.from = 2;
+	assert_int_equal(outbox_put_many(ob, it, 2, audit_ship_advance, &mark), 0);
+	assert_int_equal(audit_shipped(fx->db, &cur), 0);
+	assert_int_equal(cur, 4);
+	assert_int_equal(outbox_rows(fx), 4);
+	outbox_close(ob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +529,7 @@ int main(void)
 		T(test_two_connections_one_chain),
 		T(test_legacy_rows_chained),
 		T(test_list_after),
+		T(test_ship_cursor_with_outbox),
 		T(test_keyed_untouched_verifies),
 		T(test_recomputed_chain_fails),
 		T(test_wrong_key_fails),
