@@ -174,15 +174,15 @@ FUZZ_CHECK_SECONDS ?= 5
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Wall -Wextra -Werror \
 	-Wno-unused-command-line-argument -I. -I$(O)/gen
-RING_FUZZ_SRCS := lib/log.c lib/termsafe.c lib/sha256.c lib/fsutil.c lib/clock.c $(wildcard storage/ring*.c)
+RING_FUZZ_SRCS := lib/log.c lib/termsafe.c $(SHA256_SRC) lib/fsutil.c lib/clock.c $(wildcard storage/ring*.c)
 $(O)/fuzz/ring_record_fuzz: tests/fuzz/ring_record_fuzz.c $(RING_FUZZ_SRCS) $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 -lmbedcrypto -lxxhash
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 $(SHA256_LIBS) -lxxhash
 $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c lib/clock.c lib/log.c lib/termsafe.c $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/clock.c lib/log.c lib/termsafe.c -linih
 CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/termsafe.c lib/parse.c lib/fsutil.c \
-	lib/sha256.c lib/clock.c lib/url.c lib/sql.c lib/lockorder.c \
+	$(SHA256_SRC) lib/clock.c lib/url.c lib/sql.c lib/lockorder.c \
 	storage/statedb.c firmware/audit.c firmware/audit_key.c firmware/accounts.c firmware/secrets.c \
 	firmware/config.c \
 	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \
@@ -192,7 +192,7 @@ $(O)/fuzz/console_line_fuzz: tests/fuzz/console_line_fuzz.c $(CONSOLE_FUZZ_SRCS)
 		$(O)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(CONSOLE_FUZZ_SRCS) \
-		-lsqlite3 -linih -lcjson -ledit -lmbedcrypto -lpwquality
+		-lsqlite3 -linih -lcjson -ledit -lmbedcrypto $(SHA256_LIBS) -lpwquality
 CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config console_line_fuzz:console_line
 core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz $(O)/fuzz/console_line_fuzz
 	$(Q)for t in $(CORE_FUZZ); do b=$${t%%:*}; c=$${t##*:}; \

@@ -3,11 +3,11 @@
  * sha256 - SHA-256 for the hot paths: every recorded byte is hashed once
  * when it is written to the ring and once more before it is uploaded.
  *
- * Backed by mbedtls, the project's one crypto library (the firmware
- * image ships no OpenSSL: docs/architecture.md, "Crypto libraries"). Its
- * portable C is slower than libcrypto's SHA-NI code on x86 but close to
- * OpenSSL's on the Raspberry Pi 4, which has no SHA instructions; a
- * faster back end belongs in lib/sha256.c alone.
+ * One interface, one back end per build, a board fact (SHA256_BACKEND in
+ * board/BOARD/board.mk): lib/sha256_mbedtls.c on the gateway boards (the
+ * image ships no OpenSSL), lib/sha256_openssl.c on the host board, where
+ * libcurl loads libcrypto anyway and its SHA-NI code is 8-10x faster than
+ * mbedtls' portable C (bench/record: docs/performance.md).
  *
  * Ownership: sha256_new() allocates, sha256_free() frees. A context is
  * used by one thread at a time; after sha256_final() it is ready for the

@@ -7,7 +7,7 @@ set -eu
 # libpwquality-dev and cracklib-runtime: the password policy's library and
 # its dictionary (firmware/accounts.c); a gateway image needs both at run time.
 BUILD="gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev
- libsqlite3-dev libmbedtls-dev libxxhash-dev libinih-dev libcjson-dev libcmocka-dev
+ libsqlite3-dev libmbedtls-dev libssl-dev libxxhash-dev libinih-dev libcjson-dev libcmocka-dev
  libcurl4-openssl-dev gsoap libgsoap-dev libedit-dev libpwquality-dev cracklib-runtime
  clang-format clang"
 TEST="ffmpeg sqlite3 nginx-light openssl iproute2 procps psmisc
