@@ -112,6 +112,13 @@ static int add_list(const char **list, size_t *n, const char *v, const char *wha
 	return 0;
 }
 
+/* A bad option value: say which and what it wants (exit 2 follows). */
+static int bad_value(const char *opt, const char *val, const char *want)
+{
+	log_err("discover: %s wants %s, not '%s'", opt, want, val);
+	return -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, struct discover_opts *o)
 {
 	static const struct option opts[] = {
@@ -141,19 +148,22 @@ static int parse_args(int argc, char **argv, struct discover_opts *o)
 			o->json = true;
 			break;
 		case 't':
-			ret = parse_duration_ms(optarg, &o->window_ms) || o->window_ms < 100 ||
-					      o->window_ms > 60000
-				      ? -EINVAL
-				      : 0;
+			if (parse_duration_ms(optarg, &o->window_ms) || o->window_ms < 100 ||
+			    o->window_ms > 60000)
+				ret = bad_value("--timeout", optarg, "a duration of 100ms to 60s");
 			break;
 		case 'T':
-			ret = parse_duration_ms(optarg, &o->call_ms) || o->call_ms < 100 ||
-					      o->call_ms > 120000
-				      ? -EINVAL
-				      : 0;
+			if (parse_duration_ms(optarg, &o->call_ms) || o->call_ms < 100 ||
+			    o->call_ms > 120000)
+				ret = bad_value("--call-timeout", optarg,
+						"a duration of 100ms to 120s");
 			break;
 		case 'J':
-			ret = parse_i64(optarg, 1, ONVIF_JOBS_MAX, &o->jobs);
+			if (parse_i64(optarg, 1, ONVIF_JOBS_MAX, &o->jobs)) {
+				log_err("discover: --jobs wants 1 to %d cameras at once, not '%s'",
+					ONVIF_JOBS_MAX, optarg);
+				ret = -EINVAL;
+			}
 			break;
 		case 'i':
 			ret = add_list(o->ifaces, &o->nifaces, optarg, "--iface");
@@ -180,9 +190,8 @@ static int parse_args(int argc, char **argv, struct discover_opts *o)
 			o->details = false;
 			break;
 		case 'W':
-			ret = parse_duration_ms(optarg, &o->watch_ms) || o->watch_ms > 86400000
-				      ? -EINVAL
-				      : 0;
+			if (parse_duration_ms(optarg, &o->watch_ms) || o->watch_ms > 86400000)
+				ret = bad_value("--watch", optarg, "a duration of at most 24h");
 			break;
 		case 'h':
 			fputs(discover_usage, stdout);

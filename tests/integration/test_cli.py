@@ -110,3 +110,16 @@ def test_config_is_a_directory(tmp_path):
     assert r.returncode == 1, r.stdout
     assert "is a directory, not a config file" in r.stderr
     assert "ok" not in r.stdout
+
+
+@pytest.mark.parametrize("args,says", [
+    (["--jobs", "0"], "--jobs wants 1 to"), (["--jobs", "x"], "--jobs wants 1 to"),
+    (["--timeout", "abc"], "--timeout wants a duration"),
+    (["--call-timeout", "10ms"], "--call-timeout wants a duration"),
+    (["--watch", "2d"], "--watch wants a duration")],
+    ids=lambda a: "-".join(a) if isinstance(a, list) else "")
+def test_discover_bad_values_say_why(args, says):
+    """A bad option value is refused before anything is sent, and says so."""
+    r = camgate("discover", *args)
+    assert r.returncode == 2, (args, r.stderr)
+    assert says in r.stderr and r.stderr.startswith("camgate: error: discover: "), r.stderr
