@@ -8,11 +8,8 @@
 #include "firmware/audit_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <mbedtls/platform_util.h>
 
@@ -42,28 +39,20 @@ static int key_decode(const uint8_t *buf, size_t n, uint8_t *key, int64_t *first
 int audit__key_read(const char *path, uint8_t key[AUDIT_KEY_LEN], int64_t *first_idp)
 {
 	uint8_t buf[KEY_FILE_LEN + 1];
-	struct stat st;
-	ssize_t n;
-	int fd, ret;
+	struct fs_private fp;
+	int ret = fs_read_private(path, buf, sizeof(buf), &fp);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		ret = -EBADMSG;
-		goto out;
-	}
-	if (st.st_mode & 077) {
+	if (ret == -ENOENT)
+		return ret;
+	if (fp.mode & 077) {
 		log_warn("audit: %s was readable by others (mode %03o): set to 0600", path,
-			 (unsigned int)(st.st_mode & 0777));
-		if (fchmod(fd, 0600))
-			log_warn("audit: %s: chmod: %s", path, strerror(errno));
+			 (unsigned int)fp.mode);
+		if (fp.chmod_err)
+			log_warn("audit: %s: chmod: %s", path, strerror(fp.chmod_err));
 	}
-	n = read(fd, buf, sizeof(buf));
-	ret = n < 0 ? -errno : key_decode(buf, (size_t)n, key, first_idp);
+	if (!ret)
+		ret = key_decode(buf, fp.len, key, first_idp);
 	mbedtls_platform_zeroize(buf, sizeof(buf));
-out:
-	close(fd);
 	if (ret)
 		log_err("audit: %s: %s", path,
 			ret == -EBADMSG ? "not a camgate audit key" : strerror(-ret));

@@ -10,14 +10,11 @@
 #include "firmware/secrets.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <mbedtls/base64.h>
 #include <mbedtls/gcm.h>
@@ -54,29 +51,21 @@ static int key_decode(const uint8_t *buf, size_t n, struct secrets *s)
 static int key_read(const char *path, struct secrets *s)
 {
 	uint8_t buf[KEY_FILE_LEN + 1];
-	struct stat st;
-	ssize_t n;
-	int fd, ret;
+	struct fs_private fp;
+	int ret = fs_read_private(path, buf, sizeof(buf), &fp);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		ret = -EBADMSG;
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		/* Someone widened it: narrow it again, and say so. */
+	if (ret == -ENOENT)
+		return ret;
+	if (fp.mode & 077) {
+		/* Someone widened it: it was narrowed again; say so. */
 		log_warn("secrets: %s was readable by others (mode %03o): set to 0600", path,
-			 (unsigned int)(st.st_mode & 0777));
-		if (fchmod(fd, 0600))
-			log_warn("secrets: %s: chmod: %s", path, strerror(errno));
+			 (unsigned int)fp.mode);
+		if (fp.chmod_err)
+			log_warn("secrets: %s: chmod: %s", path, strerror(fp.chmod_err));
 	}
-	n = read(fd, buf, sizeof(buf));
-	ret = n < 0 ? -errno : key_decode(buf, (size_t)n, s);
+	if (!ret)
+		ret = key_decode(buf, fp.len, s);
 	mbedtls_platform_zeroize(buf, sizeof(buf));
-out:
-	close(fd);
 	if (ret)
 		log_err("secrets: %s: %s", path,
 			ret == -EBADMSG ? "not a camgate device key" : strerror(-ret));

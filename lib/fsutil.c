@@ -22,6 +22,33 @@ static int fs_mkdir_one(const char *path, mode_t mode)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+int fs_read_private(const char *path, void *buf, size_t cap, struct fs_private *infop)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, ret = 0;
+
+	*infop = (struct fs_private){ 0 };
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		ret = -EBADMSG;
+		goto out;
+	}
+	infop->mode = st.st_mode & 0777;
+	if ((st.st_mode & 077) && fchmod(fd, 0600))
+		infop->chmod_err = errno;
+	n = read(fd, buf, cap);
+	if (n < 0)
+		ret = -errno;
+	else
+		infop->len = (size_t)n;
+out:
+	close(fd);
+	return ret;
+}
+
 int fs_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];

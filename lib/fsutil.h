@@ -40,6 +40,20 @@ int fs_create(const char *path, const void *data, size_t len, mode_t mode);
  * folder of @path. On failure @tmp is removed. */
 int fs_commit(const char *tmp, const char *path);
 
+/* What fs_read_private() found besides the bytes. */
+struct fs_private {
+	size_t len;    /* bytes read */
+	mode_t mode;   /* permission bits the file had */
+	int chmod_err; /* mode was wider than 0600 and narrowing it failed (errno) */
+};
+
+/* Read a private file (a key) into @buf, at most @cap bytes: a regular
+ * file, never through a symlink. A mode wider than 0600 is narrowed back
+ * to 0600; *infop says what it was, for the caller to report. Size @cap
+ * one past the longest content accepted to detect a longer file.
+ * -ENOENT, -EBADMSG (not a regular file), or open's or read's error. */
+int fs_read_private(const char *path, void *buf, size_t cap, struct fs_private *infop);
+
 /* fsync the folder holding @path: makes a rename, link or unlink of
  * @path durable. */
 int fs_fsync_parent(const char *path);

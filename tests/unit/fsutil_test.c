@@ -165,13 +165,44 @@ static void test_commit(void **state)
 	assert_int_equal(rmdir(top), 0);
 }
 
+/* A key file: read whole, a widened mode narrowed and reported, never
+ * through a symlink, a folder refused. */
+static void test_read_private(void **state)
+{
+	char dir[] = "/tmp/camgate-fsutil-priv-XXXXXX", path[128], link[128], buf[16];
+	struct fs_private fp;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/key", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(fs_read_private(path, buf, sizeof(buf), &fp), -ENOENT);
+	assert_int_equal(fs_replace(path, "0123456789", 10, 0644), 0);
+	assert_int_equal(fs_read_private(path, buf, sizeof(buf), &fp), 0);
+	assert_int_equal(fp.len, 10);
+	assert_memory_equal(buf, "0123456789", 10);
+	assert_int_equal(fp.mode, 0644);
+	assert_int_equal(fp.chmod_err, 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(fs_read_private(path, buf, 4, &fp), 0);
+	assert_int_equal(fp.len, 4);
+	assert_int_equal(fp.mode, 0600);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(fs_read_private(link, buf, sizeof(buf), &fp), -ELOOP);
+	assert_int_equal(fs_read_private(dir, buf, sizeof(buf), &fp), -EBADMSG);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mkdir_p),
-		cmocka_unit_test(test_replace),
-		cmocka_unit_test(test_create),
-		cmocka_unit_test(test_commit),
+		cmocka_unit_test(test_mkdir_p),	     cmocka_unit_test(test_replace),
+		cmocka_unit_test(test_create),	     cmocka_unit_test(test_commit),
+		cmocka_unit_test(test_read_private),
 	};
 
 	umask(0022);
