@@ -178,6 +178,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_reload(gw);
 		if (atomic_load(&gw->disc_dirty))
 			gw_apply_all(gw, gw->cfg);
+		gw_blocklist_watch(gw);
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
 			gw_watch_state(gw);
@@ -199,6 +200,7 @@ int daemon_run(const char *config_path)
 	 * first tick unless writes still fail (gw_watch_state). */
 	gw.veto_alarm = true;
 	gw.reg_shipped = -1;
+	gw.blocklist_gen = -1;
 	pthread_rwlock_init(&gw.up_lock, NULL);
 	pthread_mutex_init(&gw.cams_lock, NULL);
 	sigemptyset(&set);

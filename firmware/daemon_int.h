@@ -121,6 +121,8 @@ struct gw {
 	atomic_bool state_low;	     /* state-disk-low raised */
 	bool state_watched;	     /* main thread: statvfs seen once */
 	bool veto_alarm;	     /* main thread: state-write-failed raised */
+	/* blocklist_generation() last applied (main thread); -1 before. */
+	int64_t blocklist_gen;
 	/* Counts refusals for lack of space; a camera that stores a segment
 	 * while it differs from its nospace_seen clears its storage-full. */
 	_Atomic uint64_t nospace_gen;
@@ -215,6 +217,17 @@ void gw_alarm_notify(void *arg, const char *code, const char *camera, const char
 		     bool raised);
 /* Hand new audit rows to the uplink as events (main thread). */
 void gw_ship_audit(struct gw *gw);
+
+/* daemon_policy.c */
+
+struct cJSON;
+/* uplink_hooks.command: central's blocklist, ptz, resend-range. */
+int gw_command(void *arg, const char *name, const struct cJSON *args, char *msg, size_t cap);
+/* Apply the cameras again when the blocklist or an override changed
+ * (main thread, each tick). */
+void gw_blocklist_watch(struct gw *gw);
+/* Is @camera blocked (R9)? @why says by which entry. Main thread. */
+bool gw_blocked(struct gw *gw, const char *camera, char *why, size_t cap);
 
 /* daemon_console.c, main thread. */
 

@@ -353,20 +353,28 @@ static void gw_apply(struct gw *gw, struct config *next)
 		struct gw_cam *cam = gw->cams[i];
 		const struct config_camera *nc = gw_desired(gw, next, cam->name);
 
-		if (nc && nc->enabled && config_camera_same(cam->cfg, nc)) {
+		bool blocked = gw_blocked(gw, cam->name, why, sizeof(why));
+
+		if (!blocked && nc && nc->enabled && config_camera_same(cam->cfg, nc)) {
 			cam->cfg = nc;
 			i++;
 			continue;
 		}
-		audit_record(gw->sdb, 0, "system", nc ? "camera-changed" : "camera-removed",
-			     cam->name, gw_stop_why(gw, next, cam->name, why, sizeof(why)));
+		audit_record(gw->sdb, 0, "system",
+			     blocked ? "camera-stopped"
+			     : nc    ? "camera-changed"
+				     : "camera-removed",
+			     cam->name,
+			     blocked ? "on central's blocklist"
+				     : gw_stop_why(gw, next, cam->name, why, sizeof(why)));
 		gw_cam_remove(gw, i);
 	}
 	for (size_t i = 0; i < next->ncameras + gw->ndcams; i++) {
 		const struct config_camera *c =
 			i < next->ncameras ? &next->cameras[i] : &gw->dcams[i - next->ncameras];
 
-		if (!c->enabled || gw_cam_find(gw, c->name))
+		if (!c->enabled || gw_cam_find(gw, c->name) ||
+		    gw_blocked(gw, c->name, why, sizeof(why)))
 			continue;
 		/* A configured camera of the same name wins over a discovered one. */
 		if (i >= next->ncameras && config_camera_find(next, c->name))

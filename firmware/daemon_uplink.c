@@ -262,6 +262,7 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 		.registry_deadline = gw_registry_deadline,
 		.status_fill = gw_status_fill,
 		.set_setting = gw_set_setting,
+		.command = gw_command,
 		.outcome = gw_outcome,
 		.store_state = gw_store_state,
 		.arg = gw,
