@@ -55,8 +55,9 @@ static int bl_check(const cJSON *list, char *msg, size_t cap)
 	int i = 0;
 
 	if (!cJSON_IsArray(list)) {
-		snprintf(msg, cap, "args must hold \"entries\": an array of {make, model, "
-				   "firmware, reason}");
+		snprintf(msg, cap,
+			 "args must hold \"entries\": an array of {make, model, "
+			 "firmware, reason}");
 		return -EINVAL;
 	}
 	if (cJSON_GetArraySize(list) > BLOCKLIST_MAX) {
@@ -75,8 +76,10 @@ static int bl_check(const cJSON *list, char *msg, size_t cap)
 			return -EINVAL;
 		}
 		if (!*mk && !*md && !*fw) {
-			snprintf(msg, cap, "entry %d: no make, model or firmware: would block "
-					   "every camera", i);
+			snprintf(msg, cap,
+				 "entry %d: no make, model or firmware: would block "
+				 "every camera",
+				 i);
 			return -EINVAL;
 		}
 		i++;
@@ -86,12 +89,13 @@ static int bl_check(const cJSON *list, char *msg, size_t cap)
 
 static int bl_bump(sqlite3 *db, bool list)
 {
-	int ret = sql_exec(db, "blocklist gen", "UPDATE blocklist_gen SET v = v + 1 WHERE k = 'any'",
-			   NULL, NULL, "");
+	int ret = sql_exec(db, "blocklist gen",
+			   "UPDATE blocklist_gen SET v = v + 1 WHERE k = 'any'", NULL, NULL, "");
 
 	if (!ret && list)
 		ret = sql_exec(db, "blocklist gen",
-			       "UPDATE blocklist_gen SET v = v + 1 WHERE k = 'list'", NULL, NULL, "");
+			       "UPDATE blocklist_gen SET v = v + 1 WHERE k = 'list'", NULL, NULL,
+			       "");
 	return ret;
 }
 
@@ -166,11 +170,11 @@ static int match_row(void *arg, sqlite3_stmt *st)
 	return 1;
 }
 
-int blocklist_match(struct statedb *sdb, const char *make, const char *model,
-		    const char *firmware, char *why, size_t cap)
+int blocklist_match(struct statedb *sdb, const char *make, const char *model, const char *firmware,
+		    char *why, size_t cap)
 {
-	struct match_ctx m = { make ? make : "", model ? model : "", firmware ? firmware : "",
-			       why, cap };
+	struct match_ctx m = { make ? make : "", model ? model : "", firmware ? firmware : "", why,
+			       cap };
 	int ret = blocklist_open(sdb);
 
 	if (ret)
@@ -251,8 +255,9 @@ int blocklist_camera(struct statedb *sdb, struct registry *reg, const char *came
 	}
 	if (bl_note(sdb, camera, blocked, why) == 1) {
 		if (blocked) {
-			snprintf(msg, sizeof(msg), "on central's blocklist (%s): not recorded, "
-						   "not forwarded",
+			snprintf(msg, sizeof(msg),
+				 "on central's blocklist (%s): not recorded, "
+				 "not forwarded",
 				 why);
 			audit_record(sdb, 0, "system", "camera-blocked", camera, why);
 			alarm_raise(sdb, "camera-blocked", camera, msg);
@@ -314,9 +319,11 @@ int blocklist_json(struct statedb *sdb, cJSON **outp)
 {
 	static const char *const q[][2] = {
 		{ "entries", "SELECT make, model, firmware, reason FROM blocklist ORDER BY id" },
-		{ "overrides", "SELECT o.camera, o.actor, o.reason, o.ts_ms FROM blocklist_override o"
-			       " JOIN blocklist_gen g ON g.k = 'list' AND g.v = o.list_gen" },
-		{ "blocked", "SELECT camera, since_ms, why FROM blocklist_blocked ORDER BY camera" },
+		{ "overrides",
+		  "SELECT o.camera, o.actor, o.reason, o.ts_ms FROM blocklist_override o"
+		  " JOIN blocklist_gen g ON g.k = 'list' AND g.v = o.list_gen" },
+		{ "blocked",
+		  "SELECT camera, since_ms, why FROM blocklist_blocked ORDER BY camera" },
 	};
 	cJSON *o = cJSON_CreateObject();
 	int ret = o ? blocklist_open(sdb) : -ENOMEM;

@@ -48,8 +48,8 @@ int blocklist_set(struct statedb *db, const struct cJSON *list, const char *acto
 
 /* Does (@make, @model, @firmware) match an entry? 1 yes (@why gets the
  * entry and its reason), 0 no, -EIO. */
-int blocklist_match(struct statedb *db, const char *make, const char *model,
-		    const char *firmware, char *why, size_t cap);
+int blocklist_match(struct statedb *db, const char *make, const char *model, const char *firmware,
+		    char *why, size_t cap);
 
 /* Is camera @camera blocked now: its registry record matches and no
  * override of the current list exists? 1 yes (@why says which entry),

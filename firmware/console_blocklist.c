@@ -66,8 +66,9 @@ int console__cmd_blocklist_override(struct console *c, int argc, char **argv)
 		console__printf(c, "error: the override could not be stored\n");
 		return -EIO;
 	}
-	console__printf(c, "%s may record despite the current blocklist (audited); a new list "
-			   "from central ends this override\n",
+	console__printf(c,
+			"%s may record despite the current blocklist (audited); a new list "
+			"from central ends this override\n",
 			argv[0]);
 	return 0;
 }

@@ -183,6 +183,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_watch_cameras(gw);
 			gw_watch_state(gw);
 			gw_status(gw);
+			gw_ship_security(gw);
 			gw_ship_audit(gw);
 			gw_ship_registry(gw);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;

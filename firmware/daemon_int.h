@@ -123,6 +123,7 @@ struct gw {
 	bool veto_alarm;	     /* main thread: state-write-failed raised */
 	/* blocklist_generation() last applied (main thread); -1 before. */
 	int64_t blocklist_gen;
+	int64_t audit_verify_at; /* monotonic ms of the next chain check (main thread) */
 	/* Counts refusals for lack of space; a camera that stores a segment
 	 * while it differs from its nospace_seen clears its storage-full. */
 	_Atomic uint64_t nospace_gen;
@@ -228,6 +229,8 @@ int gw_command(void *arg, const char *name, const struct cJSON *args, char *msg,
 void gw_blocklist_watch(struct gw *gw);
 /* Is @camera blocked (R9)? @why says by which entry. Main thread. */
 bool gw_blocked(struct gw *gw, const char *camera, char *why, size_t cap);
+/* Security events to central (R16), each tick (main thread). */
+void gw_ship_security(struct gw *gw);
 
 /* daemon_console.c, main thread. */
 

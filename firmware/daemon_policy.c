@@ -20,6 +20,8 @@
 #include "firmware/blocklist.h"
 #include "firmware/daemon_int.h"
 #include "firmware/ptz.h"
+#include "firmware/secevent.h"
+#include "lib/parse.h"
 #include "lib/log.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
@@ -69,8 +71,9 @@ static int cmd_resend_range(struct gw *gw, const cJSON *args, char *msg, size_t 
 
 	if (!camera || !uplink_id_ok(camera) || !cJSON_IsNumber(from) || !cJSON_IsNumber(to) ||
 	    from->valuedouble >= to->valuedouble) {
-		snprintf(msg, cap, "args must hold \"camera\" (a camera name) and \"from_ms\" < "
-				   "\"to_ms\" (UTC milliseconds)");
+		snprintf(msg, cap,
+			 "args must hold \"camera\" (a camera name) and \"from_ms\" < "
+			 "\"to_ms\" (UTC milliseconds)");
 		return -EINVAL;
 	}
 	r.segs = calloc(RESEND_MAX, sizeof(*r.segs));
@@ -134,4 +137,40 @@ void gw_blocklist_watch(struct gw *gw)
 bool gw_blocked(struct gw *gw, const char *camera, char *why, size_t cap)
 {
 	return blocklist_camera(gw->sdb, gw->reg, camera, why, cap) > 0;
+}
+
+/* R16: security events ahead of everything queued. The audit chain is
+ * verified at start and every SECEVENT_VERIFY_MS; the audit rows since
+ * the last pass are read for what central must hear (secevent.h). Main
+ * thread, each status tick. */
+void gw_ship_security(struct gw *gw)
+{
+	struct secevent_batch *b = malloc(sizeof(*b));
+	struct uplink_ev evs[SECEVENT_BATCH + 1];
+	struct secevent chain;
+	size_t n = 0;
+	int64_t now = time_mono_ms();
+
+	if (!b)
+		return;
+	if (now >= gw->audit_verify_at) {
+		gw->audit_verify_at = now + SECEVENT_VERIFY_MS;
+		if (secevent_audit_check(gw->sdb, &chain) == 1)
+			evs[n++] = (struct uplink_ev){ "security", chain.camera, chain.message };
+	}
+	if (secevent_scan(gw->sdb, b)) {
+		b->n = 0;
+		b->to = b->from;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		evs[n++] = (struct uplink_ev){ "security", b->ev[i].camera, b->ev[i].message };
+	for (size_t i = 0; i < n; i++)
+		log_warn("security event: %s", evs[i].message);
+	if (!n && b->to == b->from)
+		;	 /* nothing new */
+	else if (gw->up) /* cursor and rows in one transaction */
+		uplink_events(gw->up, evs, n, b->to != b->from ? secevent_advance : NULL, b);
+	else
+		secevent_skip(gw->sdb, b);
+	free(b);
 }

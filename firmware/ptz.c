@@ -94,8 +94,8 @@ static int ptz_profile(struct onvif_dev *dev, char *token, size_t cap)
 	return ret;
 }
 
-static int ptz_call(const char *xaddr, const char *user, const char *pass,
-		    const struct ptz_req *r, char *msg, size_t cap)
+static int ptz_call(const char *xaddr, const char *user, const char *pass, const struct ptz_req *r,
+		    char *msg, size_t cap)
 {
 	struct onvif_dev *dev = NULL;
 	char token[ONVIF_TOKEN_MAX];
@@ -150,10 +150,10 @@ int ptz_run(struct statedb *sdb, struct registry *reg, const struct config *cfg,
 	if (ret) {
 		snprintf(msg, cap, "%s: no ONVIF address known (not in the registry)", camera);
 	} else {
-		const char *user = cc && cc->username && *cc->username ? cc->username
-								       : cfg->onvif.username;
-		const char *pass = cc && cc->username && *cc->username ? cc->password
-								       : cfg->onvif.password;
+		const char *user =
+			cc && cc->username && *cc->username ? cc->username : cfg->onvif.username;
+		const char *pass =
+			cc && cc->username && *cc->username ? cc->password : cfg->onvif.password;
 
 		ret = ptz_call(rc->xaddr, user, pass, r, msg, cap);
 	}
