@@ -14,6 +14,7 @@
 #include "firmware/audit.h"
 #include "firmware/cmd.h"
 #include "firmware/config.h"
+#include "firmware/retention.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/termsafe.h"
@@ -210,8 +211,9 @@ static int ring_stat_cmd(struct ring *ring, const struct config *cfg, int argc, 
 
 	/* What is protected depends on the daemon's settings, not on the
 	 * index: the same floor and upload rule camgate run applies. */
-	ring_set_floor(ring, cfg->retention_floor_ms > 0 ? time_now_ms() - cfg->retention_floor_ms
-							 : INT64_MAX);
+	ring_set_floor(ring, retention_ring_floor(cfg) > 0
+				     ? time_now_ms() - retention_ring_floor(cfg)
+				     : INT64_MAX);
 	ring_set_upload_required(ring, *cfg->uplink.base_url != '\0');
 	if (ring_stat(ring, &st))
 		return CMD_FAIL;

@@ -11,6 +11,7 @@
  */
 #include "firmware/daemon.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -182,6 +183,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
 			gw_watch_state(gw);
+			gw_watch_retention(gw);
 			gw_status(gw);
 			gw_ship_security(gw);
 			gw_ship_audit(gw);
@@ -254,6 +256,7 @@ out:
 	registry_close(gw.reg);
 	if (gw.pid_written) /* never another daemon's */
 		pidfile_remove(gw.cfg->state_dir);
+	cJSON_free(gw.retention_text);
 	secrets_close(gw.sec);
 	statedb_close(gw.sdb);
 	config_free(gw.cfg);

@@ -124,6 +124,7 @@ struct gw {
 	/* blocklist_generation() last applied (main thread); -1 before. */
 	int64_t blocklist_gen;
 	int64_t audit_verify_at; /* monotonic ms of the next chain check (main thread) */
+	char *retention_text;	 /* R10 forecast JSON for status; owned, under cams_lock */
 	/* Counts refusals for lack of space; a camera that stores a segment
 	 * while it differs from its nospace_seen clears its storage-full. */
 	_Atomic uint64_t nospace_gen;
@@ -231,6 +232,8 @@ void gw_blocklist_watch(struct gw *gw);
 bool gw_blocked(struct gw *gw, const char *camera, char *why, size_t cap);
 /* Security events to central (R16), each tick (main thread). */
 void gw_ship_security(struct gw *gw);
+/* The R10 forecast and its alarms, each tick (main thread). */
+void gw_watch_retention(struct gw *gw);
 
 /* daemon_console.c, main thread. */
 

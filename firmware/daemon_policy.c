@@ -20,6 +20,7 @@
 #include "firmware/blocklist.h"
 #include "firmware/daemon_int.h"
 #include "firmware/ptz.h"
+#include "firmware/retention.h"
 #include "firmware/secevent.h"
 #include "lib/parse.h"
 #include "lib/log.h"
@@ -173,4 +174,28 @@ void gw_ship_security(struct gw *gw)
 	else
 		secevent_skip(gw->sdb, b);
 	free(b);
+}
+
+/* R10: the retention forecast, its alarms, and its table for central's
+ * status object (handed over under cams_lock: the uplink thread reads it
+ * in gw_status_fill()). Main thread, each tick. */
+void gw_watch_retention(struct gw *gw)
+{
+	struct ring_stat st;
+	int64_t now = time_now_ms();
+	char *text = NULL, *old;
+	cJSON *o;
+
+	if (ring_stat(gw->ring, &st))
+		return;
+	retention_watch(gw->sdb, &st, gw->cfg, now);
+	o = retention_json(&st, gw->cfg, now);
+	if (o)
+		text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	gw_cams_lock(gw);
+	old = gw->retention_text;
+	gw->retention_text = text;
+	gw_cams_unlock(gw);
+	cJSON_free(old);
 }

@@ -26,6 +26,7 @@
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/registry.h"
+#include "firmware/retention.h"
 #include "firmware/status.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -141,6 +142,7 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 	char object[64], detail[160], when[32];
 
 	format_time_ms(info->start_utc_ms, when, sizeof(when));
+	/* R10: under the floor only when the operator chose evict. */
 	if (atomic_load(&gw->on_full) == CONFIG_ON_FULL_STOP) {
 		alarm_raise(
 			gw->sdb, "storage-full", info->camera,
@@ -386,7 +388,7 @@ static void gw_apply(struct gw *gw, struct config *next)
 	}
 	if (gw->cfg != next && config_restart_needed(gw->cfg, next, restart, sizeof(restart)))
 		log_warn("reload: %s changed; takes effect after a restart", restart);
-	atomic_store(&gw->floor_ms, next->retention_floor_ms);
+	atomic_store(&gw->floor_ms, retention_ring_floor(next));
 	atomic_store(&gw->on_full, next->on_full);
 	log_set_level(next->log_level);
 }

@@ -140,6 +140,8 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 		names[n++] = gone[i];
 	}
 	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
+	if (gw->retention_text) /* R10, daemon_policy.c */
+		cJSON_AddItemToObject(status, "retention", cJSON_Parse(gw->retention_text));
 	gw_cams_unlock(gw);
 	gw_state_disk(gw, &sd);
 	cJSON_AddItemToObject(status, "state_disk", status_state_disk_json(&sd));

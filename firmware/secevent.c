@@ -92,8 +92,9 @@ static void classify(struct statedb *sdb, const struct se_row *r, struct seceven
 			  "SELECT count(*) FROM audit WHERE action = 'login-failed' AND id <= ?1"
 			  " AND ts_ms > ?2 AND ?3 = ?3",
 			  r) == SECEVENT_BURST)
-			add(b, "", "login-burst: %d failed logins within %d min, the last as '%s' "
-				   "from %s (%s)",
+			add(b, "",
+			    "login-burst: %d failed logins within %d min, the last as '%s' "
+			    "from %s (%s)",
 			    SECEVENT_BURST, SECEVENT_BURST_MS / 60000, r->actor, r->object,
 			    r->detail);
 		if (!strncmp(r->detail, "account locked", 14) &&

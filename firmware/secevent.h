@@ -36,10 +36,10 @@
 struct statedb;
 struct sqlite3;
 
-#define SECEVENT_BATCH	  64
-#define SECEVENT_MSG	  320
-#define SECEVENT_BURST	  5
-#define SECEVENT_BURST_MS (5 * 60 * 1000)
+#define SECEVENT_BATCH	   64
+#define SECEVENT_MSG	   320
+#define SECEVENT_BURST	   5
+#define SECEVENT_BURST_MS  (5 * 60 * 1000)
 #define SECEVENT_VERIFY_MS (60 * 60 * 1000)
 
 struct secevent {
