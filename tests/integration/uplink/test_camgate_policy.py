@@ -141,3 +141,82 @@ def test_blocklist_refuse_override_stop(env, central_mtls, uplink_config, schema
     srv.stop()
     counts = schema_check(central_mtls, GW)
     assert counts.get("command-result.schema.json") == 5, counts
+
+
+def _security_events(central):
+    out = []
+    for p in central.file("gateways/%s/events" % GW).glob("*.json"):
+        e = json.loads(p.read_text())
+        if e["type"] == "security":
+            out.append((p.name, e))
+    return out
+
+
+@pytest.mark.budget(150)
+def test_security_events_ahead_of_segments(env, central_mtls, uplink_config, schema_check,
+                                           tmp_path):
+    """Segments queue while central is unreachable; the audit log is
+    edited meanwhile. At the next start the chain check finds it and its
+    security event reaches central ahead of the queued segments (only a
+    transfer already in flight may precede it). Then a burst of failed
+    console logins and the lockout it causes are reported the same way."""
+    srv = env.cameras(cams=2)
+    cg = env.camgate()
+    cams = {"door": srv.url(1), "yard": srv.url(2)}
+    dead = "https://127.0.0.1:%d/" % cglib.free_port()
+    uplink_config(cg, central_mtls, cams, gateway={"id": GW}, base_url=dead)
+    cg.start()
+    cg.wait_segments({"door": 4, "yard": 4}, 40)
+    assert cg.stop() == 0
+    queued = sum(len(c["segments"]) for c in cg.ring_ls()["cameras"])
+    assert queued >= 8
+    db = sqlite3.connect(str(cg.state_dir / "state.db"), timeout=10)
+    with db:
+        db.execute("UPDATE audit SET detail = detail || ' (edited)'"
+                   " WHERE id = (SELECT max(id) FROM audit)")
+    db.close()
+
+    # Central back, one transfer at a time and slow, so the order shows.
+    uplink_config(cg, central_mtls, cams, gateway={"id": GW}, parallel="1",
+                  rate_limit="256K")
+    cg.start()
+    ev = wait_for(lambda: [e for e in _security_events(central_mtls)
+                           if "audit-chain" in e[1]["message"]], 30)
+    assert ev, "no audit-chain security event at central"
+    name = ev[0][0]
+    access = [a for a in central_mtls.access() if a[1] == "PUT"]
+    at = [i for i, a in enumerate(access) if a[2].endswith("/events/" + name)]
+    assert at, "event not in nginx's log"
+    before = [a for a in access[:at[0]] if a[2].endswith(".m4s")]
+    assert len(before) <= 1, "segments sent ahead of the security event: %s" % before
+    assert queued - len(before) >= 6, "the backlog was gone before the event"
+    alarms = cg.db_rows("SELECT code FROM alarms WHERE active = 1")
+    assert {"code": "audit-chain-broken"} in alarms, alarms
+
+    # Five failed logins, then the locked account: a burst and a lockout.
+    g = Gateway(tmp_path, camgate=cg)
+    c = g.first_boot()
+    c.line("exit")
+    c.wait()
+    for session in range(2):
+        c = g.console()
+        for _ in range(3 if session == 0 else 2):
+            c.expect("login: ")
+            c.line("admin")
+            c.expect("password: ")
+            c.line("wrong-password")
+            c.expect("Login incorrect")
+        if session == 0:
+            c.wait()
+    c.expect("login: ")
+    c.line("admin")
+    c.expect("password: ")
+    c.line("still-wrong")
+    c.expect("Login incorrect")
+    msgs = lambda: [e[1]["message"] for e in _security_events(central_mtls)]
+    assert wait_for(lambda: any(m.startswith("login-burst") for m in msgs()) and
+                    any(m.startswith("lockout: account 'admin'") for m in msgs()), 20), msgs()
+    assert sum(m.startswith("login-burst") for m in msgs()) == 1, msgs()
+    assert cg.stop() == 0
+    srv.stop()
+    schema_check(central_mtls, GW)
