@@ -237,7 +237,9 @@ int blocklist_camera(struct statedb *sdb, struct registry *reg, const char *came
 	if (!rc)
 		return -ENOMEM;
 	*why = '\0';
-	ret = reg ? registry_get(reg, camera, rc) : -ENOENT;
+	ret = blocklist_open(sdb);
+	if (!ret)
+		ret = reg ? registry_get(reg, camera, rc) : -ENOENT;
 	if (!ret) {
 		blocked = blocklist_match(sdb, rc->manufacturer, rc->model, rc->firmware, why, cap);
 	} else if (ret == -ENOENT) {

@@ -31,22 +31,36 @@ void retention_forecast(const struct ring_stat *st, int64_t now_ms, int64_t floo
 	if (!st->segs || st->newest_utc_ms <= st->oldest_utc_ms || !st->bytes_used)
 		return; /* no rate yet */
 	f->held_ms = st->newest_utc_ms - st->oldest_utc_ms;
-	f->rate_bps = st->bytes_used * 1000 / (uint64_t)f->held_ms;
-	if (!f->rate_bps)
-		return;
-	f->capacity_ms = (int64_t)(st->bytes_total * 1000 / f->rate_bps);
+	/* In double: bytes x ms overflows 64 bits on large rings. */
+	double ms_per_byte = (double)f->held_ms / (double)st->bytes_used;
+
+	f->rate_bps = (uint64_t)((double)st->bytes_used * 1000.0 / (double)f->held_ms);
+	f->capacity_ms = (int64_t)((double)st->bytes_total * ms_per_byte);
 	f->full_at_ms = now_ms;
 	if (st->bytes_total > st->bytes_used)
-		f->full_at_ms += (int64_t)((st->bytes_total - st->bytes_used) * 1000 / f->rate_bps);
+		f->full_at_ms +=
+			(int64_t)((double)(st->bytes_total - st->bytes_used) * ms_per_byte);
 	if (floor_ms > 0 && f->capacity_ms < floor_ms)
 		f->breach_at_ms = f->full_at_ms;
+}
+
+/* "3.5 d", "7.0 h", "12 min": the unit that reads best. */
+static const char *dur_text(int64_t ms, char *buf, size_t cap)
+{
+	if (ms >= 2 * 86400000ll)
+		snprintf(buf, cap, "%.1f d", (double)ms / 86400000.0);
+	else if (ms >= 2 * 3600000ll)
+		snprintf(buf, cap, "%.1f h", (double)ms / 3600000.0);
+	else
+		snprintf(buf, cap, "%lld min", (long long)(ms / 60000));
+	return buf;
 }
 
 static void watch_one(struct statedb *db, const struct ring_stat *st, int64_t now_ms,
 		      const char *camera, int64_t floor_ms)
 {
 	struct retention_forecast f;
-	char msg[256], when[32];
+	char msg[256], when[32], a[24], b[24], c[24];
 
 	retention_forecast(st, now_ms, floor_ms, &f);
 	if (!f.breach_at_ms) {
@@ -56,11 +70,11 @@ static void watch_one(struct statedb *db, const struct ring_stat *st, int64_t no
 	}
 	format_time_ms(f.breach_at_ms, when, sizeof(when));
 	snprintf(msg, sizeof(msg),
-		 "floor %lld h cannot be held: the ring holds %.1f h at %llu KiB/s; footage under "
-		 "the floor is lost from %s (in %lld min)",
-		 (long long)(floor_ms / 3600000), (double)f.capacity_ms / 3600000.0,
+		 "floor %s cannot be held: the ring holds %s at %llu KiB/s; footage under the "
+		 "floor is lost from %s (in %s)",
+		 dur_text(floor_ms, a, sizeof(a)), dur_text(f.capacity_ms, b, sizeof(b)),
 		 (unsigned long long)f.rate_bps / 1024, when,
-		 (long long)((f.breach_at_ms - now_ms) / 60000));
+		 dur_text(f.breach_at_ms - now_ms, c, sizeof(c)));
 	alarm_raise(db, "retention-at-risk", camera, msg);
 }
 

@@ -59,7 +59,6 @@ void retention_watch(struct statedb *db, const struct ring_stat *st, const struc
 /* {"floor_ms", "held_ms", "capacity_ms", "rate_bps", "breach_at_ms"} per
  * camera, as a new JSON object keyed by camera (caller frees); NULL on
  * ENOMEM. */
-struct cJSON *retention_json(const struct ring_stat *st, const struct config *cfg,
-			     int64_t now_ms);
+struct cJSON *retention_json(const struct ring_stat *st, const struct config *cfg, int64_t now_ms);
 
 #endif /* CAMGATE_FIRMWARE_RETENTION_H */

@@ -220,3 +220,46 @@ def test_security_events_ahead_of_segments(env, central_mtls, uplink_config, sch
     assert cg.stop() == 0
     srv.stop()
     schema_check(central_mtls, GW)
+
+
+@pytest.mark.budget(90)
+def test_retention_forecast_alarm_in_advance(env, central_mtls, uplink_config, schema_check):
+    """A 24 MiB ring cannot hold a camera's 1 h floor: the forecast says so
+    and raises retention-at-risk while the ring still has room and nothing
+    was evicted, with the breach time in the future; central's status
+    carries the forecast. A camera whose floor the ring holds gets none."""
+    srv = env.cameras(cams=1)
+    cg = env.camgate()
+    uplink_config(cg, central_mtls,
+                  {"door": {"url": srv.url(1), "retention_floor": "1h"}},
+                  gateway={"id": GW}, storage={"extents": 3, "extent_size": "8M",
+                                               "retention_floor": "1s", "on_full": "stop"})
+    cg.start()
+
+    def risk():
+        rows = cg.db_rows("SELECT camera, message, ts_ms FROM alarms"
+                          " WHERE active = 1 AND code = 'retention-at-risk'")
+        return rows and (rows, cg.ring_stat())
+    got = wait_for(risk, 40)
+    assert got, "no retention-at-risk alarm"
+    rows, st = got
+    assert [r["camera"] for r in rows] == ["door"], rows
+    assert "cannot be held" in rows[0]["message"], rows
+    assert st["evicted_segs"] == 0 and st["bytes_used"] < st["bytes_total"], st
+    assert not cg.db_rows("SELECT code FROM alarms WHERE code IN"
+                          " ('storage-full', 'protected-footage-overwritten')")
+    assert not cg.db_rows("SELECT code FROM alarms WHERE code = 'retention-floor-unset'")
+    status = central_mtls.file("gateways/%s/status.json" % GW)
+
+    def forecast():
+        try:
+            return json.loads(status.read_text())["retention"]["door"]
+        except (OSError, ValueError, KeyError):
+            return None
+    fc = wait_for(lambda: (f := forecast()) and f["breach_at_ms"] and f, 15)
+    assert fc, "no forecast in central's status"
+    assert fc["floor_ms"] == 3600000 and 0 < fc["capacity_ms"] < 3600000, fc
+    assert fc["breach_at_ms"] > rows[0]["ts_ms"], (fc, rows)
+    assert cg.stop() == 0
+    srv.stop()
+    schema_check(central_mtls, GW)
