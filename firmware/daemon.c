@@ -184,6 +184,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_watch_cameras(gw);
 			gw_watch_state(gw);
 			gw_watch_retention(gw);
+			gw_watch_sharing(gw);
 			gw_status(gw);
 			gw_ship_security(gw);
 			gw_ship_audit(gw);

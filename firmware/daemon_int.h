@@ -50,6 +50,11 @@ struct gw_cam {
 	/* gw->nospace_gen when this camera's storage-full alarm was last
 	 * cleared (stream thread only). */
 	uint64_t nospace_seen;
+	/* R14/R15 (firmware/sharing.h): live and segments go to central;
+	 * false for owner-only. Set by the main thread, read by the stream
+	 * thread and, with cams_lock, the uplink's status. */
+	atomic_bool share_media;
+	char sharing_class[16];
 };
 
 /*
@@ -234,6 +239,9 @@ bool gw_blocked(struct gw *gw, const char *camera, char *why, size_t cap);
 void gw_ship_security(struct gw *gw);
 /* The R10 forecast and its alarms, each tick (main thread). */
 void gw_watch_retention(struct gw *gw);
+/* Each camera's sharing class from the registry (R14/R15), at start and
+ * each tick (main thread). */
+void gw_watch_sharing(struct gw *gw);
 
 /* daemon_console.c, main thread. */
 

@@ -22,6 +22,8 @@
 #include "firmware/ptz.h"
 #include "firmware/retention.h"
 #include "firmware/secevent.h"
+#include "firmware/sharing.h"
+#include "firmware/registry.h"
 #include "lib/parse.h"
 #include "lib/log.h"
 #include "net/uplink.h"
@@ -198,4 +200,27 @@ void gw_watch_retention(struct gw *gw)
 	gw->retention_text = text;
 	gw_cams_unlock(gw);
 	cJSON_free(old);
+}
+
+void gw_watch_sharing(struct gw *gw)
+{
+	struct registry_camera *rc = malloc(sizeof(*rc));
+
+	for (size_t i = 0; rc && i < gw->ncams; i++) {
+		struct gw_cam *cam = gw->cams[i];
+		const char *stored =
+			gw->reg && !registry_get(gw->reg, cam->name, rc) ? rc->sharing_class : "";
+		bool share = sharing_media(stored);
+
+		if (share != atomic_load(&cam->share_media))
+			log_notice("camera %s: sharing class %s: live and segments %s central",
+				   cam->name, sharing_class_name(stored),
+				   share ? "go to" : "no longer go to");
+		atomic_store(&cam->share_media, share);
+		gw_cams_lock(gw);
+		snprintf(cam->sharing_class, sizeof(cam->sharing_class), "%s",
+			 sharing_class_name(stored));
+		gw_cams_unlock(gw);
+	}
+	free(rc);
 }

@@ -121,7 +121,11 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 	ret = ring_writer_commit(writer, &rs, &info);
 	if (!ret)
 		gw_sink_stored(gw, cam);
-	if (!ret && gw_up_tryrdlock(gw)) {
+	if (!ret && !atomic_load(&cam->share_media)) {
+		/* owner-only (R15): nothing owed to central until it asks
+		 * (resend-range), so the ring need not keep it for upload. */
+		ring_mark_uploaded(gw->ring, info.id);
+	} else if (!ret && gw_up_tryrdlock(gw)) {
 		if (gw->up)
 			uplink_segment_added(gw->up, &info);
 		gw_up_unlock(gw);
@@ -308,6 +312,7 @@ static void gw_cam_add(struct gw *gw, const struct config_camera *c)
 		return;
 	}
 	cam->cfg = c;
+	atomic_store(&cam->share_media, true);
 	if (gw_cam_start(gw, cam)) {
 		log_err("camera %s: cannot start its stream thread", c->name);
 		free(cam);
@@ -388,6 +393,7 @@ static void gw_apply(struct gw *gw, struct config *next)
 	}
 	if (gw->cfg != next && config_restart_needed(gw->cfg, next, restart, sizeof(restart)))
 		log_warn("reload: %s changed; takes effect after a restart", restart);
+	gw_watch_sharing(gw); /* before their first segment */
 	atomic_store(&gw->floor_ms, retention_ring_floor(next));
 	atomic_store(&gw->on_full, next->on_full);
 	log_set_level(next->log_level);

@@ -139,7 +139,17 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 		streams[n] = NULL;
 		names[n++] = gone[i];
 	}
-	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
+	cJSON *cams = status_cameras(names, streams, n), *item;
+
+	cJSON_ArrayForEach (item, cams) { /* R14/R15: the class of each */
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(item, "name"));
+
+		for (size_t i = 0; name && i < gw->ncams; i++)
+			if (!strcmp(gw->cams[i]->name, name))
+				cJSON_AddStringToObject(item, "sharing_class",
+							gw->cams[i]->sharing_class);
+	}
+	cJSON_AddItemToObject(status, "cameras", cams);
 	if (gw->retention_text) /* R10, daemon_policy.c */
 		cJSON_AddItemToObject(status, "retention", cJSON_Parse(gw->retention_text));
 	gw_cams_unlock(gw);

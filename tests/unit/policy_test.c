@@ -88,9 +88,10 @@ static void test_blocklist(void **state)
 	add_camera(f, "yard", "Other", "Y1", "2.0");
 	assert_int_equal(blocklist_generation(f->db, &g0), 0);
 	assert_int_equal(blocklist_match(f->db, "Acme", "X100-PRO", "1.0.3", why, sizeof(why)), 0);
-	assert_int_equal(set_list(f, "[{\"make\": \"acme\", \"model\": \"x100*\", \"reason\": \"cve\"}]",
-				  msg, sizeof(msg)),
-			 0);
+	assert_int_equal(
+		set_list(f, "[{\"make\": \"acme\", \"model\": \"x100*\", \"reason\": \"cve\"}]",
+			 msg, sizeof(msg)),
+		0);
 	assert_int_equal(blocklist_generation(f->db, &g1), 0);
 	assert_true(g1 > g0);
 	assert_int_equal(blocklist_match(f->db, "ACME", "X100-PRO", "9", why, sizeof(why)), 1);
@@ -133,7 +134,8 @@ static void test_retention_forecast(void **state)
 	st.newest_utc_ms = now;
 	retention_forecast(&st, now, 24 * HOUR, &fc);
 	assert_true(fc.capacity_ms > 10 * HOUR - 1000 && fc.capacity_ms < 10 * HOUR + 1000);
-	assert_true(fc.breach_at_ms > now + 9 * HOUR - 1000 && fc.breach_at_ms < now + 9 * HOUR + 1000);
+	assert_true(fc.breach_at_ms > now + 9 * HOUR - 1000 &&
+		    fc.breach_at_ms < now + 9 * HOUR + 1000);
 	/* A floor the ring holds: no breach. */
 	retention_forecast(&st, now, 8 * HOUR, &fc);
 	assert_int_equal(fc.breach_at_ms, 0);
