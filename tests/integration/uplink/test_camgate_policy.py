@@ -263,3 +263,70 @@ def test_retention_forecast_alarm_in_advance(env, central_mtls, uplink_config, s
     assert cg.stop() == 0
     srv.stop()
     schema_check(central_mtls, GW)
+
+
+@pytest.mark.budget(120)
+def test_sharing_class_decides_what_central_gets(env, central_mtls, uplink_config,
+                                                 schema_check, tmp_path):
+    """An owner-only third-party camera sends its registry record (class
+    and owner in it) but no footage until central asks for a time range;
+    a province camera sends everything. The console refuses a class
+    outside the set and a third-party owner without a contact."""
+    srv = env.cameras(cams=2)
+    cg = env.camgate()
+    uplink_config(cg, central_mtls, {"door": srv.url(1), "yard": srv.url(2)},
+                  gateway={"id": GW}, commands_interval="1s")
+    _first_run(cg)
+    db = sqlite3.connect(str(cg.state_dir / "state.db"), timeout=10)
+    with db:
+        db.execute("INSERT INTO registry_cameras(name, update_method, sharing_class, owner)"
+                   " VALUES ('door', 'manual', 'owner-only',"
+                   " 'Ha Long Hotel; +84 203 3800 000')")
+        db.execute("INSERT INTO registry_cameras(name, update_method) VALUES ('yard', 'manual')")
+    db.close()
+    cg.start()
+    cg.wait_segments({"door": 4, "yard": 4}, 40)
+    _command(central_mtls, "r1", {"command": "resend-registry"})
+    media = lambda cam: list(central_mtls.file("gateways/%s/media/%s" % (GW, cam))
+                             .glob("*.m4s"))
+    assert wait_for(lambda: len(media("yard")) >= 3, 20), "province camera sent nothing"
+    rec = central_mtls.file("gateways/%s/registry/door.json" % GW)
+    assert wait_for(rec.exists, 20)
+    got = json.loads(rec.read_text())
+    assert got["sharing_class"] == "owner-only", got
+    assert got["owner"].startswith("Ha Long Hotel;"), got
+    yrec = central_mtls.file("gateways/%s/registry/yard.json" % GW)
+    assert wait_for(yrec.exists, 10)
+    yard = json.loads(yrec.read_text())
+    assert yard["sharing_class"] == "province", yard
+    status = central_mtls.file("gateways/%s/status.json" % GW)
+
+    def classes():
+        try:
+            return {c["name"]: c.get("sharing_class")
+                    for c in json.loads(status.read_text())["cameras"]}
+        except (OSError, ValueError, KeyError):
+            return None
+    assert wait_for(lambda: classes() == {"door": "owner-only", "yard": "province"}, 15), \
+        classes()
+    assert not media("door"), "owner-only footage went to central unasked"
+    assert not central_mtls.file("gateways/%s/media/door/live.m3u8" % GW).exists()
+    # On request (R15): the range central names, and only it.
+    segs = cg.segments("door")
+    _command(central_mtls, "q1", {"command": "resend-range", "args": {
+        "camera": "door", "from_ms": segs[0]["start_utc_ms"],
+        "to_ms": segs[1]["start_utc_ms"] + 1}})
+    _command(central_mtls, "q2", {"command": "resend-range", "args": {"camera": "door"}})
+    got = _results(central_mtls, 3)
+    assert got["q1"]["status"] == "done" and "2 segments" in got["q1"]["message"], got["q1"]
+    assert got["q2"]["status"] == "failed" and "from_ms" in got["q2"]["message"], got["q2"]
+    assert wait_for(lambda: len(media("door")) == 2, 20), media("door")
+
+    g = Gateway(tmp_path, camgate=cg)
+    admin = g.first_boot()
+    assert "one of province, public, owner-only" in admin.cmd("camera set door sharing=open")
+    assert "CONTACT" in admin.cmd("camera set door owner=Someone")
+    admin.line("exit")
+    assert cg.stop() == 0
+    srv.stop()
+    schema_check(central_mtls, GW)
