@@ -41,14 +41,13 @@ bool sharing_media(const char *stored)
 
 int sharing_owner_check(const char *owner, char *msg, size_t cap)
 {
-	const char *semi;
+	const char *semi = strchr(owner, ';');
 
-	if (!*owner || !strcmp(owner, "unit"))
-		return 0;
-	semi = strchr(owner, ';');
-	if (!semi || semi == owner || !semi[1 + strspn(semi + 1, " ")]) {
-		snprintf(msg, cap, "owner: \"unit\", or a third party as \"NAME; CONTACT\" (both "
-				   "needed, R15)");
+	/* Without ';' it names the owning unit. */
+	if (semi && (semi == owner || !semi[1 + strspn(semi + 1, " ")])) {
+		snprintf(msg, cap,
+			 "owner: a third party as \"NAME; CONTACT\" (both needed, R15), "
+			 "or the owning unit's name");
 		return -EINVAL;
 	}
 	return 0;

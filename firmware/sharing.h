@@ -12,9 +12,9 @@
  *               command: R15, "supply data on request").
  * The registry record goes to central whatever the class (R2).
  *
- * Owner: "" or "unit" for the unit's own camera; a third party's camera
- * is onboarded with "NAME; CONTACT" (both required), so central knows
- * whom to ask (R15).
+ * Owner: "", "unit" or a unit's name (no ';') for a unit's own camera; a
+ * third party's camera is onboarded with "NAME; CONTACT" (both required),
+ * so central knows whom to ask (R15).
  *
  * Threads: any (pure functions).
  */

@@ -325,7 +325,7 @@ def test_sharing_class_decides_what_central_gets(env, central_mtls, uplink_confi
     g = Gateway(tmp_path, camgate=cg)
     admin = g.first_boot()
     assert "one of province, public, owner-only" in admin.cmd("camera set door sharing=open")
-    assert "CONTACT" in admin.cmd("camera set door owner=Someone")
+    assert "CONTACT" in admin.cmd("camera set door owner=Someone;")
     admin.line("exit")
     assert cg.stop() == 0
     srv.stop()
