@@ -22,7 +22,7 @@
 static const char *const cam_keys[] = {
 	"url",	       "username",	   "password",	      "enabled",
 	"transport",   "segment_duration", "connect_timeout", "stall_timeout",
-	"backoff_min", "backoff_max",
+	"backoff_min", "backoff_max",	   "retention_floor",
 };
 
 /* Console names of registry fields (firmware/registry.h). */

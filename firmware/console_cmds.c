@@ -69,7 +69,8 @@ const struct console_cmd console__cmds[] = {
 	{ "camera set", console__cmd_camera_set, R_CHANGE, 2, ANY,
 	  CC_CAMERA | CC_CHANGE | CC_NOHIST, "NAME KEY=VALUE...",
 	  "Stage camera settings: url, username, password, enabled, transport, "
-	  "segment_duration, connect_timeout, stall_timeout, backoff_min, backoff_max; "
+	  "segment_duration, connect_timeout, stall_timeout, backoff_min, backoff_max, "
+	  "retention_floor; "
 	  "registry fields: owner, unit, location, sharing, users, update, method." },
 	{ "camera remove", console__cmd_camera_remove, R_CHANGE, 1, 1, CC_CAMERA | CC_CHANGE,
 	  "NAME", "Stage the removal of a camera (asks first; its footage stays)." },
