@@ -164,6 +164,7 @@ void gw_ship_security(struct gw *gw)
 	if (secevent_scan(gw->sdb, b)) {
 		b->n = 0;
 		b->to = b->from;
+		b->reg_to = b->reg_from;
 	}
 	for (size_t i = 0; i < b->n; i++)
 		evs[n++] = (struct uplink_ev){ "security", b->ev[i].camera, b->ev[i].message };

@@ -20,6 +20,8 @@ static const char *const se_steps[] = {
 	"CREATE TABLE secevent_cursor(one INTEGER PRIMARY KEY CHECK (one = 1),"
 	" last_id INTEGER NOT NULL);"
 	"INSERT INTO secevent_cursor VALUES (1, -1);",
+	/* The registry change log after its own cursor (-1: from the newest). */
+	"ALTER TABLE secevent_cursor ADD COLUMN reg_id INTEGER NOT NULL DEFAULT -1;",
 };
 
 static int se_open(struct statedb *db)
@@ -117,6 +119,66 @@ static void classify(struct statedb *sdb, const struct se_row *r, struct seceven
 	}
 }
 
+/* What a change discovery saw calls for: another device at a known
+ * camera's address (replaced), another identity claiming its serial
+ * (endpoint or MAC changed under the same serial), a firmware change. */
+static int reg_row(void *arg, sqlite3_stmt *st)
+{
+	struct secevent_batch *b = arg;
+	const char *camera = (const char *)sqlite3_column_text(st, 1);
+	const char *event = (const char *)sqlite3_column_text(st, 2);
+	const char *field = (const char *)sqlite3_column_text(st, 3);
+	const char *old = (const char *)sqlite3_column_text(st, 4);
+	const char *new = (const char *)sqlite3_column_text(st, 5);
+
+	b->reg_to = sqlite3_column_int64(st, 0);
+	old = old ? old : "";
+	new = new ? new : "";
+	if (!strcmp(event, "replaced") && (!strcmp(field, "serial") || !strcmp(field, "mac")))
+		add(b, camera,
+		    "new-device: another device answers at the address of camera %s (%s "
+		    "'%s' -> '%s')",
+		    camera, field, old, new);
+	else if (strcmp(event, "replaced") && (!strcmp(field, "endpoint") || !strcmp(field, "mac")))
+		add(b, camera,
+		    "identity-changed: a device with camera %s's serial answers as "
+		    "another %s ('%s' -> '%s')",
+		    camera, field, old, new);
+	else if (!strcmp(field, "firmware") && *old)
+		add(b, camera, "firmware-changed: camera %s firmware '%s' -> '%s'", camera, old,
+		    new);
+	return 0;
+}
+
+static int reg_scan(struct statedb *sdb, struct secevent_batch *b)
+{
+	sqlite3 *db = statedb_lock(sdb);
+	int64_t there = 0;
+	int ret = sql_exec(db, "secevent",
+			   "SELECT count(*) FROM sqlite_master WHERE name = 'registry_changes'",
+			   one_int, &there, "");
+
+	if (ret >= 0 && there && b->reg_from < 0)
+		ret = sql_exec(db, "secevent", "SELECT coalesce(max(id), 0) FROM registry_changes",
+			       one_int, &b->reg_to, "");
+	else if (ret >= 0 && there)
+		ret = sql_exec(db, "secevent",
+			       "SELECT id, camera, event, field, old, new FROM registry_changes"
+			       " WHERE id > ?1 AND cause = 'discovery' ORDER BY id LIMIT 64",
+			       reg_row, b, "i", b->reg_from);
+	statedb_unlock(sdb);
+	return ret < 0 ? ret : 0;
+}
+
+static int two_ints(void *arg, sqlite3_stmt *st)
+{
+	struct secevent_batch *b = arg;
+
+	b->from = sqlite3_column_int64(st, 0);
+	b->reg_from = sqlite3_column_int64(st, 1);
+	return 1;
+}
+
 int secevent_scan(struct statedb *sdb, struct secevent_batch *b)
 {
 	struct se_rows rs = { 0 };
@@ -127,12 +189,16 @@ int secevent_scan(struct statedb *sdb, struct secevent_batch *b)
 	b->n = 0;
 	if (ret)
 		return ret;
-	ret = sql_exec(statedb_lock(sdb), "secevent", "SELECT last_id FROM secevent_cursor",
-		       one_int, &b->from, "");
+	ret = sql_exec(statedb_lock(sdb), "secevent", "SELECT last_id, reg_id FROM secevent_cursor",
+		       two_ints, b, "");
 	statedb_unlock(sdb);
 	if (ret < 0)
 		return ret;
 	b->to = b->from;
+	b->reg_to = b->reg_from;
+	ret = reg_scan(sdb, b);
+	if (ret)
+		return ret;
 	if (b->from < 0) { /* first run: from now on */
 		ret = audit_head(sdb, &head, h);
 		b->to = head;
@@ -154,8 +220,9 @@ int secevent_advance(sqlite3 *db, void *arg)
 {
 	struct secevent_batch *b = arg;
 	int ret = sql_exec(db, "secevent cursor",
-			   "UPDATE secevent_cursor SET last_id = ?2 WHERE last_id = ?1", NULL, NULL,
-			   "ii", b->from, b->to);
+			   "UPDATE secevent_cursor SET last_id = ?2, reg_id = ?4"
+			   " WHERE last_id = ?1 AND reg_id = ?3",
+			   NULL, NULL, "iiii", b->from, b->to, b->reg_from, b->reg_to);
 
 	if (!ret && sqlite3_changes(db) != 1) {
 		log_err("secevent: the cursor moved meanwhile");
@@ -168,7 +235,7 @@ int secevent_skip(struct statedb *sdb, struct secevent_batch *b)
 {
 	int ret;
 
-	if (b->to == b->from)
+	if (b->to == b->from && b->reg_to == b->reg_from)
 		return 0;
 	ret = secevent_advance(statedb_lock(sdb), b);
 	statedb_unlock(sdb);

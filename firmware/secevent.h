@@ -16,10 +16,15 @@
  *      ring-tampered   `ring verify` found a bad record;
  *      ptz-refused, setting-refused, denied: an account or central
  *                      tried what its role does not allow;
- *  - the daemon directly (secevent_audit_check(): the chain verified at
- *    start and every SECEVENT_VERIFY_MS), and discovery (a new device at
- *    a known camera's address or with its serial; a firmware or
- *    credential change the camera reported): secevent_camera().
+ *  - the registry's change log (registry_changes, cause discovery),
+ *    after a cursor of its own:
+ *      new-device        another device answers at a known camera's
+ *                        address (serial or MAC replaced);
+ *      identity-changed  a device with a known camera's serial answers
+ *                        with another endpoint reference or MAC;
+ *      firmware-changed  the camera reports other firmware;
+ *  - the daemon directly: secevent_audit_check(), the chain verified at
+ *    start and every SECEVENT_VERIFY_MS.
  *
  * The cursor moves in the same transaction as the events' outbox rows
  * (secevent_advance() as the @also of uplink_events()): an event is sent
@@ -50,7 +55,8 @@ struct secevent {
 struct secevent_batch {
 	struct secevent ev[SECEVENT_BATCH];
 	size_t n;
-	int64_t from, to; /* the cursor before and after (the rows read) */
+	int64_t from, to;	  /* the audit cursor before and after (the rows read) */
+	int64_t reg_from, reg_to; /* the registry change-log cursor likewise */
 };
 
 /* Read the audit rows after the cursor (at most SECEVENT_BATCH) into

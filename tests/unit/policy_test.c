@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -21,6 +23,7 @@
 #include "firmware/ptz.h"
 #include "firmware/registry.h"
 #include "firmware/retention.h"
+#include "firmware/secevent.h"
 #include "storage/ring.h"
 #include "storage/statedb.h"
 #include "tests/unit/testutil.h"
@@ -174,11 +177,66 @@ static void test_ptz_rights_and_parse(void **state)
 	assert_int_equal(ptz_parse(1, junk, &r, msg, sizeof(msg)), -EINVAL);
 }
 
+static bool has_event(const struct secevent_batch *b, const char *start)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (!strncmp(b->ev[i].message, start, strlen(start)))
+			return true;
+	return false;
+}
+
+/* R16 from the registry's change log: a firmware change and another
+ * device at a known camera's address; the cursor moves only when the
+ * caller commits it. */
+static void test_secevent_registry(void **state)
+{
+	struct fix *f = *state;
+	struct secevent_batch *b = calloc(1, sizeof(*b));
+	struct registry_camera c = { .enabled = true, .update_method = "onvif-auto" };
+	enum registry_event ev;
+
+	assert_non_null(b);
+	snprintf(c.name, sizeof(c.name), "door");
+	snprintf(c.endpoint, sizeof(c.endpoint), "urn:uuid:1");
+	snprintf(c.xaddr, sizeof(c.xaddr), "http://10.0.0.9/onvif/device_service");
+	snprintf(c.ip, sizeof(c.ip), "10.0.0.9");
+	snprintf(c.serial, sizeof(c.serial), "SN-1");
+	snprintf(c.mac, sizeof(c.mac), "44:19:b6:00:00:01");
+	snprintf(c.firmware, sizeof(c.firmware), "1.0");
+	assert_int_equal(registry_observe(f->reg, &c, 1000, &ev, NULL), 0);
+	/* The first scan starts at the newest row: history is not news. */
+	assert_int_equal(secevent_scan(f->db, b), 0);
+	assert_int_equal(b->n, 0);
+	assert_int_equal(secevent_skip(f->db, b), 0);
+	snprintf(c.firmware, sizeof(c.firmware), "6.6-unknown");
+	assert_int_equal(registry_observe(f->reg, &c, 2000, &ev, NULL), 0);
+	assert_int_equal(ev, REGISTRY_CHANGED);
+	assert_int_equal(secevent_scan(f->db, b), 0);
+	assert_true(has_event(b, "firmware-changed: camera door firmware '1.0' -> '6.6-unknown'"));
+	/* Not committed: the next scan finds it again. */
+	assert_int_equal(secevent_scan(f->db, b), 0);
+	assert_true(has_event(b, "firmware-changed"));
+	assert_int_equal(secevent_skip(f->db, b), 0);
+	assert_int_equal(secevent_scan(f->db, b), 0);
+	assert_int_equal(b->n, 0);
+	/* Another device at its address. */
+	snprintf(c.endpoint, sizeof(c.endpoint), "urn:uuid:2");
+	snprintf(c.serial, sizeof(c.serial), "SN-EVIL");
+	snprintf(c.mac, sizeof(c.mac), "de:ad:be:ef:00:01");
+	assert_int_equal(registry_observe(f->reg, &c, 3000, &ev, NULL), 0);
+	assert_int_equal(ev, REGISTRY_REPLACED);
+	assert_int_equal(secevent_scan(f->db, b), 0);
+	assert_true(
+		has_event(b, "new-device: another device answers at the address of camera door"));
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_blocklist, setup, teardown),
 		cmocka_unit_test(test_retention_forecast),
+		cmocka_unit_test_setup_teardown(test_secevent_registry, setup, teardown),
 		cmocka_unit_test(test_ptz_rights_and_parse),
 	};
 
