@@ -20,6 +20,7 @@
 
 #include "firmware/accounts.h"
 #include "firmware/blocklist.h"
+#include "firmware/config.h"
 #include "firmware/ptz.h"
 #include "firmware/registry.h"
 #include "firmware/retention.h"
@@ -177,6 +178,66 @@ static void test_ptz_rights_and_parse(void **state)
 	assert_int_equal(ptz_parse(1, junk, &r, msg, sizeof(msg)), -EINVAL);
 }
 
+static int ptz_cmd(struct fix *f, struct accounts *acc, const struct config *cfg, const char *json,
+		   char *msg, size_t cap)
+{
+	cJSON *o = cJSON_Parse(json);
+	int ret = ptz_central(f->db, acc, f->reg, cfg, o, msg, cap);
+
+	cJSON_Delete(o);
+	return ret;
+}
+
+/* Central's ptz: the same rights check as the console's, for the account
+ * central names; refusals audited. No camera is reached here (none has
+ * an ONVIF address): tests/integration/onvif/test_ptz.py steers one. */
+static void test_ptz_central(void **state)
+{
+	struct fix *f = *state;
+	struct accounts *acc = NULL;
+	struct config *cfg = NULL;
+	char msg[256];
+	int64_t now = 1767600000000ll;
+
+	assert_int_equal(config_defaults(&cfg), 0);
+	assert_int_equal(accounts_open(f->db, 1000, &acc), 0);
+	assert_int_equal(
+		accounts_add(acc, "op", ROLE_OPERATOR, "door", "operator-pw-1", false, now), 0);
+	assert_int_equal(accounts_add(acc, "aud", ROLE_AUDITOR, "*", "auditor-pw-1", false, now),
+			 0);
+	assert_int_equal(
+		ptz_cmd(f, acc, cfg, "{\"user\": \"op\", \"camera\": \"door\"}", msg, sizeof(msg)),
+		-EINVAL);
+	assert_non_null(strstr(msg, "action"));
+	assert_int_equal(
+		ptz_cmd(f, acc, cfg,
+			"{\"user\": \"nobody\", \"camera\": \"door\", \"action\": \"stop\"}", msg,
+			sizeof(msg)),
+		-ENOTSUP);
+	assert_int_equal(ptz_cmd(f, acc, cfg,
+				 "{\"user\": \"aud\", \"camera\": \"door\", \"action\": \"stop\"}",
+				 msg, sizeof(msg)),
+			 -ENOTSUP);
+	assert_non_null(strstr(msg, "may not steer"));
+	assert_int_equal(ptz_cmd(f, acc, cfg,
+				 "{\"user\": \"op\", \"camera\": \"yard\", \"action\": \"stop\"}",
+				 msg, sizeof(msg)),
+			 -ENOTSUP);
+	assert_int_equal(ptz_cmd(f, acc, cfg,
+				 "{\"user\": \"op\", \"camera\": \"door\", \"action\": \"move\","
+				 " \"pan\": 1.5}",
+				 msg, sizeof(msg)),
+			 -EINVAL);
+	/* Allowed, but the registry knows no ONVIF address for it. */
+	assert_int_equal(ptz_cmd(f, acc, cfg,
+				 "{\"user\": \"op\", \"camera\": \"door\", \"action\": \"move\","
+				 " \"pan\": 0.5, \"tilt\": 0}",
+				 msg, sizeof(msg)),
+			 -ENOENT);
+	accounts_close(acc);
+	config_free(cfg);
+}
+
 static bool has_event(const struct secevent_batch *b, const char *start)
 {
 	for (size_t i = 0; i < b->n; i++)
@@ -237,6 +298,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blocklist, setup, teardown),
 		cmocka_unit_test(test_retention_forecast),
 		cmocka_unit_test_setup_teardown(test_secevent_registry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ptz_central, setup, teardown),
 		cmocka_unit_test(test_ptz_rights_and_parse),
 	};
 
