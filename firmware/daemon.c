@@ -179,12 +179,12 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_reload(gw);
 		if (atomic_load(&gw->disc_dirty))
 			gw_apply_all(gw, gw->cfg);
-		gw_blocklist_watch(gw);
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
 			gw_watch_state(gw);
 			gw_watch_retention(gw);
 			gw_watch_sharing(gw);
+			gw_blocklist_watch(gw);
 			gw_status(gw);
 			gw_ship_security(gw);
 			gw_ship_audit(gw);

@@ -231,7 +231,7 @@ struct cJSON;
 /* uplink_hooks.command: central's blocklist, ptz, resend-range. */
 int gw_command(void *arg, const char *name, const struct cJSON *args, char *msg, size_t cap);
 /* Apply the cameras again when the blocklist or an override changed
- * (main thread, each tick). */
+ * (main thread, each status tick). */
 void gw_blocklist_watch(struct gw *gw);
 /* Is @camera blocked (R9)? @why says by which entry. Main thread. */
 bool gw_blocked(struct gw *gw, const char *camera, char *why, size_t cap);

@@ -9,10 +9,12 @@
  * Threads: gw_command() runs on the uplink thread. It reaches the uplink
  * only by trying gw->up_lock for reading (the main thread may be
  * stopping this very uplink, and waits for this thread). The main thread
- * applies a new blocklist at its next tick (gw_blocklist_watch()).
+ * applies a new blocklist at once (disc_dirty), and an override written
+ * by a console process at its next status tick (gw_blocklist_watch()).
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +39,13 @@ typedef int (*gw_cmd_fn)(struct gw *gw, const cJSON *args, char *msg, size_t cap
 
 static int cmd_blocklist(struct gw *gw, const cJSON *args, char *msg, size_t cap)
 {
-	return blocklist_set(gw->sdb, cJSON_GetObjectItemCaseSensitive(args, "entries"), "central",
-			     msg, cap);
+	int ret = blocklist_set(gw->sdb, cJSON_GetObjectItemCaseSensitive(args, "entries"),
+				"central", msg, cap);
+
+	/* The main thread applies it at once rather than at its next tick. */
+	if (!ret)
+		atomic_store(&gw->disc_dirty, true);
+	return ret;
 }
 
 static int cmd_ptz(struct gw *gw, const cJSON *args, char *msg, size_t cap)
