@@ -157,9 +157,11 @@ int console__cmd_user_list(struct console *c, int argc, char **argv);
 int console__cmd_log_show(struct console *c, int argc, char **argv);
 int console__cmd_log_verify(struct console *c, int argc, char **argv);
 
-/* ---- console_blocklist.c ---- */
+/* ---- console_policy.c ---- */
 int console__cmd_blocklist_show(struct console *c, int argc, char **argv);
 int console__cmd_blocklist_override(struct console *c, int argc, char **argv);
+/* At login, to admins and installers: no retention floor set (R10). */
+void console__warn_retention(struct console *c);
 
 /* ---- console_ptz.c ---- */
 int console__cmd_ptz(struct console *c, int argc, char **argv);

@@ -324,6 +324,8 @@ def test_sharing_class_decides_what_central_gets(env, central_mtls, uplink_confi
 
     g = Gateway(tmp_path, camgate=cg)
     admin = g.first_boot()
+    # [storage] retention_floor = 0s: the console says so at login (R10).
+    assert "no retention floor is set" in admin.seen, admin.seen
     assert "one of province, public, owner-only" in admin.cmd("camera set door sharing=open")
     assert "CONTACT" in admin.cmd("camera set door owner=Someone;")
     admin.line("exit")

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * console_blocklist - `blocklist show` and `blocklist override` (R9): what
+ * console_policy - `blocklist show` and `blocklist override` (R9): what
  * central blocked, and an admin's decision to let one camera record anyway
- * (firmware/blocklist.h; the daemon applies it within a status tick).
+ * (firmware/blocklist.h; the daemon applies it within a status tick); the
+ * warning at login while no retention floor is set (R10).
  */
 #include "firmware/console_int.h"
 
@@ -12,6 +13,8 @@
 #include <string.h>
 
 #include "firmware/blocklist.h"
+#include "firmware/config.h"
+#include "firmware/retention.h"
 #include "lib/termsafe.h"
 
 static void print_rows(struct console *c, const cJSON *o, const char *name, const char *title)
@@ -71,4 +74,16 @@ int console__cmd_blocklist_override(struct console *c, int argc, char **argv)
 			"from central ends this override\n",
 			argv[0]);
 	return 0;
+}
+
+void console__warn_retention(struct console *c)
+{
+	struct config *cfg = NULL;
+
+	if (c->who.role != ROLE_ADMIN && c->who.role != ROLE_INSTALLER)
+		return;
+	if (!config_load(c->o->config_path, &cfg) && retention_ring_floor(cfg) <= 0)
+		console__printf(c, "warning: no retention floor is set (R10): e.g. `settings set "
+				   "storage.retention_floor 30d`, then commit\n");
+	config_free(cfg);
 }
