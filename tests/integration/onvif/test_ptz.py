@@ -6,6 +6,7 @@ credentials from [onvif] in the config. An operator in whose scope the
 camera is steers it; an auditor, and an operator whose scope lacks it,
 are refused; every attempt is an audit row."""
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -18,7 +19,18 @@ import cglib  # noqa: E402
 from consolelib import Gateway  # noqa: E402
 from ptyconsole import PtyConsole  # noqa: E402
 
-from conftest import PASSWORD  # noqa: E402
+
+def _onvif_conftest():
+    """This folder's conftest.py by path: another folder's conftest may
+    hold the name `conftest` in a run of several folders."""
+    spec = importlib.util.spec_from_file_location(
+        "onvif_conftest_for_ptz", Path(__file__).resolve().parent / "conftest.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+PASSWORD = _onvif_conftest().PASSWORD
 
 
 class NetnsGateway(Gateway):
