@@ -43,7 +43,7 @@ struct cfg_setting {
 #define CENTRAL	   CONFIG_F_CENTRAL
 
 static const char *const transport_choices[] = { "tcp", "udp", NULL };
-static const char *const on_full_choices[] = { "overwrite", "stop", NULL };
+static const char *const on_full_choices[] = { "overwrite", "stop", "evict", NULL };
 static const char *const auth_choices[] = { "none", "bearer", "basic", "sigv4", NULL };
 
 #define C(f)   S_CONFIG, offsetof(struct config, f)
@@ -77,12 +77,13 @@ static const struct cfg_setting settings[] = {
 	  "Size of each extent file; a segment never spans two (fixed at creation).", 0 },
 	{ "storage", "retention_floor", T_DURATION, C(retention_floor_ms), 0, 3650 * DAY, "0s",
 	  true, NULL,
-	  "Footage younger than this is protected: overwriting it raises an alarm and an audit "
-	  "record.",
+	  "The unit's retention floor (R10): footage younger than this is protected; overwriting "
+	  "it raises an alarm and an audit record. Cameras may set their own; 0: none (the "
+	  "console warns).",
 	  CENTRAL },
-	{ "storage", "on_full", T_ENUM, C(on_full), 0, 0, "overwrite", true, on_full_choices,
-	  "When only protected footage is left to evict: overwrite (alarm + audit) or stop "
-	  "recording (alarm).",
+	{ "storage", "on_full", T_ENUM, C(on_full), 0, 0, "stop", true, on_full_choices,
+	  "When only protected footage is left to evict: stop recording (alarm), or evict under "
+	  "the floor (alarm + an audit record per segment); overwrite is evict's older name.",
 	  CENTRAL },
 	{ "stream", "segment_duration", T_DURATION, ST(segment_ms), 500, 60000, "4s", true, NULL,
 	  "Target segment duration; segments are cut on the next keyframe.", CENTRAL },
@@ -175,6 +176,11 @@ static const struct cfg_setting settings[] = {
 	  "RTSP password; never printed back.", SECRET },
 	{ "camera", "enabled", T_BOOL, CAM(enabled), 0, 0, "yes", true, NULL, "Record this camera.",
 	  0 },
+	{ "camera", "retention_floor", T_DURATION, CAM(retention_floor_ms), 0, 3650 * DAY, "0s",
+	  true, NULL,
+	  "This camera's retention floor (R10); 0: [storage] retention_floor. The ring protects "
+	  "the longest floor of all.",
+	  CENTRAL },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

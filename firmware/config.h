@@ -31,8 +31,9 @@
 #define CONFIG_LINE_MAX 8192
 
 enum config_on_full {
-	CONFIG_ON_FULL_OVERWRITE, /* keep recording; alarm + audit */
-	CONFIG_ON_FULL_STOP,	  /* stop recording; alarm */
+	CONFIG_ON_FULL_OVERWRITE, /* keep recording; alarm + audit (older name of evict) */
+	CONFIG_ON_FULL_STOP,	  /* stop recording; alarm (the default: R10) */
+	CONFIG_ON_FULL_EVICT,	  /* keep recording, evicting under the floor; alarm + audit */
 };
 
 struct config_stream {
@@ -50,6 +51,7 @@ struct config_camera {
 	char *username;
 	char *password;
 	bool enabled;
+	int64_t retention_floor_ms;  /* R10; 0: the unit's [storage] retention_floor */
 	struct config_stream stream; /* [stream] merged with overrides */
 	uint32_t stream_set;	     /* bit per overridden [stream] key */
 	int line;		     /* of the section header */

@@ -13,6 +13,7 @@
 
 #include "firmware/config.h"
 #include "firmware/registry.h"
+#include "firmware/sharing.h"
 #include "lib/parse.h"
 #include "lib/termsafe.h"
 #include "lib/url.h"
@@ -21,7 +22,7 @@
 static const char *const cam_keys[] = {
 	"url",	       "username",	   "password",	      "enabled",
 	"transport",   "segment_duration", "connect_timeout", "stall_timeout",
-	"backoff_min", "backoff_max",
+	"backoff_min", "backoff_max",	   "retention_floor",
 };
 
 /* Console names of registry fields (firmware/registry.h). */
@@ -57,6 +58,10 @@ static int reg_value(struct console *c, const char *cam, size_t i, const char *v
 		}
 		snprintf(buf, sizeof(buf), "%lld", (long long)ms);
 		value = buf;
+	}
+	if (sharing_field_check(reg_keys[i].field, value, detail, sizeof(detail))) {
+		console__printf(c, "error: %s\n", detail); /* R14/R15 */
+		return -EINVAL;
 	}
 	if (!c->o->reg)
 		console__printf(c, "warning: no registry here; %s is not kept\n", reg_keys[i].key);

@@ -69,7 +69,8 @@ const struct console_cmd console__cmds[] = {
 	{ "camera set", console__cmd_camera_set, R_CHANGE, 2, ANY,
 	  CC_CAMERA | CC_CHANGE | CC_NOHIST, "NAME KEY=VALUE...",
 	  "Stage camera settings: url, username, password, enabled, transport, "
-	  "segment_duration, connect_timeout, stall_timeout, backoff_min, backoff_max; "
+	  "segment_duration, connect_timeout, stall_timeout, backoff_min, backoff_max, "
+	  "retention_floor; "
 	  "registry fields: owner, unit, location, sharing, users, update, method." },
 	{ "camera remove", console__cmd_camera_remove, R_CHANGE, 1, 1, CC_CAMERA | CC_CHANGE,
 	  "NAME", "Stage the removal of a camera (asks first; its footage stays)." },
@@ -112,6 +113,15 @@ const struct console_cmd console__cmds[] = {
 	  "The last N audit rows (default 20)." },
 	{ "log verify", console__cmd_log_verify, R_LOG, 0, 0, 0, "",
 	  "Check the audit log's hash chain; names the first edited, deleted or moved row." },
+	{ "blocklist show", console__cmd_blocklist_show, R_VIEW, 0, 0, 0, "",
+	  "Central's camera blocklist (R9), the cameras it blocks and the overrides." },
+	{ "blocklist override", console__cmd_blocklist_override, R_ADMIN, 2, ANY, CC_CAMERA,
+	  "NAME REASON...",
+	  "Let a blocked camera record despite the current blocklist; the reason is audited. A "
+	  "new list from central ends it." },
+	{ "ptz", console__cmd_ptz, R_VIEW, 2, 5, CC_CAMERA,
+	  "NAME move PAN TILT [ZOOM] | stop | preset TOKEN",
+	  "Steer a PTZ camera in your scope (velocities -1..1, a move lasts 1 s); audited." },
 	{ "time", c_time, R_ALL, 0, 0, CC_ALWAYS, "", "The gateway's clock, UTC and local." },
 	{ "reboot", c_reboot, R_INST, 0, 0, 0, "", "Restart the gateway (asks first)." },
 	{ "factory-reset", c_factory_reset, R_ADMIN, 0, 0, 0, "",

@@ -157,6 +157,15 @@ int console__cmd_user_list(struct console *c, int argc, char **argv);
 int console__cmd_log_show(struct console *c, int argc, char **argv);
 int console__cmd_log_verify(struct console *c, int argc, char **argv);
 
+/* ---- console_policy.c ---- */
+int console__cmd_blocklist_show(struct console *c, int argc, char **argv);
+int console__cmd_blocklist_override(struct console *c, int argc, char **argv);
+/* At login, to admins and installers: no retention floor set (R10). */
+void console__warn_retention(struct console *c);
+
+/* ---- console_ptz.c ---- */
+int console__cmd_ptz(struct console *c, int argc, char **argv);
+
 /* ---- console_cmds.c ---- */
 /* Help for the commands starting with @w[0..n) allowed to @role. */
 void console__help(struct console *c, char *const *w, int n);

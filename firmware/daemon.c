@@ -11,6 +11,7 @@
  */
 #include "firmware/daemon.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -181,7 +182,11 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
 			gw_watch_state(gw);
+			gw_watch_retention(gw);
+			gw_watch_sharing(gw);
+			gw_blocklist_watch(gw);
 			gw_status(gw);
+			gw_ship_security(gw);
 			gw_ship_audit(gw);
 			gw_ship_registry(gw);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
@@ -199,6 +204,7 @@ int daemon_run(const char *config_path)
 	 * first tick unless writes still fail (gw_watch_state). */
 	gw.veto_alarm = true;
 	gw.reg_shipped = -1;
+	gw.blocklist_gen = -1;
 	pthread_rwlock_init(&gw.up_lock, NULL);
 	pthread_mutex_init(&gw.cams_lock, NULL);
 	sigemptyset(&set);
@@ -251,6 +257,7 @@ out:
 	registry_close(gw.reg);
 	if (gw.pid_written) /* never another daemon's */
 		pidfile_remove(gw.cfg->state_dir);
+	cJSON_free(gw.retention_text);
 	secrets_close(gw.sec);
 	statedb_close(gw.sdb);
 	config_free(gw.cfg);

@@ -50,6 +50,11 @@ struct gw_cam {
 	/* gw->nospace_gen when this camera's storage-full alarm was last
 	 * cleared (stream thread only). */
 	uint64_t nospace_seen;
+	/* R14/R15 (firmware/sharing.h): live and segments go to central;
+	 * false for owner-only. Set by the main thread, read by the stream
+	 * thread and, with cams_lock, the uplink's status. */
+	atomic_bool share_media;
+	char sharing_class[16];
 };
 
 /*
@@ -121,6 +126,10 @@ struct gw {
 	atomic_bool state_low;	     /* state-disk-low raised */
 	bool state_watched;	     /* main thread: statvfs seen once */
 	bool veto_alarm;	     /* main thread: state-write-failed raised */
+	/* blocklist_generation() last applied (main thread); -1 before. */
+	int64_t blocklist_gen;
+	int64_t audit_verify_at; /* monotonic ms of the next chain check (main thread) */
+	char *retention_text;	 /* R10 forecast JSON for status; owned, under cams_lock */
 	/* Counts refusals for lack of space; a camera that stores a segment
 	 * while it differs from its nospace_seen clears its storage-full. */
 	_Atomic uint64_t nospace_gen;
@@ -215,6 +224,24 @@ void gw_alarm_notify(void *arg, const char *code, const char *camera, const char
 		     bool raised);
 /* Hand new audit rows to the uplink as events (main thread). */
 void gw_ship_audit(struct gw *gw);
+
+/* daemon_policy.c */
+
+struct cJSON;
+/* uplink_hooks.command: central's blocklist, ptz, resend-range. */
+int gw_command(void *arg, const char *name, const struct cJSON *args, char *msg, size_t cap);
+/* Apply the cameras again when the blocklist or an override changed
+ * (main thread, each status tick). */
+void gw_blocklist_watch(struct gw *gw);
+/* Is @camera blocked (R9)? @why says by which entry. Main thread. */
+bool gw_blocked(struct gw *gw, const char *camera, char *why, size_t cap);
+/* Security events to central (R16), each tick (main thread). */
+void gw_ship_security(struct gw *gw);
+/* The R10 forecast and its alarms, each tick (main thread). */
+void gw_watch_retention(struct gw *gw);
+/* Each camera's sharing class from the registry (R14/R15), at start and
+ * each tick (main thread). */
+void gw_watch_sharing(struct gw *gw);
 
 /* daemon_console.c, main thread. */
 

@@ -139,7 +139,19 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 		streams[n] = NULL;
 		names[n++] = gone[i];
 	}
-	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
+	cJSON *cams = status_cameras(names, streams, n), *item;
+
+	cJSON_ArrayForEach (item, cams) { /* R14/R15: the class of each */
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(item, "name"));
+
+		for (size_t i = 0; name && i < gw->ncams; i++)
+			if (!strcmp(gw->cams[i]->name, name))
+				cJSON_AddStringToObject(item, "sharing_class",
+							gw->cams[i]->sharing_class);
+	}
+	cJSON_AddItemToObject(status, "cameras", cams);
+	if (gw->retention_text) /* R10, daemon_policy.c */
+		cJSON_AddItemToObject(status, "retention", cJSON_Parse(gw->retention_text));
 	gw_cams_unlock(gw);
 	gw_state_disk(gw, &sd);
 	cJSON_AddItemToObject(status, "state_disk", status_state_disk_json(&sd));
@@ -262,6 +274,7 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 		.registry_deadline = gw_registry_deadline,
 		.status_fill = gw_status_fill,
 		.set_setting = gw_set_setting,
+		.command = gw_command,
 		.outcome = gw_outcome,
 		.store_state = gw_store_state,
 		.arg = gw,
