@@ -152,12 +152,14 @@ static enum compliance_state state_at(int64_t now, bool open, int64_t soon, int6
 {
 	if (!open)
 		return COMPLIANCE_OK;
-	return now >= deadline ? COMPLIANCE_OVERDUE : now >= soon ? COMPLIANCE_DUE_SOON : COMPLIANCE_OK;
+	return now >= deadline ? COMPLIANCE_OVERDUE
+	       : now >= soon   ? COMPLIANCE_DUE_SOON
+			       : COMPLIANCE_OK;
 }
 
 static enum compliance_state state_parse(const char *s)
 {
-	return !strcmp(s, "overdue") ? COMPLIANCE_OVERDUE
+	return !strcmp(s, "overdue")	? COMPLIANCE_OVERDUE
 	       : !strcmp(s, "due-soon") ? COMPLIANCE_DUE_SOON
 					: COMPLIANCE_OK;
 }
@@ -223,13 +225,15 @@ static int load(sqlite3 *db, const char *kind, const char *camera, struct cur *r
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	ret = sql_exec(db, "compliance", "SELECT open, opened_ms, state FROM compliance_duties"
-		       " WHERE kind = ?1 AND camera = ?2", cur_row, r, "tt", kind, camera);
+	ret = sql_exec(db, "compliance",
+		       "SELECT open, opened_ms, state FROM compliance_duties"
+		       " WHERE kind = ?1 AND camera = ?2",
+		       cur_row, r, "tt", kind, camera);
 	return ret < 0 ? ret : 0;
 }
 
-int compliance_open(struct compliance *c, const char *kind, const char *camera,
-		    int64_t opened_ms, const char *detail)
+int compliance_open(struct compliance *c, const char *kind, const char *camera, int64_t opened_ms,
+		    const char *detail)
 {
 	const struct compliance_kind *k = compliance_kind(kind);
 	int64_t now = clock_wall_ms(), soon, deadline;
@@ -245,9 +249,10 @@ int compliance_open(struct compliance *c, const char *kind, const char *camera,
 	db = statedb_lock(c->sdb);
 	ret = load(db, kind, camera, &r);
 	if (!ret && r.open) {
-		ret = sql_exec(db, "compliance", "UPDATE compliance_duties SET detail = ?3"
-			       " WHERE kind = ?1 AND camera = ?2", NULL, NULL, "ttt", kind, camera,
-			       detail);
+		ret = sql_exec(db, "compliance",
+			       "UPDATE compliance_duties SET detail = ?3"
+			       " WHERE kind = ?1 AND camera = ?2",
+			       NULL, NULL, "ttt", kind, camera, detail);
 		statedb_unlock(c->sdb);
 		return ret;
 	}
@@ -269,8 +274,7 @@ int compliance_open(struct compliance *c, const char *kind, const char *camera,
 	return 0;
 }
 
-int compliance_close(struct compliance *c, const char *kind, const char *camera,
-		     const char *detail)
+int compliance_close(struct compliance *c, const char *kind, const char *camera, const char *detail)
 {
 	const struct compliance_kind *k = compliance_kind(kind);
 	int64_t now = clock_wall_ms();
@@ -389,7 +393,7 @@ static int list_row(void *arg, sqlite3_stmt *st)
 }
 
 #define LIST_SQL                                                                                   \
-	"SELECT kind, camera, open, opened_ms, deadline_ms, state, since_ms, detail"              \
+	"SELECT kind, camera, open, opened_ms, deadline_ms, state, since_ms, detail"               \
 	" FROM compliance_duties"
 
 int compliance_list(struct statedb *sdb, int (*fn)(void *arg, const struct compliance_row *r),

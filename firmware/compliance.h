@@ -66,7 +66,7 @@ enum compliance_rule {
 	COMPLIANCE_AT_ONCE,
 };
 
-#define COMPLIANCE_SOON_DAYS 14
+#define COMPLIANCE_SOON_DAYS  14
 #define COMPLIANCE_DETAIL_MAX 256
 
 /* One kind of duty. The table is const and global: read by any thread. */
@@ -109,8 +109,8 @@ int compliance_set_days(struct compliance *c, const char *kind, unsigned int n);
 /* Open duty (@kind, @camera) as owed since @opened_ms, unless it is open
  * already: then only @detail is updated (the clock runs from the first
  * opening, as central's R2 window does). @detail may be NULL. */
-int compliance_open(struct compliance *c, const char *kind, const char *camera,
-		    int64_t opened_ms, const char *detail);
+int compliance_open(struct compliance *c, const char *kind, const char *camera, int64_t opened_ms,
+		    const char *detail);
 /* Discharge it (a no-op when not open; a closed row is created so the
  * table lists the duty as ok). */
 int compliance_close(struct compliance *c, const char *kind, const char *camera,

@@ -118,9 +118,22 @@ static void run_command(struct uplink *up, const char *id, const cJSON *cmd)
 
 	if (outbox_cmd_seen(up->ob, id, now, &fresh) || !fresh)
 		return;
+	bool known = false;
+
 	for (size_t i = 0; name && i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (!strcmp(handlers[i].name, name))
+		if (!strcmp(handlers[i].name, name)) {
 			ret = handlers[i].fn(up, args, msg, sizeof(msg));
+			known = true;
+		}
+	if (!known && name && up->hooks.command) {
+		ret = up->hooks.command(up->hooks.arg, name, args, msg, sizeof(msg));
+		if (ret == -ENOSYS) {
+			ret = -ENOTSUP;
+			msg[0] = '\0';
+		} else if (!msg[0]) {
+			snprintf(msg, sizeof(msg), "%s: %s", name, ret ? strerror(-ret) : "done");
+		}
+	}
 	if (!msg[0])
 		snprintf(msg, sizeof(msg), "unknown command '%s'", name ? name : "(none)");
 	answer(up, id, name, ret, msg, now);
