@@ -40,8 +40,7 @@
 
 /* A transition: central hears it as an event (never waits for a restart
  * of the uplink: a try-lock, as gw_alarm_notify). */
-static void gw_compliance_notify(void *arg, const char *kind, const char *camera,
-				 const char *text)
+static void gw_compliance_notify(void *arg, const char *kind, const char *camera, const char *text)
 {
 	struct gw *gw = arg;
 	char msg[512];
@@ -320,10 +319,11 @@ int gw_cmd_holidays(struct gw *gw, const cJSON *args, char *msg, size_t cap)
 	ret = workdays_init(w, 0, list);
 	free(w);
 	if (ret) {
-		snprintf(msg, cap,
-			 "holidays: expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated, "
-			 "at most %d days",
-			 WORKDAYS_HOLIDAYS_MAX);
+		snprintf(
+			msg, cap,
+			"holidays: expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated, "
+			"at most %d days",
+			WORKDAYS_HOLIDAYS_MAX);
 		return -EINVAL;
 	}
 	return gw_write_setting(gw, "uplink", "holidays", list, msg, cap);
