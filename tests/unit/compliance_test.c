@@ -79,7 +79,8 @@ static int setup(void **state)
 	testutil_mkdtemp(fx.dir, sizeof(fx.dir), "compliance");
 	assert_int_equal(statedb_open(fx.dir, &fx.sdb), 0);
 	assert_int_equal(audit_open(fx.sdb), 0);
-	assert_int_equal(compliance_new(fx.sdb, VN, "2026-01-01, 2026-04-30..2026-05-01", &fx.c), 0);
+	assert_int_equal(compliance_new(fx.sdb, VN, "2026-01-01, 2026-04-30..2026-05-01", &fx.c),
+			 0);
 	compliance_set_notify(fx.c, notify, &fx);
 	clock_set_source(&fake);
 	*state = &fx;
@@ -159,8 +160,8 @@ static void test_registry_window(void **state)
 			 0);
 	assert_int_equal(get(fx, "registry", "leap").deadline, end_of(2020, 3, 13));
 	/* A second change while open keeps the first window (O4's clock). */
-	assert_int_equal(compliance_open(fx->c, "registry", "fri", local_ms(2026, 1, 9, 9), "again"),
-			 0);
+	assert_int_equal(
+		compliance_open(fx->c, "registry", "fri", local_ms(2026, 1, 9, 9), "again"), 0);
 	assert_int_equal(get(fx, "registry", "fri").deadline, end_of(2026, 1, 16));
 }
 
