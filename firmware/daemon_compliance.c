@@ -277,6 +277,31 @@ static void tick_fault(struct tick_ctx *t, struct gw_cam *cam, int64_t fault_aft
 			detail);
 }
 
+/* R2: a camera of the config file (added on the console, by hand in the
+ * file, by a reload) is in the registry as a manual camera, so its
+ * record goes to central like a discovered one's. Logged as the
+ * installer's; the change log ships it. */
+static void registry_manual(struct gw *gw)
+{
+	struct registry_camera *rc;
+
+	if (!gw->reg || !gw->cfg->ncameras)
+		return;
+	rc = malloc(sizeof(*rc));
+	if (!rc)
+		return;
+	for (size_t i = 0; i < gw->cfg->ncameras; i++) {
+		const char *name = gw->cfg->cameras[i].name;
+
+		if (registry_get(gw->reg, name, rc) != -ENOENT)
+			continue;
+		if (registry_set(gw->reg, name, "update_method", "manual", REGISTRY_CAUSE_INSTALLER,
+				 time_now_ms()))
+			log_warn("registry: camera %s of the config not registered", name);
+	}
+	free(rc);
+}
+
 void gw_compliance_tick(struct gw *gw)
 {
 	struct tick_ctx t = { gw, time_now_ms() };
@@ -286,6 +311,7 @@ void gw_compliance_tick(struct gw *gw)
 
 	if (!gw->comp)
 		return;
+	registry_manual(gw);
 	c = registry_copy(gw, &n);
 	for (size_t i = 0; i < n; i++)
 		if (c[i].enabled && !c[i].gone)
