@@ -251,7 +251,7 @@ int compliance_open(struct compliance *c, const char *kind, const char *camera, 
 	if (!ret && r.open) {
 		ret = sql_exec(db, "compliance",
 			       "UPDATE compliance_duties SET detail = ?3"
-			       " WHERE kind = ?1 AND camera = ?2",
+			       " WHERE kind = ?1 AND camera = ?2 AND detail != ?3",
 			       NULL, NULL, "ttt", kind, camera, detail);
 		statedb_unlock(c->sdb);
 		return ret;
