@@ -15,6 +15,14 @@
  *       after the camera was first tracked.
  * Every transition goes to central as a "compliance" event.
  *
+ * Known edge: a record replaced in the outbox while its older version was
+ * in flight (O4) is acknowledged once for the old body; that closes the
+ * duty although the new body is still due. The outbox keeps the new one
+ * due at once, so it follows within seconds while central answers; the
+ * uplink's own registry-deadline alarm (uplink_policy.c) still counts it.
+ * A gateway without central ([uplink] base_url empty) cannot meet R2:
+ * its duties are opened and go overdue, which is what they are.
+ *
  * Threads: gw_compliance_tick() and gw_compliance_config() run on the
  * main thread; gw_registry_queue() on the main and the discovery thread;
  * gw_compliance_acked() and gw_registry_defaults() on the uplink thread.
@@ -302,6 +310,46 @@ static void registry_manual(struct gw *gw)
 	free(rc);
 }
 
+struct stale_ctx {
+	char (*names)[CONFIG_NAME_MAX];
+	size_t n, cap;
+};
+
+static int stale_one(void *arg, const struct compliance_row *r)
+{
+	struct stale_ctx *x = arg;
+
+	if (r->open && !strcmp(r->kind, "fault") && x->n < x->cap)
+		snprintf(x->names[x->n++], CONFIG_NAME_MAX, "%s", r->camera);
+	return 0;
+}
+
+/* A fault of a camera that is neither recorded nor gone any more (taken
+ * out of the config, disabled): nothing is left to repair. */
+static void close_stale_faults(struct gw *gw)
+{
+	char gone[CONFIG_CAMERAS_MAX][CONFIG_NAME_MAX];
+	struct stale_ctx x = { .cap = CONFIG_CAMERAS_MAX };
+	size_t ngone;
+
+	x.names = malloc(x.cap * sizeof(*x.names));
+	if (!x.names)
+		return;
+	ngone = gw_gone_names(gw, gone, CONFIG_CAMERAS_MAX);
+	if (!compliance_list(gw->sdb, stale_one, &x)) {
+		for (size_t i = 0; i < x.n; i++) {
+			bool known = gw_cam_named(gw, x.names[i]);
+
+			for (size_t j = 0; !known && j < ngone; j++)
+				known = !strcmp(gone[j], x.names[i]);
+			if (!known)
+				compliance_close(gw->comp, "fault", x.names[i],
+						 "no longer recorded");
+		}
+	}
+	free(x.names);
+}
+
 void gw_compliance_tick(struct gw *gw)
 {
 	struct tick_ctx t = { gw, time_now_ms() };
@@ -313,10 +361,14 @@ void gw_compliance_tick(struct gw *gw)
 		return;
 	registry_manual(gw);
 	c = registry_copy(gw, &n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (c[i].enabled && !c[i].gone)
 			tick_registry(&t, &c[i]);
+		else /* its record says it is not in service */
+			compliance_close(gw->comp, "registry-fields", c[i].name, "not in service");
+	}
 	free(c);
+	close_stale_faults(gw);
 	for (size_t i = 0; i < gw->ncams; i++) {
 		tick_fault(&t, gw->cams[i], gw->cfg->compliance.fault_after_ms);
 		tick_maintenance(&t, gw->cams[i]->name);
