@@ -38,6 +38,11 @@ static const struct {
 	{ "users", "data_users", false },
 	{ "update", "update_interval_ms", true },
 	{ "method", "update_method", false },
+	/* R2 device information of a manual camera (discovery's otherwise) */
+	{ "manufacturer", "manufacturer", false },
+	{ "model", "model", false },
+	{ "serial", "serial", false },
+	{ "firmware", "firmware", false },
 };
 
 static int reg_value(struct console *c, const char *cam, size_t i, const char *value)

@@ -75,7 +75,8 @@ const struct console_cmd console__cmds[] = {
 	  CC_CAMERA | CC_CHANGE | CC_NOHIST, "NAME KEY=VALUE...",
 	  "Stage camera settings: url, username, password, enabled, transport, "
 	  "segment_duration, connect_timeout, stall_timeout, backoff_min, backoff_max; "
-	  "registry fields: owner, unit, location, sharing, users, update, method." },
+	  "registry fields: owner, unit, location, sharing, users, update, method; of a manual "
+	  "camera also manufacturer, model, serial, firmware." },
 	{ "camera remove", console__cmd_camera_remove, R_CHANGE, 1, 1, CC_CAMERA | CC_CHANGE,
 	  "NAME", "Stage the removal of a camera (asks first; its footage stays)." },
 	{ "camera enable", console__cmd_camera_enable, R_CHANGE, 1, 1, CC_CAMERA | CC_CHANGE,

@@ -133,13 +133,25 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
                    record(central_mtls, "door"), 30)
     assert rec, record(central_mtls, "door")
     check_deadline(rec)
+    # Central sets the holiday list; a malformed one fails with the reason.
+    (cmds / "h1.json").write_text(json.dumps({"command": "holidays", "args": {
+        "holidays": "2030-01-01, 2030-02-01..2030-02-05"}}))
+    (cmds / "h2.json").write_text(json.dumps({"command": "holidays", "args": {
+        "holidays": "2030-02-30"}}))
+    results = central_mtls.file("gateways/%s/results" % GW)
+    got = wait_for(lambda: (results / "h1.json").exists() and (results / "h2.json").exists()
+                   and {n: json.loads((results / (n + ".json")).read_text())
+                        for n in ("h1", "h2")}, 30)
+    assert got and got["h1"]["status"] == "done", got
+    assert got["h2"]["status"] == "failed" and "YYYY-MM-DD" in got["h2"]["message"], got
+    assert "holidays = 2030-01-01, 2030-02-01..2030-02-05" in cg.conf.read_text()
 
     # 3. A console edit reaches central without any resend command.
     if console_supported():
         gw = Gateway(env.dir, camgate=cg)
         try:
             c = gw.first_boot()
-            out = c.cmd("camera set door location=north-gate")
+            out = c.cmd("camera set door location=north-gate manufacturer=Acme model=X1")
             out = c.cmd("commit")
             t_commit = time.monotonic()
             assert "changes committed" in out, out
@@ -151,6 +163,7 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
         rec = wait_for(lambda: (record(central_mtls, "door") or {}).get("location") ==
                        {"description": "north-gate"} and record(central_mtls, "door"), 20)
         assert rec, record(central_mtls, "door")
+        assert rec["manufacturer"] == "Acme" and rec["model"] == "X1", rec
         # "Within seconds": the commit reloads, the reload ships the change.
         print("figure: console commit to record at central: %.2f s"
               % (time.monotonic() - t_commit))
