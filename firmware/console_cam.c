@@ -476,6 +476,16 @@ int console__cmd_maintenance_done(struct console *c, int argc, char **argv)
 		console__printf(c, "error: --note needs a text\n");
 		return -EINVAL;
 	}
+	if (c->o->reg) {
+		struct registry_camera *rc = malloc(sizeof(*rc));
+
+		ret = rc ? registry_get(c->o->reg, argv[0], rc) : -ENOMEM;
+		free(rc);
+		if (ret) {
+			console__printf(c, "error: no camera %s in the registry\n", argv[0]);
+			return ret;
+		}
+	}
 	ret = compliance_maintenance_done(c->o->sdb, argv[0], console__now(c), c->who.name, note);
 	if (ret)
 		console__printf(c, "error: maintenance not recorded\n");

@@ -157,6 +157,11 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
             assert "changes committed" in out, out
             out = c.cmd("show compliance")
             assert "registry" in out and "door" in out, out
+            # R11 on the console: audited with the user who did it.
+            out = c.cmd('maintenance done door --note "lens cleaned, housing resealed"')
+            assert "maintenance of door recorded" in out, out
+            assert "usage" in c.cmd("maintenance done door lens")
+            assert "no camera" in c.cmd("maintenance done nonesuch --note x")
             c.line("exit")
         finally:
             gw.close()
@@ -202,6 +207,11 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
         return ("registry", "yard", "ok") in kinds and ("maintenance", "door", "ok") in kinds
     assert wait_for(status_kinds, 20), central_mtls.file("gateways/%s/status.json" % GW)
     assert cg.stop() == 0
+    if console_supported():
+        rows = cg.db_rows("SELECT actor, object, detail FROM audit"
+                          " WHERE action = 'maintenance-done'")
+        assert rows == [{"actor": "admin", "object": "door",
+                         "detail": "lens cleaned, housing resealed"}], rows
     counts = schema_check(central_mtls, GW)
     assert counts.get("registry-record.schema.json", 0) >= 2, counts
     assert counts.get("status.schema.json", 0) >= 1, counts
