@@ -183,11 +183,10 @@ static void tell(struct compliance *c, const struct change *ch, int64_t now)
 
 	if (ch->deadline_ms)
 		format_time_ms(ch->deadline_ms, t, sizeof(t));
-	snprintf(text, sizeof(text), "%s: %s %s%s%s%s%s", ch->verb ? ch->verb : "",
-		 compliance_state_name(ch->state), ch->k->what, *t ? "; deadline " : "", t,
-		 *ch->detail ? "; " : "", ch->detail);
-	if (!ch->verb)
-		memmove(text, text + 2, strlen(text + 2) + 1); /* "due-soon ..." */
+	/* "opened (ok): WHAT; deadline T; DETAIL", "overdue: WHAT; ..." */
+	snprintf(text, sizeof(text), "%s%s%s%s: %s%s%s%s%s", ch->verb ? ch->verb : "",
+		 ch->verb ? " (" : "", compliance_state_name(ch->state), ch->verb ? ")" : "",
+		 ch->k->what, *t ? "; deadline " : "", t, *ch->detail ? "; " : "", ch->detail);
 	snprintf(object, sizeof(object), "%s:%s", ch->k->name, ch->camera);
 	snprintf(code, sizeof(code), "compliance-%s", ch->k->name);
 	audit_record(c->sdb, now, "system", "compliance", object, text);

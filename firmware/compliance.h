@@ -86,7 +86,8 @@ const struct compliance_kind *compliance_kind(const char *name);
 const char *compliance_state_name(enum compliance_state s); /* "ok", "due-soon", "overdue" */
 
 /* Told of every transition after it is committed and audited; @text is
- * "opened: ...", "due-soon: ...", "overdue: ...", "closed: ...". Must
+ * "opened (STATE): ...", "due-soon: ...", "overdue: ...", "closed (ok):
+ * ...". Must
  * not block or call back into this module. */
 typedef void (*compliance_notify_fn)(void *arg, const char *kind, const char *camera,
 				     const char *text);

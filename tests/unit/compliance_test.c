@@ -208,7 +208,7 @@ static void test_fault_lifecycle(void **state)
 
 	now_ms = local_ms(2026, 3, 2, 10); /* Monday */
 	assert_int_equal(compliance_open(fx->c, "fault", "cam1", now_ms, "stream down"), 0);
-	assert_non_null(strstr(fx->last, "fault cam1 opened: ok camera fault to repair"));
+	assert_non_null(strstr(fx->last, "fault cam1 opened (ok): camera fault to repair"));
 	assert_true(alarm_active(fx, "compliance-fault")); /* alarm_open */
 	assert_int_equal(get(fx, "fault", "cam1").deadline, end_of(2026, 3, 9));
 	told = fx->told;
