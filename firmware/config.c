@@ -51,6 +51,7 @@ static const char *const auth_choices[] = { "none", "bearer", "basic", "sigv4", 
 #define CAM(f) S_CAMERA, offsetof(struct config_camera, f)
 #define UP(f)  S_CONFIG, offsetof(struct config, uplink) + offsetof(struct config_uplink, f)
 #define OV(f)  S_CONFIG, offsetof(struct config, onvif) + offsetof(struct config_onvif, f)
+#define CO(f)  S_CONFIG, offsetof(struct config, compliance) + offsetof(struct config_compliance, f)
 #define DAY    (86400000ll)
 
 static const struct cfg_setting settings[] = {
@@ -148,6 +149,19 @@ static const struct cfg_setting settings[] = {
 	  "Public holidays: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated; the key may "
 	  "repeat.",
 	  CFG_F_LIST },
+	{ "compliance", "fault_after", T_DURATION, CO(fault_after_ms), 1000, DAY, "10m", true, NULL,
+	  "R11: a camera unhealthy (stream down, gone) this long has a fault, due in 5 working "
+	  "days.",
+	  CENTRAL },
+	{ "compliance", "unit", T_STR, CO(unit), 0, 127, "", true, NULL,
+	  "R2 default: the unit that provides and updates the data, for cameras without one.",
+	  CENTRAL },
+	{ "compliance", "users", T_STR, CO(users), 0, 1023, "", true, NULL,
+	  "R2 default: the units that use the data, comma-separated.", CENTRAL },
+	{ "compliance", "owner", T_STR, CO(owner), 0, 127, "", true, NULL,
+	  "R2 default: the owner of the footage.", CENTRAL },
+	{ "compliance", "location", T_STR, CO(location), 0, 127, "", true, NULL,
+	  "R2 default: where the cameras are, for cameras without a location.", CENTRAL },
 	{ "onvif", "discovery", T_BOOL, OV(discovery), 0, 0, BOARD_ONVIF_DISCOVERY, true, NULL,
 	  "Find ONVIF cameras on the LAN (WS-Discovery) and record those that answer with the "
 	  "credentials below.",
@@ -651,7 +665,8 @@ static struct config *cfg_alloc(void)
 	cfg->cameras = calloc(CONFIG_CAMERAS_MAX, sizeof(*cfg->cameras));
 	if (!cfg->cameras || cfg_apply_defaults(cfg, NULL, "gateway") ||
 	    cfg_apply_defaults(cfg, NULL, "storage") || cfg_apply_defaults(cfg, NULL, "stream") ||
-	    cfg_apply_defaults(cfg, NULL, "uplink") || cfg_apply_defaults(cfg, NULL, "onvif")) {
+	    cfg_apply_defaults(cfg, NULL, "uplink") || cfg_apply_defaults(cfg, NULL, "onvif") ||
+	    cfg_apply_defaults(cfg, NULL, "compliance")) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -795,7 +810,8 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (settings[i].type == T_STR && settings[i].scope == S_CONFIG &&
 		    (!strcmp(settings[i].section, "uplink") ||
-		     !strcmp(settings[i].section, "onvif")))
+		     !strcmp(settings[i].section, "onvif") ||
+		     !strcmp(settings[i].section, "compliance")))
 			free(*(char **)((char *)cfg + settings[i].off));
 	free(cfg);
 }

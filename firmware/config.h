@@ -84,6 +84,16 @@ struct config_uplink {
 	char *holidays; /* comma-separated; the key may repeat */
 };
 
+/* [compliance]: the duties of firmware/compliance.h. The R2 fields are
+ * the gateway's defaults for cameras that leave them empty. */
+struct config_compliance {
+	int64_t fault_after_ms; /* R11: unhealthy this long opens a fault */
+	char *unit;		/* provider unit */
+	char *users;		/* data-using units, comma-separated */
+	char *owner;
+	char *location;
+};
+
 /* [onvif]: discovery of cameras on the LAN. */
 struct config_onvif {
 	bool discovery;
@@ -112,6 +122,7 @@ struct config {
 	struct config_stream stream;
 	struct config_uplink uplink;
 	struct config_onvif onvif;
+	struct config_compliance compliance;
 	struct config_camera *cameras;
 	size_t ncameras;
 	/* A secret is stored unsealed in a file group or others may read

@@ -56,6 +56,11 @@ const struct console_cmd console__cmds[] = {
 	  "The [uplink] settings, secrets masked." },
 	{ "show alarms", c_show_alarms, R_VIEW, 0, 0, 0, "",
 	  "Active alarms (gateway-wide, and of cameras in your scope)." },
+	{ "show compliance", console__cmd_show_compliance, R_VIEW, 0, 0, 0, "",
+	  "Duties per camera (R2 registry, R11 faults and maintenance ...): state, deadline, "
+	  "since when." },
+	{ "maintenance done", console__cmd_maintenance_done, R_CHANGE, 3, ANY, CC_CAMERA,
+	  "CAMERA --note TEXT", "Record the camera's maintenance (R11; due again in 6 months)." },
 	{ "show log", console__cmd_log_show, R_LOG, 0, 1, 0, "[N]",
 	  "The last N audit rows (default 20)." },
 	{ "show version", c_show_version, R_ALL, 0, 0, CC_ALWAYS, "", "Firmware version." },
@@ -71,7 +76,8 @@ const struct console_cmd console__cmds[] = {
 	  "Stage camera settings: url, username, password, enabled, transport, "
 	  "segment_duration, connect_timeout, stall_timeout, backoff_min, backoff_max, "
 	  "retention_floor; "
-	  "registry fields: owner, unit, location, sharing, users, update, method." },
+	  "registry fields: owner, unit, location, sharing, users, update, method; of a manual "
+	  "camera also manufacturer, model, serial, firmware." },
 	{ "camera remove", console__cmd_camera_remove, R_CHANGE, 1, 1, CC_CAMERA | CC_CHANGE,
 	  "NAME", "Stage the removal of a camera (asks first; its footage stays)." },
 	{ "camera enable", console__cmd_camera_enable, R_CHANGE, 1, 1, CC_CAMERA | CC_CHANGE,

@@ -111,6 +111,13 @@ bool console__confirm(struct console *c, const char *question);
 int console__spawn(struct console *c, const char *config, const char *const *args,
 		   bool quiet_stdout);
 
+/* ---- console_cam.c ---- */
+/* R2: refuses (-EINVAL, said on the console) a commit that leaves a new
+ * or edited camera without its mandatory registry fields. */
+int console__cam_commit_check(struct console *c);
+int console__cmd_show_compliance(struct console *c, int argc, char **argv);
+int console__cmd_maintenance_done(struct console *c, int argc, char **argv);
+
 /* ---- console_mark.c: "this gateway has had accounts" ---- */
 /* 0: the record exists, the folder the accounts were last seen in is in
  * @state_dir; -ENOENT: no account has ever existed; other -errno. */

@@ -24,6 +24,7 @@
 
 #include "firmware/alarm.h"
 #include "firmware/audit.h"
+#include "firmware/compliance.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/discovery.h"
@@ -31,6 +32,7 @@
 #include "firmware/registry.h"
 #include "firmware/secrets.h"
 #include "firmware/status.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "net/uplink.h"
@@ -95,7 +97,10 @@ static void gw_reload(struct gw *gw)
 			log_err("reload: the uplink did not start with the new [uplink] settings");
 		config_free(gw->cfg);
 		gw->cfg = next;
+		gw_compliance_config(gw, next, true);
 	}
+	/* A console commit reloads: its registry changes go out now (R2). */
+	gw_ship_registry(gw);
 	gw_set_state(gw, GW_RUNNING, " (%zu cameras)", gw->ncams);
 }
 
@@ -138,6 +143,8 @@ static int gw_open_storage(struct gw *gw)
 	if (ret)
 		return ret;
 	ret = registry_open(gw->sdb, &gw->reg);
+	if (!ret)
+		ret = gw_compliance_config(gw, cfg, false);
 	if (ret)
 		return ret;
 	/* Passwords the console sealed are opened here, once per load. */
@@ -189,6 +196,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_ship_security(gw);
 			gw_ship_audit(gw);
 			gw_ship_registry(gw);
+			gw_compliance_tick(gw);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
 		}
 	}
@@ -207,6 +215,7 @@ int daemon_run(const char *config_path)
 	gw.blocklist_gen = -1;
 	pthread_rwlock_init(&gw.up_lock, NULL);
 	pthread_mutex_init(&gw.cams_lock, NULL);
+	pthread_mutex_init(&gw.regdef_lock, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -219,6 +228,8 @@ int daemon_run(const char *config_path)
 	if (ret)
 		return ret;
 	log_set_level(gw.cfg->log_level);
+	if (clock_test_seam())
+		log_warn("TEST SEAM: wall clock offset from CAMGATE_TEST_CLOCK_FILE");
 	log_notice("state STARTING: gateway %s, %zu cameras configured", gw.cfg->gateway_id,
 		   gw.cfg->ncameras);
 	gw.started_ms = time_now_ms();
@@ -255,6 +266,7 @@ out:
 	ring_close(gw.ring);
 	gw_dcams_free(gw.dcams, gw.ndcams);
 	registry_close(gw.reg);
+	compliance_free(gw.comp);
 	if (gw.pid_written) /* never another daemon's */
 		pidfile_remove(gw.cfg->state_dir);
 	cJSON_free(gw.retention_text);

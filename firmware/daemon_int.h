@@ -30,6 +30,7 @@
 #include "lib/lockorder.h"
 
 struct accounts;
+struct compliance;
 struct gw;
 struct discovery;
 struct registry;
@@ -39,6 +40,12 @@ struct secrets;
 struct statedb;
 struct stream;
 struct uplink;
+struct registry_camera;
+
+/* The gateway's R2 defaults ([compliance] unit, users, owner, location). */
+struct gw_regdef {
+	char unit[128], users[1024], owner[128], location[128];
+};
 
 struct gw_cam {
 	struct gw *gw;
@@ -88,6 +95,9 @@ struct gw {
 	struct uplink_policy policy; /* set before gw->up starts, read-only while it runs */
 	pthread_mutex_t cams_lock;   /* cams[] against the uplink's status_fill */
 	struct registry *reg;
+	struct compliance *comp; /* set at start, never replaced */
+	struct gw_regdef regdef; /* under regdef_lock */
+	pthread_mutex_t regdef_lock;
 	struct discovery *disc;
 	struct secrets *sec; /* device key: sealed config values */
 	struct accounts *acc;
@@ -224,6 +234,38 @@ void gw_alarm_notify(void *arg, const char *code, const char *camera, const char
 		     bool raised);
 /* Hand new audit rows to the uplink as events (main thread). */
 void gw_ship_audit(struct gw *gw);
+/* Set [@section] @key = @value in the config file as the console does
+ * (whole file validated, durable replace, audited as central's), then
+ * reload by SIGHUP; no allowlist here: the caller decided. @msg says what
+ * happened. Uplink thread. */
+int gw_write_setting(struct gw *gw, const char *section, const char *key, const char *value,
+		     char *msg, size_t cap);
+
+/* daemon_compliance.c */
+
+/* Start (or, on a reload, update) the duties from @cfg: calendar, R2
+ * window, R2 defaults (changed ones on a reload queue every record). */
+int gw_compliance_config(struct gw *gw, const struct config *cfg, bool reload);
+/* Fault, maintenance, mandatory fields of every camera; then the states
+ * (main thread, each status tick). */
+void gw_compliance_tick(struct gw *gw);
+/* Queue @camera's registry record for central and open its R2 duty from
+ * @changed_ms. Main or discovery thread. */
+void gw_registry_queue(struct gw *gw, const char *camera, int64_t changed_ms);
+/* Central acknowledged object @path: a registry record closes its duty.
+ * Uplink thread. */
+void gw_compliance_acked(struct gw *gw, const char *path);
+struct cJSON;
+/* Central's commands "holidays" {"holidays": "YYYY-MM-DD, ..."} (sets
+ * [uplink] holidays) and "maintenance-done" {"camera", "note"} (R11,
+ * audited as central's). Uplink thread; return as uplink_hooks.command. */
+int gw_cmd_holidays(struct gw *gw, const struct cJSON *args, char *msg, size_t cap);
+int gw_cmd_maintenance_done(struct gw *gw, const struct cJSON *args, char *msg, size_t cap);
+/* Fill @c's empty R2 fields from the gateway's defaults. Any thread. */
+void gw_registry_defaults(struct gw *gw, struct registry_camera *c);
+/* The names of @c's empty mandatory R2 fields, defaults applied, into
+ * @out ("" when none). Any thread. */
+void gw_registry_missing(struct gw *gw, const struct registry_camera *c, char *out, size_t cap);
 
 /* daemon_policy.c */
 

@@ -118,6 +118,8 @@ static const struct {
 	gw_cmd_fn fn;
 } gw_cmds[] = {
 	{ "blocklist", cmd_blocklist },
+	{ "holidays", gw_cmd_holidays },		 /* daemon_compliance.c */
+	{ "maintenance-done", gw_cmd_maintenance_done }, /* daemon_compliance.c */
 	{ "ptz", cmd_ptz },
 	{ "resend-range", cmd_resend_range },
 };

@@ -160,6 +160,8 @@ enum uplink_outcome_kind {
 	UPLINK_OUT_COMMAND,	    /* a command from central was answered: id,
 				     * command ("?" when none was named), status,
 				     * detail: the message sent back */
+	UPLINK_OUT_ACKED,	    /* central acknowledged a registry record and
+				     * the outbox let its row go; path */
 };
 
 struct uplink_outcome {
@@ -211,7 +213,8 @@ struct uplink_hooks {
 	 * refused), other -errno on failure; @msg says why. Uplink thread. */
 	int (*set_setting)(void *arg, const char *key, const char *value, char *msg, size_t cap);
 	/* A command the uplink has no handler of its own for (@name, @args
-	 * borrowed; @args may be NULL): the gateway's policy decides. Return
+	 * borrowed; @args may be NULL): the gateway's policy decides
+	 * (firmware/daemon_policy.c: blocklist, ptz, holidays ...). Return
 	 * 0 done, -ENOSYS when the gateway does not know it either (refused
 	 * as unknown), -ENOTSUP refused, other -errno failed; @msg says why.
 	 * Uplink thread; must not block on the network. */

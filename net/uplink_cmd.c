@@ -130,6 +130,8 @@ static void run_command(struct uplink *up, const char *id, const cJSON *cmd)
 		if (ret == -ENOSYS) {
 			ret = -ENOTSUP;
 			msg[0] = '\0';
+		} else if (!msg[0]) {
+			snprintf(msg, sizeof(msg), "%s: %s", name, ret ? strerror(-ret) : "done");
 		}
 	}
 	if (!msg[0])
