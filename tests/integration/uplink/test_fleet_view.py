@@ -1,0 +1,226 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The fleet view (web/fleet/, docs/fleet-view.md) in Debian's headless
+Chromium against what a real `camgate run` uploaded to the nginx test
+central: one camera records, a second points at a port where nothing
+answers, so the gateway raises `camera-offline` for it (after 30 s,
+firmware/daemon_stream.c). The page, served by `scripts/central.sh view`
+(read-only nginx over central's tree, as `make demo` does), must list the
+gateway and both cameras, show that alarm, show the registry records, and
+play the recording camera's live.m3u8 through hls.js: the video element
+reaches readyState >= 2 with currentTime > 0, read from the status
+attributes the page sets on #player. Chromium is driven over the DevTools
+protocol (python3-websocket); the screenshot and the page's DOM are kept in
+build/test-output/fleet-view/ whatever the outcome."""
+
+import base64
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import cglib
+
+REPO = Path(__file__).resolve().parents[3]
+OUT = REPO / "build" / "test-output" / "fleet-view"
+GW = "gw-fleet-01"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HLS = REPO / "web" / "fleet" / "vendor" / "hls.min.js"
+
+websocket = pytest.importorskip("websocket", reason="python3-websocket (make deps)")
+
+
+class Chromium:
+	"""Headless Chromium with a fresh profile, driven over the DevTools
+	protocol: one page, Runtime.evaluate and Page.captureScreenshot."""
+
+	def __init__(self, workdir):
+		self.profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=workdir))
+		self.log = open(Path(workdir) / "chromium.log", "wb")
+		self.proc = subprocess.Popen(
+			[CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+			 "--no-first-run", "--disable-background-networking",
+			 "--disable-component-update", "--disable-sync",
+			 "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+			 "--window-size=1400,1000", "--remote-debugging-port=0",
+			 "--user-data-dir=%s" % self.profile, "about:blank"],
+			stdout=self.log, stderr=self.log)
+		port_file = self.profile / "DevToolsActivePort"
+		cglib.wait_for("Chromium's DevTools port", lambda: port_file.exists() and
+			       len(port_file.read_text().split()) >= 2 or self.proc.poll() is not None, 30, 0.1)
+		assert self.proc.poll() is None, "chromium exited %s" % self.proc.returncode
+		port = int(port_file.read_text().split()[0])
+		import urllib.request
+		pages = json.load(urllib.request.urlopen("http://127.0.0.1:%d/json/list" % port, timeout=10))
+		page = [p for p in pages if p.get("type") == "page"][0]
+		self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30,
+						      suppress_origin=True)
+		self.n = 0
+
+	def call(self, method, **params):
+		self.n += 1
+		self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
+		while True:
+			msg = json.loads(self.ws.recv())
+			if msg.get("id") == self.n:
+				assert "error" not in msg, (method, msg["error"])
+				return msg.get("result", {})
+
+	def eval(self, expr):
+		r = self.call("Runtime.evaluate", expression=expr, returnByValue=True)
+		assert "exceptionDetails" not in r, (expr, r["exceptionDetails"])
+		return r["result"].get("value")
+
+	def screenshot(self, path):
+		r = self.call("Page.captureScreenshot", format="png")
+		Path(path).write_bytes(base64.b64decode(r["data"]))
+
+	def close(self):
+		try:
+			self.ws.close()
+		except Exception:
+			pass
+		if self.proc.poll() is None:
+			self.proc.terminate()
+			try:
+				self.proc.wait(10)
+			except subprocess.TimeoutExpired:
+				self.proc.kill()
+				self.proc.wait()
+		self.log.close()
+		shutil.rmtree(self.profile, ignore_errors=True)
+
+
+@pytest.fixture
+def chromium(tmp_path):
+	if not os.path.exists(CHROMIUM):
+		pytest.fail("chromium not installed (make deps)", pytrace=False)
+	c = Chromium(tmp_path)
+	yield c
+	c.close()
+
+
+@pytest.fixture
+def view(central_mtls):
+	"""`scripts/central.sh view` over the test central's tree."""
+	if not HLS.exists():
+		pytest.fail("%s missing: run make deps (web/build.sh)" % HLS, pytrace=False)
+	port = cglib.free_port()
+	d = central_mtls.d
+	subprocess.run(["sh", str(REPO / "scripts" / "central.sh"), "view", str(d), str(port)],
+		       check=True, capture_output=True, timeout=30)
+	yield "http://127.0.0.1:%d/fleet/" % port
+	subprocess.run(["sh", str(REPO / "scripts" / "central.sh"), "stop", str(d)],
+		       capture_output=True, timeout=30)
+
+
+def _status(central):
+	p = central.file("gateways/%s/status.json" % GW)
+	try:
+		return json.loads(p.read_text())
+	except (OSError, ValueError):
+		return None
+
+
+@pytest.mark.budget(110)
+def test_fleet_view_in_chromium(env, central_mtls, uplink_config, schema_check, view, chromium):
+	central = central_mtls
+	srv = env.cameras(cams=1, codec="h264", audio="aac")
+	cg = env.camgate()
+	dead = "rtsp://127.0.0.1:%d/nothing-here" % cglib.free_port()
+	uplink_config(cg, central, {"door": srv.url(1), "yard": dead},
+		      gateway={"id": GW}, live_window=4, status_interval="1s",
+		      commands_interval="1s")
+	cg.start()
+	# A registry record at central: an installer's manual entry for door
+	# (as the console's `camera set` leaves it), sent on central's
+	# resend-registry command.
+	db = sqlite3.connect(str(cg.state_dir / "state.db"), timeout=10)
+	with db:
+		db.execute("INSERT INTO registry_cameras(name, manufacturer, model, ip,"
+			   " scope_location, provider_unit, update_method, data_users)"
+			   " VALUES ('door', 'Acme', 'X1', '10.0.0.5', 'gate 3, north wall',"
+			   " 'ward 3 police', 'manual', 'police, transport')")
+	db.close()
+	cmds = central.file("gateways/%s/commands" % GW)
+	cmds.mkdir(parents=True, exist_ok=True)
+	(cmds / "r1.json").write_text(json.dumps({"command": "resend-registry"}))
+
+	# What the page should show, as central holds it: a live playlist with
+	# two segments for the recording camera, the alarm for the dead one.
+	def ready():
+		cg.assert_running()
+		st = _status(central)
+		m = central.file("gateways/%s/media/door/live.m3u8" % GW)
+		alarm = st and [a for a in st.get("alarms", [])
+				if a["code"] == "camera-offline" and a["camera"] == "yard"]
+		reg = central.file("gateways/%s/registry/door.json" % GW)
+		return alarm and reg.exists() and m.exists() and m.read_text().count(".m4s") >= 2 and st
+	st = cglib.wait_for("camera-offline for yard and door's live.m3u8 at central", ready, 50, 0.5)
+	assert any(c["name"] == "door" and c["state"] == "recording" for c in st["cameras"]), st["cameras"]
+
+	OUT.mkdir(parents=True, exist_ok=True)
+	url = view + "?refresh=2&play=%s/door" % GW
+	chromium.call("Page.enable")
+	chromium.call("Page.navigate", url=url)
+
+	def shown():
+		# null while the page is still loading
+		return chromium.eval("""(() => {
+			if (!document.body || !document.body.dataset.loaded) return null;
+			const p = document.getElementById('player');
+			const q = (s) => [...document.querySelectorAll(s)];
+			return {
+				loaded: document.body.dataset.loaded || '',
+				error: document.getElementById('error').hidden ? '' : document.getElementById('error').textContent,
+				style: central.style,
+				gateways: q('#gateways tr[data-gateway]').map((r) => r.dataset.gateway),
+				cameras: q('#cameras tr[data-camera]').map((r) => [r.dataset.camera, r.dataset.state]),
+				alarms: q('#alarms tr[data-alarm]').map((r) => [r.dataset.alarm, r.dataset.camera, r.textContent]),
+				registry: q('#registry tr[data-camera]').map((r) => r.dataset.camera),
+				registry_text: q('#registry tr[data-camera]').map((r) => r.textContent),
+				compliance: !document.getElementById('compliance-section').hidden,
+				player: {state: p.dataset.state, camera: p.dataset.camera, text: p.textContent,
+					 ready: Number(p.dataset.readyState), time: Number(p.dataset.currentTime)},
+			};
+		})()""")
+
+	last = {}
+
+	def playing():
+		now = shown()
+		if not now:
+			return None
+		last.update(now)
+		p = last["player"]
+		assert p["state"] != "error", last
+		return last["loaded"] and last["alarms"] and p["ready"] >= 2 and p["time"] > 0
+	try:
+		cglib.wait_for("the page to list the fleet and play door", playing, 40, 0.5)
+	finally:
+		chromium.screenshot(OUT / "fleet-view.png")
+		(OUT / "fleet-view.html").write_text(chromium.eval("document.documentElement.outerHTML"))
+		(OUT / "state.json").write_text(json.dumps(last, indent=1))
+
+	assert last["error"] == "", last
+	assert last["style"] == "autoindex", last
+	assert last["gateways"] == [GW], last
+	cams = dict(last["cameras"])
+	assert cams.get("door") == "recording", last["cameras"]
+	assert "yard" in cams and cams["yard"] != "recording", last["cameras"]
+	assert any(a[0] == "camera-offline" and a[1] == "yard" for a in last["alarms"]), last["alarms"]
+	# The registry records the gateway wrote are listed (R2).
+	assert last["registry"] == ["door"], last
+	assert "gate 3, north wall" in last["registry_text"][0], last
+	# No compliance table in this status: the section stays hidden.
+	assert last["compliance"] == bool(st.get("compliance")), last
+	assert last["player"]["camera"] == "%s/door" % GW and last["player"]["state"] == "playing", last
+	assert (OUT / "fleet-view.png").stat().st_size > 10000
+	assert cg.stop() == 0
+	srv.stop()
+	schema_check(central, GW)
