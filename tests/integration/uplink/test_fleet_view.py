@@ -32,7 +32,10 @@ GW = "gw-fleet-01"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HLS = REPO / "web" / "fleet" / "vendor" / "hls.min.js"
 
-websocket = pytest.importorskip("websocket", reason="python3-websocket (make deps)")
+try:
+	import websocket
+except ImportError:	# the fixture says what is missing
+	websocket = None
 
 
 class Chromium:
@@ -98,8 +101,8 @@ class Chromium:
 
 @pytest.fixture
 def chromium(tmp_path):
-	if not os.path.exists(CHROMIUM):
-		pytest.fail("chromium not installed (make deps)", pytrace=False)
+	if not os.path.exists(CHROMIUM) or websocket is None:
+		pytest.fail("chromium or python3-websocket not installed (make deps)", pytrace=False)
 	c = Chromium(tmp_path)
 	yield c
 	c.close()
