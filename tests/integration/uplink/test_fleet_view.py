@@ -8,9 +8,11 @@ firmware/daemon_stream.c). The page, served by `scripts/central.sh view`
 gateway and both cameras, show that alarm, show the registry records, and
 play the recording camera's live.m3u8 through hls.js: the video element
 reaches readyState >= 2 with currentTime > 0, read from the status
-attributes the page sets on #player. Chromium is driven over the DevTools
-protocol (python3-websocket); the screenshot and the page's DOM are kept in
-build/test-output/fleet-view/ whatever the outcome."""
+attributes the page sets on #player. Then the same page reads the same tree
+as an S3 bucket lists it (ListObjectsV2 XML, paged) and must show and play
+the same. Chromium is driven over the DevTools protocol (python3-websocket);
+the screenshots and the page's DOM are kept in build/test-output/fleet-view/
+whatever the outcome."""
 
 import base64
 import json
@@ -122,6 +124,97 @@ def view(central_mtls):
 		       capture_output=True, timeout=30)
 
 
+S3_CONF = """
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+	access_log {d}/access.log;
+	client_body_temp_path {d}/tmp;
+	types {{ text/html html; text/css css; text/javascript js; application/xml xml;
+		application/vnd.apple.mpegurl m3u8; video/mp4 mp4 m4s; application/json json; }}
+	map $args $s3tok {{ "~(^|&)continuation-token=([^&]*)" $2; default ""; }}
+	server {{
+		listen 127.0.0.1:{port};
+		location = /bucket/ {{ root {lists}; try_files /${{arg_prefix}}_list$s3tok.xml =404; }}
+		location /bucket/ {{ alias {www}/; }}
+		location /fleet/ {{ alias {web}/; }}
+	}}
+}}
+"""
+
+
+class S3Listings:
+	"""Central's tree as an S3 bucket shows it to the page: nginx serves
+	the objects under /bucket/ and answers GET /bucket/?list-type=2&
+	prefix=P&delimiter=/ with ListObjectsV2 XML (application/xml) that
+	snapshot() wrote for every folder, PAGE keys a page, continued by
+	continuation-token, as the S3 API reference gives them."""
+
+	PAGE = 3
+
+	def __init__(self, d, www):
+		self.d = Path(d)
+		self.www = Path(www)
+		self.lists = self.d / "lists"
+		(self.d / "tmp").mkdir(parents=True, exist_ok=True)
+		self.port = cglib.free_port()
+		conf = self.d / "nginx.conf"
+		conf.write_text(S3_CONF.format(d=self.d, port=self.port, lists=self.lists, www=self.www,
+					       web=REPO / "web" / "fleet"))
+		self.log = open(self.d / "stderr.log", "wb")
+		self.proc = subprocess.Popen(["/usr/sbin/nginx", "-c", str(conf), "-p", str(self.d)],
+					     stdout=self.log, stderr=self.log)
+		self.url = "http://127.0.0.1:%d/" % self.port
+
+	def snapshot(self):
+		from xml.sax.saxutils import escape
+		shutil.rmtree(self.lists, ignore_errors=True)
+		for folder in [self.www] + [p for p in self.www.rglob("*") if p.is_dir()]:
+			prefix = "" if folder == self.www else str(folder.relative_to(self.www)) + "/"
+			items = sorted((prefix + p.name + ("/" if p.is_dir() else ""), p)
+				       for p in folder.iterdir())
+			pages = [items[i:i + self.PAGE] for i in range(0, len(items), self.PAGE)] or [[]]
+			for n, page in enumerate(pages):
+				more = n + 1 < len(pages)
+				x = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+				     "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+				     "<Name>bucket</Name><Prefix>%s</Prefix><Delimiter>/</Delimiter>"
+				     "<MaxKeys>%d</MaxKeys><KeyCount>%d</KeyCount><IsTruncated>%s</IsTruncated>"
+				     % (escape(prefix), self.PAGE, len(page), "true" if more else "false")]
+				if more:
+					x.append("<NextContinuationToken>p%d</NextContinuationToken>" % (n + 1))
+				for key, p in page:
+					if key.endswith("/"):
+						x.append("<CommonPrefixes><Prefix>%s</Prefix></CommonPrefixes>" % escape(key))
+					else:
+						x.append("<Contents><Key>%s</Key><Size>%d</Size>"
+							 "<LastModified>2026-01-05T10:00:00.000Z</LastModified>"
+							 "<StorageClass>STANDARD</StorageClass></Contents>"
+							 % (escape(key), p.stat().st_size))
+				x.append("</ListBucketResult>")
+				f = self.lists / ("%s_list%s.xml" % (prefix, "p%d" % n if n else ""))
+				f.parent.mkdir(parents=True, exist_ok=True)
+				f.write_text("\n".join(x))
+
+	def stop(self):
+		if self.proc.poll() is None:
+			self.proc.terminate()
+			self.proc.wait(10)
+		self.log.close()
+
+
+@pytest.fixture
+def s3_view(central_mtls, tmp_path):
+	v = S3Listings(tmp_path / "s3", central_mtls.www)
+	yield v
+	v.stop()
+
+
 def _status(central):
 	p = central.file("gateways/%s/status.json" % GW)
 	try:
@@ -131,7 +224,8 @@ def _status(central):
 
 
 @pytest.mark.budget(110)
-def test_fleet_view_in_chromium(env, central_mtls, uplink_config, schema_check, view, chromium):
+def test_fleet_view_in_chromium(env, central_mtls, uplink_config, schema_check, view, s3_view,
+				chromium):
 	central = central_mtls
 	srv = env.cameras(cams=1, codec="h264", audio="aac")
 	cg = env.camgate()
@@ -168,7 +262,21 @@ def test_fleet_view_in_chromium(env, central_mtls, uplink_config, schema_check, 
 	assert any(c["name"] == "door" and c["state"] == "recording" for c in st["cameras"]), st["cameras"]
 
 	OUT.mkdir(parents=True, exist_ok=True)
-	url = view + "?refresh=2&play=%s/door" % GW
+	_check_page(chromium, view + "?refresh=2&play=%s/door" % GW, "fleet-view", "autoindex", st)
+	# The same page reading the tree as an S3 bucket lists it.
+	s3_view.snapshot()
+	_check_page(chromium, s3_view.url + "fleet/?refresh=2&play=%s/door&central=%s" % (
+		GW, s3_view.url + "bucket/"), "fleet-view-s3", "s3", st)
+	assert any("continuation-token=p1" in l for l in
+		   (s3_view.d / "access.log").read_text().splitlines()), "no listing took two pages"
+	assert cg.stop() == 0
+	srv.stop()
+	schema_check(central, GW)
+
+
+def _check_page(chromium, url, name, style, st):
+	"""Open @url; wait until the page lists the fleet and plays door; keep
+	its screenshot, DOM and state as OUT/@name.*; check what it shows."""
 	chromium.call("Page.enable")
 	chromium.call("Page.navigate", url=url)
 
@@ -179,6 +287,7 @@ def test_fleet_view_in_chromium(env, central_mtls, uplink_config, schema_check, 
 			const p = document.getElementById('player');
 			const q = (s) => [...document.querySelectorAll(s)];
 			return {
+				href: location.href,
 				loaded: document.body.dataset.loaded || '',
 				error: document.getElementById('error').hidden ? '' : document.getElementById('error').textContent,
 				style: central.style,
@@ -197,8 +306,8 @@ def test_fleet_view_in_chromium(env, central_mtls, uplink_config, schema_check, 
 
 	def playing():
 		now = shown()
-		if not now:
-			return None
+		if not now or not now["href"].startswith(url.split("?")[0]):
+			return None	# not loaded, or still the previous page
 		last.update(now)
 		p = last["player"]
 		assert p["state"] != "error", last
@@ -206,12 +315,12 @@ def test_fleet_view_in_chromium(env, central_mtls, uplink_config, schema_check, 
 	try:
 		cglib.wait_for("the page to list the fleet and play door", playing, 40, 0.5)
 	finally:
-		chromium.screenshot(OUT / "fleet-view.png")
-		(OUT / "fleet-view.html").write_text(chromium.eval("document.documentElement.outerHTML"))
-		(OUT / "state.json").write_text(json.dumps(last, indent=1))
+		chromium.screenshot(OUT / (name + ".png"))
+		(OUT / (name + ".html")).write_text(chromium.eval("document.documentElement.outerHTML"))
+		(OUT / (name + ".json")).write_text(json.dumps(last, indent=1))
 
 	assert last["error"] == "", last
-	assert last["style"] == "autoindex", last
+	assert last["style"] == style, last
 	assert last["gateways"] == [GW], last
 	cams = dict(last["cameras"])
 	assert cams.get("door") == "recording", last["cameras"]
@@ -223,7 +332,4 @@ def test_fleet_view_in_chromium(env, central_mtls, uplink_config, schema_check, 
 	# No compliance table in this status: the section stays hidden.
 	assert last["compliance"] == bool(st.get("compliance")), last
 	assert last["player"]["camera"] == "%s/door" % GW and last["player"]["state"] == "playing", last
-	assert (OUT / "fleet-view.png").stat().st_size > 10000
-	assert cg.stop() == 0
-	srv.stop()
-	schema_check(central, GW)
+	assert (OUT / (name + ".png")).stat().st_size > 10000
