@@ -203,7 +203,9 @@ function renderCompliance(fleet) {
 	const box = document.getElementById("compliance");
 	if (!rows.length) { box.replaceChildren(); return; }
 	const cols = DUTY_COLS.concat([...extra]);
-	rows.sort((a, b) => String(a[1].deadline || "~").localeCompare(String(b[1].deadline || "~")));
+	// Soonest deadline first; duties without one (closed) last.
+	const due = (d) => (Number.isFinite(ms(d.deadline)) ? ms(d.deadline) : Infinity);
+	rows.sort((a, b) => due(a[1]) - due(b[1]));
 	const t = el("table", { id: "compliance-table" });
 	box.replaceChildren(t);
 	table("compliance-table", ["gateway"].concat(cols), rows.map(([g, d]) =>
@@ -257,6 +259,7 @@ function play(gw, cam) {
 	const src = central.url("gateways/" + gw + "/media/" + cam + "/live.m3u8");
 	document.getElementById("player-title").textContent = gw + " / " + cam;
 	player.dataset.camera = gw + "/" + cam;
+	video.hidden = false;
 	if (hls) { hls.destroy(); hls = null; }
 	playerState("loading", src);
 	if (window.Hls && Hls.isSupported()) {

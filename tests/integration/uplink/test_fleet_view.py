@@ -10,7 +10,8 @@ play the recording camera's live.m3u8 through hls.js: the video element
 reaches readyState >= 2 with currentTime > 0, read from the status
 attributes the page sets on #player. Then the same page reads the same tree
 as an S3 bucket lists it (ListObjectsV2 XML, paged) and must show and play
-the same. Chromium is driven over the DevTools protocol (python3-websocket);
+the same; and a second gateway whose status carries compliance duties gets
+them listed by deadline. Chromium is driven over the DevTools protocol (python3-websocket);
 the screenshots and the page's DOM are kept in build/test-output/fleet-view/
 whatever the outcome."""
 
@@ -272,6 +273,7 @@ def test_fleet_view_in_chromium(env, central_mtls, uplink_config, schema_check, 
 	assert cg.stop() == 0
 	srv.stop()
 	schema_check(central, GW)
+	_check_compliance(chromium, view, central)
 
 
 def _check_page(chromium, url, name, style, st):
@@ -333,3 +335,52 @@ def _check_page(chromium, url, name, style, st):
 	assert last["compliance"] == bool(st.get("compliance")), last
 	assert last["player"]["camera"] == "%s/door" % GW and last["player"]["state"] == "playing", last
 	assert (OUT / (name + ".png")).stat().st_size > 10000
+
+
+def _iso(ms):
+	return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
+def _check_compliance(chromium, view, central):
+	"""A second gateway whose status carries the `compliance` array (one
+	row per camera and duty, the shape the compliance work adds to
+	status.json): the page lists both gateways and shows the duties
+	sorted by deadline, the overdue one marked; the first gateway, whose
+	status has none, adds no row."""
+	gw2 = "gw-fleet-02"
+	st = json.loads(central.file("gateways/%s/status.json" % GW).read_text())
+	now = int(time.time() * 1000)
+	day = 86400000
+	duty = lambda kind, req, cam, state, opened, deadline, detail: {
+		"kind": kind, "requirement": req, "camera": cam, "state": state,
+		"open": opened is not None, "opened_at": opened and _iso(opened),
+		"deadline": deadline and _iso(deadline), "since": _iso(now - day), "detail": detail}
+	st.update(gateway=gw2, time=_iso(now), compliance=[
+		duty("maintenance", "R9", "", "due-soon", now - 20 * day, now + 2 * day, "yearly check"),
+		duty("fault", "R5", "yard", "ok", None, None, ""),
+		duty("registry", "R2", "door", "overdue", now - 15 * day, now - day, "record not at central"),
+	])
+	f = central.file("gateways/%s/status.json" % gw2)
+	f.parent.mkdir(parents=True)
+	f.write_text(json.dumps(st))
+	chromium.call("Page.navigate", url=view + "?refresh=2")
+	got = {}
+
+	def shown():
+		got.update(chromium.eval("""(() => !(document.body && document.body.dataset.loaded) ? null : ({
+			href: location.href,
+			gateways: [...document.querySelectorAll('#gateways tr[data-gateway]')].map((r) => r.dataset.gateway),
+			visible: !document.getElementById('compliance-section').hidden,
+			rows: [...document.querySelectorAll('#compliance tr[data-duty]')].map((r) =>
+				[r.children[0].textContent, r.dataset.duty, r.dataset.state, r.className]),
+		}))()""") or {})
+		return got.get("href", "").startswith(view) and got.get("visible") and \
+			len(got.get("gateways", [])) == 2
+	try:
+		cglib.wait_for("the compliance duties on the page", shown, 20, 0.5)
+	finally:
+		chromium.screenshot(OUT / "fleet-view-compliance.png")
+	assert got["gateways"] == [GW, gw2], got
+	assert got["rows"] == [[gw2, "registry", "overdue", "late"],
+			       [gw2, "maintenance", "due-soon", "due"],
+			       [gw2, "fault", "ok", ""]], got
