@@ -7,6 +7,7 @@
 // Query parameters: central=URL (central's root; default: the folder above
 // this page), refresh=SECONDS (10), stale=SECONDS (a status older than this
 // reads "stale": 90), events=N (newest events per gateway: 10),
+// event_days=D (events of the last D days only: 7),
 // play=GATEWAY/CAMERA (start playing that camera).
 "use strict";
 
@@ -15,6 +16,7 @@ const central = new FleetListing.Central(params.get("central") || new URL("../",
 const REFRESH_S = Number(params.get("refresh")) || 10;
 const STALE_S = Number(params.get("stale")) || 90;
 const EVENTS_N = Number(params.get("events")) || 10;
+const EVENTS_DAYS = Number(params.get("event_days")) || 7;
 
 // ---- small DOM helpers: text only, never HTML from central ----
 
@@ -82,6 +84,11 @@ function flag(text, cls) {
 
 // ---- reading central ----
 
+function eventsSince() {
+	const t = new Date(Date.now() - EVENTS_DAYS * 86400000).toISOString();
+	return t.slice(0, 10).replace(/-/g, "") + "T";	// YYYYMMDDT
+}
+
 async function readGateway(gw) {
 	const root = "gateways/" + gw + "/";
 	const g = { id: gw, status: null, error: "", registry: [], events: [], media: [] };
@@ -89,7 +96,9 @@ async function readGateway(gw) {
 		central.json(root + "status.json"),
 		central.list(root + "registry/"),
 		central.list(root + "media/"),
-		central.list(root + "events/"),
+		// Event names start with their UTC time (docs/uplink.md section 2):
+		// the last EVENTS_DAYS days only.
+		central.list(root + "events/", eventsSince()),
 	]);
 	if (status.status === "fulfilled") g.status = status.value;
 	else g.error = status.reason.message;

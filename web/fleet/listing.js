@@ -13,8 +13,9 @@
 // answers it with XML; nginx ignores the query and answers the root folder's
 // JSON. Whichever type comes back fixes the style for every later listing.
 //
-// list(prefix) resolves to {dirs: [name], files: [{name, size, mtime}]},
-// names relative to prefix (which ends with "/" or is ""), sorted by name.
+// list(prefix[, startAfter]) resolves to {dirs: [name], files: [{name, size,
+// mtime}]}, names relative to prefix (which ends with "/" or is ""), sorted
+// by name, only those after startAfter when given.
 "use strict";
 
 const FleetListing = (() => {
@@ -68,9 +69,11 @@ const FleetListing = (() => {
 			? child(doc.documentElement, "NextContinuationToken") : "";
 	}
 
-	function s3Query(prefix, token) {
+	function s3Query(prefix, token, startAfter) {
 		// "/" left as is: S3 takes it unencoded in a query value.
-		let q = "?list-type=2&delimiter=/&prefix=" + encodeURIComponent(prefix).replace(/%2F/g, "/");
+		const enc = (v) => encodeURIComponent(v).replace(/%2F/g, "/");
+		let q = "?list-type=2&delimiter=/&prefix=" + enc(prefix);
+		if (startAfter) q += "&start-after=" + enc(prefix + startAfter);
 		if (token) q += "&continuation-token=" + encodeURIComponent(token);
 		return q;
 	}
@@ -100,12 +103,25 @@ const FleetListing = (() => {
 			return (await this.get(name, { headers: { Accept: "application/json" } })).json();
 		}
 
-		async list(prefix) {
+		// startAfter (optional): only names after it. S3 skips the rest
+		// itself (start-after), which keeps a folder of many time-named
+		// objects (events/) cheap to list; autoindex has no such thing:
+		// the whole folder is read and the rest dropped here.
+		async list(prefix, startAfter) {
+			const out = await this.listAll(prefix, startAfter);
+			if (startAfter) {
+				out.dirs = out.dirs.filter((n) => n > startAfter);
+				out.files = out.files.filter((f) => f.name > startAfter);
+			}
+			return out;
+		}
+
+		async listAll(prefix, startAfter) {
 			if (this.style !== "autoindex") {
 				const out = { dirs: [], files: [] };
 				let token = "";
 				do {
-					const res = await this.get(s3Query(prefix, token));
+					const res = await this.get(s3Query(prefix, token, startAfter));
 					const k = kind(res);
 					if (k === "autoindex" && !this.style) {
 						this.style = "autoindex";

@@ -302,6 +302,7 @@ def _check_page(chromium, url, name, style, st):
 				alarms: q('#alarms tr[data-alarm]').map((r) => [r.dataset.alarm, r.dataset.camera, r.textContent]),
 				registry: q('#registry tr[data-camera]').map((r) => r.dataset.camera),
 				registry_text: q('#registry tr[data-camera]').map((r) => r.textContent),
+				events: q('#events tr[data-type]').map((r) => [r.dataset.type, r.textContent]),
 				compliance: !document.getElementById('compliance-section').hidden,
 				player: {state: p.dataset.state, camera: p.dataset.camera, text: p.textContent,
 					 ready: Number(p.dataset.readyState), time: Number(p.dataset.currentTime)},
@@ -317,7 +318,8 @@ def _check_page(chromium, url, name, style, st):
 		last.update(now)
 		p = last["player"]
 		assert p["state"] != "error", last
-		return last["loaded"] and last["alarms"] and p["ready"] >= 2 and p["time"] > 0
+		return last["loaded"] and last["alarms"] and p["ready"] >= 2 and p["time"] > 0 and \
+			any(e[0] == "alarm" for e in last["events"])
 	try:
 		cglib.wait_for("the page to list the fleet and play door", playing, 40, 0.5)
 	finally:
@@ -332,6 +334,8 @@ def _check_page(chromium, url, name, style, st):
 	assert cams.get("door") == "recording", last["cameras"]
 	assert "yard" in cams and cams["yard"] != "recording", last["cameras"]
 	assert any(a[0] == "camera-offline" and a[1] == "yard" for a in last["alarms"]), last["alarms"]
+	# The alarm's event object (events/...json) among the recent events.
+	assert any(e[0] == "alarm" and "yard" in e[1] for e in last["events"]), last["events"]
 	# The registry records the gateway wrote are listed (R2).
 	assert last["registry"] == ["door"], last
 	assert "gate 3, north wall" in last["registry_text"][0], last
