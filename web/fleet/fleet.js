@@ -264,14 +264,32 @@ function playerState(state, detail) {
 	player.textContent = state + (detail ? ": " + detail : "");
 }
 
+// The video codec the camera's status reports ("" when unknown).
+let fleetNow = [];
+function codecOf(gw, cam) {
+	const g = fleetNow.find((x) => x.id === gw);
+	const c = g && g.status && (g.status.cameras || []).find((x) => x.name === cam);
+	return (c && c.video_codec) || "";
+}
+
 function play(gw, cam) {
 	const src = central.url("gateways/" + gw + "/media/" + cam + "/live.m3u8");
 	document.getElementById("player-title").textContent = gw + " / " + cam;
 	player.dataset.camera = gw + "/" + cam;
 	video.hidden = false;
 	if (hls) { hls.destroy(); hls = null; }
+	video.removeAttribute("src");
+	// Cameras send H.264 or H.265 as they are (no transcoding); many
+	// browsers decode no H.265 in Media Source Extensions (Debian's
+	// Chromium among them): say so rather than fail obscurely.
+	const mse = window.Hls && Hls.isSupported();
+	if (mse && /^(hevc|h265)$/i.test(codecOf(gw, cam)) &&
+	    !MediaSource.isTypeSupported('video/mp4; codecs="hvc1.1.6.L120.90"')) {
+		playerState("error", "this browser does not decode H.265, which " + cam + " sends; open it in one that does (Safari, Edge or Chrome with hardware decoding)");
+		return;
+	}
 	playerState("loading", src);
-	if (window.Hls && Hls.isSupported()) {
+	if (mse) {
 		hls = new Hls({ liveSyncDurationCount: 2 });
 		hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) playerState("error", d.type + " " + d.details); });
 		hls.loadSource(src);
@@ -279,7 +297,7 @@ function play(gw, cam) {
 	} else if (video.canPlayType("application/vnd.apple.mpegurl")) {
 		video.src = src;	// a player with HLS built in
 	} else {
-		playerState("error", "this browser plays no HLS (hls.js missing: run make web)");
+		playerState("error", "this browser plays no HLS by itself and hls.js is missing (make deps)");
 		return;
 	}
 	video.play().catch(() => {});
@@ -299,6 +317,7 @@ async function refresh() {
 	const err = document.getElementById("error");
 	try {
 		const fleet = await readFleet();
+		fleetNow = fleet;
 		renderGateways(fleet);
 		renderAlarms(fleet);
 		renderCameras(fleet);
