@@ -24,27 +24,35 @@ start | view) ;;
 esac
 PORT=$3
 mkdir -p "$D/www" "$D/tmp"
+# The part of both configurations before their server block; $1 names the
+# pid file, the logs and the temporary folders (nginx, view).
+head() {
+	cat <<CONF
+daemon on;
+worker_processes 1;
+user root;
+pid $D/$1.pid;
+error_log $D/$1-error.log warn;
+events { worker_connections 256; }
+http {
+	access_log $D/$1-access.log;
+	client_body_temp_path $D/tmp/$1-body;
+	proxy_temp_path $D/tmp/$1-proxy;
+	fastcgi_temp_path $D/tmp/$1-fastcgi;
+	uwsgi_temp_path $D/tmp/$1-uwsgi;
+	scgi_temp_path $D/tmp/$1-scgi;
+	types { text/html html; text/css css; text/javascript js;
+		application/vnd.apple.mpegurl m3u8; video/mp4 mp4 m4s; application/json json; }
+CONF
+}
+# The page, read-only, from web/fleet/.
+fleet='location /fleet/ { limit_except GET { deny all; } alias '"$WEB"'/; }'
 if [ "$cmd" = view ]; then
 	[ -f "$WEB/vendor/hls.min.js" ] || sh "$WEB/../build.sh" >&2 ||
 		echo "central: no hls.js for the fleet view (run make deps): live playback will not work" >&2
 	# Operators only read: GET and HEAD, the gateways' tree with JSON
 	# listings, the page under /fleet/. Plain HTTP on loopback only.
-	cat > "$D/view.conf" <<CONF
-daemon on;
-worker_processes 1;
-user root;
-pid $D/view.pid;
-error_log $D/view-error.log warn;
-events { worker_connections 256; }
-http {
-	access_log $D/view-access.log;
-	client_body_temp_path $D/tmp/vbody;
-	proxy_temp_path $D/tmp/vproxy;
-	fastcgi_temp_path $D/tmp/vfastcgi;
-	uwsgi_temp_path $D/tmp/vuwsgi;
-	scgi_temp_path $D/tmp/vscgi;
-	types { text/html html; text/css css; text/javascript js;
-		application/vnd.apple.mpegurl m3u8; video/mp4 mp4 m4s; application/json json; }
+	{ head view; cat <<CONF; } > "$D/view.conf"
 	server {
 		listen 127.0.0.1:$PORT;
 		root $D/www;
@@ -53,10 +61,7 @@ http {
 			autoindex on;
 			autoindex_format json;
 		}
-		location /fleet/ {
-			limit_except GET { deny all; }
-			alias $WEB/;
-		}
+		$fleet
 	}
 }
 CONF
@@ -86,22 +91,7 @@ if [ ! -f "$P/client.crt" ]; then
 	leaf server ca localhost "subjectAltName=DNS:localhost,IP:127.0.0.1"
 	leaf client client-ca gw-demo-01 "extendedKeyUsage=clientAuth"
 fi
-cat > "$D/nginx.conf" <<CONF
-daemon on;
-worker_processes 1;
-user root;
-pid $D/nginx.pid;
-error_log $D/error.log warn;
-events { worker_connections 256; }
-http {
-	access_log $D/access.log;
-	client_body_temp_path $D/tmp/body;
-	proxy_temp_path $D/tmp/proxy;
-	fastcgi_temp_path $D/tmp/fastcgi;
-	uwsgi_temp_path $D/tmp/uwsgi;
-	scgi_temp_path $D/tmp/scgi;
-	types { text/html html; text/css css; text/javascript js;
-		application/vnd.apple.mpegurl m3u8; video/mp4 mp4 m4s; application/json json; }
+{ head nginx; cat <<CONF; } > "$D/nginx.conf"
 	server {
 		listen 127.0.0.1:$PORT ssl http2;
 		ssl_certificate $P/server.crt;
@@ -119,12 +109,9 @@ http {
 		}
 		# The fleet view, for an operator's browser holding a client
 		# certificate; \`view\` above serves it without one.
-		location /fleet/ {
-			limit_except GET { deny all; }
-			alias $WEB/;
-		}
+		$fleet
 	}
 }
 CONF
-/usr/sbin/nginx -c "$D/nginx.conf" -p "$D" -e "$D/error.log"
+/usr/sbin/nginx -c "$D/nginx.conf" -p "$D" -e "$D/nginx-error.log"
 echo "central: https://127.0.0.1:$PORT (nginx, mutual TLS, WebDAV) serving $D/www"
