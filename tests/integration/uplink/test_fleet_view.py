@@ -1,19 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The fleet view (web/fleet/, docs/fleet-view.md) in Debian's headless
 Chromium against what a real `camgate run` uploaded to the nginx test
-central: one camera records, a second points at a port where nothing
-answers, so the gateway raises `camera-offline` for it (after 30 s,
-firmware/daemon_stream.c). The page, served by `scripts/central.sh view`
-(read-only nginx over central's tree, as `make demo` does), must list the
-gateway and both cameras, show that alarm, show the registry records, and
-play the recording camera's live.m3u8 through hls.js: the video element
-reaches readyState >= 2 with currentTime > 0, read from the status
-attributes the page sets on #player. Then the same page reads the same tree
-as an S3 bucket lists it (ListObjectsV2 XML, paged) and must show and play
-the same; and a second gateway whose status carries compliance duties gets
-them listed by deadline. Chromium is driven over the DevTools protocol (python3-websocket);
-the screenshots and the page's DOM are kept in build/test-output/fleet-view/
-whatever the outcome."""
+central: two cameras record (H.264 and H.265), a third points at a port
+where nothing answers, so the gateway raises `camera-offline` for it (after
+30 s, firmware/daemon_stream.c). The page, served by `scripts/central.sh
+view` (read-only nginx over central's tree, as `make demo` does), must list
+the gateway and its cameras, show that alarm and its event, show the
+registry record, and play the H.264 camera's live.m3u8 through hls.js: the
+video element reaches readyState >= 2 with currentTime > 0, read from the
+status attributes the page sets on #player; the H.265 camera, which this
+Chromium cannot decode, gets a plain-words error. Then the same page reads
+the same tree as an S3 bucket lists it (ListObjectsV2 XML, paged) and must
+show and play the same; and a second gateway whose status carries
+compliance duties gets them listed by deadline. Chromium is driven over the
+DevTools protocol (python3-websocket); the screenshots and the page's DOM
+are kept in build/test-output/fleet-view/ whatever the outcome."""
 
 import base64
 import json
