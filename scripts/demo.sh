@@ -5,8 +5,11 @@
 # discovered by `camgate run`, recorded for DEMO_SECONDS (default 30) and
 # pushed to a local central (nginx over mutual TLS); then the ring's
 # contents, the registry, what central holds, and a playable MP4 of one
-# camera. Everything runs inside a network namespace the demo creates
-# (multicast on its loopback, no route out) and stops by itself. Root.
+# camera. While it records, the fleet view (docs/fleet-view.md) shows the
+# gateway at http://127.0.0.1:DEMO_VIEW_PORT/fleet/ (default 18480).
+# Everything but that page's read-only nginx runs inside a network
+# namespace the demo creates (multicast on its loopback, no route out);
+# all of it stops by itself. Root.
 set -eu
 BIN=$1
 SIM=$2
@@ -15,6 +18,7 @@ IN="ip netns exec $NS-gw"
 SECS=${DEMO_SECONDS:-30}
 PORT=${DEMO_PORT:-18554}
 CPORT=${DEMO_CENTRAL_PORT:-18443}
+VPORT=${DEMO_VIEW_PORT:-18480}
 D=$(pwd)/build/demo
 PY=/usr/bin/python3
 
@@ -69,6 +73,11 @@ echo "demo: ONVIF cameras answering on 127.0.0.11-14 ($names)"
 
 echo "demo: starting a local central: nginx over mutual TLS with WebDAV"
 $IN sh scripts/central.sh start "$D/central" "$CPORT"
+# The operators' page: a read-only nginx over the same tree, outside the
+# namespace so that a browser on this machine reaches it.
+sh scripts/central.sh view "$D/central" "$VPORT"
+VIEW=http://127.0.0.1:$VPORT/fleet/
+echo "demo: open the fleet view while the demo records: $VIEW"
 
 # The file holds the cameras' ONVIF password in the clear, so only its
 # owner may read it (camgate warns, and `config check` fails, otherwise).
@@ -165,4 +174,6 @@ done
 m=$D/central/www/gateways/gw-demo-01/media/lobby/live.m3u8
 [ -f "$m" ] && ffprobe -v error -show_entries stream=codec_name,width,height -of compact "$m" | grep . | sed "s/^program|//" | awk "!seen[\$0]++" | sed 's/^/  lobby live.m3u8 plays: /'
 echo
+echo "demo: the fleet view was at $VIEW (it stops with the demo;"
+echo "      DEMO_SECONDS=600 make demo leaves ten minutes to watch it)"
 echo "demo: done. Play it with: ffplay $D/lobby.mp4   (logs in $D)"

@@ -13,7 +13,8 @@ BUILD="gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev
 TEST="ffmpeg sqlite3 nginx-light openssl iproute2 procps psmisc
  python3 python3-pytest python3-pytest-xdist python3-jsonschema python3-gi gir1.2-gst-rtsp-server-1.0
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
- gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav"
+ gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav
+ chromium python3-websocket"
 CROSS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
  dpkg-dev ca-certificates"
 
@@ -23,8 +24,14 @@ for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
 		missing="$missing $p"
 done
+# npm fetches the fleet view's hls.js (web/build.sh). A machine whose
+# nodejs package already brings npm keeps it; else Debian's npm.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+# web/fleet/vendor/: hls.js at the version web/package-lock.json pins.
+web() { sh "$(dirname "$0")/../web/build.sh"; }
 if [ -z "$missing" ]; then
 	echo "deps: all $(echo $pkgs | wc -w) packages present"
+	web
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -37,4 +44,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+web
 echo "deps: done"
