@@ -48,7 +48,7 @@ events { worker_connections 256; }
 http {
 	access_log $D/access.log;
 	# When each answer went out and how long the request took (bench/fleet).
-	log_format timing '\$msec \$request_time \$status \$request_method \$uri \$request_length \$ssl_protocol \$ssl_cipher';
+	log_format timing '\$msec \$request_time \$status \$request_method \$uri \$request_length \$ssl_protocol \$ssl_cipher \$ssl_client_s_dn';
 	access_log $D/timing.log timing;
 	client_body_temp_path $D/tmp/body;
 	proxy_temp_path $D/tmp/proxy;
