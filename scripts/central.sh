@@ -92,6 +92,9 @@ if [ ! -f "$P/client.crt" ]; then
 	leaf client client-ca gw-demo-01 "extendedKeyUsage=clientAuth"
 fi
 { head nginx; cat <<CONF; } > "$D/nginx.conf"
+	# When each answer went out and how long the request took (bench/fleet).
+	log_format timing '\$msec \$request_time \$status \$request_method \$uri \$request_length \$ssl_protocol \$ssl_cipher \$ssl_client_s_dn';
+	access_log $D/timing.log timing;
 	server {
 		listen 127.0.0.1:$PORT ssl http2;
 		ssl_certificate $P/server.crt;
