@@ -164,6 +164,12 @@ demo: all $(O)/tests/onvif_sim
 
 bench: all
 	bench/record
+# The proof benches (docs/performance.md, docs/scaling.md): long runs.
+bench-soak: all
+	CAMGATE_BIN=$(abspath $(O)/camgate) bench/soak
+bench-fleet: all
+	CAMGATE_BIN=$(abspath $(O)/camgate) bench/fleet
+.PHONY: bench-soak bench-fleet
 
 sysroot:
 	sh toolchain/mksysroot.sh $(TOOLCHAIN)
