@@ -175,7 +175,6 @@ static int cfg_check(const struct uplink_cfg *c)
 
 int uplink_segment_added(struct uplink *up, const struct ring_seg_info *info)
 {
-	struct uplink_note *n;
 	int ret = 0;
 
 	pthread_mutex_lock(&up->lock);
@@ -185,16 +184,8 @@ int uplink_segment_added(struct uplink *up, const struct ring_seg_info *info)
 		ret = -ENOBUFS;
 		goto out;
 	}
-	n = &up->queue[(up->q_head + up->q_len) % UPLINK_QUEUE_MAX];
+	up->queue[(up->q_head + up->q_len) % UPLINK_QUEUE_MAX] = *info;
 	up->q_len++;
-	snprintf(n->camera, sizeof(n->camera), "%s", info->camera);
-	n->id = info->id;
-	n->init_id = info->init_id;
-	n->seq = info->seq;
-	n->start_ms = info->start_utc_ms;
-	n->duration_ms = info->duration_ms;
-	n->flags = info->flags;
-	n->len = info->len;
 out:
 	pthread_mutex_unlock(&up->lock);
 	uplink__wake(up);

@@ -37,17 +37,6 @@
  * ones leave the L2 cache and were slower (bench/upload, docs). */
 #define UPLINK_UPLOAD_BUF (256 * 1024)
 
-struct uplink_note { /* a stored segment, from a stream thread */
-	char camera[RING_CAMERA_MAX];
-	uint64_t id;
-	uint64_t init_id;
-	uint64_t seq;
-	int64_t start_ms;
-	uint32_t duration_ms;
-	uint32_t flags;
-	uint64_t len;
-};
-
 enum uplink_xfer_kind {
 	XF_NONE = 0,
 	XF_ROW,	     /* PUT of an outbox row */
@@ -122,7 +111,10 @@ struct uplink {
 	bool status_now;
 	bool rescan;
 	bool scanning; /* a ring scan is running */
-	struct uplink_note queue[UPLINK_QUEUE_MAX];
+	/* Stored segments from the stream threads: the ring_seg_info the
+	 * ring filled, kept whole (the one descriptor of a segment between
+	 * the ring and its outbox row). */
+	struct ring_seg_info queue[UPLINK_QUEUE_MAX];
 	unsigned int q_head, q_len;
 	struct uplink_stat st;
 

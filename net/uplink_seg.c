@@ -21,7 +21,7 @@
 #define SEG_BATCH 32 /* segments per outbox transaction */
 
 /* The rows for segment @n: the segment at @prio and its init segment. */
-static int media_fill(struct uplink *up, const struct uplink_note *n, int prio,
+static int media_fill(struct uplink *up, const struct ring_seg_info *n, int prio,
 		      struct outbox_media *m)
 {
 	struct outbox_item *it = &m->seg, *ii = &m->init;
@@ -37,21 +37,21 @@ static int media_fill(struct uplink *up, const struct uplink_note *n, int prio,
 	it->ref = n->id;
 	it->init_id = n->init_id;
 	it->seq = n->seq;
-	it->start_ms = n->start_ms;
+	it->start_ms = n->start_utc_ms;
 	it->duration_ms = n->duration_ms;
 	it->flags = n->flags;
 	it->len = n->len;
 	it->created_ms = now;
 	ret = uplink_init_path(n->camera, n->init_id, ii->path, sizeof(ii->path));
 	if (!ret)
-		ret = uplink_segment_path(n->camera, n->seq, n->start_ms, it->path,
+		ret = uplink_segment_path(n->camera, n->seq, n->start_utc_ms, it->path,
 					  sizeof(it->path));
 	return ret;
 }
 
 /* Queue @n segments at @prio in one outbox transaction (demoting what
  * falls out of the live windows when they are live). */
-static int media_put(struct uplink *up, const struct uplink_note *notes, size_t n, int prio)
+static int media_put(struct uplink *up, const struct ring_seg_info *notes, size_t n, int prio)
 {
 	struct outbox_media m[SEG_BATCH];
 	size_t k = 0;
@@ -128,7 +128,7 @@ static bool store_err(int ret)
 
 void uplink__drain_notes(struct uplink *up)
 {
-	struct uplink_note batch[SEG_BATCH];
+	struct ring_seg_info batch[SEG_BATCH];
 	size_t n;
 
 	do {
@@ -148,7 +148,7 @@ void uplink__drain_notes(struct uplink *up)
 
 struct scan_ctx {
 	struct uplink *up;
-	struct uplink_note *batch;
+	struct ring_seg_info *batch;
 	unsigned int n;
 };
 
@@ -157,21 +157,12 @@ static int scan_one(void *arg, const struct ring_seg_info *info)
 	struct scan_ctx *sc = arg;
 	struct uplink *up = sc->up;
 	int c = strcmp(info->camera, up->scan_cam);
-	struct uplink_note *n;
 
 	if (info->uploaded || c < 0 || (c == 0 && info->seq <= up->scan_seq))
 		return 0;
 	if (sc->n >= UPLINK_SCAN_BATCH)
 		return 1;
-	n = &sc->batch[sc->n++];
-	snprintf(n->camera, sizeof(n->camera), "%s", info->camera);
-	n->id = info->id;
-	n->init_id = info->init_id;
-	n->seq = info->seq;
-	n->start_ms = info->start_utc_ms;
-	n->duration_ms = info->duration_ms;
-	n->flags = info->flags;
-	n->len = info->len;
+	sc->batch[sc->n++] = *info;
 	return 0;
 }
 
