@@ -71,7 +71,6 @@ struct uplink_ack_job {
 	unsigned int n;
 	struct outbox_item puts[UPLINK_ACK_BATCH]; /* playlists; bodies owned */
 	unsigned int nputs;
-	int ring_ret;	/* the ring marks': not 0, the segments are scanned again */
 	int commit_ret; /* the outbox commit's: not 0, requests wait (U7) */
 };
 
@@ -103,6 +102,7 @@ struct uplink {
 	struct ring *ring;
 	struct statedb *sdb;
 	struct outbox *ob;
+	bool owner_set; /* the ring asks @ob (ring_set_upload_owner) */
 	CURLM *multi;
 	pthread_t thread;
 
@@ -144,6 +144,7 @@ struct uplink {
 	char scan_cam[RING_CAMERA_MAX]; /* ring scan cursor */
 	uint64_t scan_seq;
 	bool scan_more;
+	uint64_t scan_min_id; /* this pass's lowest ring id; UINT64_MAX: none */
 	/* U7: state.db refused a write. */
 	bool store_failing;	      /* segments without a row: scans due */
 	bool pass_clean;	      /* this scan pass began at the first segment, no failure */

@@ -316,9 +316,12 @@ static void row_lost(struct uplink *up, struct outbox_item *it, int err)
 
 		uplink__report(up, &o);
 	}
-	/* Still due when the delete failed: picked again after the hold
-	 * (U7), not at once. */
-	if (outbox_done(up->ob, it->id, it->version)) {
+	/* Still due when the write failed: picked again after the hold
+	 * (U7), not at once. An evicted segment's row goes; a corrupt one's
+	 * stays out of the send order (OUTBOX_DEAD) as the record that
+	 * central never got it (net/outbox.h S1), until the ring evicts it. */
+	if (err == -EBADMSG ? outbox_seg_dead(up->ob, it->id)
+			    : outbox_done(up->ob, it->id, it->version)) {
 		uplink__store_hold(up);
 		return;
 	}

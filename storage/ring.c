@@ -606,6 +606,24 @@ void ring_set_upload_required(struct ring *ring, bool required)
 	pthread_mutex_unlock(&ring->lock);
 }
 
+void ring_set_upload_owner(struct ring *ring, const struct ring_upload_owner *owner)
+{
+	pthread_mutex_lock(&ring->lock);
+	ring->owner = owner ? *owner : (struct ring_upload_owner){ 0 };
+	pthread_mutex_unlock(&ring->lock);
+}
+
+bool ring_seg_uploaded(struct ring *ring, const struct ring_seg_info *info)
+{
+	bool up = info->uploaded;
+
+	pthread_mutex_lock(&ring->lock);
+	if (!up && ring->owner.owed)
+		up = ring->owner.owed(ring->owner.arg, info) == 0;
+	pthread_mutex_unlock(&ring->lock);
+	return up;
+}
+
 void ring_set_evict_hook(struct ring *ring, ring_evict_fn fn, void *arg)
 {
 	pthread_mutex_lock(&ring->lock);

@@ -40,7 +40,9 @@ static const char *pin_reason(const struct ring *ring, const struct ring_seg_inf
 {
 	if (in->start_utc_ms >= ring->floor_ms)
 		return "retention-floor";
-	if (ring->upload_required && !in->uploaded)
+	/* The owner's answer when there is one; an error keeps it. */
+	if (ring->upload_required && !in->uploaded &&
+	    (!ring->owner.owed || ring->owner.owed(ring->owner.arg, in)))
 		return "not-uploaded";
 	return NULL;
 }

@@ -194,6 +194,7 @@ struct ring {
 
 	int64_t floor_ms;
 	bool upload_required;
+	struct ring_upload_owner owner; /* .owed NULL: none */
 	ring_evict_fn evict_fn;
 	void *evict_arg;
 	bool evict_blocked; /* a veto was logged; quiet until it lifts */
