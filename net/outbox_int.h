@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/lockorder.h"
 #include "net/outbox.h"
 
 /* Statements run for every object sent, prepared once (outbox_next() and
@@ -104,6 +105,21 @@ struct ob_query {
  * resets) statement @q on @db, which the caller holds (the statedb lock
  * or rd_lock). A SQLite failure is logged with q->what and returns -EIO. */
 int outbox__stmt_run(sqlite3 *db, const struct ob_query *q);
+
+/* rd_lock at the statedb's level of the lock order (lib/lockorder.h): the
+ * ring's upload owner takes it inside the ring's lock; it is never taken
+ * with the statedb lock held, nor the other way round. */
+static inline void outbox__rd_lock(struct outbox *ob)
+{
+	lockorder_wait(LOCK_STATEDB);
+	pthread_mutex_lock(&ob->rd_lock);
+}
+
+static inline void outbox__rd_unlock(struct outbox *ob)
+{
+	pthread_mutex_unlock(&ob->rd_lock);
+	lockorder_release(LOCK_STATEDB);
+}
 
 /* One write under the statedb lock, its own transaction; bumps @gen.
  * -EROFS on a reader (outbox_open_reader()). */

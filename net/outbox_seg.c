@@ -55,9 +55,9 @@ static int rd_run(struct outbox *ob, const struct ob_query *q)
 {
 	int ret;
 
-	pthread_mutex_lock(&ob->rd_lock);
+	outbox__rd_lock(ob);
 	ret = outbox__stmt_run(ob->rd, q);
-	pthread_mutex_unlock(&ob->rd_lock);
+	outbox__rd_unlock(ob);
 	return ret;
 }
 

@@ -67,20 +67,20 @@ static void *ack_main(void *arg)
 {
 	struct uplink *up = arg;
 
-	pthread_mutex_lock(&up->ack_lock);
+	uplink__lock(&up->ack_lock);
 	for (;;) {
 		while (up->job_state != JOB_QUEUED && !up->ack_stop)
 			pthread_cond_wait(&up->ack_cond, &up->ack_lock);
 		if (up->job_state != JOB_QUEUED)
 			break;
-		pthread_mutex_unlock(&up->ack_lock);
+		uplink__unlock(&up->ack_lock);
 		job_commit(up, &up->job);
-		pthread_mutex_lock(&up->ack_lock);
+		uplink__lock(&up->ack_lock);
 		up->job_state = JOB_DONE;
 		pthread_cond_broadcast(&up->ack_cond);
 		uplink__wake(up);
 	}
-	pthread_mutex_unlock(&up->ack_lock);
+	uplink__unlock(&up->ack_lock);
 	return NULL;
 }
 
@@ -106,10 +106,10 @@ void uplink__ack_stop(struct uplink *up)
 {
 	if (!up->ack_started)
 		return;
-	pthread_mutex_lock(&up->ack_lock);
+	uplink__lock(&up->ack_lock);
 	up->ack_stop = true;
 	pthread_cond_broadcast(&up->ack_cond);
-	pthread_mutex_unlock(&up->ack_lock);
+	uplink__unlock(&up->ack_lock);
 	pthread_join(up->ack_thread, NULL);
 	pthread_cond_destroy(&up->ack_cond);
 	pthread_mutex_destroy(&up->ack_lock);
@@ -131,11 +131,11 @@ static bool job_reap(struct uplink *up, bool wait)
 {
 	int state;
 
-	pthread_mutex_lock(&up->ack_lock);
+	uplink__lock(&up->ack_lock);
 	while (wait && up->job_state == JOB_QUEUED)
 		pthread_cond_wait(&up->ack_cond, &up->ack_lock);
 	state = up->job_state;
-	pthread_mutex_unlock(&up->ack_lock);
+	uplink__unlock(&up->ack_lock);
 	if (state == JOB_QUEUED)
 		return false;
 	if (state == JOB_DONE) {
@@ -147,9 +147,9 @@ static bool job_reap(struct uplink *up, bool wait)
 		else if (up->job.n)
 			backoff_reset(&up->ack_backoff);
 		job_clear(&up->job);
-		pthread_mutex_lock(&up->ack_lock);
+		uplink__lock(&up->ack_lock);
 		up->job_state = JOB_IDLE;
-		pthread_mutex_unlock(&up->ack_lock);
+		uplink__unlock(&up->ack_lock);
 	}
 	return true;
 }
@@ -174,10 +174,10 @@ static void job_submit(struct uplink *up)
 		else if (it->kind == OUTBOX_SEGMENT && it->prio == OUTBOX_LIVE)
 			uplink__live_ack(up, it, job);
 	}
-	pthread_mutex_lock(&up->ack_lock);
+	uplink__lock(&up->ack_lock);
 	up->job_state = JOB_QUEUED;
 	pthread_cond_broadcast(&up->ack_cond);
-	pthread_mutex_unlock(&up->ack_lock);
+	uplink__unlock(&up->ack_lock);
 }
 
 void uplink__ack_add(struct uplink *up, const struct outbox_item *it)

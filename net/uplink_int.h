@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "lib/backoff.h"
+#include "lib/lockorder.h"
 #include "net/outbox.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
@@ -160,6 +161,20 @@ struct uplink {
 	int64_t ack_since; /* mono: when the oldest of them got its 2xx */
 	bool ack_now;	   /* one live view waits for among them */
 };
+
+/* up->lock and ack_lock, innermost in the lock order (lib/lockorder.h):
+ * nothing else, not even the other of the two, is taken inside them. */
+static inline void uplink__lock(pthread_mutex_t *m)
+{
+	lockorder_wait(LOCK_UPLINK);
+	pthread_mutex_lock(m);
+}
+
+static inline void uplink__unlock(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+	lockorder_release(LOCK_UPLINK);
+}
 
 /* uplink.c */
 int64_t uplink__now(const struct uplink *up);

@@ -203,9 +203,9 @@ static void status_uplink(struct uplink *up, cJSON *o, const struct outbox_stat 
 
 	if (!u)
 		return;
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	st = up->st;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	cJSON_AddStringToObject(u, "link", st.link_up ? "up" : "down");
 	json_add_time(u, "last_success", st.last_success_ms);
 	cJSON_AddNumberToObject(u, "sent_objects", (double)st.sent_objects);

@@ -93,9 +93,9 @@ static void store_state(struct uplink *up, bool failing)
 	if (up->store_failing == failing)
 		return;
 	up->store_failing = failing;
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	up->st.store_failing = failing;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	if (failing)
 		log_err("uplink: state.db refuses outbox rows: segments wait for a ring scan; "
 			"retried every %u ms at most",
@@ -121,9 +121,9 @@ static void store_failed(struct uplink *up)
 	up->scan_cam[0] = '\0';
 	up->scan_seq = 0;
 	up->pass_clean = false;
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	up->rescan = true;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	store_state(up, true);
 }
 
@@ -141,7 +141,7 @@ void uplink__drain_notes(struct uplink *up)
 	size_t n;
 
 	do {
-		pthread_mutex_lock(&up->lock);
+		uplink__lock(&up->lock);
 		for (n = 0; n < SEG_BATCH && up->q_len; n++) {
 			batch[n] = up->queue[up->q_head];
 			up->q_head = (up->q_head + 1) % UPLINK_QUEUE_MAX;
@@ -153,7 +153,7 @@ void uplink__drain_notes(struct uplink *up)
 		 * this uplink; each of those asks for a ring scan, and until
 		 * a whole one is done the marks stay where they are. */
 		queued = !up->rescan && !up->scanning && !up->scan_more && !up->store_failing;
-		pthread_mutex_unlock(&up->lock);
+		uplink__unlock(&up->lock);
 		/* A failed row is not lost: the segment stays above its
 		 * camera's mark, owed, so a scan finds it (U6, U7). */
 		if (n && store_err(media_put(up, batch, n, OUTBOX_LIVE, queued)))
@@ -267,11 +267,11 @@ static bool take_rescan(struct uplink *up)
 
 	if (up->store_failing && time_mono_ms() < up->scan_at)
 		return false; /* U7: not before the backoff */
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	v = up->rescan || up->scan_more;
 	up->rescan = false;
 	up->scanning = v;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	return v;
 }
 
@@ -280,7 +280,7 @@ void uplink__scan(struct uplink *up)
 	if (!take_rescan(up))
 		return;
 	scan_ring(up);
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	up->scanning = false;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 }
