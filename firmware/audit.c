@@ -2,9 +2,10 @@
 /*
  * The chain format and guarantees A1-A3 are in firmware/audit.h.
  *
- * The core schema (storage/statedb.c) created audit(id, ts_ms, actor,
- * action, object, detail); this module adds prev_hash and hash in its own
- * migration steps. A row's id is chosen here (last id + 1) inside the
+ * This module owns the audit table: its first form audit(id, ts_ms,
+ * actor, action, object, detail) (once made by storage/statedb.c's core
+ * schema, so old databases have it), then prev_hash, hash and keyed in its
+ * own migration steps, and the ship cursor. A row's id is chosen here (last id + 1) inside the
  * same BEGIN IMMEDIATE transaction that reads the previous hash, so the
  * hash can cover the id and two writers never fork the chain.
  *
@@ -29,6 +30,18 @@
 #include "lib/parse.h"
 #include "lib/sql.h"
 #include "storage/statedb.h"
+
+/* The table's first form, created here when missing, before the steps
+ * below. storage/statedb.c's core step 0 created it until this module
+ * owned the whole schema, so every state.db made before already has it
+ * (and the steps it ran, recorded under "audit"). */
+static const char audit_first_form[] = "CREATE TABLE IF NOT EXISTS audit ("
+				       " id INTEGER PRIMARY KEY,"
+				       " ts_ms INTEGER NOT NULL,"
+				       " actor TEXT NOT NULL," /* account, "system" or "central" */
+				       " action TEXT NOT NULL,"
+				       " object TEXT NOT NULL,"
+				       " detail TEXT NOT NULL)";
 
 /* Append only: step N takes module "audit" from version N to N+1. */
 static const char *const audit_steps[] = {
@@ -323,7 +336,13 @@ int audit_open(struct statedb *sdb)
 		ret = module_version(sdb, "audit_uplink", &ship_ver);
 	if (ret || (ver == AUDIT_NSTEPS && ship_ver == SHIP_NSTEPS))
 		return ret;
-	ret = statedb_migrate(sdb, "audit", audit_steps, AUDIT_NSTEPS);
+	if (ver == 0) {
+		ret = sql_exec(statedb_lock(sdb), "audit: create", audit_first_form, NULL, NULL,
+			       NULL);
+		statedb_unlock(sdb);
+	}
+	if (!ret)
+		ret = statedb_migrate(sdb, "audit", audit_steps, AUDIT_NSTEPS);
 	if (!ret && ver == 0)
 		ret = seal_legacy(sdb);
 	if (!ret)
