@@ -416,9 +416,6 @@ static void *uplink_main(void *arg)
 static void uplink_free(struct uplink *up)
 {
 	uplink__ack_stop(up);
-	/* The ring asks the outbox until here, not after it is closed. */
-	if (up->owner_set)
-		ring_set_upload_owner(up->ring, NULL);
 	for (unsigned int i = 0; i < UPLINK_SLOTS; i++)
 		uplink__slot_free(&up->slots[i]);
 	uplink__live_free(up);
@@ -497,15 +494,6 @@ int uplink_start(const struct uplink_cfg *cfg, const struct uplink_hooks *hooks,
 	ret = uplink_init(up, cfg);
 	if (!ret)
 		ret = outbox_open(sdb, &up->ob);
-	if (!ret && ring) {
-		struct ring_upload_owner owner;
-
-		/* The outbox is the one record of what central holds: the
-		 * ring's eviction and figures ask it (docs/architecture.md). */
-		outbox_ring_owner(up->ob, &owner);
-		ring_set_upload_owner(ring, &owner);
-		up->owner_set = true;
-	}
 	if (!ret)
 		ret = uplink__ack_start(up);
 	if (ret)

@@ -14,8 +14,8 @@
  *      a row leaves only on a 2xx from central (O2). The outbox is the one
  *      record of a segment's upload (net/outbox.h S1-S3): the deletion of
  *      its row is the acknowledgement, and the ring, which holds media
- *      only, asks the outbox before it evicts (uplink_start() registers
- *      it as the ring's upload owner). Rows are deleted in batches (one
+ *      only, asks the outbox before it evicts (integration step 1: the
+ *      ring's upload owner). Rows are deleted in batches (one
  *      commit for up to UPLINK_ACK_BATCH rows); a crash before the commit
  *      repeats those PUTs after the restart, it loses nothing.
  *  U2  Every request is https with the TLS rules T1-T6 (net/tls.h);
@@ -63,6 +63,12 @@
  * Errors: 0 or negative errno as listed; detail is logged once.
  *
  * Integration (the daemon, `camgate run`), in this order:
+ *  0. Once, after the ring and state.db are open, for the ring's life:
+ *     register outbox_ring_owner() of an outbox_open_reader() on state.db
+ *     with ring_set_upload_owner(), so the ring asks the outbox (the one
+ *     record of what central holds) whether an uplink runs or not: while
+ *     one is being replaced, or failed to start, a segment central
+ *     acknowledged is still not taken for protected footage.
  *  1. Fill a struct uplink_cfg from the [uplink] settings; if base_url is
  *     empty, do not start the uplink and call
  *     ring_set_upload_required(ring, false). Otherwise call

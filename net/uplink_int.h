@@ -103,7 +103,6 @@ struct uplink {
 	struct ring *ring;
 	struct statedb *sdb;
 	struct outbox *ob;
-	bool owner_set; /* the ring asks @ob (ring_set_upload_owner) */
 	CURLM *multi;
 	pthread_t thread;
 

@@ -253,8 +253,9 @@ struct ring_stat {
 	 * it (a segment not yet queued counts from its row on). */
 	uint64_t bytes_pinned;
 	uint64_t segs;
-	uint64_t segs_pending_upload; /* with an upload owner: its count */
-	int64_t oldest_utc_ms;	      /* 0 when empty */
+	/* With an upload owner and uploads required: its count. */
+	uint64_t segs_pending_upload;
+	int64_t oldest_utc_ms; /* 0 when empty */
 	int64_t newest_utc_ms;
 	uint64_t evicted_segs;	    /* over the index's life (a rebuild resets) */
 	uint64_t evicted_pinned;    /* likewise; each one went through the hook */

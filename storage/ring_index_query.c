@@ -429,14 +429,14 @@ int ring__idx_stat(struct ring *ring, struct ring_stat *st)
 	if (rc == SQLITE_ROW)
 		st->bytes_used += (uint64_t)sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
-	if (rc == SQLITE_ROW && ring->owner.pending) {
+	if (rc == SQLITE_ROW && ring->owner.pending && ring->upload_required) {
 		uint64_t segs = 0, bytes = 0;
 
 		/* Unknown reads as nothing pending, not as a failed stat. */
+		st->segs_pending_upload = 0;
 		if (!ring->owner.pending(ring->owner.arg, ring->floor_ms, &segs, &bytes)) {
 			st->segs_pending_upload = segs;
-			if (ring->upload_required)
-				st->bytes_pinned += bytes;
+			st->bytes_pinned += bytes;
 		}
 	}
 	idx_counters(ring, st);
