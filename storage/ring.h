@@ -211,7 +211,7 @@ void ring_set_floor(struct ring *ring, int64_t keep_after_utc_ms);
 void ring_set_upload_required(struct ring *ring, bool required);
 
 /* Who records what central holds (net/outbox: outbox_ring_owner(),
- * registered by the uplink for its life). With an owner, a segment
+ * registered by the daemon for the ring's life). With an owner, a segment
  * whose flag is not set is pinned as "not-uploaded" (G2) while the owner
  * says it is owed, and ring_stat()'s pending figures are the owner's;
  * without one, the index's flag decides (every unflagged segment is
