@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/sql.h"
 #include "storage/statedb.h"
 
 /* Append only: never edit a step, add one. */
@@ -304,23 +305,13 @@ static int done_one(struct outbox *ob, sqlite3 *db, const struct outbox_ack *a)
 static int ob_txn(struct outbox *ob, const char *what, int (*body)(sqlite3 *db, void *arg),
 		  void *arg)
 {
-	const struct ob_query begin = { .what = what, .sql = "BEGIN IMMEDIATE" };
-	const struct ob_query commit = { .what = what, .sql = "COMMIT" };
-	sqlite3 *db;
+	char w[48];
 	int ret;
 
 	if (ob->reader)
 		return -EROFS;
-	db = statedb_lock(ob->db);
-	ret = outbox__stmt_run(db, &begin);
-	if (ret)
-		goto out;
-	ret = body(db, arg);
-	if (!ret)
-		ret = outbox__stmt_run(db, &commit);
-	if (ret)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-out:
+	snprintf(w, sizeof(w), "outbox: %s", what);
+	ret = sql_txn(statedb_lock(ob->db), w, body, arg);
 	statedb_unlock(ob->db);
 	ob_changed(ob);
 	return ret;
