@@ -111,14 +111,12 @@ int outbox__stmt_run(sqlite3 *db, const struct ob_query *q);
  * with the statedb lock held, nor the other way round. */
 static inline void outbox__rd_lock(struct outbox *ob)
 {
-	lockorder_wait(LOCK_STATEDB);
-	pthread_mutex_lock(&ob->rd_lock);
+	lockorder_lock(&ob->rd_lock, LOCK_STATEDB);
 }
 
 static inline void outbox__rd_unlock(struct outbox *ob)
 {
-	pthread_mutex_unlock(&ob->rd_lock);
-	lockorder_release(LOCK_STATEDB);
+	lockorder_unlock(&ob->rd_lock, LOCK_STATEDB);
 }
 
 /* One write under the statedb lock, its own transaction; bumps @gen.

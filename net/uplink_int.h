@@ -165,14 +165,12 @@ struct uplink {
  * nothing else, not even the other of the two, is taken inside them. */
 static inline void uplink__lock(pthread_mutex_t *m)
 {
-	lockorder_wait(LOCK_UPLINK);
-	pthread_mutex_lock(m);
+	lockorder_lock(m, LOCK_UPLINK);
 }
 
 static inline void uplink__unlock(pthread_mutex_t *m)
 {
-	pthread_mutex_unlock(m);
-	lockorder_release(LOCK_UPLINK);
+	lockorder_unlock(m, LOCK_UPLINK);
 }
 
 /* uplink.c */

@@ -347,14 +347,12 @@ int ring__path(const struct ring *ring, const char *name, char *buf, size_t cap)
  * upload owner take inside it). Every ring function locks through these. */
 static inline void ring__lock(struct ring *ring)
 {
-	lockorder_wait(LOCK_RING);
-	pthread_mutex_lock(&ring->lock);
+	lockorder_lock(&ring->lock, LOCK_RING);
 }
 
 static inline void ring__unlock(struct ring *ring)
 {
-	pthread_mutex_unlock(&ring->lock);
-	lockorder_release(LOCK_RING);
+	lockorder_unlock(&ring->lock, LOCK_RING);
 }
 
 #endif /* CAMGATE_STORAGE_RING_INT_H */

@@ -186,15 +186,13 @@ void statedb_close(struct statedb *s)
 
 struct sqlite3 *statedb_lock(struct statedb *s)
 {
-	lockorder_wait(LOCK_STATEDB);
-	pthread_mutex_lock(&s->lock);
+	lockorder_lock(&s->lock, LOCK_STATEDB);
 	return s->db;
 }
 
 void statedb_unlock(struct statedb *s)
 {
-	pthread_mutex_unlock(&s->lock);
-	lockorder_release(LOCK_STATEDB);
+	lockorder_unlock(&s->lock, LOCK_STATEDB);
 }
 
 int statedb_reader_open(struct statedb *s, struct sqlite3 **connp)
