@@ -9,7 +9,9 @@
  *
  * Guarantees (tests/unit/outbox_test.c):
  *  O1  outbox_put() returns 0 only after the row is committed.
- *  O2  A row leaves only through outbox_done() or outbox_commit();
+ *  O2  A row leaves only through outbox_done() or outbox_commit()
+ *      (and a dead segment row, one that can never be sent, through
+ *      outbox_seg_prune() once the ring no longer holds its segment);
  *      the acknowledgements of one outbox_commit() call are committed
  *      together, all or none.
  *  O3  outbox_next() hands out rows by priority: URGENT (alarms, events,
