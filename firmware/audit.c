@@ -2,9 +2,10 @@
 /*
  * The chain format and guarantees A1-A3 are in firmware/audit.h.
  *
- * The core schema (storage/statedb.c) created audit(id, ts_ms, actor,
- * action, object, detail); this module adds prev_hash and hash in its own
- * migration steps. A row's id is chosen here (last id + 1) inside the
+ * This module owns the audit table: its first form audit(id, ts_ms,
+ * actor, action, object, detail) (once made by storage/statedb.c's core
+ * schema, so old databases have it), then prev_hash, hash and keyed in its
+ * own migration steps, and the ship cursor. A row's id is chosen here (last id + 1) inside the
  * same BEGIN IMMEDIATE transaction that reads the previous hash, so the
  * hash can cover the id and two writers never fork the chain.
  *
@@ -27,7 +28,20 @@
 
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/sql.h"
 #include "storage/statedb.h"
+
+/* The table's first form, created here when missing, before the steps
+ * below. storage/statedb.c's core step 0 created it until this module
+ * owned the whole schema, so every state.db made before already has it
+ * (and the steps it ran, recorded under "audit"). */
+static const char audit_first_form[] = "CREATE TABLE IF NOT EXISTS audit ("
+				       " id INTEGER PRIMARY KEY,"
+				       " ts_ms INTEGER NOT NULL,"
+				       " actor TEXT NOT NULL," /* account, "system" or "central" */
+				       " action TEXT NOT NULL,"
+				       " object TEXT NOT NULL,"
+				       " detail TEXT NOT NULL)";
 
 /* Append only: step N takes module "audit" from version N to N+1. */
 static const char *const audit_steps[] = {
@@ -272,42 +286,44 @@ static int seal_one(sqlite3 *db, int64_t *idp, uint8_t prev[AUDIT_HASH_LEN])
 	return ret;
 }
 
-/* Once, right after the migration: chain the rows written before it. */
-static int seal_legacy(struct statedb *sdb)
+struct seal_ctx {
+	uint64_t n; /* rows chained */
+};
+
+static int seal_body(sqlite3 *db, void *arg)
 {
-	sqlite3 *db = statedb_lock(sdb);
+	struct seal_ctx *c = arg;
 	uint8_t prev[AUDIT_HASH_LEN];
 	char detail[64];
 	struct audit_row r = { .actor = "system",
 			       .action = "audit-chain-started",
 			       .object = "audit" };
 	int64_t id = 0;
-	uint64_t n = 0;
 	int ret;
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		ret = db_fail(db, "begin");
-		goto out;
-	}
 	memcpy(prev, zero_hash, sizeof(prev));
 	do {
 		ret = seal_one(db, &id, prev);
-		n += id != 0;
+		c->n += id != 0;
 	} while (!ret && id);
-	snprintf(detail, sizeof(detail), "%llu earlier rows chained", (unsigned long long)n);
+	if (ret)
+		return ret;
+	snprintf(detail, sizeof(detail), "%llu earlier rows chained", (unsigned long long)c->n);
 	r.detail = detail;
 	r.ts_ms = time_now_ms();
-	if (!ret)
-		ret = insert_locked(db, &r);
-	if (!ret && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		ret = db_fail(db, "commit");
-	if (ret)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	else
-		log_notice("audit: hash chain started, %llu earlier rows chained",
-			   (unsigned long long)n);
-out:
+	return insert_locked(db, &r);
+}
+
+/* Once, right after the migration: chain the rows written before it. */
+static int seal_legacy(struct statedb *sdb)
+{
+	struct seal_ctx c = { 0 };
+	int ret = sql_txn(statedb_lock(sdb), "audit: seal", seal_body, &c);
+
 	statedb_unlock(sdb);
+	if (!ret)
+		log_notice("audit: hash chain started, %llu earlier rows chained",
+			   (unsigned long long)c.n);
 	return ret;
 }
 
@@ -320,7 +336,13 @@ int audit_open(struct statedb *sdb)
 		ret = module_version(sdb, "audit_uplink", &ship_ver);
 	if (ret || (ver == AUDIT_NSTEPS && ship_ver == SHIP_NSTEPS))
 		return ret;
-	ret = statedb_migrate(sdb, "audit", audit_steps, AUDIT_NSTEPS);
+	if (ver == 0) {
+		ret = sql_exec(statedb_lock(sdb), "audit: create", audit_first_form, NULL, NULL,
+			       NULL);
+		statedb_unlock(sdb);
+	}
+	if (!ret)
+		ret = statedb_migrate(sdb, "audit", audit_steps, AUDIT_NSTEPS);
 	if (!ret && ver == 0)
 		ret = seal_legacy(sdb);
 	if (!ret)
@@ -372,6 +394,11 @@ int audit_ship_advance(struct sqlite3 *db, void *arg)
 	return ret;
 }
 
+static int insert_body(sqlite3 *db, void *arg)
+{
+	return insert_locked(db, arg);
+}
+
 int audit_record(struct statedb *sdb, int64_t ts_ms, const char *actor, const char *action,
 		 const char *object, const char *detail)
 {
@@ -382,21 +409,12 @@ int audit_record(struct statedb *sdb, int64_t ts_ms, const char *actor, const ch
 		.object = object ? object : "",
 		.detail = detail ? detail : "",
 	};
-	sqlite3 *db;
 	int ret;
 
 	ret = audit_open(sdb);
 	if (ret)
 		return -EIO;
-	db = statedb_lock(sdb);
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		ret = db_fail(db, "begin");
-	else
-		ret = insert_locked(db, &r);
-	if (!ret && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		ret = db_fail(db, "commit");
-	if (ret)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	ret = sql_txn(statedb_lock(sdb), "audit: record", insert_body, &r);
 	statedb_unlock(sdb);
 	if (ret)
 		return -EIO;
@@ -532,47 +550,54 @@ void audit_key_set(const uint8_t *key, int64_t first_id)
  * the rows already there, in one transaction; the file is made inside it,
  * so no other writer gets a row in between. -EEXIST: another process made
  * the key first. */
-static int key_start(struct statedb *sdb, const char *dir, const char *path)
+struct key_ctx {
+	const char *dir, *path;
+	uint8_t key[AUDIT_KEY_LEN];
+	int64_t tail;
+};
+
+static int key_body(sqlite3 *db, void *arg)
 {
-	uint8_t key[AUDIT_KEY_LEN], tail_hash[AUDIT_HASH_LEN];
-	sqlite3 *db = statedb_lock(sdb);
+	struct key_ctx *c = arg;
+	uint8_t tail_hash[AUDIT_HASH_LEN];
 	struct audit_row r = { .actor = "system",
 			       .action = "audit-chain-keyed",
 			       .object = "audit" };
 	char detail[160];
-	int64_t tail = 0;
 	int ret;
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		ret = db_fail(db, "begin");
-		goto out;
-	}
-	ret = tail_get(db, &tail, tail_hash);
-	if (!ret && getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+	ret = tail_get(db, &c->tail, tail_hash);
+	if (!ret && getrandom(c->key, sizeof(c->key), 0) != (ssize_t)sizeof(c->key)) {
 		log_err("audit: getrandom: %s", strerror(errno));
 		ret = -EIO;
 	}
 	if (!ret)
-		ret = audit__key_create(dir, path, key, tail + 1);
-	if (!ret) {
-		audit_key_set(key, tail + 1);
-		snprintf(detail, sizeof(detail),
-			 "HMAC-SHA256 from this row on; rows 1-%lld stay on the SHA-256 chain, "
-			 "anchored here",
-			 (long long)tail);
-		r.detail = detail;
-		r.ts_ms = time_now_ms();
-		ret = insert_locked(db, &r);
-	}
-	if (!ret && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		ret = db_fail(db, "commit");
+		ret = audit__key_create(c->dir, c->path, c->key, c->tail + 1);
 	if (ret)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	else
-		log_notice("audit: chain keyed from row %lld (%s)", (long long)tail + 1, path);
-out:
-	mbedtls_platform_zeroize(key, sizeof(key));
+		return ret;
+	audit_key_set(c->key, c->tail + 1);
+	snprintf(detail, sizeof(detail),
+		 "HMAC-SHA256 from this row on; rows 1-%lld stay on the SHA-256 chain, "
+		 "anchored here",
+		 (long long)c->tail);
+	r.detail = detail;
+	r.ts_ms = time_now_ms();
+	return insert_locked(db, &r);
+}
+
+/* First use: a new key whose first keyed row is the marker chained after
+ * the rows already there, in one transaction; the file is made inside it,
+ * so no other writer gets a row in between. -EEXIST: another process made
+ * the key first. */
+static int key_start(struct statedb *sdb, const char *dir, const char *path)
+{
+	struct key_ctx c = { .dir = dir, .path = path };
+	int ret = sql_txn(statedb_lock(sdb), "audit: key", key_body, &c);
+
 	statedb_unlock(sdb);
+	mbedtls_platform_zeroize(c.key, sizeof(c.key));
+	if (!ret)
+		log_notice("audit: chain keyed from row %lld (%s)", (long long)c.tail + 1, path);
 	return ret;
 }
 

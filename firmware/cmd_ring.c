@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/termsafe.h"
+#include "net/outbox.h"
 #include "storage/export.h"
 #include "storage/ring.h"
 #include "storage/statedb.h"
@@ -56,6 +57,7 @@ static const struct {
 };
 
 struct ls_state {
+	struct ring *ring;
 	cJSON *cameras;
 	cJSON *cur, *segs, *gaps;
 	char name[RING_CAMERA_MAX];
@@ -80,6 +82,7 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 {
 	struct ls_state *ls = arg;
 	char when[32], hex[2 * sizeof(in->sha256) + 1];
+	bool uploaded = ring_seg_uploaded(ls->ring, in);
 	cJSON *s;
 
 	if (!ls->cur || strcmp(ls->name, in->camera)) {
@@ -121,7 +124,7 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 		printf("  %-6llu %-24s %8.3fs %10llu %-7s %s%s%s\n", (unsigned long long)in->seq,
 		       when, in->duration_ms / 1000.0, (unsigned long long)in->len,
 		       utc_src_name(in->utc_src), in->flags & RING_F_DISCONT ? "discont " : "",
-		       in->flags & RING_F_AUDIO ? "audio " : "", in->uploaded ? "uploaded" : "");
+		       in->flags & RING_F_AUDIO ? "audio " : "", uploaded ? "uploaded" : "");
 		return 0;
 	}
 	s = cJSON_CreateObject();
@@ -138,7 +141,7 @@ static int ls_segment(void *arg, const struct ring_seg_info *in)
 	cJSON_AddStringToObject(s, "utc_src", utc_src_name(in->utc_src));
 	cJSON_AddBoolToObject(s, "discont", in->flags & RING_F_DISCONT);
 	cJSON_AddBoolToObject(s, "audio", in->flags & RING_F_AUDIO);
-	cJSON_AddBoolToObject(s, "uploaded", in->uploaded);
+	cJSON_AddBoolToObject(s, "uploaded", uploaded);
 	cJSON_AddStringToObject(s, "sha256", hex_encode(in->sha256, sizeof(in->sha256), hex));
 	return 0;
 }
@@ -165,7 +168,7 @@ static bool camera_configured(const struct config *cfg, const char *name)
 
 static int ring_ls(struct ring *ring, const struct config *cfg, int argc, char **argv)
 {
-	struct ls_state ls = { .json = false };
+	struct ls_state ls = { .ring = ring, .json = false };
 	const char *camera = NULL;
 	cJSON *root;
 	int ret;
@@ -354,6 +357,9 @@ int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct config *cfg;
 	struct ring *ring = NULL;
+	struct statedb *sdb = NULL;
+	struct outbox *ob = NULL;
+	struct ring_upload_owner owner;
 	const char *sub = argc > 1 ? argv[1] : "";
 	size_t i;
 	int ret;
@@ -408,6 +414,12 @@ int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 		config_free(cfg);
 		return CMD_FAIL;
 	}
+	/* What central holds is the outbox's record, in state.db. */
+	if (*cfg->uplink.base_url && !statedb_open(cfg->state_dir, &sdb) &&
+	    !outbox_open_reader(sdb, &ob)) {
+		outbox_ring_owner(ob, &owner);
+		ring_set_upload_owner(ring, &owner);
+	}
 	if (!strcmp(sub, "ls"))
 		ret = ring_ls(ring, cfg, argc - 1, argv + 1);
 	else if (!strcmp(sub, "stat"))
@@ -417,6 +429,8 @@ int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 	else
 		ret = ring_cat(ring, argc - 1, argv + 1);
 	ring_close(ring);
+	outbox_close(ob);
+	statedb_close(sdb);
 	config_free(cfg);
 	return ret;
 }

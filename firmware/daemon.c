@@ -35,6 +35,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "net/outbox.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
 #include "storage/statedb.h"
@@ -133,6 +134,7 @@ static void gw_status(struct gw *gw)
 
 static int gw_open_storage(struct gw *gw)
 {
+	struct ring_upload_owner owner;
 	struct config *cfg = gw->cfg;
 	char detail[96];
 	int ret;
@@ -167,6 +169,14 @@ static int gw_open_storage(struct gw *gw)
 	if (ret)
 		return ret;
 	ring_set_evict_hook(gw->ring, gw_evict_hook, gw);
+	/* Whether central holds a segment is the outbox's record: the ring
+	 * asks it before evicting, whether an uplink runs at that moment or
+	 * not (net/uplink.h, integration step 0). */
+	ret = outbox_open_reader(gw->sdb, &gw->ob_view);
+	if (ret)
+		return ret;
+	outbox_ring_owner(gw->ob_view, &owner);
+	ring_set_upload_owner(gw->ring, &owner);
 	return 0;
 }
 
@@ -264,6 +274,7 @@ out:
 	gw_up_unlock(&gw);
 	discovery_stop(gw.disc);
 	ring_close(gw.ring);
+	outbox_close(gw.ob_view); /* after the ring, which asked it */
 	gw_dcams_free(gw.dcams, gw.ndcams);
 	registry_close(gw.reg);
 	compliance_free(gw.comp);

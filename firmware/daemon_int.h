@@ -33,6 +33,7 @@ struct accounts;
 struct compliance;
 struct gw;
 struct discovery;
+struct outbox;
 struct registry;
 struct ring;
 struct ring_seg_info;
@@ -87,6 +88,7 @@ struct gw {
 	struct config *cfg;
 	struct statedb *sdb;
 	struct ring *ring;
+	struct outbox *ob_view; /* read-only: the ring's upload owner (net/outbox.h S1) */
 	/* Replaced only by the main thread with up_lock held for writing;
 	 * other threads try the read lock and skip on contention (a segment
 	 * they miss is found by the uplink's ring scan, U6). */

@@ -11,6 +11,7 @@
 
 #include "firmware/alarm.h"
 #include "firmware/audit.h"
+#include "lib/jsonutil.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 
@@ -75,18 +76,6 @@ void uplink_policy_outcome(const struct uplink_policy *p, const struct uplink_ou
 	}
 }
 
-static void add_time(cJSON *o, const char *key, int64_t ms)
-{
-	char t[32];
-
-	if (!ms) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	format_time_ms(ms, t, sizeof(t));
-	cJSON_AddStringToObject(o, key, t);
-}
-
 /* R2: an alarm once half the update window of the oldest pending
  * registry change has passed; cleared when central has them all. */
 static void deadline_check(const struct uplink_policy *p, const struct uplink_figures *fig)
@@ -113,7 +102,7 @@ void uplink_policy_status(const struct uplink_policy *p, cJSON *status,
 
 	deadline_check(p, fig);
 	if (reg)
-		add_time(reg, "alarm_at", alarm_at(p, fig->registry_oldest_ms));
+		json_add_time(reg, "alarm_at", alarm_at(p, fig->registry_oldest_ms));
 	if (!alarm_active_json(p->sdb, &alarms))
 		cJSON_AddItemToObject(status, "alarms", alarms);
 }

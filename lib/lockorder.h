@@ -16,6 +16,8 @@
 #ifndef CAMGATE_LIB_LOCKORDER_H
 #define CAMGATE_LIB_LOCKORDER_H
 
+#include <pthread.h>
+
 /* Outermost first. The order is the design: change it only with the
  * table in docs/architecture.md. */
 enum lock_level {
@@ -51,5 +53,20 @@ static inline void lockorder_release(enum lock_level level)
 	(void)level;
 }
 #endif
+
+/* A mutex at @level, taken and released with the check around it: what
+ * every module's lock helper does (ring__lock(), outbox__rd_lock(),
+ * uplink__lock(), statedb_lock()). */
+static inline void lockorder_lock(pthread_mutex_t *m, enum lock_level level)
+{
+	lockorder_wait(level);
+	pthread_mutex_lock(m);
+}
+
+static inline void lockorder_unlock(pthread_mutex_t *m, enum lock_level level)
+{
+	pthread_mutex_unlock(m);
+	lockorder_release(level);
+}
 
 #endif /* CAMGATE_LIB_LOCKORDER_H */

@@ -68,3 +68,18 @@ int sql_exec(struct sqlite3 *db, const char *what, const char *sql, sql_row_fn r
 	sqlite3_finalize(st);
 	return ret;
 }
+
+int sql_txn(struct sqlite3 *db, const char *what, int (*body)(struct sqlite3 *db, void *arg),
+	    void *arg)
+{
+	int ret = sql_exec(db, what, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	if (ret)
+		return ret;
+	ret = body(db, arg);
+	if (!ret)
+		ret = sql_exec(db, what, "COMMIT", NULL, NULL, NULL);
+	if (ret)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}

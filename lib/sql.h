@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sql - one SQLite statement in one call: prepare, bind, step through its
- * rows, finalize, and one log line if any of it fails.
+ * rows, finalize, and one log line if any of it fails; and one
+ * transaction around a caller's statements.
  *
  * The caller holds whatever lock guards @db (statedb_lock()); nothing
  * here locks. Failures are logged once, rate-limited (a full or broken
@@ -28,5 +29,12 @@ typedef int (*sql_row_fn)(void *arg, struct sqlite3_stmt *st);
  * -EIO (logged) when SQLite failed; -EINVAL (logged) for a bad @fmt. */
 int sql_exec(struct sqlite3 *db, const char *what, const char *sql, sql_row_fn row, void *arg,
 	     const char *fmt, ...);
+
+/* Runs @body(@db, @arg) inside one BEGIN IMMEDIATE ... COMMIT: committed
+ * when it returns 0, rolled back otherwise, so all of it or none. Returns
+ * @body's error, or -EIO (logged as "@what: ...") when BEGIN or COMMIT
+ * failed. The caller holds @db's lock, as for sql_exec(). */
+int sql_txn(struct sqlite3 *db, const char *what, int (*body)(struct sqlite3 *db, void *arg),
+	    void *arg);
 
 #endif /* CAMGATE_LIB_SQL_H */

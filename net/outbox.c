@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/sql.h"
 #include "storage/statedb.h"
 
 /* Append only: never edit a step, add one. */
@@ -53,6 +54,12 @@ static const char *const outbox_steps[] = {
 	"CREATE TABLE outbox_live ("
 	" camera TEXT PRIMARY KEY,"
 	" body BLOB NOT NULL);",
+	/* The outbox is the one record of a segment's upload (outbox_seg.c):
+	 * per camera, the seq up to which every segment had its row. */
+	"CREATE TABLE outbox_queued ("
+	" camera TEXT PRIMARY KEY,"
+	" seq INTEGER NOT NULL);"
+	"CREATE INDEX outbox_ref ON outbox(kind, ref);",
 };
 
 static void bind_arg(sqlite3_stmt *st, int i, const struct ob_arg *a)
@@ -129,9 +136,20 @@ static void ob_changed(struct outbox *ob)
 	atomic_fetch_add(&ob->gen, 1);
 }
 
+int outbox__run(struct outbox *ob, const struct ob_query *q)
+{
+	int ret = ob->reader ? -EROFS : ob_run(ob, q);
+
+	ob_changed(ob);
+	return ret;
+}
+
 int outbox_open(struct statedb *db, struct outbox **obp)
 {
-	const struct ob_query q = { .what = "open", .sql = "UPDATE outbox SET next_ms = 0" };
+	/* Not the dead rows (OUTBOX_DEAD): they are never sent again. */
+	_Static_assert(OUTBOX_DEAD == 3, "the UPDATE below spells OUTBOX_DEAD");
+	const struct ob_query q = { .what = "open",
+				    .sql = "UPDATE outbox SET next_ms = 0 WHERE prio < 3" };
 	struct outbox *ob;
 	int ret;
 
@@ -237,6 +255,8 @@ int outbox_put(struct outbox *ob, const struct outbox_item *it, bool replace)
 	sqlite3 *db;
 	int ret;
 
+	if (ob->reader)
+		return -EROFS;
 	/* Two tables: one transaction (and playlists are always replaced). */
 	if (it->kind == OUTBOX_PLAYLIST)
 		return outbox_commit(ob, it, 1, NULL, 0);
@@ -285,19 +305,13 @@ static int done_one(struct outbox *ob, sqlite3 *db, const struct outbox_ack *a)
 static int ob_txn(struct outbox *ob, const char *what, int (*body)(sqlite3 *db, void *arg),
 		  void *arg)
 {
-	const struct ob_query begin = { .what = what, .sql = "BEGIN IMMEDIATE" };
-	const struct ob_query commit = { .what = what, .sql = "COMMIT" };
-	sqlite3 *db = statedb_lock(ob->db);
-	int ret = outbox__stmt_run(db, &begin);
+	char w[48];
+	int ret;
 
-	if (ret)
-		goto out;
-	ret = body(db, arg);
-	if (!ret)
-		ret = outbox__stmt_run(db, &commit);
-	if (ret)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-out:
+	if (ob->reader)
+		return -EROFS;
+	snprintf(w, sizeof(w), "outbox: %s", what);
+	ret = sql_txn(statedb_lock(ob->db), w, body, arg);
 	statedb_unlock(ob->db);
 	ob_changed(ob);
 	return ret;
@@ -374,10 +388,8 @@ int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms)
 		.args = args,
 		.nargs = NARGS(args),
 	};
-	int ret = ob_run(ob, &q);
 
-	ob_changed(ob);
-	return ret;
+	return outbox__run(ob, &q);
 }
 
 /* Keeps the @keep newest LIVE media rows of @camera; its older LIVE media
@@ -443,6 +455,8 @@ static int media_body(sqlite3 *db, void *arg)
 			ret = put_one(db, &m[i].init, false);
 		if (!ret)
 			ret = put_one(db, &m[i].seg, false);
+		if (!ret && m[i].queued)
+			ret = outbox__queued_bump(db, m[i].seg.camera, m[i].seg.seq);
 	}
 	for (size_t i = 0; i < c->n && !ret && c->demote_keep; i++)
 		if (!seen_camera(m, i))
@@ -469,7 +483,7 @@ int outbox_cmd_seen(struct outbox *ob, const char *id, int64_t now_ms, bool *new
 		.nargs = NARGS(args),
 		.changesp = &changes,
 	};
-	int ret = ob_run(ob, &q);
+	int ret = ob->reader ? -EROFS : ob_run(ob, &q);
 
 	if (!ret)
 		*newp = changes > 0;

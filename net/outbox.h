@@ -9,7 +9,9 @@
  *
  * Guarantees (tests/unit/outbox_test.c):
  *  O1  outbox_put() returns 0 only after the row is committed.
- *  O2  A row leaves only through outbox_done() or outbox_commit();
+ *  O2  A row leaves only through outbox_done() or outbox_commit()
+ *      (and a dead segment row, one that can never be sent, through
+ *      outbox_seg_prune() once the ring no longer holds its segment);
  *      the acknowledgements of one outbox_commit() call are committed
  *      together, all or none.
  *  O3  outbox_next() hands out rows by priority: URGENT (alarms, events,
@@ -41,6 +43,7 @@
 struct outbox; /* opaque */
 struct sqlite3;
 struct statedb;
+struct ring_upload_owner;
 
 #define OUTBOX_PATH_MAX	  256 /* object path below the gateway root */
 #define OUTBOX_CAMERA_MAX 32
@@ -52,6 +55,10 @@ enum outbox_prio {
 	OUTBOX_LIVE = 1,
 	OUTBOX_BACKLOG = 2,
 	OUTBOX_NPRIO = 3,
+	/* Not a send priority: a segment row that can never be sent (its
+	 * segment is corrupt, outbox_seg_dead()); outbox_next() never hands
+	 * it out, outbox_stat() does not count it. */
+	OUTBOX_DEAD = OUTBOX_NPRIO,
 };
 
 enum outbox_kind {
@@ -138,6 +145,10 @@ int outbox_retry(struct outbox *ob, int64_t id, int64_t next_mono_ms);
 struct outbox_media {
 	struct outbox_item seg;	 /* OUTBOX_SEGMENT; an existing path is kept (O4) */
 	struct outbox_item init; /* OUTBOX_INIT, init.ref its id: put the first time seen */
+	/* Every earlier segment of seg.camera has a row (or had one and was
+	 * acknowledged): its camera's queued mark moves up to seg.seq in the
+	 * same transaction (S1 below). False when the caller cannot tell. */
+	bool queued;
 };
 /* Queue @n segments (@m borrowed) in one transaction: for each, its init
  * segment if that was never seen (marked seen with its row, so a crash
@@ -162,6 +173,45 @@ int outbox_live_get(struct outbox *ob, const char *camera, char **bodyp);
 int outbox_cmd_seen(struct outbox *ob, const char *id, int64_t now_ms, bool *newp);
 /* Read-only: was command @id handled before? */
 int outbox_cmd_known(struct outbox *ob, const char *id, bool *knownp);
+
+/*
+ * Segments: the outbox is the one record of a media segment's upload
+ * (why: docs/architecture.md); the ring holds media only and asks here
+ * (outbox_ring_owner()).
+ *  S1  A segment of @camera with seq S is owed to central while its
+ *      OUTBOX_SEGMENT row exists (in OUTBOX_DEAD too: central never got
+ *      it), or while S is above the camera's queued mark: the highest seq
+ *      up to which every segment had its row committed
+ *      (outbox_media.queued). Central holds it when neither is true:
+ *      its row was deleted by an acknowledgement.
+ *  S2  Acknowledging a segment is the deletion of its row, one
+ *      transaction with the rest of its batch (outbox_commit()).
+ *  S3  A state.db lost or new has no mark: every segment the ring holds
+ *      is owed again (sent again; PUTs are idempotent), never one
+ *      taken for acknowledged that was not.
+ */
+/* S1 for the segment (@camera, @seq, ring id @ref): *owedp. Read on the
+ * outbox's own connection; any thread. -EIO (logged). */
+int outbox_seg_owed(struct outbox *ob, const char *camera, uint64_t seq, uint64_t ref, bool *owedp);
+/* @camera's queued mark. -ENOENT: none yet. -EIO. */
+int outbox_seg_queued(struct outbox *ob, const char *camera, uint64_t *seqp);
+/* Segment rows (any priority, dead ones too) and the payload bytes of
+ * those starting before @before_ms. -EIO. */
+int outbox_seg_pending(struct outbox *ob, int64_t before_ms, uint64_t *segsp, uint64_t *bytesp);
+/* Row @id can never be sent (corrupt segment): it stays, as the record
+ * that central does not hold the segment, in OUTBOX_DEAD. -EIO. */
+int outbox_seg_dead(struct outbox *ob, int64_t id);
+/* Deletes the dead rows of segments with a ring id below @below_ref (the
+ * ring no longer holds them). -EIO. */
+int outbox_seg_prune(struct outbox *ob, uint64_t below_ref);
+/* Fills @owner with outbox_seg_owed() and outbox_seg_pending() on @ob,
+ * for ring_set_upload_owner(); @ob must outlive that registration. */
+void outbox_ring_owner(struct outbox *ob, struct ring_upload_owner *owner);
+/* An outbox for reading only (the command line, beside a running
+ * daemon): no migration, no write (those fail with -EROFS); a state.db
+ * whose outbox is older than this firmware answers -EIO (logged).
+ * Closed with outbox_close(). -EIO, -ENOMEM. */
+int outbox_open_reader(struct statedb *db, struct outbox **obp);
 
 struct outbox_stat {
 	uint64_t rows[OUTBOX_NPRIO];

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/lockorder.h"
 #include "net/outbox.h"
 
 /* Statements run for every object sent, prepared once (outbox_next() and
@@ -41,6 +42,7 @@ enum ob_kept {
 
 struct outbox {
 	struct statedb *db;
+	bool reader;		   /* outbox_open_reader(): reads only, writes are -EROFS */
 	sqlite3_stmt *kept[OBK_N]; /* under the statedb lock */
 	atomic_uint_fast64_t gen;  /* bumped after each committed write */
 	pthread_mutex_t rd_lock;
@@ -103,5 +105,26 @@ struct ob_query {
  * resets) statement @q on @db, which the caller holds (the statedb lock
  * or rd_lock). A SQLite failure is logged with q->what and returns -EIO. */
 int outbox__stmt_run(sqlite3 *db, const struct ob_query *q);
+
+/* rd_lock at the statedb's level of the lock order (lib/lockorder.h): the
+ * ring's upload owner takes it inside the ring's lock; it is never taken
+ * with the statedb lock held, nor the other way round. */
+static inline void outbox__rd_lock(struct outbox *ob)
+{
+	lockorder_lock(&ob->rd_lock, LOCK_STATEDB);
+}
+
+static inline void outbox__rd_unlock(struct outbox *ob)
+{
+	lockorder_unlock(&ob->rd_lock, LOCK_STATEDB);
+}
+
+/* One write under the statedb lock, its own transaction; bumps @gen.
+ * -EROFS on a reader (outbox_open_reader()). */
+int outbox__run(struct outbox *ob, const struct ob_query *q);
+
+/* outbox_seg.c: moves @camera's queued mark up to @seq, on the locked
+ * @db, inside the caller's transaction. */
+int outbox__queued_bump(sqlite3 *db, const char *camera, uint64_t seq);
 
 #endif /* CAMGATE_NET_OUTBOX_INT_H */

@@ -225,7 +225,7 @@ int outbox_next(struct outbox *ob, int64_t now_mono_ms, const int64_t *busy, siz
 	bool found = false;
 	int ret = 0;
 
-	pthread_mutex_lock(&ob->rd_lock);
+	outbox__rd_lock(ob);
 	if (!ob->cand_ok || ob->cand_gen != gen || now_mono_ms < ob->cand_now ||
 	    now_mono_ms >= ob->cand_until)
 		ret = cand_fill(ob, now_mono_ms, gen);
@@ -234,7 +234,7 @@ int outbox_next(struct outbox *ob, int64_t now_mono_ms, const int64_t *busy, siz
 	/* Not answered from the list: rows past its end, or it went stale. */
 	if (!ret && !found && (!ob->cand_all || !ob->cand_ok))
 		ret = next_direct(ob, now_mono_ms, busy, nbusy, it, &found);
-	pthread_mutex_unlock(&ob->rd_lock);
+	outbox__rd_unlock(ob);
 	return ret ? ret : found ? 0 : -ENOENT;
 }
 

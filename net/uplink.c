@@ -175,37 +175,28 @@ static int cfg_check(const struct uplink_cfg *c)
 
 int uplink_segment_added(struct uplink *up, const struct ring_seg_info *info)
 {
-	struct uplink_note *n;
 	int ret = 0;
 
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	if (up->q_len >= UPLINK_QUEUE_MAX) {
 		up->st.queue_overflows++;
 		up->rescan = true;
 		ret = -ENOBUFS;
 		goto out;
 	}
-	n = &up->queue[(up->q_head + up->q_len) % UPLINK_QUEUE_MAX];
+	up->queue[(up->q_head + up->q_len) % UPLINK_QUEUE_MAX] = *info;
 	up->q_len++;
-	snprintf(n->camera, sizeof(n->camera), "%s", info->camera);
-	n->id = info->id;
-	n->init_id = info->init_id;
-	n->seq = info->seq;
-	n->start_ms = info->start_utc_ms;
-	n->duration_ms = info->duration_ms;
-	n->flags = info->flags;
-	n->len = info->len;
 out:
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	uplink__wake(up);
 	return ret;
 }
 
 void uplink_status_now(struct uplink *up)
 {
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	up->status_now = true;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	uplink__wake(up);
 }
 
@@ -214,10 +205,10 @@ int uplink_stat(struct uplink *up, struct uplink_stat *st)
 	struct outbox_stat os;
 	int ret = outbox_stat(up->ob, &os);
 
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	*st = up->st;
 	st->pending_notes = up->q_len + (up->rescan || up->scanning);
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	if (!ret)
 		st->pending_rows = os.rows[0] + os.rows[1] + os.rows[2];
 	return ret;
@@ -261,9 +252,9 @@ static bool link_up(struct uplink *up)
 {
 	bool v;
 
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	v = up->st.link_up;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	return v;
 }
 
@@ -315,10 +306,10 @@ static void timers(struct uplink *up, int64_t mono)
 {
 	bool now;
 
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	now = up->status_now;
 	up->status_now = false;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	if (now || mono >= up->next_status) {
 		up->next_status = mono + up->cfg.status_interval_ms;
 		uplink__status(up);
@@ -349,9 +340,9 @@ static bool stopping(struct uplink *up)
 {
 	bool v;
 
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	v = up->stop;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	return v;
 }
 
@@ -526,9 +517,9 @@ void uplink_stop(struct uplink *up)
 {
 	if (!up)
 		return;
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	up->stop = true;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	uplink__wake(up);
 	pthread_join(up->thread, NULL);
 	uplink_free(up);

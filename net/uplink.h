@@ -11,11 +11,13 @@
  *
  * Guarantees:
  *  U1  Nothing is sent that is not first a committed outbox row (O1), and
- *      a row leaves only on a 2xx from central (O2); a segment is marked
- *      uploaded in the ring (ring_mark_uploaded_many) only after its 2xx and
- *      after its row's deletion is committed. Rows are deleted in batches
- *      (one commit for up to UPLINK_ACK_BATCH rows); a crash before the
- *      commit repeats those PUTs after the restart, it loses nothing.
+ *      a row leaves only on a 2xx from central (O2). The outbox is the one
+ *      record of a segment's upload (net/outbox.h S1-S3): the deletion of
+ *      its row is the acknowledgement, and the ring, which holds media
+ *      only, asks the outbox before it evicts (integration step 1: the
+ *      ring's upload owner). Rows are deleted in batches (one
+ *      commit for up to UPLINK_ACK_BATCH rows); a crash before the commit
+ *      repeats those PUTs after the restart, it loses nothing.
  *  U2  Every request is https with the TLS rules T1-T6 (net/tls.h);
  *      uplink_start() refuses a base URL that is not https://.
  *  U3  live.m3u8 of a camera lists only segments (and the init segment)
@@ -36,14 +38,16 @@
  *      exponential backoff with full jitter up to backoff_max, or by its
  *      Retry-After: no retry storm. The first 2xx resets both backoffs.
  *  U6  Segments the queue could not take (full) or that were recorded
- *      while no uplink ran are found again by a scan of the ring for
- *      segments not yet uploaded (at start and after an overflow).
+ *      while no uplink ran, or all of them after state.db was lost, are
+ *      found again by a scan of the ring for segments above their
+ *      camera's queued mark (S1: owed, perhaps without a row), at start
+ *      and after an overflow: a recovery path, not the acknowledgement.
  *  U7  A segment whose outbox row could not be written (state.db's disk
  *      full or failing) is not lost: the ring scan (U6) runs again every
  *      backoff_min .. UPLINK_STORE_RETRY_MAX_MS until a whole scan has
  *      written every row, and hooks.store_state tells the daemon while
- *      such segments are without a row (it must not let the ring evict
- *      them meanwhile). A failed acknowledgement commit holds new
+ *      such segments are without a row (they stay above their camera's
+ *      mark, owed and so pinned; the daemon's evict hook refuses too). A failed acknowledgement commit holds new
  *      requests by the same backoff, so the rows are not sent again in a
  *      tight loop.
  *
@@ -59,6 +63,12 @@
  * Errors: 0 or negative errno as listed; detail is logged once.
  *
  * Integration (the daemon, `camgate run`), in this order:
+ *  0. Once, after the ring and state.db are open, for the ring's life:
+ *     register outbox_ring_owner() of an outbox_open_reader() on state.db
+ *     with ring_set_upload_owner(), so the ring asks the outbox (the one
+ *     record of what central holds) whether an uplink runs or not: while
+ *     one is being replaced, or failed to start, a segment central
+ *     acknowledged is still not taken for protected footage.
  *  1. Fill a struct uplink_cfg from the [uplink] settings; if base_url is
  *     empty, do not start the uplink and call
  *     ring_set_upload_required(ring, false). Otherwise call

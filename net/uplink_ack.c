@@ -13,20 +13,17 @@
  *     segment they name;
  *  1. (ack thread) one outbox transaction puts those playlists, deletes
  *     every row of the batch and records the init segments among them
- *     (outbox_commit: one sync for the lot);
- *  2. (ack thread) the batch's media segments are marked uploaded in the
- *     ring (one ring transaction).
- * What a kill -9 leaves (U1, nothing lost, at most repeated):
- *  - before 1: the rows are still in the outbox and the segments still
- *    pinned in the ring; they are sent again after the restart (every
- *    PUT is idempotent); the playlists come with the next live segment;
- *  - between 1 and 2: the rows are gone but the ring still holds the
- *    segments as not uploaded, so the ring scan at start (U6) queues
- *    them again.
- * Step 1 comes before step 2 so that a segment the ring may evict once
- * it is marked uploaded never has an outbox row left, which would then
- * be reported lost. If step 1 fails (the disk), the rows stay due and
- * are sent again; the playlists then wait for the next live segment.
+ *     (outbox_commit: one sync for the lot). That deletion is the whole
+ *     acknowledgement: the outbox is the one record of a segment's
+ *     upload (net/outbox.h S1-S3); the ring asks it before evicting and
+ *     holds no flag of its own to set.
+ * What a kill -9 leaves (U1, nothing lost, at most repeated): before the
+ * commit, the rows are still in the outbox and the segments still owed
+ * (pinned in the ring); they are sent again after the restart (every
+ * PUT is idempotent); the playlists come with the next live segment.
+ * After it, nothing is sent again. If the commit fails (the disk), the
+ * rows stay due and are sent again; the playlists then wait for the next
+ * live segment.
  *
  * When: at the end of the loop turn that acknowledged a row live view
  * waits for (a live segment newer than its playlist's newest, an init
@@ -52,8 +49,6 @@ enum { JOB_IDLE = 0, JOB_QUEUED, JOB_DONE };
 static void job_commit(struct uplink *up, struct uplink_ack_job *job)
 {
 	struct outbox_ack a[UPLINK_ACK_BATCH];
-	uint64_t segs[UPLINK_ACK_BATCH];
-	unsigned int nsegs = 0;
 
 	for (unsigned int i = 0; i < job->n; i++) {
 		const struct outbox_item *it = &job->rows[i];
@@ -62,35 +57,30 @@ static void job_commit(struct uplink *up, struct uplink_ack_job *job)
 					    .version = it->version,
 					    .init = it->kind == OUTBOX_INIT,
 					    .ref = it->ref };
-		if (it->kind == OUTBOX_SEGMENT)
-			segs[nsegs++] = it->ref;
 	}
-	job->ring_ret = 0;
 	/* On failure nothing was committed (outbox_commit logged why): the
 	 * rows stay due and are sent again, after a backoff (job_reap). */
 	job->commit_ret = outbox_commit(up->ob, job->puts, job->nputs, a, job->n);
-	if (!job->commit_ret)
-		job->ring_ret = ring_mark_uploaded_many(up->ring, segs, nsegs);
 }
 
 static void *ack_main(void *arg)
 {
 	struct uplink *up = arg;
 
-	pthread_mutex_lock(&up->ack_lock);
+	uplink__lock(&up->ack_lock);
 	for (;;) {
 		while (up->job_state != JOB_QUEUED && !up->ack_stop)
 			pthread_cond_wait(&up->ack_cond, &up->ack_lock);
 		if (up->job_state != JOB_QUEUED)
 			break;
-		pthread_mutex_unlock(&up->ack_lock);
+		uplink__unlock(&up->ack_lock);
 		job_commit(up, &up->job);
-		pthread_mutex_lock(&up->ack_lock);
+		uplink__lock(&up->ack_lock);
 		up->job_state = JOB_DONE;
 		pthread_cond_broadcast(&up->ack_cond);
 		uplink__wake(up);
 	}
-	pthread_mutex_unlock(&up->ack_lock);
+	uplink__unlock(&up->ack_lock);
 	return NULL;
 }
 
@@ -116,10 +106,10 @@ void uplink__ack_stop(struct uplink *up)
 {
 	if (!up->ack_started)
 		return;
-	pthread_mutex_lock(&up->ack_lock);
+	uplink__lock(&up->ack_lock);
 	up->ack_stop = true;
 	pthread_cond_broadcast(&up->ack_cond);
-	pthread_mutex_unlock(&up->ack_lock);
+	uplink__unlock(&up->ack_lock);
 	pthread_join(up->ack_thread, NULL);
 	pthread_cond_destroy(&up->ack_cond);
 	pthread_mutex_destroy(&up->ack_lock);
@@ -152,21 +142,14 @@ static bool job_reap(struct uplink *up, bool wait)
 {
 	int state;
 
-	pthread_mutex_lock(&up->ack_lock);
+	uplink__lock(&up->ack_lock);
 	while (wait && up->job_state == JOB_QUEUED)
 		pthread_cond_wait(&up->ack_cond, &up->ack_lock);
 	state = up->job_state;
-	pthread_mutex_unlock(&up->ack_lock);
+	uplink__unlock(&up->ack_lock);
 	if (state == JOB_QUEUED)
 		return false;
 	if (state == JOB_DONE) {
-		/* The ring logged it; its scan queues the segments again, so
-		 * they stay pinned until marked. */
-		if (up->job.ring_ret) {
-			pthread_mutex_lock(&up->lock);
-			up->rescan = true;
-			pthread_mutex_unlock(&up->lock);
-		}
 		/* U7: central holds these rows but state.db would not let
 		 * them go; sending them again at once would only fail the
 		 * same way, as fast as central answers. */
@@ -177,9 +160,9 @@ static bool job_reap(struct uplink *up, bool wait)
 		if (!up->job.commit_ret)
 			report_registry_acks(up, &up->job);
 		job_clear(&up->job);
-		pthread_mutex_lock(&up->ack_lock);
+		uplink__lock(&up->ack_lock);
 		up->job_state = JOB_IDLE;
-		pthread_mutex_unlock(&up->ack_lock);
+		uplink__unlock(&up->ack_lock);
 	}
 	return true;
 }
@@ -204,10 +187,10 @@ static void job_submit(struct uplink *up)
 		else if (it->kind == OUTBOX_SEGMENT && it->prio == OUTBOX_LIVE)
 			uplink__live_ack(up, it, job);
 	}
-	pthread_mutex_lock(&up->ack_lock);
+	uplink__lock(&up->ack_lock);
 	up->job_state = JOB_QUEUED;
 	pthread_cond_broadcast(&up->ack_cond);
-	pthread_mutex_unlock(&up->ack_lock);
+	uplink__unlock(&up->ack_lock);
 }
 
 void uplink__ack_add(struct uplink *up, const struct outbox_item *it)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "lib/backoff.h"
+#include "lib/lockorder.h"
 #include "net/outbox.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
@@ -36,17 +37,6 @@
  * of the read callbacks, preads and hash updates per segment; larger
  * ones leave the L2 cache and were slower (bench/upload, docs). */
 #define UPLINK_UPLOAD_BUF (256 * 1024)
-
-struct uplink_note { /* a stored segment, from a stream thread */
-	char camera[RING_CAMERA_MAX];
-	uint64_t id;
-	uint64_t init_id;
-	uint64_t seq;
-	int64_t start_ms;
-	uint32_t duration_ms;
-	uint32_t flags;
-	uint64_t len;
-};
 
 enum uplink_xfer_kind {
 	XF_NONE = 0,
@@ -82,7 +72,6 @@ struct uplink_ack_job {
 	unsigned int n;
 	struct outbox_item puts[UPLINK_ACK_BATCH]; /* playlists; bodies owned */
 	unsigned int nputs;
-	int ring_ret;	/* the ring marks': not 0, the segments are scanned again */
 	int commit_ret; /* the outbox commit's: not 0, requests wait (U7) */
 };
 
@@ -122,7 +111,10 @@ struct uplink {
 	bool status_now;
 	bool rescan;
 	bool scanning; /* a ring scan is running */
-	struct uplink_note queue[UPLINK_QUEUE_MAX];
+	/* Stored segments from the stream threads: the ring_seg_info the
+	 * ring filled, kept whole (the one descriptor of a segment between
+	 * the ring and its outbox row). */
+	struct ring_seg_info queue[UPLINK_QUEUE_MAX];
 	unsigned int q_head, q_len;
 	struct uplink_stat st;
 
@@ -152,6 +144,7 @@ struct uplink {
 	char scan_cam[RING_CAMERA_MAX]; /* ring scan cursor */
 	uint64_t scan_seq;
 	bool scan_more;
+	uint64_t scan_min_id; /* this pass's lowest ring id; UINT64_MAX: none */
 	/* U7: state.db refused a write. */
 	bool store_failing;	      /* segments without a row: scans due */
 	bool pass_clean;	      /* this scan pass began at the first segment, no failure */
@@ -167,6 +160,18 @@ struct uplink {
 	int64_t ack_since; /* mono: when the oldest of them got its 2xx */
 	bool ack_now;	   /* one live view waits for among them */
 };
+
+/* up->lock and ack_lock, innermost in the lock order (lib/lockorder.h):
+ * nothing else, not even the other of the two, is taken inside them. */
+static inline void uplink__lock(pthread_mutex_t *m)
+{
+	lockorder_lock(m, LOCK_UPLINK);
+}
+
+static inline void uplink__unlock(pthread_mutex_t *m)
+{
+	lockorder_unlock(m, LOCK_UPLINK);
+}
 
 /* uplink.c */
 int64_t uplink__now(const struct uplink *up);

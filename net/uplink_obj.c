@@ -14,22 +14,11 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lib/jsonutil.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 
 #define DAY_MS 86400000.0
-
-static void add_time(cJSON *o, const char *key, int64_t ms)
-{
-	char t[32];
-
-	if (!ms) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	format_time_ms(ms, t, sizeof(t));
-	cJSON_AddStringToObject(o, key, t);
-}
 
 int uplink__put_json(struct uplink *up, int kind, const char *path, cJSON *obj, int64_t created_ms,
 		     int64_t deadline_ms)
@@ -78,8 +67,8 @@ int uplink_registry_changed(struct uplink *up, const char *camera)
 	cJSON_AddStringToObject(rec, "camera", camera);
 	if (!cJSON_HasObjectItem(rec, "version"))
 		cJSON_AddNumberToObject(rec, "version", (double)now);
-	add_time(rec, "changed_at", now);
-	add_time(rec, "deadline", deadline);
+	json_add_time(rec, "changed_at", now);
+	json_add_time(rec, "deadline", deadline);
 	snprintf(path, sizeof(path), "registry/%s.json", camera);
 	ret = uplink__put_json(up, OUTBOX_REGISTRY, path, rec, now, deadline);
 	cJSON_Delete(rec);
@@ -128,7 +117,7 @@ static int event_item(struct uplink *up, int64_t now, const struct uplink_ev *e,
 	cJSON_AddStringToObject(ev, "type", e->type);
 	cJSON_AddStringToObject(ev, "camera", e->camera ? e->camera : "");
 	cJSON_AddStringToObject(ev, "message", e->message ? e->message : "");
-	add_time(ev, "time", now);
+	json_add_time(ev, "time", now);
 	it->body = cJSON_PrintUnformatted(ev);
 	it->start_ms = it->created_ms = now;
 	cJSON_Delete(ev);
@@ -178,8 +167,8 @@ static void status_storage(struct uplink *up, cJSON *o)
 	cJSON_AddNumberToObject(s, "capacity_bytes", (double)rs.bytes_total);
 	cJSON_AddNumberToObject(s, "used_bytes", (double)rs.bytes_used);
 	cJSON_AddNumberToObject(s, "pinned_bytes", (double)rs.bytes_pinned);
-	add_time(s, "oldest_footage", rs.oldest_utc_ms);
-	add_time(s, "newest_footage", rs.newest_utc_ms);
+	json_add_time(s, "oldest_footage", rs.oldest_utc_ms);
+	json_add_time(s, "newest_footage", rs.newest_utc_ms);
 	cJSON_AddNumberToObject(s, "days_held", (double)span / DAY_MS);
 	/* At the current rate the full ring holds capacity/used x span. */
 	cJSON_AddNumberToObject(s, "days_at_current_rate",
@@ -202,7 +191,7 @@ static void status_queue(cJSON *u, const struct outbox_stat *os)
 			return;
 		cJSON_AddNumberToObject(e, "objects", (double)os->rows[p]);
 		cJSON_AddNumberToObject(e, "bytes", (double)os->bytes[p]);
-		add_time(e, "oldest", os->oldest_ms[p]);
+		json_add_time(e, "oldest", os->oldest_ms[p]);
 	}
 }
 
@@ -214,11 +203,11 @@ static void status_uplink(struct uplink *up, cJSON *o, const struct outbox_stat 
 
 	if (!u)
 		return;
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	st = up->st;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	cJSON_AddStringToObject(u, "link", st.link_up ? "up" : "down");
-	add_time(u, "last_success", st.last_success_ms);
+	json_add_time(u, "last_success", st.last_success_ms);
 	cJSON_AddNumberToObject(u, "sent_objects", (double)st.sent_objects);
 	cJSON_AddNumberToObject(u, "sent_bytes", (double)st.sent_bytes);
 	cJSON_AddNumberToObject(u, "failures", (double)st.failures);
@@ -240,8 +229,8 @@ static void status_registry(cJSON *o, const struct outbox_stat *os)
 	if (!r)
 		return;
 	cJSON_AddNumberToObject(r, "pending_changes", (double)os->registry_rows);
-	add_time(r, "oldest_change", os->registry_created_ms);
-	add_time(r, "deadline", os->registry_deadline_ms);
+	json_add_time(r, "oldest_change", os->registry_created_ms);
+	json_add_time(r, "deadline", os->registry_deadline_ms);
 }
 
 int uplink__status(struct uplink *up)
@@ -257,7 +246,7 @@ int uplink__status(struct uplink *up)
 	if (outbox_stat(up->ob, &os))
 		memset(&os, 0, sizeof(os));
 	cJSON_AddStringToObject(o, "gateway", up->cfg.gateway_id);
-	add_time(o, "time", now);
+	json_add_time(o, "time", now);
 	cJSON_AddStringToObject(o, "firmware",
 				up->cfg.firmware_version ? up->cfg.firmware_version : "");
 	cJSON_AddNumberToObject(o, "uplink_uptime_s",

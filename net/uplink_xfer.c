@@ -316,17 +316,20 @@ static void row_lost(struct uplink *up, struct outbox_item *it, int err)
 
 		uplink__report(up, &o);
 	}
-	/* Still due when the delete failed: picked again after the hold
-	 * (U7), not at once. */
-	if (outbox_done(up->ob, it->id, it->version)) {
+	/* Still due when the write failed: picked again after the hold
+	 * (U7), not at once. An evicted segment's row goes; a corrupt one's
+	 * stays out of the send order (OUTBOX_DEAD) as the record that
+	 * central never got it (net/outbox.h S1), until the ring evicts it. */
+	if (err == -EBADMSG ? outbox_seg_dead(up->ob, it->id)
+			    : outbox_done(up->ob, it->id, it->version)) {
 		uplink__store_hold(up);
 		return;
 	}
 	log_err("uplink: %s: cannot be sent, %s; dropped from the outbox", it->path,
 		err == -ENOENT ? "evicted from the ring" : strerror(-err));
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	up->st.lost_segments++;
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 }
 
 static int slot_handle(struct uplink_slot *s)
@@ -423,7 +426,7 @@ static void success(struct uplink *up, struct uplink_slot *s, int64_t mono)
 		uplink__report(up, &o);
 	}
 	up->trust = UPLINK_OUT_TRUST_OK;
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	if (!up->st.link_up)
 		log_notice("uplink: central reachable (%s)", up->root);
 	up->st.link_up = true;
@@ -432,7 +435,7 @@ static void success(struct uplink *up, struct uplink_slot *s, int64_t mono)
 		up->st.sent_objects++;
 		up->st.sent_bytes += s->len;
 	}
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	(void)mono;
 }
 
@@ -483,12 +486,12 @@ static void link_failed(struct uplink *up, struct uplink_slot *s, int64_t mono, 
 		delay = (retry_after > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : retry_after) * 1000;
 	if (mono + delay > up->hold_until)
 		up->hold_until = mono + delay;
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	was_up = up->st.link_up;
 	up->st.link_up = false;
 	up->st.failures++;
 	snprintf(up->st.last_error, sizeof(up->st.last_error), "%s", why);
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	link_failed_log(up, s, mono, why, delay, was_up);
 }
 
@@ -515,11 +518,11 @@ static void row_refused(struct uplink *up, struct uplink_slot *s, int64_t mono, 
 		if (hold > up->hold_until)
 			up->hold_until = hold;
 	}
-	pthread_mutex_lock(&up->lock);
+	uplink__lock(&up->lock);
 	up->st.failures++;
 	if (snprintf(up->st.last_error, sizeof(up->st.last_error), "%s: %s", it->path, why) < 0)
 		up->st.last_error[0] = '\0';
-	pthread_mutex_unlock(&up->lock);
+	uplink__unlock(&up->lock);
 	log_limited_at(it->tries ? LOG_INFO : LOG_ERR, "uplink: %s: refused by central: %s", s->url,
 		       why);
 	{

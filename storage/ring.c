@@ -537,9 +537,9 @@ int ring_list(struct ring *ring, const char *camera, int64_t from_ms, int64_t to
 		return -ENOMEM;
 	/* A batch per lock hold; @fn runs unlocked and may call ring_read(). */
 	while (!ret && n == RING_LIST_BATCH) {
-		pthread_mutex_lock(&ring->lock);
+		ring__lock(ring);
 		ret = ring__idx_list(ring, camera, from_ms, to_ms, &last, batch, &n);
-		pthread_mutex_unlock(&ring->lock);
+		ring__unlock(ring);
 		for (size_t i = 0; !ret && i < n; i++)
 			ret = fn(arg, &batch[i]);
 		if (n)
@@ -555,9 +555,9 @@ int ring_mark_uploaded(struct ring *ring, uint64_t seg_id)
 
 	if (!ring)
 		return -EINVAL;
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	ret = ring->ro ? -EROFS : ring__idx_mark_uploaded(ring, seg_id);
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 	return ret;
 }
 
@@ -569,7 +569,7 @@ int ring_mark_uploaded_many(struct ring *ring, const uint64_t *seg_ids, size_t n
 		return -EINVAL;
 	if (!n)
 		return 0;
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	/* No sync of its own: the next append's commit syncs the WAL with
 	 * these frames in it. Until then a power cut may undo the marks,
 	 * which only sends those segments again; it can never make one
@@ -588,30 +588,48 @@ int ring_mark_uploaded_many(struct ring *ring, const uint64_t *seg_ids, size_t n
 		ring__txn_rollback(ring);
 	if (ret != -EROFS && ring__exec(ring, "PRAGMA synchronous = FULL"))
 		ret = -EIO; /* G1 would not hold for the next append */
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 	return ret;
 }
 
 void ring_set_floor(struct ring *ring, int64_t keep_after_utc_ms)
 {
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	ring->floor_ms = keep_after_utc_ms;
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 }
 
 void ring_set_upload_required(struct ring *ring, bool required)
 {
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	ring->upload_required = required;
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
+}
+
+void ring_set_upload_owner(struct ring *ring, const struct ring_upload_owner *owner)
+{
+	ring__lock(ring);
+	ring->owner = owner ? *owner : (struct ring_upload_owner){ 0 };
+	ring__unlock(ring);
+}
+
+bool ring_seg_uploaded(struct ring *ring, const struct ring_seg_info *info)
+{
+	bool up = info->uploaded;
+
+	ring__lock(ring);
+	if (!up && ring->owner.owed)
+		up = ring->owner.owed(ring->owner.arg, info) == 0;
+	ring__unlock(ring);
+	return up;
 }
 
 void ring_set_evict_hook(struct ring *ring, ring_evict_fn fn, void *arg)
 {
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	ring->evict_fn = fn;
 	ring->evict_arg = arg;
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 }
 
 int ring_stat(struct ring *ring, struct ring_stat *st)
@@ -621,7 +639,7 @@ int ring_stat(struct ring *ring, struct ring_stat *st)
 
 	if (!ring || !st)
 		return -EINVAL;
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	s.extents = ring->meta.extents;
 	s.extent_bytes = ring->meta.extent_bytes;
 	s.bytes_total = (uint64_t)ring->meta.extents * ring->meta.extent_bytes;
@@ -629,7 +647,7 @@ int ring_stat(struct ring *ring, struct ring_stat *st)
 	s.recovered_cut = ring->recovered_cut;
 	s.upload_required = ring->upload_required;
 	ret = ring__idx_stat(ring, &s);
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 	if (!ret)
 		*st = s;
 	return ret;

@@ -73,6 +73,11 @@ struct ring_seg_info { /* filled by the ring; strings point into it */
 	uint64_t len; /* payload bytes */
 	uint32_t extent;
 	uint64_t offset; /* of the record header in the extent */
+	/* The index's own flag, set only by ring_mark_uploaded*(): true
+	 * means central acknowledged it. Rings written before the outbox
+	 * became the one record of uploads carry it; with an upload owner
+	 * (ring_set_upload_owner()) false means nothing: ask
+	 * ring_seg_uploaded(). */
 	bool uploaded;
 	uint8_t sha256[32];
 };
@@ -187,9 +192,11 @@ typedef int (*ring_list_fn)(void *arg, const struct ring_seg_info *info);
 int ring_list(struct ring *ring, const char *camera, int64_t from_ms, int64_t to_ms,
 	      ring_list_fn fn, void *arg);
 
-/* Central acknowledged @seg_id. -ENOENT: unknown. The uplink marks in
- * batches (below); the ring's own tests set up uploaded segments with
- * this one, which also says when an id is unknown. */
+/* Central acknowledged @seg_id: the index's own flag (ring_seg_info.
+ * uploaded), for a ring used without an upload owner (below). The uplink
+ * no longer calls these: the outbox is the record of uploads and the
+ * ring asks it (ring_set_upload_owner()); the column stays, so rings
+ * written before read the same. -ENOENT: unknown. */
 int ring_mark_uploaded(struct ring *ring, uint64_t seg_id);
 /* The same for @n segments in one transaction; ids the ring no longer
  * holds are skipped. 0 or -EIO (nothing marked). The marks are not synced
@@ -202,6 +209,28 @@ void ring_set_floor(struct ring *ring, int64_t keep_after_utc_ms);
 /* With @required false (no central configured) the ring is a plain local
  * recorder: un-uploaded segments are not pinned. Default: false. */
 void ring_set_upload_required(struct ring *ring, bool required);
+
+/* Who records what central holds (net/outbox: outbox_ring_owner(),
+ * registered by the daemon for the ring's life). With an owner, a segment
+ * whose flag is not set is pinned as "not-uploaded" (G2) while the owner
+ * says it is owed, and ring_stat()'s pending figures are the owner's;
+ * without one, the index's flag decides (every unflagged segment is
+ * owed). Both callbacks run with the ring locked (lock order: ring, then
+ * what the owner takes) and must not call back into the ring. */
+struct ring_upload_owner {
+	/* 1: central does not hold @info yet; 0: it does; < 0: cannot
+	 * tell (treated as owed: kept). */
+	int (*owed)(void *arg, const struct ring_seg_info *info);
+	/* Segments owed, and the payload bytes of those starting before
+	 * @before_ms (owed footage outside the retention floor). */
+	int (*pending)(void *arg, int64_t before_ms, uint64_t *segsp, uint64_t *bytesp);
+	void *arg;
+};
+/* @owner copied; NULL removes it (before what it points to goes). */
+void ring_set_upload_owner(struct ring *ring, const struct ring_upload_owner *owner);
+/* Does central hold @info: its flag, else the owner's answer (false
+ * without an owner, or when it cannot tell). Takes the ring's lock. */
+bool ring_seg_uploaded(struct ring *ring, const struct ring_seg_info *info);
 
 /* Asked before a pinned segment is overwritten; @why says which pin
  * ("retention-floor" or "not-uploaded"). Return 0 to allow, anything else
@@ -219,8 +248,12 @@ struct ring_stat {
 	uint64_t bytes_total;
 	/* Indexed records, media and init: header + payload, 4 KiB aligned. */
 	uint64_t bytes_used;
-	uint64_t bytes_pinned; /* floor or not yet uploaded */
+	/* Floor or not yet uploaded. With an upload owner: the records in
+	 * the floor plus the owner's payload bytes of owed segments before
+	 * it (a segment not yet queued counts from its row on). */
+	uint64_t bytes_pinned;
 	uint64_t segs;
+	/* With an upload owner and uploads required: its count. */
 	uint64_t segs_pending_upload;
 	int64_t oldest_utc_ms; /* 0 when empty */
 	int64_t newest_utc_ms;

@@ -40,7 +40,9 @@ static const char *pin_reason(const struct ring *ring, const struct ring_seg_inf
 {
 	if (in->start_utc_ms >= ring->floor_ms)
 		return "retention-floor";
-	if (ring->upload_required && !in->uploaded)
+	/* The owner's answer when there is one; an error keeps it. */
+	if (ring->upload_required && !in->uploaded &&
+	    (!ring->owner.owed || ring->owner.owed(ring->owner.arg, in)))
 		return "not-uploaded";
 	return NULL;
 }
@@ -178,11 +180,11 @@ int ring_put_init(struct ring *ring, const char *camera, const void *data, size_
 		return -E2BIG;
 	if (ring__sha256(data, len, sha))
 		return -EIO;
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	ret = ring->ro ? -EROFS : ring__idx_init_find(ring, camera, sha, &id);
 	if (ret == -ENOENT)
 		ret = ring__idx_init_put(ring, 0, camera, sha, data, len, &id);
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 	if (!ret)
 		*init_idp = id;
 	return ret;
@@ -198,9 +200,9 @@ int ring_read_init(struct ring *ring, uint64_t init_id, void *buf, size_t cap, s
 
 	if (!ring || !lenp || (!buf && cap))
 		return -EINVAL;
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	ret = ring__idx_init_get(ring, init_id, cam, sha, &data, &len);
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 	if (!ret && (ring__sha256(data, len, got) || memcmp(got, sha, 32))) {
 		log_err("ring %s: init %" PRIu64 ": SHA-256 mismatch", ring->dir, init_id);
 		ret = -EBADMSG;

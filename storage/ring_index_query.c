@@ -407,7 +407,9 @@ int ring__idx_stat(struct ring *ring, struct ring_stat *st)
 	if (!q)
 		return -EIO;
 	sqlite3_bind_int64(q, 1, ring->floor_ms);
-	sqlite3_bind_int(q, 2, ring->upload_required);
+	/* With an owner, the flag column means nothing for new segments:
+	 * the floor here, the owed segments from the owner below. */
+	sqlite3_bind_int(q, 2, ring->upload_required && !ring->owner.owed);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		st->segs = (uint64_t)sqlite3_column_int64(q, 0);
@@ -427,6 +429,16 @@ int ring__idx_stat(struct ring *ring, struct ring_stat *st)
 	if (rc == SQLITE_ROW)
 		st->bytes_used += (uint64_t)sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
+	if (rc == SQLITE_ROW && ring->owner.pending && ring->upload_required) {
+		uint64_t segs = 0, bytes = 0;
+
+		/* Unknown reads as nothing pending, not as a failed stat. */
+		st->segs_pending_upload = 0;
+		if (!ring->owner.pending(ring->owner.arg, ring->floor_ms, &segs, &bytes)) {
+			st->segs_pending_upload = segs;
+			st->bytes_pinned += bytes;
+		}
+	}
 	idx_counters(ring, st);
 	return rc == SQLITE_ROW ? 0 : ring__db_fail(ring, "stat");
 }

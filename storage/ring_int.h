@@ -91,6 +91,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/lockorder.h"
 #include "lib/sha256.h"
 #include "storage/ring.h"
 #include "storage/ring_io.h"
@@ -194,6 +195,7 @@ struct ring {
 
 	int64_t floor_ms;
 	bool upload_required;
+	struct ring_upload_owner owner; /* .owed NULL: none */
 	ring_evict_fn evict_fn;
 	void *evict_arg;
 	bool evict_blocked; /* a veto was logged; quiet until it lifts */
@@ -339,5 +341,18 @@ int ring__idx_stat(struct ring *ring, struct ring_stat *st);
 /* ---- ring.c ---- */
 bool ring__camera_valid(const char *camera);
 int ring__path(const struct ring *ring, const char *name, char *buf, size_t cap);
+
+/* The ring's mutex, at its place in the lock order (lib/lockorder.h:
+ * after the daemon's, before state.db's, which the evict hook and the
+ * upload owner take inside it). Every ring function locks through these. */
+static inline void ring__lock(struct ring *ring)
+{
+	lockorder_lock(&ring->lock, LOCK_RING);
+}
+
+static inline void ring__unlock(struct ring *ring)
+{
+	lockorder_unlock(&ring->lock, LOCK_RING);
+}
 
 #endif /* CAMGATE_STORAGE_RING_INT_H */

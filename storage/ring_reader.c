@@ -46,9 +46,9 @@ static int check_header(struct ring_reader *r, uint64_t seg_id)
 	struct ring__rec rec;
 	int ret;
 
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	ret = ring__idx_seg_get(ring, seg_id, &row.info);
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 	if (ret)
 		return ret;
 	r->info = row.info;
@@ -92,9 +92,9 @@ static int mismatch(struct ring_reader *r)
 	struct ring_seg_info now;
 	int ret;
 
-	pthread_mutex_lock(&r->ring->lock);
+	ring__lock(r->ring);
 	ret = ring__idx_seg_get(r->ring, r->info.id, &now);
-	pthread_mutex_unlock(&r->ring->lock);
+	ring__unlock(r->ring);
 	if (ret == -ENOENT)
 		return -ENOENT;
 	log_err("ring %s: segment %" PRIu64 " (extent %u offset %" PRIu64

@@ -559,9 +559,9 @@ int ring_verify(struct ring *ring, struct ring_verify_report *rep)
 	/* One extent per lock hold: appends wait for one extent's reads,
 	 * not the whole ring's. */
 	for (uint32_t e = 0; e < ring->meta.extents && !ret; e++) {
-		pthread_mutex_lock(&ring->lock);
+		ring__lock(ring);
 		ret = verify_extent(ring, e, &v);
-		pthread_mutex_unlock(&ring->lock);
+		ring__unlock(ring);
 	}
 	free(v.inits.id);
 	if (ret)

@@ -149,7 +149,7 @@ static int writer_open(struct ring *ring, const char *camera, uint64_t init_id, 
 	w->ring = ring;
 	snprintf(w->camera, sizeof(w->camera), "%s", camera);
 	w->init_id = init_id;
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	ret = ring->ro ? -EROFS
 		       : ring__idx_init_get(ring, init_id, cam, w->init_sha, &w->init_data,
 					    &w->init_len);
@@ -162,7 +162,7 @@ static int writer_open(struct ring *ring, const char *camera, uint64_t init_id, 
 		ret = writer_hint(ring, camera, &hint);
 	if (!ret)
 		ret = writer_place(w, hint, need);
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 	if (ret) {
 		ring_writer_abort(w);
 		return ret;
@@ -239,9 +239,9 @@ int ring_writer_add(struct ring_writer *w, const void *data, size_t len)
 	if (w->failed)
 		return -EIO;
 	if (len > w->cap - w->len) {
-		pthread_mutex_lock(&ring->lock);
+		ring__lock(ring);
 		ret = writer_grow(w, w->len + len); /* logged where it failed */
-		pthread_mutex_unlock(&ring->lock);
+		ring__unlock(ring);
 		if (ret)
 			goto fail;
 	}
@@ -280,11 +280,11 @@ void ring_writer_abort(struct ring_writer *w)
 		return;
 	ring = w->ring;
 	if (w->placed) {
-		pthread_mutex_lock(&ring->lock);
+		ring__lock(ring);
 		if (writer_at_head(w))
 			ring->cur_off = w->rec_off;
 		ring->ext[w->extent].writers--;
-		pthread_mutex_unlock(&ring->lock);
+		ring__unlock(ring);
 	}
 	writer_free(w);
 }
@@ -370,13 +370,13 @@ int ring_writer_commit(struct ring_writer *w, const struct ring_seg *seg,
 		ring_writer_abort(w);
 		return -EIO;
 	}
-	pthread_mutex_lock(&ring->lock);
+	ring__lock(ring);
 	ret = writer_commit_locked(w, &media);
 	/* Give back the room not used when nothing follows it. */
 	if (writer_at_head(w))
 		ring->cur_off = ret ? w->rec_off : w->off + ring__rec_size(w->len);
 	ring->ext[w->extent].writers--;
-	pthread_mutex_unlock(&ring->lock);
+	ring__unlock(ring);
 	if (!ret && info)
 		*info = *in;
 	writer_free(w);

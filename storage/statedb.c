@@ -23,19 +23,13 @@ struct statedb {
 };
 
 /* Append only: step N takes the core schema from version N to N+1.
- * Never edit a step; add one. Other modules keep their own lists.
- * Step 0's audit table is its first form, kept because every state.db in
- * the field was made by it; the table is firmware/audit.c's since: its
- * chain columns and its ship cursor are that module's migrations ("audit",
- * "audit_uplink"), and no other code writes it. */
+ * Never edit a step's effect on a database that ran it; add one. Other
+ * modules keep their own lists.
+ * Step 0 also created the audit table's first form until that table
+ * became wholly firmware/audit.c's: every state.db made before has it,
+ * and audit.c creates the same first form (if missing) before its own
+ * steps, so old and new databases end up alike. */
 static const char *const core_steps[] = {
-	"CREATE TABLE audit ("
-	" id INTEGER PRIMARY KEY,"
-	" ts_ms INTEGER NOT NULL,"
-	" actor TEXT NOT NULL," /* account, "system" or "central" */
-	" action TEXT NOT NULL,"
-	" object TEXT NOT NULL,"
-	" detail TEXT NOT NULL);"
 	"CREATE TABLE alarms ("
 	" id INTEGER PRIMARY KEY,"
 	" ts_ms INTEGER NOT NULL,"   /* first raised */
@@ -192,15 +186,13 @@ void statedb_close(struct statedb *s)
 
 struct sqlite3 *statedb_lock(struct statedb *s)
 {
-	lockorder_wait(LOCK_STATEDB);
-	pthread_mutex_lock(&s->lock);
+	lockorder_lock(&s->lock, LOCK_STATEDB);
 	return s->db;
 }
 
 void statedb_unlock(struct statedb *s)
 {
-	pthread_mutex_unlock(&s->lock);
-	lockorder_release(LOCK_STATEDB);
+	lockorder_unlock(&s->lock, LOCK_STATEDB);
 }
 
 int statedb_reader_open(struct statedb *s, struct sqlite3 **connp)

@@ -210,7 +210,12 @@ static void test_legacy_rows_chained(void **state)
 	struct fx *fx = *state;
 	struct audit_verify_report rep;
 
-	/* What the core table held before this module migrated it. */
+	/* What the core table held before this module migrated it: a
+	 * state.db made by an older build, whose core schema created the
+	 * first form (this module does now, when it is missing). */
+	sql(fx, "CREATE TABLE audit (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
+		" actor TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL,"
+		" detail TEXT NOT NULL)");
 	sql(fx, "INSERT INTO audit(ts_ms, actor, action, object, detail)"
 		" VALUES (1, 'system', 'ring-created', '/r', ''),"
 		" (2, 'system', 'camera-started', 'a', '')");
@@ -222,6 +227,34 @@ static void test_legacy_rows_chained(void **state)
 	sql(fx, "UPDATE audit SET prev_hash = NULL, hash = NULL WHERE id = 1");
 	assert_int_equal(audit_open(fx->db), 0);
 	expect_bad(fx, 1, "not chained");
+}
+
+static int count_cb(void *arg, int ncol, char **vals, char **names)
+{
+	(void)ncol;
+	(void)names;
+	*(int *)arg = (int)strtol(vals[0], NULL, 10);
+	return 0;
+}
+
+/* The audit table is this module's alone: a new state.db has none until
+ * audit_open() makes it (first form, then the module's steps). */
+static void test_table_made_here(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_verify_report rep;
+	sqlite3 *db;
+	int n = -1;
+
+	db = statedb_lock(fx->db);
+	assert_int_equal(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'",
+				      count_cb, &n, NULL),
+			 SQLITE_OK);
+	statedb_unlock(fx->db);
+	assert_int_equal(n, 0);
+	put_rows(fx, 2);
+	assert_int_equal(audit_verify(fx->db, &rep), 0);
+	assert_int_equal(rep.rows, 1 + 2);
 }
 
 /* ---- the keyed chain (A4) ---- */
@@ -528,6 +561,7 @@ int main(void)
 		T(test_truncated_tail_needs_anchor),
 		T(test_two_connections_one_chain),
 		T(test_legacy_rows_chained),
+		T(test_table_made_here),
 		T(test_list_after),
 		T(test_ship_cursor_with_outbox),
 		T(test_keyed_untouched_verifies),

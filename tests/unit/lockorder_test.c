@@ -3,7 +3,9 @@
  * lockorder_test - lib/lockorder.h: locks taken in the documented order
  * pass; waiting for a lock while holding one of the same or a later
  * level aborts (checked in a child: it must die of SIGABRT); a trylock
- * against the order is allowed; and statedb's real lock is checked.
+ * against the order is allowed; and the real locks are checked: statedb's,
+ * the ring's (with state.db taken inside it by an upload owner, as the
+ * outbox does) and the outbox's read connection's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,8 @@
 
 #include "lib/lockorder.h"
 #include "lib/log.h"
+#include "net/outbox.h"
+#include "storage/ring.h"
 #include "storage/statedb.h"
 #include "tests/unit/testutil.h"
 
@@ -112,6 +116,58 @@ static void statedb_in_order(void *arg)
 	lockorder_release(LOCK_GW_CAMS);
 }
 
+struct real {
+	struct statedb *db;
+	struct ring *ring;
+	struct outbox *ob;
+};
+
+/* An upload owner that takes state.db's lock inside the ring's, as the
+ * outbox's does (its reader connection is at the same level). */
+static int owner_pending(void *arg, int64_t before_ms, uint64_t *segsp, uint64_t *bytesp)
+{
+	struct real *r = arg;
+
+	(void)before_ms;
+	statedb_lock(r->db);
+	statedb_unlock(r->db);
+	*segsp = *bytesp = 0;
+	return 0;
+}
+
+static void ring_in_order(void *arg)
+{
+	struct real *r = arg;
+	const struct ring_upload_owner owner = { .pending = owner_pending, .arg = r };
+	struct ring_stat st;
+
+	ring_set_upload_owner(r->ring, &owner);
+	lockorder_wait(LOCK_GW_CAMS);
+	if (ring_stat(r->ring, &st))
+		_exit(4);
+	lockorder_release(LOCK_GW_CAMS);
+}
+
+/* state.db held, then a ring call: the inversion. */
+static void statedb_then_ring(void *arg)
+{
+	struct real *r = arg;
+	struct ring_stat st;
+
+	statedb_lock(r->db);
+	ring_stat(r->ring, &st); /* aborts */
+}
+
+/* state.db held, then the outbox's reader: the same level. */
+static void statedb_then_reader(void *arg)
+{
+	struct real *r = arg;
+	uint64_t seq;
+
+	statedb_lock(r->db);
+	outbox_seg_queued(r->ob, "cam1", &seq); /* aborts */
+}
+
 static void test_order_kept(void **state)
 {
 	int st;
@@ -150,12 +206,38 @@ static void test_statedb_lock_checked(void **state)
 	testutil_rmtree(dir);
 }
 
+static void test_ring_and_outbox_locks_checked(void **state)
+{
+	char dir[64], rdir[96];
+	struct real r;
+	int st;
+
+	(void)state;
+	if (!LOCKORDER_ON)
+		skip();
+	testutil_mkdtemp(dir, sizeof(dir), "lockorder_test");
+	snprintf(rdir, sizeof(rdir), "%s/ring", dir);
+	assert_int_equal(statedb_open(dir, &r.db), 0);
+	assert_int_equal(outbox_open(r.db, &r.ob), 0);
+	assert_int_equal(ring_create(rdir, 2, 1 << 20), 0);
+	assert_int_equal(ring_open(rdir, NULL, &r.ring), 0);
+	st = in_child(ring_in_order, &r);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(died_of_abort(in_child(statedb_then_ring, &r)));
+	assert_true(died_of_abort(in_child(statedb_then_reader, &r)));
+	ring_close(r.ring);
+	outbox_close(r.ob);
+	statedb_close(r.db);
+	testutil_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_kept),
 		cmocka_unit_test(test_wrong_order_aborts),
 		cmocka_unit_test(test_statedb_lock_checked),
+		cmocka_unit_test(test_ring_and_outbox_locks_checked),
 	};
 
 	log_init("lockorder_test", LOG_DEST_PLAIN, LOG_CRIT);

@@ -8,7 +8,8 @@
  * one commit, outbox_next() beside another thread's open transaction,
  * its order kept between writes (and dropped on each write and when a
  * waiting row comes due), segments queued with their init segments in
- * one transaction, and the small tables.
+ * one transaction, the record of a segment's upload (S1-S3), and the
+ * small tables.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -541,6 +542,99 @@ static void test_put_media(void **state)
 	assert_int_equal(st.rows[OUTBOX_URGENT], 3);
 }
 
+static bool owed(struct outbox *ob, const char *cam, uint64_t seq)
+{
+	bool v = false;
+
+	assert_int_equal(outbox_seg_owed(ob, cam, seq, 100 + seq, &v), 0);
+	return v;
+}
+
+/* Acknowledges every due row, as the uplink's ack thread does. */
+static void ack_all(struct fx *fx)
+{
+	struct outbox_item it;
+
+	while (outbox_next(fx->ob, 1LL << 40, NULL, 0, &it) == 0) {
+		const struct outbox_ack a = { .id = it.id,
+					      .version = it.version,
+					      .init = it.kind == OUTBOX_INIT,
+					      .ref = it.ref };
+
+		assert_int_equal(outbox_commit(fx->ob, NULL, 0, &a, 1), 0);
+		outbox_item_clear(&it);
+	}
+}
+
+/* S1-S3: the outbox is the one record of a segment's upload. Owed while
+ * its row exists or while it is above its camera's queued mark; the
+ * deletion of its row is the whole acknowledgement; a corrupt one stays
+ * owed, out of the send order, until pruned. */
+static void test_segment_record(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_media m[3];
+	struct outbox_item it;
+	struct outbox_stat st;
+	struct outbox *rd;
+	uint64_t segs, bytes, mark;
+
+	media(&m[0], "cam1", 1, 7, OUTBOX_BACKLOG);
+	media(&m[1], "cam1", 2, 7, OUTBOX_BACKLOG);
+	media(&m[2], "cam1", 3, 7, OUTBOX_BACKLOG);
+	m[0].seg.len = 10;
+	m[1].seg.len = 20;
+	m[0].queued = true; /* seq 2 comes after a hole the caller knows of */
+	assert_int_equal(outbox_seg_queued(fx->ob, "cam1", &mark), -ENOENT);
+	assert_true(owed(fx->ob, "cam1", 1)); /* S3: nothing known, owed */
+	assert_int_equal(outbox_put_media(fx->ob, m, 2, 0), 0);
+	assert_int_equal(outbox_seg_queued(fx->ob, "cam1", &mark), 0);
+	assert_int_equal(mark, 1);
+	assert_true(owed(fx->ob, "cam1", 1) && owed(fx->ob, "cam1", 2));
+	assert_int_equal(outbox_seg_pending(fx->ob, 1002, &segs, &bytes), 0);
+	assert_int_equal(segs, 2);
+	assert_int_equal(bytes, 10); /* only seq 1 starts before 1002 */
+	ack_all(fx);
+	/* Acknowledged under the mark: central holds it. Above it, with no
+	 * row, it may never have had one: owed (the ring scan queues it). */
+	assert_false(owed(fx->ob, "cam1", 1));
+	assert_true(owed(fx->ob, "cam1", 2));
+	assert_true(owed(fx->ob, "cam1", 3));
+	m[2].queued = true;
+	assert_int_equal(outbox_put_media(fx->ob, &m[2], 1, 0), 0);
+	assert_false(owed(fx->ob, "cam1", 2));
+	assert_true(owed(fx->ob, "cam1", 3));
+
+	/* Corrupt: dead, never handed out again, not even after a reopen,
+	 * and still owed. */
+	assert_int_equal(outbox_next(fx->ob, 1LL << 40, NULL, 0, &it), 0);
+	assert_int_equal(it.seq, 3);
+	assert_int_equal(outbox_seg_dead(fx->ob, it.id), 0);
+	outbox_item_clear(&it);
+	reopen(fx);
+	assert_int_equal(outbox_next(fx->ob, 1LL << 40, NULL, 0, &it), -ENOENT);
+	assert_true(owed(fx->ob, "cam1", 3));
+	assert_int_equal(outbox_stat(fx->ob, &st), 0);
+	assert_int_equal(st.rows[OUTBOX_URGENT] + st.rows[OUTBOX_LIVE] + st.rows[OUTBOX_BACKLOG],
+			 0);
+	assert_int_equal(outbox_seg_pending(fx->ob, INT64_MAX, &segs, &bytes), 0);
+	assert_int_equal(segs, 1);
+	assert_int_equal(outbox_seg_prune(fx->ob, 103), 0); /* still in the ring */
+	assert_int_equal(outbox_seg_pending(fx->ob, INT64_MAX, &segs, &bytes), 0);
+	assert_int_equal(segs, 1);
+	assert_int_equal(outbox_seg_prune(fx->ob, 104), 0);
+	assert_int_equal(outbox_seg_pending(fx->ob, INT64_MAX, &segs, &bytes), 0);
+	assert_int_equal(segs, 0);
+
+	/* A reader answers the same and writes nothing. */
+	assert_int_equal(outbox_open_reader(fx->db, &rd), 0);
+	assert_false(owed(rd, "cam1", 2));
+	assert_true(owed(rd, "cam1", 4));
+	assert_int_equal(outbox_put(rd, &m[0].seg, false), -EROFS);
+	assert_int_equal(outbox_put_media(rd, m, 1, 0), -EROFS);
+	outbox_close(rd);
+}
+
 static void test_small_tables(void **state)
 {
 	struct fx *fx = *state;
@@ -594,6 +688,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_next_follows_writes_and_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_past_many_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_media, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segment_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};

@@ -179,6 +179,92 @@ static void test_unuploaded_protects(void **state)
 	assert_int_equal(st.evicted_pinned, 0);
 }
 
+/* A stand-in for the outbox (the real one: outbox_test::test_segment_
+ * record): segments below @acked_below are at central. */
+struct owner_log {
+	uint64_t acked_below;
+	unsigned int asked;
+	int fail; /* answer this instead, when not 0 */
+};
+
+static int owner_owed(void *arg, const struct ring_seg_info *info)
+{
+	struct owner_log *o = arg;
+
+	o->asked++;
+	return o->fail ? o->fail : info->id >= o->acked_below;
+}
+
+static int owner_pending(void *arg, int64_t before_ms, uint64_t *segsp, uint64_t *bytesp)
+{
+	(void)arg;
+	(void)before_ms;
+	*segsp = 7;
+	*bytesp = 4242;
+	return 0;
+}
+
+/* With an upload owner the ring keeps no upload state: its eviction asks
+ * the owner (G2), ring_seg_uploaded() and the pending figures are the
+ * owner's, an owner that cannot tell keeps the segment, and the flag of
+ * an older build still counts as acknowledged. */
+static void test_upload_owner(void **state)
+{
+	struct fx *fx = *state;
+	static struct seglist put;
+	struct hook_log h = { .veto_after = 0 };
+	struct owner_log o = { 0 };
+	const struct ring_upload_owner owner = { .owed = owner_owed,
+						 .pending = owner_pending,
+						 .arg = &o };
+	struct ring_stat st;
+	const uint32_t full = EXTENTS * PER_EXTENT;
+
+	fill_ring(fx, full, &put);
+	ring_set_evict_hook(fx->ring, hook, &h);
+	ring_set_upload_required(fx->ring, true);
+	ring_set_upload_owner(fx->ring, &owner);
+	o.acked_below = put.s[0].id; /* nothing at central */
+	assert_false(ring_seg_uploaded(fx->ring, &put.s[0]));
+	assert_int_equal(put_seg(fx, full, NULL), -ENOSPC);
+	assert_int_equal(h.calls, 1);
+	assert_string_equal(h.why, "not-uploaded");
+	assert_int_equal(ring_stat(fx->ring, &st), 0);
+	assert_int_equal(st.segs_pending_upload, 7);
+
+	/* The owner cannot tell: kept. */
+	o.fail = -EIO;
+	h.calls = 0;
+	assert_int_equal(put_seg(fx, full, NULL), -ENOSPC);
+	assert_int_equal(h.calls, 1);
+	assert_false(ring_seg_uploaded(fx->ring, &put.s[0]));
+	o.fail = 0;
+
+	/* The oldest extent at central by the owner's word: it goes, no
+	 * hook asked, and no flag was ever set. */
+	o.acked_below = put.s[PER_EXTENT].id;
+	assert_true(ring_seg_uploaded(fx->ring, &put.s[0]));
+	assert_false(put.s[0].uploaded);
+	h.calls = 0;
+	o.asked = 0;
+	put_ok(fx, full, NULL);
+	assert_int_equal(h.calls, 0);
+	assert_int_equal(o.asked, PER_EXTENT);
+
+	/* The flag of an older build: acknowledged, the owner not asked. */
+	assert_int_equal(ring_mark_uploaded(fx->ring, put.s[PER_EXTENT].id), 0);
+	put.s[PER_EXTENT].uploaded = true;
+	o.asked = 0;
+	assert_true(ring_seg_uploaded(fx->ring, &put.s[PER_EXTENT]));
+	assert_int_equal(o.asked, 0);
+
+	/* Without an owner again, the flag decides. */
+	ring_set_upload_owner(fx->ring, NULL);
+	assert_false(ring_seg_uploaded(fx->ring, &put.s[PER_EXTENT + 1]));
+	assert_int_equal(ring_stat(fx->ring, &st), 0);
+	assert_int_equal(st.segs_pending_upload, st.segs - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +272,7 @@ int main(void)
 		T(test_wrap_evicts_oldest_first),
 		T(test_floor_protects),
 		T(test_unuploaded_protects),
+		T(test_upload_owner),
 #undef T
 	};
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* lib/sql: one statement in one call, on a real in-memory SQLite. */
+/* lib/sql: one statement in one call, and one transaction around a
+ * caller's statements, on a real in-memory SQLite. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,10 +88,54 @@ static void test_exec(void **state)
 	assert_int_equal(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 }
 
+/* Inserts @arg's value twice: the second fails on the primary key when
+ * the value is "dup". */
+static int txn_body(sqlite3 *db, void *arg)
+{
+	const char *v = arg;
+	int ret = sql_exec(db, "t: insert", "INSERT INTO t VALUES (?)", NULL, NULL, "t", v);
+
+	if (!ret && !strcmp(v, "dup"))
+		ret = sql_exec(db, "t: insert", "INSERT INTO t VALUES (?)", NULL, NULL, "t", v);
+	return ret;
+}
+
+static int count_fn(void *arg, sqlite3_stmt *st)
+{
+	*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+static void test_txn(void **state)
+{
+	int64_t n = -1;
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(
+		sql_exec(db, "t: create", "CREATE TABLE t (k TEXT PRIMARY KEY)", NULL, NULL, ""),
+		0);
+	assert_int_equal(sql_txn(db, "t", txn_body, "one"), 0);
+	/* The second insert fails: the first is rolled back with it. */
+	assert_int_equal(sql_txn(db, "t", txn_body, "dup"), -EIO);
+	assert_int_equal(sql_exec(db, "t: count", "SELECT count(*) FROM t", count_fn, &n, ""), 0);
+	assert_int_equal(n, 1);
+	assert_true(sqlite3_get_autocommit(db)); /* no transaction left open */
+	/* Inside an open transaction BEGIN fails: -EIO, the body never runs. */
+	assert_int_equal(sql_exec(db, "begin", "BEGIN", NULL, NULL, ""), 0);
+	assert_int_equal(sql_txn(db, "t", txn_body, "two"), -EIO);
+	assert_int_equal(sql_exec(db, "rollback", "ROLLBACK", NULL, NULL, ""), 0);
+	assert_int_equal(sql_exec(db, "t: count", "SELECT count(*) FROM t", count_fn, &n, ""), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_txn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@
 #include "firmware/uplink_policy.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "net/outbox.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
 #include "storage/statedb.h"
@@ -556,6 +557,8 @@ int main(int argc, char **argv)
 				      .arg = &o };
 	struct feed f = { 0 };
 	struct statedb *sdb = NULL;
+	struct outbox *view = NULL;
+	struct ring_upload_owner owner;
 	struct ring *ring = NULL;
 	struct uplink *up = NULL;
 	int c, ret, rc = 1;
@@ -583,6 +586,11 @@ int main(int argc, char **argv)
 	    statedb_open(o.state_dir, &sdb) || open_ring(&o, &ring))
 		goto out;
 	ring_set_upload_required(ring, !o.no_uplink);
+	/* As the daemon does (net/uplink.h, integration step 0). */
+	if (outbox_open_reader(sdb, &view))
+		goto out;
+	outbox_ring_owner(view, &owner);
+	ring_set_upload_owner(ring, &owner);
 	if (!o.no_uplink) {
 		ret = uplink_policy_init(&o.policy, sdb, 10, 420, o.holidays);
 		if (!ret)
@@ -598,6 +606,7 @@ int main(int argc, char **argv)
 out:
 	uplink_stop(up);
 	ring_close(ring);
+	outbox_close(view);
 	statedb_close(sdb);
 	free(f.init);
 	for (unsigned int i = 0; i < f.nseg; i++)
