@@ -11,7 +11,7 @@ server, not a proxy of ours, checks camgate's SigV4 signatures.
 - radosgw refuses what it must: requests signed here with a wrong secret
   (403 SignatureDoesNotMatch) or dated 20 min off (403
   RequestTimeTooSkewed); camgate with a wrong secret, and camgate under
-  libfaketime 20 min behind, get the same refusals, raise `uplink-refused`
+  libfaketime 20 min ahead, get the same refusals, raise `uplink-refused`
   and lose nothing: once the setting (or the clock) is right, every
   segment recorded meanwhile arrives.
 - A wrong region is NOT refused by radosgw 16 (Debian 12): it derives the
@@ -309,7 +309,8 @@ def test_objects_match_schemas(rec, rgw, schema_check, tmp_path):
 
 def _refused_then_fixed(rgw, env, uplink_config, uplink_check, gw, code, bad, fix):
 	"""Record with a setting radosgw refuses (@bad: config keys, or "clock"
-	for libfaketime 20 min behind): radosgw answers 403 @code, camgate
+	for libfaketime 20 min ahead (behind, the test certificates, made
+	just now, would not be valid yet)): radosgw answers 403 @code, camgate
 	logs it and raises `uplink-refused`, nothing of @gw is stored; then
 	@fix (reload or restart) and every segment recorded meanwhile arrives."""
 	srv = env.cameras(cams=2)
@@ -318,7 +319,7 @@ def _refused_then_fixed(rgw, env, uplink_config, uplink_check, gw, code, bad, fi
 	write_config(cg, uplink_config, rgw, gw, cams, **(bad if bad != "clock" else {}))
 	if bad == "clock":
 		old = dict(os.environ)
-		os.environ.update(LD_PRELOAD=str(FAKETIME_LIB), FAKETIME="-20m",
+		os.environ.update(LD_PRELOAD=str(FAKETIME_LIB), FAKETIME="+20m",
 				  FAKETIME_DONT_FAKE_MONOTONIC="1", FAKETIME_NO_CACHE="1")
 		try:
 			cg.start()
@@ -371,5 +372,48 @@ def test_wrong_secret_refused_then_delivered(rgw, env, uplink_config, uplink_che
 def test_skewed_clock_refused_then_delivered(rgw, env, uplink_config, uplink_check):
 	held, took = _refused_then_fixed(rgw, env, uplink_config, uplink_check, "gw-s3-clock",
 					 "RequestTimeTooSkewed", "clock", "restart")
-	print("clock 20 min behind: %d segments held, all at radosgw %.1f s after the restart"
+	print("clock 20 min ahead: %d segments held, all at radosgw %.1f s after the restart"
 	      % (held, took))
+
+
+# ---- commands from central, on S3 ----
+
+def test_commands_polled_with_list_objects(rgw, env, uplink_config, uplink_check,
+					   schema_check, tmp_path):
+	"""Central PUTs command objects into the bucket under
+	gateways/{gw}/commands/; camgate finds them with ListObjectsV2 (S3
+	has no directory listing), runs each once and PUTs its result. A
+	key that is not a command name is left alone."""
+	gw = "gw-s3-cmds"
+	rgw.put("gateways/%s/commands/c-s3-1.json" % gw, json.dumps(
+		{"command": "set-setting",
+		 "args": {"key": "storage.retention_floor", "value": "3h"}}).encode())
+	rgw.put("gateways/%s/commands/c-s3-2.json" % gw, json.dumps(
+		{"command": "set-setting", "args": {"key": "uplink.password", "value": "x"}}).encode())
+	rgw.put("gateways/%s/commands/notes.txt" % gw, b"not a command")
+	srv = env.cameras(cams=1)
+	cg = env.camgate()
+	write_config(cg, uplink_config, rgw, gw, {"cam1": srv.url(1)}, commands_interval="1s")
+	cg.start()
+
+	def results():
+		got = {}
+		for i in (1, 2):
+			b = rgw.get("gateways/%s/results/c-s3-%d.json" % (gw, i))
+			if b is None:
+				return None
+			got[i] = json.loads(b)
+		return got
+	got = cglib.wait_for("both command results at radosgw", results, 30, 0.5)
+	assert got[1]["status"] == "done" and got[1]["id"] == "c-s3-1", got[1]
+	assert got[2]["status"] == "refused" and "uplink.password" in got[2]["message"], got[2]
+	assert re.search(r"(?m)^retention_floor\s*=\s*3h\s*$", cg.conf.read_text()), \
+		cg.conf.read_text()
+	# Run once: more polls list the same keys and change nothing.
+	time.sleep(3)
+	log = cg.log.read_text(errors="replace")
+	assert log.count("command c-s3-1 ") == 1 and log.count("command c-s3-2 ") == 1, log[-3000:]
+	cg.stop()
+	srv.stop()
+	counts = schema_check(mirror(rgw, gw, tmp_path), gw)
+	assert counts.get("command-result.schema.json") == 2, counts
