@@ -417,3 +417,25 @@ def test_commands_polled_with_list_objects(rgw, env, uplink_config, uplink_check
 	srv.stop()
 	counts = schema_check(mirror(rgw, gw, tmp_path), gw)
 	assert counts.get("command-result.schema.json") == 2, counts
+
+
+# ---- `camgate uplink test` against radosgw ----
+
+def test_uplink_test_command(rgw, env, uplink_config):
+	"""The by-hand check passes its PUT/GET/DELETE round trip on radosgw
+	(it sends x-amz-content-sha256, without which radosgw assumes
+	UNSIGNED-PAYLOAD and refuses libcurl's signature), and names a wrong
+	secret as refused credentials."""
+	cg = env.camgate()
+	write_config(cg, uplink_config, rgw, "gw-s3-utest", {})
+	r = cg.cli("uplink", "test")
+	out = r.stdout + r.stderr
+	assert r.returncode == 0 and "central is reachable and accepts our uploads" in out, out
+	for step in ("put", "get", "delete"):
+		assert re.search(r"(?m)^ok\s+%s\b" % step, out), (step, out)
+	assert rgw.keys("gateways/gw-s3-utest/") == [], "the round trip left its object"
+	r = cg.cli("uplink", "test", "--password", rgw.sk[:-1] + "A" if rgw.sk[-1] != "A"
+		   else rgw.sk[:-1] + "B")
+	out = r.stdout + r.stderr
+	assert r.returncode != 0 and re.search(r"(?m)^FAIL\s+put\b.*refused the credentials",
+						 out), out
