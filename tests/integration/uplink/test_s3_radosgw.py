@@ -23,7 +23,6 @@ server, not a proxy of ours, checks camgate's SigV4 signatures.
 
 import datetime
 import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -39,6 +38,7 @@ from pathlib import Path
 import pytest
 
 import cglib
+from test_uplink_sigv4 import sigv4
 
 REPO = Path(__file__).resolve().parents[3]
 SCRIPT = REPO / "scripts" / "ceph-central.sh"
@@ -54,11 +54,8 @@ pytestmark = pytest.mark.skipif(
 	"ceph-mon, ceph-osd, ceph-common" % ", ".join(missing))
 
 
-# ---- a SigV4 client of the test's own (hmac/hashlib, AWS's specification) ----
-
-def _hmac(key, msg):
-	return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-
+# ---- a SigV4 client of the test's own (test_uplink_sigv4.py's signer, checked
+# there against AWS's published example) ----
 
 def _quote(s, slash):
 	return urllib.parse.quote(s, safe="-_.~" + ("/" if slash else ""))
@@ -89,15 +86,9 @@ class S3:
 		ph = hashlib.sha256(body).hexdigest()
 		h = {"host": host, "x-amz-content-sha256": ph, "x-amz-date": amzdate}
 		signed = sorted(h)
-		creq = "\n".join([method, path, q, "".join("%s:%s\n" % (k, h[k]) for k in signed),
-				  ";".join(signed), ph])
 		scope = "%s/%s/s3/aws4_request" % (amzdate[:8], region)
-		sts = "\n".join(["AWS4-HMAC-SHA256", amzdate, scope,
-				 hashlib.sha256(creq.encode()).hexdigest()])
-		k = _hmac(("AWS4" + (secret or self.sk)).encode(), amzdate[:8])
-		for part in (region, "s3", "aws4_request"):
-			k = _hmac(k, part)
-		sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+		sig = sigv4(method, path, h, signed, ph, secret or self.sk, amzdate, region, "s3",
+			    query=q)
 		h["authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, "
 				      "Signature=%s" % (self.ak, scope, ";".join(signed), sig))
 		c = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx,
