@@ -8,6 +8,10 @@
  * state.db) and its result is PUT to results/{id}.json through the outbox,
  * so it survives an outage like everything else.
  *
+ * S3 has no directory listing: with SigV4 (base_url is then the bucket's
+ * URL) the poll is a ListObjectsV2 of the prefix gateways/{gw}/commands/,
+ * whose <Key> elements are treated as the listing's entries.
+ *
  * New commands are one entry in the handler table. Uplink thread only.
  */
 #include "net/uplink_int.h"
@@ -172,11 +176,75 @@ static void fetch_listed(struct uplink *up, const char *name)
 		}
 }
 
-void uplink__cmd_list_done(struct uplink *up, const char *body, size_t len)
+/* 100 keys keep the answer well under UPLINK_RESP_MAX; central deletes a
+ * command once answered, so the listing stays short. The query is already
+ * in SigV4's canonical form (sorted, '/' encoded): libcurl signs it as is. */
+int uplink__cmd_list_url(const struct uplink *up, char *buf, size_t cap)
 {
-	cJSON *arr = cJSON_ParseWithLength(body, len), *e;
+	size_t blen = strlen(up->cfg.base_url);
+	int n;
+
+	if (up->cfg.auth != UPLINK_AUTH_SIGV4)
+		n = snprintf(buf, cap, "%scommands/", up->root);
+	else {
+		while (blen && up->cfg.base_url[blen - 1] == '/')
+			blen--;
+		n = snprintf(buf, cap,
+			     "%.*s/?list-type=2&max-keys=100&prefix=gateways%%2F%s%%2Fcommands%%2F",
+			     (int)blen, up->cfg.base_url, up->cfg.gateway_id);
+	}
+	return n < 0 || (size_t)n >= cap ? -E2BIG : 0;
+}
+
+/* One key of a ListObjectsV2 answer: fetched if its last component is a
+ * command object not yet run (ids are [A-Za-z0-9._-], so no key needs
+ * XML unescaping). */
+static void s3_key(struct uplink *up, const char *key, size_t n, unsigned int *fetches)
+{
+	const char *slash = key + n;
+	char name[UPLINK_ID_MAX + 8], lid[UPLINK_ID_MAX];
+	bool known = true;
+
+	while (slash > key && slash[-1] != '/')
+		slash--;
+	if ((size_t)(key + n - slash) >= sizeof(name) || *fetches >= UPLINK_CMDS_MAX)
+		return;
+	memcpy(name, slash, (size_t)(key + n - slash));
+	name[key + n - slash] = '\0';
+	if (listing_id(name, lid, sizeof(lid)) && !outbox_cmd_known(up->ob, lid, &known) &&
+	    !known) {
+		fetch_listed(up, name);
+		(*fetches)++;
+	}
+}
+
+/* A ListObjectsV2 answer (XML: the poll asks for it, since radosgw would
+ * otherwise honour "Accept: application/json" with a JSON of its own). */
+static void s3_list_done(struct uplink *up, const char *body, size_t len)
+{
+	const char *p = body, *end = body + len;
 	unsigned int fetches = 0;
 
+	while ((p = memmem(p, (size_t)(end - p), "<Key>", 5))) {
+		const char *k = p + 5, *ke = memmem(k, (size_t)(end - k), "</Key>", 6);
+
+		if (!ke)
+			break;
+		s3_key(up, k, (size_t)(ke - k), &fetches);
+		p = ke;
+	}
+}
+
+void uplink__cmd_list_done(struct uplink *up, const char *body, size_t len)
+{
+	cJSON *arr, *e;
+	unsigned int fetches = 0;
+
+	if (up->cfg.auth == UPLINK_AUTH_SIGV4) {
+		s3_list_done(up, body, len);
+		return;
+	}
+	arr = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsArray(arr)) {
 		if (len)
 			log_warn("uplink: commands/: not a JSON array; ignored");

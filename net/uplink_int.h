@@ -236,6 +236,9 @@ int uplink__playlist_parse(struct live_cam *lc, const char *text);
 bool uplink__live_add(struct live_cam *lc, const struct live_entry *e, unsigned int window);
 
 /* uplink_cmd.c: the command channel. */
+/* The URL polled for commands into @buf: {root}commands/, or with SigV4
+ * an S3 ListObjectsV2 of that prefix. -E2BIG if it does not fit. */
+int uplink__cmd_list_url(const struct uplink *up, char *buf, size_t cap);
 void uplink__cmd_list_done(struct uplink *up, const char *body, size_t len);
 void uplink__cmd_get_done(struct uplink *up, const char *name, const char *body, size_t len);
 /* The command object @name was over UPLINK_CMD_MAX bytes: answer it. */

@@ -19,8 +19,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/hex.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/sha256.h"
 #include "net/tls.h"
 #include "net/uplink_int.h"
 
@@ -244,15 +246,34 @@ static int step_tls(struct probe *t)
 	return 0;
 }
 
+/* SigV4 over a body libcurl hashes but does not announce: an S3 server
+ * (radosgw) then assumes UNSIGNED-PAYLOAD and the signatures differ.
+ * Sending x-amz-content-sha256 makes both sides hash the same. */
+static struct curl_slist *payload_hash(const struct probe *t, const char *body)
+{
+	uint8_t sum[SHA256_LEN];
+	char line[40 + 2 * SHA256_LEN + 1];
+
+	if (t->cfg.auth != UPLINK_AUTH_SIGV4 || sha256_oneshot(body, strlen(body), sum))
+		return NULL;
+	hex_encode(sum, sizeof(sum), line + snprintf(line, 40, "x-amz-content-sha256: "));
+	return curl_slist_append(NULL, line);
+}
+
 static long request(struct probe *t, const char *method, CURLcode *rcp, char *err)
 {
 	CURL *h = easy(t, t->url, &t->cfg.tls, err);
+	struct curl_slist *hdrs = payload_hash(t, strcmp(method, "PUT") ? "" : t->body);
 	long code = 0;
 
 	*rcp = CURLE_OUT_OF_MEMORY;
-	if (!h)
+	if (!h) {
+		curl_slist_free_all(hdrs);
 		return 0;
+	}
 	if (!uplink__auth_apply(&t->cfg, h)) {
+		if (hdrs)
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 		if (!strcmp(method, "PUT")) {
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, t->body);
@@ -262,6 +283,7 @@ static long request(struct probe *t, const char *method, CURLcode *rcp, char *er
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	}
 	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
 	return code;
 }
 

@@ -393,13 +393,28 @@ int uplink__start_get(struct uplink *up, struct uplink_slot *s, int kind, const 
 	s->resp_len = 0;
 	s->too_big = false;
 	snprintf(s->cmd_name, sizeof(s->cmd_name), "%s", name ? name : "");
-	ret = snprintf(s->url, sizeof(s->url), "%scommands/%s", up->root, s->cmd_name) >=
-			      (int)sizeof(s->url)
-		      ? -E2BIG
-		      : slot_handle(s);
+	if (kind == XF_CMD_LIST)
+		ret = uplink__cmd_list_url(up, s->url, sizeof(s->url));
+	else
+		ret = snprintf(s->url, sizeof(s->url), "%scommands/%s", up->root, s->cmd_name) >=
+				      (int)sizeof(s->url)
+			      ? -E2BIG
+			      : 0;
+	if (!ret)
+		ret = slot_handle(s);
 	if (!ret)
 		ret = easy_setup(up, s);
-	if (!ret && !add_hdr(s, "Accept: %s", "application/json"))
+	if (!ret && !add_hdr(s, "Accept: %s",
+			     kind == XF_CMD_LIST && up->cfg.auth == UPLINK_AUTH_SIGV4
+				     ? "application/xml" /* S3 ListObjectsV2 */
+				     : "application/json"))
+		ret = -ENOMEM;
+	/* libcurl signs the empty body's hash without sending it; an S3 server
+	 * then assumes UNSIGNED-PAYLOAD and the signatures differ (radosgw:
+	 * 403). Sending it makes both sides hash the same. */
+	if (!ret && up->cfg.auth == UPLINK_AUTH_SIGV4 &&
+	    !add_hdr(s, "x-amz-content-sha256: %s",
+		     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
 		ret = -ENOMEM;
 	if (!ret && curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->hdrs) != CURLE_OK)
 		ret = -EINVAL;

@@ -17,8 +17,12 @@ TEST="ffmpeg sqlite3 nginx-light openssl iproute2 procps psmisc
  chromium python3-websocket"
 CROSS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
  dpkg-dev ca-certificates"
+# The S3 central of tests/integration/uplink/test_s3_radosgw.py
+# (scripts/ceph-central.sh: monitor, OSD, radosgw, radosgw-admin; no
+# manager needed) and libfaketime for its skewed-clock gateway.
+S3CENTRAL="radosgw ceph-mon ceph-osd ceph-common faketime"
 
-pkgs="$BUILD $TEST $CROSS"
+pkgs="$BUILD $TEST $CROSS $S3CENTRAL"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""AWS SigV4: no S3 server installable here checks signatures, so the
-requests captured at our own proxy are verified by an independent SigV4
-implementation (hmac/hashlib, written from AWS's specification), which is
-first checked against AWS's published example (the GET Object example of
-the S3 SigV4 documentation)."""
+"""AWS SigV4 as sent: the requests captured at our own proxy are verified
+by an independent SigV4 implementation (hmac/hashlib, written from AWS's
+specification), which is first checked against AWS's published example
+(the GET Object example of the S3 SigV4 documentation). A server that
+checks them itself, Ceph's radosgw, is in test_s3_radosgw.py."""
 
 import hashlib
 import hmac
@@ -22,10 +22,13 @@ def _hmac(key, msg):
 	return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
-def sigv4(method, path, headers, signed, payload_hash, secret, date, region, service):
+def sigv4(method, path, headers, signed, payload_hash, secret, date, region, service,
+	  query=""):
+	"""@query: the canonical query string (sorted, encoded); also used by
+	test_s3_radosgw.py to sign its own requests."""
 	canon_headers = "".join("%s:%s\n" % (h, " ".join(headers[h].strip().split()))
 				for h in signed)
-	creq = "\n".join([method, path, "", canon_headers, ";".join(signed), payload_hash])
+	creq = "\n".join([method, path, query, canon_headers, ";".join(signed), payload_hash])
 	scope = "%s/%s/%s/aws4_request" % (date[:8], region, service)
 	sts = "\n".join(["AWS4-HMAC-SHA256", date, scope,
 			 hashlib.sha256(creq.encode()).hexdigest()])
