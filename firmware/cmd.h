@@ -27,6 +27,8 @@ int cmd_bench_ring(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_uplink(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_console(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_identity(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_verify(const struct cmd_ctx *ctx, int argc, char **argv);
 
 struct option;
 

@@ -26,6 +26,7 @@
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/discovery.h"
+#include "firmware/integrity.h"
 #include "firmware/pidfile.h"
 #include "firmware/registry.h"
 #include "firmware/secrets.h"
@@ -143,6 +144,8 @@ static int gw_open_storage(struct gw *gw)
 	ret = secrets_open(cfg->state_dir, &gw->sec);
 	if (!ret)
 		ret = secrets_config_reveal(gw->sec, cfg);
+	if (!ret)
+		ret = integrity_open(cfg, gw->sdb, &gw->integ);
 	if (ret)
 		return ret;
 	if (!ring_exists(cfg->storage_dir)) {
@@ -160,6 +163,20 @@ static int gw_open_storage(struct gw *gw)
 		return ret;
 	ring_set_evict_hook(gw->ring, gw_evict_hook, gw);
 	return 0;
+}
+
+static int gw_put_object(void *arg, const char *path, const char *body, int64_t created_ms)
+{
+	return uplink_put_object(arg, path, body, created_ms);
+}
+
+/* Checkpoints due by time (all pending with @flush), queued for central
+ * when there is an uplink. Main thread: gw->up changes only here. */
+static void gw_integrity(struct gw *gw, bool flush)
+{
+	if (gw->integ)
+		integrity_tick(gw->integ, time_now_ms(), flush, gw->up ? gw_put_object : NULL,
+			       gw->up);
 }
 
 static void gw_loop(struct gw *gw, const sigset_t *set)
@@ -184,6 +201,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_status(gw);
 			gw_ship_audit(gw);
 			gw_ship_registry(gw);
+			gw_integrity(gw, false);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
 		}
 	}
@@ -237,6 +255,7 @@ int daemon_run(const char *config_path)
 	gw_status(&gw); /* the last snapshot still shows every camera */
 	while (gw.ncams)
 		gw_cam_remove(&gw, gw.ncams - 1);
+	gw_integrity(&gw, true);
 out:
 	if (atomic_load(&gw.state) == GW_STARTING)
 		gw_set_state(&gw, GW_STOPPING, ": start failed: %s", strerror(-ret));
@@ -252,6 +271,7 @@ out:
 	if (gw.pid_written) /* never another daemon's */
 		pidfile_remove(gw.cfg->state_dir);
 	secrets_close(gw.sec);
+	integrity_close(gw.integ);
 	statedb_close(gw.sdb);
 	config_free(gw.cfg);
 	gw_set_state(&gw, GW_STOPPED, "%s", ret ? "" : ": stopped cleanly");

@@ -74,6 +74,7 @@ struct gw {
 	_Atomic int state; /* enum gw_state */
 	struct config *cfg;
 	struct statedb *sdb;
+	struct integrity *integ; /* hash chain and checkpoints (firmware/integrity.h) */
 	struct ring *ring;
 	/* Replaced only by the main thread with up_lock held for writing;
 	 * other threads try the read lock and skip on contention (a segment

@@ -25,6 +25,7 @@
 #include "firmware/audit.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
+#include "firmware/integrity.h"
 #include "firmware/registry.h"
 #include "firmware/status.h"
 #include "lib/log.h"
@@ -120,6 +121,9 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 	ret = ring_writer_commit(writer, &rs, &info);
 	if (!ret)
 		gw_sink_stored(gw, cam);
+	if (!ret && gw->integ && integrity_segment(gw->integ, &info, time_now_ms()))
+		log_err_limited("%s: segment %llu not added to the hash chain", cam->name,
+				(unsigned long long)info.seq);
 	if (!ret && gw_up_tryrdlock(gw)) {
 		if (gw->up)
 			uplink_segment_added(gw->up, &info);
@@ -163,6 +167,8 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 		return -1;
 	}
 	atomic_store(&gw->audit_failing, false);
+	if (!info->uploaded && gw->integ)
+		integrity_evicted(gw->integ, info, time_now_ms());
 	alarm_raise(gw->sdb, "protected-footage-overwritten", info->camera,
 		    "storage full: protected footage overwritten");
 	return 0;

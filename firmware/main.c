@@ -49,6 +49,10 @@ static const struct command commands[] = {
 	  "check the link to central step by step" },
 	{ "bench-ring", cmd_bench_ring, "--dir D [--segments N] [--size BYTES]",
 	  "ring append throughput against a plain sequential write" },
+	{ "identity", cmd_identity, "show|csr [--subject S]",
+	  "the gateway's signing key: fingerprint, certificate request" },
+	{ "verify", cmd_verify, "DIR [--fingerprint HEX]",
+	  "check segments, hash chain and signed checkpoints offline" },
 	{ "version", cmd_version, "", "print the firmware version" },
 	{ "help", cmd_help, "[COMMAND]", "this text" },
 };
