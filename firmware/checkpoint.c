@@ -22,15 +22,15 @@
 int checkpoint_preimage(const struct checkpoint *cp, char *buf, size_t cap)
 {
 	char prev[2 * CHAIN_LEN + 1], value[2 * CHAIN_LEN + 1];
-	int n = snprintf(buf, cap, "camgate-checkpoint-v1\n%s\n%" PRIu64 "\n%" PRIu64 "\n%s\n%s\n%s\n%s\n",
-			 cp->camera, cp->first_pos, cp->last_pos,
-			 hex_encode(cp->prev, CHAIN_LEN, prev),
-			 hex_encode(cp->value, CHAIN_LEN, value), cp->time, cp->key_fp);
+	int n = snprintf(
+		buf, cap, "camgate-checkpoint-v1\n%s\n%" PRIu64 "\n%" PRIu64 "\n%s\n%s\n%s\n%s\n",
+		cp->camera, cp->first_pos, cp->last_pos, hex_encode(cp->prev, CHAIN_LEN, prev),
+		hex_encode(cp->value, CHAIN_LEN, value), cp->time, cp->key_fp);
 
 	return n < 0 || (size_t)n >= cap ? -E2BIG : n;
 }
 
-static cJSON *entry_json(const struct chain_entry *e)
+cJSON *checkpoint_entry_json(const struct chain_entry *e)
 {
 	char hex[2 * CHAIN_LEN + 1];
 	cJSON *o = cJSON_CreateObject();
@@ -105,7 +105,7 @@ int checkpoint_build(struct identity *id, const char *gateway, const char *cert_
 	cJSON_AddStringToObject(o, "public_key", identity_public_pem(id));
 	arr = cJSON_AddArrayToObject(o, "entries");
 	for (size_t i = 0; arr && i < n; i++)
-		cJSON_AddItemToArray(arr, entry_json(&e[i]));
+		cJSON_AddItemToArray(arr, checkpoint_entry_json(&e[i]));
 	cJSON_AddStringToObject(o, "signature", (char *)b64);
 	*jsonp = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -129,15 +129,15 @@ static int num_of(const cJSON *o, const char *k, int64_t *vp)
 	return 0;
 }
 
-static int entry_parse(const cJSON *j, const char *camera, struct chain_entry *e)
+int checkpoint_entry_parse(const cJSON *j, const char *camera, struct chain_entry *e)
 {
 	int64_t pos, seq, start, dur;
 	const char *type = str_of(j, "type"), *reason = str_of(j, "reason");
 
 	memset(e, 0, sizeof(*e));
-	if (num_of(j, "position", &pos) || num_of(j, "seq", &seq) || num_of(j, "start_ms", &start) ||
-	    num_of(j, "duration_ms", &dur) || !type || dur > UINT32_MAX ||
-	    hex_decode(str_of(j, "chain"), e->value, CHAIN_LEN))
+	if (num_of(j, "position", &pos) || num_of(j, "seq", &seq) ||
+	    num_of(j, "start_ms", &start) || num_of(j, "duration_ms", &dur) || !type ||
+	    dur > UINT32_MAX || hex_decode(str_of(j, "chain"), e->value, CHAIN_LEN))
 		return -EINVAL;
 	snprintf(e->camera, sizeof(e->camera), "%s", camera);
 	e->pos = (uint64_t)pos;
@@ -158,7 +158,8 @@ static int entry_parse(const cJSON *j, const char *camera, struct chain_entry *e
 
 static int fields_parse(const cJSON *o, struct checkpoint *cp, char *why, size_t cap)
 {
-	const char *cam = str_of(o, "camera"), *t = str_of(o, "time"), *fp = str_of(o, "key_fingerprint");
+	const char *cam = str_of(o, "camera"), *t = str_of(o, "time"),
+		   *fp = str_of(o, "key_fingerprint");
 	const char *pub = str_of(o, "public_key");
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "entries"), *j;
 	int64_t first, last;
@@ -182,9 +183,8 @@ static int fields_parse(const cJSON *o, struct checkpoint *cp, char *why, size_t
 	cp->entries = calloc((size_t)(last - first + 1), sizeof(*cp->entries));
 	if (!cp->public_key || !cp->entries)
 		return -ENOMEM;
-	cJSON_ArrayForEach(j, arr)
-	{
-		if (entry_parse(j, cam, &cp->entries[i]) ||
+	cJSON_ArrayForEach (j, arr) {
+		if (checkpoint_entry_parse(j, cam, &cp->entries[i]) ||
 		    cp->entries[i].pos != (uint64_t)first + i) {
 			snprintf(why, cap, "entry %zu malformed or out of order", i);
 			return -EINVAL;
@@ -211,8 +211,9 @@ int checkpoint_parse(const char *body, struct checkpoint *cp, char *why, size_t 
 	}
 	ret = fields_parse(o, cp, why, cap);
 	sig64 = str_of(o, "signature");
-	if (!ret && (!sig64 || mbedtls_base64_decode(sig, sizeof(sig), &siglen,
-						     (const unsigned char *)sig64, strlen(sig64)))) {
+	if (!ret &&
+	    (!sig64 || mbedtls_base64_decode(sig, sizeof(sig), &siglen,
+					     (const unsigned char *)sig64, strlen(sig64)))) {
 		snprintf(why, cap, "signature missing or not base64");
 		ret = -EINVAL;
 	}

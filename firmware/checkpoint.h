@@ -49,6 +49,12 @@ int checkpoint_build(struct identity *id, const char *gateway, const char *cert_
 int checkpoint_parse(const char *body, struct checkpoint *cp, char *why, size_t cap);
 void checkpoint_clear(struct checkpoint *cp);
 
+/* One chain entry as JSON (the "entries" items), and back; the manifest
+ * of an export package lists entries the same way. */
+struct cJSON;
+struct cJSON *checkpoint_entry_json(const struct chain_entry *e);
+int checkpoint_entry_parse(const struct cJSON *j, const char *camera, struct chain_entry *e);
+
 /* The signed text for the fields of @cp into @buf. */
 int checkpoint_preimage(const struct checkpoint *cp, char *buf, size_t cap);
 

@@ -29,6 +29,7 @@ int cmd_uplink(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_console(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_identity(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_verify(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv);
 
 struct option;
 

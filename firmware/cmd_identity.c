@@ -53,9 +53,7 @@ int cmd_identity(const struct cmd_ctx *ctx, int argc, char **argv)
 	} else {
 		if (!want_subject) {
 			snprintf(subject, sizeof(subject), "CN=%s",
-				 cfg->gateway_id && *cfg->gateway_id
-					 ? cfg->gateway_id
-					 : "camgate");
+				 cfg->gateway_id && *cfg->gateway_id ? cfg->gateway_id : "camgate");
 			want_subject = subject;
 		}
 		if (identity_csr(id, want_subject, csr, sizeof(csr))) {

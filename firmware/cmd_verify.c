@@ -38,8 +38,9 @@ int cmd_verify(const struct cmd_ctx *ctx, int argc, char **argv)
 			if (!strncmp(fp, "sha256:", 7))
 				fp += 7;
 			if (strlen(fp) != 64) {
-				fprintf(stderr, "camgate: error: verify: --fingerprint wants the 64 "
-						"hex digits `camgate identity show` prints\n");
+				fprintf(stderr,
+					"camgate: error: verify: --fingerprint wants the 64 "
+					"hex digits `camgate identity show` prints\n");
 				return CMD_USAGE;
 			}
 			break;

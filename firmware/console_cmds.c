@@ -35,6 +35,10 @@ static int c_discover(struct console *c, int argc, char **argv);
 static int c_uplink_test(struct console *c, int argc, char **argv);
 static int c_reboot(struct console *c, int argc, char **argv);
 static int c_factory_reset(struct console *c, int argc, char **argv);
+static int c_export(struct console *c, int argc, char **argv);
+
+/* Who may take footage off the gateway (R12): not installers, not auditors. */
+#define R_EXPORT (R_ADMIN | ROLE_BIT(ROLE_OPERATOR) | ROLE_BIT(ROLE_CENTRAL))
 
 #define ANY CC_ARGS_ANY
 const struct console_cmd console__cmds[] = {
@@ -112,6 +116,10 @@ const struct console_cmd console__cmds[] = {
 	  "The last N audit rows (default 20)." },
 	{ "log verify", console__cmd_log_verify, R_LOG, 0, 0, 0, "",
 	  "Check the audit log's hash chain; names the first edited, deleted or moved row." },
+	{ "export", c_export, R_EXPORT, 5, ANY, CC_CAMERA,
+	  "CAMERA FROM TO --purpose TEXT --requester TEXT -o DIR",
+	  "An evidence package of a time range (`camgate export`), signed and audited; you are "
+	  "its performer." },
 	{ "time", c_time, R_ALL, 0, 0, CC_ALWAYS, "", "The gateway's clock, UTC and local." },
 	{ "reboot", c_reboot, R_INST, 0, 0, 0, "", "Restart the gateway (asks first)." },
 	{ "factory-reset", c_factory_reset, R_ADMIN, 0, 0, 0, "",
@@ -407,6 +415,27 @@ static int c_discover(struct console *c, int argc, char **argv)
 		args[n++] = argv[i];
 	args[n] = NULL;
 	console__audit(c, "discover", "lan", "");
+	return console__spawn(c, NULL, args, false) ? -EIO : 0;
+}
+
+static int c_export(struct console *c, int argc, char **argv)
+{
+	const char *args[CONSOLE_ARGS_MAX + 4] = { "export" };
+	int n = 1;
+
+	/* The performer is who is logged in, never a word typed: refused,
+	 * and ours comes last, where getopt keeps it over any earlier one. */
+	for (int i = 0; i < argc && n < CONSOLE_ARGS_MAX; i++) {
+		if (!strncmp(argv[i], "--pe", 4) || !strcmp(argv[i], "--")) {
+			console__printf(c, "error: the performer is you (%s); it cannot be set\n",
+					c->who.name);
+			return -EINVAL;
+		}
+		args[n++] = argv[i];
+	}
+	args[n++] = "--performer";
+	args[n++] = c->who.name;
+	args[n] = NULL;
 	return console__spawn(c, NULL, args, false) ? -EIO : 0;
 }
 

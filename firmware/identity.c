@@ -140,9 +140,9 @@ int identity_open(const char *state_dir, struct identity **idp)
 		if (!ret)
 			log_notice("identity: new device key pair in %s", path);
 	}
-	if (!ret && (pk_fingerprint(&id->pk, id->fp) ||
-		     mbedtls_pk_write_pubkey_pem(&id->pk, (unsigned char *)id->pub,
-						 sizeof(id->pub))))
+	if (!ret &&
+	    (pk_fingerprint(&id->pk, id->fp) ||
+	     mbedtls_pk_write_pubkey_pem(&id->pk, (unsigned char *)id->pub, sizeof(id->pub))))
 		ret = -EIO;
 	if (ret) {
 		identity_close(id);

@@ -23,9 +23,9 @@
 #include "storage/chain.h"
 #include "storage/ring.h"
 
-#define CAMS_MAX     64
-#define CP_MAX	     1000 /* entries in one checkpoint */
-#define QUEUE_BATCH  32
+#define CAMS_MAX    64
+#define CP_MAX	    1000 /* entries in one checkpoint */
+#define QUEUE_BATCH 32
 
 struct cam_cp {
 	char name[CHAIN_CAMERA_MAX];
@@ -206,7 +206,7 @@ int integrity_segment(struct integrity *it, const struct ring_seg_info *info, in
 	if (!ret && last.kind == CHAIN_SEGMENT) {
 		int64_t end = last.start_utc_ms + last.duration_ms;
 		int64_t slack = last.duration_ms > INTEGRITY_OUTAGE_MS ? last.duration_ms
-									: INTEGRITY_OUTAGE_MS;
+								       : INTEGRITY_OUTAGE_MS;
 
 		if (info->seq > last.seq + 1)
 			ret = append_gap(it, info->camera, "missing", last.seq + 1, end,
@@ -240,8 +240,8 @@ int integrity_segment(struct integrity *it, const struct ring_seg_info *info, in
 int integrity_evicted(struct integrity *it, const struct ring_seg_info *info, int64_t now_ms)
 {
 	(void)now_ms;
-	return append_gap(it, info->camera, "evicted-before-upload", info->seq,
-			  info->start_utc_ms, info->duration_ms);
+	return append_gap(it, info->camera, "evicted-before-upload", info->seq, info->start_utc_ms,
+			  info->duration_ms);
 }
 
 struct queued {

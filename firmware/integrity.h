@@ -40,8 +40,7 @@ int integrity_segment(struct integrity *it, const struct ring_seg_info *info, in
 int integrity_evicted(struct integrity *it, const struct ring_seg_info *info, int64_t now_ms);
 
 /* Queues an object for central (uplink_put_object()). */
-typedef int (*integrity_put_fn)(void *arg, const char *path, const char *body,
-				int64_t created_ms);
+typedef int (*integrity_put_fn)(void *arg, const char *path, const char *body, int64_t created_ms);
 /* Checkpoint the cameras whose pending entries waited checkpoint_interval
  * (all pending ones with @flush), then hand every checkpoint not yet
  * queued to @put (NULL: none; they wait in state.db). */

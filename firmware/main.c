@@ -53,6 +53,8 @@ static const struct command commands[] = {
 	  "the gateway's signing key: fingerprint, certificate request" },
 	{ "verify", cmd_verify, "DIR [--fingerprint HEX]",
 	  "check segments, hash chain and signed checkpoints offline" },
+	{ "export", cmd_export, "CAMERA FROM TO --purpose T --requester T --performer U -o DIR",
+	  "an evidence package of a time range, signed, audited (R12)" },
 	{ "version", cmd_version, "", "print the firmware version" },
 	{ "help", cmd_help, "[COMMAND]", "this text" },
 };

@@ -35,7 +35,7 @@
 #define NAMES_MAX 1000000
 
 void verify__finding(struct vctx *v, const char *camera, int64_t ms, uint64_t seq, const char *fmt,
-		    ...)
+		     ...)
 {
 	char when[32] = "-";
 	va_list ap;
@@ -69,19 +69,6 @@ char *verify__read_all(const char *path, size_t *lenp)
 	}
 	fclose(f);
 	return buf;
-}
-
-int verify__hash_file(const char *path, uint8_t md[SHA256_LEN])
-{
-	size_t n = 0;
-	char *buf = verify__read_all(path, &n);
-	int ret;
-
-	if (!buf)
-		return -errno ? -errno : -EIO;
-	ret = sha256_oneshot(buf, n, md);
-	free(buf);
-	return ret;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -133,8 +120,8 @@ static void names_free(char **v, size_t n)
 int verify__expect_add(struct expect *x, const struct chain_entry *e)
 {
 	if (x->n == x->cap) {
-		struct chain_entry *ne = realloc(x->e, (x->cap = x->cap ? 2 * x->cap : 256) *
-							       sizeof(*ne));
+		struct chain_entry *ne =
+			realloc(x->e, (x->cap = x->cap ? 2 * x->cap : 256) * sizeof(*ne));
 
 		if (!ne)
 			return -ENOMEM;
@@ -155,8 +142,7 @@ bool verify__key_ok(struct vctx *v, const char *fp)
 }
 
 /* Checkpoints of chain/@camera into @x; consecutive ones must link. */
-int verify__load_checkpoints(struct vctx *v, const char *root, const char *camera,
-			    struct expect *x)
+int verify__load_checkpoints(struct vctx *v, const char *root, const char *camera, struct expect *x)
 {
 	char dir[PATH_CAP], path[PATH_CAP + 256], why[160];
 	uint64_t last_pos = 0;
@@ -179,19 +165,25 @@ int verify__load_checkpoints(struct vctx *v, const char *root, const char *camer
 		if (r == -ENOMEM) {
 			ret = r;
 		} else if (r) {
-			verify__finding(v, camera, 0, 0, "checkpoint chain/%s/%s does not verify: %s", camera,
-				names[i], r == -EIO ? "unreadable" : why);
+			verify__finding(v, camera, 0, 0,
+					"checkpoint chain/%s/%s does not verify: %s", camera,
+					names[i], r == -EIO ? "unreadable" : why);
 		} else if (strcmp(cp.camera, camera)) {
-			verify__finding(v, camera, 0, 0, "checkpoint chain/%s/%s is camera %s's", camera,
-				names[i], cp.camera);
+			verify__finding(v, camera, 0, 0, "checkpoint chain/%s/%s is camera %s's",
+					camera, names[i], cp.camera);
 		} else if (!verify__key_ok(v, cp.key_fp)) {
 			verify__finding(v, camera, 0, 0,
-				"checkpoint chain/%s/%s is signed by another key (%.16s..., expected "
-				"%.16s...)",
-				camera, names[i], cp.key_fp, v->fp);
+					"checkpoint chain/%s/%s is signed by another key "
+					"(%.16s..., expected "
+					"%.16s...)",
+					camera, names[i], cp.key_fp, v->fp);
 		} else {
-			if (cp.first_pos != last_pos + 1 || memcmp(cp.prev, last_val, CHAIN_LEN))
-				verify__finding(v, camera, 0, 0,
+			bool first = !last_pos && v->package;
+
+			if (!first &&
+			    (cp.first_pos != last_pos + 1 || memcmp(cp.prev, last_val, CHAIN_LEN)))
+				verify__finding(
+					v, camera, 0, 0,
 					"checkpoint chain/%s/%s does not follow on from position "
 					"%" PRIu64 ": checkpoints missing or replaced",
 					camera, names[i], last_pos);
@@ -247,7 +239,7 @@ static bool name_seq(const char *name, uint64_t *seqp)
 
 /* Every segment file of media/@camera against @x; then what @x has and no file. */
 int verify__match_files(struct vctx *v, const char *root, const char *camera, struct expect *x,
-		       unsigned int *notes)
+			unsigned int *notes)
 {
 	char dir[PATH_CAP], path[PATH_CAP + 256];
 	size_t n, ok = 0, late = 0;
@@ -255,7 +247,7 @@ int verify__match_files(struct vctx *v, const char *root, const char *camera, st
 		uint64_t seq;
 		uint8_t md[SHA256_LEN];
 		bool done;
-	} *files;
+	} * files;
 	char **names;
 
 	x->seen = calloc(x->n ? x->n : 1, sizeof(*x->seen));
@@ -279,9 +271,9 @@ int verify__match_files(struct vctx *v, const char *root, const char *camera, st
 			verify__finding(v, camera, 0, 0, "media/%s/%s: not a segment name", camera,
 					names[i]);
 			files[i].done = true;
-		} else if (verify__hash_file(path, files[i].md)) {
-			verify__finding(v, camera, 0, files[i].seq, "media/%s/%s unreadable", camera,
-					names[i]);
+		} else if (sha256_file(path, files[i].md)) {
+			verify__finding(v, camera, 0, files[i].seq, "media/%s/%s unreadable",
+					camera, names[i]);
 			files[i].done = true;
 		} else if ((e = by_seq(x, files[i].seq, &idx)) && !x->seen[idx] &&
 			   !memcmp(e->hash, files[i].md, CHAIN_LEN)) {
@@ -299,7 +291,7 @@ int verify__match_files(struct vctx *v, const char *root, const char *camera, st
 		if (files[i].done)
 			continue;
 		e = by_seq(x, seq, &idx);
-		if (!e && seq > x->max_seq) {
+		if (!e && seq > x->max_seq && !x->strict) {
 			late++; /* newer than the last checkpoint */
 			continue;
 		}
@@ -323,9 +315,10 @@ int verify__match_files(struct vctx *v, const char *root, const char *camera, st
 					" (moved or swapped)",
 					camera, names[i], other->seq);
 		else
-			verify__finding(v, camera, e->start_utc_ms, seq,
-					"altered: media/%s/%s does not match its SHA-256 in the chain",
-					camera, names[i]);
+			verify__finding(
+				v, camera, e->start_utc_ms, seq,
+				"altered: media/%s/%s does not match its SHA-256 in the chain",
+				camera, names[i]);
 	}
 	for (size_t i = 0; i < x->n; i++) {
 		const struct chain_entry *e = &x->e[i];
@@ -338,11 +331,13 @@ int verify__match_files(struct vctx *v, const char *root, const char *camera, st
 				camera, when, e->seq, e->reason, e->duration_ms);
 			(*notes)++;
 		} else if (!x->seen[i] && !declared_gap(x, e->seq)) {
-			verify__finding(v, camera, e->start_utc_ms, e->seq, "missing: no segment file");
+			verify__finding(v, camera, e->start_utc_ms, e->seq,
+					"missing: no segment file");
 		}
 	}
 	if (late) {
-		fprintf(v->out, "note %s: %zu segments newer than the last checkpoint (not checked)\n",
+		fprintf(v->out,
+			"note %s: %zu segments newer than the last checkpoint (not checked)\n",
 			camera, late);
 		(*notes)++;
 	}
@@ -393,7 +388,8 @@ static int verify_gateway(struct vctx *v, const char *root, unsigned int *notes)
 			continue;
 		snprintf(cp, sizeof(cp), "%s/chain/%s", root, de->d_name);
 		if (stat(cp, &st))
-			verify__finding(v, de->d_name, 0, 0, "no checkpoints at all for this camera");
+			verify__finding(v, de->d_name, 0, 0,
+					"no checkpoints at all for this camera");
 	}
 	if (d)
 		closedir(d);

@@ -19,6 +19,7 @@ struct vctx {
 	unsigned int findings;
 	char fp[IDENTITY_FP_LEN]; /* the key every signature must have; "" until known */
 	bool pinned;
+	bool package; /* its checkpoints start anywhere: only those covering the export */
 };
 
 /* What should be there for one camera. */
@@ -27,13 +28,13 @@ struct expect {
 	size_t n, cap;
 	bool *seen;
 	uint64_t max_seq; /* highest segment seq covered */
+	bool strict;	  /* a file newer than max_seq is inserted, not late */
 };
 
-void verify__finding(struct vctx *v, const char *camera, int64_t ms, uint64_t seq,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void verify__finding(struct vctx *v, const char *camera, int64_t ms, uint64_t seq, const char *fmt,
+		     ...) __attribute__((format(printf, 5, 6)));
 /* Whole file, NUL-terminated, malloc'ed; NULL on failure. */
 char *verify__read_all(const char *path, size_t *lenp);
-int verify__hash_file(const char *path, uint8_t md[SHA256_LEN]);
 int verify__expect_add(struct expect *x, const struct chain_entry *e);
 void verify__expect_free(struct expect *x);
 bool verify__key_ok(struct vctx *v, const char *fp);

@@ -158,9 +158,9 @@ int chain_append(struct chain *ch, struct chain_entry *e)
 		ret = sql_exec(db, "chain: append",
 			       "INSERT INTO chain_entry (" ENTRY_COLS
 			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			       NULL, NULL, "iitiiibtb", (int64_t)e->pos, (int64_t)e->kind, e->camera,
-			       (int64_t)e->seq, e->start_utc_ms, (int64_t)e->duration_ms, e->hash,
-			       (size_t)CHAIN_LEN, e->reason, e->value, (size_t)CHAIN_LEN);
+			       NULL, NULL, "iitiiibtb", (int64_t)e->pos, (int64_t)e->kind,
+			       e->camera, (int64_t)e->seq, e->start_utc_ms, (int64_t)e->duration_ms,
+			       e->hash, (size_t)CHAIN_LEN, e->reason, e->value, (size_t)CHAIN_LEN);
 	statedb_unlock(ch->db);
 	return ret;
 }
@@ -226,11 +226,12 @@ int chain_find_seq(struct chain *ch, const char *camera, uint64_t seq, struct ch
 int chain_checkpoint_put(struct chain *ch, const char *camera, uint64_t first_pos,
 			 uint64_t last_pos, int64_t created_ms, const char *body)
 {
-	int ret = sql_exec(statedb_lock(ch->db), "chain: checkpoint",
-			   "INSERT OR REPLACE INTO chain_checkpoint"
-			   " (camera, first_pos, last_pos, created_ms, body) VALUES (?, ?, ?, ?, ?)",
-			   NULL, NULL, "tiiit", camera, (int64_t)first_pos, (int64_t)last_pos,
-			   created_ms, body);
+	int ret =
+		sql_exec(statedb_lock(ch->db), "chain: checkpoint",
+			 "INSERT OR REPLACE INTO chain_checkpoint"
+			 " (camera, first_pos, last_pos, created_ms, body) VALUES (?, ?, ?, ?, ?)",
+			 NULL, NULL, "tiiit", camera, (int64_t)first_pos, (int64_t)last_pos,
+			 created_ms, body);
 
 	statedb_unlock(ch->db);
 	return ret;
@@ -246,20 +247,22 @@ static int cp_row(void *arg, sqlite3_stmt *st)
 	struct cp_walk *w = arg;
 
 	return w->fn(w->arg, (const char *)sqlite3_column_text(st, 0),
-		     (uint64_t)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2));
+		     (uint64_t)sqlite3_column_int64(st, 1),
+		     (const char *)sqlite3_column_text(st, 2));
 }
 
 /* As chain_walk(): the lock is held through @fn. @camera NULL: all. */
-int chain_checkpoint_walk(struct chain *ch, const char *camera, uint64_t from_pos,
-			  uint64_t to_pos, bool unqueued_only, chain_cp_fn fn, void *arg)
+int chain_checkpoint_walk(struct chain *ch, const char *camera, uint64_t from_pos, uint64_t to_pos,
+			  bool unqueued_only, chain_cp_fn fn, void *arg)
 {
 	struct cp_walk w = { fn, arg };
-	int ret = sql_exec(statedb_lock(ch->db), "chain: checkpoints",
-			   "SELECT camera, last_pos, body FROM chain_checkpoint"
-			   " WHERE (?1 IS NULL OR camera = ?1) AND last_pos >= ?2 AND first_pos <= ?3"
-			   " AND (?4 = 0 OR queued = 0) ORDER BY created_ms, camera, last_pos",
-			   cp_row, &w, "tiii", camera, (int64_t)from_pos, (int64_t)to_pos,
-			   (int64_t)unqueued_only);
+	int ret =
+		sql_exec(statedb_lock(ch->db), "chain: checkpoints",
+			 "SELECT camera, last_pos, body FROM chain_checkpoint"
+			 " WHERE (?1 IS NULL OR camera = ?1) AND last_pos >= ?2 AND first_pos <= ?3"
+			 " AND (?4 = 0 OR queued = 0) ORDER BY created_ms, camera, last_pos",
+			 cp_row, &w, "tiii", camera, (int64_t)from_pos, (int64_t)to_pos,
+			 (int64_t)unqueued_only);
 
 	statedb_unlock(ch->db);
 	return ret;
@@ -267,9 +270,10 @@ int chain_checkpoint_walk(struct chain *ch, const char *camera, uint64_t from_po
 
 int chain_checkpoint_queued(struct chain *ch, const char *camera, uint64_t last_pos)
 {
-	int ret = sql_exec(statedb_lock(ch->db), "chain: queued",
-			   "UPDATE chain_checkpoint SET queued = 1 WHERE camera = ? AND last_pos = ?",
-			   NULL, NULL, "ti", camera, (int64_t)last_pos);
+	int ret =
+		sql_exec(statedb_lock(ch->db), "chain: queued",
+			 "UPDATE chain_checkpoint SET queued = 1 WHERE camera = ? AND last_pos = ?",
+			 NULL, NULL, "ti", camera, (int64_t)last_pos);
 
 	statedb_unlock(ch->db);
 	return ret;

@@ -45,15 +45,14 @@ struct chain_entry {
 	uint64_t seq;
 	int64_t start_utc_ms;
 	uint32_t duration_ms;
-	uint8_t hash[CHAIN_LEN];	/* segment SHA-256; gaps: chain_gap_hash() */
-	char reason[CHAIN_REASON_MAX];	/* gaps: "outage", "evicted-before-upload" */
-	uint8_t value[CHAIN_LEN];	/* C(pos), set by chain_append() */
+	uint8_t hash[CHAIN_LEN];       /* segment SHA-256; gaps: chain_gap_hash() */
+	char reason[CHAIN_REASON_MAX]; /* gaps: "outage", "evicted-before-upload" */
+	uint8_t value[CHAIN_LEN];      /* C(pos), set by chain_append() */
 };
 
 /* C(n) from @prev and @e's fields (kind, camera, seq, start, duration,
  * hash); a pure function, for the verifier too. */
-int chain_step(const uint8_t prev[CHAIN_LEN], const struct chain_entry *e,
-	       uint8_t out[CHAIN_LEN]);
+int chain_step(const uint8_t prev[CHAIN_LEN], const struct chain_entry *e, uint8_t out[CHAIN_LEN]);
 /* H of a gap entry with @reason. */
 int chain_gap_hash(const char *reason, uint8_t out[CHAIN_LEN]);
 
@@ -84,8 +83,8 @@ int chain_checkpoint_put(struct chain *ch, const char *camera, uint64_t first_po
 /* Checkpoints whose @queued flag is false, oldest first; @fn gets the
  * camera, last position and body. */
 typedef int (*chain_cp_fn)(void *arg, const char *camera, uint64_t last_pos, const char *body);
-int chain_checkpoint_walk(struct chain *ch, const char *camera, uint64_t from_pos,
-			  uint64_t to_pos, bool unqueued_only, chain_cp_fn fn, void *arg);
+int chain_checkpoint_walk(struct chain *ch, const char *camera, uint64_t from_pos, uint64_t to_pos,
+			  bool unqueued_only, chain_cp_fn fn, void *arg);
 int chain_checkpoint_queued(struct chain *ch, const char *camera, uint64_t last_pos);
 
 #endif /* CAMGATE_STORAGE_CHAIN_H */

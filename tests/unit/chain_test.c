@@ -27,8 +27,9 @@
 
 static struct chain_entry seg(const char *cam, uint64_t seq, int64_t start, uint32_t dur)
 {
-	struct chain_entry e = { .kind = CHAIN_SEGMENT, .seq = seq, .start_utc_ms = start,
-				 .duration_ms = dur };
+	struct chain_entry e = {
+		.kind = CHAIN_SEGMENT, .seq = seq, .start_utc_ms = start, .duration_ms = dur
+	};
 	char body[32];
 
 	snprintf(e.camera, sizeof(e.camera), "%s", cam);
@@ -101,8 +102,9 @@ static void test_append_and_reopen(void **state)
 {
 	struct fx *fx = *state;
 	struct chain_entry a = seg("cam1", 1, 1000, 2000), b = seg("cam1", 2, 3000, 2000);
-	struct chain_entry g = { .kind = CHAIN_GAP, .seq = 3, .start_utc_ms = 5000,
-				 .duration_ms = 9000 };
+	struct chain_entry g = {
+		.kind = CHAIN_GAP, .seq = 3, .start_utc_ms = 5000, .duration_ms = 9000
+	};
 	struct chain_entry other = seg("cam2", 1, 1000, 2000), got[3], last;
 	uint8_t v[CHAIN_LEN];
 
@@ -176,16 +178,17 @@ static void test_checkpoint_signed(void **state)
 	free(bad);
 	/* the chain value altered: the signature fails */
 	hex_encode(e[2].value, CHAIN_LEN, hex);
-	bad = replace(json, hex, "00000000000000000000000000000000"
-				 "00000000000000000000000000000000");
+	bad = replace(json, hex,
+		      "00000000000000000000000000000000"
+		      "00000000000000000000000000000000");
 	assert_int_equal(checkpoint_parse(bad, &cp, why, sizeof(why)), -EBADMSG);
 	checkpoint_clear(&cp);
 	free(bad);
 	/* another key's signature under this key's name: refused */
 	snprintf(odir, sizeof(odir), "%s/other", fx->dir);
 	assert_int_equal(identity_open(odir, &other), 0);
-	assert_int_equal(
-		checkpoint_build(other, "gw-1", NULL, zero, e, 3, 1700000000000, &forged), 0);
+	assert_int_equal(checkpoint_build(other, "gw-1", NULL, zero, e, 3, 1700000000000, &forged),
+			 0);
 	bad = replace(forged, identity_fingerprint(other), identity_fingerprint(fx->id));
 	assert_int_equal(checkpoint_parse(bad, &cp, why, sizeof(why)), -EBADMSG);
 	checkpoint_clear(&cp);
