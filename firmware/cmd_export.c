@@ -154,9 +154,13 @@ int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv)
 		config_free(cfg);
 		return CMD_FAIL;
 	}
-	rq = (struct export_pkg_req){ .gateway = cfg->gateway_id, .camera = a.camera,
-				      .from_ms = f, .to_ms = t, .purpose = a.purpose,
-				      .requester = a.requester, .performer = a.performer,
+	rq = (struct export_pkg_req){ .gateway = cfg->gateway_id,
+				      .camera = a.camera,
+				      .from_ms = f,
+				      .to_ms = t,
+				      .purpose = a.purpose,
+				      .requester = a.requester,
+				      .performer = a.performer,
 				      .dir = a.dir };
 	format_time_ms(f, from, sizeof(from));
 	format_time_ms(t, to, sizeof(to));
@@ -197,8 +201,7 @@ int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv)
 	printf("%s: %llu segments (%llu in the hash chain, %llu gaps), %.1f s; manifest sha256 "
 	       "%s\n",
 	       a.dir, (unsigned long long)rep.segments, (unsigned long long)rep.chained,
-	       (unsigned long long)rep.gaps, (double)rep.duration_ms / 1000,
-	       rep.manifest_sha256);
+	       (unsigned long long)rep.gaps, (double)rep.duration_ms / 1000, rep.manifest_sha256);
 	ret = CMD_OK;
 out:
 	statedb_close(sdb);

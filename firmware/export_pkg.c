@@ -28,10 +28,10 @@
 #include "storage/export.h"
 #include "storage/ring.h"
 
-#define PATH_CAP  4096
-#define INIT_MAX  (4u << 20)
-#define SEGS_MAX  262144
-#define REL_MAX   256 /* a media object name (net/uplink.h) */
+#define PATH_CAP 4096
+#define INIT_MAX (4u << 20)
+#define SEGS_MAX 262144
+#define REL_MAX	 256 /* a media object name (net/uplink.h) */
 
 static const char readme[] =
 	"camgate export package\n"
@@ -55,7 +55,8 @@ static const char readme[] =
 	"Without camgate: the signature checks with OpenSSL,\n\n"
 	"    base64 -d manifest.sig > manifest.der\n"
 	"    openssl dgst -sha256 -verify public_key.pem -signature manifest.der manifest.json\n"
-	"    openssl pkey -pubin -in public_key.pem -outform DER | sha256sum   # the fingerprint\n\n"
+	"    openssl pkey -pubin -in public_key.pem -outform DER | sha256sum   # the "
+	"fingerprint\n\n"
 	"and each file's SHA-256 (sha256sum) must equal the one in manifest.json.\n"
 	"The chain formula and file formats: docs/integrity.md of camgate.\n";
 
@@ -71,8 +72,8 @@ static int seg_collect(void *arg, const struct ring_seg_info *info)
 	if (s->n == SEGS_MAX)
 		return -E2BIG;
 	if (s->n == s->cap) {
-		struct ring_seg_info *nv = realloc(s->v, (s->cap = s->cap ? 2 * s->cap : 64) *
-								 sizeof(*nv));
+		struct ring_seg_info *nv =
+			realloc(s->v, (s->cap = s->cap ? 2 * s->cap : 64) * sizeof(*nv));
 
 		if (!nv)
 			return -ENOMEM;
@@ -305,8 +306,8 @@ static bool blank(const char *s)
 }
 
 int export_pkg_write(struct ring *ring, struct chain *ch, struct identity *id,
-		     const struct export_pkg_req *rq, int64_t now_ms,
-		     struct export_pkg_report *rep, char *why, size_t cap)
+		     const struct export_pkg_req *rq, int64_t now_ms, struct export_pkg_report *rep,
+		     char *why, size_t cap)
 {
 	struct export_report er = { 0 };
 	struct segs s = { 0 };
@@ -362,7 +363,8 @@ int export_pkg_write(struct ring *ring, struct chain *ch, struct identity *id,
 	cJSON_AddStringToObject(f, "file", "footage.mp4");
 	add_hex(f, "sha256", md);
 	cJSON_AddNumberToObject(f, "bytes", (double)er.bytes_out);
-	cJSON_AddNumberToObject(f, "duration_ms", (double)(er.last_utc_ms - er.first_utc_ms - er.gap_ms));
+	cJSON_AddNumberToObject(f, "duration_ms",
+				(double)(er.last_utc_ms - er.first_utc_ms - er.gap_ms));
 	cJSON_AddNumberToObject(f, "gap_ms", (double)er.gap_ms);
 	ret = write_inits(ring, rq, &s, cJSON_AddArrayToObject(m, "inits"));
 	if (!ret)

@@ -44,7 +44,7 @@ struct export_pkg_report {
 };
 
 int export_pkg_write(struct ring *ring, struct chain *ch, struct identity *id,
-		     const struct export_pkg_req *rq, int64_t now_ms,
-		     struct export_pkg_report *rep, char *why, size_t cap);
+		     const struct export_pkg_req *rq, int64_t now_ms, struct export_pkg_report *rep,
+		     char *why, size_t cap);
 
 #endif /* CAMGATE_FIRMWARE_EXPORT_PKG_H */

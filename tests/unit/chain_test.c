@@ -143,10 +143,11 @@ static void test_append_and_reopen(void **state)
 static char *replace(const char *s, const char *from, const char *to)
 {
 	const char *p = strstr(s, from);
-	char *out = malloc(strlen(s) + strlen(to) + 1);
+	size_t n = strlen(s) + strlen(to) + 1;
+	char *out = malloc(n);
 
 	assert_non_null(p);
-	sprintf(out, "%.*s%s%s", (int)(p - s), s, to, p + strlen(from));
+	snprintf(out, n, "%.*s%s%s", (int)(p - s), s, to, p + strlen(from));
 	return out;
 }
 
