@@ -80,8 +80,7 @@ static int parse_args(int argc, char **argv, struct xargs *a)
 	return 0;
 }
 
-/* NULL when @performer may export @camera, else why not. */
-static const char *may_export(struct statedb *sdb, const char *performer, const char *camera)
+const char *cmd_footage_refusal(struct statedb *sdb, const char *performer, const char *camera)
 {
 	struct accounts *acc = NULL;
 	struct account a;
@@ -94,7 +93,7 @@ static const char *may_export(struct statedb *sdb, const char *performer, const 
 	if (accounts_get(acc, performer, time_now_ms(), &a))
 		why = "performer is not an account of this gateway";
 	else if (a.role != ROLE_ADMIN && a.role != ROLE_OPERATOR && a.role != ROLE_CENTRAL)
-		why = "performer's role may not export footage";
+		why = "performer's role may not export or hold footage";
 	else if (!account_may_camera(&a, camera))
 		why = "camera is outside the performer's scope";
 	accounts_close(acc);
@@ -165,7 +164,7 @@ int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv)
 	format_time_ms(f, from, sizeof(from));
 	format_time_ms(t, to, sizeof(to));
 	snprintf(object, sizeof(object), "%s/%s..%s", a.camera, from, to);
-	refusal = may_export(sdb, a.performer, a.camera);
+	refusal = cmd_footage_refusal(sdb, a.performer, a.camera);
 	if (!refusal && (!a.purpose || !*a.purpose))
 		refusal = "needs its purpose (--purpose)";
 	if (!refusal && (!a.requester || !*a.requester))

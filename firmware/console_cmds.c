@@ -36,6 +36,9 @@ static int c_uplink_test(struct console *c, int argc, char **argv);
 static int c_reboot(struct console *c, int argc, char **argv);
 static int c_factory_reset(struct console *c, int argc, char **argv);
 static int c_export(struct console *c, int argc, char **argv);
+static int c_hold(struct console *c, int argc, char **argv);
+static int c_hold_list(struct console *c, int argc, char **argv);
+static int c_hold_release(struct console *c, int argc, char **argv);
 
 /* Who may take footage off the gateway (R12): not installers, not auditors. */
 #define R_EXPORT (R_ADMIN | ROLE_BIT(ROLE_OPERATOR) | ROLE_BIT(ROLE_CENTRAL))
@@ -120,6 +123,11 @@ const struct console_cmd console__cmds[] = {
 	  "CAMERA FROM TO --purpose TEXT --requester TEXT -o DIR",
 	  "An evidence package of a time range (`camgate export`), signed and audited; you are "
 	  "its performer." },
+	{ "hold", c_hold, R_EXPORT, 5, ANY, CC_CAMERA, "CAMERA FROM TO --reason TEXT",
+	  "Keep footage in the ring until released (legal hold; `camgate hold`), audited." },
+	{ "hold list", c_hold_list, R_EXPORT, 0, 0, 0, "", "The active holds." },
+	{ "hold release", c_hold_release, R_EXPORT, 1, 1, 0, "ID",
+	  "Release a hold: its footage may be overwritten again. Audited." },
 	{ "time", c_time, R_ALL, 0, 0, CC_ALWAYS, "", "The gateway's clock, UTC and local." },
 	{ "reboot", c_reboot, R_INST, 0, 0, 0, "", "Restart the gateway (asks first)." },
 	{ "factory-reset", c_factory_reset, R_ADMIN, 0, 0, 0, "",
@@ -418,13 +426,16 @@ static int c_discover(struct console *c, int argc, char **argv)
 	return console__spawn(c, NULL, args, false) ? -EIO : 0;
 }
 
-static int c_export(struct console *c, int argc, char **argv)
+/* `camgate @verb ARGS... --performer YOU`: the performer is who is
+ * logged in, never a word typed: refused, and ours comes last, where
+ * getopt keeps it over any earlier one. */
+static int spawn_as_me(struct console *c, const char *const *pre, int npre, int argc, char **argv)
 {
-	const char *args[CONSOLE_ARGS_MAX + 4] = { "export" };
-	int n = 1;
+	const char *args[CONSOLE_ARGS_MAX + 8];
+	int n = 0;
 
-	/* The performer is who is logged in, never a word typed: refused,
-	 * and ours comes last, where getopt keeps it over any earlier one. */
+	for (int i = 0; i < npre; i++)
+		args[n++] = pre[i];
 	for (int i = 0; i < argc && n < CONSOLE_ARGS_MAX; i++) {
 		if (!strncmp(argv[i], "--pe", 4) || !strcmp(argv[i], "--")) {
 			console__printf(c, "error: the performer is you (%s); it cannot be set\n",
@@ -436,6 +447,36 @@ static int c_export(struct console *c, int argc, char **argv)
 	args[n++] = "--performer";
 	args[n++] = c->who.name;
 	args[n] = NULL;
+	return console__spawn(c, NULL, args, false) ? -EIO : 0;
+}
+
+static int c_export(struct console *c, int argc, char **argv)
+{
+	static const char *const pre[] = { "export" };
+
+	return spawn_as_me(c, pre, 1, argc, argv);
+}
+
+static int c_hold(struct console *c, int argc, char **argv)
+{
+	static const char *const pre[] = { "hold" };
+
+	return spawn_as_me(c, pre, 1, argc, argv);
+}
+
+static int c_hold_release(struct console *c, int argc, char **argv)
+{
+	static const char *const pre[] = { "hold", "--release" };
+
+	return spawn_as_me(c, pre, 2, argc, argv);
+}
+
+static int c_hold_list(struct console *c, int argc, char **argv)
+{
+	static const char *const args[] = { "hold", "--list", NULL };
+
+	(void)argc;
+	(void)argv;
 	return console__spawn(c, NULL, args, false) ? -EIO : 0;
 }
 

@@ -26,6 +26,7 @@
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/discovery.h"
+#include "firmware/holds.h"
 #include "firmware/integrity.h"
 #include "firmware/pidfile.h"
 #include "firmware/registry.h"
@@ -162,6 +163,10 @@ static int gw_open_storage(struct gw *gw)
 	if (ret)
 		return ret;
 	ring_set_evict_hook(gw->ring, gw_evict_hook, gw);
+	ret = holds_open(gw->sdb, &gw->holds);
+	if (ret)
+		return ret;
+	ring_set_held_fn(gw->ring, gw_held, gw->holds);
 	return 0;
 }
 
@@ -202,6 +207,8 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_ship_audit(gw);
 			gw_ship_registry(gw);
 			gw_integrity(gw, false);
+			if (gw->holds)
+				holds_reload(gw->holds);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
 		}
 	}
@@ -266,6 +273,7 @@ out:
 	gw_up_unlock(&gw);
 	discovery_stop(gw.disc);
 	ring_close(gw.ring);
+	holds_close(gw.holds);
 	gw_dcams_free(gw.dcams, gw.ndcams);
 	registry_close(gw.reg);
 	if (gw.pid_written) /* never another daemon's */

@@ -25,6 +25,7 @@
 #include "firmware/audit.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
+#include "firmware/holds.h"
 #include "firmware/integrity.h"
 #include "firmware/registry.h"
 #include "firmware/status.h"
@@ -145,6 +146,9 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 	char object[64], detail[160], when[32];
 
 	format_time_ms(info->start_utc_ms, when, sizeof(when));
+	/* A legal hold outranks on_full: kept until released (R10). */
+	if (!strcmp(why, "hold"))
+		return -1;
 	if (atomic_load(&gw->on_full) == CONFIG_ON_FULL_STOP) {
 		alarm_raise(
 			gw->sdb, "storage-full", info->camera,
@@ -172,6 +176,11 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 	alarm_raise(gw->sdb, "protected-footage-overwritten", info->camera,
 		    "storage full: protected footage overwritten");
 	return 0;
+}
+
+bool gw_held(void *arg, const struct ring_seg_info *info)
+{
+	return holds_covers(arg, info->camera, info->start_utc_ms, info->duration_ms);
 }
 
 void gw_state_disk(struct gw *gw, struct status_state_disk *sd)

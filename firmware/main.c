@@ -55,6 +55,8 @@ static const struct command commands[] = {
 	  "check segments, hash chain and signed checkpoints offline" },
 	{ "export", cmd_export, "CAMERA FROM TO --purpose T --requester T --performer U -o DIR",
 	  "an evidence package of a time range, signed, audited (R12)" },
+	{ "hold", cmd_hold, "CAMERA FROM TO --reason T --performer U | --release ID | --list",
+	  "keep footage in the ring until released (legal hold), audited" },
 	{ "version", cmd_version, "", "print the firmware version" },
 	{ "help", cmd_help, "[COMMAND]", "this text" },
 };

@@ -606,6 +606,14 @@ void ring_set_upload_required(struct ring *ring, bool required)
 	pthread_mutex_unlock(&ring->lock);
 }
 
+void ring_set_held_fn(struct ring *ring, ring_held_fn fn, void *arg)
+{
+	pthread_mutex_lock(&ring->lock);
+	ring->held_fn = fn;
+	ring->held_arg = arg;
+	pthread_mutex_unlock(&ring->lock);
+}
+
 void ring_set_evict_hook(struct ring *ring, ring_evict_fn fn, void *arg)
 {
 	pthread_mutex_lock(&ring->lock);

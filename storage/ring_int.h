@@ -196,6 +196,8 @@ struct ring {
 	bool upload_required;
 	ring_evict_fn evict_fn;
 	void *evict_arg;
+	ring_held_fn held_fn; /* legal holds (firmware/holds.h) */
+	void *held_arg;
 	bool evict_blocked; /* a veto was logged; quiet until it lifts */
 
 	uint64_t recovered_orphans;
