@@ -16,6 +16,7 @@
 #include "firmware/cmd.h"
 #include "firmware/config.h"
 #include "firmware/export_pkg.h"
+#include "firmware/holds.h"
 #include "firmware/identity.h"
 #include "lib/parse.h"
 #include "storage/chain.h"
@@ -125,6 +126,31 @@ static int run_export(struct config *cfg, struct statedb *sdb, const struct xarg
 	return ret;
 }
 
+/* Exported footage stays in the ring until someone releases it (the
+ * recipient may come back for the originals): an audited hold. */
+static void export_hold(struct statedb *sdb, const struct export_pkg_req *rq, const char *object)
+{
+	struct hold hd = { .from_ms = rq->from_ms, .to_ms = rq->to_ms };
+	struct holds *h = NULL;
+	char detail[HOLDS_TEXT_MAX + 32];
+	int64_t id = 0;
+
+	snprintf(hd.camera, sizeof(hd.camera), "%s", rq->camera);
+	snprintf(hd.reason, sizeof(hd.reason), "export for %s: %s", rq->requester, rq->purpose);
+	snprintf(hd.by, sizeof(hd.by), "%s", rq->performer);
+	if (holds_open(sdb, &h) || holds_add(h, &hd, time_now_ms(), &id)) {
+		fprintf(stderr, "camgate: warning: export: the footage could not be held in the "
+				"ring (camgate hold)\n");
+	} else {
+		snprintf(detail, sizeof(detail), "hold %lld: %s", (long long)id, hd.reason);
+		audit_record(sdb, 0, rq->performer, "hold", object, detail);
+		printf("hold %lld keeps the exported footage in the ring (release: camgate hold "
+		       "--release %lld)\n",
+		       (long long)id, (long long)id);
+	}
+	holds_close(h);
+}
+
 int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct xargs a = { 0 };
@@ -197,6 +223,7 @@ int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv)
 		ret = CMD_FAIL;
 		goto out;
 	}
+	export_hold(sdb, &rq, object);
 	printf("%s: %llu segments (%llu in the hash chain, %llu gaps), %.1f s; manifest sha256 "
 	       "%s\n",
 	       a.dir, (unsigned long long)rep.segments, (unsigned long long)rep.chained,

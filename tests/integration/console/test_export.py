@@ -106,6 +106,10 @@ def _run(gw, cg, tmp_path):
 	assert len(rows) == 1 and rows[0][1] == "op", rows
 	assert "accident review" in rows[0][4] and "district 3" in rows[0][4], rows
 	assert rows[0][3].startswith("cam1/"), rows
+	# the exported footage is held in the ring until released
+	held = cg.cli("hold", "--list").stdout
+	assert "export for Traffic police, district 3: accident review" in held, held
+	assert ("op", "hold") in [(row[1], row[2]) for row in gw.audit()]
 	# the same fingerprint as the gateway's key, pinned
 	fp = cg.cli("identity", "show").stdout.split()[1]
 	assert verify(out, "--fingerprint", fp)[0] == 0
