@@ -17,7 +17,7 @@ char *hex_encode(const void *in, size_t n, char *out)
 	return out;
 }
 
-static int nibble(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -35,7 +35,7 @@ int hex_decode(const char *in, void *out, size_t n)
 	if (!in || strlen(in) != 2 * n)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		int hi = nibble(in[2 * i]), lo = nibble(in[2 * i + 1]);
+		int hi = hex_digit(in[2 * i]), lo = hex_digit(in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
