@@ -26,6 +26,20 @@ def verify(path, *extra):
 	return r.returncode, r.stdout + r.stderr
 
 
+def sei_nal(clip="video-h264-1920x1080-4M-10s.h264"):
+	"""The SEI NAL unit (user data unregistered: the carrier ONVIF Media
+	Signing uses) the camera simulator's H.264 clip carries once per loop
+	(x264 writes its version there), without its start code."""
+	data = (cglib.CLIP_DIR / clip).read_bytes()
+	at = data.index(b"x264 - core")
+	start = data.rindex(b"\x00\x00\x01", 0, at) + 3
+	assert data[start] & 0x1f == 6, "not an SEI NAL unit"
+	end = data.index(b"\x00\x00\x01", at)
+	while data[end - 1] == 0:	# a 4-byte start code's leading zero
+		end -= 1
+	return data[start:end]
+
+
 def login_new(gw, name, pw):
 	c = gw.login(name, pw, prompt="must be changed")
 	c.expect("new password: ")
@@ -106,6 +120,11 @@ def _run(gw, cg, tmp_path):
 	assert len(rows) == 1 and rows[0][1] == "op", rows
 	assert "accident review" in rows[0][4] and "district 3" in rows[0][4], rows
 	assert rows[0][3].startswith("cam1/"), rows
+	# SEI user-data NAL units pass the remux unchanged (ONVIF Media Signing)
+	nal = sei_nal()
+	carriers = [s for s in m["segments"] if nal in (out / s["file"]).read_bytes()]
+	assert carriers, "no exported segment carries the camera's SEI NAL unit"
+	assert (out / "footage.mp4").read_bytes().count(nal) == len(carriers)
 	# the exported footage is held in the ring until released
 	held = cg.cli("hold", "--list").stdout
 	assert "export for Traffic police, district 3: accident review" in held, held
