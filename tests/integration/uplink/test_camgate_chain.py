@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The hash chain end to end (docs/integrity.md): one simulated camera
 recorded by `camgate run` with [uplink] at nginx over mutual TLS and a
-checkpoint every 3 chain entries; after a clean stop, the checkpoints
-central holds are valid against docs/schema/ and `camgate verify` finds
-the uploaded segments clean. Then copies of central's folder are tampered
+checkpoint every 3 chain entries, and a camera outage of 6 s in the
+middle; after a clean stop, the checkpoints central holds are valid
+against docs/schema/, the outage is a gap entry, and `camgate verify`
+finds the uploaded segments clean. Then copies of central's folder are tampered
 with, one way each (a flipped byte, a dropped segment, two swapped, a
 foreign one inserted, a checkpoint altered, a checkpoint re-signed with
 another key): verify exits 3 and names each. `camgate identity csr` is a
@@ -23,12 +24,13 @@ import cglib
 
 GW = "gw-chain-01"
 RECORD_S = 16
+OUTAGE_S = 6
 
 
 @pytest.fixture(scope="module")
 def rec(module_env, module_central_mtls, uplink_config):
 	central = module_central_mtls
-	with cglib.budget(RECORD_S + 60, "one-camera recording with checkpoints"):
+	with cglib.budget(RECORD_S + OUTAGE_S + 90, "one-camera recording with checkpoints"):
 		srv = module_env.cameras(cams=1)
 		cg = module_env.camgate()
 		uplink_config(cg, central, {"cam1": srv.url(1)}, gateway={"id": GW},
@@ -37,7 +39,14 @@ def rec(module_env, module_central_mtls, uplink_config):
 			[("integrity", {"checkpoint_segments": 3, "checkpoint_interval": "1h"})]))
 		cg.start()
 		cg.wait_segments({"cam1": 1}, 20)
-		time.sleep(RECORD_S)
+		time.sleep(RECORD_S / 2)
+		# the camera loses power for a while: an outage gap in the chain
+		srv.kill()
+		time.sleep(OUTAGE_S)
+		srv.start()
+		n = len(cg.segments("cam1"))
+		cg.wait_segments({"cam1": n + 1}, 30)
+		time.sleep(RECORD_S / 2)
 		cg.assert_running()
 		rc = cg.stop()
 		srv.stop()
@@ -113,6 +122,17 @@ def test_checkpoints_at_central(rec, schema_check):
 	fp = rec["cg"].cli("identity", "show").stdout.split()[1].split(":")[1]
 	for p in cps:
 		assert json.loads(p.read_text())["key_fingerprint"] == fp
+
+
+def test_outage_is_a_gap_entry(rec):
+	"""The camera's outage is in the chain as a gap entry, and verify says
+	so as a note, not a finding."""
+	gaps = [e for p in rec["root"].glob("chain/cam1/*.json")
+		for e in json.loads(p.read_text())["entries"] if e["type"] == "gap"]
+	assert [g["reason"] for g in gaps] == ["outage"], gaps
+	assert gaps[0]["duration_ms"] >= (OUTAGE_S - 2) * 1000, gaps
+	rc, out = verify(rec["root"])
+	assert rc == 0 and "declared gap (outage)" in out, out
 
 
 def test_untouched_verifies_clean(rec):
