@@ -179,9 +179,14 @@ static int gw_put_object(void *arg, const char *path, const char *body, int64_t 
  * when there is an uplink. Main thread: gw->up changes only here. */
 static void gw_integrity(struct gw *gw, bool flush)
 {
-	if (gw->integ)
-		integrity_tick(gw->integ, time_now_ms(), flush, gw->up ? gw_put_object : NULL,
-			       gw->up);
+	struct ring_stat rs;
+
+	if (!gw->integ)
+		return;
+	integrity_tick(gw->integ, time_now_ms(), flush, gw->up ? gw_put_object : NULL, gw->up);
+	/* The chain keeps what the ring keeps (and what central still needs). */
+	if (!ring_stat(gw->ring, &rs) && rs.oldest_utc_ms)
+		integrity_prune(gw->integ, rs.oldest_utc_ms);
 }
 
 static void gw_loop(struct gw *gw, const sigset_t *set)

@@ -297,3 +297,19 @@ int integrity_tick(struct integrity *it, int64_t now_ms, bool flush, integrity_p
 	}
 	return ret;
 }
+
+int integrity_prune(struct integrity *it, int64_t before_ms)
+{
+	char names[CAMS_MAX][CHAIN_CAMERA_MAX];
+	size_t n;
+	int ret = 0;
+
+	pthread_mutex_lock(&it->lock);
+	n = it->ncams;
+	for (size_t i = 0; i < n; i++)
+		memcpy(names[i], it->cams[i].name, CHAIN_CAMERA_MAX);
+	pthread_mutex_unlock(&it->lock);
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = chain_prune(it->ch, names[i], before_ms);
+	return ret;
+}

@@ -47,6 +47,11 @@ typedef int (*integrity_put_fn)(void *arg, const char *path, const char *body, i
 int integrity_tick(struct integrity *it, int64_t now_ms, bool flush, integrity_put_fn put,
 		   void *arg);
 
+/* Forget chain entries and sent checkpoints of footage older than
+ * @before_ms (the ring's oldest segment): chain_prune() for every camera
+ * seen. Main thread. */
+int integrity_prune(struct integrity *it, int64_t before_ms);
+
 /* Checkpoint @camera's pending entries now (an export wants its range
  * covered). */
 int integrity_checkpoint_now(struct integrity *it, const char *camera, int64_t now_ms);

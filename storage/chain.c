@@ -278,3 +278,24 @@ int chain_checkpoint_queued(struct chain *ch, const char *camera, uint64_t last_
 	statedb_unlock(ch->db);
 	return ret;
 }
+
+int chain_prune(struct chain *ch, const char *camera, int64_t before_ms)
+{
+	sqlite3 *db = statedb_lock(ch->db);
+	int ret = sql_exec(db, "chain: prune entries",
+			   "DELETE FROM chain_entry WHERE camera = ?1"
+			   " AND pos < (SELECT COALESCE(MAX(pos), 0) FROM chain_entry"
+			   "            WHERE camera = ?1 AND start_ms < ?2)"
+			   " AND pos < (SELECT COALESCE(MAX(last_pos), 0) FROM chain_checkpoint"
+			   "            WHERE camera = ?1 AND queued = 1)",
+			   NULL, NULL, "ti", camera, before_ms);
+
+	if (!ret)
+		ret = sql_exec(db, "chain: prune checkpoints",
+			       "DELETE FROM chain_checkpoint WHERE camera = ?1 AND queued = 1"
+			       " AND last_pos < (SELECT COALESCE(MIN(pos), 0) FROM chain_entry"
+			       "                 WHERE camera = ?1)",
+			       NULL, NULL, "t", camera);
+	statedb_unlock(ch->db);
+	return ret;
+}

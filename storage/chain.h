@@ -87,4 +87,12 @@ int chain_checkpoint_walk(struct chain *ch, const char *camera, uint64_t from_po
 			  bool unqueued_only, chain_cp_fn fn, void *arg);
 int chain_checkpoint_queued(struct chain *ch, const char *camera, uint64_t last_pos);
 
+/* Forget what the ring no longer holds: @camera's entries older than
+ * @before_ms, except the newest of them (the anchor of what follows: an
+ * export's chain starts from it), and only up to its last checkpoint
+ * already queued for central; then the queued checkpoints that end before
+ * the oldest entry kept. state.db then grows with the ring's span, not
+ * with time. */
+int chain_prune(struct chain *ch, const char *camera, int64_t before_ms);
+
 #endif /* CAMGATE_STORAGE_CHAIN_H */

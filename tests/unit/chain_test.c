@@ -140,6 +140,63 @@ static void test_append_and_reopen(void **state)
 	assert_int_equal(chain_find_seq(fx->ch, "cam1", 3, &last), -ENOENT); /* a gap's seq */
 }
 
+static int count(void *arg, const struct chain_entry *e)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int count_cp(void *arg, const char *camera, uint64_t last_pos, const char *body)
+{
+	(void)camera;
+	(void)last_pos;
+	(void)body;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Pruning keeps the anchor, what is not yet sent, and the newest. */
+static void test_prune(void **state)
+{
+	struct fx *fx = *state;
+	struct chain_entry e, last;
+	int n = 0, ncp = 0;
+
+	for (uint64_t i = 1; i <= 10; i++) {
+		e = seg("cam1", i, (int64_t)i * 2000, 2000);
+		assert_int_equal(chain_append(fx->ch, &e), 0);
+	}
+	assert_int_equal(chain_checkpoint_put(fx->ch, "cam1", 1, 4, 1, "{}"), 0);
+	assert_int_equal(chain_checkpoint_put(fx->ch, "cam1", 5, 8, 2, "{}"), 0);
+	/* nothing queued yet: nothing goes */
+	assert_int_equal(chain_prune(fx->ch, "cam1", 15000), 0);
+	assert_int_equal(chain_walk(fx->ch, "cam1", 1, 100, count, &n), 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(chain_checkpoint_queued(fx->ch, "cam1", 4), 0);
+	assert_int_equal(chain_checkpoint_queued(fx->ch, "cam1", 8), 0);
+	/* the ring's oldest starts at 15 s (seq 8 and later): 1-6 go, 7 is
+	 * the anchor; the checkpoint of 1-4 goes, the one of 5-8 stays */
+	assert_int_equal(chain_prune(fx->ch, "cam1", 15000), 0);
+	n = 0;
+	assert_int_equal(chain_walk(fx->ch, "cam1", 1, 100, count, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(chain_find_seq(fx->ch, "cam1", 6, &last), -ENOENT);
+	assert_int_equal(chain_find_seq(fx->ch, "cam1", 7, &last), 0);
+	assert_int_equal(chain_checkpoint_walk(fx->ch, "cam1", 0, 100, false, count_cp, &ncp), 0);
+	assert_int_equal(ncp, 1);
+	/* everything old, but only up to the last queued checkpoint (8) */
+	assert_int_equal(chain_prune(fx->ch, "cam1", 1000000), 0);
+	assert_int_equal(chain_last(fx->ch, "cam1", &last), 0);
+	assert_int_equal(last.pos, 10);
+	assert_int_equal(chain_find_seq(fx->ch, "cam1", 8, &last), 0);
+	assert_int_equal(chain_find_seq(fx->ch, "cam1", 7, &last), -ENOENT);
+	/* and the chain goes on from where it was */
+	e = seg("cam1", 11, 22000, 2000);
+	assert_int_equal(chain_append(fx->ch, &e), 0);
+	assert_int_equal(e.pos, 11);
+}
+
 static char *replace(const char *s, const char *from, const char *to)
 {
 	const char *p = strstr(s, from);
@@ -239,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_and_reopen, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_signed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_identity_kept, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_prune, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
