@@ -198,14 +198,50 @@ int verify__load_checkpoints(struct vctx *v, const char *root, const char *camer
 	return ret;
 }
 
+static const struct expect *sort_x; /* qsort has no argument */
+
+static int cmp_seq(const void *a, const void *b)
+{
+	const struct chain_entry *x = &sort_x->e[*(const size_t *)a];
+	const struct chain_entry *y = &sort_x->e[*(const size_t *)b];
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* A day of a camera is ~43000 segments: matched by binary search. */
+static int index_seq(struct expect *x)
+{
+	x->byseq = calloc(x->n ? x->n : 1, sizeof(*x->byseq));
+	if (!x->byseq)
+		return -ENOMEM;
+	x->nseq = 0;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->e[i].kind == CHAIN_SEGMENT)
+			x->byseq[x->nseq++] = i;
+	sort_x = x;
+	qsort(x->byseq, x->nseq, sizeof(*x->byseq), cmp_seq);
+	return 0;
+}
+
+/* The first segment entry with @seq (by position). */
 static const struct chain_entry *by_seq(const struct expect *x, uint64_t seq, size_t *idx)
 {
-	for (size_t i = 0; i < x->n; i++)
-		if (x->e[i].kind == CHAIN_SEGMENT && x->e[i].seq == seq) {
-			*idx = i;
-			return &x->e[i];
-		}
-	return NULL;
+	size_t lo = 0, hi = x->nseq;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (x->e[x->byseq[mid]].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == x->nseq || x->e[x->byseq[lo]].seq != seq)
+		return NULL;
+	*idx = x->byseq[lo];
+	return &x->e[*idx];
 }
 
 static const struct chain_entry *by_hash(const struct expect *x, const uint8_t *md)
@@ -251,7 +287,7 @@ int verify__match_files(struct vctx *v, const char *root, const char *camera, st
 	char **names;
 
 	x->seen = calloc(x->n ? x->n : 1, sizeof(*x->seen));
-	if (!x->seen)
+	if (!x->seen || index_seq(x))
 		return -ENOMEM;
 	snprintf(dir, sizeof(dir), "%s/media/%s", root, camera);
 	names = names_list(dir, ".m4s", &n);
@@ -351,6 +387,7 @@ void verify__expect_free(struct expect *x)
 {
 	free(x->e);
 	free(x->seen);
+	free(x->byseq);
 	memset(x, 0, sizeof(*x));
 }
 

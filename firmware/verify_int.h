@@ -27,6 +27,8 @@ struct expect {
 	struct chain_entry *e; /* entries, in position order */
 	size_t n, cap;
 	bool *seen;
+	size_t *byseq; /* segment entries' indexes sorted by seq (match_files) */
+	size_t nseq;
 	uint64_t max_seq; /* highest segment seq covered */
 	bool strict;	  /* a file newer than max_seq is inserted, not late */
 };
