@@ -28,7 +28,7 @@ OUTAGE_S = 6
 
 
 @pytest.fixture(scope="module")
-def rec(module_env, module_central_mtls, uplink_config):
+def rec(module_env, module_central_mtls, uplink_config, pki):
 	central = module_central_mtls
 	with cglib.budget(RECORD_S + OUTAGE_S + 90, "one-camera recording with checkpoints"):
 		srv = module_env.cameras(cams=1)
@@ -57,7 +57,8 @@ def rec(module_env, module_central_mtls, uplink_config):
 		cglib.wait_for("the last checkpoint at central",
 			       lambda: _covered(root, cg), 30, 0.5)
 		assert cg.stop() == 0
-		return {"cg": cg, "central": central, "stop_rc": rc, "root": root}
+		return {"cg": cg, "central": central, "stop_rc": rc, "root": root,
+			"client_cert": pki.client[0]}
 
 
 def _covered(root, cg):
@@ -120,8 +121,13 @@ def test_checkpoints_at_central(rec, schema_check):
 	counts = schema_check(rec["central"], GW)
 	assert counts.get("checkpoint.schema.json", 0) == len(cps)
 	fp = rec["cg"].cli("identity", "show").stdout.split()[1].split(":")[1]
+	der = subprocess.run(["openssl", "x509", "-in", str(rec["client_cert"]), "-outform", "DER"],
+			     check=True, capture_output=True).stdout
 	for p in cps:
-		assert json.loads(p.read_text())["key_fingerprint"] == fp
+		cp = json.loads(p.read_text())
+		assert cp["key_fingerprint"] == fp
+		# the uplink's client certificate, as central authenticated it
+		assert cp["certificate_fingerprint"] == hashlib.sha256(der).hexdigest()
 
 
 def test_outage_is_a_gap_entry(rec):
