@@ -4,6 +4,7 @@
 #   make                      build $(O)/camgate for BOARD (default host)
 #   make deps                 install every Debian package build/tests/demo need (root)
 #   make check                all tests (unit plain + ASan/UBSan, integration), one summary line
+#   make check-long           the fault tests at full length (docs/reliability.md)
 #   make demo                 simulated cameras recorded for ~30 s
 #   make BOARD=rpi4           cross build (aarch64); make check BOARD=rpi4 runs unit tests under qemu
 #   make SANITIZE=address,undefined   sanitizer build in its own O=
@@ -85,7 +86,7 @@ ifneq ($(file <$(SETTINGS)),$(SETTINGS_TEXT))
 $(shell mkdir -p $(O) && printf '%s' '$(SETTINGS_TEXT)' > $(SETTINGS))
 endif
 
-.PHONY: all deps check check-unit check-san check-integration demo bench fuzz \
+.PHONY: all deps check check-long check-unit check-san check-integration demo bench fuzz \
 	image clean format format-check sysroot
 all: $(O)/camgate
 
@@ -146,6 +147,12 @@ check:
 else
 check: check-unit
 endif
+
+# The long versions of the suite's fault tests (docs/reliability.md):
+# 100 random kills while recording and uploading, against 20 in check.
+check-long: all unit
+	CAMGATE_FAULT_KILLS=100 CAMGATE_BIN=$(abspath $(O)/camgate) PYTEST_ARGS="-k fault" \
+		sh tests/run-integration.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -11,13 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "firmware/audit.h"
 #include "firmware/cmd.h"
 #include "firmware/config.h"
+#include "firmware/retention.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/termsafe.h"
 #include "storage/export.h"
 #include "storage/ring.h"
+#include "storage/statedb.h"
 #include "lib/hex.h"
 
 /* A hole in the footage longer than this is a gap in `ring ls`. */
@@ -208,8 +211,9 @@ static int ring_stat_cmd(struct ring *ring, const struct config *cfg, int argc, 
 
 	/* What is protected depends on the daemon's settings, not on the
 	 * index: the same floor and upload rule camgate run applies. */
-	ring_set_floor(ring, cfg->retention_floor_ms > 0 ? time_now_ms() - cfg->retention_floor_ms
-							 : INT64_MAX);
+	ring_set_floor(ring, retention_ring_floor(cfg) > 0
+				     ? time_now_ms() - retention_ring_floor(cfg)
+				     : INT64_MAX);
 	ring_set_upload_required(ring, *cfg->uplink.base_url != '\0');
 	if (ring_stat(ring, &st))
 		return CMD_FAIL;
@@ -250,7 +254,24 @@ static int ring_stat_cmd(struct ring *ring, const struct config *cfg, int argc, 
 	return ret;
 }
 
-static int ring_verify_cmd(struct ring *ring)
+/* Found problems are audited, so the daemon reports them to central as a
+ * security event (R16, firmware/secevent.h). */
+static void ring_verify_audit(const struct config *cfg, const struct ring_verify_report *rep)
+{
+	struct statedb *sdb = NULL;
+	char detail[160];
+
+	snprintf(detail, sizeof(detail),
+		 "%llu bad headers, %llu bad hashes, %llu missing init segments in %s",
+		 (unsigned long long)rep->bad_header, (unsigned long long)rep->bad_hash,
+		 (unsigned long long)rep->missing_init, cfg->storage_dir);
+	if (statedb_open(cfg->state_dir, &sdb) ||
+	    audit_record(sdb, 0, "system", "ring-verify-failed", "ring", detail))
+		log_err("ring verify: the finding could not be audited");
+	statedb_close(sdb);
+}
+
+static int ring_verify_cmd(struct ring *ring, const struct config *cfg)
 {
 	struct ring_verify_report rep = { 0 };
 	int ret = ring_verify(ring, &rep);
@@ -262,6 +283,8 @@ static int ring_verify_cmd(struct ring *ring)
 	       (unsigned long long)rep.unindexed);
 	if (ret == -EBADMSG) {
 		puts("ring verify: PROBLEMS FOUND (see above; `camgate ring rebuild` re-indexes)");
+		if (rep.bad_header || rep.bad_hash || rep.missing_init)
+			ring_verify_audit(cfg, &rep);
 		return CMD_PROBLEMS;
 	}
 	if (ret)
@@ -390,7 +413,7 @@ int cmd_ring(const struct cmd_ctx *ctx, int argc, char **argv)
 	else if (!strcmp(sub, "stat"))
 		ret = ring_stat_cmd(ring, cfg, argc - 1, argv + 1);
 	else if (!strcmp(sub, "verify"))
-		ret = ring_verify_cmd(ring);
+		ret = ring_verify_cmd(ring, cfg);
 	else
 		ret = ring_cat(ring, argc - 1, argv + 1);
 	ring_close(ring);

@@ -43,7 +43,7 @@ struct cfg_setting {
 #define CENTRAL	   CONFIG_F_CENTRAL
 
 static const char *const transport_choices[] = { "tcp", "udp", NULL };
-static const char *const on_full_choices[] = { "overwrite", "stop", NULL };
+static const char *const on_full_choices[] = { "overwrite", "stop", "evict", NULL };
 static const char *const auth_choices[] = { "none", "bearer", "basic", "sigv4", NULL };
 
 #define C(f)   S_CONFIG, offsetof(struct config, f)
@@ -51,6 +51,7 @@ static const char *const auth_choices[] = { "none", "bearer", "basic", "sigv4", 
 #define CAM(f) S_CAMERA, offsetof(struct config_camera, f)
 #define UP(f)  S_CONFIG, offsetof(struct config, uplink) + offsetof(struct config_uplink, f)
 #define OV(f)  S_CONFIG, offsetof(struct config, onvif) + offsetof(struct config_onvif, f)
+#define CO(f)  S_CONFIG, offsetof(struct config, compliance) + offsetof(struct config_compliance, f)
 #define DAY    (86400000ll)
 
 static const struct cfg_setting settings[] = {
@@ -87,12 +88,13 @@ static const struct cfg_setting settings[] = {
 	  "Size of each extent file; a segment never spans two (fixed at creation).", 0 },
 	{ "storage", "retention_floor", T_DURATION, C(retention_floor_ms), 0, 3650 * DAY, "0s",
 	  true, NULL,
-	  "Footage younger than this is protected: overwriting it raises an alarm and an audit "
-	  "record.",
+	  "The unit's retention floor (R10): footage younger than this is protected; overwriting "
+	  "it raises an alarm and an audit record. Cameras may set their own; 0: none (the "
+	  "console warns).",
 	  CENTRAL },
-	{ "storage", "on_full", T_ENUM, C(on_full), 0, 0, "overwrite", true, on_full_choices,
-	  "When only protected footage is left to evict: overwrite (alarm + audit) or stop "
-	  "recording (alarm).",
+	{ "storage", "on_full", T_ENUM, C(on_full), 0, 0, "stop", true, on_full_choices,
+	  "When only protected footage is left to evict: stop recording (alarm), or evict under "
+	  "the floor (alarm + an audit record per segment); overwrite is evict's older name.",
 	  CENTRAL },
 	{ "stream", "segment_duration", T_DURATION, ST(segment_ms), 500, 60000, "4s", true, NULL,
 	  "Target segment duration; segments are cut on the next keyframe.", CENTRAL },
@@ -157,6 +159,19 @@ static const struct cfg_setting settings[] = {
 	  "Public holidays: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated; the key may "
 	  "repeat.",
 	  CFG_F_LIST },
+	{ "compliance", "fault_after", T_DURATION, CO(fault_after_ms), 1000, DAY, "10m", true, NULL,
+	  "R11: a camera unhealthy (stream down, gone) this long has a fault, due in 5 working "
+	  "days.",
+	  CENTRAL },
+	{ "compliance", "unit", T_STR, CO(unit), 0, 127, "", true, NULL,
+	  "R2 default: the unit that provides and updates the data, for cameras without one.",
+	  CENTRAL },
+	{ "compliance", "users", T_STR, CO(users), 0, 1023, "", true, NULL,
+	  "R2 default: the units that use the data, comma-separated.", CENTRAL },
+	{ "compliance", "owner", T_STR, CO(owner), 0, 127, "", true, NULL,
+	  "R2 default: the owner of the footage.", CENTRAL },
+	{ "compliance", "location", T_STR, CO(location), 0, 127, "", true, NULL,
+	  "R2 default: where the cameras are, for cameras without a location.", CENTRAL },
 	{ "onvif", "discovery", T_BOOL, OV(discovery), 0, 0, BOARD_ONVIF_DISCOVERY, true, NULL,
 	  "Find ONVIF cameras on the LAN (WS-Discovery) and record those that answer with the "
 	  "credentials below.",
@@ -185,6 +200,11 @@ static const struct cfg_setting settings[] = {
 	  "RTSP password; never printed back.", SECRET },
 	{ "camera", "enabled", T_BOOL, CAM(enabled), 0, 0, "yes", true, NULL, "Record this camera.",
 	  0 },
+	{ "camera", "retention_floor", T_DURATION, CAM(retention_floor_ms), 0, 3650 * DAY, "0s",
+	  true, NULL,
+	  "This camera's retention floor (R10); 0: [storage] retention_floor. The ring protects "
+	  "the longest floor of all.",
+	  CENTRAL },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -655,7 +675,8 @@ static struct config *cfg_alloc(void)
 	cfg->cameras = calloc(CONFIG_CAMERAS_MAX, sizeof(*cfg->cameras));
 	if (!cfg->cameras || cfg_apply_defaults(cfg, NULL, "gateway") ||
 	    cfg_apply_defaults(cfg, NULL, "storage") || cfg_apply_defaults(cfg, NULL, "stream") ||
-	    cfg_apply_defaults(cfg, NULL, "uplink") || cfg_apply_defaults(cfg, NULL, "onvif")) {
+	    cfg_apply_defaults(cfg, NULL, "uplink") || cfg_apply_defaults(cfg, NULL, "onvif") ||
+	    cfg_apply_defaults(cfg, NULL, "compliance")) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -799,7 +820,8 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (settings[i].type == T_STR && settings[i].scope == S_CONFIG &&
 		    (!strcmp(settings[i].section, "uplink") ||
-		     !strcmp(settings[i].section, "onvif")))
+		     !strcmp(settings[i].section, "onvif") ||
+		     !strcmp(settings[i].section, "compliance")))
 			free(*(char **)((char *)cfg + settings[i].off));
 	free(cfg);
 }

@@ -31,8 +31,9 @@
 #define CONFIG_LINE_MAX 8192
 
 enum config_on_full {
-	CONFIG_ON_FULL_OVERWRITE, /* keep recording; alarm + audit */
-	CONFIG_ON_FULL_STOP,	  /* stop recording; alarm */
+	CONFIG_ON_FULL_OVERWRITE, /* keep recording; alarm + audit (older name of evict) */
+	CONFIG_ON_FULL_STOP,	  /* stop recording; alarm (the default: R10) */
+	CONFIG_ON_FULL_EVICT,	  /* keep recording, evicting under the floor; alarm + audit */
 };
 
 struct config_stream {
@@ -50,6 +51,7 @@ struct config_camera {
 	char *username;
 	char *password;
 	bool enabled;
+	int64_t retention_floor_ms;  /* R10; 0: the unit's [storage] retention_floor */
 	struct config_stream stream; /* [stream] merged with overrides */
 	uint32_t stream_set;	     /* bit per overridden [stream] key */
 	int line;		     /* of the section header */
@@ -82,6 +84,16 @@ struct config_uplink {
 	char *holidays; /* comma-separated; the key may repeat */
 };
 
+/* [compliance]: the duties of firmware/compliance.h. The R2 fields are
+ * the gateway's defaults for cameras that leave them empty. */
+struct config_compliance {
+	int64_t fault_after_ms; /* R11: unhealthy this long opens a fault */
+	char *unit;		/* provider unit */
+	char *users;		/* data-using units, comma-separated */
+	char *owner;
+	char *location;
+};
+
 /* [onvif]: discovery of cameras on the LAN. */
 struct config_onvif {
 	bool discovery;
@@ -112,6 +124,7 @@ struct config {
 	struct config_stream stream;
 	struct config_uplink uplink;
 	struct config_onvif onvif;
+	struct config_compliance compliance;
 	struct config_camera *cameras;
 	size_t ncameras;
 	/* A secret is stored unsealed in a file group or others may read

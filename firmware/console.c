@@ -456,6 +456,7 @@ static void session(struct console *c)
 	if (log_in(c))
 		goto out;
 	console__printf(c, "Type help for the commands, ? after a word for help on it.\n");
+	console__warn_retention(c);
 	command_loop(c);
 out:
 	why = end_reason(c);

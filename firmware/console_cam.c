@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "firmware/compliance.h"
 #include "firmware/config.h"
 #include "firmware/registry.h"
+#include "firmware/sharing.h"
 #include "lib/parse.h"
 #include "lib/termsafe.h"
 #include "lib/url.h"
@@ -21,7 +23,7 @@
 static const char *const cam_keys[] = {
 	"url",	       "username",	   "password",	      "enabled",
 	"transport",   "segment_duration", "connect_timeout", "stall_timeout",
-	"backoff_min", "backoff_max",
+	"backoff_min", "backoff_max",	   "retention_floor",
 };
 
 /* Console names of registry fields (firmware/registry.h). */
@@ -37,6 +39,11 @@ static const struct {
 	{ "users", "data_users", false },
 	{ "update", "update_interval_ms", true },
 	{ "method", "update_method", false },
+	/* R2 device information of a manual camera (discovery's otherwise) */
+	{ "manufacturer", "manufacturer", false },
+	{ "model", "model", false },
+	{ "serial", "serial", false },
+	{ "firmware", "firmware", false },
 };
 
 static int reg_value(struct console *c, const char *cam, size_t i, const char *value)
@@ -57,6 +64,10 @@ static int reg_value(struct console *c, const char *cam, size_t i, const char *v
 		}
 		snprintf(buf, sizeof(buf), "%lld", (long long)ms);
 		value = buf;
+	}
+	if (sharing_field_check(reg_keys[i].field, value, detail, sizeof(detail))) {
+		console__printf(c, "error: %s\n", detail); /* R14/R15 */
+		return -EINVAL;
 	}
 	if (!c->o->reg)
 		console__printf(c, "warning: no registry here; %s is not kept\n", reg_keys[i].key);
@@ -89,6 +100,94 @@ static int cam_apply(struct console *c, const char *cam, const char *kv)
 	if (value && !*value && console__is_secret_key(key))
 		value = NULL;
 	return console__stage_set(c, section, key, value, "camera-set");
+}
+
+/* The value staged for registry field @field of camera @cam, or NULL. */
+static const char *staged_reg(struct console *c, const char *cam, const char *field)
+{
+	const char *v = NULL;
+	char object[64];
+
+	snprintf(object, sizeof(object), "camera:%s", cam);
+	for (size_t i = 0; i < c->nchg; i++)
+		if (!strcmp(c->chg[i].object, object) && !strcmp(c->chg[i].reg_field, field))
+			v = c->chg[i].reg_value;
+	return v;
+}
+
+/* R2 mandatory fields: console key, registry field, [compliance] default. */
+static const struct {
+	const char *key, *field, *def;
+} mandatory[] = {
+	{ "unit", "provider_unit", "unit" },
+	{ "users", "data_users", "users" },
+	{ "owner", "owner", "owner" },
+	{ "location", "scope_location", "location" },
+};
+
+static const char *reg_text(struct registry_camera *rc, const char *field)
+{
+	return !strcmp(field, "provider_unit") ? rc->provider_unit
+	       : !strcmp(field, "data_users")  ? rc->data_users
+	       : !strcmp(field, "owner")       ? rc->owner
+					       : rc->scope_location;
+}
+
+/* The empty mandatory fields of @cam as the commit would leave them:
+ * staged value, else the registry's, else the staged [compliance] default. */
+static void cam_missing(struct console *c, const char *cam, char *out, size_t cap)
+{
+	struct registry_camera *rc = calloc(1, sizeof(*rc));
+	char def[CONFIG_WRITE_LINE];
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (!rc)
+		return;
+	if (c->o->reg && registry_get(c->o->reg, cam, rc))
+		memset(rc, 0, sizeof(*rc));
+	for (size_t i = 0; i < sizeof(mandatory) / sizeof(mandatory[0]); i++) {
+		const char *v = staged_reg(c, cam, mandatory[i].field);
+
+		def[0] = '\0';
+		config_write_get(c->stage, "compliance", mandatory[i].def, def, sizeof(def));
+		if ((v ? *v : *reg_text(rc, mandatory[i].field)) || *def)
+			continue;
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "",
+					mandatory[i].key);
+		if (len >= cap)
+			break;
+	}
+	free(rc);
+}
+
+int console__cam_commit_check(struct console *c)
+{
+	char missing[64], section[64];
+	int ret = 0;
+
+	for (size_t i = 0; i < c->nchg; i++) {
+		const char *cam = c->chg[i].object + 7;
+
+		/* What makes a record: a new camera, a registry field. */
+		if (strncmp(c->chg[i].object, "camera:", 7) ||
+		    (strcmp(c->chg[i].action, "camera-add") &&
+		     strcmp(c->chg[i].action, "registry-set")))
+			continue;
+		snprintf(section, sizeof(section), "camera:%s", cam);
+		if (!config_write_has_section(c->stage, section) && !c->o->reg)
+			continue;
+		cam_missing(c, cam, missing, sizeof(missing));
+		if (!*missing)
+			continue;
+		console__printf(c,
+				"error: camera %s: R2 fields empty: %s (camera set %s KEY=VALUE, "
+				"or gateway defaults: settings set compliance.KEY VALUE)\n",
+				cam, missing, cam);
+		ret = -EINVAL;
+		break;
+	}
+	return ret;
 }
 
 static bool camera_name_ok(const char *name)
@@ -136,6 +235,10 @@ int console__cmd_camera_add(struct console *c, int argc, char **argv)
 		snprintf(c->chg[c->nchg - 1].action, sizeof(c->chg[0].action), "camera-add");
 	for (int i = 2; !ret && i < argc; i++)
 		ret = cam_apply(c, argv[0], argv[i]);
+	/* R2: a manual camera is in the registry from its commit on, so its
+	 * record goes to central like a discovered one's. */
+	if (!ret && !staged_reg(c, argv[0], "update_method"))
+		ret = cam_apply(c, argv[0], "method=manual");
 	ret = console__snap_finish(c, &s, ret);
 	if (!ret)
 		console__printf(c, "camera %s staged (commit to apply)\n", argv[0]);
@@ -330,4 +433,69 @@ int console__cmd_show_camera(struct console *c, int argc, char **argv)
 			termsafe_add(&tb, rc.data_users), termsafe_add(&tb, rc.update_method),
 			(long long)(rc.update_interval_ms / 1000));
 	return 0;
+}
+
+static int show_duty(void *arg, const struct compliance_row *r)
+{
+	struct console *c = arg;
+	struct termsafe_buf tb = { 0 };
+	char deadline[32] = "-", since[32] = "-";
+
+	if (*r->camera && !console__may_camera(c, r->camera))
+		return 0;
+	if (r->deadline_ms)
+		format_time_ms(r->deadline_ms, deadline, sizeof(deadline));
+	if (r->since_ms)
+		format_time_ms(r->since_ms, since, sizeof(since));
+	console__printf(c, "  %-16s %-4s %-16s %-8s %-8s %-24s %-24s %s\n",
+			*r->camera ? termsafe_add(&tb, r->camera) : "(gateway)", r->req, r->kind,
+			compliance_state_name(r->state), r->open ? "open" : "closed", deadline,
+			since, termsafe_add(&tb, r->detail));
+	return 0;
+}
+
+int console__cmd_show_compliance(struct console *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	console__printf(c, "  %-16s %-4s %-16s %-8s %-8s %-24s %-24s %s\n", "CAMERA", "REQ", "DUTY",
+			"STATE", "", "DEADLINE", "SINCE", "DETAIL");
+	return compliance_list(c->o->sdb, show_duty, c);
+}
+
+/* maintenance done CAMERA --note TEXT...: R11, audited with the user. */
+int console__cmd_maintenance_done(struct console *c, int argc, char **argv)
+{
+	char note[CONSOLE_TEXT_MAX] = "";
+	size_t len = 0;
+	int ret;
+
+	if (strcmp(argv[1], "--note")) {
+		console__printf(c, "usage: maintenance done CAMERA --note TEXT\n");
+		return -EINVAL;
+	}
+	for (int i = 2; i < argc && len < sizeof(note); i++)
+		len += (size_t)snprintf(note + len, sizeof(note) - len, "%s%s", i > 2 ? " " : "",
+					argv[i]);
+	if (!*note || !config_write_value_ok(note)) {
+		console__printf(c, "error: --note needs a text\n");
+		return -EINVAL;
+	}
+	if (c->o->reg) {
+		struct registry_camera *rc = malloc(sizeof(*rc));
+
+		ret = rc ? registry_get(c->o->reg, argv[0], rc) : -ENOMEM;
+		free(rc);
+		if (ret) {
+			console__printf(c, "error: no camera %s in the registry\n", argv[0]);
+			return ret;
+		}
+	}
+	ret = compliance_maintenance_done(c->o->sdb, argv[0], console__now(c), c->who.name, note);
+	if (ret)
+		console__printf(c, "error: maintenance not recorded\n");
+	else
+		console__printf(c, "maintenance of %s recorded; the next is due in 6 months\n",
+				argv[0]);
+	return ret;
 }

@@ -39,8 +39,8 @@
 #define SECRET_MAX   1023 /* plain bytes of the longest secret setting (uplink token) */
 #define SEALED_MAX   SECRETS_SEALED_LEN(SECRET_MAX)
 
-static const char *const settings_sections[] = { "gateway", "storage", "stream", "uplink",
-						 "onvif" };
+static const char *const settings_sections[] = { "gateway", "storage", "stream",
+						 "uplink",  "onvif",   "compliance" };
 
 bool console__is_secret_key(const char *key)
 {
@@ -256,8 +256,10 @@ static int setting_apply(struct console *c, const char *section, const char *key
 
 	if (!console__in_list(section, settings_sections,
 			      sizeof(settings_sections) / sizeof(settings_sections[0]))) {
-		console__printf(c, "error: sections are gateway, storage, stream, uplink, onvif "
-				   "(cameras: camera set)\n");
+		console__printf(
+			c,
+			"error: sections are gateway, storage, stream, uplink, onvif, compliance "
+			"(cameras: camera set)\n");
 		return -EINVAL;
 	}
 	flags = config_setting_flags(section, key);
@@ -463,6 +465,8 @@ int console__cmd_commit(struct console *c, int argc, char **argv)
 	}
 	if (!ret)
 		ret = stage_check(c);
+	if (!ret)
+		ret = console__cam_commit_check(c); /* R2 mandatory fields */
 	if (!ret)
 		ret = config_write_save(c->stage, c->o->config_path);
 	if (ret) {

@@ -63,6 +63,11 @@ const struct console_cmd console__cmds[] = {
 	  "The [uplink] settings, secrets masked." },
 	{ "show alarms", c_show_alarms, R_VIEW, 0, 0, 0, "",
 	  "Active alarms (gateway-wide, and of cameras in your scope)." },
+	{ "show compliance", console__cmd_show_compliance, R_VIEW, 0, 0, 0, "",
+	  "Duties per camera (R2 registry, R11 faults and maintenance ...): state, deadline, "
+	  "since when." },
+	{ "maintenance done", console__cmd_maintenance_done, R_CHANGE, 3, ANY, CC_CAMERA,
+	  "CAMERA --note TEXT", "Record the camera's maintenance (R11; due again in 6 months)." },
 	{ "show log", console__cmd_log_show, R_LOG, 0, 1, 0, "[N]",
 	  "The last N audit rows (default 20)." },
 	{ "show version", c_show_version, R_ALL, 0, 0, CC_ALWAYS, "", "Firmware version." },
@@ -76,8 +81,10 @@ const struct console_cmd console__cmds[] = {
 	{ "camera set", console__cmd_camera_set, R_CHANGE, 2, ANY,
 	  CC_CAMERA | CC_CHANGE | CC_NOHIST, "NAME KEY=VALUE...",
 	  "Stage camera settings: url, username, password, enabled, transport, "
-	  "segment_duration, connect_timeout, stall_timeout, backoff_min, backoff_max; "
-	  "registry fields: owner, unit, location, sharing, users, update, method." },
+	  "segment_duration, connect_timeout, stall_timeout, backoff_min, backoff_max, "
+	  "retention_floor; "
+	  "registry fields: owner, unit, location, sharing, users, update, method; of a manual "
+	  "camera also manufacturer, model, serial, firmware." },
 	{ "camera remove", console__cmd_camera_remove, R_CHANGE, 1, 1, CC_CAMERA | CC_CHANGE,
 	  "NAME", "Stage the removal of a camera (asks first; its footage stays)." },
 	{ "camera enable", console__cmd_camera_enable, R_CHANGE, 1, 1, CC_CAMERA | CC_CHANGE,
@@ -119,6 +126,15 @@ const struct console_cmd console__cmds[] = {
 	  "The last N audit rows (default 20)." },
 	{ "log verify", console__cmd_log_verify, R_LOG, 0, 0, 0, "",
 	  "Check the audit log's hash chain; names the first edited, deleted or moved row." },
+	{ "blocklist show", console__cmd_blocklist_show, R_VIEW, 0, 0, 0, "",
+	  "Central's camera blocklist (R9), the cameras it blocks and the overrides." },
+	{ "blocklist override", console__cmd_blocklist_override, R_ADMIN, 2, ANY, CC_CAMERA,
+	  "NAME REASON...",
+	  "Let a blocked camera record despite the current blocklist; the reason is audited. A "
+	  "new list from central ends it." },
+	{ "ptz", console__cmd_ptz, R_VIEW, 2, 5, CC_CAMERA,
+	  "NAME move PAN TILT [ZOOM] | stop | preset TOKEN",
+	  "Steer a PTZ camera in your scope (velocities -1..1, a move lasts 1 s); audited." },
 	{ "export", c_export, R_EXPORT, 5, ANY, CC_CAMERA,
 	  "CAMERA FROM TO --purpose TEXT --requester TEXT -o DIR",
 	  "An evidence package of a time range (`camgate export`), signed and audited; you are "

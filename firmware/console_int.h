@@ -111,6 +111,13 @@ bool console__confirm(struct console *c, const char *question);
 int console__spawn(struct console *c, const char *config, const char *const *args,
 		   bool quiet_stdout);
 
+/* ---- console_cam.c ---- */
+/* R2: refuses (-EINVAL, said on the console) a commit that leaves a new
+ * or edited camera without its mandatory registry fields. */
+int console__cam_commit_check(struct console *c);
+int console__cmd_show_compliance(struct console *c, int argc, char **argv);
+int console__cmd_maintenance_done(struct console *c, int argc, char **argv);
+
 /* ---- console_mark.c: "this gateway has had accounts" ---- */
 /* 0: the record exists, the folder the accounts were last seen in is in
  * @state_dir; -ENOENT: no account has ever existed; other -errno. */
@@ -156,6 +163,15 @@ int console__cmd_user_set(struct console *c, int argc, char **argv);
 int console__cmd_user_list(struct console *c, int argc, char **argv);
 int console__cmd_log_show(struct console *c, int argc, char **argv);
 int console__cmd_log_verify(struct console *c, int argc, char **argv);
+
+/* ---- console_policy.c ---- */
+int console__cmd_blocklist_show(struct console *c, int argc, char **argv);
+int console__cmd_blocklist_override(struct console *c, int argc, char **argv);
+/* At login, to admins and installers: no retention floor set (R10). */
+void console__warn_retention(struct console *c);
+
+/* ---- console_ptz.c ---- */
+int console__cmd_ptz(struct console *c, int argc, char **argv);
 
 /* ---- console_cmds.c ---- */
 /* Help for the commands starting with @w[0..n) allowed to @role. */

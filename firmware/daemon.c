@@ -11,6 +11,7 @@
  */
 #include "firmware/daemon.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@
 
 #include "firmware/alarm.h"
 #include "firmware/audit.h"
+#include "firmware/compliance.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/discovery.h"
@@ -32,6 +34,7 @@
 #include "firmware/registry.h"
 #include "firmware/secrets.h"
 #include "firmware/status.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "net/uplink.h"
@@ -96,7 +99,10 @@ static void gw_reload(struct gw *gw)
 			log_err("reload: the uplink did not start with the new [uplink] settings");
 		config_free(gw->cfg);
 		gw->cfg = next;
+		gw_compliance_config(gw, next, true);
 	}
+	/* A console commit reloads: its registry changes go out now (R2). */
+	gw_ship_registry(gw);
 	gw_set_state(gw, GW_RUNNING, " (%zu cameras)", gw->ncams);
 }
 
@@ -139,6 +145,8 @@ static int gw_open_storage(struct gw *gw)
 	if (ret)
 		return ret;
 	ret = registry_open(gw->sdb, &gw->reg);
+	if (!ret)
+		ret = gw_compliance_config(gw, cfg, false);
 	if (ret)
 		return ret;
 	/* Passwords the console sealed are opened here, once per load. */
@@ -208,9 +216,14 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
 			gw_watch_state(gw);
+			gw_watch_retention(gw);
+			gw_watch_sharing(gw);
+			gw_blocklist_watch(gw);
 			gw_status(gw);
+			gw_ship_security(gw);
 			gw_ship_audit(gw);
 			gw_ship_registry(gw);
+			gw_compliance_tick(gw);
 			gw_integrity(gw, false);
 			if (gw->holds)
 				holds_reload(gw->holds);
@@ -229,8 +242,10 @@ int daemon_run(const char *config_path)
 	 * first tick unless writes still fail (gw_watch_state). */
 	gw.veto_alarm = true;
 	gw.reg_shipped = -1;
+	gw.blocklist_gen = -1;
 	pthread_rwlock_init(&gw.up_lock, NULL);
 	pthread_mutex_init(&gw.cams_lock, NULL);
+	pthread_mutex_init(&gw.regdef_lock, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -243,6 +258,8 @@ int daemon_run(const char *config_path)
 	if (ret)
 		return ret;
 	log_set_level(gw.cfg->log_level);
+	if (clock_test_seam())
+		log_warn("TEST SEAM: wall clock offset from CAMGATE_TEST_CLOCK_FILE");
 	log_notice("state STARTING: gateway %s, %zu cameras configured", gw.cfg->gateway_id,
 		   gw.cfg->ncameras);
 	gw.started_ms = time_now_ms();
@@ -281,8 +298,10 @@ out:
 	holds_close(gw.holds);
 	gw_dcams_free(gw.dcams, gw.ndcams);
 	registry_close(gw.reg);
+	compliance_free(gw.comp);
 	if (gw.pid_written) /* never another daemon's */
 		pidfile_remove(gw.cfg->state_dir);
+	cJSON_free(gw.retention_text);
 	secrets_close(gw.sec);
 	integrity_close(gw.integ);
 	statedb_close(gw.sdb);

@@ -24,6 +24,7 @@
 #include "firmware/discovery.h"
 #include "firmware/registry.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 #include "net/uplink.h"
 
 void gw_dcams_free(struct config_camera *d, size_t n)
@@ -102,8 +103,7 @@ static void gw_discovered(void *arg, const char *camera, enum registry_event ev,
 	/* On contention gw_ship_registry() sends it from the change log. */
 	if (!gw_up_tryrdlock(gw))
 		return;
-	if (gw->up)
-		uplink_registry_changed(gw->up, camera);
+	gw_registry_queue(gw, camera, time_now_ms());
 	gw_up_unlock(gw);
 }
 
@@ -159,15 +159,17 @@ struct ship_ctx {
 	int64_t last;
 	size_t n;
 	char names[2 * GW_SHIP_MAX][REGISTRY_NAME_MAX];
+	int64_t ts[2 * GW_SHIP_MAX]; /* the first change of each: the R2 clock */
 };
 
-static void ship_add(struct ship_ctx *x, const char *camera)
+static void ship_add(struct ship_ctx *x, const char *camera, int64_t ts)
 {
 	if (x->n == 2 * GW_SHIP_MAX)
 		return; /* only at start, when nothing is sent */
 	for (size_t i = 0; i < x->n; i++)
 		if (!strcmp(x->names[i], camera))
 			return;
+	x->ts[x->n] = ts;
 	snprintf(x->names[x->n++], REGISTRY_NAME_MAX, "%s", camera);
 }
 
@@ -177,10 +179,10 @@ static int gw_ship_one(void *arg, const struct registry_change *ch)
 	struct ship_ctx *x = arg;
 
 	x->last = ch->id;
-	ship_add(x, ch->camera);
+	ship_add(x, ch->camera, ch->ts_ms);
 	/* A rename: the old name's record says it is no more. */
 	if (!strcmp(ch->field, "name") && ch->old_value && *ch->old_value)
-		ship_add(x, ch->old_value);
+		ship_add(x, ch->old_value, ch->ts_ms);
 	return 0;
 }
 
@@ -205,8 +207,8 @@ void gw_ship_registry(struct gw *gw)
 	}
 	gw->reg_shipped = x->last;
 	/* Main thread: gw->up changes only here, no lock needed to read it. */
-	for (size_t i = 0; gw->up && i < x->n; i++)
-		uplink_registry_changed(gw->up, x->names[i]);
+	for (size_t i = 0; i < x->n; i++)
+		gw_registry_queue(gw, x->names[i], x->ts[i]);
 	free(x);
 }
 

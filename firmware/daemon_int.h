@@ -30,6 +30,7 @@
 #include "lib/lockorder.h"
 
 struct accounts;
+struct compliance;
 struct gw;
 struct discovery;
 struct registry;
@@ -39,6 +40,12 @@ struct secrets;
 struct statedb;
 struct stream;
 struct uplink;
+struct registry_camera;
+
+/* The gateway's R2 defaults ([compliance] unit, users, owner, location). */
+struct gw_regdef {
+	char unit[128], users[1024], owner[128], location[128];
+};
 
 struct gw_cam {
 	struct gw *gw;
@@ -50,6 +57,11 @@ struct gw_cam {
 	/* gw->nospace_gen when this camera's storage-full alarm was last
 	 * cleared (stream thread only). */
 	uint64_t nospace_seen;
+	/* R14/R15 (firmware/sharing.h): live and segments go to central;
+	 * false for owner-only. Set by the main thread, read by the stream
+	 * thread and, with cams_lock, the uplink's status. */
+	atomic_bool share_media;
+	char sharing_class[16];
 };
 
 /*
@@ -85,6 +97,9 @@ struct gw {
 	struct uplink_policy policy; /* set before gw->up starts, read-only while it runs */
 	pthread_mutex_t cams_lock;   /* cams[] against the uplink's status_fill */
 	struct registry *reg;
+	struct compliance *comp; /* set at start, never replaced */
+	struct gw_regdef regdef; /* under regdef_lock */
+	pthread_mutex_t regdef_lock;
 	struct discovery *disc;
 	struct secrets *sec; /* device key: sealed config values */
 	struct accounts *acc;
@@ -123,6 +138,10 @@ struct gw {
 	atomic_bool state_low;	     /* state-disk-low raised */
 	bool state_watched;	     /* main thread: statvfs seen once */
 	bool veto_alarm;	     /* main thread: state-write-failed raised */
+	/* blocklist_generation() last applied (main thread); -1 before. */
+	int64_t blocklist_gen;
+	int64_t audit_verify_at; /* monotonic ms of the next chain check (main thread) */
+	char *retention_text;	 /* R10 forecast JSON for status; owned, under cams_lock */
 	/* Counts refusals for lack of space; a camera that stores a segment
 	 * while it differs from its nospace_seen clears its storage-full. */
 	_Atomic uint64_t nospace_gen;
@@ -219,6 +238,56 @@ void gw_alarm_notify(void *arg, const char *code, const char *camera, const char
 		     bool raised);
 /* Hand new audit rows to the uplink as events (main thread). */
 void gw_ship_audit(struct gw *gw);
+/* Set [@section] @key = @value in the config file as the console does
+ * (whole file validated, durable replace, audited as central's), then
+ * reload by SIGHUP; no allowlist here: the caller decided. @msg says what
+ * happened. Uplink thread. */
+int gw_write_setting(struct gw *gw, const char *section, const char *key, const char *value,
+		     char *msg, size_t cap);
+
+/* daemon_compliance.c */
+
+/* Start (or, on a reload, update) the duties from @cfg: calendar, R2
+ * window, R2 defaults (changed ones on a reload queue every record). */
+int gw_compliance_config(struct gw *gw, const struct config *cfg, bool reload);
+/* Fault, maintenance, mandatory fields of every camera; then the states
+ * (main thread, each status tick). */
+void gw_compliance_tick(struct gw *gw);
+/* Queue @camera's registry record for central and open its R2 duty from
+ * @changed_ms. Main or discovery thread. */
+void gw_registry_queue(struct gw *gw, const char *camera, int64_t changed_ms);
+/* Central acknowledged object @path: a registry record closes its duty.
+ * Uplink thread. */
+void gw_compliance_acked(struct gw *gw, const char *path);
+struct cJSON;
+/* Central's commands "holidays" {"holidays": "YYYY-MM-DD, ..."} (sets
+ * [uplink] holidays) and "maintenance-done" {"camera", "note"} (R11,
+ * audited as central's). Uplink thread; return as uplink_hooks.command. */
+int gw_cmd_holidays(struct gw *gw, const struct cJSON *args, char *msg, size_t cap);
+int gw_cmd_maintenance_done(struct gw *gw, const struct cJSON *args, char *msg, size_t cap);
+/* Fill @c's empty R2 fields from the gateway's defaults. Any thread. */
+void gw_registry_defaults(struct gw *gw, struct registry_camera *c);
+/* The names of @c's empty mandatory R2 fields, defaults applied, into
+ * @out ("" when none). Any thread. */
+void gw_registry_missing(struct gw *gw, const struct registry_camera *c, char *out, size_t cap);
+
+/* daemon_policy.c */
+
+struct cJSON;
+/* uplink_hooks.command: central's blocklist, ptz, resend-range. */
+int gw_command(void *arg, const char *name, const struct cJSON *args, char *msg, size_t cap);
+/* Apply the cameras again when the blocklist or an override changed
+ * (main thread, each status tick). */
+void gw_blocklist_watch(struct gw *gw);
+/* Is @camera blocked (R9)? @why says by which entry. Main thread. */
+bool gw_blocked(struct gw *gw, const char *camera, char *why, size_t cap);
+/* Security events to central (R16), each tick (main thread). */
+void gw_ship_security(struct gw *gw);
+/* The R10 forecast and its alarms, each tick (main thread). */
+void gw_watch_retention(struct gw *gw);
+/* Each camera's sharing class from the registry (R14/R15), at start and
+ * each tick (main thread). */
+void gw_watch_sharing(struct gw *gw);
 
 /* daemon_console.c, main thread. */
 

@@ -28,6 +28,7 @@
 #include "firmware/holds.h"
 #include "firmware/integrity.h"
 #include "firmware/registry.h"
+#include "firmware/retention.h"
 #include "firmware/status.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -125,7 +126,11 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 	if (!ret && gw->integ && integrity_segment(gw->integ, &info, time_now_ms()))
 		log_err_limited("%s: segment %llu not added to the hash chain", cam->name,
 				(unsigned long long)info.seq);
-	if (!ret && gw_up_tryrdlock(gw)) {
+	if (!ret && !atomic_load(&cam->share_media)) {
+		/* owner-only (R15): nothing owed to central until it asks
+		 * (resend-range), so the ring need not keep it for upload. */
+		ring_mark_uploaded(gw->ring, info.id);
+	} else if (!ret && gw_up_tryrdlock(gw)) {
 		if (gw->up)
 			uplink_segment_added(gw->up, &info);
 		gw_up_unlock(gw);
@@ -149,6 +154,7 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 	/* A legal hold outranks on_full: kept until released (R10). */
 	if (!strcmp(why, "hold"))
 		return -1;
+	/* R10: under the floor only when the operator chose evict. */
 	if (atomic_load(&gw->on_full) == CONFIG_ON_FULL_STOP) {
 		alarm_raise(
 			gw->sdb, "storage-full", info->camera,
@@ -321,6 +327,7 @@ static void gw_cam_add(struct gw *gw, const struct config_camera *c)
 		return;
 	}
 	cam->cfg = c;
+	atomic_store(&cam->share_media, true);
 	if (gw_cam_start(gw, cam)) {
 		log_err("camera %s: cannot start its stream thread", c->name);
 		free(cam);
@@ -368,20 +375,28 @@ static void gw_apply(struct gw *gw, struct config *next)
 		struct gw_cam *cam = gw->cams[i];
 		const struct config_camera *nc = gw_desired(gw, next, cam->name);
 
-		if (nc && nc->enabled && config_camera_same(cam->cfg, nc)) {
+		bool blocked = gw_blocked(gw, cam->name, why, sizeof(why));
+
+		if (!blocked && nc && nc->enabled && config_camera_same(cam->cfg, nc)) {
 			cam->cfg = nc;
 			i++;
 			continue;
 		}
-		audit_record(gw->sdb, 0, "system", nc ? "camera-changed" : "camera-removed",
-			     cam->name, gw_stop_why(gw, next, cam->name, why, sizeof(why)));
+		audit_record(gw->sdb, 0, "system",
+			     blocked ? "camera-stopped"
+			     : nc    ? "camera-changed"
+				     : "camera-removed",
+			     cam->name,
+			     blocked ? "on central's blocklist"
+				     : gw_stop_why(gw, next, cam->name, why, sizeof(why)));
 		gw_cam_remove(gw, i);
 	}
 	for (size_t i = 0; i < next->ncameras + gw->ndcams; i++) {
 		const struct config_camera *c =
 			i < next->ncameras ? &next->cameras[i] : &gw->dcams[i - next->ncameras];
 
-		if (!c->enabled || gw_cam_find(gw, c->name))
+		if (!c->enabled || gw_cam_find(gw, c->name) ||
+		    gw_blocked(gw, c->name, why, sizeof(why)))
 			continue;
 		/* A configured camera of the same name wins over a discovered one. */
 		if (i >= next->ncameras && config_camera_find(next, c->name))
@@ -393,7 +408,8 @@ static void gw_apply(struct gw *gw, struct config *next)
 	}
 	if (gw->cfg != next && config_restart_needed(gw->cfg, next, restart, sizeof(restart)))
 		log_warn("reload: %s changed; takes effect after a restart", restart);
-	atomic_store(&gw->floor_ms, next->retention_floor_ms);
+	gw_watch_sharing(gw); /* before their first segment */
+	atomic_store(&gw->floor_ms, retention_ring_floor(next));
 	atomic_store(&gw->on_full, next->on_full);
 	log_set_level(next->log_level);
 }

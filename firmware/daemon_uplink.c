@@ -28,6 +28,7 @@
 
 #include "firmware/alarm.h"
 #include "firmware/audit.h"
+#include "firmware/compliance.h"
 #include "firmware/config.h"
 #include "firmware/config_uplink.h"
 #include "firmware/config_write.h"
@@ -50,7 +51,10 @@ static cJSON *gw_registry_record(void *arg, const char *camera)
 	char *text = NULL;
 	cJSON *o;
 
-	if (!gw->reg || registry_get(gw->reg, camera, &c) || registry_record_json(&c, &text))
+	if (!gw->reg || registry_get(gw->reg, camera, &c))
+		return NULL;
+	gw_registry_defaults(gw, &c);
+	if (registry_record_json(&c, &text))
 		return NULL;
 	o = cJSON_Parse(text);
 	free(text);
@@ -125,8 +129,11 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 	char gone[CONFIG_CAMERAS_MAX][CONFIG_NAME_MAX];
 	struct status_state_disk sd;
 	size_t n, ngone = gw_gone_names(gw, gone, CONFIG_CAMERAS_MAX);
+	cJSON *table = NULL;
 
 	uplink_policy_status(&gw->policy, status, fig);
+	if (!compliance_json(gw->sdb, &table))
+		cJSON_AddItemToObject(status, "compliance", table);
 	gw_cams_lock(gw);
 	n = gw->ncams;
 	for (size_t i = 0; i < n; i++) {
@@ -139,7 +146,19 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 		streams[n] = NULL;
 		names[n++] = gone[i];
 	}
-	cJSON_AddItemToObject(status, "cameras", status_cameras(names, streams, n));
+	cJSON *cams = status_cameras(names, streams, n), *item;
+
+	cJSON_ArrayForEach (item, cams) { /* R14/R15: the class of each */
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(item, "name"));
+
+		for (size_t i = 0; name && i < gw->ncams; i++)
+			if (!strcmp(gw->cams[i]->name, name))
+				cJSON_AddStringToObject(item, "sharing_class",
+							gw->cams[i]->sharing_class);
+	}
+	cJSON_AddItemToObject(status, "cameras", cams);
+	if (gw->retention_text) /* R10, daemon_policy.c */
+		cJSON_AddItemToObject(status, "retention", cJSON_Parse(gw->retention_text));
 	gw_cams_unlock(gw);
 	gw_state_disk(gw, &sd);
 	cJSON_AddItemToObject(status, "state_disk", status_state_disk_json(&sd));
@@ -181,13 +200,9 @@ static const char *gw_central_refusal(const char *section, const char *key)
 static int gw_set_setting(void *arg, const char *name, const char *value, char *msg, size_t cap)
 {
 	struct gw *gw = arg;
-	const char *path = gw->cfg->path, *why;
-	char section[32], key[64], tmp[PATH_MAX], detail[256];
+	const char *why;
+	char section[32], key[64];
 	const char *dot = strchr(name, '.');
-	struct config_write *cw = NULL;
-	struct config *check = NULL;
-	struct stat st;
-	int ret, fd;
 
 	if (!dot || dot - name >= (int)sizeof(section) || strlen(dot + 1) >= sizeof(key)) {
 		snprintf(msg, cap, "expected section.key, got '%s'", name);
@@ -201,6 +216,20 @@ static int gw_set_setting(void *arg, const char *name, const char *value, char *
 		audit_record(gw->sdb, 0, "central", "setting-refused", name, why);
 		return -ENOTSUP;
 	}
+	return gw_write_setting(gw, section, key, value, msg, cap);
+}
+
+int gw_write_setting(struct gw *gw, const char *section, const char *key, const char *value,
+		     char *msg, size_t cap)
+{
+	const char *path = gw->cfg->path;
+	char name[100], tmp[PATH_MAX], detail[256];
+	struct config_write *cw = NULL;
+	struct config *check = NULL;
+	struct stat st;
+	int ret, fd;
+
+	snprintf(name, sizeof(name), "%s.%s", section, key);
 	snprintf(tmp, sizeof(tmp), "%s.central", path);
 	if (!stat(path, &st)) {
 		/* config_write_save() keeps this mode; rename() then keeps it. */
@@ -244,6 +273,8 @@ static void gw_outcome(void *arg, const struct uplink_outcome *o)
 	struct gw *gw = arg;
 
 	uplink_policy_outcome(&gw->policy, o);
+	if (o->kind == UPLINK_OUT_ACKED)
+		gw_compliance_acked(gw, o->path);
 }
 
 static int64_t gw_registry_deadline(void *arg, int64_t changed_ms)
@@ -262,6 +293,7 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 		.registry_deadline = gw_registry_deadline,
 		.status_fill = gw_status_fill,
 		.set_setting = gw_set_setting,
+		.command = gw_command,
 		.outcome = gw_outcome,
 		.store_state = gw_store_state,
 		.arg = gw,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "firmware/registry_int.h"
+#include "firmware/sharing.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "storage/statedb.h"
@@ -248,7 +249,7 @@ int registry_record_json(const struct registry_camera *c, char **jsonp)
 	cJSON_AddStringToObject(o, "update_frequency", freq);
 	cJSON_AddItemToObject(o, "users", list_json(c->data_users));
 	cJSON_AddStringToObject(o, "owner", c->owner);
-	cJSON_AddStringToObject(o, "sharing_class", c->sharing_class);
+	cJSON_AddStringToObject(o, "sharing_class", sharing_class_name(c->sharing_class));
 	cJSON_AddBoolToObject(o, "enabled", c->enabled);
 	cJSON_AddBoolToObject(o, "gone", c->gone);
 	if (c->gone && c->gone_reason[0])

@@ -13,6 +13,7 @@
 
 #include "drivers/stream/stream.h"
 #include "firmware/alarm.h"
+#include "firmware/compliance.h"
 #include "firmware/config.h"
 #include "firmware/pidfile.h"
 #include "lib/fsutil.h"
@@ -179,6 +180,9 @@ int status_write(const struct config *cfg, struct ring *ring, struct statedb *sd
 		cJSON_AddItemToObject(root, "state_disk", status_state_disk_json(sd));
 	if (!alarm_active_json(sdb, &alarms))
 		cJSON_AddItemToObject(root, "alarms", alarms);
+	/* The duties, as central's status object carries them (R2, R11...). */
+	if (!compliance_json(sdb, &alarms))
+		cJSON_AddItemToObject(root, "compliance", alarms);
 	text = cJSON_Print(root);
 	if (text)
 		ret = status_replace(cfg->state_dir, text);

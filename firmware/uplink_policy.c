@@ -70,6 +70,8 @@ void uplink_policy_outcome(const struct uplink_policy *p, const struct uplink_ou
 		snprintf(detail, sizeof(detail), "%s %s: %s", o->command, o->status, o->detail);
 		audit_record(p->sdb, o->time_ms, "central", "command", o->id, detail);
 		break;
+	case UPLINK_OUT_ACKED:
+		break; /* the duty it closes is the daemon's (daemon_compliance.c) */
 	}
 }
 

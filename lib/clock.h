@@ -17,6 +17,7 @@
 #ifndef CAMGATE_LIB_CLOCK_H
 #define CAMGATE_LIB_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct clock_source {
@@ -31,5 +32,15 @@ int64_t clock_mono_ms(void);
 /* Tests: read time from @src (borrowed; it must outlive its use) from
  * now on; NULL restores the system clocks. */
 void clock_set_source(const struct clock_source *src);
+
+/* TEST SEAM for integration tests of day-long deadlines: when the
+ * environment names CAMGATE_TEST_CLOCK_FILE, the wall clock becomes the
+ * system's plus the offset in milliseconds that file holds (one integer;
+ * re-read at most every 200 ms, so a test moves a running daemon days
+ * ahead by rewriting it; a missing or unreadable file counts as 0). The
+ * monotonic clock is untouched. Returns true when the seam is on (the
+ * caller logs it: a gateway in the field never has it set). Call once,
+ * before other threads start. */
+bool clock_test_seam(void);
 
 #endif /* CAMGATE_LIB_CLOCK_H */

@@ -157,3 +157,38 @@ unsigned int workdays_elapsed(const struct workdays *w, int64_t from_ms, int64_t
 		n += workdays_is_workday(w, day);
 	return n;
 }
+
+/* Civil date of day number @day (Howard Hinnant's days_from_civil inverse). */
+static void civil_from_day(int32_t day, int *yp, unsigned int *mp, unsigned int *dp)
+{
+	int64_t z = (int64_t)day + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned int doe = (unsigned int)(z - era * 146097);
+	unsigned int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned int mp5 = (5 * doy + 2) / 153;
+	unsigned int m = mp5 < 10 ? mp5 + 3 : mp5 - 9;
+
+	*dp = doy - (153 * mp5 + 2) / 5 + 1;
+	*mp = m;
+	*yp = (int)(yoe + era * 400 + (m <= 2));
+}
+
+int64_t workdays_add_months(const struct workdays *w, int64_t from_ms, unsigned int months)
+{
+	static const unsigned char mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	unsigned int m, d, last;
+	int y;
+	int32_t day;
+
+	civil_from_day(workdays_local_day(w, from_ms), &y, &m, &d);
+	m += months % 12;
+	y += (int)(months / 12);
+	if (m > 12) {
+		m -= 12;
+		y++;
+	}
+	last = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	day = workdays_civil_day(y, m, d < last ? d : last);
+	return ((int64_t)day + 1) * WORKDAYS_DAY_MS - (int64_t)w->tz_offset_min * 60000;
+}

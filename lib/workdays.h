@@ -58,4 +58,10 @@ int64_t workdays_deadline(const struct workdays *w, int64_t created_ms, unsigned
  * many full working days have passed. 0 when @to_ms <= @from_ms. */
 unsigned int workdays_elapsed(const struct workdays *w, int64_t from_ms, int64_t to_ms);
 
+/* The end (UTC ms) of the local day @months calendar months after the
+ * local day of @from_ms (R11 maintenance: every 6 months); a day the
+ * target month lacks becomes its last day (Aug 31 + 6 months: Feb 28 or
+ * 29). Weekends and holidays do not move it. */
+int64_t workdays_add_months(const struct workdays *w, int64_t from_ms, unsigned int months);
+
 #endif /* CAMGATE_LIB_WORKDAYS_H */

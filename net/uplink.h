@@ -160,6 +160,8 @@ enum uplink_outcome_kind {
 	UPLINK_OUT_COMMAND,	    /* a command from central was answered: id,
 				     * command ("?" when none was named), status,
 				     * detail: the message sent back */
+	UPLINK_OUT_ACKED,	    /* central acknowledged a registry record and
+				     * the outbox let its row go; path */
 };
 
 struct uplink_outcome {
@@ -210,6 +212,14 @@ struct uplink_hooks {
 	 * -ENOTSUP when @key is not settable remotely (the command is then
 	 * refused), other -errno on failure; @msg says why. Uplink thread. */
 	int (*set_setting)(void *arg, const char *key, const char *value, char *msg, size_t cap);
+	/* A command the uplink has no handler of its own for (@name, @args
+	 * borrowed; @args may be NULL): the gateway's policy decides
+	 * (firmware/daemon_policy.c: blocklist, ptz, holidays ...). Return
+	 * 0 done, -ENOSYS when the gateway does not know it either (refused
+	 * as unknown), -ENOTSUP refused, other -errno failed; @msg says why.
+	 * Uplink thread; must not block on the network. */
+	int (*command)(void *arg, const char *name, const struct cJSON *args, char *msg,
+		       size_t cap);
 	/* Something happened the daemon may act on (@o, borrowed for the
 	 * call). Uplink thread; must not block on the network. */
 	void (*outcome)(void *arg, const struct uplink_outcome *o);

@@ -135,6 +135,17 @@ static void job_clear(struct uplink_ack_job *job)
 	job->n = job->nputs = 0;
 }
 
+/* R2: the daemon's deadline for a record ends with its acknowledgement. */
+static void report_registry_acks(struct uplink *up, const struct uplink_ack_job *job)
+{
+	for (unsigned int i = 0; i < job->n; i++) {
+		struct uplink_outcome o = { .kind = UPLINK_OUT_ACKED, .path = job->rows[i].path };
+
+		if (job->rows[i].kind == OUTBOX_REGISTRY)
+			uplink__report(up, &o);
+	}
+}
+
 /* Takes a finished job back (@wait: waits for it); true when the ack
  * thread is free for the next one. */
 static bool job_reap(struct uplink *up, bool wait)
@@ -163,6 +174,8 @@ static bool job_reap(struct uplink *up, bool wait)
 			uplink__store_hold(up);
 		else if (up->job.n)
 			backoff_reset(&up->ack_backoff);
+		if (!up->job.commit_ret)
+			report_registry_acks(up, &up->job);
 		job_clear(&up->job);
 		pthread_mutex_lock(&up->ack_lock);
 		up->job_state = JOB_IDLE;

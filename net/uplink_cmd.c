@@ -113,14 +113,27 @@ static void run_command(struct uplink *up, const char *id, const cJSON *cmd)
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(cmd, "args");
 	char msg[CMD_MSG_MAX] = "";
 	int64_t now = uplink__now(up);
-	bool fresh = false;
+	bool fresh = false, mine = false;
 	int ret = -ENOTSUP;
 
 	if (outbox_cmd_seen(up->ob, id, now, &fresh) || !fresh)
 		return;
+
 	for (size_t i = 0; name && i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (!strcmp(handlers[i].name, name))
+		if (!strcmp(handlers[i].name, name)) {
 			ret = handlers[i].fn(up, args, msg, sizeof(msg));
+			mine = true;
+		}
+	/* The rest is the gateway's policy (blocklist, PTZ ...). */
+	if (!mine && name && up->hooks.command) {
+		ret = up->hooks.command(up->hooks.arg, name, args, msg, sizeof(msg));
+		if (ret == -ENOSYS) {
+			ret = -ENOTSUP;
+			msg[0] = '\0';
+		} else if (!msg[0]) {
+			snprintf(msg, sizeof(msg), "%s: %s", name, ret ? strerror(-ret) : "done");
+		}
+	}
 	if (!msg[0])
 		snprintf(msg, sizeof(msg), "unknown command '%s'", name ? name : "(none)");
 	answer(up, id, name, ret, msg, now);

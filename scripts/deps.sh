@@ -11,7 +11,7 @@ BUILD="gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev
  libcurl4-openssl-dev gsoap libgsoap-dev libedit-dev libpwquality-dev cracklib-runtime
  clang-format clang"
 TEST="ffmpeg sqlite3 nginx-light openssl iproute2 procps psmisc
- python3 python3-pytest python3-jsonschema python3-gi gir1.2-gst-rtsp-server-1.0
+ python3 python3-pytest python3-pytest-xdist python3-jsonschema python3-gi gir1.2-gst-rtsp-server-1.0
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav"
 CROSS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user

@@ -4,6 +4,10 @@
 # The integration suite (tests/integration, pytest) against a built camgate.
 #   CAMGATE_BIN   the binary under test (default build/host/camgate)
 #   PYTEST_ARGS   extra pytest arguments, e.g. "-k record -x"
+#   PYTEST_WORKERS  parallel pytest-xdist workers (default 2; 0 runs in one
+#                 process). Tests spend most of their time waiting on
+#                 cameras and central, and a file's tests stay together on
+#                 one worker (--dist loadfile) for its module fixtures.
 # JUnit XML goes to build/integration.xml and "PASSED FAILED" to
 # build/integration-counts (errors count as failures, skips as neither),
 # for tests/run-all.sh. The exit code is pytest's,
@@ -23,12 +27,22 @@ if ! "$py" -c 'import gi, pytest' 2>/dev/null; then
 	exit 1
 fi
 
+workers=${PYTEST_WORKERS:-2}
+xdist=""
+if [ "$workers" != 0 ]; then
+	if "$py" -c 'import xdist' 2>/dev/null; then
+		xdist="-n $workers --dist loadfile"
+	else
+		echo "run-integration: no pytest-xdist (make deps); one worker" >&2
+	fi
+fi
+
 # shellcheck disable=SC2086
 # Test files live in build/pytest, which pytest empties at the start of
 # each run (no three runs kept in /tmp); a passed test's files are removed
 # as it ends (conftest.py), a failed test's stay for its report.
 timeout -k 30 1500 "$py" -m pytest -q -p no:cacheprovider --basetemp="$top/build/pytest" \
-	--junitxml=build/integration.xml ${PYTEST_ARGS:-} tests/integration
+	--junitxml=build/integration.xml $xdist ${PYTEST_ARGS:-} tests/integration
 rc=$?
 echo "run-integration: $(du -sm build/pytest 2>/dev/null | cut -f1) MiB left in build/pytest"
 rm -f build/integration-counts

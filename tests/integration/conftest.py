@@ -5,6 +5,7 @@ broken servers, and camgate daemons. Every process started is killed at
 teardown, every test runs under a wall-clock budget, and the logs of the
 processes a failed test used are shown in its report."""
 
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -71,9 +72,13 @@ def _clean_when_passed(request):
 
 @pytest.fixture(scope="session")
 def clips():
-    """Encode the clips once (cached across runs in build/clips)."""
+    """Encode the clips once (cached across runs in build/clips). The
+    suite's workers (pytest-xdist) take turns: the first encodes, the
+    others find the cache."""
     cglib.CLIP_DIR.mkdir(parents=True, exist_ok=True)
-    with cglib.budget(CLIP_BUDGET_S, "clip encoding"):
+    lock = open(cglib.CLIP_DIR / ".lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    with lock, cglib.budget(CLIP_BUDGET_S, "clip encoding"):
         for extra in CLIP_SETS:
             cmd = [cglib.PYTHON, str(cglib.CAMSIM / "rtsp_cam.py"),
                    "--prepare-only", "--cams", "2",

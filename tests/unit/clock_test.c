@@ -4,7 +4,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -75,11 +78,52 @@ static void test_injected(void **state)
 	assert_int_equal(f.reads, 6);
 }
 
+/* The test seam of a running daemon: the offset in a file, re-read. */
+static void test_seam_file(void **state)
+{
+	char path[] = "/tmp/clock-seam-XXXXXX";
+	int fd = mkstemp(path);
+	int64_t w;
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	unsetenv("CAMGATE_TEST_CLOCK_FILE");
+	assert_false(clock_test_seam());
+	setenv("CAMGATE_TEST_CLOCK_FILE", path, 1);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%lld\n", 20 * 86400000ll);
+	fclose(f);
+	assert_true(clock_test_seam());
+	w = sys_ms(CLOCK_REALTIME) + 20 * 86400000ll;
+	assert_in_range(clock_wall_ms(), w, w + 1000);
+	/* Rewritten: seen within 200 ms; monotonic time never moves. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "0\n");
+	fclose(f);
+	usleep(250 * 1000);
+	w = sys_ms(CLOCK_REALTIME);
+	assert_in_range(clock_wall_ms(), w, w + 1000);
+	w = sys_ms(CLOCK_MONOTONIC);
+	assert_in_range(clock_mono_ms(), w, w + 1000);
+	/* Unreadable: no offset. */
+	unlink(path);
+	usleep(250 * 1000);
+	w = sys_ms(CLOCK_REALTIME);
+	assert_in_range(clock_wall_ms(), w, w + 1000);
+	clock_set_source(NULL);
+	unsetenv("CAMGATE_TEST_CLOCK_FILE");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_system),
 		cmocka_unit_test(test_injected),
+		cmocka_unit_test(test_seam_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -100,7 +100,8 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->gateway_id, "camgate");
 	assert_int_equal(cfg->stream.segment_ms, 4000);
 	assert_int_equal(cfg->stream.backoff_max_ms, 60000);
-	assert_int_equal(cfg->on_full, CONFIG_ON_FULL_OVERWRITE);
+	/* R10: nothing under the floor goes unless the operator says evict. */
+	assert_int_equal(cfg->on_full, CONFIG_ON_FULL_STOP);
 	assert_true(cfg->cameras[0].enabled);
 	config_free(cfg);
 }

@@ -361,12 +361,19 @@ static void test_stage_validate_commit(void **state)
 			  "settings set storage.on_full panic\n"
 			  "settings set storage.retention_floor 7d\n"
 			  "camera set gate owner=police update=10m\n"
+			  "commit\n"
+			  "settings set compliance.unit PC-QN\n"
+			  "settings set compliance.users police,traffic\n"
+			  "settings set compliance.owner PC-QN\n"
+			  "settings set compliance.location HaLong\n"
 			  "show changes\ncommit\nshow camera lobby\nexit\n");
+	/* R2: no commit while a camera lacks its mandatory fields. */
+	HAS(out, "error: camera lobby: R2 fields empty: unit users owner location");
 	HAS(out, "camera lobby staged");
 	HAS(out, "not staged");
 	HAS(out, "password: (secret set)");
 	HAS(out, "retention_floor: (default) -> 7d");
-	HAS(out, "6 changes committed");
+	HAS(out, "11 changes committed"); /* + method=manual, + 4 R2 defaults */
 	HAS(out, "(secret)");
 	HASNT(out, "cam-pw-9");
 	assert_int_equal(reloads, 1);

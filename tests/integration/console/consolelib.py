@@ -40,6 +40,10 @@ class Gateway:
                 ("gateway", {"id": "gw-console", "state_dir": self.state_dir}),
                 ("storage", {"dir": self.dir / "ring", "extents": 4,
                              "extent_size": "4M"}),
+                # R2: the unit's defaults, so a camera added without its
+                # own registry fields may be committed.
+                ("compliance", {"unit": "ward-3-police", "users": "police",
+                                "owner": "ward-3", "location": "ward-3"}),
             ]))
         self.log = self.dir / "console.log"
         self.sessions = []

@@ -80,6 +80,13 @@ def test_first_boot_to_recording(env, request):
         assert "admin only" in out
         out = c.cmd("show changes")
         assert "camera-add" in out and "registry-set" in out
+        # R2: no commit while a camera lacks its mandatory fields; the
+        # gateway's defaults fill them.
+        out = c.cmd("commit")
+        assert "R2 fields empty" in out and "nothing committed" in out, out
+        for key, value in (("unit", "ward-3-police"), ("users", "police,transport"),
+                           ("owner", "ward-3"), ("location", "ward-3")):
+            c.cmd("settings set compliance.%s %s" % (key, value))
         out = c.cmd("commit")
         assert "changes committed" in out and "daemon reloading" in out, out
 

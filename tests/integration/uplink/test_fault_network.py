@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A link to central that misbehaves while `camgate run` records four
+cameras: central flapping every few seconds, a slow and lossy path (this
+kernel has no netem: a TCP proxy of the test's own delays every chunk and
+cuts some connections mid-stream), and central's TLS certificate rotated
+while the gateway is connected. Each time everything the ring holds
+reaches central byte for byte with no hole in any camera's sequence, and
+the objects validate against docs/schema/."""
+
+import queue
+import random
+import socket
+import threading
+import time
+
+import pytest
+
+import cglib
+from test_camgate_outage import GW, LIVE_WINDOW, NAMES, PARALLEL, check_complete, finish, media_acks
+
+
+def start(env, central, uplink_config, base_url=None):
+	srv = env.cameras(cams=4, codec="h264", audio="aac")
+	cg = env.camgate()
+	extra = {"base_url": base_url} if base_url else {}
+	uplink_config(cg, central, {n: srv.url(i + 1) for i, n in enumerate(NAMES)},
+		      gateway={"id": GW}, storage={"extents": 8, "extent_size": "32M"},
+		      live_window=LIVE_WINDOW, parallel=PARALLEL, backoff_max="2s", **extra)
+	cg.start()
+	return srv, cg
+
+
+def wait_all_cameras(central, after=0.0, timeout=30):
+	cglib.wait_for("segments of every camera at central",
+		       lambda: {c for _, c, _ in media_acks(central, after)} == set(NAMES), timeout)
+
+
+@pytest.mark.budget(100)
+def test_central_flapping(env, central_mtls, uplink_config, uplink_check, schema_check):
+	central = central_mtls
+	srv, cg = start(env, central, uplink_config)
+	wait_all_cameras(central)
+	flaps = 0
+	for _ in range(5):
+		central.stop()
+		time.sleep(3)
+		cg.assert_running()
+		central.start()
+		flaps += 1
+		time.sleep(3)
+	cams = finish(cg, srv)
+	check_complete(central, cams, uplink_check)
+	schema_check(central, GW)
+	print("flapping: %d outages of 3 s, %d segments complete at central"
+	      % (flaps, sum(len(c["segments"]) for c in cams)))
+
+
+class LossyProxy:
+	"""TCP proxy: every chunk forwarded DELAY_S late, and every connection
+	cut (RST) after a random 1 to 8 MiB. TLS
+	passes through untouched, so the gateway still checks central's
+	certificate end to end."""
+	DELAY_S = 0.05
+
+	def __init__(self, upstream_port, seed):
+		self.up = upstream_port
+		self.rnd = random.Random(seed)
+		self.cuts = 0
+		self.conns = 0
+		self.ls = socket.socket()
+		self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+		self.ls.bind(("127.0.0.1", 0))
+		self.ls.listen(64)
+		self.port = self.ls.getsockname()[1]
+		self.stop = False
+		threading.Thread(target=self._accept, daemon=True).start()
+
+	def _accept(self):
+		while not self.stop:
+			try:
+				c, _ = self.ls.accept()
+			except OSError:
+				return
+			self.conns += 1
+			limit = self.rnd.randint(1024, 8192) * 1024
+			try:
+				u = socket.create_connection(("127.0.0.1", self.up), 3)
+			except OSError:
+				c.close()
+				continue
+			state = {"left": limit}
+			for a, b in ((c, u), (u, c)):
+				threading.Thread(target=self._pipe, args=(a, b, state),
+						 daemon=True).start()
+
+	def _pipe(self, a, b, state):
+		"""a -> b: a reader stamps each chunk, a writer sends it DELAY_S
+		after its arrival (latency, not a bandwidth cap)."""
+		q = queue.Queue()
+		threading.Thread(target=self._send, args=(q, a, b, state), daemon=True).start()
+		try:
+			while True:
+				data = a.recv(65536)
+				q.put((time.monotonic() + self.DELAY_S, data))
+				if not data:
+					return
+		except OSError:
+			q.put((0, b""))
+
+	def _send(self, q, a, b, state):
+		try:
+			while True:
+				due, data = q.get()
+				if not data:
+					break
+				time.sleep(max(0.0, due - time.monotonic()))
+				if state["left"] is not None:
+					state["left"] -= len(data)
+					if state["left"] <= 0:
+						self.cuts += 1
+						for s in (a, b):	# linger 0: the close resets
+							s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+								     b"\x01\x00\x00\x00\x00\x00\x00\x00")
+						break
+				b.sendall(data)
+		except OSError:
+			pass
+		finally:
+			# shutdown() first: a close() alone would not wake the
+			# other direction's reader blocked in recv() on the same
+			# socket, and the connection would hang instead of dying.
+			for s in (a, b):
+				for op in (lambda: s.shutdown(socket.SHUT_RDWR), s.close):
+					try:
+						op()
+					except OSError:
+						pass
+
+	def close(self):
+		self.stop = True
+		self.ls.close()
+
+
+@pytest.mark.budget(100)
+def test_slow_lossy_link(env, central_mtls, uplink_config, uplink_check, schema_check):
+	central = central_mtls
+	proxy = LossyProxy(central.port, seed=int(time.time()))
+	try:
+		srv, cg = start(env, central, uplink_config,
+				base_url="https://127.0.0.1:%d" % proxy.port)
+		wait_all_cameras(central, timeout=40)
+		time.sleep(15)
+		cams = finish(cg, srv)
+	finally:
+		proxy.close()
+	check_complete(central, cams, uplink_check)
+	schema_check(central, GW)
+	assert proxy.cuts >= 2, "the link was never cut: %d connections" % proxy.conns
+	print("lossy link: %d connections, %d cut mid-stream, %d segments complete at central"
+	      % (proxy.conns, proxy.cuts, sum(len(c["segments"]) for c in cams)))
+
+
+@pytest.mark.budget(90)
+def test_central_certificate_rotated(env, central_mtls, uplink_config, uplink_check, pki,
+				     schema_check):
+	central = central_mtls
+	srv, cg = start(env, central, uplink_config)
+	wait_all_cameras(central)
+	# Central renews its certificate (same CA, new key) and restarts on
+	# the same port; the gateway trusts the CA, not the old leaf.
+	new = pki._leaf("server-renewed", "ca", "localhost",
+			"subjectAltName=DNS:localhost,IP:127.0.0.1")
+	central.stop()
+	text = central.conf.read_text()
+	central.conf.write_text(text.replace(str(pki.server[0]), str(new[0]))
+				.replace(str(pki.server[1]), str(new[1])))
+	t = time.time()
+	central.start()
+	wait_all_cameras(central, after=t, timeout=20)
+	time.sleep(4)
+	cams = finish(cg, srv)
+	check_complete(central, cams, uplink_check)
+	schema_check(central, GW)
+	status = cg.cli("status", "--json")
+	assert "uplink-tls" not in status.stdout, status.stdout
