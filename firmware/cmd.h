@@ -27,6 +27,15 @@ int cmd_bench_ring(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_uplink(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_console(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_identity(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_verify(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_hold(const struct cmd_ctx *ctx, int argc, char **argv);
+
+struct statedb;
+/* NULL when account @performer may export or hold @camera's footage
+ * (admin, operator within its scope, central), else why not (R12). */
+const char *cmd_footage_refusal(struct statedb *sdb, const char *performer, const char *camera);
 
 struct option;
 

@@ -67,6 +67,16 @@ static const struct cfg_setting settings[] = {
 	  "Free space on state_dir's filesystem below which the state-disk-low alarm is raised "
 	  "(cleared when it is back); 0: not watched.",
 	  CENTRAL },
+	{ "integrity", "checkpoint_segments", T_U32, C(checkpoint_segments), 1, 100000, "15", false,
+	  NULL,
+	  "A signed chain checkpoint is sent to central after this many chain entries of a "
+	  "camera (docs/integrity.md).",
+	  CENTRAL },
+	{ "integrity", "checkpoint_interval", T_DURATION, C(checkpoint_interval_ms), 1000, DAY,
+	  "5m", false, NULL,
+	  "... or at the latest this long after a camera's previous checkpoint, when entries "
+	  "are pending.",
+	  CENTRAL },
 	{ "gateway", "console_tty", T_STR, C(console_tty), 1, 127, BOARD_CONSOLE_TTY, false, NULL,
 	  "Serial line of the installer console inside camgate run; none: no console.", ADMIN },
 	{ "storage", "dir", T_STR, C(storage_dir), 1, 255, BOARD_STORAGE_DIR, false, NULL,

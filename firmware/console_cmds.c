@@ -35,6 +35,13 @@ static int c_discover(struct console *c, int argc, char **argv);
 static int c_uplink_test(struct console *c, int argc, char **argv);
 static int c_reboot(struct console *c, int argc, char **argv);
 static int c_factory_reset(struct console *c, int argc, char **argv);
+static int c_export(struct console *c, int argc, char **argv);
+static int c_hold(struct console *c, int argc, char **argv);
+static int c_hold_list(struct console *c, int argc, char **argv);
+static int c_hold_release(struct console *c, int argc, char **argv);
+
+/* Who may take footage off the gateway (R12): not installers, not auditors. */
+#define R_EXPORT (R_ADMIN | ROLE_BIT(ROLE_OPERATOR) | ROLE_BIT(ROLE_CENTRAL))
 
 #define ANY CC_ARGS_ANY
 const struct console_cmd console__cmds[] = {
@@ -128,6 +135,15 @@ const struct console_cmd console__cmds[] = {
 	{ "ptz", console__cmd_ptz, R_VIEW, 2, 5, CC_CAMERA,
 	  "NAME move PAN TILT [ZOOM] | stop | preset TOKEN",
 	  "Steer a PTZ camera in your scope (velocities -1..1, a move lasts 1 s); audited." },
+	{ "export", c_export, R_EXPORT, 5, ANY, CC_CAMERA,
+	  "CAMERA FROM TO --purpose TEXT --requester TEXT -o DIR",
+	  "An evidence package of a time range (`camgate export`), signed and audited; you are "
+	  "its performer." },
+	{ "hold", c_hold, R_EXPORT, 5, ANY, CC_CAMERA, "CAMERA FROM TO --reason TEXT",
+	  "Keep footage in the ring until released (legal hold; `camgate hold`), audited." },
+	{ "hold list", c_hold_list, R_EXPORT, 0, 0, 0, "", "The active holds." },
+	{ "hold release", c_hold_release, R_EXPORT, 1, 1, 0, "ID",
+	  "Release a hold: its footage may be overwritten again. Audited." },
 	{ "time", c_time, R_ALL, 0, 0, CC_ALWAYS, "", "The gateway's clock, UTC and local." },
 	{ "reboot", c_reboot, R_INST, 0, 0, 0, "", "Restart the gateway (asks first)." },
 	{ "factory-reset", c_factory_reset, R_ADMIN, 0, 0, 0, "",
@@ -423,6 +439,60 @@ static int c_discover(struct console *c, int argc, char **argv)
 		args[n++] = argv[i];
 	args[n] = NULL;
 	console__audit(c, "discover", "lan", "");
+	return console__spawn(c, NULL, args, false) ? -EIO : 0;
+}
+
+/* `camgate @verb ARGS... --performer YOU`: the performer is who is
+ * logged in, never a word typed: refused, and ours comes last, where
+ * getopt keeps it over any earlier one. */
+static int spawn_as_me(struct console *c, const char *const *pre, int npre, int argc, char **argv)
+{
+	const char *args[CONSOLE_ARGS_MAX + 8];
+	int n = 0;
+
+	for (int i = 0; i < npre; i++)
+		args[n++] = pre[i];
+	for (int i = 0; i < argc && n < CONSOLE_ARGS_MAX; i++) {
+		if (!strncmp(argv[i], "--pe", 4) || !strcmp(argv[i], "--")) {
+			console__printf(c, "error: the performer is you (%s); it cannot be set\n",
+					c->who.name);
+			return -EINVAL;
+		}
+		args[n++] = argv[i];
+	}
+	args[n++] = "--performer";
+	args[n++] = c->who.name;
+	args[n] = NULL;
+	return console__spawn(c, NULL, args, false) ? -EIO : 0;
+}
+
+static int c_export(struct console *c, int argc, char **argv)
+{
+	static const char *const pre[] = { "export" };
+
+	return spawn_as_me(c, pre, 1, argc, argv);
+}
+
+static int c_hold(struct console *c, int argc, char **argv)
+{
+	static const char *const pre[] = { "hold" };
+
+	return spawn_as_me(c, pre, 1, argc, argv);
+}
+
+static int c_hold_release(struct console *c, int argc, char **argv)
+{
+	static const char *const pre[] = { "hold", "--release" };
+
+	return spawn_as_me(c, pre, 2, argc, argv);
+}
+
+static int c_hold_list(struct console *c, int argc, char **argv)
+{
+	static const char *const args[] = { "hold", "--list", NULL };
+
+	(void)argc;
+	(void)argv;
 	return console__spawn(c, NULL, args, false) ? -EIO : 0;
 }
 

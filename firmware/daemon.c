@@ -28,6 +28,8 @@
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/discovery.h"
+#include "firmware/holds.h"
+#include "firmware/integrity.h"
 #include "firmware/pidfile.h"
 #include "firmware/registry.h"
 #include "firmware/secrets.h"
@@ -153,6 +155,8 @@ static int gw_open_storage(struct gw *gw)
 	ret = secrets_open(cfg->state_dir, &gw->sec);
 	if (!ret)
 		ret = secrets_config_reveal(gw->sec, cfg);
+	if (!ret)
+		ret = integrity_open(cfg, gw->sdb, &gw->integ);
 	if (ret)
 		return ret;
 	if (!ring_exists(cfg->storage_dir)) {
@@ -177,7 +181,30 @@ static int gw_open_storage(struct gw *gw)
 		return ret;
 	outbox_ring_owner(gw->ob_view, &owner);
 	ring_set_upload_owner(gw->ring, &owner);
+	ret = holds_open(gw->sdb, &gw->holds);
+	if (ret)
+		return ret;
+	ring_set_held_fn(gw->ring, gw_held, gw->holds);
 	return 0;
+}
+
+static int gw_put_object(void *arg, const char *path, const char *body, int64_t created_ms)
+{
+	return uplink_put_object(arg, path, body, created_ms);
+}
+
+/* Checkpoints due by time (all pending with @flush), queued for central
+ * when there is an uplink. Main thread: gw->up changes only here. */
+static void gw_integrity(struct gw *gw, bool flush)
+{
+	struct ring_stat rs;
+
+	if (!gw->integ)
+		return;
+	integrity_tick(gw->integ, time_now_ms(), flush, gw->up ? gw_put_object : NULL, gw->up);
+	/* The chain keeps what the ring keeps (and what central still needs). */
+	if (!ring_stat(gw->ring, &rs) && rs.oldest_utc_ms)
+		integrity_prune(gw->integ, rs.oldest_utc_ms);
 }
 
 static void gw_loop(struct gw *gw, const sigset_t *set)
@@ -207,6 +234,9 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_ship_audit(gw);
 			gw_ship_registry(gw);
 			gw_compliance_tick(gw);
+			gw_integrity(gw, false);
+			if (gw->holds)
+				holds_reload(gw->holds);
 			next_status = time_mono_ms() + gw->cfg->status_interval_ms;
 		}
 	}
@@ -264,6 +294,7 @@ int daemon_run(const char *config_path)
 	gw_status(&gw); /* the last snapshot still shows every camera */
 	while (gw.ncams)
 		gw_cam_remove(&gw, gw.ncams - 1);
+	gw_integrity(&gw, true);
 out:
 	if (atomic_load(&gw.state) == GW_STARTING)
 		gw_set_state(&gw, GW_STOPPING, ": start failed: %s", strerror(-ret));
@@ -275,6 +306,7 @@ out:
 	discovery_stop(gw.disc);
 	ring_close(gw.ring);
 	outbox_close(gw.ob_view); /* after the ring, which asked it */
+	holds_close(gw.holds);
 	gw_dcams_free(gw.dcams, gw.ndcams);
 	registry_close(gw.reg);
 	compliance_free(gw.comp);
@@ -282,6 +314,7 @@ out:
 		pidfile_remove(gw.cfg->state_dir);
 	cJSON_free(gw.retention_text);
 	secrets_close(gw.sec);
+	integrity_close(gw.integ);
 	statedb_close(gw.sdb);
 	config_free(gw.cfg);
 	gw_set_state(&gw, GW_STOPPED, "%s", ret ? "" : ": stopped cleanly");

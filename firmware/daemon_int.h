@@ -87,6 +87,8 @@ struct gw {
 	_Atomic int state; /* enum gw_state */
 	struct config *cfg;
 	struct statedb *sdb;
+	struct integrity *integ; /* hash chain and checkpoints (firmware/integrity.h) */
+	struct holds *holds;	 /* legal holds, reloaded every tick (firmware/holds.h) */
 	struct ring *ring;
 	struct outbox *ob_view; /* read-only: the ring's upload owner (net/outbox.h S1) */
 	/* Replaced only by the main thread with up_lock held for writing;
@@ -193,6 +195,8 @@ const char *gw_state_name(enum gw_state st);
 /* The ring's evict hook (ring_evict_fn); runs on a stream thread, inside
  * ring_append() with the ring locked. @arg is the struct gw. */
 int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why);
+/* The ring's held function (ring_held_fn): @arg is gw->holds. */
+bool gw_held(void *arg, const struct ring_seg_info *info);
 /* Stops and frees gw->cams[@i]; the last slot moves into it. */
 void gw_cam_remove(struct gw *gw, size_t i);
 /* Rebuild the discovered set from the registry and apply @cfg: cameras

@@ -25,6 +25,8 @@
 #include "firmware/audit.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
+#include "firmware/holds.h"
+#include "firmware/integrity.h"
 #include "firmware/registry.h"
 #include "firmware/retention.h"
 #include "firmware/status.h"
@@ -121,6 +123,9 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 	ret = ring_writer_commit(writer, &rs, &info);
 	if (!ret)
 		gw_sink_stored(gw, cam);
+	if (!ret && gw->integ && integrity_segment(gw->integ, &info, time_now_ms()))
+		log_err_limited("%s: segment %llu not added to the hash chain", cam->name,
+				(unsigned long long)info.seq);
 	if (!ret && !atomic_load(&cam->share_media)) {
 		/* owner-only (R15): nothing owed to central until it asks
 		 * (resend-range), so the ring need not keep it for upload. */
@@ -146,6 +151,9 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 	char object[64], detail[160], when[32];
 
 	format_time_ms(info->start_utc_ms, when, sizeof(when));
+	/* A legal hold outranks on_full: kept until released (R10). */
+	if (!strcmp(why, "hold"))
+		return -1;
 	/* R10: under the floor only when the operator chose evict. */
 	if (atomic_load(&gw->on_full) == CONFIG_ON_FULL_STOP) {
 		alarm_raise(
@@ -169,9 +177,16 @@ int gw_evict_hook(void *arg, const struct ring_seg_info *info, const char *why)
 		return -1;
 	}
 	atomic_store(&gw->audit_failing, false);
+	if (!info->uploaded && gw->integ)
+		integrity_evicted(gw->integ, info, time_now_ms());
 	alarm_raise(gw->sdb, "protected-footage-overwritten", info->camera,
 		    "storage full: protected footage overwritten");
 	return 0;
+}
+
+bool gw_held(void *arg, const struct ring_seg_info *info)
+{
+	return holds_covers(arg, info->camera, info->start_utc_ms, info->duration_ms);
 }
 
 void gw_state_disk(struct gw *gw, struct status_state_disk *sd)

@@ -6,3 +6,5 @@
 # ships no pkg-config file for it) for secrets, accounts and audit.
 LIB_SRCS += $(filter-out firmware/main.c,$(wildcard firmware/*.c))
 PKGS += sqlite3 inih libcjson pwquality libedit
+# identity.c writes certificate requests: mbedtls' X.509 library.
+LIBS_EXTRA += -lmbedx509

@@ -12,4 +12,11 @@
  * least 2 * @n + 1 bytes. Returns @out. */
 char *hex_encode(const void *in, size_t n, char *out);
 
+/* The value of hex digit @c (either case), or -1. */
+int hex_digit(char c);
+
+/* Reads exactly 2 * @n hex digits (either case) of @in into @out; @in
+ * must end there. -EINVAL otherwise (@out then undefined). */
+int hex_decode(const char *in, void *out, size_t n);
+
 #endif /* CAMGATE_LIB_HEX_H */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <mbedtls/md.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/pkcs5.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
@@ -55,6 +56,19 @@ static inline int mbedtls_compat_pbkdf2_sha256(const char *pw, const unsigned ch
 	mbedtls_md_free(&md);
 	return ret;
 }
+#endif
+
+/* 3.0 gave key parsing an RNG (blinding) and signing the buffer size. */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define mbedtls_compat_pk_parse_key(pk, key, len, rng, prng)                                       \
+	mbedtls_pk_parse_key(pk, key, len, NULL, 0, rng, prng)
+#define mbedtls_compat_pk_sign(pk, hash, sig, cap, lenp, rng, prng)                                \
+	mbedtls_pk_sign(pk, MBEDTLS_MD_SHA256, hash, 32, sig, cap, lenp, rng, prng)
+#else
+#define mbedtls_compat_pk_parse_key(pk, key, len, rng, prng)                                       \
+	((void)(rng), (void)(prng), mbedtls_pk_parse_key(pk, key, len, NULL, 0))
+#define mbedtls_compat_pk_sign(pk, hash, sig, cap, lenp, rng, prng)                                \
+	((void)(cap), mbedtls_pk_sign(pk, MBEDTLS_MD_SHA256, hash, 32, sig, lenp, rng, prng))
 #endif
 
 #endif /* CAMGATE_LIB_MBEDTLS_COMPAT_H */

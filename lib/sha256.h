@@ -36,4 +36,8 @@ int sha256_final(struct sha256 *s, uint8_t out[SHA256_LEN]);
 /* One message in one call, without a context to keep. */
 int sha256_oneshot(const void *p, size_t n, uint8_t out[SHA256_LEN]);
 
+/* The digest of the whole file @path, read in pieces (lib/hashfile.c).
+ * -errno of open or read. */
+int sha256_file(const char *path, uint8_t out[SHA256_LEN]);
+
 #endif /* CAMGATE_LIB_SHA256_H */

@@ -304,6 +304,12 @@ struct uplink_stat {
 /* Snapshot; any thread. */
 int uplink_stat(struct uplink *up, struct uplink_stat *st);
 
+/* Queue the JSON @body (borrowed) as the object @path below the gateway
+ * root, once (an existing row of that path is kept): objects firmware
+ * composes itself, such as the chain checkpoints (docs/integrity.md).
+ * -E2BIG, -EIO. */
+int uplink_put_object(struct uplink *up, const char *path, const char *body, int64_t created_ms);
+
 /* Object names below {base}/gateways/{gateway}/ (docs/uplink.md).
  * -E2BIG: @cap too small. */
 int uplink_segment_path(const char *camera, uint64_t seq, int64_t start_ms, char *buf, size_t cap);

@@ -39,6 +39,21 @@ int uplink__put_json(struct uplink *up, int kind, const char *path, cJSON *obj, 
 	return ret;
 }
 
+int uplink_put_object(struct uplink *up, const char *path, const char *body, int64_t created_ms)
+{
+	struct outbox_item it = { .prio = OUTBOX_URGENT, .kind = OUTBOX_EVENT };
+	int ret;
+
+	if (snprintf(it.path, sizeof(it.path), "%s", path) >= (int)sizeof(it.path))
+		return -E2BIG;
+	it.body = (char *)body;
+	it.start_ms = it.created_ms = created_ms;
+	ret = outbox_put(up->ob, &it, false);
+	if (!ret)
+		uplink__wake(up);
+	return ret;
+}
+
 /* ---- registry ---- */
 
 int uplink_registry_changed(struct uplink *up, const char *camera)

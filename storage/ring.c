@@ -624,6 +624,14 @@ bool ring_seg_uploaded(struct ring *ring, const struct ring_seg_info *info)
 	return up;
 }
 
+void ring_set_held_fn(struct ring *ring, ring_held_fn fn, void *arg)
+{
+	pthread_mutex_lock(&ring->lock);
+	ring->held_fn = fn;
+	ring->held_arg = arg;
+	pthread_mutex_unlock(&ring->lock);
+}
+
 void ring_set_evict_hook(struct ring *ring, ring_evict_fn fn, void *arg)
 {
 	ring__lock(ring);

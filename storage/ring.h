@@ -233,7 +233,7 @@ void ring_set_upload_owner(struct ring *ring, const struct ring_upload_owner *ow
 bool ring_seg_uploaded(struct ring *ring, const struct ring_seg_info *info);
 
 /* Asked before a pinned segment is overwritten; @why says which pin
- * ("retention-floor" or "not-uploaded"). Return 0 to allow, anything else
+ * ("retention-floor", "not-uploaded" or "hold"). Return 0 to allow, anything else
  * to veto (ring_append() then fails with -ENOSPC). Without a hook, pinned
  * segments are never overwritten. Called with the ring locked: the hook
  * must not call back into the ring. The pinned segments of the extent to
@@ -241,6 +241,12 @@ bool ring_seg_uploaded(struct ring *ring, const struct ring_seg_info *info);
  * is evicted, so the next append asks again about the same segments. */
 typedef int (*ring_evict_fn)(void *arg, const struct ring_seg_info *info, const char *why);
 void ring_set_evict_hook(struct ring *ring, ring_evict_fn fn, void *arg);
+
+/* Is @info under a legal hold? A held segment is pinned like the others
+ * (why "hold"), so it reaches the evict hook, which vetoes it until the
+ * hold is released. Called with the ring locked, like the evict hook. */
+typedef bool (*ring_held_fn)(void *arg, const struct ring_seg_info *info);
+void ring_set_held_fn(struct ring *ring, ring_held_fn fn, void *arg);
 
 struct ring_stat {
 	uint32_t extents;

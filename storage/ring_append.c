@@ -38,6 +38,8 @@
 /* Why @in is pinned, or NULL when it may go silently. */
 static const char *pin_reason(const struct ring *ring, const struct ring_seg_info *in)
 {
+	if (ring->held_fn && ring->held_fn(ring->held_arg, in))
+		return "hold";
 	if (in->start_utc_ms >= ring->floor_ms)
 		return "retention-floor";
 	/* The owner's answer when there is one; an error keeps it. */

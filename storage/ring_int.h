@@ -198,6 +198,8 @@ struct ring {
 	struct ring_upload_owner owner; /* .owed NULL: none */
 	ring_evict_fn evict_fn;
 	void *evict_arg;
+	ring_held_fn held_fn; /* legal holds (firmware/holds.h) */
+	void *held_arg;
 	bool evict_blocked; /* a veto was logged; quiet until it lifts */
 
 	uint64_t recovered_orphans;

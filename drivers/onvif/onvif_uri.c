@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "drivers/onvif/onvif_int.h"
+#include "lib/hex.h"
 
 struct url_parts {
 	char proto[16];
@@ -194,25 +195,14 @@ int onvif__pick_xaddr(const char *xaddrs, const char *peer, char *out, size_t ca
 	return onvif__rewrite_uri(best[0] ? best : first, peer, out, cap, rewrittenp);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode @n bytes of @s into @out. */
 static void pct_decode(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
 
 	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-		int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+		int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
 
 		if (s[i] == '%' && lo >= 0) {
 			out[o++] = (char)(hi * 16 + lo);
