@@ -14,10 +14,15 @@ TEST="ffmpeg sqlite3 nginx-light openssl iproute2 procps psmisc
  python3 python3-pytest python3-jsonschema python3-gi gir1.2-gst-rtsp-server-1.0
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav"
-CROSS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
- dpkg-dev ca-certificates"
+CROSS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf
+ libc6-dev-armhf-cross qemu-user dpkg-dev ca-certificates"
+# make image / keys / bundle (scripts/mkimage.sh, scripts/mkbundle.sh) and
+# `camgate update`'s tests: mmdebstrap runs the target's maintainer scripts
+# under qemu-user-static, squashfs-tools packs the image, rauc signs and
+# checks bundles.
+FIRMWARE="mmdebstrap squashfs-tools rauc qemu-user-static"
 
-pkgs="$BUILD $TEST $CROSS"
+pkgs="$BUILD $TEST $CROSS $FIRMWARE"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

@@ -4,6 +4,7 @@
 # "N passed, N failed" over everything that ran:
 #   1. style gate (clang-format, SPDX, banned functions)    1 check
 #      layer gate (no include reaches a higher layer)       1 check
+#      board gate (facts, overlays, README'd files, image inputs) 1 check
 #   2. unit tests, plain build                              cmocka, each test
 #   3. unit tests, ASan + UBSan build                       cmocka, each test
 #   4. unit tests for aarch64 under qemu-user (skip: CAMGATE_CROSS=0)
@@ -38,6 +39,7 @@ stage() {
 stage "style"
 if sh scripts/format-check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 if sh scripts/layer-check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if sh scripts/board-check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 for variant in plain san; do
 	if [ $variant = plain ]; then args=""; o=build/host; else args="SANITIZE=address,undefined"; o=build/host-san; fi
