@@ -38,7 +38,7 @@ endif
 # with its own flags, no -Werror), LIBS_EXTRA, GEN_INCLUDES, and rules of
 # its own. A source folder missing from MODULES, or a module without a
 # fragment, is an error, not a silent gap.
-MODULES := lib storage drivers/stream drivers/onvif drivers/serial net firmware
+MODULES := lib storage drivers/stream drivers/onvif drivers/serial drivers/watchdog net firmware
 MODULES_FOUND := $(patsubst %/,%,$(sort $(dir $(wildcard lib/*.c storage/*.c drivers/*/*.c \
 	net/*.c firmware/*.c))))
 ifneq ($(filter-out $(MODULES),$(MODULES_FOUND)),)
