@@ -27,6 +27,7 @@ int cmd_bench_ring(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_discover(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_uplink(const struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_console(const struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_update(const struct cmd_ctx *ctx, int argc, char **argv);
 
 struct option;
 

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "drivers/watchdog/watchdog.h"
@@ -19,6 +18,7 @@
 #include "firmware/liveness.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 
 #include "board_defaults.h"
 
@@ -31,6 +31,7 @@ void gw_watchdog_start(struct gw *gw)
 	const char *spec = BOARD_WATCHDOG;
 	size_t plen = strlen(WATCHDOG_SANDBOX_PREFIX);
 	char path[512];
+	int64_t timeout_s = 15;
 	int ret;
 
 	if (!strncmp(spec, WATCHDOG_SANDBOX_PREFIX, plen) && spec[plen] != '/') {
@@ -38,7 +39,11 @@ void gw_watchdog_start(struct gw *gw)
 			 spec + plen);
 		spec = path;
 	}
-	ret = watchdog_open(spec, atoi(BOARD_WATCHDOG_TIMEOUT), &gw->wd);
+	/* A board fact (defaults.conf); scripts/board-check.sh insists on it. */
+	if (parse_i64(BOARD_WATCHDOG_TIMEOUT, 1, 3600, &timeout_s))
+		log_err("watchdog: board timeout '%s' is not 1..3600 s; using 15 s",
+			BOARD_WATCHDOG_TIMEOUT);
+	ret = watchdog_open(spec, (int)timeout_s, &gw->wd);
 	if (ret == -ENOENT && !strcmp(BOARD_WATCHDOG, "none"))
 		log_info("watchdog: none on this board");
 	else if (ret)

@@ -49,6 +49,8 @@ static const struct command commands[] = {
 	  "check the link to central step by step" },
 	{ "bench-ring", cmd_bench_ring, "--dir D [--segments N] [--size BYTES]",
 	  "ring append throughput against a plain sequential write" },
+	{ "update", cmd_update, "[--check] [--force --admin NAME] [--keyring PEM] FILE",
+	  "verify a signed RAUC bundle and install it into the other slot" },
 	{ "version", cmd_version, "", "print the firmware version" },
 	{ "help", cmd_help, "[COMMAND]", "this text" },
 };
