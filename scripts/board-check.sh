@@ -14,7 +14,10 @@
 #     (looked up in the board folder, its overlay, the common overlay and
 #     the repository); absolute paths are the target's and are skipped;
 #   - each rootfs.perms path is in the overlay, a directory that tmpfiles.d
-#     creates, or one the image step makes (IMAGE_MADE).
+#     creates, or one the image step makes (IMAGE_MADE);
+#   - the image recipe's inputs (IMAGE_INPUTS; `make image` itself takes
+#     minutes and root, so make check only checks what it would read), and
+#     a non-empty package list per gateway board.
 # Prints one line per problem; exits 1 if any.
 # Usage: scripts/board-check.sh [TREE]   (default: this repository)
 set -u
@@ -23,6 +26,8 @@ OVERLAY="etc/systemd/system/camgate.service etc/init.d/camgate etc/default/camga
  usr/lib/sysusers.d/camgate.conf usr/lib/tmpfiles.d/camgate.conf
  etc/udev/rules.d/60-camgate.rules etc/camgate/camgate.conf etc/rauc/system.conf"
 IMAGE_MADE="/usr/bin/camgate /etc/rauc/keyring.pem"
+IMAGE_INPUTS="scripts/mkimage.sh scripts/mkbundle.sh scripts/mkkeys.sh scripts/version.sh
+ toolchain/apt-sources.sh board/common/image-packages"
 CAPS="has_watchdog has_rtc has_serial"
 DEFAULTS="name console_tty console_baud storage_dir watchdog watchdog_timeout led_status thermal"
 bad=0
@@ -45,6 +50,9 @@ readme_files() {
 }
 
 [ -d board ] || { echo "board-check: no board/ in $(pwd)"; exit 2; }
+for f in $IMAGE_INPUTS; do
+	[ -f "$f" ] || problem "$f: missing (an input of make image)"
+done
 nboards=0
 for dir in board/*/; do
 	b=$(basename "$dir")
@@ -69,6 +77,8 @@ for dir in board/*/; do
 		for f in README.md rootfs.perms image-packages; do
 			[ -f "$dir$f" ] || problem "$dir$f: missing (a gateway board needs it)"
 		done
+		[ -z "$(sed -e 's/#.*//' "${dir}image-packages" 2>/dev/null | xargs)" ] &&
+			[ -f "${dir}image-packages" ] && problem "${dir}image-packages: no package"
 		for f in $OVERLAY; do
 			in_overlay "$b" "$f" || problem "${dir}rootfs/$f: missing (nor in board/common/rootfs)"
 		done

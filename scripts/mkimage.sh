@@ -61,7 +61,6 @@ done
 
 : "${SOURCE_DATE_EPOCH:=$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 export SOURCE_DATE_EPOCH
-VERSION=$(git describe --always --dirty 2>/dev/null || cat VERSION)
 PACKAGES=$(cat board/common/image-packages "$BDIR/image-packages" | sed -e 's/#.*//' | xargs | tr ' ' ',')
 
 mkdir -p "$OUT"
@@ -70,6 +69,10 @@ WORK=$OUT/work
 rm -rf "$WORK" "$OUT/rootfs.squashfs" "$OUT/manifest.txt"
 mkdir -p "$WORK"
 sh toolchain/apt-sources.sh "$ARCH" > "$WORK/sources"
+# The firmware version as camgate prints it (scripts/version.sh), which
+# bundles carry and `camgate update` compares.
+sh scripts/version.sh "$WORK/version.h"
+VERSION=$(sed -n 's/.*CAMGATE_VERSION "\(.*\)"/\1/p' "$WORK/version.h")
 
 # binfmt_misc: register the target's handler if the kernel lacks one.
 BINFMT=/proc/sys/fs/binfmt_misc

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """scripts/board-check.sh, the board gate of `make check`: the repository's
 boards are complete; a missing overlay file, a file a README names but
-nobody wrote, a missing caps fact and a rootfs.perms line for a file that
-no overlay ships each fail it, naming the file."""
+nobody wrote, a missing caps fact, a rootfs.perms line for a file that
+no overlay ships and a missing input of the image recipe each fail it,
+naming the file."""
 
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ def run(tree):
 
 @pytest.fixture
 def tree(tmp_path):
-	for d in ("board", "toolchain"):
+	for d in ("board", "toolchain", "scripts"):
 		shutil.copytree(ROOT / d, tmp_path / d)
 	return tmp_path
 
@@ -76,3 +77,12 @@ def test_missing_caps_fact_fails(tree):
 	r = run(tree)
 	assert r.returncode == 1
 	assert "board/host/caps: no 'has_watchdog=yes|no' line" in r.stdout
+
+
+def test_image_input_missing_fails(tree):
+	(tree / "board/common/image-packages").unlink()
+	(tree / "toolchain/apt-sources.sh").unlink()
+	r = run(tree)
+	assert r.returncode == 1
+	assert "board/common/image-packages: missing (an input of make image)" in r.stdout
+	assert "toolchain/apt-sources.sh: missing" in r.stdout
