@@ -10,7 +10,8 @@ thread before it reaches storage; CAMGATE_TEST_LIVENESS_MS=2000 shortens
 the deadlines to 2 s.
   - a clean stop closes the watchdog with the magic 'V';
   - a stalled storage thread stops the pets; a kill -9 then leaves it armed;
-  - a stalled camera thread does not stop them."""
+  - a stalled camera thread does not stop them.
+A stalled uplink thread: uplink/test_camgate_watchdog.py (needs central)."""
 
 import os
 import time
