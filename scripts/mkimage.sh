@@ -80,7 +80,11 @@ mounted_binfmt=
 added_binfmt=
 cleanup() {
 	[ -z "$added_binfmt" ] || echo -1 > "$BINFMT/$added_binfmt" || true
-	[ -z "$mounted_binfmt" ] || umount "$BINFMT" || true
+	# Unmount only what this run mounted, and only when no handler is left
+	# (a concurrent build for the other architecture may still need it).
+	if [ -n "$mounted_binfmt" ] && [ -z "$(ls "$BINFMT" | grep -v -x -e register -e status)" ]; then
+		umount "$BINFMT" || true
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
