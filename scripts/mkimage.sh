@@ -85,7 +85,8 @@ cleanup() {
 	if [ -n "$mounted_binfmt" ] && [ -z "$(ls "$BINFMT" | grep -v -x -e register -e status)" ]; then
 		umount "$BINFMT" || true
 	fi
-	rm -rf "$WORK"
+	# --one-file-system: never into a mount an interrupted mmdebstrap left.
+	rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT INT TERM
 if [ ! -e "$BINFMT/qemu-$QARCH" ]; then
@@ -111,8 +112,17 @@ say "mmdebstrap $ARCH ($(echo "$PACKAGES" | tr ',' ' ' | wc -w) packages over mi
 # the host's (same systemd release as the target's bookworm); chown runs
 # inside (chroot, under qemu) so owner names resolve in the image's
 # /etc/passwd, not the host's.
+# The initramfs is made once, at the end: under qemu each run takes many
+# minutes, and the kernel's postinst and initramfs-tools' trigger would
+# each make one. Until then update-initramfs is diverted to a no-op (as
+# live-build does).
+UIR=/usr/sbin/update-initramfs
 mmdebstrap --mode=root --variant=minbase --architectures="$ARCH" \
 	--skip=check/qemu --include="$PACKAGES" \
+	--essential-hook="chroot \"\$1\" dpkg-divert --local --rename --divert $UIR.camgate --add $UIR" \
+	--essential-hook="printf '#!/bin/sh\nexit 0\n' > \"\$1$UIR\" && chmod 0755 \"\$1$UIR\"" \
+	--customize-hook="rm -f \"\$1$UIR\" && chroot \"\$1\" dpkg-divert --local --rename --remove $UIR" \
+	--customize-hook="for k in \$(ls \"\$1/lib/modules\"); do chroot \"\$1\" update-initramfs -c -k \$k || exit 1; done" \
 	--customize-hook="install -m 0755 '$strip_bin' \"\$1/usr/bin/camgate\"" \
 	--customize-hook="tar -C '$TOP/board/common/rootfs' -cf - . | tar -C \"\$1\" -xf - --no-same-owner" \
 	--customize-hook="tar -C '$TOP/$BDIR/rootfs' -cf - . | tar -C \"\$1\" -xf - --no-same-owner" \
