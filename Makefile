@@ -39,7 +39,7 @@ endif
 # with its own flags, no -Werror), LIBS_EXTRA, GEN_INCLUDES, and rules of
 # its own. A source folder missing from MODULES, or a module without a
 # fragment, is an error, not a silent gap.
-MODULES := lib storage drivers/stream drivers/onvif drivers/serial net firmware
+MODULES := lib storage drivers/stream drivers/onvif drivers/serial drivers/watchdog net firmware
 MODULES_FOUND := $(patsubst %/,%,$(sort $(dir $(wildcard lib/*.c storage/*.c drivers/*/*.c \
 	net/*.c firmware/*.c))))
 ifneq ($(filter-out $(MODULES),$(MODULES_FOUND)),)
@@ -174,11 +174,30 @@ bench-fleet: all
 sysroot:
 	sh toolchain/mksysroot.sh $(TOOLCHAIN)
 
-# The firmware image (rootfs, kernel, update bundle) is not built yet: it
-# is the firmware issue's work. Fail loudly rather than do nothing.
-image:
-	@echo "make image: not built yet, see the firmware issue / docs/architecture.md" >&2
-	@exit 1
+# Firmware images and signed updates (docs/operations.md). Root, network
+# to the Debian archive, and minutes: never part of `make check`, which
+# only checks their inputs (scripts/board-check.sh); `make check-long`
+# builds them.
+#   make keys                  development signing pair in $(KEYS)/ (never committed)
+#   make image BOARD=rpi4      $(IMAGE_DIR)/rootfs.squashfs + manifest.txt (mmdebstrap)
+#   make bundle BOARD=rpi4     $(IMAGE_DIR)/camgate-BOARD-VERSION.raucb, signed
+KEYS ?= build/keys
+IMAGE_DIR ?= build/image/$(BOARD)
+RAUC_KEY ?= $(KEYS)/dev.key.pem
+RAUC_CERT ?= $(KEYS)/dev.cert.pem
+export RAUC_KEY RAUC_CERT
+keys:
+	sh scripts/mkkeys.sh $(KEYS)
+image: all
+	@[ -f "$(RAUC_CERT)" ] || $(MAKE) keys
+	sh scripts/mkimage.sh $(BOARD) $(O)/camgate $(IMAGE_DIR)
+bundle:
+	@[ -f "$(IMAGE_DIR)/rootfs.squashfs" ] || $(MAKE) image
+	sh scripts/mkbundle.sh $(BOARD) $(IMAGE_DIR)
+check-long:
+	$(MAKE) BOARD=rpi4 bundle
+	$(MAKE) BOARD=imx6ul bundle
+.PHONY: keys bundle check-long
 
 # libFuzzer targets (clang): a short run over each corpus in make check,
 # a long one here. Crash reproducers land in $(O)/fuzz/crash-*.

@@ -36,6 +36,7 @@ struct statedb;
 /* NULL when account @performer may export or hold @camera's footage
  * (admin, operator within its scope, central), else why not (R12). */
 const char *cmd_footage_refusal(struct statedb *sdb, const char *performer, const char *camera);
+int cmd_update(const struct cmd_ctx *ctx, int argc, char **argv);
 
 struct option;
 

@@ -30,6 +30,7 @@
 #include "firmware/discovery.h"
 #include "firmware/holds.h"
 #include "firmware/integrity.h"
+#include "firmware/liveness.h"
 #include "firmware/pidfile.h"
 #include "firmware/registry.h"
 #include "firmware/secrets.h"
@@ -223,6 +224,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 			gw_reload(gw);
 		if (atomic_load(&gw->disc_dirty))
 			gw_apply_all(gw, gw->cfg);
+		gw_watchdog_tick(gw);
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
 			gw_watch_state(gw);
@@ -273,10 +275,14 @@ int daemon_run(const char *config_path)
 	log_notice("state STARTING: gateway %s, %zu cameras configured", gw.cfg->gateway_id,
 		   gw.cfg->ncameras);
 	gw.started_ms = time_now_ms();
+	ret = liveness_new(&gw.live);
+	if (ret)
+		goto out;
 	ret = gw_open_storage(&gw);
 	if (ret)
 		goto out;
 	alarm_set_notify(gw_alarm_notify, &gw);
+	gw_watchdog_start(&gw);
 	ret = gw_uplink_start(&gw, gw.cfg);
 	if (ret)
 		goto out;
@@ -288,6 +294,9 @@ int daemon_run(const char *config_path)
 	gw_set_state(&gw, GW_RUNNING, ": recording %zu cameras (%s)", gw.ncams,
 		     gw.up ? "uploading to central" : "local recorder, no central configured");
 	gw_loop(&gw, &set);
+	/* Stopping cameras may outlast the watchdog's timeout: disarm first
+	 * (the service manager's stop timeout covers a hung shutdown). */
+	gw_watchdog_stop(&gw);
 	gw_console_stop(&gw);
 	discovery_stop(gw.disc);
 	gw.disc = NULL;
@@ -316,6 +325,8 @@ out:
 	secrets_close(gw.sec);
 	integrity_close(gw.integ);
 	statedb_close(gw.sdb);
+	gw_watchdog_stop(&gw); /* start failed: an orderly exit all the same */
+	liveness_free(gw.live);
 	config_free(gw.cfg);
 	gw_set_state(&gw, GW_STOPPED, "%s", ret ? "" : ": stopped cleanly");
 	return ret;

@@ -48,6 +48,9 @@ struct gw_regdef {
 	char unit[128], users[1024], owner[128], location[128];
 };
 
+struct liveness;
+struct watchdog;
+
 struct gw_cam {
 	struct gw *gw;
 	const struct config_camera *cfg; /* into gw->cfg */
@@ -147,6 +150,12 @@ struct gw {
 	/* Counts refusals for lack of space; a camera that stores a segment
 	 * while it differs from its nospace_seen clears its storage-full. */
 	_Atomic uint64_t nospace_gen;
+	/* Progress of the critical threads (any thread reports) and the
+	 * watchdog the main thread pets by it: daemon_watchdog.c. */
+	struct liveness *live;
+	struct watchdog *wd;
+	int64_t wd_next_ms;
+	bool wd_starved;
 };
 
 /* gw->up_lock and gw->cams_lock, with their place in the lock order
@@ -290,6 +299,15 @@ void gw_watch_retention(struct gw *gw);
 /* Each camera's sharing class from the registry (R14/R15), at start and
  * each tick (main thread). */
 void gw_watch_sharing(struct gw *gw);
+
+/* daemon_watchdog.c, main thread. */
+
+/* Open the board's watchdog (none: nothing to pet). */
+void gw_watchdog_start(struct gw *gw);
+/* Once a second: pet, if every critical thread progresses (gw->live). */
+void gw_watchdog_tick(struct gw *gw);
+/* The magic close of an orderly exit. */
+void gw_watchdog_stop(struct gw *gw);
 
 /* daemon_console.c, main thread. */
 

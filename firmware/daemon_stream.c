@@ -27,6 +27,7 @@
 #include "firmware/daemon_int.h"
 #include "firmware/holds.h"
 #include "firmware/integrity.h"
+#include "firmware/liveness.h"
 #include "firmware/registry.h"
 #include "firmware/retention.h"
 #include "firmware/status.h"
@@ -43,8 +44,11 @@ static int gw_sink_init(void *arg, const char *camera, const void *data, size_t 
 			uint64_t *init_idp)
 {
 	struct gw_cam *cam = arg;
+	int t = liveness_enter(cam->gw->live, LIVE_STORAGE);
+	int ret = ring_put_init(cam->gw->ring, camera, data, len, init_idp);
 
-	return ring_put_init(cam->gw->ring, camera, data, len, init_idp);
+	liveness_leave(cam->gw->live, t);
+	return ret;
 }
 
 static void gw_sink_nospace(struct gw_cam *cam)
@@ -78,10 +82,12 @@ static int gw_sink_open(void *arg, const char *camera, uint64_t init_id, void **
 	struct gw *gw = cam->gw;
 	int64_t floor = atomic_load(&gw->floor_ms);
 	struct ring_writer *w;
-	int ret;
+	int ret, t;
 
 	ring_set_floor(gw->ring, floor > 0 ? time_now_ms() - floor : INT64_MAX);
+	t = liveness_enter(gw->live, LIVE_STORAGE);
 	ret = ring_writer_open(gw->ring, camera, init_id, 0, &w);
+	liveness_leave(gw->live, t);
 	if (ret == -ENOSPC)
 		gw_sink_nospace(cam);
 	if (!ret)
@@ -92,8 +98,13 @@ static int gw_sink_open(void *arg, const char *camera, uint64_t init_id, void **
 static int gw_sink_write(void *arg, void *writer, const void *data, size_t len)
 {
 	struct gw_cam *cam = arg;
-	int ret = ring_writer_add(writer, data, len);
+	int t, ret;
 
+	liveness_test_stall(cam->gw->live, LIVE_SEAM_CAMERA); /* outside storage */
+	t = liveness_enter(cam->gw->live, LIVE_STORAGE);
+	liveness_test_stall(cam->gw->live, LIVE_SEAM_STORAGE); /* inside a write */
+	ret = ring_writer_add(writer, data, len);
+	liveness_leave(cam->gw->live, t);
 	if (ret == -ENOSPC)
 		gw_sink_nospace(cam);
 	return ret;
@@ -105,7 +116,7 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 	struct gw *gw = cam->gw;
 	struct ring_seg_info info;
 	struct ring_seg rs;
-	int ret;
+	int ret, t;
 
 	if (!seg) {
 		ring_writer_abort(writer);
@@ -120,7 +131,9 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 		.flags = (seg->discont ? RING_F_DISCONT : 0) | (seg->has_audio ? RING_F_AUDIO : 0),
 		.utc_src = seg->utc_from_rtcp ? RING_UTC_RTCP : RING_UTC_ARRIVAL,
 	};
+	t = liveness_enter(gw->live, LIVE_STORAGE);
 	ret = ring_writer_commit(writer, &rs, &info);
+	liveness_leave(gw->live, t);
 	if (!ret)
 		gw_sink_stored(gw, cam);
 	if (!ret && gw->integ && integrity_segment(gw->integ, &info, time_now_ms()))

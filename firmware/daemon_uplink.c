@@ -33,6 +33,7 @@
 #include "firmware/config_uplink.h"
 #include "firmware/config_write.h"
 #include "firmware/daemon_int.h"
+#include "firmware/liveness.h"
 #include "firmware/registry.h"
 #include "firmware/status.h"
 #include "firmware/uplink_policy.h"
@@ -131,6 +132,8 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 	size_t n, ngone = gw_gone_names(gw, gone, CONFIG_CAMERAS_MAX);
 	cJSON *table = NULL;
 
+	liveness_test_stall(gw->live, LIVE_SEAM_UPLINK);
+	liveness_beat(gw->live, LIVE_UPLINK); /* the uplink thread's heartbeat */
 	uplink_policy_status(&gw->policy, status, fig);
 	if (!compliance_json(gw->sdb, &table))
 		cJSON_AddItemToObject(status, "compliance", table);
@@ -317,8 +320,12 @@ int gw_uplink_start(struct gw *gw, const struct config *cfg)
 			ret = uplink_start(&ucfg, &hooks, gw->ring, gw->sdb, &up);
 		if (!ret)
 			log_notice("uplink to %s started", cfg->uplink.base_url);
+		/* Its status tick is the heartbeat: three ticks missed is a hang. */
+		liveness_expect(gw->live, LIVE_UPLINK,
+				ret ? 0 : liveness_beats_deadline(ucfg.status_interval_ms));
 	} else {
 		ring_set_upload_required(gw->ring, false);
+		liveness_expect(gw->live, LIVE_UPLINK, 0);
 	}
 	gw->up = up;
 	gw_up_unlock(gw);

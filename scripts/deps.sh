@@ -15,14 +15,19 @@ TEST="ffmpeg sqlite3 nginx-light openssl iproute2 procps psmisc
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav
  chromium python3-websocket"
-CROSS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
- dpkg-dev ca-certificates"
+CROSS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf
+ libc6-dev-armhf-cross qemu-user dpkg-dev ca-certificates"
 # The S3 central of tests/integration/uplink/test_s3_radosgw.py
 # (scripts/ceph-central.sh: monitor, OSD, radosgw, radosgw-admin; no
 # manager needed) and libfaketime for its skewed-clock gateway.
 S3CENTRAL="radosgw ceph-mon ceph-osd ceph-common faketime"
+# make image / keys / bundle (scripts/mkimage.sh, scripts/mkbundle.sh) and
+# `camgate update`'s tests: mmdebstrap runs the target's maintainer scripts
+# under qemu-user-static, squashfs-tools packs the image, rauc signs and
+# checks bundles.
+FIRMWARE="mmdebstrap squashfs-tools rauc qemu-user-static"
 
-pkgs="$BUILD $TEST $CROSS $S3CENTRAL"
+pkgs="$BUILD $TEST $CROSS $S3CENTRAL $FIRMWARE"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

@@ -4,9 +4,10 @@
 # "N passed, N failed" over everything that ran:
 #   1. style gate (clang-format, SPDX, banned functions)    1 check
 #      layer gate (no include reaches a higher layer)       1 check
+#      board gate (facts, overlays, README'd files, image inputs) 1 check
 #   2. unit tests, plain build                              cmocka, each test
 #   3. unit tests, ASan + UBSan build                       cmocka, each test
-#   4. unit tests for aarch64 under qemu-user (skip: CAMGATE_CROSS=0)
+#   4. unit tests for aarch64 and armhf under qemu-user (skip: CAMGATE_CROSS=0)
 #                                                           cmocka, each test
 #   5. fuzz targets, a few seconds each over their corpora  1 check
 #   6. integration tests (real RTSP servers, nginx over TLS, ONVIF
@@ -38,6 +39,7 @@ stage() {
 stage "style"
 if sh scripts/format-check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 if sh scripts/layer-check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if sh scripts/board-check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 for variant in plain san; do
 	if [ $variant = plain ]; then args=""; o=build/host; else args="SANITIZE=address,undefined"; o=build/host-san; fi
@@ -68,16 +70,20 @@ else
 	failed=$((failed + 1))
 fi
 
-if [ "${CAMGATE_CROSS:-1}" != 0 ]; then
-	stage "unit tests (aarch64 under qemu-user)"
-	rm -f build/rpi4/unit-counts
-	if $MAKE $J BOARD=rpi4 sysroot >>"$log" 2>&1 && $MAKE $J BOARD=rpi4 all unit >>"$log" 2>&1; then
-		sh tests/run-unit.sh build/rpi4 "$($MAKE -s BOARD=rpi4 print-run)"
+# One gateway board per architecture: rpi4 (aarch64), imx6ul (armhf).
+for cross in rpi4:aarch64 imx6ul:armhf; do
+	[ "${CAMGATE_CROSS:-1}" != 0 ] || break
+	b=${cross%%:*}
+	arch=${cross##*:}
+	stage "unit tests ($arch under qemu-user)"
+	rm -f "build/$b/unit-counts"
+	if $MAKE $J BOARD="$b" sysroot >>"$log" 2>&1 && $MAKE $J BOARD="$b" all unit >>"$log" 2>&1; then
+		sh tests/run-unit.sh "build/$b" "$($MAKE -s BOARD="$b" print-run)"
 	else
-		echo "aarch64 build failed: see $log"; tail -20 "$log"
+		echo "$arch build failed: see $log"; tail -20 "$log"
 	fi
-	add_counts build/rpi4/unit-counts
-fi
+	add_counts "build/$b/unit-counts"
+done
 
 stage "fuzz targets (short runs over their corpora)"
 if $MAKE -s fuzz-check ONVIF_FUZZ_SECONDS=${FUZZ_CHECK_SECONDS:-5} \

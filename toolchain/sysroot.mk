@@ -68,7 +68,7 @@ endif
 # no-op when the sysroot is complete) and restarts. Goals that compile
 # nothing do not trigger it; its progress goes to stderr, so that
 # `make -s BOARD=rpi4 print-run` prints nothing but the RUN line.
-SYSROOT_FREE_GOALS := sysroot clean deps format format-check print-run
+SYSROOT_FREE_GOALS := sysroot clean deps format format-check print-run keys
 ifneq ($(filter-out $(SYSROOT_FREE_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(SYSROOT_STAMP)
 endif

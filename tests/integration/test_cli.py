@@ -14,7 +14,7 @@ COMMANDS = [["run"], ["status"], ["ring"], ["ring", "ls"], ["ring", "stat"],
             ["ring", "verify"], ["ring", "rebuild"], ["ring", "cat"],
             ["config"], ["config", "check"], ["config", "doc"], ["console"],
             ["discover"], ["uplink"], ["uplink", "test"], ["bench-ring"],
-            ["version"], ["help"]]
+            ["update"], ["version"], ["help"]]
 
 
 def camgate(*args, config="/nonexistent/camgate.conf"):
@@ -35,7 +35,8 @@ def test_help_without_config(cmd):
 
 @pytest.mark.parametrize("args", [["--bogus", "version"], ["ring", "ls", "--bogus"],
                                   ["discover", "--bogus"], ["uplink", "test", "--url"],
-                                  ["bench-ring", "-x"], ["version", "extra"]],
+                                  ["bench-ring", "-x"], ["version", "extra"],
+                                  ["update", "--bogus", "f.raucb"]],
                          ids=lambda a: "-".join(a))
 def test_usage_errors_use_the_prefix(args):
     r = camgate(*args)
