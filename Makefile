@@ -149,10 +149,13 @@ check: check-unit
 endif
 
 # The long versions of the suite's fault tests (docs/reliability.md):
-# 100 random kills while recording and uploading, against 20 in check.
+# 100 random kills while recording and uploading, against 20 in check;
+# then the firmware images and bundles of the gateway boards (below).
 check-long: all unit
 	CAMGATE_FAULT_KILLS=100 CAMGATE_BIN=$(abspath $(O)/camgate) PYTEST_ARGS="-k fault" \
 		sh tests/run-integration.sh
+	$(MAKE) BOARD=rpi4 bundle
+	$(MAKE) BOARD=imx6ul bundle
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -194,10 +197,7 @@ image: all
 bundle:
 	@[ -f "$(IMAGE_DIR)/rootfs.squashfs" ] || $(MAKE) image
 	sh scripts/mkbundle.sh $(BOARD) $(IMAGE_DIR)
-check-long:
-	$(MAKE) BOARD=rpi4 bundle
-	$(MAKE) BOARD=imx6ul bundle
-.PHONY: keys bundle check-long
+.PHONY: keys bundle
 
 # libFuzzer targets (clang): a short run over each corpus in make check,
 # a long one here. Crash reproducers land in $(O)/fuzz/crash-*.
