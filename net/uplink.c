@@ -263,7 +263,7 @@ static void fill_slots(struct uplink *up, int64_t mono)
 	unsigned int limit = link_up(up) ? up->cfg.parallel : 1;
 	int64_t busy[UPLINK_BUSY_MAX];
 
-	if (mono < up->hold_until)
+	if (mono < up->hold_until || mono < up->store_hold_until)
 		return;
 	for (;;) {
 		struct outbox_item it;
@@ -278,7 +278,7 @@ static void fill_slots(struct uplink *up, int64_t mono)
 		/* On failure the row was rescheduled or dropped there, or
 		 * the link held when state.db took neither (U7). */
 		uplink__start_row(up, s, &it);
-		if (mono < up->hold_until)
+		if (mono < up->hold_until || mono < up->store_hold_until)
 			return;
 	}
 }
@@ -290,7 +290,8 @@ static void poll_commands(struct uplink *up, int64_t mono)
 	size_t nbusy;
 	struct uplink_slot *s;
 
-	if (!up->cfg.commands_interval_ms || mono < up->next_cmds || mono < up->hold_until)
+	if (!up->cfg.commands_interval_ms || mono < up->next_cmds || mono < up->hold_until ||
+	    mono < up->store_hold_until)
 		return;
 	for (unsigned int i = 0; i < UPLINK_SLOTS; i++)
 		if (up->slots[i].kind == XF_CMD_LIST || up->slots[i].kind == XF_CMD_GET)
@@ -352,7 +353,8 @@ static bool stopping(struct uplink *up)
 static int poll_ms(const struct uplink *up, int64_t mono, int64_t ack_ms)
 {
 	int64_t t = UPLINK_POLL_MS;
-	const int64_t due[] = { up->hold_until - mono, up->next_status - mono, ack_ms,
+	const int64_t due[] = { up->hold_until - mono, up->store_hold_until - mono,
+				up->next_status - mono, ack_ms,
 				up->store_failing ? up->scan_at - mono : -1 };
 
 	for (size_t i = 0; i < sizeof(due) / sizeof(due[0]); i++)

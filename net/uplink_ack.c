@@ -237,8 +237,8 @@ void uplink__store_hold(struct uplink *up)
 {
 	int64_t hold = time_mono_ms() + backoff_next(&up->ack_backoff);
 
-	if (hold > up->hold_until)
-		up->hold_until = hold;
+	if (hold > up->store_hold_until)
+		up->store_hold_until = hold;
 }
 
 size_t uplink__ack_busy(const struct uplink *up, int64_t *busy)

@@ -132,10 +132,16 @@ struct uplink {
 	struct backoff link_backoff;  /* central answered with trouble (U5) */
 	struct backoff probe_backoff; /* central did not answer at all (U5) */
 	int64_t hold_until;	      /* mono: no new request before */
-	int64_t down_logged;	      /* mono: the last link failure logged above debug */
-	unsigned int down_quiet;      /* link failures logged at debug since then */
-	unsigned int refused_run;     /* refusals since the last 2xx */
-	int trust;		      /* the last TRUST_* outcome told; -1: none yet */
+	/* mono: no new request before, because state.db would not take the
+	 * last acknowledgement (U7). Apart from hold_until: a transfer that
+	 * succeeds clears the link's hold, not this one, or two rows whose
+	 * acknowledgements fail would clear each other's hold and be sent
+	 * again as fast as central answers. */
+	int64_t store_hold_until;
+	int64_t down_logged;	  /* mono: the last link failure logged above debug */
+	unsigned int down_quiet;  /* link failures logged at debug since then */
+	unsigned int refused_run; /* refusals since the last 2xx */
+	int trust;		  /* the last TRUST_* outcome told; -1: none yet */
 	int64_t started_mono;
 	int64_t next_status;		/* mono */
 	int64_t next_cmds;		/* mono */

@@ -154,7 +154,12 @@ def test_full_state_disk_fails_closed(env, state_fs, central_mtls, uplink_config
     assert max(puts.values(), default=0) <= FULL_S, \
         "%d PUTs in %d s, one object %d times" \
         % (sum(puts.values()), FULL_S, max(puts.values(), default=0))
-    assert len(set(newest[len(newest) // 2:])) == 1, \
+    # state.db takes rows into its free pages (rows the chain pruning and
+    # the acknowledgements deleted) for a while after the disk is full,
+    # and each protected eviction then has its audit row (checked below);
+    # once it refuses them the ring stops taking segments for good: the
+    # newest segment stays the same over the last 5 s (2.5 segments).
+    assert len(set(newest[-5:])) == 1, \
         "the ring kept taking segments on a full state disk: %s" % newest
     assert stat1["evicted_pinned"] == stat0["evicted_pinned"] or \
         stat1["evicted_pinned"] - stat0["evicted_pinned"] <= \
