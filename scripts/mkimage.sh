@@ -128,7 +128,7 @@ mmdebstrap --mode=root --variant=minbase --architectures="$ARCH" \
 	--customize-hook="tar -C '$TOP/$BDIR/rootfs' -cf - . | tar -C \"\$1\" -xf - --no-same-owner" \
 	--customize-hook="install -D -m 0644 '$TOP/$CERT' \"\$1/etc/rauc/keyring.pem\"" \
 	--customize-hook="systemd-sysusers --root=\"\$1\"" \
-	--customize-hook="systemd-tmpfiles --root=\"\$1\" --create /usr/lib/tmpfiles.d/camgate.conf" \
+	--customize-hook="systemd-tmpfiles --root=\"\$1\" --create camgate.conf" \
 	--customize-hook="while read -r p m o; do chroot \"\$1\" chown \"\$o\" \"\$p\" && chroot \"\$1\" chmod \"\$m\" \"\$p\" || exit 1; done < '$perms'" \
 	--customize-hook="systemctl --root=\"\$1\" enable camgate.service" \
 	--customize-hook="echo camgate > \"\$1/etc/hostname\"" \
