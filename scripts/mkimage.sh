@@ -162,8 +162,8 @@ find "$WORK/root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DAT
 		sed 's/^/file /'
 } > "$OUT/manifest.txt"
 
-mksquashfs "$WORK/root" "$OUT/rootfs.squashfs" -noappend -comp xz -all-time "$SOURCE_DATE_EPOCH" \
-	-mkfs-time "$SOURCE_DATE_EPOCH" -no-progress -quiet >> "$OUT/build.log" 2>&1 ||
+mksquashfs "$WORK/root" "$OUT/rootfs.squashfs" -noappend -comp xz \
+	-no-progress -quiet >> "$OUT/build.log" 2>&1 ||
 	die "mksquashfs failed (log $OUT/build.log)"
 say "done in $(($(date +%s) - start)) s: $OUT/rootfs.squashfs $(du -m "$OUT/rootfs.squashfs" | cut -f1) MB," \
 	"$(grep -c '^file ' "$OUT/manifest.txt") files in manifest.txt"
