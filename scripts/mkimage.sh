@@ -128,7 +128,7 @@ mmdebstrap --mode=root --variant=minbase --architectures="$ARCH" \
 	--customize-hook="tar -C '$TOP/$BDIR/rootfs' -cf - . | tar -C \"\$1\" -xf - --no-same-owner" \
 	--customize-hook="install -D -m 0644 '$TOP/$CERT' \"\$1/etc/rauc/keyring.pem\"" \
 	--customize-hook="systemd-sysusers --root=\"\$1\"" \
-	--customize-hook="systemd-tmpfiles --root=\"\$1\" --create /usr/lib/tmpfiles.d/camgate.conf" \
+	--customize-hook="systemd-tmpfiles --root=\"\$1\" --create camgate.conf" \
 	--customize-hook="while read -r p m o; do chroot \"\$1\" chown \"\$o\" \"\$p\" && chroot \"\$1\" chmod \"\$m\" \"\$p\" || exit 1; done < '$perms'" \
 	--customize-hook="systemctl --root=\"\$1\" enable camgate.service" \
 	--customize-hook="echo camgate > \"\$1/etc/hostname\"" \
@@ -162,8 +162,8 @@ find "$WORK/root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DAT
 		sed 's/^/file /'
 } > "$OUT/manifest.txt"
 
-mksquashfs "$WORK/root" "$OUT/rootfs.squashfs" -noappend -comp xz -all-time "$SOURCE_DATE_EPOCH" \
-	-mkfs-time "$SOURCE_DATE_EPOCH" -no-progress -quiet >> "$OUT/build.log" 2>&1 ||
+mksquashfs "$WORK/root" "$OUT/rootfs.squashfs" -noappend -comp xz \
+	-no-progress -quiet >> "$OUT/build.log" 2>&1 ||
 	die "mksquashfs failed (log $OUT/build.log)"
 say "done in $(($(date +%s) - start)) s: $OUT/rootfs.squashfs $(du -m "$OUT/rootfs.squashfs" | cut -f1) MB," \
 	"$(grep -c '^file ' "$OUT/manifest.txt") files in manifest.txt"
