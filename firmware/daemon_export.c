@@ -13,7 +13,6 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,14 +55,6 @@ static int build(void *arg, const struct export_pkg_req *rq, struct export_pkg_r
 	integrity_checkpoint_now(gw->integ, rq->camera, now);
 	return export_pkg_write(gw->ring, integrity_chain(gw->integ), integrity_identity(gw->integ),
 				rq, now, rep, why, cap);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) ? -1 : 0;
 }
 
 /* The sent files as outbox rows (their bodies copied into state.db). */
@@ -161,7 +152,7 @@ int gw_cmd_export(struct gw *gw, const cJSON *args, char *msg, size_t cap)
 			 rep.manifest_sha256, (long long)hold);
 	/* The footage stays held in the ring; the local copy is not kept on
 	 * the state partition (camgate export writes it again). */
-	if (nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
+	if (fs_remove_tree(dir))
 		log_warn("export %s: could not remove %s", id, dir);
 	return ret;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,4 +208,19 @@ char *fs_read_all(const char *path, size_t *lenp)
 	}
 	fclose(f);
 	return buf;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) ? -1 : 0;
+}
+
+int fs_remove_tree(const char *path)
+{
+	if (nftw(path, remove_one, 8, FTW_DEPTH | FTW_PHYS))
+		return errno == ENOENT ? 0 : -errno;
+	return 0;
 }

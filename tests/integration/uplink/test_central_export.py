@@ -26,16 +26,6 @@ from consolelib import Gateway  # noqa: E402
 GW = "gw-export-01"
 
 
-def wait_for(pred, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return pred()
-
-
 def _command(central, cid, body):
     cmds = central.file("gateways/%s/commands" % GW)
     cmds.mkdir(parents=True, exist_ok=True)
@@ -44,7 +34,7 @@ def _command(central, cid, body):
 
 def _result(central, cid):
     p = central.file("gateways/%s/results/%s.json" % (GW, cid))
-    return wait_for(lambda: p.exists() and json.loads(p.read_text()), 60)
+    return cglib.wait_for("result " + cid, lambda: p.exists() and json.loads(p.read_text()), 60)
 
 
 def _audit(cg, action):
@@ -68,7 +58,8 @@ def _covered(root, m):
 
 
 @pytest.mark.budget(150)
-def test_central_export(env, central_mtls, uplink_config, schema_check, tmp_path):
+def test_central_export(env, central_mtls, uplink_config, schema_check, tmp_path,
+                        monkeypatch):
     srv = env.cameras(cams=1)
     cg = env.camgate()
     uplink_config(cg, central_mtls, {"cam1": srv.url(1)},
@@ -103,16 +94,17 @@ def test_central_export(env, central_mtls, uplink_config, schema_check, tmp_path
         args, to=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(to / 1000 + 1)))})
     r3 = _result(central_mtls, "x3")
     assert r3 and r3["status"] == "done", r3
+    assert "hold" in r3["message"], r3
     xid = re.search(r"exports/([^/]+)/", r3["message"]).group(1)
     root = central_mtls.file("gateways/" + GW)
     pkg = root / "exports" / xid
-    assert wait_for(lambda: (pkg / "manifest.sig").exists() and
-                    (pkg / "manifest.json").exists(), 30), list(root.rglob("exports/*"))
+    cglib.wait_for("the export at central", lambda: (pkg / "manifest.sig").exists() and
+                   (pkg / "manifest.json").exists(), 30)
     m = json.loads((pkg / "manifest.json").read_text())
     assert m["performer"] == "op" and m["requester"] == "Traffic police, district 3"
     assert len(m["segments"]) >= 5, m["segments"]
     assert not (pkg / "footage.mp4").exists()
-    assert wait_for(lambda: _covered(root, m), 30), "central lacks the export's media"
+    cglib.wait_for("the export's media and checkpoint at central", lambda: _covered(root, m), 30)
     rc, out = verify(pkg)
     assert rc == 0 and "OK" in out and "footage.mp4 stays on the gateway" in out, out
     # the gateway's folder at central verifies with its exports
@@ -129,6 +121,28 @@ def test_central_export(env, central_mtls, uplink_config, schema_check, tmp_path
     assert cg.stop() == 0
     counts = schema_check(central_mtls, GW)
     assert counts.get("export-manifest.schema.json") == 1, counts
+
+    # camgate verify URL: the same, fetched over mTLS with the uplink's
+    # credentials into a temporary folder that goes afterwards; a wrong
+    # folder is a clear 404, a URL off base_url is refused, a central
+    # that does not answer is named
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    gw_url = "%s/gateways/%s/" % (central_mtls.url, GW)
+    r = cg.cli("verify", gw_url + "exports/" + xid + "/")
+    assert r.returncode == 0 and "OK" in r.stdout and "files fetched" in r.stderr, r
+    r = cg.cli("verify", gw_url)
+    assert r.returncode == 0 and "accident review" in r.stdout, r
+    r = cg.cli("verify", gw_url + "exports/no-such-export/")
+    assert r.returncode == 1 and "404" in r.stderr, r
+    r = cg.cli("verify", "https://127.0.0.1:9/gateways/%s/" % GW)
+    assert r.returncode == 1 and "not below [uplink] base_url" in r.stderr, r
+    dead = tmp_path / "dead.conf"
+    dead.write_text(cg.conf.read_text().replace(central_mtls.url, "https://127.0.0.1:9"))
+    r = cg.cli("verify", "https://127.0.0.1:9/gateways/%s/" % GW, config=dead)
+    assert r.returncode == 1 and "https://127.0.0.1:9/gateways/" in r.stderr, r
+    assert not list(tmp.iterdir()), "temporary folders left behind"
 
     # an altered segment at central is a finding of the export's verify
     copy = tmp_path / "central-copy"
