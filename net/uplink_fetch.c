@@ -21,8 +21,8 @@
 #define FETCH_DEPTH_MAX	 8
 
 struct sink {
-	FILE *f;     /* a file, or */
-	char *buf;   /* a listing in memory */
+	FILE *f;   /* a file, or */
+	char *buf; /* a listing in memory */
 	size_t len;
 	bool over;
 };
@@ -46,8 +46,7 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int get(const struct uplink_cfg *cfg, const char *url, struct sink *s, char *why,
-	       size_t cap)
+static int get(const struct uplink_cfg *cfg, const char *url, struct sink *s, char *why, size_t cap)
 {
 	char err[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
@@ -150,8 +149,10 @@ static int fetch_dir(const struct uplink_cfg *cfg, const char *url, const char *
 		return -EPROTO;
 	}
 	cJSON_ArrayForEach (e, list) {
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
-		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
+		const char *name =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
+		const char *type =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
 		char u[UPLINK_URL_MAX], p[4096];
 		bool dir = type && !strcmp(type, "directory");
 
