@@ -9,6 +9,7 @@
  *   daemon_discovery.c  the discovery thread and the discovered cameras
  *   daemon_uplink.c     the uplink, its hooks, alarms and audit to central
  *   daemon_console.c    the installer console thread
+ *   daemon_export.c     central's export command (a row of daemon_policy.c)
  *
  * Threads: one struct gw, on daemon_run()'s stack, owned by the main
  * thread. Other threads reach it only through the hooks they were given:
