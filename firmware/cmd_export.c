@@ -101,18 +101,23 @@ const char *cmd_footage_refusal(struct statedb *sdb, const char *performer, cons
 	return why;
 }
 
-static int run_export(struct config *cfg, struct statedb *sdb, const struct xargs *a,
-		      struct export_pkg_req *rq, char *why, size_t cap,
-		      struct export_pkg_report *rep)
+struct cli_build {
+	struct config *cfg;
+	struct statedb *sdb;
+};
+
+/* The shell's build: the ring read-only beside a running daemon. */
+static int run_export(void *arg, const struct export_pkg_req *rq, struct export_pkg_report *rep,
+		      char *why, size_t cap)
 {
+	struct config *cfg = ((struct cli_build *)arg)->cfg;
 	struct identity *id = NULL;
 	struct chain *ch = NULL;
 	struct ring *ring = NULL;
 	int ret = ring_open_ro(cfg->storage_dir, &ring);
 
-	(void)a;
 	if (!ret)
-		ret = chain_open(sdb, &ch);
+		ret = chain_open(((struct cli_build *)arg)->sdb, &ch);
 	if (!ret)
 		ret = identity_open(cfg->state_dir, &id);
 	if (ret)
@@ -128,7 +133,7 @@ static int run_export(struct config *cfg, struct statedb *sdb, const struct xarg
 
 /* Exported footage stays in the ring until someone releases it (the
  * recipient may come back for the originals): an audited hold. */
-static void export_hold(struct statedb *sdb, const struct export_pkg_req *rq, const char *object)
+static int64_t export_hold(struct statedb *sdb, const struct export_pkg_req *rq, const char *object)
 {
 	struct hold hd = { .from_ms = rq->from_ms, .to_ms = rq->to_ms };
 	struct holds *h = NULL;
@@ -139,16 +144,64 @@ static void export_hold(struct statedb *sdb, const struct export_pkg_req *rq, co
 	snprintf(hd.reason, sizeof(hd.reason), "export for %s: %s", rq->requester, rq->purpose);
 	snprintf(hd.by, sizeof(hd.by), "%s", rq->performer);
 	if (holds_open(sdb, &h) || holds_add(h, &hd, time_now_ms(), &id)) {
-		fprintf(stderr, "camgate: warning: export: the footage could not be held in the "
-				"ring (camgate hold)\n");
+		id = 0;
 	} else {
 		snprintf(detail, sizeof(detail), "hold %lld: %s", (long long)id, hd.reason);
 		audit_record(sdb, 0, rq->performer, "hold", object, detail);
-		printf("hold %lld keeps the exported footage in the ring (release: camgate hold "
-		       "--release %lld)\n",
-		       (long long)id, (long long)id);
 	}
 	holds_close(h);
+	return id;
+}
+
+int cmd_export_audited(struct statedb *sdb, const struct export_pkg_req *rq, const char *via,
+		       cmd_export_build_fn build, void *arg, struct export_pkg_report *rep,
+		       int64_t *hold_id, char *why, size_t cap)
+{
+	char object[96], detail[1024], from[32], to[32];
+	const char *refusal, *performer = rq->performer ? rq->performer : "";
+	const char *purpose = rq->purpose ? rq->purpose : "";
+	const char *requester = rq->requester ? rq->requester : "";
+	int ret;
+
+	*hold_id = 0;
+	format_time_ms(rq->from_ms, from, sizeof(from));
+	format_time_ms(rq->to_ms, to, sizeof(to));
+	snprintf(object, sizeof(object), "%s/%s..%s", rq->camera, from, to);
+	refusal = cmd_footage_refusal(sdb, rq->performer, rq->camera);
+	if (!refusal && !*purpose)
+		refusal = "needs its purpose (--purpose)";
+	if (!refusal && !*requester)
+		refusal = "needs its requester (--requester)";
+	if (refusal) {
+		snprintf(detail, sizeof(detail), "refused: %s; purpose: %s; requester: %s%s%s",
+			 refusal, purpose, requester, via ? "; " : "", via ? via : "");
+		audit_record(sdb, 0, performer, "export-refused", object, detail);
+		snprintf(why, cap, "%s", refusal);
+		return -EPERM;
+	}
+	ret = build(arg, rq, rep, why, cap);
+	if (ret) {
+		snprintf(detail, sizeof(detail), "failed: %s; purpose: %s; requester: %s%s%s",
+			 why[0] ? why : strerror(-ret), purpose, requester, via ? "; " : "",
+			 via ? via : "");
+		audit_record(sdb, 0, performer, "export-failed", object, detail);
+		if (!why[0])
+			snprintf(why, cap, "%s", strerror(-ret));
+		return ret == -EPERM ? -EIO : ret;
+	}
+	snprintf(detail, sizeof(detail),
+		 "purpose: %s; requester: %s; %llu segments, %.1f s; manifest sha256 %s; to %s%s%s",
+		 purpose, requester, (unsigned long long)rep->segments,
+		 (double)rep->duration_ms / 1000, rep->manifest_sha256, rq->dir, via ? "; " : "",
+		 via ? via : "");
+	if (audit_record(sdb, 0, performer, "export", object, detail)) {
+		snprintf(why, cap,
+			 "export written but its audit row failed: the package must not "
+			 "be handed out");
+		return -EIO;
+	}
+	*hold_id = export_hold(sdb, rq, object);
+	return 0;
 }
 
 int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv)
@@ -158,9 +211,9 @@ int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv)
 	struct export_pkg_req rq;
 	struct statedb *sdb = NULL;
 	struct config *cfg;
-	char why[256] = "", object[96], detail[1024], from[32], to[32];
-	const char *refusal;
-	int64_t now = time_now_ms(), f = 0, t = 0;
+	struct cli_build b;
+	char why[256] = "";
+	int64_t now = time_now_ms(), f = 0, t = 0, hold = 0;
 	int ret = parse_args(argc, argv, &a);
 
 	if (ret)
@@ -187,43 +240,26 @@ int cmd_export(const struct cmd_ctx *ctx, int argc, char **argv)
 				      .requester = a.requester,
 				      .performer = a.performer,
 				      .dir = a.dir };
-	format_time_ms(f, from, sizeof(from));
-	format_time_ms(t, to, sizeof(to));
-	snprintf(object, sizeof(object), "%s/%s..%s", a.camera, from, to);
-	refusal = cmd_footage_refusal(sdb, a.performer, a.camera);
-	if (!refusal && (!a.purpose || !*a.purpose))
-		refusal = "needs its purpose (--purpose)";
-	if (!refusal && (!a.requester || !*a.requester))
-		refusal = "needs its requester (--requester)";
-	if (refusal) {
-		snprintf(detail, sizeof(detail), "refused: %s; purpose: %s; requester: %s", refusal,
-			 a.purpose ? a.purpose : "", a.requester ? a.requester : "");
-		audit_record(sdb, 0, a.performer ? a.performer : "", "export-refused", object,
-			     detail);
-		fprintf(stderr, "camgate: error: export refused: %s\n", refusal);
+	b.cfg = cfg;
+	b.sdb = sdb;
+	ret = cmd_export_audited(sdb, &rq, NULL, run_export, &b, &rep, &hold, why, sizeof(why));
+	if (ret == -EPERM) {
+		fprintf(stderr, "camgate: error: export refused: %s\n", why);
 		ret = CMD_FAIL;
 		goto out;
 	}
-	ret = run_export(cfg, sdb, &a, &rq, why, sizeof(why), &rep);
 	if (ret) {
-		snprintf(detail, sizeof(detail), "failed: %s; purpose: %s; requester: %s", why,
-			 a.purpose, a.requester);
-		audit_record(sdb, 0, a.performer, "export-failed", object, detail);
-		fprintf(stderr, "camgate: error: export: %s\n", why[0] ? why : strerror(-ret));
+		fprintf(stderr, "camgate: error: export: %s\n", why);
 		ret = CMD_FAIL;
 		goto out;
 	}
-	snprintf(detail, sizeof(detail),
-		 "purpose: %s; requester: %s; %llu segments, %.1f s; manifest sha256 %s; to %s",
-		 a.purpose, a.requester, (unsigned long long)rep.segments,
-		 (double)rep.duration_ms / 1000, rep.manifest_sha256, a.dir);
-	if (audit_record(sdb, 0, a.performer, "export", object, detail)) {
-		fprintf(stderr, "camgate: error: export written but its audit row failed: the "
-				"package must not be handed out\n");
-		ret = CMD_FAIL;
-		goto out;
-	}
-	export_hold(sdb, &rq, object);
+	if (hold)
+		printf("hold %lld keeps the exported footage in the ring (release: camgate hold "
+		       "--release %lld)\n",
+		       (long long)hold, (long long)hold);
+	else
+		fprintf(stderr, "camgate: warning: export: the footage could not be held in the "
+				"ring (camgate hold)\n");
 	printf("%s: %llu segments (%llu in the hash chain, %llu gaps), %.1f s; manifest sha256 "
 	       "%s\n",
 	       a.dir, (unsigned long long)rep.segments, (unsigned long long)rep.chained,

@@ -9,6 +9,7 @@
  *   daemon_discovery.c  the discovery thread and the discovered cameras
  *   daemon_uplink.c     the uplink, its hooks, alarms and audit to central
  *   daemon_console.c    the installer console thread
+ *   daemon_export.c     central's export command (a row of daemon_policy.c)
  *
  * Threads: one struct gw, on daemon_run()'s stack, owned by the main
  * thread. Other threads reach it only through the hooks they were given:
@@ -276,6 +277,8 @@ struct cJSON;
  * audited as central's). Uplink thread; return as uplink_hooks.command. */
 int gw_cmd_holidays(struct gw *gw, const struct cJSON *args, char *msg, size_t cap);
 int gw_cmd_maintenance_done(struct gw *gw, const struct cJSON *args, char *msg, size_t cap);
+/* Central's export command (daemon_export.c). */
+int gw_cmd_export(struct gw *gw, const struct cJSON *args, char *msg, size_t cap);
 /* Fill @c's empty R2 fields from the gateway's defaults. Any thread. */
 void gw_registry_defaults(struct gw *gw, struct registry_camera *c);
 /* The names of @c's empty mandatory R2 fields, defaults applied, into

@@ -2,7 +2,8 @@
 /*
  * daemon_policy - central's commands that are the gateway's policy rather
  * than the uplink's transport (docs/uplink.md, "Commands"): the blocklist
- * (R9), PTZ (R1) and resending a time range of a camera. The uplink runs
+ * (R9), PTZ (R1), resending a time range of a camera, and (in their own
+ * files) the compliance commands and footage export. The uplink runs
  * its own (resend-registry, set-setting) and hands the rest here through
  * uplink_hooks.command. Each command is one row of the table below.
  *
@@ -118,6 +119,7 @@ static const struct {
 	gw_cmd_fn fn;
 } gw_cmds[] = {
 	{ "blocklist", cmd_blocklist },
+	{ "export", gw_cmd_export },			 /* daemon_export.c */
 	{ "holidays", gw_cmd_holidays },		 /* daemon_compliance.c */
 	{ "maintenance-done", gw_cmd_maintenance_done }, /* daemon_compliance.c */
 	{ "ptz", cmd_ptz },

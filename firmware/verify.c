@@ -50,27 +50,6 @@ void verify__finding(struct vctx *v, const char *camera, int64_t ms, uint64_t se
 	v->findings++;
 }
 
-char *verify__read_all(const char *path, size_t *lenp)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) &&
-	    (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		buf[n] = '\0';
-		if (lenp)
-			*lenp = (size_t)n;
-	} else {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -159,7 +138,7 @@ int verify__load_checkpoints(struct vctx *v, const char *root, const char *camer
 		int r;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		body = verify__read_all(path, NULL);
+		body = fs_read_all(path, NULL);
 		r = body ? checkpoint_parse(body, &cp, why, sizeof(why)) : -EIO;
 		free(body);
 		if (r == -ENOMEM) {
@@ -392,6 +371,31 @@ void verify__expect_free(struct expect *x)
 }
 
 /* A gateway folder: media/ and chain/. */
+/* The exports central received from this gateway (exports/{id}/). */
+static int verify_exports(struct vctx *v, const char *root, unsigned int *notes)
+{
+	char dir[PATH_CAP];
+	bool package = v->package;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	snprintf(dir, sizeof(dir), "%s/exports", root);
+	d = opendir(dir);
+	while (!ret && d && (de = readdir(d))) {
+		char sub[PATH_CAP + 300];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		ret = verify__package(v, sub, root, notes);
+	}
+	if (d)
+		closedir(d);
+	v->package = package;
+	return ret;
+}
+
 static int verify_gateway(struct vctx *v, const char *root, unsigned int *notes)
 {
 	char dir[PATH_CAP];
@@ -430,7 +434,32 @@ static int verify_gateway(struct vctx *v, const char *root, unsigned int *notes)
 	}
 	if (d)
 		closedir(d);
+	if (!ret)
+		ret = verify_exports(v, root, notes);
 	return ret;
+}
+
+/* @dir itself for a package; for exports/{id}/ as central holds it (no
+ * footage.mp4), the gateway folder two levels up, written to @buf. */
+static const char *central_export(const char *dir, char *buf, size_t cap)
+{
+	char mp4[PATH_CAP + 16], *slash;
+	struct stat st;
+	size_t n;
+
+	snprintf(buf, cap, "%s", dir);
+	for (n = strlen(buf); n > 1 && buf[n - 1] == '/'; n--)
+		buf[n - 1] = '\0';
+	snprintf(mp4, sizeof(mp4), "%s/footage.mp4", buf);
+	slash = strrchr(buf, '/');
+	if (!stat(mp4, &st) || !slash)
+		return dir;
+	if (slash - buf == 7 && !strncmp(buf, "exports", 7))
+		return "."; /* exports/{id} from inside the gateway's folder */
+	if (slash - buf < 8 || strncmp(slash - 8, "/exports", 8))
+		return dir;
+	slash[-8] = '\0';
+	return buf;
 }
 
 int verify_dir(const char *dir, const char *fingerprint, FILE *out, unsigned int *findingsp)
@@ -447,7 +476,7 @@ int verify_dir(const char *dir, const char *fingerprint, FILE *out, unsigned int
 	}
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
 	if (!stat(path, &st)) {
-		ret = verify__package(&v, dir, &notes);
+		ret = verify__package(&v, dir, central_export(dir, path, sizeof(path)), &notes);
 		done = 1;
 	} else {
 		ret = verify_gateway(&v, dir, &notes);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "firmware/identity.h"
+#include "lib/fsutil.h"
 #include "lib/sha256.h"
 #include "storage/chain.h"
 
@@ -35,8 +36,6 @@ struct expect {
 
 void verify__finding(struct vctx *v, const char *camera, int64_t ms, uint64_t seq, const char *fmt,
 		     ...) __attribute__((format(printf, 5, 6)));
-/* Whole file, NUL-terminated, malloc'ed; NULL on failure. */
-char *verify__read_all(const char *path, size_t *lenp);
 int verify__expect_add(struct expect *x, const struct chain_entry *e);
 void verify__expect_free(struct expect *x);
 bool verify__key_ok(struct vctx *v, const char *fp);
@@ -46,7 +45,9 @@ int verify__load_checkpoints(struct vctx *v, const char *root, const char *camer
 /* The files in @root/media/@camera/ against @x. */
 int verify__match_files(struct vctx *v, const char *root, const char *camera, struct expect *x,
 			unsigned int *notes);
-/* An export package (verify_pkg.c). */
-int verify__package(struct vctx *v, const char *root, unsigned int *notes);
+/* An export package (verify_pkg.c): manifest.json in @root, the files it
+ * names below @files (@root itself for a package; the gateway's folder
+ * for exports/{id}/ at central, where only the listed files count). */
+int verify__package(struct vctx *v, const char *root, const char *files, unsigned int *notes);
 
 #endif /* CAMGATE_FIRMWARE_VERIFY_INT_H */

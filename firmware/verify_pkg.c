@@ -2,7 +2,9 @@
 /*
  * `camgate verify` of an export package (docs/integrity.md, "Export
  * package"): the signed manifest, the chain it lists, the checkpoints it
- * ties to, and every file it names.
+ * ties to, and every file it names. An export central received
+ * (exports/{id}/ of a gateway's folder) has the manifest only; its files
+ * are central's media/ and chain/ objects beside it.
  */
 #include "firmware/verify_int.h"
 
@@ -37,7 +39,7 @@ static int manifest_signed(struct vctx *v, const char *root, const char *text, s
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/manifest.sig", root);
-	b64 = verify__read_all(path, NULL);
+	b64 = fs_read_all(path, NULL);
 	if (b64)
 		b64[strcspn(b64, "\r\n")] = '\0';
 	ret = !b64 || !pub ||
@@ -192,8 +194,19 @@ static void checkpoints_agree(struct vctx *v, const char *camera, const struct e
 	}
 }
 
-int verify__package(struct vctx *v, const char *root, unsigned int *notes)
+/* At central: each segment the manifest lists, hashed where central
+ * keeps it; the rest of central's media is not the export's. */
+static void listed_segments(struct vctx *v, const char *files, const char *camera, const cJSON *m)
 {
+	const cJSON *j;
+
+	cJSON_ArrayForEach (j, cJSON_GetObjectItemCaseSensitive(m, "segments"))
+		file_hash(v, files, camera, j);
+}
+
+int verify__package(struct vctx *v, const char *root, const char *files, unsigned int *notes)
+{
+	bool central = strcmp(root, files) != 0;
 	struct expect chain = { 0 }, cps = { 0 }, x = { .strict = true };
 	char path[PATH_CAP], fp[IDENTITY_FP_LEN], camera[CHAIN_CAMERA_MAX] = "-";
 	size_t len = 0;
@@ -204,7 +217,7 @@ int verify__package(struct vctx *v, const char *root, unsigned int *notes)
 
 	v->package = true;
 	snprintf(path, sizeof(path), "%s/manifest.json", root);
-	text = verify__read_all(path, &len);
+	text = fs_read_all(path, &len);
 	m = text ? cJSON_Parse(text) : NULL;
 	if (!m || !str_of(m, "camera") || strlen(str_of(m, "camera")) >= sizeof(camera)) {
 		verify__finding(v, camera, 0, 0, "manifest.json unreadable or not a manifest");
@@ -219,17 +232,27 @@ int verify__package(struct vctx *v, const char *root, unsigned int *notes)
 		str_of(m, "requester") ? str_of(m, "requester") : "?",
 		str_of(m, "performer") ? str_of(m, "performer") : "?",
 		str_of(m, "purpose") ? str_of(m, "purpose") : "?");
-	file_hash(v, root, camera, cJSON_GetObjectItemCaseSensitive(m, "footage"));
+	if (central) {
+		fprintf(v->out,
+			"note %s: footage.mp4 stays on the gateway; the manifest's "
+			"segments are checked at central\n",
+			camera);
+		(*notes)++;
+	} else {
+		file_hash(v, root, camera, cJSON_GetObjectItemCaseSensitive(m, "footage"));
+	}
 	cJSON_ArrayForEach (j, cJSON_GetObjectItemCaseSensitive(m, "inits"))
-		file_hash(v, root, camera, j);
+		file_hash(v, files, camera, j);
 	ret = manifest_chain(v, m, camera, &chain);
 	if (!ret)
 		ret = manifest_segments(v, m, camera, &chain, &x);
 	if (!ret)
-		ret = verify__load_checkpoints(v, root, camera, &cps);
+		ret = verify__load_checkpoints(v, files, camera, &cps);
 	if (!ret)
 		checkpoints_agree(v, camera, &cps, &chain, notes);
-	if (!ret)
+	if (!ret && central)
+		listed_segments(v, files, camera, m);
+	else if (!ret)
 		ret = verify__match_files(v, root, camera, &x, notes);
 out:
 	verify__expect_free(&x);

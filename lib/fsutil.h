@@ -54,6 +54,14 @@ struct fs_private {
  * -ENOENT, -EBADMSG (not a regular file), or open's or read's error. */
 int fs_read_private(const char *path, void *buf, size_t cap, struct fs_private *infop);
 
+/* A whole (small) file, NUL-terminated, malloc'ed (the caller frees);
+ * its length into *lenp when not NULL. NULL when it cannot be read. */
+char *fs_read_all(const char *path, size_t *lenp);
+
+/* Remove @path and everything below it (symlinks not followed). 0 when
+ * it is gone, also when it was not there; else the first error. */
+int fs_remove_tree(const char *path);
+
 /* fsync the folder holding @path: makes a rename, link or unlink of
  * @path durable. */
 int fs_fsync_parent(const char *path);

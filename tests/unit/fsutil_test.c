@@ -197,12 +197,46 @@ static void test_read_private(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* fs_read_all: whole file, NUL-terminated; fs_remove_tree: a tree gone,
+ * a symlink in it removed without following it, a missing path is 0. */
+static void test_read_all_remove_tree(void **state)
+{
+	char top[] = "/tmp/camgate-fsutil-XXXXXX", keep[] = "/tmp/camgate-fsutil-XXXXXX";
+	char path[256], link[256];
+	size_t len = 0;
+	char *text;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	assert_non_null(mkdtemp(keep));
+	snprintf(path, sizeof(path), "%s/a/b", top);
+	assert_int_equal(fs_mkdir_p(path, 0750), 0);
+	snprintf(path, sizeof(path), "%s/a/b/f.json", top);
+	assert_int_equal(fs_replace(path, "{\"x\": 1}", 8, 0640), 0);
+	text = fs_read_all(path, &len);
+	assert_non_null(text);
+	assert_int_equal(len, 8);
+	assert_string_equal(text, "{\"x\": 1}");
+	free(text);
+	snprintf(link, sizeof(link), "%s/a/out", top);
+	assert_int_equal(symlink(keep, link), 0);
+	snprintf(path, sizeof(path), "%s/k", keep);
+	assert_int_equal(fs_replace(path, "k", 1, 0640), 0);
+	assert_int_equal(fs_remove_tree(top), 0);
+	assert_int_equal(access(top, F_OK), -1);
+	assert_null(fs_read_all(link, NULL));
+	assert_int_equal(access(path, F_OK), 0); /* the link's target stays */
+	assert_int_equal(fs_remove_tree(top), 0);
+	assert_int_equal(fs_remove_tree(keep), 0);
+	assert_int_equal(access(keep, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mkdir_p),	     cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_create),	     cmocka_unit_test(test_commit),
-		cmocka_unit_test(test_read_private),
+		cmocka_unit_test(test_read_private), cmocka_unit_test(test_read_all_remove_tree),
 	};
 
 	umask(0022);
