@@ -66,6 +66,11 @@ struct gw_cam {
 	 * thread and, with cams_lock, the uplink's status. */
 	atomic_bool share_media;
 	char sharing_class[16];
+	/* R11 health (daemon_compliance.c): discovery rounds in a row whose
+	 * ONVIF credentials this camera refused (the discovery thread sets
+	 * it), and since when a health signal is bad (main thread; 0: none). */
+	atomic_uint auth_refused;
+	int64_t unhealthy_since_ms;
 };
 
 /*
