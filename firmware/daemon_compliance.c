@@ -297,20 +297,26 @@ static bool cam_unhealthy(struct gw *gw, struct gw_cam *cam, const struct stream
 }
 
 /* R11 fault of a recording camera: its stream down, or a health signal
- * bad, for fault_after. */
+ * bad, for fault_after. A stream down names the ONVIF signals too (its
+ * last fps and bitrate are stale): a camera refusing the credentials or
+ * with its clock off is often why. */
 static void tick_fault(struct tick_ctx *t, struct gw_cam *cam, int64_t fault_after)
 {
 	struct stream_stats st;
-	char detail[256], when[32];
+	char detail[256], health[128], when[32];
 
 	stream_get_stats(cam->stream, &st);
 	if (st.down_since_utc_ms) {
 		cam->unhealthy_since_ms = 0;
 		if (t->now - st.down_since_utc_ms < fault_after)
 			return;
+		st.fps = 0;
+		st.bitrate_bps = 0;
 		format_time_ms(st.down_since_utc_ms, when, sizeof(when));
-		snprintf(detail, sizeof(detail), "stream down since %s: %s", when,
-			 st.last_error[0] ? st.last_error : "connecting");
+		cam_unhealthy(t->gw, cam, &st, health, sizeof(health));
+		snprintf(detail, sizeof(detail), "stream down since %s: %.64s%s%.120s", when,
+			 st.last_error[0] ? st.last_error : "connecting", health[0] ? "; " : "",
+			 health);
 		compliance_open(t->gw->comp, "fault", cam->name, st.down_since_utc_ms + fault_after,
 				detail);
 		return;

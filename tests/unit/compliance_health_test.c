@@ -25,8 +25,9 @@ static const struct compliance_health_limits lim = {
 /* A healthy 25 fps camera at 2 Mbit/s, its clock 2 s off. */
 static struct compliance_health healthy(void)
 {
-	return (struct compliance_health){ .fps = 25, .profile_fps = 25, .bitrate_bps = 2000000,
-					   .clock_offset_ms = 2000 };
+	return (struct compliance_health){
+		.fps = 25, .profile_fps = 25, .bitrate_bps = 2000000, .clock_offset_ms = 2000
+	};
 }
 
 static void test_healthy(void **state)
@@ -120,8 +121,11 @@ static void test_auth(void **state)
 
 static void test_several(void **state)
 {
-	struct compliance_health h = { .fps = 4.8, .profile_fps = 25, .bitrate_bps = 20000,
-				       .clock_offset_ms = -600000, .auth_refused = 5 };
+	struct compliance_health h = { .fps = 4.8,
+				       .profile_fps = 25,
+				       .bitrate_bps = 20000,
+				       .clock_offset_ms = -600000,
+				       .auth_refused = 5 };
 	char d[256], small[24];
 
 	(void)state;
@@ -149,9 +153,9 @@ static void test_profile_fps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_healthy), cmocka_unit_test(test_fps),
-		cmocka_unit_test(test_bitrate), cmocka_unit_test(test_clock),
-		cmocka_unit_test(test_auth),	cmocka_unit_test(test_several),
+		cmocka_unit_test(test_healthy),	    cmocka_unit_test(test_fps),
+		cmocka_unit_test(test_bitrate),	    cmocka_unit_test(test_clock),
+		cmocka_unit_test(test_auth),	    cmocka_unit_test(test_several),
 		cmocka_unit_test(test_profile_fps),
 	};
 
