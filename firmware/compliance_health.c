@@ -49,11 +49,32 @@ bool compliance_health_check(const struct compliance_health *h,
 	    h->bitrate_bps < (uint64_t)l->bitrate_min_kbps * 1000)
 		add(detail, cap, &len, "bitrate %llu kbit/s under %u",
 		    (unsigned long long)(h->bitrate_bps / 1000), l->bitrate_min_kbps);
+	if (l->gaps_max && h->gaps >= l->gaps_max)
+		add(detail, cap, &len, "%u stream gap%s within an hour", h->gaps,
+		    h->gaps == 1 ? "" : "s");
 	if (l->clock_max_ms && off > l->clock_max_ms)
 		add(detail, cap, &len, "clock %lld s off", (long long)((off + 500) / 1000));
 	if (l->auth_refused_max && h->auth_refused >= l->auth_refused_max)
 		add(detail, cap, &len, "ONVIF auth refused %u times", h->auth_refused);
 	return len > 0;
+}
+
+#define GAPS_HOUR_MS 3600000ll
+
+unsigned int compliance_gaps_hourly(struct compliance_gaps *w, unsigned int count, int64_t now_ms)
+{
+	unsigned int now_n;
+
+	if (!w->mark_ms) {
+		w->mark_ms = now_ms;
+		w->mark = count;
+	} else if (now_ms - w->mark_ms >= GAPS_HOUR_MS) {
+		w->last_hour = now_ms - w->mark_ms < 2 * GAPS_HOUR_MS ? count - w->mark : 0;
+		w->mark_ms = now_ms;
+		w->mark = count;
+	}
+	now_n = count - w->mark;
+	return now_n > w->last_hour ? now_n : w->last_hour;
 }
 
 double compliance_profile_fps(const char *profiles)

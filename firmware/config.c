@@ -170,6 +170,10 @@ static const struct cfg_setting settings[] = {
 	{ "compliance", "bitrate_min_kbps", T_U32, CO(bitrate_min_kbps), 0, 1000000, "0", true,
 	  NULL, "R11 health: a bitrate under this many kbit/s is unhealthy; 0: not watched.",
 	  CENTRAL },
+	{ "compliance", "gaps_max", T_U32, CO(gaps_max), 0, 100000, "6", true, NULL,
+	  "R11 health: this many breaks in a camera's recording (a stored segment that does not "
+	  "follow on from the one before) within an hour is unhealthy; 0: not watched.",
+	  CENTRAL },
 	{ "compliance", "clock_max", T_DURATION, CO(clock_max_ms), 0, DAY, "5m", true, NULL,
 	  "R11 health: a camera clock further off the gateway's than this (as discovery "
 	  "measures it) is unhealthy; 0: not watched.",

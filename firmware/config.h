@@ -93,6 +93,7 @@ struct config_compliance {
 	uint32_t bitrate_min_kbps;
 	int64_t clock_max_ms;
 	uint32_t auth_refused_max;
+	uint32_t gaps_max;
 	char *unit;  /* provider unit */
 	char *users; /* data-using units, comma-separated */
 	char *owner;

@@ -9,8 +9,8 @@
  *       with the gateway's [compliance] defaults, has "registry-fields"
  *       open (overdue at once).
  *   R11 fault: a camera unhealthy (its stream down, or gone, or a
- *       health signal of compliance_health.h bad: fps, bitrate, clock,
- *       ONVIF refusals) for [compliance] fault_after has "fault" open (5
+ *       health signal of compliance_health.h bad: fps, bitrate, gaps,
+ *       clock, ONVIF refusals) for [compliance] fault_after has "fault" open (5
  *       working days), closed when it records again and is healthy; maintenance: "maintenance" is due 6
  *       months after the last one (compliance_maintenance_done()), or
  *       after the camera was first tracked.
@@ -280,11 +280,14 @@ static bool cam_unhealthy(struct gw *gw, struct gw_cam *cam, const struct stream
 		.bitrate_min_kbps = cc->bitrate_min_kbps,
 		.clock_max_ms = cc->clock_max_ms,
 		.auth_refused_max = cc->auth_refused_max,
+		.gaps_max = cc->gaps_max,
 	};
 	struct compliance_health h = {
 		.fps = st->fps,
 		.bitrate_bps = st->bitrate_bps,
 		.auth_refused = atomic_load(&cam->auth_refused),
+		.gaps = compliance_gaps_hourly(&cam->gap_window, atomic_load(&cam->gaps),
+					       time_now_ms()),
 	};
 	struct registry_camera *rc = gw->reg ? malloc(sizeof(*rc)) : NULL;
 
@@ -297,7 +300,7 @@ static bool cam_unhealthy(struct gw *gw, struct gw_cam *cam, const struct stream
 }
 
 /* R11 fault of a recording camera: its stream down, or a health signal
- * bad, for fault_after. A stream down names the ONVIF signals too (its
+ * bad, for fault_after. A stream down names the other signals too (its
  * last fps and bitrate are stale): a camera refusing the credentials or
  * with its clock off is often why. */
 static void tick_fault(struct tick_ctx *t, struct gw_cam *cam, int64_t fault_after)

@@ -3,7 +3,8 @@
  * compliance_health_test - the R11 health signals that open a camera's
  * fault duty (firmware/compliance_health.h), each against its threshold
  * on fixed measurements: just inside, just outside, turned off, unknown;
- * several at once; the main profile's frame rate from the registry text.
+ * several at once; the hourly window over gaps; the main profile's frame
+ * rate from the registry text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@ static const struct compliance_health_limits lim = {
 	.bitrate_min_kbps = 64,
 	.clock_max_ms = 300000,
 	.auth_refused_max = 3,
+	.gaps_max = 6,
 };
 
 /* A healthy 25 fps camera at 2 Mbit/s, its clock 2 s off. */
@@ -119,19 +121,62 @@ static void test_auth(void **state)
 	assert_false(compliance_health_check(&h, &off, d, sizeof(d)));
 }
 
+static void test_gaps(void **state)
+{
+	struct compliance_health h = healthy();
+	struct compliance_health_limits off = lim;
+	char d[256];
+
+	(void)state;
+	h.gaps = 5;
+	assert_false(compliance_health_check(&h, &lim, d, sizeof(d)));
+	h.gaps = 6;
+	assert_true(compliance_health_check(&h, &lim, d, sizeof(d)));
+	assert_string_equal(d, "6 stream gaps within an hour");
+	off.gaps_max = 0;
+	assert_false(compliance_health_check(&h, &off, d, sizeof(d)));
+}
+
+/* The hourly window: this hour so far, then the full hour before until a
+ * clean hour passed; a silence of two hours forgets. */
+static void test_gaps_hourly(void **state)
+{
+	const int64_t t0 = 1796000000000ll, min = 60000;
+	struct compliance_gaps w = { 0 };
+
+	(void)state;
+	assert_int_equal(compliance_gaps_hourly(&w, 10, t0), 0); /* before: not this hour's */
+	assert_int_equal(compliance_gaps_hourly(&w, 13, t0 + 20 * min), 3);
+	assert_int_equal(compliance_gaps_hourly(&w, 17, t0 + 59 * min), 7);
+	/* A new hour: the one before (7) holds while this one is quieter. */
+	assert_int_equal(compliance_gaps_hourly(&w, 17, t0 + 61 * min), 7);
+	assert_int_equal(compliance_gaps_hourly(&w, 18, t0 + 100 * min), 7);
+	/* ... more this hour than the last: this hour's. */
+	assert_int_equal(compliance_gaps_hourly(&w, 26, t0 + 110 * min), 9);
+	/* Two clean hours later: none. */
+	assert_int_equal(compliance_gaps_hourly(&w, 26, t0 + 125 * min), 9);
+	assert_int_equal(compliance_gaps_hourly(&w, 26, t0 + 190 * min), 0);
+	/* No call for over two hours: the hour skipped counts as none. */
+	assert_int_equal(compliance_gaps_hourly(&w, 40, t0 + 400 * min), 0);
+	assert_int_equal(compliance_gaps_hourly(&w, 41, t0 + 401 * min), 1);
+}
+
 static void test_several(void **state)
 {
 	struct compliance_health h = { .fps = 4.8,
 				       .profile_fps = 25,
 				       .bitrate_bps = 20000,
 				       .clock_offset_ms = -600000,
-				       .auth_refused = 5 };
+				       .auth_refused = 5,
+				       .gaps = 7 };
 	char d[256], small[24];
 
 	(void)state;
 	assert_true(compliance_health_check(&h, &lim, d, sizeof(d)));
-	assert_string_equal(d, "fps 4.8 against 25 in the profile; bitrate 20 kbit/s under 64; "
-			       "clock 600 s off; ONVIF auth refused 5 times");
+	assert_string_equal(d,
+			    "fps 4.8 against 25 in the profile; bitrate 20 kbit/s under 64; "
+			    "7 stream gaps within an hour; clock 600 s off; ONVIF auth refused 5 "
+			    "times");
 	/* A short buffer truncates, never overflows, and still says unhealthy. */
 	assert_true(compliance_health_check(&h, &lim, small, sizeof(small)));
 	assert_int_equal(strlen(small), sizeof(small) - 1);
@@ -156,7 +201,8 @@ int main(void)
 		cmocka_unit_test(test_healthy),	    cmocka_unit_test(test_fps),
 		cmocka_unit_test(test_bitrate),	    cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_auth),	    cmocka_unit_test(test_several),
-		cmocka_unit_test(test_profile_fps),
+		cmocka_unit_test(test_profile_fps), cmocka_unit_test(test_gaps),
+		cmocka_unit_test(test_gaps_hourly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

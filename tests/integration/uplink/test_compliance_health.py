@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.append(str(Path(__file__).resolve().parent))
 from test_compliance import GW, DEFAULTS, duty, events, wait_for  # noqa: E402
 
@@ -59,3 +61,27 @@ def test_bitrate_floor_opens_fault(env, central_mtls, uplink_config, schema_chec
     assert cg.stop() == 0
     counts = schema_check(central_mtls, GW)
     assert counts.get("status.schema.json", 0) >= 1, counts
+
+
+@pytest.mark.budget(150)
+def test_gap_keeps_fault_open(env, central_mtls, uplink_config):
+    """A camera that went away and came back left a gap in its recording:
+    with [compliance] gaps_max = 1 the fault stays open after it records
+    again, its detail the gap instead of the stream down."""
+    cams = env.cameras(cams=1)
+    cg = env.camgate()
+    uplink_config(cg, central_mtls, {"cam1": cams.url(1)},
+                  gateway={"status_interval": "1s"}, commands_interval="1s")
+    cg.write_raw(cg.conf.read_text() + DEFAULTS + "gaps_max = 1\n")
+    cg.start()
+    cg.wait_segments({"cam1": 2}, 60)
+    assert wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 0, 30), \
+        duty(cg, "fault", "cam1")
+    cams.stop()
+    assert wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("detail", "").startswith(
+        "stream down"), 60), duty(cg, "fault", "cam1")
+    cams.start()
+    d = wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("detail") ==
+                 "1 stream gap within an hour" and duty(cg, "fault", "cam1"), 90)
+    assert d and d["open"] == 1, duty(cg, "fault", "cam1")
+    assert cg.stop() == 0
