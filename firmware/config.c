@@ -160,8 +160,27 @@ static const struct cfg_setting settings[] = {
 	  "repeat.",
 	  CFG_F_LIST },
 	{ "compliance", "fault_after", T_DURATION, CO(fault_after_ms), 1000, DAY, "10m", true, NULL,
-	  "R11: a camera unhealthy (stream down, gone) this long has a fault, due in 5 working "
-	  "days.",
+	  "R11: a camera unhealthy (stream down, gone, or a health signal below) this long has a "
+	  "fault, due in 5 working days.",
+	  CENTRAL },
+	{ "compliance", "fps_min_pct", T_U32, CO(fps_min_pct), 0, 100, "50", true, NULL,
+	  "R11 health: frames per second under this percentage of the camera's main profile "
+	  "(discovered cameras) is unhealthy; 0: not watched.",
+	  CENTRAL },
+	{ "compliance", "bitrate_min_kbps", T_U32, CO(bitrate_min_kbps), 0, 1000000, "0", true,
+	  NULL, "R11 health: a bitrate under this many kbit/s is unhealthy; 0: not watched.",
+	  CENTRAL },
+	{ "compliance", "gaps_max", T_U32, CO(gaps_max), 0, 100000, "6", true, NULL,
+	  "R11 health: this many breaks in a camera's recording (a stored segment that does not "
+	  "follow on from the one before) within an hour is unhealthy; 0: not watched.",
+	  CENTRAL },
+	{ "compliance", "clock_max", T_DURATION, CO(clock_max_ms), 0, DAY, "5m", true, NULL,
+	  "R11 health: a camera clock further off the gateway's than this (as discovery "
+	  "measures it) is unhealthy; 0: not watched.",
+	  CENTRAL },
+	{ "compliance", "auth_refused_max", T_U32, CO(auth_refused_max), 0, 1000, "3", true, NULL,
+	  "R11 health: ONVIF credentials refused in this many discovery rounds in a row is "
+	  "unhealthy; 0: not watched.",
 	  CENTRAL },
 	{ "compliance", "unit", T_STR, CO(unit), 0, 127, "", true, NULL,
 	  "R2 default: the unit that provides and updates the data, for cameras without one.",

@@ -88,8 +88,14 @@ struct config_uplink {
  * the gateway's defaults for cameras that leave them empty. */
 struct config_compliance {
 	int64_t fault_after_ms; /* R11: unhealthy this long opens a fault */
-	char *unit;		/* provider unit */
-	char *users;		/* data-using units, comma-separated */
+	/* R11 health thresholds (firmware/compliance_health.h); 0: off */
+	uint32_t fps_min_pct;
+	uint32_t bitrate_min_kbps;
+	int64_t clock_max_ms;
+	uint32_t auth_refused_max;
+	uint32_t gaps_max;
+	char *unit;  /* provider unit */
+	char *users; /* data-using units, comma-separated */
 	char *owner;
 	char *location;
 };

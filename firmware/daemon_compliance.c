@@ -8,9 +8,10 @@
  *       outcome hook). A camera whose mandatory fields are empty, even
  *       with the gateway's [compliance] defaults, has "registry-fields"
  *       open (overdue at once).
- *   R11 fault: a camera unhealthy (its stream down, or gone) for
- *       [compliance] fault_after has "fault" open (5 working days),
- *       closed when it records again; maintenance: "maintenance" is due 6
+ *   R11 fault: a camera unhealthy (its stream down, or gone, or a
+ *       health signal of compliance_health.h bad: fps, bitrate, gaps,
+ *       clock, ONVIF refusals) for [compliance] fault_after has "fault" open (5
+ *       working days), closed when it records again and is healthy; maintenance: "maintenance" is due 6
  *       months after the last one (compliance_maintenance_done()), or
  *       after the camera was first tracked.
  * Every transition goes to central as a "compliance" event.
@@ -32,12 +33,14 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drivers/stream/stream.h"
 #include "firmware/compliance.h"
+#include "firmware/compliance_health.h"
 #include "firmware/config.h"
 #include "firmware/daemon_int.h"
 #include "firmware/registry.h"
@@ -265,24 +268,72 @@ static void tick_maintenance(struct tick_ctx *t, const char *camera)
 			last ? detail : "never recorded: counted from now");
 }
 
-/* R11 fault of a recording camera. */
+/* The R11 health signals of @cam (firmware/compliance_health.h): its
+ * stream's measurements, its main profile and clock as discovery last saw
+ * them, its ONVIF refusals. */
+static bool cam_unhealthy(struct gw *gw, struct gw_cam *cam, const struct stream_stats *st,
+			  char *detail, size_t cap)
+{
+	const struct config_compliance *cc = &gw->cfg->compliance;
+	const struct compliance_health_limits lim = {
+		.fps_min_pct = cc->fps_min_pct,
+		.bitrate_min_kbps = cc->bitrate_min_kbps,
+		.clock_max_ms = cc->clock_max_ms,
+		.auth_refused_max = cc->auth_refused_max,
+		.gaps_max = cc->gaps_max,
+	};
+	struct compliance_health h = {
+		.fps = st->fps,
+		.bitrate_bps = st->bitrate_bps,
+		.auth_refused = atomic_load(&cam->auth_refused),
+		.gaps = compliance_gaps_hourly(&cam->gap_window, atomic_load(&cam->gaps),
+					       time_now_ms()),
+	};
+	struct registry_camera *rc = gw->reg ? malloc(sizeof(*rc)) : NULL;
+
+	if (rc && !registry_get(gw->reg, cam->name, rc)) {
+		h.profile_fps = compliance_profile_fps(rc->profiles);
+		h.clock_offset_ms = rc->clock_offset_ms;
+	}
+	free(rc);
+	return compliance_health_check(&h, &lim, detail, cap);
+}
+
+/* R11 fault of a recording camera: its stream down, or a health signal
+ * bad, for fault_after. A stream down names the other signals too (its
+ * last fps and bitrate are stale): a camera refusing the credentials or
+ * with its clock off is often why. */
 static void tick_fault(struct tick_ctx *t, struct gw_cam *cam, int64_t fault_after)
 {
 	struct stream_stats st;
-	char detail[256], when[32];
+	char detail[256], health[128], when[32];
 
 	stream_get_stats(cam->stream, &st);
-	if (!st.down_since_utc_ms) {
+	if (st.down_since_utc_ms) {
+		cam->unhealthy_since_ms = 0;
+		if (t->now - st.down_since_utc_ms < fault_after)
+			return;
+		st.fps = 0;
+		st.bitrate_bps = 0;
+		format_time_ms(st.down_since_utc_ms, when, sizeof(when));
+		cam_unhealthy(t->gw, cam, &st, health, sizeof(health));
+		snprintf(detail, sizeof(detail), "stream down since %s: %.64s%s%.120s", when,
+			 st.last_error[0] ? st.last_error : "connecting", health[0] ? "; " : "",
+			 health);
+		compliance_open(t->gw->comp, "fault", cam->name, st.down_since_utc_ms + fault_after,
+				detail);
+		return;
+	}
+	if (!cam_unhealthy(t->gw, cam, &st, detail, sizeof(detail))) {
+		cam->unhealthy_since_ms = 0;
 		compliance_close(t->gw->comp, "fault", cam->name, "recording again");
 		return;
 	}
-	if (t->now - st.down_since_utc_ms < fault_after)
-		return;
-	format_time_ms(st.down_since_utc_ms, when, sizeof(when));
-	snprintf(detail, sizeof(detail), "stream down since %s: %s", when,
-		 st.last_error[0] ? st.last_error : "connecting");
-	compliance_open(t->gw->comp, "fault", cam->name, st.down_since_utc_ms + fault_after,
-			detail);
+	if (!cam->unhealthy_since_ms)
+		cam->unhealthy_since_ms = t->now;
+	if (t->now - cam->unhealthy_since_ms >= fault_after)
+		compliance_open(t->gw->comp, "fault", cam->name,
+				cam->unhealthy_since_ms + fault_after, detail);
 }
 
 /* R2: a camera of the config file (added on the console, by hand in the

@@ -129,6 +129,19 @@ static int gw_stream_down(void *arg, const char *camera, int64_t *down_since_utc
 	return ret;
 }
 
+/* Discovery thread: R11 health, @camera refused the [onvif] credentials
+ * @rounds rounds in a row (daemon_compliance.c judges it). */
+static void gw_auth_refused(void *arg, const char *camera, unsigned int rounds)
+{
+	struct gw *gw = arg;
+
+	gw_cams_lock(gw);
+	for (size_t i = 0; i < gw->ncams; i++)
+		if (!strcmp(gw->cams[i]->name, camera))
+			atomic_store(&gw->cams[i]->auth_refused, rounds);
+	gw_cams_unlock(gw);
+}
+
 void gw_discovery_start(struct gw *gw, const struct config *cfg)
 {
 	struct discovery_cfg dc = {
@@ -140,6 +153,7 @@ void gw_discovery_start(struct gw *gw, const struct config *cfg)
 		.probe_window_ms = cfg->onvif.probe_window_ms,
 		.call_timeout_ms = cfg->onvif.call_timeout_ms,
 		.stream_down = gw_stream_down,
+		.auth_refused = gw_auth_refused,
 	};
 
 	discovery_stop(gw->disc);

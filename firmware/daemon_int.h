@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firmware/compliance_health.h"
 #include "firmware/config.h"
 #include "firmware/uplink_policy.h"
 #include "lib/lockorder.h"
@@ -67,6 +68,17 @@ struct gw_cam {
 	 * thread and, with cams_lock, the uplink's status. */
 	atomic_bool share_media;
 	char sharing_class[16];
+	/* R11 health (daemon_compliance.c): discovery rounds in a row whose
+	 * ONVIF credentials this camera refused (the discovery thread sets
+	 * it), and since when a health signal is bad (main thread; 0: none). */
+	atomic_uint auth_refused;
+	int64_t unhealthy_since_ms;
+	/* Gaps: stored segments that do not follow on from the previous one
+	 * (counted by the stream thread in gw_sink_close; end_ms is its),
+	 * and the main thread's hourly window over the count. */
+	atomic_uint gaps;
+	int64_t gap_prev_end_ms;
+	struct compliance_gaps gap_window;
 };
 
 /*

@@ -110,6 +110,17 @@ static int gw_sink_write(void *arg, void *writer, const void *data, size_t len)
 	return ret;
 }
 
+/* R11 health: a stored segment that starts more than GW_GAP_MS after
+ * the previous one ended is a break in the recording (daemon_compliance.c
+ * counts them per hour). */
+#define GW_GAP_MS 2000
+static void gw_sink_gap(struct gw_cam *cam, const struct stream_seg *seg)
+{
+	if (cam->gap_prev_end_ms && seg->start_utc_ms - cam->gap_prev_end_ms > GW_GAP_MS)
+		atomic_fetch_add(&cam->gaps, 1);
+	cam->gap_prev_end_ms = seg->start_utc_ms + seg->duration_ms;
+}
+
 static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 {
 	struct gw_cam *cam = arg;
@@ -134,8 +145,10 @@ static int gw_sink_close(void *arg, void *writer, const struct stream_seg *seg)
 	t = liveness_enter(gw->live, LIVE_STORAGE);
 	ret = ring_writer_commit(writer, &rs, &info);
 	liveness_leave(gw->live, t);
-	if (!ret)
+	if (!ret) {
 		gw_sink_stored(gw, cam);
+		gw_sink_gap(cam, seg);
+	}
 	if (!ret && gw->integ && integrity_segment(gw->integ, &info, time_now_ms()))
 		log_err_limited("%s: segment %llu not added to the hash chain", cam->name,
 				(unsigned long long)info.seq);

@@ -19,6 +19,12 @@
 #define DISCOVERY_CAMS_MAX 256 /* interrogated per round */
 #define DISCOVERY_JOBS	   8
 
+/* A known camera refusing the [onvif] credentials, rounds in a row. */
+struct discovery_refused {
+	char name[REGISTRY_NAME_MAX];
+	unsigned int rounds;
+};
+
 struct discovery {
 	struct discovery_cfg cfg; /* strings below */
 	char *user, *pass;
@@ -41,6 +47,8 @@ struct discovery {
 	char (*missing)[REGISTRY_NAME_MAX]; /* DISCOVERY_CAMS_MAX; gone candidates */
 	size_t n;
 	struct onvif_pool *pool;
+	struct discovery_refused *refused; /* DISCOVERY_CAMS_MAX */
+	size_t nrefused;
 };
 
 /* "a, b,c" -> {"a", "b", "c"} inside @buf. */
@@ -80,6 +88,30 @@ static int on_found(void *arg, const struct onvif_found *f)
 	return 0;
 }
 
+/* R11 health: camera @name refused the credentials this round (or took
+ * them: @refused false); tells the daemon how many rounds in a row. */
+static void discovery_auth(struct discovery *d, const char *name, bool refused)
+{
+	unsigned int rounds = 0;
+	size_t i;
+
+	for (i = 0; i < d->nrefused && strcmp(d->refused[i].name, name); i++)
+		;
+	if (refused && i == d->nrefused && i < DISCOVERY_CAMS_MAX) {
+		snprintf(d->refused[i].name, sizeof(d->refused[i].name), "%s", name);
+		d->refused[i].rounds = 0;
+		d->nrefused++;
+	}
+	if (i < d->nrefused) {
+		if (refused)
+			rounds = ++d->refused[i].rounds;
+		else
+			d->refused[i] = d->refused[--d->nrefused];
+	}
+	if (d->cfg.auth_refused)
+		d->cfg.auth_refused(d->arg, name, rounds);
+}
+
 /* How many answers of this round would get the plain name @base. */
 static size_t discovery_same_base(const struct discovery *d, const char *base)
 {
@@ -113,6 +145,9 @@ static void discovery_observe(struct discovery *d, int64_t now)
 		char name[REGISTRY_NAME_MAX];
 
 		if (d->rets[i]) {
+			if (d->rets[i] == -EACCES &&
+			    !registry_endpoint_name(d->reg, c->found.endpoint, name))
+				discovery_auth(d, name, true);
 			log_warn("discovery: %s at %s not interrogated: %s%s", c->found.endpoint,
 				 c->found.peer, c->error[0] ? c->error : strerror(-d->rets[i]),
 				 d->cfg.username && *d->cfg.username
@@ -125,6 +160,7 @@ static void discovery_observe(struct discovery *d, int64_t now)
 			registry_new_name(seen, true, seen->name);
 		if (registry_observe(d->reg, seen, now, &ev, name))
 			continue;
+		discovery_auth(d, name, false);
 		if (ev != REGISTRY_UNCHANGED) {
 			log_notice("discovery: camera %s %s (%s %s at %s)", name,
 				   registry_event_name(ev), c->info.manufacturer, c->info.model,
@@ -319,6 +355,7 @@ static void discovery_free(struct discovery *d)
 	free(d->cams);
 	free(d->bases);
 	free(d->missing);
+	free(d->refused);
 	onvif_listener_close(d->listener);
 	if (d->wake[0] >= 0) {
 		close(d->wake[0]);
@@ -347,8 +384,9 @@ int discovery_start(const struct discovery_cfg *cfg, struct registry *reg, disco
 	d->cams = calloc(DISCOVERY_CAMS_MAX, sizeof(*d->cams));
 	d->bases = calloc(DISCOVERY_CAMS_MAX, sizeof(*d->bases));
 	d->missing = calloc(DISCOVERY_CAMS_MAX, sizeof(*d->missing));
+	d->refused = calloc(DISCOVERY_CAMS_MAX, sizeof(*d->refused));
 	if (!d->user || !d->pass || !d->ifbuf || !d->cidrbuf || !d->cams || !d->bases ||
-	    !d->missing) {
+	    !d->missing || !d->refused) {
 		discovery_free(d);
 		return -ENOMEM;
 	}

@@ -41,6 +41,12 @@ struct discovery_cfg {
 	 * not recorded here. NULL: no stream evidence. Uses the callback's
 	 * @arg. Must not block. */
 	int (*stream_down)(void *arg, const char *camera, int64_t *down_since_utc_ms);
+	/* R11 health: after each round, for every known camera that refused
+	 * the [onvif] credentials (-EACCES) or was interrogated, how many
+	 * rounds in a row it refused them (0: accepted). Runs on the
+	 * discovery thread with the callback's @arg; must not block. NULL:
+	 * not told. */
+	void (*auth_refused)(void *arg, const char *camera, unsigned int rounds);
 };
 
 /* A camera is gone only when it missed this many rounds in a row AND its

@@ -82,3 +82,66 @@ def test_discovery_changes_reach_central_with_deadline(onvif_net, tmp_path):
         assert counts.get("registry-record.schema.json", 0) >= 1, counts
     finally:
         central.stop()
+
+
+def fault_detail(state, cam):
+    rows = db_rows(state, "SELECT open, detail FROM compliance_duties WHERE kind = 'fault'"
+                   " AND camera = ?", (cam,))
+    return rows[0][1] if rows and rows[0][0] else ""
+
+
+def status_fault(state, cam):
+    try:
+        st = json.loads((state / "status.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return next((r for r in st.get("compliance", [])
+                 if r["kind"] == "fault" and r["camera"] == cam and r["open"]), None)
+
+
+@pytest.mark.budget(120)
+def test_health_signals_in_fault_detail(onvif_net, tmp_path):
+    """R11 health from discovery (docs/compliance.md): a camera whose clock
+    is 600 s ahead, and one that refuses the [onvif] credentials after they
+    changed at the camera, each have the fault duty open with a detail
+    naming the signal, in state.db and in the status object (status.json).
+    (The simulators serve no RTSP: the streams are down too, and the
+    detail says both.)"""
+    skewed = onvif_net.start_cam(0, "--skew", "600")
+    other = onvif_net.start_cam(0)
+    state = tmp_path / "state"
+    conf = gw_conf(state, tmp_path / "ring", interval="5s",
+                   extra=DEFAULTS + "fault_after = 1s\nclock_max = 5m\nauth_refused_max = 2\n")
+    with daemon(onvif_net, tmp_path, conf):
+        log = tmp_path / "camgate.log"
+        reg = cglib.wait_for("both cameras in the registry", lambda: (
+            state / "state.db").exists() and len(reg_rows(state)) == 2
+            and reg_rows(state), 30, POLL_S)
+        assert reg, log.read_text()[-3000:]
+        by_ip = {r["ip"]: n for n, r in reg.items()}
+        sk, ot = by_ip[skewed.ip], by_ip[other.ip]
+        assert abs(reg[sk]["clock_offset_ms"] - 600000) < 5000, reg[sk]
+        d = cglib.wait_for("clock in the fault detail", lambda: (
+            lambda x: x if "clock 600 s off" in x else None)(fault_detail(state, sk)),
+            30, POLL_S)
+        assert d, db_rows(state, "SELECT * FROM compliance_duties")
+        assert "ONVIF auth" not in fault_detail(state, ot)
+        # The other camera's password changes at the camera.
+        other.stop()
+        subprocess.run(["ip", "-n", "%s-cam0" % onvif_net.name, "addr", "del",
+                        "%s/%d" % (other.ip, onvif_net.prefix), "dev",
+                        "%s-c0" % onvif_net.name], check=True, timeout=10)
+        onvif_net.start_cam(0, "--uuid", other.uuid, "--serial", reg[ot]["serial"],
+                            "--pass", "changed-at-the-camera", ip=other.ip)
+        d = cglib.wait_for("auth refusals in the fault detail", lambda: (
+            lambda x: x if "ONVIF auth refused" in x else None)(fault_detail(state, ot)),
+            40, POLL_S)
+        assert d, (db_rows(state, "SELECT * FROM compliance_duties"), log.read_text()[-3000:])
+        n = int(d.split("ONVIF auth refused ")[1].split()[0])
+        assert n >= 2, d
+        r = cglib.wait_for("the refusals in status.json", lambda: (
+            lambda x: x if x and "ONVIF auth refused" in x["detail"] else None)(
+                status_fault(state, ot)), 10, POLL_S)
+        assert r and r["requirement"] == "R11", status_fault(state, ot)
+        r = status_fault(state, sk)
+        assert r and "clock 600 s off" in r["detail"], r

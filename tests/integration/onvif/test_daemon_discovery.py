@@ -280,9 +280,12 @@ def test_daemon_gone_camera_reaches_central_and_alarms(onvif_net, tmp_path):
             assert rec and rec.get("gone_reason") == row["gone_reason"], rec
             assert cglib.wait_for("camera-gone event at central", lambda: central.alarm_events(
                 name, "raised camera-gone"), 30, POLL_S), central.json_files("events/*.json")
-            # The audit says what happened, not "config reload".
-            audit = db_rows(state, "SELECT detail FROM audit WHERE action = 'camera-removed'"
-                            " AND object = ?", (name,))
+            # The audit says what happened, not "config reload". The main
+            # thread writes it at its next pass (every 250 ms), which may
+            # come after central has the record.
+            audit = cglib.wait_for("camera-removed audit row", lambda: db_rows(
+                state, "SELECT detail FROM audit WHERE action = 'camera-removed'"
+                " AND object = ?", (name,)), 5, POLL_S)
             assert audit and audit[-1][0] == "camera gone: " + row["gone_reason"], audit
             # The alarm stays while the camera is away ...
             time.sleep(3)
