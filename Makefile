@@ -225,8 +225,19 @@ $(O)/fuzz/console_line_fuzz: tests/fuzz/console_line_fuzz.c $(CONSOLE_FUZZ_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(CONSOLE_FUZZ_SRCS) \
 		-lsqlite3 -linih -lcjson -ledit -lmbedcrypto $(SHA256_LIBS) -lpwquality
-CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config console_line_fuzz:console_line
-core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz $(O)/fuzz/console_line_fuzz
+# Central's command objects: the console's state.db closure without the
+# console, plus the blocklist (the command whose arguments go furthest).
+COMMAND_FUZZ_SRCS := $(filter-out firmware/console%,$(CONSOLE_FUZZ_SRCS)) firmware/blocklist.c \
+	firmware/sharing.c
+$(O)/fuzz/command_fuzz: tests/fuzz/command_fuzz.c $(COMMAND_FUZZ_SRCS) $(O)/gen/board_defaults.h \
+		$(O)/gen/version.h
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(COMMAND_FUZZ_SRCS) \
+		-lsqlite3 -linih -lcjson -lmbedcrypto $(SHA256_LIBS) -lpwquality
+CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config console_line_fuzz:console_line \
+	command_fuzz:command
+core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz $(O)/fuzz/console_line_fuzz \
+		$(O)/fuzz/command_fuzz
 	$(Q)for t in $(CORE_FUZZ); do b=$${t%%:*}; c=$${t##*:}; \
 		mkdir -p $(O)/fuzz/work/$$b; echo "  FUZZRUN $$b ($(FUZZ_CHECK_SECONDS) s)"; \
 		$(O)/fuzz/$$b -max_total_time=$(FUZZ_CHECK_SECONDS) -timeout=10 -rss_limit_mb=1024 \
