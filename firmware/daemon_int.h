@@ -143,6 +143,9 @@ struct gw {
 	atomic_bool state_low;	     /* state-disk-low raised */
 	bool state_watched;	     /* main thread: statvfs seen once */
 	bool veto_alarm;	     /* main thread: state-write-failed raised */
+	/* Main thread: state.db was removed or overwritten under the daemon
+	 * (-ENOENT, -EBADMSG); the loop stops and daemon_run() fails with it. */
+	int state_lost;
 	/* blocklist_generation() last applied (main thread); -1 before. */
 	int64_t blocklist_gen;
 	int64_t audit_verify_at; /* monotonic ms of the next chain check (main thread) */

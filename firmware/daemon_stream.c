@@ -36,6 +36,7 @@
 #include "lib/url.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
+#include "storage/statedb.h"
 
 /* A camera goes "offline" in the alarms after this long not recording. */
 #define CAMERA_OFFLINE_MS 30000
@@ -216,7 +217,22 @@ void gw_watch_state(struct gw *gw)
 	struct statvfs vfs;
 	char msg[160];
 	bool failing;
+	int ret;
 
+	ret = statedb_check(gw->sdb);
+	if (ret) {
+		/* Every row from now on (audit, outbox, alarms) would go to
+		 * a file no restart finds: stop, so the service manager
+		 * starts camgate again on a new state.db, which re-sends the
+		 * ring and raises state-db-lost (docs/storage.md). */
+		log_msg(LOG_CRIT,
+			"%s/state.db %s while running: stopping so that a restart re-creates it",
+			gw->cfg->state_dir,
+			ret == -EBADMSG ? "was overwritten (not a database)"
+					: "was removed or replaced");
+		gw->state_lost = ret;
+		return;
+	}
 	if (!statvfs(gw->cfg->state_dir, &vfs)) {
 		uint64_t free_b = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 

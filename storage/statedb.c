@@ -6,10 +6,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/fsutil.h"
@@ -20,7 +22,13 @@ struct statedb {
 	sqlite3 *db;
 	char path[PATH_MAX];
 	pthread_mutex_t lock;
+	dev_t dev; /* the file opened, to tell it was removed or replaced */
+	ino_t ino;
+	enum statedb_origin origin;
 };
+
+/* The 16 bytes every SQLite 3 database begins with. */
+static const char sqlite_magic[16] = "SQLite format 3";
 
 /* Append only: step N takes the core schema from version N to N+1.
  * Never edit a step's effect on a database that ran it; add one. Other
@@ -130,9 +138,117 @@ static int statedb_precreate(const char *path)
 	return 0;
 }
 
+/* Does @path begin like a database? 1 yes (or empty: SQLite writes
+ * the header with the first table), 0 no, -errno. */
+static int statedb_header_ok(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret;
+	char head[sizeof(sqlite_magic)];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, head, sizeof(head), 0);
+	ret = n < 0 ? -errno : n == 0 || (n == sizeof(head) && !memcmp(head, sqlite_magic, 16));
+	close(fd);
+	return ret;
+}
+
+/* Move @path@suffix aside to @path@suffix.@tag (best effort, logged). */
+static void statedb_aside(const char *path, const char *suffix, const char *tag)
+{
+	char from[PATH_MAX + 8], to[PATH_MAX + 48];
+
+	snprintf(from, sizeof(from), "%s%s", path, suffix);
+	snprintf(to, sizeof(to), "%s%s.%s", path, suffix, tag);
+	if (rename(from, to) && errno != ENOENT)
+		log_err("%s: cannot move aside: %m", from);
+}
+
+/* A state.db that is not a database (@why) moved aside with its -wal and
+ * -shm, kept for a post-mortem; a new one is created in its place. */
+static void statedb_corrupt_aside(const char *path, const char *why)
+{
+	char tag[40];
+
+	snprintf(tag, sizeof(tag), "corrupt-%lld", (long long)time(NULL));
+	log_msg(LOG_CRIT, "%s: %s: moved aside to %s.%s, a new one is created", path, why, path,
+		tag);
+	statedb_aside(path, "", tag);
+	statedb_aside(path, "-wal", tag);
+	statedb_aside(path, "-shm", tag);
+}
+
+/* What is at @path before it is opened. With no state.db, a -wal and
+ * -shm left behind are moved aside: SQLite would replay a journal of
+ * another file into the new one. */
+static enum statedb_origin statedb_settle(const char *path)
+{
+	int ok = statedb_header_ok(path);
+	char tag[40];
+
+	if (ok == 1)
+		return STATEDB_OPENED;
+	if (ok == -ENOENT) {
+		snprintf(tag, sizeof(tag), "orphan-%lld", (long long)time(NULL));
+		statedb_aside(path, "-wal", tag);
+		statedb_aside(path, "-shm", tag);
+		return STATEDB_CREATED;
+	}
+	statedb_corrupt_aside(path, "not an SQLite database");
+	return STATEDB_REPLACED;
+}
+
+/* "ok" from PRAGMA quick_check (the b-trees and their pages, not the
+ * indexes' contents: O(size), a fraction of a second for a state.db). */
+static int quick_row(void *arg, int n, char **vals, char **cols)
+{
+	bool *ok = arg;
+
+	(void)cols;
+	*ok = *ok && n == 1 && vals[0] && !strcmp(vals[0], "ok");
+	return 0;
+}
+
+/* Open @path into @s. -EBADMSG: the file is damaged (SQLite says
+ * corrupt or not a database, or quick_check fails), logged. -EIO. */
+static int statedb_open_at(struct statedb *s, const char *path)
+{
+	bool ok = true;
+	struct stat st;
+	int rc;
+
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
+		log_err("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		return -EIO;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+			  NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA quick_check", quick_row, &ok, NULL);
+	if (rc != SQLITE_OK || !ok) {
+		rc = sqlite3_errcode(s->db);
+		log_err("%s: %s", path, ok ? sqlite3_errmsg(s->db) : "quick_check failed");
+		return !ok || rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? -EBADMSG : -EIO;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	if (stat(path, &st)) {
+		log_err("%s: %m", path);
+		return -EIO;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	return statedb_migrate(s, "core", core_steps,
+			       (int)(sizeof(core_steps) / sizeof(core_steps[0])));
+}
+
 int statedb_open(const char *dir, struct statedb **dbp)
 {
 	char path[PATH_MAX];
+	enum statedb_origin origin;
 	struct statedb *s;
 	int ret;
 
@@ -142,37 +258,46 @@ int statedb_open(const char *dir, struct statedb **dbp)
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/state.db", dir);
-	ret = statedb_precreate(path);
-	if (ret)
-		return ret;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	pthread_mutex_init(&s->lock, NULL);
-	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
-		log_err("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		ret = -EIO;
-		goto fail;
+	origin = statedb_settle(path);
+	for (;;) {
+		ret = statedb_precreate(path);
+		if (ret)
+			return ret;
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->origin = origin;
+		pthread_mutex_init(&s->lock, NULL);
+		ret = statedb_open_at(s, path);
+		if (!ret) {
+			*dbp = s;
+			return 0;
+		}
+		statedb_close(s);
+		/* Once: a new file that fails is not the file's fault. */
+		if (ret != -EBADMSG || origin == STATEDB_REPLACED)
+			return ret;
+		statedb_corrupt_aside(path, "damaged");
+		origin = STATEDB_REPLACED;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-			 NULL) != SQLITE_OK) {
-		log_err("%s: %s", path, sqlite3_errmsg(s->db));
-		ret = -EIO;
-		goto fail;
-	}
-	snprintf(s->path, sizeof(s->path), "%s", path);
-	ret = statedb_migrate(s, "core", core_steps,
-			      (int)(sizeof(core_steps) / sizeof(core_steps[0])));
-	if (ret)
-		goto fail;
-	*dbp = s;
-	return 0;
-fail:
-	statedb_close(s);
-	return ret;
+}
+
+enum statedb_origin statedb_origin(const struct statedb *s)
+{
+	return s->origin;
+}
+
+int statedb_check(struct statedb *s)
+{
+	struct stat st;
+	int ok;
+
+	if (stat(s->path, &st))
+		return errno == ENOENT ? -ENOENT : -errno;
+	if (st.st_dev != s->dev || st.st_ino != s->ino)
+		return -ENOENT;
+	ok = statedb_header_ok(s->path);
+	return ok == 1 ? 0 : ok == 0 ? -EBADMSG : ok;
 }
 
 void statedb_close(struct statedb *s)
