@@ -142,10 +142,11 @@ static void gw_status(struct gw *gw)
  * the alarm and the audit row say it happened. */
 static void gw_state_db_lost(struct gw *gw)
 {
-	enum statedb_origin o = statedb_origin(gw->sdb);
+	enum statedb_origin o;
 	const char *what;
 
-	if (o == STATEDB_OPENED || !ring_exists(gw->cfg->storage_dir))
+	if (statedb_take_origin(gw->sdb, &o) || o == STATEDB_OPENED ||
+	    !ring_exists(gw->cfg->storage_dir))
 		return;
 	what = o == STATEDB_REPLACED ? "state.db was not a database (moved aside): new one created"
 				     : "state.db was missing beside a ring with footage: new one "

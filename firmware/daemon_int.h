@@ -57,6 +57,7 @@ struct gw_cam {
 	char name[CONFIG_NAME_MAX];
 	struct stream *stream;
 	bool offline_alarm; /* "camera-offline" raised by this gw_cam */
+	bool storage_alarm; /* "storage-error" raised by this gw_cam (main thread) */
 	bool recorded;	    /* its stream delivered at least once */
 	/* gw->nospace_gen when this camera's storage-full alarm was last
 	 * cleared (stream thread only). */

@@ -22,7 +22,13 @@ struct statedb {
 	sqlite3 *db;
 	char path[PATH_MAX];
 	pthread_mutex_t lock;
-	dev_t dev; /* the file opened, to tell it was removed or replaced */
+	/* The file opened, to tell it was removed, replaced or overwritten.
+	 * The descriptor stays open until after sqlite3_close(): closing
+	 * any descriptor of the file would drop SQLite's POSIX locks of the
+	 * whole process, and another process's connection, seeing itself
+	 * the last, would then delete the -wal under this one. */
+	int fd;
+	dev_t dev;
 	ino_t ino;
 	enum statedb_origin origin;
 };
@@ -49,6 +55,12 @@ static const char *const core_steps[] = {
 	" active INTEGER NOT NULL DEFAULT 1,"
 	" cleared_ms INTEGER);"
 	"CREATE INDEX alarms_active ON alarms(active, code, camera);",
+	/* How each state.db began (enum statedb_origin), kept until the
+	 * daemon took it: a console command may open the file first. */
+	"CREATE TABLE statedb_origin ("
+	" ts INTEGER NOT NULL," /* unix seconds */
+	" origin INTEGER NOT NULL,"
+	" taken INTEGER NOT NULL DEFAULT 0);",
 };
 
 static int schema_version(sqlite3 *db, const char *module, int *verp)
@@ -216,7 +228,8 @@ static int statedb_open_at(struct statedb *s, const char *path)
 {
 	bool ok = true;
 	struct stat st;
-	int rc;
+	char sql[96];
+	int rc, ret;
 
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -235,14 +248,24 @@ static int statedb_open_at(struct statedb *s, const char *path)
 		return !ok || rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? -EBADMSG : -EIO;
 	}
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	if (stat(path, &st)) {
+	s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (s->fd < 0 || fstat(s->fd, &st)) {
 		log_err("%s: %m", path);
 		return -EIO;
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
-	return statedb_migrate(s, "core", core_steps,
-			       (int)(sizeof(core_steps) / sizeof(core_steps[0])));
+	ret = statedb_migrate(s, "core", core_steps,
+			      (int)(sizeof(core_steps) / sizeof(core_steps[0])));
+	if (ret || s->origin == STATEDB_OPENED)
+		return ret;
+	snprintf(sql, sizeof(sql), "INSERT INTO statedb_origin(ts, origin) VALUES (%lld, %d)",
+		 (long long)time(NULL), (int)s->origin);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		log_err("%s: %s", path, sqlite3_errmsg(s->db));
+		return -EIO;
+	}
+	return 0;
 }
 
 int statedb_open(const char *dir, struct statedb **dbp)
@@ -267,6 +290,7 @@ int statedb_open(const char *dir, struct statedb **dbp)
 		if (!s)
 			return -ENOMEM;
 		s->origin = origin;
+		s->fd = -1;
 		pthread_mutex_init(&s->lock, NULL);
 		ret = statedb_open_at(s, path);
 		if (!ret) {
@@ -282,22 +306,55 @@ int statedb_open(const char *dir, struct statedb **dbp)
 	}
 }
 
-enum statedb_origin statedb_origin(const struct statedb *s)
+static int origin_row(void *arg, int n, char **vals, char **cols)
 {
-	return s->origin;
+	enum statedb_origin *o = arg;
+	int v = n == 1 && vals[0] ? atoi(vals[0]) : 0;
+
+	(void)cols;
+	if (v > (int)*o) /* REPLACED says more than CREATED */
+		*o = (enum statedb_origin)v;
+	return 0;
+}
+
+int statedb_take_origin(struct statedb *s, enum statedb_origin *op)
+{
+	sqlite3 *db = statedb_lock(s);
+	int ret = 0;
+
+	*op = STATEDB_OPENED;
+	if (sqlite3_exec(db, "SELECT origin FROM statedb_origin WHERE taken = 0", origin_row, op,
+			 NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "UPDATE statedb_origin SET taken = 1 WHERE taken = 0", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		log_err("%s: statedb_origin: %s", s->path, sqlite3_errmsg(db));
+		ret = -EIO;
+	}
+	statedb_unlock(s);
+	return ret;
 }
 
 int statedb_check(struct statedb *s)
 {
+	char head[sizeof(sqlite_magic)];
 	struct stat st;
-	int ok;
+	ssize_t n;
 
 	if (stat(s->path, &st))
 		return errno == ENOENT ? -ENOENT : -errno;
 	if (st.st_dev != s->dev || st.st_ino != s->ino)
 		return -ENOENT;
-	ok = statedb_header_ok(s->path);
-	return ok == 1 ? 0 : ok == 0 ? -EBADMSG : ok;
+	n = pread(s->fd, head, sizeof(head), 0);
+	if (n < 0)
+		return -errno;
+	return n == 0 || (n == sizeof(head) && !memcmp(head, sqlite_magic, 16)) ? 0 : -EBADMSG;
+}
+
+void statedb_abandon(struct statedb *s)
+{
+	statedb_lock(s);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	statedb_unlock(s);
 }
 
 void statedb_close(struct statedb *s)
@@ -305,6 +362,8 @@ void statedb_close(struct statedb *s)
 	if (!s)
 		return;
 	sqlite3_close(s->db);
+	if (s->fd >= 0)
+		close(s->fd); /* after SQLite's: see struct statedb */
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

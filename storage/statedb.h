@@ -22,7 +22,7 @@ struct sqlite3;
  * A file there that is not a sound SQLite database (its header, then
  * SQLite's own errors and PRAGMA quick_check) is moved aside
  * (state.db.corrupt-EPOCH, with its -wal and -shm) and a new one
- * created; statedb_origin() tells. -EIO: SQLite refused (logged).
+ * created; statedb_take_origin() tells. -EIO: SQLite refused (logged).
  * -ENOMEM. *dbp set only on success. */
 int statedb_open(const char *dir, struct statedb **dbp);
 void statedb_close(struct statedb *db); /* NULL is a no-op */
@@ -33,9 +33,13 @@ enum statedb_origin {
 	STATEDB_REPLACED, /* state.db was not a database: moved aside */
 };
 
-/* How statedb_open() found the file; the caller decides whether a new
- * file means state was lost (it does when footage exists already). */
-enum statedb_origin statedb_origin(const struct statedb *db);
+/* How state.db began, if it began since the last call: STATEDB_OPENED
+ * when nothing new, else CREATED or REPLACED (REPLACED wins), and taken
+ * so the next call says OPENED. Kept in the file, so it does not matter
+ * whether a console command or the daemon opened it first. The caller
+ * decides whether a new file means state was lost (the daemon does when
+ * footage exists already). -EIO (logged). */
+int statedb_take_origin(struct statedb *db, enum statedb_origin *op);
 
 /* Is the file opened still at its path, and a database? 0 yes; -ENOENT
  * removed or replaced by another file; -EBADMSG overwritten (its header
@@ -44,6 +48,12 @@ enum statedb_origin statedb_origin(const struct statedb *db);
  * would take every row until the next start, and lose them then. Cheap:
  * a stat and a 16-byte read. Not logged. */
 int statedb_check(struct statedb *db);
+
+/* The file is known damaged (statedb_check() said -EBADMSG): closing
+ * must not checkpoint the -wal into it, which could make a partly
+ * overwritten file look whole again. The next statedb_open() then finds
+ * it damaged and moves it aside with its -wal. */
+void statedb_abandon(struct statedb *db);
 
 /* Bring @module's tables to version @nsteps: step N (0-based) takes the
  * module from version N to N+1, each in its own transaction, recorded in

@@ -81,9 +81,13 @@ def test_state_db_overwritten_while_running(env, central_mtls, uplink_config, up
 	central = central_mtls
 
 	def overwrite(db):
-		size = db.stat().st_size
-		with open(db, "r+b") as f:
-			f.write(os.urandom(max(size, 4096)))
+		# The file and its -wal, in place (same inodes), as a failing
+		# flash would: the -wal alone could otherwise make the file
+		# whole again at the next checkpoint.
+		for p in (db, Path(str(db) + "-wal")):
+			size = p.stat().st_size
+			with open(p, "r+b") as f:
+				f.write(os.urandom(max(size, 4096)))
 	cg, cams, before = lose_and_restart(env, central, uplink_config, overwrite,
 					    "state.db was overwritten (not a database)")
 	aside = list(cg.state_dir.glob("state.db.corrupt-*"))
