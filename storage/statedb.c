@@ -17,6 +17,7 @@
 #include "lib/fsutil.h"
 #include "lib/lockorder.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 
 struct statedb {
 	sqlite3 *db;
@@ -309,10 +310,12 @@ int statedb_open(const char *dir, struct statedb **dbp)
 static int origin_row(void *arg, int n, char **vals, char **cols)
 {
 	enum statedb_origin *o = arg;
-	int v = n == 1 && vals[0] ? atoi(vals[0]) : 0;
+	int64_t v = 0;
 
 	(void)cols;
-	if (v > (int)*o) /* REPLACED says more than CREATED */
+	if (n != 1 || !vals[0] || parse_i64(vals[0], 0, STATEDB_REPLACED, &v))
+		v = STATEDB_REPLACED; /* a row not understood: say the most */
+	if (v > (int64_t)*o)	      /* REPLACED says more than CREATED */
 		*o = (enum statedb_origin)v;
 	return 0;
 }
