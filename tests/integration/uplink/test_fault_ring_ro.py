@@ -105,6 +105,10 @@ def test_ring_disk_read_only(env, ring_fs, central_mtls, uplink_config, uplink_c
 	assert sh("mount", "-o", "remount,rw", cg.ring_dir).returncode != 0
 	cg.stop()
 	assert sh("umount", cg.ring_dir).returncode == 0
+	# The loop device lets go of the image a moment after the umount;
+	# mounting before that would find the old, still read-only, one.
+	cglib.wait_for("the loop device released",
+		       lambda: not sh("losetup", "-j", img).stdout.strip(), 10, 0.1)
 	r = sh("e2fsck", "-fy", img)
 	assert r.returncode in (0, 1), r.stdout + r.stderr
 	assert mount(img, cg.ring_dir).returncode == 0
