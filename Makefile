@@ -206,27 +206,40 @@ FUZZ_CHECK_SECONDS ?= 5
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Wall -Wextra -Werror \
 	-Wno-unused-command-line-argument -I. -I$(O)/gen
-RING_FUZZ_SRCS := lib/log.c lib/termsafe.c $(SHA256_SRC) lib/fsutil.c lib/clock.c $(wildcard storage/ring*.c)
+RING_FUZZ_SRCS := lib/log.c lib/termsafe.c $(SHA256_SRC) lib/fsutil.c lib/clock.c lib/lockorder.c \
+	$(wildcard storage/ring*.c)
 $(O)/fuzz/ring_record_fuzz: tests/fuzz/ring_record_fuzz.c $(RING_FUZZ_SRCS) $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(RING_FUZZ_SRCS) -lsqlite3 $(SHA256_LIBS) -lxxhash
 $(O)/fuzz/config_fuzz: tests/fuzz/config_fuzz.c firmware/config.c lib/parse.c lib/clock.c lib/log.c lib/termsafe.c $(O)/gen/board_defaults.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< firmware/config.c lib/parse.c lib/clock.c lib/log.c lib/termsafe.c -linih
-CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c lib/log.c lib/termsafe.c lib/parse.c lib/fsutil.c \
+CONSOLE_FUZZ_SRCS := tests/fuzz/stubs/onvif_auth_stub.c tests/fuzz/stubs/ptz_stub.c lib/log.c lib/termsafe.c lib/parse.c lib/fsutil.c \
 	$(SHA256_SRC) lib/clock.c lib/url.c lib/sql.c lib/lockorder.c \
 	storage/statedb.c firmware/audit.c firmware/audit_key.c firmware/accounts.c firmware/secrets.c \
 	firmware/config.c \
 	firmware/config_write.c firmware/alarm.c firmware/registry.c firmware/registry_db.c \
 	firmware/registry_query.c firmware/pidfile.c drivers/serial/serial.c \
+	firmware/blocklist.c firmware/sharing.c firmware/retention.c firmware/compliance.c \
+	firmware/compliance_kinds.c lib/workdays.c \
 	$(wildcard firmware/console*.c)
 $(O)/fuzz/console_line_fuzz: tests/fuzz/console_line_fuzz.c $(CONSOLE_FUZZ_SRCS) $(O)/gen/board_defaults.h \
 		$(O)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(CONSOLE_FUZZ_SRCS) \
 		-lsqlite3 -linih -lcjson -ledit -lmbedcrypto $(SHA256_LIBS) -lpwquality
-CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config console_line_fuzz:console_line
-core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz $(O)/fuzz/console_line_fuzz
+# Central's command objects: the console's state.db closure (with the
+# blocklist, the command whose arguments go furthest) without the console.
+COMMAND_FUZZ_SRCS := $(filter-out firmware/console% tests/fuzz/stubs/ptz_stub.c,$(CONSOLE_FUZZ_SRCS))
+$(O)/fuzz/command_fuzz: tests/fuzz/command_fuzz.c $(COMMAND_FUZZ_SRCS) $(O)/gen/board_defaults.h \
+		$(O)/gen/version.h
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(COMMAND_FUZZ_SRCS) \
+		-lsqlite3 -linih -lcjson -lmbedcrypto $(SHA256_LIBS) -lpwquality
+CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config console_line_fuzz:console_line \
+	command_fuzz:command
+core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz $(O)/fuzz/console_line_fuzz \
+		$(O)/fuzz/command_fuzz
 	$(Q)for t in $(CORE_FUZZ); do b=$${t%%:*}; c=$${t##*:}; \
 		mkdir -p $(O)/fuzz/work/$$b; echo "  FUZZRUN $$b ($(FUZZ_CHECK_SECONDS) s)"; \
 		$(O)/fuzz/$$b -max_total_time=$(FUZZ_CHECK_SECONDS) -timeout=10 -rss_limit_mb=1024 \

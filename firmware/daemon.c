@@ -135,6 +135,28 @@ static void gw_status(struct gw *gw)
 		     gw->started_ms, names, streams, n, have_up ? &ust : NULL, &sd);
 }
 
+/* A new state.db beside a ring that holds footage: the record of what
+ * central acknowledged, the audit log and the alarms were lost (removed,
+ * or overwritten and moved aside). Every segment is owed again (the
+ * uplink's ring scan re-sends the ring: twice at worst, never lost);
+ * the alarm and the audit row say it happened. */
+static void gw_state_db_lost(struct gw *gw)
+{
+	enum statedb_origin o;
+	const char *what;
+
+	if (statedb_take_origin(gw->sdb, &o) || o == STATEDB_OPENED ||
+	    !ring_exists(gw->cfg->storage_dir))
+		return;
+	what = o == STATEDB_REPLACED ? "state.db was not a database (moved aside): new one created"
+				     : "state.db was missing beside a ring with footage: new one "
+				       "created";
+	log_msg(LOG_CRIT, "%s/%s; the whole ring is owed to central again", gw->cfg->state_dir,
+		what);
+	audit_record(gw->sdb, 0, "system", "state-db-lost", gw->cfg->state_dir, what);
+	alarm_raise(gw->sdb, "state-db-lost", "", what);
+}
+
 static int gw_open_storage(struct gw *gw)
 {
 	struct ring_upload_owner owner;
@@ -147,6 +169,7 @@ static int gw_open_storage(struct gw *gw)
 		ret = audit_key_open(gw->sdb, cfg->state_dir);
 	if (ret)
 		return ret;
+	gw_state_db_lost(gw);
 	ret = registry_open(gw->sdb, &gw->reg);
 	if (!ret)
 		ret = gw_compliance_config(gw, cfg, false);
@@ -218,6 +241,11 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 
 		if (sig == SIGTERM || sig == SIGINT) {
 			gw_set_state(gw, GW_STOPPING, " (%s)", strsignal(sig));
+			return;
+		}
+		if (gw->state_lost) {
+			gw_set_state(gw, GW_STOPPING, ": state.db lost: %s",
+				     strerror(-gw->state_lost));
 			return;
 		}
 		if (sig == SIGHUP)
@@ -304,6 +332,7 @@ int daemon_run(const char *config_path)
 	while (gw.ncams)
 		gw_cam_remove(&gw, gw.ncams - 1);
 	gw_integrity(&gw, true);
+	ret = gw.state_lost;
 out:
 	if (atomic_load(&gw.state) == GW_STARTING)
 		gw_set_state(&gw, GW_STOPPING, ": start failed: %s", strerror(-ret));

@@ -59,6 +59,7 @@ struct gw_cam {
 	char name[CONFIG_NAME_MAX];
 	struct stream *stream;
 	bool offline_alarm; /* "camera-offline" raised by this gw_cam */
+	bool storage_alarm; /* "storage-error" raised by this gw_cam (main thread) */
 	bool recorded;	    /* its stream delivered at least once */
 	/* gw->nospace_gen when this camera's storage-full alarm was last
 	 * cleared (stream thread only). */
@@ -156,6 +157,9 @@ struct gw {
 	atomic_bool state_low;	     /* state-disk-low raised */
 	bool state_watched;	     /* main thread: statvfs seen once */
 	bool veto_alarm;	     /* main thread: state-write-failed raised */
+	/* Main thread: state.db was removed or overwritten under the daemon
+	 * (-ENOENT, -EBADMSG); the loop stops and daemon_run() fails with it. */
+	int state_lost;
 	/* blocklist_generation() last applied (main thread); -1 before. */
 	int64_t blocklist_gen;
 	int64_t audit_verify_at; /* monotonic ms of the next chain check (main thread) */

@@ -36,6 +36,7 @@
 #include "lib/url.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
+#include "storage/statedb.h"
 
 /* A camera goes "offline" in the alarms after this long not recording. */
 #define CAMERA_OFFLINE_MS 30000
@@ -229,7 +230,24 @@ void gw_watch_state(struct gw *gw)
 	struct statvfs vfs;
 	char msg[160];
 	bool failing;
+	int ret;
 
+	ret = statedb_check(gw->sdb);
+	if (ret) {
+		/* Every row from now on (audit, outbox, alarms) would go to
+		 * a file no restart finds: stop, so the service manager
+		 * starts camgate again on a new state.db, which re-sends the
+		 * ring and raises state-db-lost (docs/storage.md). */
+		log_msg(LOG_CRIT,
+			"%s/state.db %s while running: stopping so that a restart re-creates it",
+			gw->cfg->state_dir,
+			ret == -EBADMSG ? "was overwritten (not a database)"
+					: "was removed or replaced");
+		if (ret == -EBADMSG)
+			statedb_abandon(gw->sdb);
+		gw->state_lost = ret;
+		return;
+	}
 	if (!statvfs(gw->cfg->state_dir, &vfs)) {
 		uint64_t free_b = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 
@@ -452,6 +470,29 @@ void gw_apply_all(struct gw *gw, struct config *cfg)
 	gw_dcams_free(old, nold); /* no camera points into it any more */
 }
 
+/* The ring refuses a camera's segments for a reason other than space
+ * (storage-full says that one): a read-only remount after a disk error,
+ * an I/O error. Raised at the first status tick that sees it, cleared
+ * once the camera's segments are stored again (docs/storage.md). */
+static void gw_watch_storage(struct gw *gw, struct gw_cam *cam, const struct stream_stats *st)
+{
+	bool failing = st->state == STREAM_RECORDING && st->sink_error && st->sink_error != -ENOSPC;
+	char msg[256];
+
+	if (failing && !cam->storage_alarm) {
+		snprintf(msg, sizeof(msg), "segments not stored in %s: %s (%s)",
+			 gw->cfg->storage_dir, strerror(-st->sink_error),
+			 st->last_error[0] ? st->last_error : "ring write failed");
+		if (!alarm_raise(gw->sdb, "storage-error", cam->name, msg))
+			cam->storage_alarm = true;
+	} else if (!failing && (cam->storage_alarm || !cam->recorded) &&
+		   st->state == STREAM_RECORDING) {
+		/* The first time also clears an alarm left from before. */
+		if (!alarm_clear(gw->sdb, "storage-error", cam->name))
+			cam->storage_alarm = false;
+	}
+}
+
 void gw_watch_cameras(struct gw *gw)
 {
 	int64_t now = time_now_ms();
@@ -461,6 +502,7 @@ void gw_watch_cameras(struct gw *gw)
 		struct stream_stats st;
 
 		stream_get_stats(cam->stream, &st);
+		gw_watch_storage(gw, cam, &st);
 		if (!st.down_since_utc_ms) { /* segments come */
 			/* The first time also clears an alarm left from before
 			 * (a camera gone and back, a restart). */

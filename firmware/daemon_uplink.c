@@ -154,8 +154,10 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 	cJSON_ArrayForEach (item, cams) { /* R14/R15: the class of each */
 		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(item, "name"));
 
+		/* Empty while a start or reload adds cameras, until
+		 * gw_watch_sharing() read the registry: left out then. */
 		for (size_t i = 0; name && i < gw->ncams; i++)
-			if (!strcmp(gw->cams[i]->name, name))
+			if (!strcmp(gw->cams[i]->name, name) && gw->cams[i]->sharing_class[0])
 				cJSON_AddStringToObject(item, "sharing_class",
 							gw->cams[i]->sharing_class);
 	}

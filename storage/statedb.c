@@ -6,21 +6,36 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/fsutil.h"
 #include "lib/lockorder.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 
 struct statedb {
 	sqlite3 *db;
 	char path[PATH_MAX];
 	pthread_mutex_t lock;
+	/* The file opened, to tell it was removed, replaced or overwritten.
+	 * The descriptor stays open until after sqlite3_close(): closing
+	 * any descriptor of the file would drop SQLite's POSIX locks of the
+	 * whole process, and another process's connection, seeing itself
+	 * the last, would then delete the -wal under this one. */
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	enum statedb_origin origin;
 };
+
+/* The 16 bytes every SQLite 3 database begins with. */
+static const char sqlite_magic[16] = "SQLite format 3";
 
 /* Append only: step N takes the core schema from version N to N+1.
  * Never edit a step's effect on a database that ran it; add one. Other
@@ -41,6 +56,12 @@ static const char *const core_steps[] = {
 	" active INTEGER NOT NULL DEFAULT 1,"
 	" cleared_ms INTEGER);"
 	"CREATE INDEX alarms_active ON alarms(active, code, camera);",
+	/* How each state.db began (enum statedb_origin), kept until the
+	 * daemon took it: a console command may open the file first. */
+	"CREATE TABLE statedb_origin ("
+	" ts INTEGER NOT NULL," /* unix seconds */
+	" origin INTEGER NOT NULL,"
+	" taken INTEGER NOT NULL DEFAULT 0);",
 };
 
 static int schema_version(sqlite3 *db, const char *module, int *verp)
@@ -130,9 +151,128 @@ static int statedb_precreate(const char *path)
 	return 0;
 }
 
+/* Does @path begin like a database? 1 yes (or empty: SQLite writes
+ * the header with the first table), 0 no, -errno. */
+static int statedb_header_ok(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret;
+	char head[sizeof(sqlite_magic)];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, head, sizeof(head), 0);
+	ret = n < 0 ? -errno : n == 0 || (n == sizeof(head) && !memcmp(head, sqlite_magic, 16));
+	close(fd);
+	return ret;
+}
+
+/* Move @path@suffix aside to @path@suffix.@tag (best effort, logged). */
+static void statedb_aside(const char *path, const char *suffix, const char *tag)
+{
+	char from[PATH_MAX + 8], to[PATH_MAX + 48];
+
+	snprintf(from, sizeof(from), "%s%s", path, suffix);
+	snprintf(to, sizeof(to), "%s%s.%s", path, suffix, tag);
+	if (rename(from, to) && errno != ENOENT)
+		log_err("%s: cannot move aside: %m", from);
+}
+
+/* A state.db that is not a database (@why) moved aside with its -wal and
+ * -shm, kept for a post-mortem; a new one is created in its place. */
+static void statedb_corrupt_aside(const char *path, const char *why)
+{
+	char tag[40];
+
+	snprintf(tag, sizeof(tag), "corrupt-%lld", (long long)time(NULL));
+	log_msg(LOG_CRIT, "%s: %s: moved aside to %s.%s, a new one is created", path, why, path,
+		tag);
+	statedb_aside(path, "", tag);
+	statedb_aside(path, "-wal", tag);
+	statedb_aside(path, "-shm", tag);
+}
+
+/* What is at @path before it is opened. With no state.db, a -wal and
+ * -shm left behind are moved aside: SQLite would replay a journal of
+ * another file into the new one. */
+static enum statedb_origin statedb_settle(const char *path)
+{
+	int ok = statedb_header_ok(path);
+	char tag[40];
+
+	if (ok == 1)
+		return STATEDB_OPENED;
+	if (ok == -ENOENT) {
+		snprintf(tag, sizeof(tag), "orphan-%lld", (long long)time(NULL));
+		statedb_aside(path, "-wal", tag);
+		statedb_aside(path, "-shm", tag);
+		return STATEDB_CREATED;
+	}
+	statedb_corrupt_aside(path, "not an SQLite database");
+	return STATEDB_REPLACED;
+}
+
+/* "ok" from PRAGMA quick_check (the b-trees and their pages, not the
+ * indexes' contents: O(size), a fraction of a second for a state.db). */
+static int quick_row(void *arg, int n, char **vals, char **cols)
+{
+	bool *ok = arg;
+
+	(void)cols;
+	*ok = *ok && n == 1 && vals[0] && !strcmp(vals[0], "ok");
+	return 0;
+}
+
+/* Open @path into @s. -EBADMSG: the file is damaged (SQLite says
+ * corrupt or not a database, or quick_check fails), logged. -EIO. */
+static int statedb_open_at(struct statedb *s, const char *path)
+{
+	bool ok = true;
+	struct stat st;
+	char sql[96];
+	int rc, ret;
+
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
+		log_err("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		return -EIO;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+			  NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA quick_check", quick_row, &ok, NULL);
+	if (rc != SQLITE_OK || !ok) {
+		rc = sqlite3_errcode(s->db);
+		log_err("%s: %s", path, ok ? sqlite3_errmsg(s->db) : "quick_check failed");
+		return !ok || rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? -EBADMSG : -EIO;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (s->fd < 0 || fstat(s->fd, &st)) {
+		log_err("%s: %m", path);
+		return -EIO;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	ret = statedb_migrate(s, "core", core_steps,
+			      (int)(sizeof(core_steps) / sizeof(core_steps[0])));
+	if (ret || s->origin == STATEDB_OPENED)
+		return ret;
+	snprintf(sql, sizeof(sql), "INSERT INTO statedb_origin(ts, origin) VALUES (%lld, %d)",
+		 (long long)time(NULL), (int)s->origin);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		log_err("%s: %s", path, sqlite3_errmsg(s->db));
+		return -EIO;
+	}
+	return 0;
+}
+
 int statedb_open(const char *dir, struct statedb **dbp)
 {
 	char path[PATH_MAX];
+	enum statedb_origin origin;
 	struct statedb *s;
 	int ret;
 
@@ -142,37 +282,82 @@ int statedb_open(const char *dir, struct statedb **dbp)
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/state.db", dir);
-	ret = statedb_precreate(path);
-	if (ret)
-		return ret;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	pthread_mutex_init(&s->lock, NULL);
-	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
-		log_err("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		ret = -EIO;
-		goto fail;
+	origin = statedb_settle(path);
+	for (;;) {
+		ret = statedb_precreate(path);
+		if (ret)
+			return ret;
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->origin = origin;
+		s->fd = -1;
+		pthread_mutex_init(&s->lock, NULL);
+		ret = statedb_open_at(s, path);
+		if (!ret) {
+			*dbp = s;
+			return 0;
+		}
+		statedb_close(s);
+		/* Once: a new file that fails is not the file's fault. */
+		if (ret != -EBADMSG || origin == STATEDB_REPLACED)
+			return ret;
+		statedb_corrupt_aside(path, "damaged");
+		origin = STATEDB_REPLACED;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-			 NULL) != SQLITE_OK) {
-		log_err("%s: %s", path, sqlite3_errmsg(s->db));
-		ret = -EIO;
-		goto fail;
-	}
-	snprintf(s->path, sizeof(s->path), "%s", path);
-	ret = statedb_migrate(s, "core", core_steps,
-			      (int)(sizeof(core_steps) / sizeof(core_steps[0])));
-	if (ret)
-		goto fail;
-	*dbp = s;
+}
+
+static int origin_row(void *arg, int n, char **vals, char **cols)
+{
+	enum statedb_origin *o = arg;
+	int64_t v = 0;
+
+	(void)cols;
+	if (n != 1 || !vals[0] || parse_i64(vals[0], 0, STATEDB_REPLACED, &v))
+		v = STATEDB_REPLACED; /* a row not understood: say the most */
+	if (v > (int64_t)*o)	      /* REPLACED says more than CREATED */
+		*o = (enum statedb_origin)v;
 	return 0;
-fail:
-	statedb_close(s);
+}
+
+int statedb_take_origin(struct statedb *s, enum statedb_origin *op)
+{
+	sqlite3 *db = statedb_lock(s);
+	int ret = 0;
+
+	*op = STATEDB_OPENED;
+	if (sqlite3_exec(db, "SELECT origin FROM statedb_origin WHERE taken = 0", origin_row, op,
+			 NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "UPDATE statedb_origin SET taken = 1 WHERE taken = 0", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		log_err("%s: statedb_origin: %s", s->path, sqlite3_errmsg(db));
+		ret = -EIO;
+	}
+	statedb_unlock(s);
 	return ret;
+}
+
+int statedb_check(struct statedb *s)
+{
+	char head[sizeof(sqlite_magic)];
+	struct stat st;
+	ssize_t n;
+
+	if (stat(s->path, &st))
+		return errno == ENOENT ? -ENOENT : -errno;
+	if (st.st_dev != s->dev || st.st_ino != s->ino)
+		return -ENOENT;
+	n = pread(s->fd, head, sizeof(head), 0);
+	if (n < 0)
+		return -errno;
+	return n == 0 || (n == sizeof(head) && !memcmp(head, sqlite_magic, 16)) ? 0 : -EBADMSG;
+}
+
+void statedb_abandon(struct statedb *s)
+{
+	statedb_lock(s);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	statedb_unlock(s);
 }
 
 void statedb_close(struct statedb *s)
@@ -180,6 +365,8 @@ void statedb_close(struct statedb *s)
 	if (!s)
 		return;
 	sqlite3_close(s->db);
+	if (s->fd >= 0)
+		close(s->fd); /* after SQLite's: see struct statedb */
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -19,9 +19,41 @@ struct statedb; /* opaque */
 struct sqlite3;
 
 /* Open or create @dir/state.db (the directory is created if missing).
- * -EIO: SQLite refused (logged). -ENOMEM. *dbp set only on success. */
+ * A file there that is not a sound SQLite database (its header, then
+ * SQLite's own errors and PRAGMA quick_check) is moved aside
+ * (state.db.corrupt-EPOCH, with its -wal and -shm) and a new one
+ * created; statedb_take_origin() tells. -EIO: SQLite refused (logged).
+ * -ENOMEM. *dbp set only on success. */
 int statedb_open(const char *dir, struct statedb **dbp);
 void statedb_close(struct statedb *db); /* NULL is a no-op */
+
+enum statedb_origin {
+	STATEDB_OPENED,	  /* an existing database */
+	STATEDB_CREATED,  /* there was no state.db */
+	STATEDB_REPLACED, /* state.db was not a database: moved aside */
+};
+
+/* How state.db began, if it began since the last call: STATEDB_OPENED
+ * when nothing new, else CREATED or REPLACED (REPLACED wins), and taken
+ * so the next call says OPENED. Kept in the file, so it does not matter
+ * whether a console command or the daemon opened it first. The caller
+ * decides whether a new file means state was lost (the daemon does when
+ * footage exists already). -EIO (logged). */
+int statedb_take_origin(struct statedb *db, enum statedb_origin *op);
+
+/* Is the file opened still at its path, and a database? 0 yes; -ENOENT
+ * removed or replaced by another file; -EBADMSG overwritten (its header
+ * is not SQLite's); other -errno from stat or read. The connection keeps
+ * writing to what it opened, so without this check a removed state.db
+ * would take every row until the next start, and lose them then. Cheap:
+ * a stat and a 16-byte read. Not logged. */
+int statedb_check(struct statedb *db);
+
+/* The file is known damaged (statedb_check() said -EBADMSG): closing
+ * must not checkpoint the -wal into it, which could make a partly
+ * overwritten file look whole again. The next statedb_open() then finds
+ * it damaged and moves it aside with its -wal. */
+void statedb_abandon(struct statedb *db);
 
 /* Bring @module's tables to version @nsteps: step N (0-based) takes the
  * module from version N to N+1, each in its own transaction, recorded in
