@@ -236,8 +236,9 @@ struct cfg_parse {
 	int errors;
 	bool long_line;
 	char cur_section[64];
-	char bad_section[64];			  /* the last unknown section reported */
-	uint64_t seen[CONFIG_CAMERAS_MAX + 1][1]; /* key bits per section */
+	char bad_section[64]; /* the last unknown section reported */
+	/* key bits per section, a bit per row of settings[] */
+	uint64_t seen[CONFIG_CAMERAS_MAX + 1][(NSETTINGS + 63) / 64];
 	FILE *f;
 };
 
@@ -522,6 +523,7 @@ static int cfg_handler(void *user, const char *section, const char *key, const c
 	const char *msg;
 	char buf[160];
 	size_t i, idx;
+	uint64_t *seen, bit;
 
 	if (!*section) {
 		cfg_error(p, p->line, key, "outside any [section]%s", "");
@@ -558,18 +560,16 @@ static int cfg_handler(void *user, const char *section, const char *key, const c
 		return 1;
 	}
 	idx = cam ? (size_t)(cam - p->cfg->cameras) + 1 : 0;
-	if ((settings[i].flags & CFG_F_LIST) && (p->seen[idx][0] & (1ull << i)))
+	seen = &p->seen[idx][i / 64];
+	bit = 1ull << (i % 64);
+	if ((settings[i].flags & CFG_F_LIST) && (*seen & bit))
 		return cfg_append(p, &settings[i], cfg_field(p->cfg, cam, &settings[i], in_camera),
 				  key, val);
-	if (!cam && p->seen[0][0] & (1ull << i)) {
+	if (*seen & bit) {
 		cfg_error(p, p->line, key, "set twice in [%s]", section);
 		return 1;
 	}
-	if (cam && (p->seen[idx][0] & (1ull << i))) {
-		cfg_error(p, p->line, key, "set twice in [%s]", section);
-		return 1;
-	}
-	p->seen[idx][0] |= 1ull << i;
+	*seen |= bit;
 	msg = cfg_set(&settings[i], cfg_field(p->cfg, cam, &settings[i], in_camera), val, buf,
 		      sizeof(buf));
 	if (msg) {

@@ -181,6 +181,10 @@ static void test_duplicates(void **state)
 	expect_error("[camera:a]\nurl = rtsp://x/1\n[camera:a]\nusername = u\n",
 		     ":3: a: duplicate camera name (first defined on line 1)");
 	expect_error("[gateway]\nid = a\nid = b\n", ":3: id: set twice in [gateway]");
+	/* A row past the 64th of the settings table (the seen bits were
+	 * one 64-bit word: shifted past it, undefined, never caught). */
+	expect_error("[camera:a]\nurl = rtsp://x/1\nretention_floor = 1h\nretention_floor = 2h\n",
+		     ":4: retention_floor: set twice in [camera:a]");
 }
 
 static void test_camera_errors(void **state)
