@@ -151,9 +151,13 @@ def test_full_state_disk_fails_closed(env, state_fs, central_mtls, uplink_config
     for r in central_mtls.requests():
         if r["method"] == "PUT" and w0 <= r["t"] <= w1:
             puts[r["uri"]] = puts.get(r["uri"], 0) + 1
-    assert max(puts.values(), default=0) <= FULL_S, \
-        "%d PUTs in %d s, one object %d times" \
-        % (sum(puts.values()), FULL_S, max(puts.values(), default=0))
+    # status.json is a new version every status interval (2 s here) as
+    # long as state.db takes its row into a free page: those versions
+    # come on top of the resends the bound is about.
+    def bound(uri):
+        return FULL_S + (FULL_S // 2 if uri.endswith("/status.json") else 0)
+    over = {u: n for u, n in puts.items() if n > bound(u)}
+    assert not over, "%d PUTs in %d s, sent too often: %s" % (sum(puts.values()), FULL_S, over)
     # state.db takes rows into its free pages (rows the chain pruning and
     # the acknowledgements deleted) for a while after the disk is full,
     # and each protected eviction then has its audit row (checked below);
