@@ -75,24 +75,8 @@ def _covered(root, cg):
 	return bool(up) and up <= seqs
 
 
-def verify(path, *extra):
-	r = subprocess.run([str(cglib.CAMGATE_BIN), "verify", str(path)] + list(extra),
-			   capture_output=True, text=True, timeout=60)
-	return r.returncode, r.stdout + r.stderr
-
-
-def sei_nal(clip="video-h264-1920x1080-4M-10s.h264"):
-	"""The SEI NAL unit (user data unregistered: the carrier ONVIF Media
-	Signing uses) the camera simulator's H.264 clip carries once per loop
-	(x264 writes its version there), without its start code."""
-	data = (cglib.CLIP_DIR / clip).read_bytes()
-	at = data.index(b"x264 - core")
-	start = data.rindex(b"\x00\x00\x01", 0, at) + 3
-	assert data[start] & 0x1f == 6, "not an SEI NAL unit"
-	end = data.index(b"\x00\x00\x01", at)
-	while data[end - 1] == 0:	# a 4-byte start code's leading zero
-		end -= 1
-	return data[start:end]
+verify = cglib.camgate_verify
+sei_nal = cglib.sei_nal
 
 
 def test_sei_kept_through_ring_and_upload(rec):
