@@ -227,8 +227,8 @@ static int download(struct run *r, const char *path)
 	if (!rq->ucfg)
 		return stop(r, -EINVAL, UPDATE_FAILED, "no trust settings for a download");
 	step(r, UPDATE_DOWNLOADING, "update-download", rq->sha256 ? rq->sha256 : "", 0, 0);
-	ret = uplink_fetch_large(rq->ucfg, rq->source, path, rq->max_bytes, progress, r, why,
-				 sizeof(why));
+	ret = uplink_fetch_large(rq->ucfg, rq->source, path, rq->max_bytes, progress, r,
+				 rq->cancel, why, sizeof(why));
 	if (ret)
 		return stop(r, ret, UPDATE_FAILED, "download failed: %s", why);
 	if (!rq->sha256)

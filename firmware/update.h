@@ -28,6 +28,7 @@
 #ifndef CAMGATE_FIRMWARE_UPDATE_H
 #define CAMGATE_FIRMWARE_UPDATE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,7 @@ struct update_req {
 	bool force;		       /* a downgrade allowed (already authorised) */
 	update_step_fn step;	       /* may be NULL */
 	void *arg;
+	const atomic_bool *cancel; /* a download stops when true; NULL: never */
 };
 
 /* Run @rq. 0: installed (verified with check); -EPERM refused (bad

@@ -33,6 +33,8 @@ struct sink {
 	uplink_fetch_progress_fn progress;
 	void *arg;
 	int64_t said_ms;    /* monotonic ms of the last progress call */
+	const atomic_bool *cancel;
+	bool cancelled;
 	bool large;	    /* no total time bound, no credentials beyond base_url */
 	bool auth;	    /* the [uplink] credentials go with the request */
 };
@@ -83,6 +85,10 @@ static int sink_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_o
 
 	(void)ultotal;
 	(void)ulnow;
+	if (s->cancel && atomic_load(s->cancel)) {
+		s->cancelled = true;
+		return 1;
+	}
 	if (s->max && dltotal > 0 && (uint64_t)dltotal > s->max) {
 		s->over = true;
 		return 1;
@@ -141,6 +147,10 @@ static int get(const struct uplink_cfg *cfg, const char *url, struct sink *s, ch
 		curl_easy_cleanup(h);
 	if (rc == CURLE_OK && code >= 200 && code < 300)
 		return 0;
+	if (s->cancelled) {
+		snprintf(why, cap, "%s: cancelled (camgate stops)", url);
+		return -ECANCELED;
+	}
 	if (code >= 300 && !s->over && !s->werr)
 		rc = CURLE_OK; /* a status refused: said as such below */
 	if (rc == CURLE_FAILED_INIT)
@@ -282,10 +292,14 @@ int uplink_fetch_tree(const struct uplink_cfg *cfg, const char *url, const char 
 }
 
 int uplink_fetch_large(const struct uplink_cfg *cfg, const char *url, const char *path,
-		       uint64_t max_bytes, uplink_fetch_progress_fn progress, void *arg, char *why,
-		       size_t cap)
+		       uint64_t max_bytes, uplink_fetch_progress_fn progress, void *arg,
+		       const atomic_bool *cancel, char *why, size_t cap)
 {
-	struct sink s = { .large = true, .max = max_bytes, .progress = progress, .arg = arg };
+	struct sink s = { .large = true,
+			  .max = max_bytes,
+			  .progress = progress,
+			  .arg = arg,
+			  .cancel = cancel };
 	char ignored[8];
 	int ret;
 

@@ -18,6 +18,8 @@
 #ifndef CAMGATE_NET_UPLINK_FETCH_H
 #define CAMGATE_NET_UPLINK_FETCH_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,10 +45,11 @@ typedef void (*uplink_fetch_progress_fn)(void *arg, uint64_t got, uint64_t total
  * credentials go only to URLs below base_url. The transfer has no total
  * time bound but is aborted after cfg->stall_timeout_ms without a byte.
  * Errors as above, and -EFBIG (over @max_bytes, announced or received),
- * -ENOSPC (@path's filesystem is full). @progress may be NULL. On an
- * error @path may hold part of the file: the caller removes it. */
+ * -ENOSPC (@path's filesystem is full), -ECANCELED (*@cancel became true:
+ * a stop). @progress and @cancel may be NULL. On an error @path may hold
+ * part of the file: the caller removes it. */
 int uplink_fetch_large(const struct uplink_cfg *cfg, const char *url, const char *path,
-		       uint64_t max_bytes, uplink_fetch_progress_fn progress, void *arg, char *why,
-		       size_t cap);
+		       uint64_t max_bytes, uplink_fetch_progress_fn progress, void *arg,
+		       const atomic_bool *cancel, char *why, size_t cap);
 
 #endif /* CAMGATE_NET_UPLINK_FETCH_H */
