@@ -716,7 +716,8 @@ static struct config *cfg_alloc(void)
 	if (!cfg->cameras || cfg_apply_defaults(cfg, NULL, "gateway") ||
 	    cfg_apply_defaults(cfg, NULL, "storage") || cfg_apply_defaults(cfg, NULL, "stream") ||
 	    cfg_apply_defaults(cfg, NULL, "uplink") || cfg_apply_defaults(cfg, NULL, "onvif") ||
-	    cfg_apply_defaults(cfg, NULL, "compliance") || cfg_apply_defaults(cfg, NULL, "update")) {
+	    cfg_apply_defaults(cfg, NULL, "compliance") ||
+	    cfg_apply_defaults(cfg, NULL, "update")) {
 		config_free(cfg);
 		return NULL;
 	}

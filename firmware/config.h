@@ -103,11 +103,11 @@ struct config_compliance {
 /* [update]: signed A/B updates and the trial boot after one
  * (firmware/update.h, firmware/update_health.h). */
 struct config_update {
-	char *keyring;		   /* PEM of the trusted bundle signers */
-	uint64_t max_size;	   /* a downloaded bundle's cap, bytes */
-	int64_t healthy_after_ms;  /* healthy this long in a trial: mark-good */
-	int64_t trial_timeout_ms;  /* not good by then: mark-bad and reboot */
-	char *reboot_command;	   /* the board's reboot, run by /bin/sh -c */
+	char *keyring;		  /* PEM of the trusted bundle signers */
+	uint64_t max_size;	  /* a downloaded bundle's cap, bytes */
+	int64_t healthy_after_ms; /* healthy this long in a trial: mark-good */
+	int64_t trial_timeout_ms; /* not good by then: mark-bad and reboot */
+	char *reboot_command;	  /* the board's reboot, run by /bin/sh -c */
 };
 
 /* [onvif]: discovery of cameras on the LAN. */

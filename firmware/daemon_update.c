@@ -62,9 +62,9 @@ struct gw_update {
 	/* Copies: a reload frees gw->cfg. */
 	char state_dir[256], reboot[256];
 	int64_t healthy_after_ms, trial_timeout_ms;
-	atomic_bool healthy;	      /* main thread: gw_update_tick() */
+	atomic_bool healthy;	       /* main thread: gw_update_tick() */
 	_Atomic int64_t trial_wall_ms; /* when the trial began (UTC ms); 0: none */
-	char health_why[256];	      /* under lock */
+	char health_why[256];	       /* under lock */
 };
 
 /* The status object's view of one step; pushed at once on a change of
@@ -173,9 +173,9 @@ int gw_cmd_update(struct gw *gw, const cJSON *args, char *msg, size_t cap)
 
 	if (!u)
 		return -ENODEV;
-	if (!url || !tls_url_ok(url) || (sha && (!cJSON_IsString(sha) ||
-						 strlen(sha->valuestring) != 64 ||
-						 hex_decode(sha->valuestring, digest, 32))) ||
+	if (!url || !tls_url_ok(url) ||
+	    (sha && (!cJSON_IsString(sha) || strlen(sha->valuestring) != 64 ||
+		     hex_decode(sha->valuestring, digest, 32))) ||
 	    (force && !cJSON_IsBool(force))) {
 		snprintf(msg, cap,
 			 "args must hold \"url\" (https:// URL of the bundle), optionally "
@@ -264,7 +264,8 @@ static void decide(struct gw_update *u, struct update_record *rec, bool good, in
 		return;
 	}
 	snprintf(detail, sizeof(detail),
-		 "%s not healthy within %lld s (%.150s): slot marked bad%s%.150s; rebooting into the "
+		 "%s not healthy within %lld s (%.150s): slot marked bad%s%.150s; rebooting into "
+		 "the "
 		 "previous slot",
 		 CAMGATE_VERSION, (long long)secs, *health ? health : "never healthy",
 		 ret ? ", but " : "", ret ? why : "");
@@ -439,8 +440,7 @@ void gw_update_tick(struct gw *gw)
 		return; /* no trial */
 	s.live_ok = liveness_ok(gw->live, live_why, sizeof(live_why));
 	s.uplink = gw->up != NULL;
-	s.central_reached =
-		s.uplink && !uplink_stat(gw->up, &us) && us.last_success_ms >= since;
+	s.central_reached = s.uplink && !uplink_stat(gw->up, &us) && us.last_success_ms >= since;
 	s.cameras = gw->ncams;
 	for (size_t i = 0; i < gw->ncams; i++) {
 		struct stream_stats st;

@@ -28,13 +28,13 @@
 
 extern char **environ;
 
-#define UPDATE_OUT_MAX	(64 * 1024) /* what rauc says, kept */
-#define UPDATE_STAGING	"update.raucb"
-#define UPDATE_RECORD	"update.json"
+#define UPDATE_OUT_MAX (64 * 1024) /* what rauc says, kept */
+#define UPDATE_STAGING "update.raucb"
+#define UPDATE_RECORD  "update.json"
 
 static const char *const state_names[UPDATE_NSTATES] = {
-	"idle",	      "downloading", "verifying",   "refused",	   "installing",
-	"installed-reboot-pending", "trial",	    "good", "rolled-back", "failed",
+	"idle",	 "downloading", "verifying",   "refused", "installing", "installed-reboot-pending",
+	"trial", "good",	"rolled-back", "failed",
 };
 
 const char *update_state_name(enum update_state st)
@@ -203,8 +203,8 @@ stop(struct run *r, int ret, enum update_state st, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->why, r->cap, fmt, ap);
 	va_end(ap);
-	log_err("update: %s: %s: %s", r->rq->source,
-		st == UPDATE_REFUSED ? "refused" : "failed", r->why);
+	log_err("update: %s: %s: %s", r->rq->source, st == UPDATE_REFUSED ? "refused" : "failed",
+		r->why);
 	step(r, st, st == UPDATE_REFUSED ? "update-refused" : "update-failed", r->why, 0, 0);
 	return ret;
 }
@@ -221,14 +221,14 @@ static int download(struct run *r, const char *path)
 	char why[512], hex[2 * SHA256_LEN + 1];
 	int ret;
 
-	if (rq->sha256 && (strlen(rq->sha256) != 2 * SHA256_LEN ||
-			   hex_decode(rq->sha256, want, sizeof(want))))
+	if (rq->sha256 &&
+	    (strlen(rq->sha256) != 2 * SHA256_LEN || hex_decode(rq->sha256, want, sizeof(want))))
 		return stop(r, -EPERM, UPDATE_REFUSED, "sha256 is not 64 hex digits");
 	if (!rq->ucfg)
 		return stop(r, -EINVAL, UPDATE_FAILED, "no trust settings for a download");
 	step(r, UPDATE_DOWNLOADING, "update-download", rq->sha256 ? rq->sha256 : "", 0, 0);
-	ret = uplink_fetch_large(rq->ucfg, rq->source, path, rq->max_bytes, progress, r,
-				 rq->cancel, why, sizeof(why));
+	ret = uplink_fetch_large(rq->ucfg, rq->source, path, rq->max_bytes, progress, r, rq->cancel,
+				 why, sizeof(why));
 	if (ret)
 		return stop(r, ret, UPDATE_FAILED, "download failed: %s", why);
 	if (!rq->sha256)
@@ -248,8 +248,8 @@ static int verify_install(struct run *r, const char *file, char *out)
 {
 	const struct update_req *rq = r->rq;
 	char kopt[300], expect[64], compatible[128], version[128], detail[512], words[256];
-	char *info[] = { (char *)update_rauc(), "info", kopt, "--output-format=shell",
-			 (char *)file, NULL };
+	char *info[] = { (char *)update_rauc(),	  "info",	kopt,
+			 "--output-format=shell", (char *)file, NULL };
 	char *install[] = { (char *)update_rauc(), "install", (char *)file, NULL };
 	struct update_record rec = { 0 };
 	int cmp, st;
@@ -280,7 +280,7 @@ static int verify_install(struct run *r, const char *file, char *out)
 							 : " (central: \"force\": true)");
 	snprintf(detail, sizeof(detail), "signed by a trusted key, %s %s (running %s)%s",
 		 compatible, version, CAMGATE_VERSION,
-		 cmp >= 0			    ? ""
+		 cmp >= 0			? ""
 		 : strcmp(rq->actor, "central") ? ", a DOWNGRADE forced by an admin"
 						: ", a DOWNGRADE forced by central");
 	step(r, UPDATE_VERIFYING, cmp < 0 ? "update-downgrade-forced" : "update-verified", detail,

@@ -56,15 +56,15 @@ const char *update_state_name(enum update_state st);
 /* The state named @name, or -1. */
 int update_state_parse(const char *name);
 
-typedef void (*update_step_fn)(void *arg, enum update_state st, const char *detail,
-			       uint64_t got, uint64_t total);
+typedef void (*update_step_fn)(void *arg, enum update_state st, const char *detail, uint64_t got,
+			       uint64_t total);
 
 struct update_req {
-	struct statedb *sdb;  /* audit rows; NULL: none (not for the daemon) */
-	const char *actor;    /* "local", an admin's name, "central" */
-	const char *source;   /* FILE, or an https:// URL */
-	const char *keyring;  /* PEM of the trusted signers */
-	const char *sha256;   /* hex the download must have; NULL: not checked */
+	struct statedb *sdb; /* audit rows; NULL: none (not for the daemon) */
+	const char *actor;   /* "local", an admin's name, "central" */
+	const char *source;  /* FILE, or an https:// URL */
+	const char *keyring; /* PEM of the trusted signers */
+	const char *sha256;  /* hex the download must have; NULL: not checked */
 	const char *state_dir;
 	const struct uplink_cfg *ucfg; /* trust for URLs */
 	uint64_t max_bytes;	       /* download cap */

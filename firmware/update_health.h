@@ -36,12 +36,12 @@ struct update_record;
 
 /* What the daemon sees, at one moment. */
 struct update_signals {
-	bool live_ok;	       /* liveness_ok() */
-	bool uplink;	       /* central is configured */
-	bool central_reached;  /* ... and answered since the trial began */
-	size_t cameras;	       /* cameras configured to record */
-	size_t recording;      /* of which deliver segments */
-	const char *live_why;  /* liveness_ok()'s reason when not ok */
+	bool live_ok;	      /* liveness_ok() */
+	bool uplink;	      /* central is configured */
+	bool central_reached; /* ... and answered since the trial began */
+	size_t cameras;	      /* cameras configured to record */
+	size_t recording;     /* of which deliver segments */
+	const char *live_why; /* liveness_ok()'s reason when not ok */
 };
 
 /* True when @s is healthy; else false and @why says what is missing. */

@@ -28,15 +28,15 @@ struct sink {
 	size_t len;
 	bool over;
 	/* uplink_fetch_large() only: */
-	uint64_t max, got;  /* max 0: no cap */
-	int werr;	    /* errno of a failed write */
+	uint64_t max, got; /* max 0: no cap */
+	int werr;	   /* errno of a failed write */
 	uplink_fetch_progress_fn progress;
 	void *arg;
-	int64_t said_ms;    /* monotonic ms of the last progress call */
+	int64_t said_ms; /* monotonic ms of the last progress call */
 	const atomic_bool *cancel;
 	bool cancelled;
-	bool large;	    /* no total time bound, no credentials beyond base_url */
-	bool auth;	    /* the [uplink] credentials go with the request */
+	bool large; /* no total time bound, no credentials beyond base_url */
+	bool auth;  /* the [uplink] credentials go with the request */
 };
 
 static size_t sink_write(char *data, size_t size, size_t nmemb, void *arg)
@@ -137,8 +137,7 @@ static int get(const struct uplink_cfg *cfg, const char *url, struct sink *s, ch
 	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) == CURLE_OK &&
 	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write) == CURLE_OK &&
 	    curl_easy_setopt(h, CURLOPT_WRITEDATA, s) == CURLE_OK && !tls_apply(h, &cfg->tls) &&
-	    (!s->auth || !uplink__auth_apply(cfg, h)) &&
-	    (!s->large || fetch_large_opts(cfg, h, s)))
+	    (!s->auth || !uplink__auth_apply(cfg, h)) && (!s->large || fetch_large_opts(cfg, h, s)))
 		rc = curl_easy_perform(h);
 	if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
@@ -295,11 +294,9 @@ int uplink_fetch_large(const struct uplink_cfg *cfg, const char *url, const char
 		       uint64_t max_bytes, uplink_fetch_progress_fn progress, void *arg,
 		       const atomic_bool *cancel, char *why, size_t cap)
 {
-	struct sink s = { .large = true,
-			  .max = max_bytes,
-			  .progress = progress,
-			  .arg = arg,
-			  .cancel = cancel };
+	struct sink s = {
+		.large = true, .max = max_bytes, .progress = progress, .arg = arg, .cancel = cancel
+	};
 	char ignored[8];
 	int ret;
 

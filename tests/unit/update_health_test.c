@@ -19,8 +19,11 @@
 
 static void test_healthy(void **state)
 {
-	struct update_signals s = { .live_ok = true, .uplink = true, .central_reached = true,
-				    .cameras = 3, .recording = 1 };
+	struct update_signals s = { .live_ok = true,
+				    .uplink = true,
+				    .central_reached = true,
+				    .cameras = 3,
+				    .recording = 1 };
 	char why[128];
 
 	(void)state;

@@ -39,14 +39,8 @@ from updatelib import NEWER, OLDER, StandIn, make_kit
 GW = "gw-test-01"
 
 
-def wait_for(pred, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return pred()
+def wait_for(what, pred, timeout):
+    return cglib.wait_for(what, pred, timeout, 0.2)
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +154,7 @@ def command(central, cid, body):
 
 def result(central, cid, timeout=30):
     p = central.file("gateways/%s/results/%s.json" % (GW, cid))
-    assert wait_for(p.exists, timeout), "no result for %s" % cid
+    wait_for("the result of %s" % cid, p.exists, timeout)
     return json.loads(p.read_text())
 
 
@@ -185,9 +179,8 @@ def wait_update_state(central, states, timeout=60, detail=""):
     def there():
         u = central_status(central).get("update", {})
         return u if u.get("state") in states and detail in u.get("detail", "") else None
-    u = wait_for(there, timeout)
-    assert u, "status.update at central: %s" % central_status(central).get("update")
-    return u
+    return wait_for("status.update at central in %s (%s)" % (sorted(states), detail),
+                    there, timeout)
 
 
 @pytest.mark.budget(150)
@@ -240,9 +233,9 @@ def test_central_update_command(env, central_mtls, uplink_config, kit, rauc, sch
     assert r5["status"] == "failed" and "https://" in r5["message"], r5
 
     # Every step reached central as an audit event.
-    msgs = wait_for(lambda: (lambda m: m if sum("central update-installed" in x for x in m)
+    msgs = wait_for("both installs' audit rows at central",
+                    lambda: (lambda m: m if sum("central update-installed" in x for x in m)
                              >= 2 else None)(central_audit(central_mtls)), 20)
-    assert msgs, central_audit(central_mtls)
     for action in ("update-download", "update-verified", "update-refused",
                    "update-downgrade-forced", "update-installing", "update-installed"):
         assert any("central %s" % action in m for m in msgs), (action, msgs)
@@ -290,7 +283,7 @@ def test_trial_healthy_marks_good(env, central_mtls, uplink_config, kit, rauc, s
                       "reboot_command": "echo reboot >> %s" % (cg.dir / "reboots")})
     trial_record(cg, running_version())
     cg.start(wait_ring=False)
-    assert wait_for(lambda: "mark-good" in rauc.calls(), 30), rauc.calls()
+    wait_for("rauc status mark-good", lambda: "mark-good" in rauc.calls(), 30)
     u = wait_update_state(central_mtls, {"good"}, 20)
     assert "healthy for" in u["detail"], u
     assert "mark-bad booted" not in rauc.calls()
@@ -316,7 +309,7 @@ def test_trial_never_healthy_rolls_back(env, uplink_config, kit, rauc, pki):
     trial_record(cg, running_version())
     t0 = time.monotonic()
     cg.start(wait_ring=False)
-    assert wait_for(reboots.exists, 30), rauc.calls()
+    wait_for("the reboot hook", reboots.exists, 30)
     took = time.monotonic() - t0
     assert 5 < took < 20, took
     assert rauc.calls() == ["mark-bad booted"], rauc.calls()
