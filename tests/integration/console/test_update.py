@@ -6,7 +6,8 @@ whose signed part was tampered with; a bundle for another board and a
 downgrade are refused; an admin (name and password) may force the
 downgrade; every step is an audit row.
 
-The host cannot write a slot, so `rauc install` goes to the SANDBOX RAUC
+`rauc install` cannot run on this host (it mounts the bundle through
+dm-verity; the kernel has no device mapper), so it goes to the SANDBOX RAUC
 stand-in ($CAMGATE_RAUC, tests/integration/updatelib.py: it records the
 install call and passes every other rauc command, `info` included, to the
 real rauc)."""

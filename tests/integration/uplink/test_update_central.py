@@ -20,9 +20,11 @@ bundles checked by the real `rauc info --keyring`:
   [update] trial_timeout; a trial of a version no longer running is
   reported rolled back.
 
-Install and the slot status go to the SANDBOX RAUC stand-in
-(tests/integration/updatelib.py): this host has no A/B slots and no
-bootloader."""
+`rauc install` goes to the SANDBOX RAUC stand-in (tests/integration/
+updatelib.py): this host's kernel has no device mapper for the bundle's
+dm-verity mount. The trial's `rauc status`, mark-good and mark-bad are
+the real rauc, answered by a real `rauc service` with two slot files and
+a `bootloader=custom` backend that keeps the boot state in files."""
 
 import hashlib
 import json
@@ -34,7 +36,7 @@ import time
 import pytest
 
 import cglib
-from updatelib import NEWER, OLDER, StandIn, make_kit
+from updatelib import NEWER, OLDER, RaucService, StandIn, make_kit
 
 GW = "gw-test-01"
 
@@ -53,6 +55,23 @@ def rauc(tmp_path, monkeypatch):
     s = StandIn(tmp_path / "rauc")
     monkeypatch.setenv("CAMGATE_RAUC", str(s.path))
     return s
+
+
+@pytest.fixture
+def slots(tmp_path, monkeypatch, kit):
+    """A real rauc service, slot B booted; camgate reaches it through the
+    environment it inherits."""
+    made = []
+
+    def make(states=None):
+        svc = RaucService(tmp_path / "slots", kit["keyring"], states)
+        made.append(svc)
+        for k, v in svc.env().items():
+            monkeypatch.setenv(k, v)
+        return svc
+    yield make
+    for svc in made:
+        svc.close()
 
 
 def running_version():
@@ -276,30 +295,43 @@ def trial_record(cg, version, state="installed-reboot-pending"):
 
 
 @pytest.mark.budget(90)
-def test_trial_healthy_marks_good(env, central_mtls, uplink_config, kit, rauc, schema_check):
+def test_trial_healthy_marks_good(env, central_mtls, uplink_config, kit, rauc, slots,
+                                  schema_check):
+    """No update record (a bundle installed by other means): RAUC's word
+    that the booted slot is not good makes this boot a trial; healthy
+    (central reached) for healthy_after, camgate marks it good."""
+    svc = slots({"B": "bad"})
     cg = env.camgate()
     configure(cg, central_mtls, uplink_config, kit,
               update={"healthy_after": "3s", "trial_timeout": "60s",
                       "reboot_command": "echo reboot >> %s" % (cg.dir / "reboots")})
-    trial_record(cg, running_version())
     cg.start(wait_ring=False)
-    wait_for("rauc status mark-good", lambda: "mark-good" in rauc.calls(), 30)
+    wait_for("rauc status mark-good", lambda: svc.state("B") == "good", 30)
+    assert svc.backend() == ["set-state B good"], svc.backend()
     u = wait_update_state(central_mtls, {"good"}, 20)
     assert "healthy for" in u["detail"], u
-    assert "mark-bad booted" not in rauc.calls()
     assert not (cg.dir / "reboots").exists()
     steps = [a[1] for a in audit(cg)]
     assert steps == ["update-trial", "update-good"], audit(cg)
+    assert "slot B" in audit(cg)[0][3], audit(cg)
     rec = json.loads((cg.state_dir / "update.json").read_text())
     assert rec["state"] == "good", rec
+    # The next start is no trial: nothing marked again.
     assert cg.stop() == 0
+    cg.start(wait_ring=False)
+    time.sleep(3)
+    assert cg.stop() == 0
+    assert svc.backend() == ["set-state B good"], svc.backend()
+    assert [a[1] for a in audit(cg)] == steps
     schema_check(central_mtls, GW)
 
 
 @pytest.mark.budget(90)
-def test_trial_never_healthy_rolls_back(env, uplink_config, kit, rauc, pki):
-    """Central is unreachable (nothing listens), so the trial never gets
-    healthy: mark-bad and the reboot hook within trial_timeout."""
+def test_trial_never_healthy_rolls_back(env, uplink_config, kit, rauc, slots):
+    """The update record says this version was just installed; central is
+    unreachable (nothing listens), so the trial never gets healthy:
+    mark-bad and the reboot hook within trial_timeout."""
+    svc = slots()
     cg = env.camgate()
     nowhere = type("C", (), {"url": "https://127.0.0.1:%d" % cglib.free_port()})()
     reboots = cg.dir / "reboots"
@@ -312,7 +344,8 @@ def test_trial_never_healthy_rolls_back(env, uplink_config, kit, rauc, pki):
     wait_for("the reboot hook", reboots.exists, 30)
     took = time.monotonic() - t0
     assert 5 < took < 20, took
-    assert rauc.calls() == ["mark-bad booted"], rauc.calls()
+    assert svc.backend() == ["set-state B bad"], svc.backend()
+    assert svc.state("B") == "bad"
     assert reboots.read_text().split() == ["reboot"]
     rows = audit(cg)
     assert [a[1] for a in rows] == ["update-trial", "update-rolled-back", "update-reboot"], rows
@@ -323,9 +356,11 @@ def test_trial_never_healthy_rolls_back(env, uplink_config, kit, rauc, pki):
 
 
 @pytest.mark.budget(60)
-def test_trial_of_another_version_fell_back(env, central_mtls, uplink_config, kit, rauc):
+def test_trial_of_another_version_fell_back(env, central_mtls, uplink_config, kit, rauc,
+                                           slots):
     """The record says a trial of 99.0.0 ran, but this version runs: the
     bootloader went back on its own (boot count); reported once."""
+    svc = slots()
     cg = env.camgate()
     configure(cg, central_mtls, uplink_config, kit)
     trial_record(cg, NEWER, state="trial")
@@ -338,4 +373,4 @@ def test_trial_of_another_version_fell_back(env, central_mtls, uplink_config, ki
     assert cg.stop() == 0
     rows = [a for a in audit(cg) if a[1] == "update-rolled-back"]
     assert len(rows) == 1, rows
-    assert rauc.calls() == []
+    assert rauc.calls() == [] and svc.backend() == []
