@@ -155,11 +155,18 @@ def test_cli_url_refused(env, central_mtls, uplink_config, kit, rauc, pki):
     r = cg.cli("update", publish(central_mtls, kit, "newer"), config=other, timeout=120)
     assert r.returncode == 1 and "download failed" in r.stderr, r.stderr
     assert "certificate" in r.stderr.lower(), r.stderr
+    # The size cap: a download over [update] max_size stops there.
+    big = central_mtls.file("bundles/big.raucb")
+    big.write_bytes(os.urandom(1536 * 1024))
+    capped = cg.dir / "capped.conf"
+    capped.write_text(cg.conf.read_text() + "\n[update]\nmax_size = 1M\n")
+    r = cg.cli("update", central_mtls.url + "/bundles/big.raucb", config=capped, timeout=120)
+    assert r.returncode == 1 and "larger than 1048576 bytes" in r.stderr, r.stderr
     assert rauc.calls() == [], "a refused download reached rauc install"
     assert not staging_left(cg)
     assert not (cg.state_dir / "update.json").exists()
     refused = [a for a in audit(cg) if a[1] in ("update-refused", "update-failed")]
-    assert len(refused) == 4, audit(cg)
+    assert len(refused) == 5, audit(cg)
     assert "HTTP 404" in refused[0][3] and "signature" in refused[1][3], refused
 
 
