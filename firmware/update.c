@@ -229,8 +229,11 @@ static int download(struct run *r, const char *path)
 	step(r, UPDATE_DOWNLOADING, "update-download", rq->sha256 ? rq->sha256 : "", 0, 0);
 	ret = uplink_fetch_large(rq->ucfg, rq->source, path, rq->max_bytes, progress, r, rq->cancel,
 				 why, sizeof(why));
-	if (ret)
+	if (ret) {
+		/* Space back first: on a full disk the audit row needs it. */
+		unlink(path);
 		return stop(r, ret, UPDATE_FAILED, "download failed: %s", why);
+	}
 	if (!rq->sha256)
 		return 0;
 	ret = sha256_file(path, sum);

@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -75,8 +76,8 @@ def slots(tmp_path, monkeypatch, kit):
 
 
 def running_version():
-    r = cglib.subprocess.run([str(cglib.CAMGATE_BIN), "--version"], capture_output=True,
-                             text=True, timeout=30)
+    r = subprocess.run([str(cglib.CAMGATE_BIN), "--version"], capture_output=True,
+                       text=True, timeout=30)
     return r.stdout.split()[1]
 
 
@@ -168,6 +169,31 @@ def test_cli_url_refused(env, central_mtls, uplink_config, kit, rauc, pki):
     refused = [a for a in audit(cg) if a[1] in ("update-refused", "update-failed")]
     assert len(refused) == 5, audit(cg)
     assert "HTTP 404" in refused[0][3] and "signature" in refused[1][3], refused
+
+
+@pytest.mark.budget(60)
+def test_cli_url_disk_full(env, central_mtls, uplink_config, kit, rauc):
+    """The state partition fills during the download: "disk full", the
+    staging file is removed (its space back) and the failure audited."""
+    cg = env.camgate()
+    configure(cg, central_mtls, uplink_config, kit)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(cg.state_dir)],
+                       capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip("cannot mount a small tmpfs here: %s" % r.stderr.strip())
+    try:
+        big = central_mtls.file("bundles/big.raucb")
+        big.parent.mkdir(parents=True, exist_ok=True)
+        big.write_bytes(os.urandom(1536 * 1024))
+        r = cg.cli("update", central_mtls.url + "/bundles/big.raucb", timeout=120)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "disk full" in r.stderr, r.stderr
+        assert not staging_left(cg)
+        rows = audit(cg)
+        assert rows[-1][1] == "update-failed" and "disk full" in rows[-1][3], rows
+        assert rauc.calls() == []
+    finally:
+        subprocess.run(["umount", str(cg.state_dir)], check=True)
 
 
 # ---- central's update command ----
