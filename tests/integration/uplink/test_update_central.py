@@ -310,6 +310,9 @@ def test_one_update_at_a_time(env, central_mtls, central, uplink_config, kit, ra
     cg.start(wait_ring=False)
     command(central_mtls, "b1", {"command": "update", "args": {"url": slow}})
     assert result(central_mtls, "b1")["status"] == "done"
+    # The status object at central shows the step while it lasts.
+    u = wait_update_state(central_mtls, {"downloading"}, 10)
+    assert u["source"] == slow and u["actor"] == "central", u
     command(central_mtls, "b2", {"command": "update", "args": {"url": slow}})
     r2 = result(central_mtls, "b2")
     assert r2["status"] == "failed" and "one at a time" in r2["message"], r2
