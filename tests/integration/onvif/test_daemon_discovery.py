@@ -311,11 +311,12 @@ def test_daemon_gone_camera_reaches_central_and_alarms(onvif_net, tmp_path):
         central.stop()
 
 
-def rtsp_in_cam_ns(onvif_net, ip, tmp_path):
+def rtsp_in_cam_ns(onvif_net, ip, tmp_path, *extra):
     """tests/camsim/rtsp_cam.py on the camera's own address in its
-    namespace: the stream a camera serves whatever its ONVIF stack does.
-    Binding the port again right after a kill may fail for a moment:
-    retried."""
+    namespace: the stream a camera serves whatever its ONVIF stack does;
+    @extra go to rtsp_cam.py. Binding the port again right after a kill
+    may fail for a moment: retried."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     ready = tmp_path / "rtsp.ready"
     log = tmp_path / "rtsp_cam.log"
     if ("rtsp_cam %s" % ip, log) not in onvif_net.logs:
@@ -329,7 +330,8 @@ def rtsp_in_cam_ns(onvif_net, ip, tmp_path):
                               "--port", "8554", "--cams", "1", "--size", "640x360",
                               "--bitrate", "1M", "--audio", "none",
                               "--clip-dir", str(cglib.CLIP_DIR), "--ready-file", str(ready),
-                              "--max-lifetime", "300"], stderr=open(log, "ab"))
+                              "--max-lifetime", "300"] + list(extra),
+                             stderr=open(log, "ab"))
         while not ready.exists() and p.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         if ready.exists():

@@ -18,44 +18,15 @@ password (config file, SIGHUP) recording resumes and the fault closes."""
 import json
 import signal
 import subprocess
-import time
 
 import pytest
 
 import cglib
 from test_daemon_discovery import (NsCentral, POLL_S, daemon, db_rows, gw_conf, reg_rows,
-                                   status_of)
+                                   rtsp_in_cam_ns, status_of)
 
 PASSWORD = "cam-pass-1"  # as conftest.py gives the simulators
 NEW_PASSWORD = "cam-pass-2"
-
-
-def rtsp_cam(onvif_net, ip, d, *extra):
-    """rtsp_cam.py on @ip:8554 in the camera namespace (retried while the
-    port is still bound by a killed one); its Popen."""
-    d.mkdir(parents=True, exist_ok=True)
-    ready, log = d / "rtsp.ready", d / "rtsp_cam.log"
-    onvif_net.logs.append(("rtsp_cam %s" % ip, log))
-    deadline = time.monotonic() + 60
-    while True:
-        if ready.exists():
-            ready.unlink()
-        p = subprocess.Popen(["ip", "netns", "exec", "%s-cam0" % onvif_net.name, cglib.PYTHON,
-                              str(cglib.CAMSIM / "rtsp_cam.py"), "--address", ip,
-                              "--port", "8554", "--cams", "1", "--size", "640x360",
-                              "--bitrate", "1M", "--audio", "none",
-                              "--clip-dir", str(cglib.CLIP_DIR), "--ready-file", str(ready),
-                              "--max-lifetime", "300"] + list(extra),
-                             stderr=open(log, "ab"))
-        while not ready.exists() and p.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if ready.exists():
-            return p
-        p.kill()
-        p.wait(timeout=10)
-        if time.monotonic() >= deadline:
-            raise RuntimeError("rtsp_cam did not start: " + cglib.log_tail(log))
-        time.sleep(0.5)
 
 
 def ring(conf, name):
@@ -80,7 +51,12 @@ def recording(state, name=None, after_ms=0, n=2):
     return None
 
 
-def del_addr(onvif_net, ip):
+def power_off(onvif_net, sim, rtsp, ip):
+    """The camera's ONVIF stack and stream die at once (no Bye) and
+    its address goes away."""
+    for p in (sim.proc, rtsp):
+        p.kill()
+        p.wait(timeout=10)
     subprocess.run(["ip", "-n", "%s-cam0" % onvif_net.name, "addr", "del",
                     "%s/%d" % (ip, onvif_net.prefix), "dev", "%s-c0" % onvif_net.name],
                    check=True, timeout=10)
@@ -91,7 +67,7 @@ def test_camera_reboots_onto_new_address(onvif_net, tmp_path):
     central = NsCentral(onvif_net, tmp_path / "c").start()
     ip1 = "10.77.0.%d" % onvif_net.next_host[0]
     sim = onvif_net.start_cam(0, "--rtsp", "rtsp://%s:8554/cam1" % ip1)
-    rtsp = rtsp_cam(onvif_net, ip1, tmp_path / "a")
+    rtsp = rtsp_in_cam_ns(onvif_net, ip1, tmp_path / "a")
     state = tmp_path / "state"
     conf = tmp_path / "camgate.conf"
     try:
@@ -108,18 +84,14 @@ def test_camera_reboots_onto_new_address(onvif_net, tmp_path):
             changes = db_rows(state, "SELECT count(*) FROM registry_changes WHERE camera = ?",
                               (name,))[0][0]
             # Power cut: no Bye; the lease renews to another address.
-            sim.proc.kill()
-            sim.proc.wait(timeout=10)
-            rtsp.kill()
-            rtsp.wait(timeout=10)
             before = hashes(conf, name)
-            del_addr(onvif_net, ip1)
+            power_off(onvif_net, sim, rtsp, ip1)
             down_ms = cglib.now_ms()
             ip2 = "10.77.0.%d" % onvif_net.next_host[0]
             # The same device: endpoint reference, serial and MAC kept.
             sim2 = onvif_net.start_cam(0, "--uuid", sim.uuid, "--serial", row["serial"],
                                        "--mac", row["mac"], "--hello", "--rtsp", "rtsp://%s:8554/cam1" % ip2)
-            rtsp = rtsp_cam(onvif_net, ip2, tmp_path / "b")
+            rtsp = rtsp_in_cam_ns(onvif_net, ip2, tmp_path / "b")
             assert sim2.ip == ip2 and sim2.uuid == sim.uuid
             # The Hello is what tells: the discovery interval is 1 h.
             moved = cglib.wait_for("the registry at the new address", lambda: (
@@ -159,7 +131,7 @@ def test_camera_reboots_onto_new_address(onvif_net, tmp_path):
 def test_camera_password_changed(onvif_net, tmp_path):
     ip = "10.77.0.%d" % onvif_net.next_host[0]
     sim = onvif_net.start_cam(0, "--rtsp", "rtsp://%s:8554/cam1" % ip)
-    rtsp = rtsp_cam(onvif_net, ip, tmp_path / "a", "--user", "admin", "--password", PASSWORD)
+    rtsp = rtsp_in_cam_ns(onvif_net, ip, tmp_path / "a", "--user", "admin", "--password", PASSWORD)
     state = tmp_path / "state"
     conf = tmp_path / "camgate.conf"
     text = gw_conf(state, tmp_path / "ring", interval="5s",
@@ -173,17 +145,12 @@ def test_camera_password_changed(onvif_net, tmp_path):
             name = cam["name"]
             # The password is changed at the camera (ONVIF and RTSP), which
             # restarts its services (no Bye).
-            sim.proc.kill()
-            sim.proc.wait(timeout=10)
-            rtsp.kill()
-            rtsp.wait(timeout=10)
             before = hashes(conf, name)
-            del_addr(onvif_net, ip)
-            changed_ms = cglib.now_ms()
+            power_off(onvif_net, sim, rtsp, ip)
             onvif_net.start_cam(0, "--uuid", sim.uuid, "--serial", "SN-%s" % ip,
                                 "--pass", NEW_PASSWORD, "--rtsp", "rtsp://%s:8554/cam1" % ip,
                                 ip=ip)
-            rtsp = rtsp_cam(onvif_net, ip, tmp_path / "b", "--user", "admin",
+            rtsp = rtsp_in_cam_ns(onvif_net, ip, tmp_path / "b", "--user", "admin",
                             "--password", NEW_PASSWORD)
             def refused():
                 c = next((c for c in status_of(state).get("cameras", [])

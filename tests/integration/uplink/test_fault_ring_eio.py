@@ -42,6 +42,15 @@ def start(env, central, uplink_config, monkeypatch, seam):
 	return srv, cg
 
 
+def finish_and_check(cg, srv, central, uplink_check, schema_check):
+	"""Drain and stop; the ring verifies and is at central in full."""
+	cams = finish(cg, srv)
+	assert cg.verify().returncode == 0
+	check_complete(central, cams, uplink_check)
+	schema_check(central, GW)
+	return cams
+
+
 def stored(cg):
 	"""{(camera, seq): sha256} of the ring's segments."""
 	return {(n, s["seq"]): s["sha256"] for n, c in cg.cameras().items() for s in c["segments"]}
@@ -101,10 +110,7 @@ def test_ring_eio_burst(env, central_mtls, uplink_config, uplink_check, schema_c
 	assert sorted(r["object"] for r in raised) == sorted(lost), raised
 	assert all("Input/output error" in r["detail"] for r in raised), raised
 	assert not_stored_counts(cg) == lost, (audit_rows(cg, "storage-recovered"), lost)
-	cams = finish(cg, srv)
-	assert cg.verify().returncode == 0
-	check_complete(central, cams, uplink_check)
-	schema_check(central, GW)
+	cams = finish_and_check(cg, srv, central, uplink_check, schema_check)
 	print("EIO burst (%d writes/syncs failed after %d): segments lost %s, each alarmed and "
 	      "audited; %d segments in the ring, all at central byte for byte"
 	      % (BURST, AFTER, lost, sum(len(c["segments"]) for c in cams)))
@@ -139,10 +145,7 @@ def test_ring_eio_for_good(env, central_mtls, uplink_config, uplink_check, schem
 	cg.wait_segments({n: len([k for k in after if k[0] == n]) + 2 for n in NAMES}, 30)
 	cglib.wait_for("storage-error cleared", lambda: not [
 		r for r in alarm_rows(cg) if r["active"]], 10, 0.2)
-	cams = finish(cg, srv)
-	assert cg.verify().returncode == 0
-	check_complete(central, cams, uplink_check)
-	schema_check(central, GW)
+	cams = finish_and_check(cg, srv, central, uplink_check, schema_check)
 	print("EIO for good after %d writes/syncs: %d segments stored before kept, segments "
 	      "refused while failing %s (alarmed and audited per camera); after the repair %d "
 	      "in the ring, all at central" % (AFTER, len(before), lost,
