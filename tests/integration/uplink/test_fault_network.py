@@ -55,6 +55,15 @@ def test_central_flapping(env, central_mtls, uplink_config, uplink_check, schema
 	      % (flaps, sum(len(c["segments"]) for c in cams)))
 
 
+def listener():
+	"""(listening socket, its port) on the loopback."""
+	ls = socket.socket()
+	ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	ls.bind(("127.0.0.1", 0))
+	ls.listen(64)
+	return ls, ls.getsockname()[1]
+
+
 class LossyProxy:
 	"""TCP proxy: every chunk forwarded DELAY_S late, and every connection
 	cut (RST) after a random 1 to 8 MiB. TLS
@@ -67,11 +76,7 @@ class LossyProxy:
 		self.rnd = random.Random(seed)
 		self.cuts = 0
 		self.conns = 0
-		self.ls = socket.socket()
-		self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-		self.ls.bind(("127.0.0.1", 0))
-		self.ls.listen(64)
-		self.port = self.ls.getsockname()[1]
+		self.ls, self.port = listener()
 		self.stop = False
 		threading.Thread(target=self._accept, daemon=True).start()
 
@@ -195,11 +200,7 @@ class FreezeProxy:
 		self.up = upstream_port
 		self.gen = 0	# connections of an older generation are frozen
 		self.conns = 0
-		self.ls = socket.socket()
-		self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-		self.ls.bind(("127.0.0.1", 0))
-		self.ls.listen(64)
-		self.port = self.ls.getsockname()[1]
+		self.ls, self.port = listener()
 		threading.Thread(target=self._accept, daemon=True).start()
 
 	def freeze(self):
