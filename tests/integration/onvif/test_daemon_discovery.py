@@ -4,7 +4,6 @@ private network, fills the registry (R2 fields), notices one that goes away,
 and asks to record the ones it found. Real multicast, inside namespaces."""
 
 import contextlib
-import importlib.util
 import json
 import re
 import signal
@@ -131,22 +130,12 @@ GONE_ROUNDS = 3  # DISCOVERY_GONE_ROUNDS in firmware/discovery.h
 GW_ID = "gw-gone"
 
 
-def _uplink_fixtures():
-    """tests/integration/uplink/conftest.py as a module of its own name
-    (its PKI and Nginx), not as this folder's conftest."""
-    path = Path(__file__).resolve().parents[1] / "uplink" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("cg_uplink_fixtures", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 class NsCentral:
     """The uplink tests' nginx central, run inside the gateway's namespace
     on its loopback: the daemon there reaches it, nothing else does."""
 
     def __init__(self, onvif_net, d):
-        up = _uplink_fixtures()
+        up = cglib.uplink_fixtures()
         self.net, self.up = onvif_net, up
         self.pki = up.PKI(Path(d) / "pki")
         self.nginx = up.Nginx(Path(d) / "central", self.pki)

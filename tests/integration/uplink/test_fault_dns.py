@@ -32,9 +32,9 @@ from pathlib import Path
 import pytest
 
 import cglib
-from conftest import DigestNginx, NGINX
 from test_camgate_outage import GW, NAMES, check_complete, finish, media_acks
 
+UP = cglib.uplink_fixtures()
 HOST = "central.camgate.test"
 OLD, NEW = "10.99.0.1", "10.99.0.2"
 
@@ -54,7 +54,7 @@ class NsProcs:
 					title, **kw)
 
 
-class NsCentral(DigestNginx):
+class NsCentral(UP.DigestNginx):
 	"""DigestNginx inside @ns, listening on every address there."""
 
 	def __init__(self, d, pki, ns, cert):
@@ -66,7 +66,7 @@ class NsCentral(DigestNginx):
 
 	def start(self):
 		self.log = open(self.d / "stderr.log", "ab")
-		self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, NGINX, "-c",
+		self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, UP.NGINX, "-c",
 					      str(self.conf), "-p", str(self.d)],
 					     stdout=self.log, stderr=self.log)
 		probe = "import socket; socket.create_connection(('127.0.0.1', %d), 0.5)" % self.port
