@@ -19,10 +19,11 @@ import cglib
 from test_camgate_outage import GW, LIVE_WINDOW, NAMES, PARALLEL, check_complete, finish, media_acks
 
 
-def start(env, central, uplink_config, base_url=None):
+def start(env, central, uplink_config, base_url=None, **extra):
 	srv = env.cameras(cams=4, codec="h264", audio="aac")
 	cg = env.camgate()
-	extra = {"base_url": base_url} if base_url else {}
+	if base_url:
+		extra["base_url"] = base_url
 	uplink_config(cg, central, {n: srv.url(i + 1) for i, n in enumerate(NAMES)},
 		      gateway={"id": GW}, storage={"extents": 8, "extent_size": "32M"},
 		      live_window=LIVE_WINDOW, parallel=PARALLEL, backoff_max="2s", **extra)
@@ -248,13 +249,8 @@ def test_central_connection_dies_silently(env, central_mtls, uplink_config, upli
 	central = central_mtls
 	proxy = FreezeProxy(central.port)
 	try:
-		srv = env.cameras(cams=4, codec="h264", audio="aac")
-		cg = env.camgate()
-		uplink_config(cg, central, {n: srv.url(i + 1) for i, n in enumerate(NAMES)},
-			      gateway={"id": GW}, storage={"extents": 8, "extent_size": "32M"},
-			      live_window=LIVE_WINDOW, parallel=PARALLEL, backoff_max="2s",
-			      stall_timeout="5s", base_url="https://127.0.0.1:%d" % proxy.port)
-		cg.start()
+		srv, cg = start(env, central, uplink_config,
+				base_url="https://127.0.0.1:%d" % proxy.port, stall_timeout="5s")
 		wait_all_cameras(central)
 		conns = proxy.conns
 		proxy.freeze()
