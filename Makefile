@@ -236,13 +236,41 @@ $(O)/fuzz/command_fuzz: tests/fuzz/command_fuzz.c $(COMMAND_FUZZ_SRCS) $(O)/gen/
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(COMMAND_FUZZ_SRCS) \
 		-lsqlite3 -linih -lcjson -lmbedcrypto $(SHA256_LIBS) -lpwquality
+# `camgate verify` over a folder built from the input (packages, gateway
+# folders): the verifier, the checkpoint parser and the chain's formula.
+VERIFY_FUZZ_SRCS := firmware/verify.c firmware/verify_pkg.c firmware/checkpoint.c \
+	firmware/identity.c storage/chain.c storage/statedb.c lib/log.c lib/termsafe.c \
+	lib/fsutil.c lib/hex.c lib/hashfile.c lib/parse.c lib/clock.c lib/sql.c lib/lockorder.c \
+	$(SHA256_SRC)
+$(O)/fuzz/verify_fuzz: tests/fuzz/verify_fuzz.c $(VERIFY_FUZZ_SRCS) $(O)/gen/board_defaults.h
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson) -o $@ $< $(VERIFY_FUZZ_SRCS) \
+		-lsqlite3 -lcjson -lmbedcrypto -lmbedx509 $(SHA256_LIBS)
+# The media bytes camgate reads back: export_clip() over a stand-in ring.
+EXPORT_FUZZ_SRCS := storage/export.c lib/log.c lib/termsafe.c lib/fsutil.c lib/clock.c \
+	lib/lockorder.c
+$(O)/fuzz/export_fuzz: tests/fuzz/export_fuzz.c $(EXPORT_FUZZ_SRCS) $(O)/gen/board_defaults.h
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libavformat libavcodec libavutil) -o $@ \
+		$< $(EXPORT_FUZZ_SRCS) $$($(PKG_CONFIG) --libs libavformat libavcodec libavutil)
+# Central's answers on the command channel: net/uplink_cmd.c with its
+# neighbours stubbed in the target.
+CMD_LISTING_FUZZ_SRCS := net/uplink_cmd.c net/uplink_id.c lib/log.c lib/termsafe.c lib/clock.c \
+	lib/parse.c
+$(O)/fuzz/cmd_listing_fuzz: tests/fuzz/cmd_listing_fuzz.c $(CMD_LISTING_FUZZ_SRCS) \
+		$(O)/gen/board_defaults.h
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) $$($(PKG_CONFIG) --cflags libcjson libcurl) -o $@ $< \
+		$(CMD_LISTING_FUZZ_SRCS) -lcjson
 CORE_FUZZ := ring_record_fuzz:ring_record config_fuzz:config console_line_fuzz:console_line \
-	command_fuzz:command
+	command_fuzz:command verify_fuzz:verify export_fuzz:export cmd_listing_fuzz:cmd_listing
 core-fuzz-check: $(O)/fuzz/ring_record_fuzz $(O)/fuzz/config_fuzz $(O)/fuzz/console_line_fuzz \
-		$(O)/fuzz/command_fuzz
+		$(O)/fuzz/command_fuzz $(O)/fuzz/verify_fuzz $(O)/fuzz/export_fuzz \
+		$(O)/fuzz/cmd_listing_fuzz
 	$(Q)for t in $(CORE_FUZZ); do b=$${t%%:*}; c=$${t##*:}; \
 		mkdir -p $(O)/fuzz/work/$$b; echo "  FUZZRUN $$b ($(FUZZ_CHECK_SECONDS) s)"; \
-		$(O)/fuzz/$$b -max_total_time=$(FUZZ_CHECK_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+		d=; [ ! -f tests/fuzz/$$c.dict ] || d=-dict=tests/fuzz/$$c.dict; \
+		$(O)/fuzz/$$b -max_total_time=$(FUZZ_CHECK_SECONDS) -timeout=10 -rss_limit_mb=1024 $$d \
 			-artifact_prefix=$(O)/fuzz/crash-$$b- $(O)/fuzz/work/$$b tests/fuzz/corpus/$$c \
 			> $(O)/fuzz/$$b.log 2>&1 || { tail -40 $(O)/fuzz/$$b.log; exit 1; }; \
 	done

@@ -119,7 +119,7 @@ static const char *str_of(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int num_of(const cJSON *o, const char *k, int64_t *vp)
+int checkpoint_num(const cJSON *o, const char *k, int64_t *vp)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -135,9 +135,9 @@ int checkpoint_entry_parse(const cJSON *j, const char *camera, struct chain_entr
 	const char *type = str_of(j, "type"), *reason = str_of(j, "reason");
 
 	memset(e, 0, sizeof(*e));
-	if (num_of(j, "position", &pos) || num_of(j, "seq", &seq) ||
-	    num_of(j, "start_ms", &start) || num_of(j, "duration_ms", &dur) || !type ||
-	    dur > UINT32_MAX || hex_decode(str_of(j, "chain"), e->value, CHAIN_LEN))
+	if (checkpoint_num(j, "position", &pos) || checkpoint_num(j, "seq", &seq) ||
+	    checkpoint_num(j, "start_ms", &start) || checkpoint_num(j, "duration_ms", &dur) ||
+	    !type || dur > UINT32_MAX || hex_decode(str_of(j, "chain"), e->value, CHAIN_LEN))
 		return -EINVAL;
 	snprintf(e->camera, sizeof(e->camera), "%s", camera);
 	e->pos = (uint64_t)pos;
@@ -167,7 +167,8 @@ static int fields_parse(const cJSON *o, struct checkpoint *cp, char *why, size_t
 
 	if (!cam || !t || !fp || !pub || strlen(cam) >= sizeof(cp->camera) ||
 	    strlen(t) >= sizeof(cp->time) || strlen(fp) >= sizeof(cp->key_fp) ||
-	    num_of(o, "first_position", &first) || num_of(o, "last_position", &last) ||
+	    checkpoint_num(o, "first_position", &first) ||
+	    checkpoint_num(o, "last_position", &last) ||
 	    hex_decode(str_of(o, "prev_chain"), cp->prev, CHAIN_LEN) ||
 	    hex_decode(str_of(o, "chain"), cp->value, CHAIN_LEN) || !cJSON_IsArray(arr) ||
 	    last < first || (int64_t)cJSON_GetArraySize(arr) != last - first + 1) {

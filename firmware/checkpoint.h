@@ -54,6 +54,10 @@ void checkpoint_clear(struct checkpoint *cp);
 struct cJSON;
 struct cJSON *checkpoint_entry_json(const struct chain_entry *e);
 int checkpoint_entry_parse(const struct cJSON *j, const char *camera, struct chain_entry *e);
+/* Member @k of @o as a whole number in 0..2^53 (what a JSON double holds
+ * exactly; a cast of anything else to an integer is undefined): -EINVAL
+ * when it is missing, not a number or out of that range. */
+int checkpoint_num(const struct cJSON *o, const char *k, int64_t *vp);
 
 /* The signed text for the fields of @cp into @buf. */
 int checkpoint_preimage(const struct checkpoint *cp, char *buf, size_t cap);

@@ -52,6 +52,7 @@ static const char *const auth_choices[] = { "none", "bearer", "basic", "sigv4", 
 #define UP(f)  S_CONFIG, offsetof(struct config, uplink) + offsetof(struct config_uplink, f)
 #define OV(f)  S_CONFIG, offsetof(struct config, onvif) + offsetof(struct config_onvif, f)
 #define CO(f)  S_CONFIG, offsetof(struct config, compliance) + offsetof(struct config_compliance, f)
+#define UPD(f) S_CONFIG, offsetof(struct config, update) + offsetof(struct config_update, f)
 #define DAY    (86400000ll)
 
 static const struct cfg_setting settings[] = {
@@ -191,6 +192,26 @@ static const struct cfg_setting settings[] = {
 	  "R2 default: the owner of the footage.", CENTRAL },
 	{ "compliance", "location", T_STR, CO(location), 0, 127, "", true, NULL,
 	  "R2 default: where the cameras are, for cameras without a location.", CENTRAL },
+	{ "update", "keyring", T_STR, UPD(keyring), 1, 255, "/etc/rauc/keyring.pem", true, NULL,
+	  "PEM certificates of the keys a firmware bundle must be signed with (`camgate update`, "
+	  "central's update command).",
+	  ADMIN },
+	{ "update", "max_size", T_SIZE, UPD(max_size), 1ll << 20, 1ll << 40, "1G", true, NULL,
+	  "A bundle downloaded from a URL larger than this is refused (it is staged in "
+	  "state_dir).",
+	  0 },
+	{ "update", "healthy_after", T_DURATION, UPD(healthy_after_ms), 1000, DAY, "5m", false,
+	  NULL,
+	  "Trial boot after an update: healthy (storage and uplink progressing, central reached, "
+	  "a camera recording) this long without a break, the slot is marked good.",
+	  0 },
+	{ "update", "trial_timeout", T_DURATION, UPD(trial_timeout_ms), 1000, DAY, "15m", false,
+	  NULL,
+	  "Trial boot not marked good this long after the start: marked bad, and reboot_command "
+	  "boots the previous slot.",
+	  0 },
+	{ "update", "reboot_command", T_STR, UPD(reboot_command), 1, 255, "reboot", false, NULL,
+	  "The board's reboot after a failed trial, run by /bin/sh -c.", ADMIN },
 	{ "onvif", "discovery", T_BOOL, OV(discovery), 0, 0, BOARD_ONVIF_DISCOVERY, true, NULL,
 	  "Find ONVIF cameras on the LAN (WS-Discovery) and record those that answer with the "
 	  "credentials below.",
@@ -695,7 +716,8 @@ static struct config *cfg_alloc(void)
 	if (!cfg->cameras || cfg_apply_defaults(cfg, NULL, "gateway") ||
 	    cfg_apply_defaults(cfg, NULL, "storage") || cfg_apply_defaults(cfg, NULL, "stream") ||
 	    cfg_apply_defaults(cfg, NULL, "uplink") || cfg_apply_defaults(cfg, NULL, "onvif") ||
-	    cfg_apply_defaults(cfg, NULL, "compliance")) {
+	    cfg_apply_defaults(cfg, NULL, "compliance") ||
+	    cfg_apply_defaults(cfg, NULL, "update")) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -840,7 +862,8 @@ void config_free(struct config *cfg)
 		if (settings[i].type == T_STR && settings[i].scope == S_CONFIG &&
 		    (!strcmp(settings[i].section, "uplink") ||
 		     !strcmp(settings[i].section, "onvif") ||
-		     !strcmp(settings[i].section, "compliance")))
+		     !strcmp(settings[i].section, "compliance") ||
+		     !strcmp(settings[i].section, "update")))
 			free(*(char **)((char *)cfg + settings[i].off));
 	free(cfg);
 }

@@ -100,6 +100,16 @@ struct config_compliance {
 	char *location;
 };
 
+/* [update]: signed A/B updates and the trial boot after one
+ * (firmware/update.h, firmware/update_health.h). */
+struct config_update {
+	char *keyring;		  /* PEM of the trusted bundle signers */
+	uint64_t max_size;	  /* a downloaded bundle's cap, bytes */
+	int64_t healthy_after_ms; /* healthy this long in a trial: mark-good */
+	int64_t trial_timeout_ms; /* not good by then: mark-bad and reboot */
+	char *reboot_command;	  /* the board's reboot, run by /bin/sh -c */
+};
+
 /* [onvif]: discovery of cameras on the LAN. */
 struct config_onvif {
 	bool discovery;
@@ -131,6 +141,7 @@ struct config {
 	struct config_uplink uplink;
 	struct config_onvif onvif;
 	struct config_compliance compliance;
+	struct config_update update;
 	struct config_camera *cameras;
 	size_t ncameras;
 	/* A secret is stored unsealed in a file group or others may read

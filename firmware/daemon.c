@@ -264,6 +264,7 @@ static void gw_loop(struct gw *gw, const sigset_t *set)
 		gw_watchdog_tick(gw);
 		if (time_mono_ms() >= next_status) {
 			gw_watch_cameras(gw);
+			gw_update_tick(gw);
 			gw_watch_state(gw);
 			gw_watch_retention(gw);
 			gw_watch_sharing(gw);
@@ -320,6 +321,7 @@ int daemon_run(const char *config_path)
 		goto out;
 	alarm_set_notify(gw_alarm_notify, &gw);
 	gw_watchdog_start(&gw);
+	gw_update_start(&gw);
 	ret = gw_uplink_start(&gw, gw.cfg);
 	if (ret)
 		goto out;
@@ -350,6 +352,7 @@ out:
 	uplink_stop(gw.up);
 	gw.up = NULL;
 	gw_up_unlock(&gw);
+	gw_update_stop(&gw); /* nothing calls it any more */
 	discovery_stop(gw.disc);
 	ring_close(gw.ring);
 	outbox_close(gw.ob_view); /* after the ring, which asked it */

@@ -10,6 +10,8 @@
  *   daemon_uplink.c     the uplink, its hooks, alarms and audit to central
  *   daemon_console.c    the installer console thread
  *   daemon_export.c     central's export command (a row of daemon_policy.c)
+ *   daemon_update.c     central's update command (a row of daemon_policy.c),
+ *                       the trial boot after an update, status.update
  *
  * Threads: one struct gw, on daemon_run()'s stack, owned by the main
  * thread. Other threads reach it only through the hooks they were given:
@@ -175,6 +177,9 @@ struct gw {
 	 * watchdog the main thread pets by it: daemon_watchdog.c. */
 	struct liveness *live;
 	struct watchdog *wd;
+	/* Central's update command, the trial boot, status.update:
+	 * daemon_update.c (set before the uplink starts, freed after it). */
+	struct gw_update *upd;
 	int64_t wd_next_ms;
 	bool wd_starved;
 };
@@ -322,6 +327,23 @@ void gw_watch_retention(struct gw *gw);
 /* Each camera's sharing class from the registry (R14/R15), at start and
  * each tick (main thread). */
 void gw_watch_sharing(struct gw *gw);
+
+/* daemon_update.c (firmware/update.h, firmware/update_health.h). */
+
+struct gw_update;
+/* Read the update record, start the trial thread (main thread, before the
+ * uplink starts). */
+void gw_update_start(struct gw *gw);
+/* Stop the trial, end a download, wait for an install (main thread, after
+ * the uplink stopped). */
+void gw_update_stop(struct gw *gw);
+/* The health a trial watches, each status tick (main thread). */
+void gw_update_tick(struct gw *gw);
+/* Central's update command {"url", "sha256"?, "force"?}: the job starts
+ * in the background. Uplink thread; return as uplink_hooks.command. */
+int gw_cmd_update(struct gw *gw, const struct cJSON *args, char *msg, size_t cap);
+/* status.update. Uplink thread. */
+void gw_update_status(struct gw *gw, struct cJSON *status);
 
 /* daemon_watchdog.c, main thread. */
 

@@ -3,7 +3,7 @@
  * daemon_policy - central's commands that are the gateway's policy rather
  * than the uplink's transport (docs/uplink.md, "Commands"): the blocklist
  * (R9), PTZ (R1), resending a time range of a camera, and (in their own
- * files) the compliance commands and footage export. The uplink runs
+ * files) the compliance commands, footage export and firmware update. The uplink runs
  * its own (resend-registry, set-setting) and hands the rest here through
  * uplink_hooks.command. Each command is one row of the table below.
  *
@@ -124,6 +124,7 @@ static const struct {
 	{ "maintenance-done", gw_cmd_maintenance_done }, /* daemon_compliance.c */
 	{ "ptz", cmd_ptz },
 	{ "resend-range", cmd_resend_range },
+	{ "update", gw_cmd_update }, /* daemon_update.c */
 };
 
 int gw_command(void *arg, const char *name, const cJSON *args, char *msg, size_t cap)

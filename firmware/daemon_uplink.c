@@ -168,6 +168,7 @@ static void gw_status_fill(void *arg, cJSON *status, const struct uplink_figures
 	gw_state_disk(gw, &sd);
 	cJSON_AddItemToObject(status, "state_disk", status_state_disk_json(&sd));
 	cJSON_AddStringToObject(status, "daemon_state", gw_state_name(atomic_load(&gw->state)));
+	gw_update_status(gw, status); /* daemon_update.c */
 }
 
 /* U7: segments without an outbox row; the evict hook refuses meanwhile.

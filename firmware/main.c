@@ -57,7 +57,7 @@ static const struct command commands[] = {
 	  "an evidence package of a time range, signed, audited (R12)" },
 	{ "hold", cmd_hold, "CAMERA FROM TO --reason T --performer U | --release ID | --list",
 	  "keep footage in the ring until released (legal hold), audited" },
-	{ "update", cmd_update, "[--check] [--force --admin NAME] [--keyring PEM] FILE",
+	{ "update", cmd_update, "[--check] [--force --admin NAME] [--keyring PEM] FILE|URL",
 	  "verify a signed RAUC bundle and install it into the other slot" },
 	{ "version", cmd_version, "", "print the firmware version" },
 	{ "help", cmd_help, "[COMMAND]", "this text" },

@@ -129,23 +129,24 @@ static int manifest_segments(struct vctx *v, const cJSON *m, const char *camera,
 
 	cJSON_ArrayForEach (j, cJSON_GetObjectItemCaseSensitive(m, "segments")) {
 		const cJSON *pos = cJSON_GetObjectItemCaseSensitive(j, "position");
-		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "start_ms");
-		const cJSON *du = cJSON_GetObjectItemCaseSensitive(j, "duration_ms");
 		struct chain_entry e = { .kind = CHAIN_SEGMENT };
 		const struct chain_entry *c;
+		int64_t seq, st, du, p = 0;
 
-		if (!cJSON_IsNumber(seq) || !cJSON_IsNumber(st) || !cJSON_IsNumber(du) ||
+		/* Hostile numbers (-1, 1e300) are malformed, not cast. */
+		if (checkpoint_num(j, "seq", &seq) || checkpoint_num(j, "start_ms", &st) ||
+		    checkpoint_num(j, "duration_ms", &du) || du > UINT32_MAX ||
+		    (cJSON_IsNumber(pos) && checkpoint_num(j, "position", &p)) ||
 		    hex_decode(str_of(j, "sha256"), e.hash, CHAIN_LEN)) {
 			verify__finding(v, camera, 0, 0, "manifest.json: segment entry malformed");
 			continue;
 		}
 		snprintf(e.camera, sizeof(e.camera), "%s", camera);
-		e.seq = (uint64_t)seq->valuedouble;
-		e.start_utc_ms = (int64_t)st->valuedouble;
-		e.duration_ms = (uint32_t)du->valuedouble;
+		e.seq = (uint64_t)seq;
+		e.start_utc_ms = st;
+		e.duration_ms = (uint32_t)du;
 		if (cJSON_IsNumber(pos)) {
-			e.pos = (uint64_t)pos->valuedouble;
+			e.pos = (uint64_t)p;
 			c = at_pos(chain, e.pos);
 			if (!c || c->kind != CHAIN_SEGMENT || c->seq != e.seq ||
 			    c->start_utc_ms != e.start_utc_ms || c->duration_ms != e.duration_ms ||

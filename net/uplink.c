@@ -49,17 +49,6 @@ void uplink_cfg_defaults(struct uplink_cfg *c)
 	c->live_window = 6;
 }
 
-bool uplink_id_ok(const char *id)
-{
-	size_t n;
-
-	if (!id || !*id || *id == '.')
-		return false;
-	n = strnlen(id, UPLINK_ID_MAX);
-	return n < UPLINK_ID_MAX &&
-	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
 int64_t uplink__now(const struct uplink *up)
 {
 	return up->cfg.clock_ms ? up->cfg.clock_ms(up->cfg.clock_arg) : time_now_ms();

@@ -19,7 +19,8 @@
 #
 # Environment: CEPH_CENTRAL_CERT, CEPH_CENTRAL_KEY, CEPH_CENTRAL_CA (CA file
 # for curl; default: the certificate), CEPH_CENTRAL_BUCKET (central),
-# CEPH_CENTRAL_REGION (default: radosgw's zonegroup, "default").
+# CEPH_CENTRAL_REGION (default: radosgw's zonegroup, "default"),
+# CEPH_CENTRAL_MEMSTORE_BYTES (the OSD's RAM store; default 1 GiB).
 # Everything lives in DIR; nothing touches /etc/ceph, /var/lib/ceph or systemd.
 set -eu
 
@@ -131,7 +132,7 @@ osd objectstore = memstore
 # (seen: "wrong fsid" from a fsid of zeros); the script places it instead.
 osd crush update on start = false
 osd class update on start = false
-memstore device bytes = 1073741824
+memstore device bytes = ${CEPH_CENTRAL_MEMSTORE_BYTES:-1073741824}
 osd max object name len = 460
 osd max object namespace len = 64
 [client.rgw]
@@ -148,7 +149,15 @@ EOF
 	ceph-mon $C -i a || fail "ceph-mon did not start"
 	wait_for 30 "the monitor" ceph $C --connect-timeout 2 mon stat
 	uuid=$(cat /proc/sys/kernel/random/uuid)
-	id=$(ceph $C osd new "$uuid") || fail "ceph osd new failed"
+	# A client's first command can still meet the monitor before it has
+	# settled ("problem getting command descriptions", a fsid of zeros) on
+	# a loaded machine: `osd new` with the same uuid is idempotent, retry.
+	i=0
+	until id=$(ceph $C --connect-timeout 5 osd new "$uuid" 2>>"$D/log/osd-new.log"); do
+		i=$((i + 1))
+		[ $i -lt 10 ] || fail "ceph osd new failed: $(tail -n 2 "$D/log/osd-new.log")"
+		sleep 1
+	done
 	ceph-osd $C -i "$id" --mkfs --osd-uuid "$uuid" >"$D/log/osd-mkfs.log" 2>&1 ||
 		fail "ceph-osd --mkfs failed: $(tail -n 3 "$D/log/osd-mkfs.log")"
 	ceph $C osd crush add "osd.$id" 1.0 root=default >/dev/null 2>&1 ||

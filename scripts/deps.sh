@@ -24,8 +24,9 @@ S3CENTRAL="radosgw ceph-mon ceph-osd ceph-common faketime"
 # make image / keys / bundle (scripts/mkimage.sh, scripts/mkbundle.sh) and
 # `camgate update`'s tests: mmdebstrap runs the target's maintainer scripts
 # under qemu-user-static, squashfs-tools packs the image, rauc signs and
-# checks bundles.
-FIRMWARE="mmdebstrap squashfs-tools rauc qemu-user-static"
+# checks bundles; dbus-daemon is the private session bus of the update
+# tests' rauc service (tests/integration/updatelib.py).
+FIRMWARE="mmdebstrap squashfs-tools rauc qemu-user-static dbus-daemon"
 
 pkgs="$BUILD $TEST $CROSS $S3CENTRAL $FIRMWARE"
 missing=""

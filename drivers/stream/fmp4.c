@@ -12,7 +12,11 @@
  *                      whose SDP has no sprop) still reach avcC/hvcC; we
  *                      split the init off that first flush after "moov";
  *   default_base_moof  data offsets relative to each moof, so every
- *                      segment stands alone (CMAF).
+ *                      segment stands alone (CMAF);
+ *   skip_trailer       no mfra index: else the muxer keeps an entry of
+ *                      every fragment of the run for it (a list that grows
+ *                      for as long as the camera records; we never write
+ *                      the trailer anyway, fmp4_close()).
  * The muxer's fragment is flushed whenever it holds a chunk's worth of
  * samples and at every cut; libavformat writes nothing between flushes
  * (with empty_moov the samples wait in its per-track mdat buffers), so
@@ -41,7 +45,7 @@
 #define FMP4_IO_BUF    (16 * 1024)
 #define FMP4_SEG_SLACK (1u << 20) /* room for moof, trun tables, init */
 #define FMP4_CHUNK_MIN 4096u	  /* fmp4_set_chunk_bytes() floor */
-#define FMP4_MOVFLAGS  "frag_custom+empty_moov+delay_moov+default_base_moof"
+#define FMP4_MOVFLAGS  "frag_custom+empty_moov+delay_moov+default_base_moof+skip_trailer"
 
 /* The write callback's buffer became const in libavformat 61. */
 #if LIBAVFORMAT_VERSION_MAJOR >= 61

@@ -45,18 +45,24 @@ def budget(seconds, what):
         signal.signal(signal.SIGALRM, old)
 
 
-def wait_for(what, pred, timeout, interval=0.25):
-    """Poll pred() until it returns something true; return that."""
+def poll(pred, timeout, interval=0.2):
+    """Poll pred() until it returns something true or timeout seconds
+    pass; return its last value (false on a timeout), for tests that
+    assert on it with a message of their own."""
     deadline = time.monotonic() + timeout
-    last = None
     while True:
         last = pred()
-        if last:
+        if last or time.monotonic() >= deadline:
             return last
-        if time.monotonic() >= deadline:
-            raise Failure("timed out after %.0f s waiting for %s"
-                          % (timeout, what))
         time.sleep(interval)
+
+
+def wait_for(what, pred, timeout, interval=0.25):
+    """Poll pred() until it returns something true; return that."""
+    last = poll(pred, timeout, interval)
+    if not last:
+        raise Failure("timed out after %.0f s waiting for %s" % (timeout, what))
+    return last
 
 
 def now_ms():

@@ -17,8 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+#include <mbedtls/base64.h>
+
 #include "firmware/checkpoint.h"
 #include "firmware/identity.h"
+#include "firmware/verify.h"
+#include "lib/fsutil.h"
 #include "lib/hex.h"
 #include "lib/sha256.h"
 #include "storage/chain.h"
@@ -260,6 +265,81 @@ static void test_checkpoint_signed(void **state)
 	free(json);
 }
 
+/* Numbers of a checkpoint or manifest: whole, 0..2^53, else -EINVAL
+ * (a cast of -1 or 1e300 to an integer is undefined: verify_fuzz). */
+static void test_checkpoint_num(void **state)
+{
+	static const char *const bad[] = { "-1",    "1e300", "-1e300", "9007199254740994",
+					   "\"3\"", "null",  "[1]" };
+	char text[64];
+	int64_t v = 7;
+	cJSON *o;
+
+	(void)state;
+	o = cJSON_Parse("{\"a\": 12, \"b\": 0, \"c\": 9007199254740992}");
+	assert_int_equal(checkpoint_num(o, "a", &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(checkpoint_num(o, "b", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(checkpoint_num(o, "c", &v), 0);
+	assert_int_equal(v, 9007199254740992LL);
+	assert_int_equal(checkpoint_num(o, "missing", &v), -EINVAL);
+	cJSON_Delete(o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{\"a\": %s}", bad[i]);
+		o = cJSON_Parse(text);
+		assert_non_null(o);
+		v = 7;
+		assert_int_equal(checkpoint_num(o, "a", &v), -EINVAL);
+		assert_int_equal(v, 7);
+		cJSON_Delete(o);
+	}
+}
+
+/* A signed manifest whose segment numbers are out of range: a finding
+ * ("segment entry malformed"), not a cast (verify_fuzz found it). */
+static void test_manifest_hostile_numbers(void **state)
+{
+	struct fx *fx = *state;
+	char dir[96], path[160], *m, *out = NULL;
+	unsigned char b64[256];
+	uint8_t sig[IDENTITY_SIG_MAX];
+	size_t siglen = 0, blen = 0, olen = 0;
+	unsigned int findings = 0;
+	cJSON *o = cJSON_CreateObject(), *segs = cJSON_AddArrayToObject(o, "segments"), *s;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/pkg", fx->dir);
+	assert_int_equal(fs_mkdir_p(dir, 0700), 0);
+	cJSON_AddStringToObject(o, "camera", "cam1");
+	cJSON_AddStringToObject(o, "public_key", identity_public_pem(fx->id));
+	s = cJSON_CreateObject();
+	cJSON_AddItemToArray(segs, s);
+	cJSON_AddStringToObject(s, "file", "media/cam1/x-1.m4s");
+	cJSON_AddNumberToObject(s, "seq", -1e300);
+	cJSON_AddNumberToObject(s, "start_ms", 1e300);
+	cJSON_AddNumberToObject(s, "duration_ms", -4000);
+	cJSON_AddNumberToObject(s, "position", 1e300);
+	cJSON_AddStringToObject(s, "sha256",
+				"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	m = cJSON_Print(o);
+	cJSON_Delete(o);
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	assert_int_equal(fs_replace(path, m, strlen(m), 0600), 0);
+	assert_int_equal(identity_sign(fx->id, m, strlen(m), sig, sizeof(sig), &siglen), 0);
+	assert_int_equal(mbedtls_base64_encode(b64, sizeof(b64), &blen, sig, siglen), 0);
+	snprintf(path, sizeof(path), "%s/manifest.sig", dir);
+	assert_int_equal(fs_replace(path, b64, blen, 0600), 0);
+	f = open_memstream(&out, &olen);
+	assert_int_equal(verify_dir(dir, NULL, f, &findings), 0);
+	fclose(f);
+	assert_true(findings >= 1);
+	assert_non_null(strstr(out, "manifest.json: segment entry malformed"));
+	assert_non_null(strstr(out, "FAILED"));
+	free(out);
+	free(m);
+}
+
 static void test_identity_kept(void **state)
 {
 	struct fx *fx = *state;
@@ -296,6 +376,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_and_reopen, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_signed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_identity_kept, fx_setup, fx_teardown),
+		cmocka_unit_test(test_checkpoint_num),
+		cmocka_unit_test_setup_teardown(test_manifest_hostile_numbers, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_prune, fx_setup, fx_teardown),
 	};
 

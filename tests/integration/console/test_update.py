@@ -6,68 +6,28 @@ whose signed part was tampered with; a bundle for another board and a
 downgrade are refused; an admin (name and password) may force the
 downgrade; every step is an audit row.
 
-The host cannot write a slot, so `rauc install` goes to a SANDBOX
-INSTALLER ($CAMGATE_RAUC, a script that records the install call and
-passes every other rauc command, `info` included, to the real rauc)."""
+`rauc install` cannot run on this host (it mounts the bundle through
+dm-verity; the kernel has no device mapper), so it goes to the SANDBOX RAUC
+stand-in ($CAMGATE_RAUC, tests/integration/updatelib.py: it records the
+install call and passes every other rauc command, `info` included, to the
+real rauc)."""
 
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
 import cglib
 from consolelib import ADMIN_PW
-
-ROOT = Path(__file__).resolve().parents[3]
-NEWER = "99.0.0"
-OLDER = "0.0.1"
-
-
-def sh(*args, env=None):
-    r = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120,
-                       cwd=ROOT, env=dict(os.environ, **(env or {})))
-    assert r.returncode == 0, r.stdout + r.stderr
-    return r
+from updatelib import StandIn, make_kit
 
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory):
     """Two key pairs, a small image and bundles made from it."""
     d = tmp_path_factory.mktemp("update")
-    for k in ("good", "other"):
-        sh("sh", "scripts/mkkeys.sh", d / k)
-    img = d / "img"
-    (img / "root").mkdir(parents=True)
-    (img / "root" / "payload").write_bytes(os.urandom(64 * 1024))  # verity wants > 4 KiB
-    sh("mksquashfs", img / "root", img / "rootfs.squashfs", "-noappend", "-quiet")
-
-    def bundle(name, version, key="good", compatible="camgate-host"):
-        out = d / ("%s.raucb" % name)
-        sh("sh", "scripts/mkbundle.sh", "host", img, out,
-           env={"RAUC_KEY": str(d / key / "dev.key.pem"),
-                "RAUC_CERT": str(d / key / "dev.cert.pem"),
-                "BUNDLE_COMPATIBLE": compatible, "BUNDLE_VERSION": version})
-        return out
-
-    b = {"newer": bundle("newer", NEWER), "older": bundle("older", OLDER),
-         "other_key": bundle("other-key", NEWER, key="other"),
-         "other_board": bundle("other-board", NEWER, compatible="camgate-rpi4")}
-    # The signature and the signed manifest sit at the end of the bundle,
-    # before its 8-byte size: flip a byte there.
-    t = d / "tampered.raucb"
-    data = bytearray(b["newer"].read_bytes())
-    data[-200] ^= 0xFF
-    t.write_bytes(bytes(data))
-    b["tampered"] = t
-    b["keyring"] = d / "good" / "dev.cert.pem"
-    installer = d / "sandbox-rauc"
-    installer.write_text('#!/bin/sh\n# SANDBOX INSTALLER: records install, real rauc for the rest.\n'
-                         'if [ "$1" = install ]; then echo "install $2" >> "$0.log"; '
-                         'echo "installing $2: succeeded"; exit 0; fi\n'
-                         'exec rauc "$@"\n')
-    installer.chmod(0o755)
-    b["installer"] = installer
+    b = make_kit(d)
+    b["stand_in"] = StandIn(d / "rauc")
+    b["installer"] = b["stand_in"].path
     return b
 
 
@@ -79,8 +39,7 @@ def update(gw, kit, *args, stdin=""):
 
 
 def installs(kit):
-    log = Path(str(kit["installer"]) + ".log")
-    return log.read_text().splitlines() if log.exists() else []
+    return [c for c in kit["stand_in"].calls() if c.startswith("install ")]
 
 
 def actions(gw, action):

@@ -11,17 +11,9 @@ import time
 
 import pytest
 
+import cglib
+
 GW = "gw-test-01"
-
-
-def wait_for(pred, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return pred()
 
 
 @pytest.mark.budget(60)
@@ -43,7 +35,7 @@ def test_set_setting_and_refusals(env, central_mtls, uplink_config, schema_check
         (cmds / (cid + ".json")).write_text(json.dumps(body))
     cg.start(wait_ring=False)
     results = central_mtls.file("gateways/%s/results" % GW)
-    got = wait_for(lambda: len(list(results.glob("*.json"))) == len(orders) and
+    got = cglib.poll(lambda: len(list(results.glob("*.json"))) == len(orders) and
                    {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}, 30)
     assert got, "results: %s" % [p.name for p in results.glob("*.json")]
     assert got["c1"]["status"] == "done", got["c1"]
@@ -53,7 +45,7 @@ def test_set_setting_and_refusals(env, central_mtls, uplink_config, schema_check
     assert got["c4"]["status"] == "failed" and "invalid" in got["c4"]["message"], got["c4"]
     assert "forever" not in cg.conf.read_text()
     # The daemon reloaded the changed file and carries on.
-    assert wait_for(lambda: "RELOADING -> RUNNING" in cg.log.read_text(errors="replace"), 10)
+    assert cglib.poll(lambda: "RELOADING -> RUNNING" in cg.log.read_text(errors="replace"), 10)
     assert cg.stop() == 0
     db = sqlite3.connect(str(cg.state_dir / "state.db"))
     rows = db.execute("SELECT actor, action, object FROM audit WHERE actor = 'central'"
@@ -93,7 +85,7 @@ def test_set_setting_allowlist(env, central_mtls, uplink_config, schema_check):
         (cmds / (cid + ".json")).write_text(json.dumps(body))
     cg.start(wait_ring=False)
     results = central_mtls.file("gateways/%s/results" % GW)
-    got = wait_for(lambda: len(list(results.glob("*.json"))) == len(orders) and
+    got = cglib.poll(lambda: len(list(results.glob("*.json"))) == len(orders) and
                    {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}, 30)
     assert got, "results: %s" % [p.name for p in results.glob("*.json")]
     for cid, (key, value) in refused.items():
@@ -109,10 +101,10 @@ def test_set_setting_allowlist(env, central_mtls, uplink_config, schema_check):
     assert os.stat(cg.conf).st_mode & 0o777 == 0o600
     # Still in touch with central after the reload that applied a1: a
     # status.json newer than every result arrives.
-    assert wait_for(lambda: "RELOADING -> RUNNING" in cg.log.read_text(errors="replace"), 10)
+    assert cglib.poll(lambda: "RELOADING -> RUNNING" in cg.log.read_text(errors="replace"), 10)
     status = central_mtls.file("gateways/%s/status.json" % GW)
     newest = max(p.stat().st_mtime for p in results.glob("*.json"))
-    assert wait_for(lambda: status.exists() and status.stat().st_mtime > newest + 0.5, 20)
+    assert cglib.poll(lambda: status.exists() and status.stat().st_mtime > newest + 0.5, 20)
     assert cg.stop() == 0
     db = sqlite3.connect(str(cg.state_dir / "state.db"))
     rows = db.execute("SELECT actor, action, object, detail FROM audit"
@@ -142,7 +134,7 @@ def test_registry_record_follows_contract(env, central_mtls, uplink_config, sche
                               " WHERE name = 'registry_cameras'")
         except sqlite3.OperationalError:
             return None  # no state.db yet
-    assert wait_for(registry_there, 15)
+    assert cglib.poll(registry_there, 15)
     assert cg.stop() == 0
     db = sqlite3.connect(str(cg.state_dir / "state.db"))
     with db:
@@ -156,7 +148,7 @@ def test_registry_record_follows_contract(env, central_mtls, uplink_config, sche
     (cmds / "r1.json").write_text(json.dumps({"command": "resend-registry"}))
     cg.start(wait_ring=False)
     rec = central_mtls.file("gateways/%s/registry/door.json" % GW)
-    assert wait_for(lambda: rec.exists() and
+    assert cglib.poll(lambda: rec.exists() and
                     central_mtls.file("gateways/%s/results/r1.json" % GW).exists(), 30)
     assert cg.stop() == 0
     counts = schema_check(central_mtls, GW)
@@ -184,7 +176,7 @@ def test_malformed_and_oversize_answered_once(env, central_mtls, uplink_config):
     names = ("m1", "m2", "m3")
     cg.start(wait_ring=False)
     results = central_mtls.file("gateways/%s/results" % GW)
-    got = wait_for(lambda: len(list(results.glob("*.json"))) == len(names) and
+    got = cglib.poll(lambda: len(list(results.glob("*.json"))) == len(names) and
                    {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}, 30)
     assert got, "results: %s" % [p.name for p in results.glob("*.json")]
     for cid in names:
@@ -197,7 +189,7 @@ def test_malformed_and_oversize_answered_once(env, central_mtls, uplink_config):
         return [a for a in central_mtls.access()
                 if a[1] == "GET" and a[2].endswith("/commands/")]
     seen = len(listings())
-    assert wait_for(lambda: len(listings()) >= seen + 4, 20), "the gateway stopped polling"
+    assert cglib.poll(lambda: len(listings()) >= seen + 4, 20), "the gateway stopped polling"
     assert cg.stop() == 0
     for cid in names:
         gets = [a for a in central_mtls.access()
@@ -234,7 +226,7 @@ def test_reloads_by_command_while_uploading(env, central_mtls, uplink_config):
         (cmds / ("p%d.json" % i)).write_text(json.dumps(
             {"command": "set-setting",
              "args": {"key": "uplink.parallel", "value": str(2 + i % 2)}}))
-        got = wait_for(lambda: (results / ("p%d.json" % i)).exists() and
+        got = cglib.poll(lambda: (results / ("p%d.json" % i)).exists() and
                        json.loads((results / ("p%d.json" % i)).read_text()), 30)
         assert got and got["status"] == "done", got
         time.sleep(2.5)

@@ -23,16 +23,6 @@ from consolelib import Gateway  # noqa: E402
 GW = "gw-policy-01"
 
 
-def wait_for(pred, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return pred()
-
-
 def _registry_row(cg, name, make, model, firmware):
     """A camera's device information as discovery leaves it (the table
     exists once the daemon ran)."""
@@ -52,13 +42,13 @@ def _first_run(cg):
             return cg.db_rows("SELECT name FROM sqlite_master WHERE name = 'registry_cameras'")
         except sqlite3.OperationalError:
             return None
-    assert wait_for(tables, 15)
+    assert cglib.poll(tables, 15)
     assert cg.stop() == 0
 
 
 def _results(central, n):
     results = central.file("gateways/%s/results" % GW)
-    return wait_for(lambda: len(list(results.glob("*.json"))) >= n and
+    return cglib.poll(lambda: len(list(results.glob("*.json"))) >= n and
                     {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}, 30)
 
 
@@ -106,14 +96,14 @@ def test_blocklist_refuse_override_stop(env, central_mtls, uplink_config, schema
     assert got["b3"]["status"] == "failed" and "every camera" in got["b3"]["message"], got["b3"]
     assert got["b4"]["status"] == "refused" and "unknown command" in got["b4"]["message"], \
         got["b4"]
-    assert wait_for(lambda: _audit(cg, "camera-blocked"), 10), "no camera-blocked audit row"
+    assert cglib.poll(lambda: _audit(cg, "camera-blocked"), 10), "no camera-blocked audit row"
     assert [r["object"] for r in _audit(cg, "camera-blocked")] == ["door"]
-    assert wait_for(lambda: _audit(cg, "camera-stopped"), 10)
+    assert cglib.poll(lambda: _audit(cg, "camera-stopped"), 10)
     time.sleep(1)
     assert not _growing(cg, "door", 5), "a blocked camera still records"
     assert _growing(cg, "yard", 5), "a camera off the list stopped"
     events = central_mtls.file("gateways/%s/events" % GW)
-    assert wait_for(lambda: any("camera-blocked" in p.read_text()
+    assert cglib.poll(lambda: any("camera-blocked" in p.read_text()
                                 for p in events.glob("*.json")), 15), "no alarm at central"
 
     # An admin overrides it on the console with a reason: it records again.
@@ -125,15 +115,15 @@ def test_blocklist_refuse_override_stop(env, central_mtls, uplink_config, schema
     assert "may record" in out, out
     out = admin.cmd("blocklist show")
     assert "X100*" in out and "vetted by the unit" in out, out
-    assert wait_for(lambda: _audit(cg, "camera-unblocked"), 10)
-    assert wait_for(lambda: _growing(cg, "door", 3), 20), "override did not restart it"
+    assert cglib.poll(lambda: _audit(cg, "camera-unblocked"), 10)
+    assert cglib.poll(lambda: _growing(cg, "door", 3), 20), "override did not restart it"
     over = _audit(cg, "blocklist-override")
     assert over and over[0]["actor"] == "admin" and "vetted" in over[0]["detail"], over
 
     # A new list from central ends the override.
     _command(central_mtls, "b5", {"command": "blocklist", "args": {"entries": [
         {"model": "x100-*", "firmware": "1.0.*"}]}})
-    assert wait_for(lambda: len(_audit(cg, "camera-blocked")) == 2, 20)
+    assert cglib.poll(lambda: len(_audit(cg, "camera-blocked")) == 2, 20)
     time.sleep(1)
     assert not _growing(cg, "door", 5), "the new list did not stop it again"
     admin.line("exit")
@@ -180,7 +170,7 @@ def test_security_events_ahead_of_segments(env, central_mtls, uplink_config, sch
     uplink_config(cg, central_mtls, cams, gateway={"id": GW}, parallel="1",
                   rate_limit="256K")
     cg.start()
-    ev = wait_for(lambda: [e for e in _security_events(central_mtls)
+    ev = cglib.poll(lambda: [e for e in _security_events(central_mtls)
                            if "audit-chain" in e[1]["message"]], 30)
     assert ev, "no audit-chain security event at central"
     name = ev[0][0]
@@ -214,7 +204,7 @@ def test_security_events_ahead_of_segments(env, central_mtls, uplink_config, sch
     c.line("still-wrong")
     c.expect("Login incorrect")
     msgs = lambda: [e[1]["message"] for e in _security_events(central_mtls)]
-    assert wait_for(lambda: any(m.startswith("login-burst") for m in msgs()) and
+    assert cglib.poll(lambda: any(m.startswith("login-burst") for m in msgs()) and
                     any(m.startswith("lockout: account 'admin'") for m in msgs()), 20), msgs()
     assert sum(m.startswith("login-burst") for m in msgs()) == 1, msgs()
     assert cg.stop() == 0
@@ -240,7 +230,7 @@ def test_retention_forecast_alarm_in_advance(env, central_mtls, uplink_config, s
         rows = cg.db_rows("SELECT camera, message, ts_ms FROM alarms"
                           " WHERE active = 1 AND code = 'retention-at-risk'")
         return rows and (rows, cg.ring_stat())
-    got = wait_for(risk, 40)
+    got = cglib.poll(risk, 40)
     assert got, "no retention-at-risk alarm"
     rows, st = got
     assert [r["camera"] for r in rows] == ["door"], rows
@@ -256,7 +246,7 @@ def test_retention_forecast_alarm_in_advance(env, central_mtls, uplink_config, s
             return json.loads(status.read_text())["retention"]["door"]
         except (OSError, ValueError, KeyError):
             return None
-    fc = wait_for(lambda: (f := forecast()) and f["breach_at_ms"] and f, 15)
+    fc = cglib.poll(lambda: (f := forecast()) and f["breach_at_ms"] and f, 15)
     assert fc, "no forecast in central's status"
     assert fc["floor_ms"] == 3600000 and 0 < fc["capacity_ms"] < 3600000, fc
     assert fc["breach_at_ms"] > rows[0]["ts_ms"], (fc, rows)
@@ -289,14 +279,14 @@ def test_sharing_class_decides_what_central_gets(env, central_mtls, uplink_confi
     _command(central_mtls, "r1", {"command": "resend-registry"})
     media = lambda cam: list(central_mtls.file("gateways/%s/media/%s" % (GW, cam))
                              .glob("*.m4s"))
-    assert wait_for(lambda: len(media("yard")) >= 3, 20), "province camera sent nothing"
+    assert cglib.poll(lambda: len(media("yard")) >= 3, 20), "province camera sent nothing"
     rec = central_mtls.file("gateways/%s/registry/door.json" % GW)
-    assert wait_for(rec.exists, 20)
+    assert cglib.poll(rec.exists, 20)
     got = json.loads(rec.read_text())
     assert got["sharing_class"] == "owner-only", got
     assert got["owner"].startswith("Ha Long Hotel;"), got
     yrec = central_mtls.file("gateways/%s/registry/yard.json" % GW)
-    assert wait_for(yrec.exists, 10)
+    assert cglib.poll(yrec.exists, 10)
     yard = json.loads(yrec.read_text())
     assert yard["sharing_class"] == "province", yard
     status = central_mtls.file("gateways/%s/status.json" % GW)
@@ -307,7 +297,7 @@ def test_sharing_class_decides_what_central_gets(env, central_mtls, uplink_confi
                     for c in json.loads(status.read_text())["cameras"]}
         except (OSError, ValueError, KeyError):
             return None
-    assert wait_for(lambda: classes() == {"door": "owner-only", "yard": "province"}, 15), \
+    assert cglib.poll(lambda: classes() == {"door": "owner-only", "yard": "province"}, 15), \
         classes()
     assert not media("door"), "owner-only footage went to central unasked"
     assert not central_mtls.file("gateways/%s/media/door/live.m3u8" % GW).exists()
@@ -320,7 +310,7 @@ def test_sharing_class_decides_what_central_gets(env, central_mtls, uplink_confi
     got = _results(central_mtls, 3)
     assert got["q1"]["status"] == "done" and "2 segments" in got["q1"]["message"], got["q1"]
     assert got["q2"]["status"] == "failed" and "from_ms" in got["q2"]["message"], got["q2"]
-    assert wait_for(lambda: len(media("door")) == 2, 20), media("door")
+    assert cglib.poll(lambda: len(media("door")) == 2, 20), media("door")
 
     g = Gateway(tmp_path, camgate=cg)
     admin = g.first_boot()

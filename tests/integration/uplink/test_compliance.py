@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+import cglib
+
 sys.path.append(str(Path(__file__).resolve().parent.parent / "console"))
 from consolelib import Gateway, console_supported  # noqa: E402
 
@@ -30,16 +32,6 @@ DAY_MS = 86400000
 TZ_MS = 7 * 3600 * 1000
 DEFAULTS = "\n[compliance]\nunit = ward-3-police\nusers = police,transport\nlocation = ward-3\n" \
     "owner = ward-3\nfault_after = 1s\n"
-
-
-def wait_for(pred, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return pred()
 
 
 def ms_of(iso):
@@ -113,14 +105,14 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
 
     # 1. The config file's camera: registered as manual, sent with its deadline.
     t0 = time.monotonic()
-    rec = wait_for(lambda: record(central_mtls, "door"), 20)
+    rec = cglib.poll(lambda: record(central_mtls, "door"), 20)
     assert rec, "no registry record of the manual camera at central"
     assert time.monotonic() - t0 < 20
     assert rec["update_method"] == "manual" and rec["provider_unit"] == "ward-3-police", rec
     assert rec["users"] == ["police", "transport"], rec
     check_deadline(rec)
     # Central's acknowledgement closes the duty.
-    d = wait_for(lambda: (duty(cg, "registry", "door") or {}).get("open") == 0 and
+    d = cglib.poll(lambda: (duty(cg, "registry", "door") or {}).get("open") == 0 and
                  duty(cg, "registry", "door"), 15)
     assert d and d["state"] == "ok", duty(cg, "registry", "door")
 
@@ -129,7 +121,7 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
     cmds.mkdir(parents=True, exist_ok=True)
     (cmds / "s1.json").write_text(json.dumps({"command": "set-setting", "args": {
         "key": "compliance.owner", "value": "city-hall"}}))
-    rec = wait_for(lambda: (record(central_mtls, "door") or {}).get("owner") == "city-hall" and
+    rec = cglib.poll(lambda: (record(central_mtls, "door") or {}).get("owner") == "city-hall" and
                    record(central_mtls, "door"), 30)
     assert rec, record(central_mtls, "door")
     check_deadline(rec)
@@ -139,7 +131,7 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
     (cmds / "h2.json").write_text(json.dumps({"command": "holidays", "args": {
         "holidays": "2030-02-30"}}))
     results = central_mtls.file("gateways/%s/results" % GW)
-    got = wait_for(lambda: (results / "h1.json").exists() and (results / "h2.json").exists()
+    got = cglib.poll(lambda: (results / "h1.json").exists() and (results / "h2.json").exists()
                    and {n: json.loads((results / (n + ".json")).read_text())
                         for n in ("h1", "h2")}, 30)
     assert got and got["h1"]["status"] == "done", got
@@ -165,7 +157,7 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
             c.line("exit")
         finally:
             gw.close()
-        rec = wait_for(lambda: (record(central_mtls, "door") or {}).get("location") ==
+        rec = cglib.poll(lambda: (record(central_mtls, "door") or {}).get("location") ==
                        {"description": "north-gate"} and record(central_mtls, "door"), 20)
         assert rec, record(central_mtls, "door")
         assert rec["manufacturer"] == "Acme" and rec["model"] == "X1", rec
@@ -180,21 +172,21 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
     central_mtls.stop()
     cg.write_raw(cg.conf.read_text() + "\n[camera:yard]\nurl = rtsp://127.0.0.1:9/yard\n")
     cg.hup()
-    d = wait_for(lambda: (duty(cg, "registry", "yard") or {}).get("open") == 1 and
+    d = cglib.poll(lambda: (duty(cg, "registry", "yard") or {}).get("open") == 1 and
                  duty(cg, "registry", "yard"), 20)
     assert d and d["state"] == "ok", d
     assert d["deadline_ms"] == workday_deadline(d["opened_ms"], 10), d
     set_offset(clock, 20 * DAY_MS)
-    d = wait_for(lambda: (duty(cg, "registry", "yard") or {}).get("state") == "overdue" and
+    d = cglib.poll(lambda: (duty(cg, "registry", "yard") or {}).get("state") == "overdue" and
                  duty(cg, "registry", "yard"), 20)
     assert d, duty(cg, "registry", "yard")
     alarms = cg.db_rows("SELECT code, camera FROM alarms WHERE active = 1")
     assert {"code": "compliance-registry", "camera": "yard"} in alarms, alarms
     central_mtls.start()
-    d = wait_for(lambda: (duty(cg, "registry", "yard") or {}).get("open") == 0 and
+    d = cglib.poll(lambda: (duty(cg, "registry", "yard") or {}).get("open") == 0 and
                  duty(cg, "registry", "yard"), 40)
     assert d, duty(cg, "registry", "yard")
-    assert wait_for(lambda: any("closed" in m for m in events(central_mtls, "yard")), 40)
+    assert cglib.poll(lambda: any("closed" in m for m in events(central_mtls, "yard")), 40)
     msgs = events(central_mtls, "yard")
     assert any("overdue" in m for m in msgs), msgs
 
@@ -205,7 +197,7 @@ def test_registry_every_source(env, central_mtls, uplink_config, schema_check, m
             return None
         kinds = {(r["kind"], r["camera"], r["state"]) for r in st.get("compliance", [])}
         return ("registry", "yard", "ok") in kinds and ("maintenance", "door", "ok") in kinds
-    assert wait_for(status_kinds, 20), central_mtls.file("gateways/%s/status.json" % GW)
+    assert cglib.poll(status_kinds, 20), central_mtls.file("gateways/%s/status.json" % GW)
     assert cg.stop() == 0
     if console_supported():
         rows = cg.db_rows("SELECT actor, object, detail FROM audit"
@@ -230,25 +222,25 @@ def test_fault_lifecycle_and_maintenance(env, central_mtls, uplink_config, schem
     cg.write_raw(cg.conf.read_text() + DEFAULTS)
     cg.start()
     cg.wait_segments({"cam1": 1}, 60)
-    assert wait_for(lambda: duty(cg, "maintenance", "cam1"), 15)
+    assert cglib.poll(lambda: duty(cg, "maintenance", "cam1"), 15)
 
     # The camera goes away: after fault_after (1 s) the fault opens.
     cams.stop()
-    d = wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 1 and
+    d = cglib.poll(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 1 and
                  duty(cg, "fault", "cam1"), 60)
     assert d, duty(cg, "fault", "cam1")
     assert d["deadline_ms"] == workday_deadline(d["opened_ms"], 5), d
     now = int(time.time() * 1000)
     set_offset(clock, d["soon_ms"] - now + 3600000)
-    assert wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("state") == "due-soon", 20)
+    assert cglib.poll(lambda: (duty(cg, "fault", "cam1") or {}).get("state") == "due-soon", 20)
     set_offset(clock, d["deadline_ms"] - now + 3600000)
-    assert wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("state") == "overdue", 20)
+    assert cglib.poll(lambda: (duty(cg, "fault", "cam1") or {}).get("state") == "overdue", 20)
 
     # Back: it records again and the fault closes.
     cams.start()
-    assert wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 0, 90), \
+    assert cglib.poll(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 0, 90), \
         duty(cg, "fault", "cam1")
-    assert wait_for(lambda: any("closed" in m and m.startswith("fault")
+    assert cglib.poll(lambda: any("closed" in m and m.startswith("fault")
                                 for m in events(central_mtls, "cam1")), 20)
     msgs = [m for m in events(central_mtls, "cam1") if m.startswith("fault")]
     for what in ("opened", "due-soon", "overdue", "closed"):
@@ -258,7 +250,7 @@ def test_fault_lifecycle_and_maintenance(env, central_mtls, uplink_config, schem
     # overdue by the clock; central records one done: renewed.
     m = duty(cg, "maintenance", "cam1")
     set_offset(clock, m["deadline_ms"] - int(time.time() * 1000) + 3600000)
-    assert wait_for(lambda: (duty(cg, "maintenance", "cam1") or {}).get("state") ==
+    assert cglib.poll(lambda: (duty(cg, "maintenance", "cam1") or {}).get("state") ==
                     "overdue", 20)
     cmds = central_mtls.file("gateways/%s/commands" % GW)
     cmds.mkdir(parents=True, exist_ok=True)
@@ -266,10 +258,10 @@ def test_fault_lifecycle_and_maintenance(env, central_mtls, uplink_config, schem
         "camera": "cam1", "note": "lens cleaned"}}))
     (cmds / "m2.json").write_text(json.dumps({"command": "maintenance-done", "args": {
         "camera": "nonesuch", "note": "x"}}))
-    assert wait_for(lambda: (duty(cg, "maintenance", "cam1") or {}).get("state") == "ok", 30), \
+    assert cglib.poll(lambda: (duty(cg, "maintenance", "cam1") or {}).get("state") == "ok", 30), \
         duty(cg, "maintenance", "cam1")
     res = central_mtls.file("gateways/%s/results/m2.json" % GW)
-    assert wait_for(lambda: res.exists(), 20)
+    assert cglib.poll(lambda: res.exists(), 20)
     assert json.loads(res.read_text())["status"] == "failed"
     assert cg.stop() == 0
     rows = cg.db_rows("SELECT actor, action, object, detail FROM audit"
