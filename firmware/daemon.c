@@ -41,6 +41,7 @@
 #include "net/outbox.h"
 #include "net/uplink.h"
 #include "storage/ring.h"
+#include "storage/ring_io.h"
 #include "storage/statedb.h"
 
 static const char *const gw_state_names[GW_NSTATES] = {
@@ -160,6 +161,7 @@ static void gw_state_db_lost(struct gw *gw)
 static int gw_open_storage(struct gw *gw)
 {
 	struct ring_upload_owner owner;
+	const struct ring_io *io;
 	struct config *cfg = gw->cfg;
 	char detail[96];
 	int ret;
@@ -193,7 +195,14 @@ static int gw_open_storage(struct gw *gw)
 			 (unsigned long long)cfg->extent_bytes);
 		audit_record(gw->sdb, 0, "system", "ring-created", cfg->storage_dir, detail);
 	}
-	ret = ring_open(cfg->storage_dir, NULL, &gw->ring);
+	ret = ring_io_test_seam(&io);
+	if (ret) {
+		log_err("CAMGATE_TEST_RING_EIO: expected AFTER or AFTER,COUNT");
+		return ret;
+	}
+	if (io)
+		log_warn("TEST SEAM: ring writes and syncs fail per CAMGATE_TEST_RING_EIO");
+	ret = ring_open(cfg->storage_dir, io, &gw->ring);
 	if (ret)
 		return ret;
 	ring_set_evict_hook(gw->ring, gw_evict_hook, gw);

@@ -62,7 +62,11 @@ struct gw_cam {
 	struct stream *stream;
 	bool offline_alarm; /* "camera-offline" raised by this gw_cam */
 	bool storage_alarm; /* "storage-error" raised by this gw_cam (main thread) */
-	bool recorded;	    /* its stream delivered at least once */
+	/* Segments the ring refused for a reason other than space, as the
+	 * last status tick saw them, and when "storage-error" was raised
+	 * (main thread). */
+	uint64_t lost_seen, lost_at_alarm;
+	bool recorded; /* its stream delivered at least once */
 	/* gw->nospace_gen when this camera's storage-full alarm was last
 	 * cleared (stream thread only). */
 	uint64_t nospace_seen;

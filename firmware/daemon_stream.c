@@ -472,25 +472,39 @@ void gw_apply_all(struct gw *gw, struct config *cfg)
 
 /* The ring refuses a camera's segments for a reason other than space
  * (storage-full says that one): a read-only remount after a disk error,
- * an I/O error. Raised at the first status tick that sees it, cleared
- * once the camera's segments are stored again (docs/storage.md). */
+ * an I/O error. Raised at the first status tick that sees it, or that
+ * finds segments refused since the last one (a fault that passed within a
+ * tick lost footage all the same); cleared at a later tick once the
+ * camera's segments are stored again (docs/storage.md). Both are audited,
+ * the clearing with the count of segments not stored meanwhile. */
 static void gw_watch_storage(struct gw *gw, struct gw_cam *cam, const struct stream_stats *st)
 {
+	uint64_t lost = st->segments_refused - st->segments_refused_full;
 	bool failing = st->state == STREAM_RECORDING && st->sink_error && st->sink_error != -ENOSPC;
+	int err = failing ? st->sink_error : st->refused_error;
 	char msg[256];
 
-	if (failing && !cam->storage_alarm) {
+	if ((failing || lost > cam->lost_seen) && !cam->storage_alarm) {
 		snprintf(msg, sizeof(msg), "segments not stored in %s: %s (%s)",
-			 gw->cfg->storage_dir, strerror(-st->sink_error),
+			 gw->cfg->storage_dir, strerror(err ? -err : EIO),
 			 st->last_error[0] ? st->last_error : "ring write failed");
-		if (!alarm_raise(gw->sdb, "storage-error", cam->name, msg))
+		if (!alarm_raise(gw->sdb, "storage-error", cam->name, msg)) {
 			cam->storage_alarm = true;
+			cam->lost_at_alarm = cam->lost_seen;
+			audit_record(gw->sdb, 0, "system", "storage-error", cam->name, msg);
+		}
 	} else if (!failing && (cam->storage_alarm || !cam->recorded) &&
 		   st->state == STREAM_RECORDING) {
 		/* The first time also clears an alarm left from before. */
-		if (!alarm_clear(gw->sdb, "storage-error", cam->name))
+		if (!alarm_clear(gw->sdb, "storage-error", cam->name) && cam->storage_alarm) {
 			cam->storage_alarm = false;
+			snprintf(msg, sizeof(msg),
+				 "segments stored again; %llu not stored meanwhile",
+				 (unsigned long long)(lost - cam->lost_at_alarm));
+			audit_record(gw->sdb, 0, "system", "storage-recovered", cam->name, msg);
+		}
 	}
+	cam->lost_seen = lost;
 }
 
 void gw_watch_cameras(struct gw *gw)

@@ -132,6 +132,12 @@ struct uplink {
 	struct backoff link_backoff;  /* central answered with trouble (U5) */
 	struct backoff probe_backoff; /* central did not answer at all (U5) */
 	int64_t hold_until;	      /* mono: no new request before */
+	/* A request stalled or its connection failed mid-way: libcurl keeps
+	 * an HTTP/2 connection after one stream's failure, and one that died
+	 * silently (central's host gone, a NAT entry dropped) would take
+	 * every later request into the same stall. Until a request succeeds,
+	 * requests do not reuse a connection (easy_setup). */
+	bool renew_conn;
 	/* mono: no new request before, because state.db would not take the
 	 * last acknowledgement (U7). Apart from hold_until: a transfer that
 	 * succeeds clears the link's hold, not this one, or two rows whose

@@ -187,6 +187,14 @@ static int easy_setup(struct uplink *up, struct uplink_slot *s)
 	     curl_easy_setopt(h, CURLOPT_WRITEDATA, s) == CURLE_OK &&
 	     curl_easy_setopt(h, CURLOPT_PRIVATE, s) == CURLE_OK &&
 	     curl_easy_setopt(h, CURLOPT_USERAGENT, "camgate/uplink") == CURLE_OK;
+#if LIBCURL_VERSION_NUM >= 0x075000
+	/* 1 s: the connection a probe opens serves it, no older one. */
+	if (ok && up->renew_conn)
+		ok = curl_easy_setopt(h, CURLOPT_MAXLIFETIME_CONN, 1L) == CURLE_OK;
+#else
+	if (ok && up->renew_conn)
+		ok = curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L) == CURLE_OK;
+#endif
 	if (ok && c->rate_bps)
 		ok = curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE,
 				      (curl_off_t)(c->rate_bps / c->parallel
@@ -433,6 +441,7 @@ static void success(struct uplink *up, struct uplink_slot *s, int64_t mono)
 	backoff_reset(&up->probe_backoff);
 	up->down_quiet = 0;
 	up->hold_until = 0;
+	up->renew_conn = false;
 	up->refused_run = 0;
 	up->tput_bytes += s->len;
 	if (up->trust != UPLINK_OUT_TRUST_OK) {
@@ -459,6 +468,15 @@ static void success(struct uplink *up, struct uplink_slot *s, int64_t mono)
 static bool no_answer(CURLcode rc)
 {
 	return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT;
+}
+
+/* The request got somewhere and then the connection stopped carrying
+ * it: a stall, a reset, a broken HTTP/2 session. */
+static bool broken_conn(CURLcode rc)
+{
+	return rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+	       rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM || rc == CURLE_PARTIAL_FILE ||
+	       rc == CURLE_GOT_NOTHING;
 }
 
 /* One line when the link goes down, then at most one per
@@ -602,6 +620,8 @@ void uplink__done(struct uplink *up, struct uplink_slot *s, CURLcode rc)
 			up->trust = UPLINK_OUT_TRUST_FAILED;
 			uplink__report(up, &o);
 		}
+		if (broken_conn(rc))
+			up->renew_conn = true;
 		link_failed(up, s, mono, why, 0, no_answer(rc));
 	} else if (s->kind != XF_ROW && code == 404) {
 		success(up, s, mono); /* no command directory: nothing asked */

@@ -51,4 +51,16 @@ const struct ring_io *ring_io_posix(void);
 int ring_io_read_full(const struct ring_io *io, int fd, void *buf, size_t len, uint64_t off);
 int ring_io_write_full(const struct ring_io *io, int fd, const void *buf, size_t len, uint64_t off);
 
+/*
+ * TEST SEAM for integration tests of a failing footage disk: when the
+ * environment names CAMGATE_TEST_RING_EIO="AFTER" or "AFTER,COUNT", *iop
+ * is a table over ring_io_posix() whose pwrite and fdatasync calls, counted
+ * together from this call on, fail with -EIO from number AFTER + 1 on
+ * (for COUNT of them, or to the end of the process). Otherwise *iop is
+ * NULL. Returns -EINVAL (and *iop NULL) when the value is not of that
+ * form. Call once, before the ring opens; the caller logs that the seam is
+ * on (a gateway in the field never has it set). The table is static.
+ */
+int ring_io_test_seam(const struct ring_io **iop);
+
 #endif /* CAMGATE_STORAGE_RING_IO_H */

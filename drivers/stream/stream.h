@@ -113,6 +113,11 @@ struct stream_stats {
 	 * kept: fps and bitrate_bps read 0, though packets still arrive. */
 	int sink_error;
 	uint64_t segments_refused; /* segments the sink did not keep */
+	/* Of those, refused because the store was full (-ENOSPC); the
+	 * others failed for another reason (an I/O error, a read-only
+	 * disk), and the last such error is kept (0: none yet). */
+	uint64_t segments_refused_full;
+	int refused_error;
 };
 
 /* Start recording. -ENOMEM; -EINVAL (a sink without init, open,

@@ -82,6 +82,10 @@ static void stream_count_refused(struct stream *s, int err)
 	pthread_mutex_lock(&s->lock);
 	s->stats.segments_refused++;
 	s->stats.sink_error = err ? err : -EIO;
+	if (s->stats.sink_error == -ENOSPC)
+		s->stats.segments_refused_full++;
+	else
+		s->stats.refused_error = s->stats.sink_error;
 	s->stats.fps = 0;
 	s->stats.bitrate_bps = 0;
 	pthread_mutex_unlock(&s->lock);

@@ -4,6 +4,7 @@ daemon under test, its CLI, and the bookkeeping that guarantees every
 process started is gone at teardown."""
 
 import contextlib
+import importlib.util
 import json
 import os
 import signal
@@ -494,3 +495,15 @@ def sei_nal(clip="video-h264-1920x1080-4M-10s.h264"):
     while data[end - 1] == 0:  # a 4-byte start code's leading zero
         end -= 1
     return data[start:end]
+
+
+def uplink_fixtures():
+    """tests/integration/uplink/conftest.py as a module of its own name
+    (its PKI, Nginx, DigestNginx), for tests outside that folder or run in
+    one session with another folder's conftest (a plain `from conftest
+    import` may then find the other one)."""
+    path = REPO / "tests" / "integration" / "uplink" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("cg_uplink_fixtures", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

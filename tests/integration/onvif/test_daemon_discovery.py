@@ -4,7 +4,6 @@ private network, fills the registry (R2 fields), notices one that goes away,
 and asks to record the ones it found. Real multicast, inside namespaces."""
 
 import contextlib
-import importlib.util
 import json
 import re
 import signal
@@ -131,22 +130,12 @@ GONE_ROUNDS = 3  # DISCOVERY_GONE_ROUNDS in firmware/discovery.h
 GW_ID = "gw-gone"
 
 
-def _uplink_fixtures():
-    """tests/integration/uplink/conftest.py as a module of its own name
-    (its PKI and Nginx), not as this folder's conftest."""
-    path = Path(__file__).resolve().parents[1] / "uplink" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("cg_uplink_fixtures", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 class NsCentral:
     """The uplink tests' nginx central, run inside the gateway's namespace
     on its loopback: the daemon there reaches it, nothing else does."""
 
     def __init__(self, onvif_net, d):
-        up = _uplink_fixtures()
+        up = cglib.uplink_fixtures()
         self.net, self.up = onvif_net, up
         self.pki = up.PKI(Path(d) / "pki")
         self.nginx = up.Nginx(Path(d) / "central", self.pki)
@@ -311,11 +300,12 @@ def test_daemon_gone_camera_reaches_central_and_alarms(onvif_net, tmp_path):
         central.stop()
 
 
-def rtsp_in_cam_ns(onvif_net, ip, tmp_path):
+def rtsp_in_cam_ns(onvif_net, ip, tmp_path, *extra):
     """tests/camsim/rtsp_cam.py on the camera's own address in its
-    namespace: the stream a camera serves whatever its ONVIF stack does.
-    Binding the port again right after a kill may fail for a moment:
-    retried."""
+    namespace: the stream a camera serves whatever its ONVIF stack does;
+    @extra go to rtsp_cam.py. Binding the port again right after a kill
+    may fail for a moment: retried."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     ready = tmp_path / "rtsp.ready"
     log = tmp_path / "rtsp_cam.log"
     if ("rtsp_cam %s" % ip, log) not in onvif_net.logs:
@@ -329,7 +319,8 @@ def rtsp_in_cam_ns(onvif_net, ip, tmp_path):
                               "--port", "8554", "--cams", "1", "--size", "640x360",
                               "--bitrate", "1M", "--audio", "none",
                               "--clip-dir", str(cglib.CLIP_DIR), "--ready-file", str(ready),
-                              "--max-lifetime", "300"], stderr=open(log, "ab"))
+                              "--max-lifetime", "300"] + list(extra),
+                             stderr=open(log, "ab"))
         while not ready.exists() and p.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         if ready.exists():

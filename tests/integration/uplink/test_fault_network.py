@@ -19,10 +19,11 @@ import cglib
 from test_camgate_outage import GW, LIVE_WINDOW, NAMES, PARALLEL, check_complete, finish, media_acks
 
 
-def start(env, central, uplink_config, base_url=None):
+def start(env, central, uplink_config, base_url=None, **extra):
 	srv = env.cameras(cams=4, codec="h264", audio="aac")
 	cg = env.camgate()
-	extra = {"base_url": base_url} if base_url else {}
+	if base_url:
+		extra["base_url"] = base_url
 	uplink_config(cg, central, {n: srv.url(i + 1) for i, n in enumerate(NAMES)},
 		      gateway={"id": GW}, storage={"extents": 8, "extent_size": "32M"},
 		      live_window=LIVE_WINDOW, parallel=PARALLEL, backoff_max="2s", **extra)
@@ -55,6 +56,15 @@ def test_central_flapping(env, central_mtls, uplink_config, uplink_check, schema
 	      % (flaps, sum(len(c["segments"]) for c in cams)))
 
 
+def listener():
+	"""(listening socket, its port) on the loopback."""
+	ls = socket.socket()
+	ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	ls.bind(("127.0.0.1", 0))
+	ls.listen(64)
+	return ls, ls.getsockname()[1]
+
+
 class LossyProxy:
 	"""TCP proxy: every chunk forwarded DELAY_S late, and every connection
 	cut (RST) after a random 1 to 8 MiB. TLS
@@ -67,11 +77,7 @@ class LossyProxy:
 		self.rnd = random.Random(seed)
 		self.cuts = 0
 		self.conns = 0
-		self.ls = socket.socket()
-		self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-		self.ls.bind(("127.0.0.1", 0))
-		self.ls.listen(64)
-		self.port = self.ls.getsockname()[1]
+		self.ls, self.port = listener()
 		self.stop = False
 		threading.Thread(target=self._accept, daemon=True).start()
 
@@ -183,3 +189,81 @@ def test_central_certificate_rotated(env, central_mtls, uplink_config, uplink_ch
 	schema_check(central, GW)
 	status = cg.cli("status", "--json")
 	assert "uplink-tls" not in status.stdout, status.stdout
+
+
+class FreezeProxy:
+	"""TCP proxy whose freeze() leaves every open connection silent (the
+	bytes read and dropped, the sockets kept open: no FIN, no RST), as a
+	central host that vanished or a NAT that forgot the flow; connections
+	made after it forward normally."""
+
+	def __init__(self, upstream_port):
+		self.up = upstream_port
+		self.gen = 0	# connections of an older generation are frozen
+		self.conns = 0
+		self.ls, self.port = listener()
+		threading.Thread(target=self._accept, daemon=True).start()
+
+	def freeze(self):
+		self.gen += 1
+
+	def _accept(self):
+		while True:
+			try:
+				c, _ = self.ls.accept()
+				u = socket.create_connection(("127.0.0.1", self.up), 3)
+			except OSError:
+				return
+			self.conns += 1
+			for a, b in ((c, u), (u, c)):
+				threading.Thread(target=self._pipe, args=(a, b, self.gen),
+						 daemon=True).start()
+
+	def _pipe(self, a, b, gen):
+		try:
+			while True:
+				data = a.recv(65536)
+				if not data:
+					break
+				if gen == self.gen:
+					b.sendall(data)
+		except OSError:
+			pass
+		if gen == self.gen:
+			for s in (a, b):
+				try:
+					s.shutdown(socket.SHUT_RDWR)
+				except OSError:
+					pass
+
+	def close(self):
+		self.ls.close()
+
+
+@pytest.mark.budget(90)
+def test_central_connection_dies_silently(env, central_mtls, uplink_config, uplink_check,
+					  schema_check):
+	"""The HTTP/2 connection to central goes silent: the requests on it
+	stall (stall_timeout 5 s here), and the gateway must then open a new
+	connection rather than multiplex onto the dead one again."""
+	central = central_mtls
+	proxy = FreezeProxy(central.port)
+	try:
+		srv, cg = start(env, central, uplink_config,
+				base_url="https://127.0.0.1:%d" % proxy.port, stall_timeout="5s")
+		wait_all_cameras(central)
+		conns = proxy.conns
+		proxy.freeze()
+		t = time.time()
+		wait_all_cameras(central, after=t, timeout=30)
+		back = time.time() - t
+		assert proxy.conns > conns
+		time.sleep(3)
+		cams = finish(cg, srv)
+	finally:
+		proxy.close()
+	check_complete(central, cams, uplink_check)
+	schema_check(central, GW)
+	print("connection frozen: every camera at central again %.1f s later over a new "
+	      "connection (%d connections in all); %d segments complete at central"
+	      % (back, proxy.conns, sum(len(c["segments"]) for c in cams)))
