@@ -12,9 +12,14 @@ import types
 
 import pytest
 
-from conftest import REPO, SCHEMA_DIR, _schemas
-
 import jsonschema
+
+import cglib
+
+# By path: in one session with tests/integration/onvif, a plain `from
+# conftest import` may find that folder's conftest.
+_fx = cglib.uplink_fixtures()
+REPO, SCHEMA_DIR, _schemas = _fx.REPO, _fx.SCHEMA_DIR, _fx._schemas
 
 
 def validator(name):
