@@ -70,7 +70,7 @@ PKG_LIBS :=
 # pkg-config of their own (no sysroot prefix); its -L comes before the
 # sysroot's default dirs, so -lmbedcrypto and -lmbedx509 find it too. On
 # the image the libraries live in /usr/lib/camgate (scripts/runtime-install.sh),
-# which camgate's RUNPATH names; the libraries themselves carry $ORIGIN.
+# which camgate's RUNPATH names, as the libraries' own RUNPATHs do.
 # The runtime's stamp is an included makefile, like the sysroot's: make
 # builds it (scripts/runtime-build.sh, a no-op when complete) first.
 ifeq ($(RUNTIME),lean)

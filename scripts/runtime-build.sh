@@ -34,7 +34,12 @@
 #             aac parsers, the aac_adtstoasc bitstream filter, the file, tcp,
 #             udp and tls protocols. mpegts and nut demuxers: the clips the
 #             unit tests stream and mux (tests/unit/testutil.c) are .ts and
-#             .nut files. No decoder, no encoder, no filter, no swscale.
+#             .nut files. The h264, hevc and aac decoders, because
+#             avformat_find_stream_info learns the picture size and the
+#             audio format from a decoded frame (5.1's parsers keep them to
+#             themselves) and the mp4 muxer refuses a video track without
+#             dimensions; camgate itself decodes nothing. No encoder, no
+#             filter, no swscale.
 #
 # Idempotent: each part has a stamp naming its version and flags; a matching
 # stamp means nothing to do. Environment: RUNTIME_SRC, RUNTIME_PREFIX
@@ -138,9 +143,12 @@ for p in $PACKAGES; do say "$p $(cat "$SRC/$p.version")"; done
 # --- cross environment ------------------------------------------------------
 CC="$TRIPLE-gcc --sysroot=$SYSROOT"
 OPTFLAGS="-O2 $CPUFLAGS -fPIC"
-# Each library finds its siblings where it lies (the prefix here,
-# /usr/lib/camgate on the image).
-RPATH_LDFLAGS="-L$PREFIX/lib -Wl,-rpath,\$ORIGIN -Wl,-z,origin"
+# Each library finds its siblings in /usr/lib/camgate, where the image
+# holds them (scripts/runtime-install.sh; here LD_LIBRARY_PATH points at
+# the prefix). An absolute path: $ORIGIN does not survive the layers of
+# make and libtool of curl's and FFmpeg's builds (CMake's parts use it).
+RUNTIME_LIBDIR=/usr/lib/camgate
+RPATH_LDFLAGS="-L$PREFIX/lib -Wl,-rpath,$RUNTIME_LIBDIR"
 export PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$PREFIX/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=
 
 # CMake's cross settings (mbedtls, nghttp2): libraries and headers from the
@@ -225,8 +233,8 @@ build_curl() {
 }
 
 FF_ENABLE="--enable-demuxer=rtsp,mov,mpegts,nut --enable-muxer=mp4 \
---enable-parser=h264,hevc,aac --enable-bsf=aac_adtstoasc \
---enable-protocol=file,tcp,udp,tls"
+--enable-parser=h264,hevc,aac --enable-decoder=h264,hevc,aac \
+--enable-bsf=aac_adtstoasc --enable-protocol=file,tcp,udp,tls"
 build_ffmpeg() {
 	b=$WORK/ffmpeg
 	rm -rf "$b"
@@ -248,8 +256,8 @@ build_ffmpeg() {
 RECIPE=2
 key_mbedtls="r$RECIPE $(cat "$SRC/mbedtls.version") $CPUFLAGS $MBEDTLS_SET"
 key_nghttp2="r$RECIPE $(cat "$SRC/nghttp2.version") $CPUFLAGS"
-key_curl="r$RECIPE $(cat "$SRC/curl.version") $CPUFLAGS $key_mbedtls"
-key_ffmpeg="r$RECIPE $(cat "$SRC/ffmpeg.version") $CPUFLAGS $FF_ENABLE $key_mbedtls"
+key_curl="r$RECIPE $(cat "$SRC/curl.version") $CPUFLAGS $RPATH_LDFLAGS $key_mbedtls"
+key_ffmpeg="r$RECIPE $(cat "$SRC/ffmpeg.version") $CPUFLAGS $FF_ENABLE $RPATH_LDFLAGS $key_mbedtls"
 for p in $PACKAGES; do
 	eval "k=\$key_$p"
 	if stale "$p" "$k" || [ ! -d "$PREFIX/lib" ]; then

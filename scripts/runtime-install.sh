@@ -4,7 +4,7 @@
 # runtime-install.sh BOARD DESTROOT - copies the lean runtime's shared
 # libraries (build/BOARD/runtime/lib, scripts/runtime-build.sh) into
 # DESTROOT/usr/lib/camgate, where a camgate built with RUNTIME=lean looks
-# for them (its RUNPATH; each library finds its siblings through $ORIGIN).
+# for them (its RUNPATH; the libraries find their siblings there too).
 # Each library is copied stripped of its symbol table, with its soname
 # link; headers, .pc files and development links stay behind.
 #
