@@ -110,6 +110,8 @@ static bool cpu_has_aes(void)
  * what both gateway boards want (neither core has AES instructions, and
  * mbedtls 2.28 has no ARMv8 AES code either). It speaks TLS 1.2 only,
  * T3's floor. T2's system store is Debian's CA bundle path, built in.
+ * T2's host name check matches DNS names only: mbedtls 2.28 ignores IP
+ * address SANs, so central is named by a host name on the images.
  * Client certificate and key (PEM, EC or RSA), CA file and pin are the
  * same options on both back ends (tests/integration/uplink/
  * test_lean_runtime.py).
