@@ -53,7 +53,6 @@ die() { echo "runtime: error: $*" >&2; exit 1; }
 [ $# -eq 1 ] || die "usage: $0 BOARD (rpi4, imx6ul)"
 BOARD=$1
 cd "$(dirname "$0")/.."
-TOP=$(pwd)
 [ -f "board/$BOARD/board.mk" ] || die "unknown board '$BOARD'"
 # The board's facts, read from its board.mk (plain 'NAME := value' lines).
 board_var() { sed -n "s/^$1 *:= *//p" "board/$BOARD/board.mk"; }
@@ -130,7 +129,7 @@ EOF
 		p=${pv%%=*} v=${pv#*=}
 		dsc=$SRC/dl/${p}_${v#*:}.dsc
 		[ -f "$dsc" ] || fail "$dsc not downloaded"
-		rm -rf "$SRC/$p"
+		rm -rf "${SRC:?}/$p"
 		# Checksums of every file against the .dsc, then Debian's patches.
 		dpkg-source -x "$dsc" "$SRC/$p" >> "$LOG" 2>&1 || fail "dpkg-source -x $dsc failed"
 		echo "$v" > "$SRC/$p.version"
@@ -149,7 +148,8 @@ OPTFLAGS="-O2 $CPUFLAGS -fPIC"
 # make and libtool of curl's and FFmpeg's builds (CMake's parts use it).
 RUNTIME_LIBDIR=/usr/lib/camgate
 RPATH_LDFLAGS="-L$PREFIX/lib -Wl,-rpath,$RUNTIME_LIBDIR"
-export PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$PREFIX/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=
+PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR="$PREFIX/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR=''
+export PKG_CONFIG_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
 
 # CMake's cross settings (mbedtls, nghttp2): libraries and headers from the
 # sysroot and the prefix only, never the host's.
@@ -202,6 +202,7 @@ build_nghttp2() {
 	b=$WORK/nghttp2
 	rm -rf "$b"
 	mkdir -p "$b"
+	# shellcheck disable=SC2086
 	(cd "$b" && cmake_env cmake "$SRC/nghttp2" $CMAKE_CROSS \
 		-DENABLE_LIB_ONLY=ON -DENABLE_STATIC_LIB=OFF -DENABLE_SHARED_LIB=ON \
 		-DENABLE_DOC=OFF -DENABLE_PYTHON_BINDINGS=OFF -DWITH_LIBXML2=OFF \
@@ -254,10 +255,15 @@ build_ffmpeg() {
 # Each part's key: this recipe's version, its source version and the flags
 # that shape it.
 RECIPE=2
+# shellcheck disable=SC2034 # read through eval below
 key_mbedtls="r$RECIPE $(cat "$SRC/mbedtls.version") $CPUFLAGS $MBEDTLS_SET"
+# shellcheck disable=SC2034
 key_nghttp2="r$RECIPE $(cat "$SRC/nghttp2.version") $CPUFLAGS"
+# shellcheck disable=SC2034
 key_curl="r$RECIPE $(cat "$SRC/curl.version") $CPUFLAGS $RPATH_LDFLAGS $key_mbedtls"
+# shellcheck disable=SC2034
 key_ffmpeg="r$RECIPE $(cat "$SRC/ffmpeg.version") $CPUFLAGS $FF_ENABLE $RPATH_LDFLAGS $key_mbedtls"
+k=
 for p in $PACKAGES; do
 	eval "k=\$key_$p"
 	if stale "$p" "$k" || [ ! -d "$PREFIX/lib" ]; then
@@ -267,7 +273,7 @@ for p in $PACKAGES; do
 	fi
 done
 # Nothing the image does not load: static archives, libtool files, docs.
-rm -rf "$PREFIX/share" "$PREFIX/bin"
+rm -rf "${PREFIX:?}/share" "${PREFIX:?}/bin"
 find "$PREFIX/lib" -name '*.la' -delete
 # The stamp the Makefile includes (RUNTIME=lean): complete, and which.
 {

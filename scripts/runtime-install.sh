@@ -24,7 +24,7 @@ n=0
 # Real files named by their full version (libavformat.so.59.27.100), then
 # the soname links the loader opens (libavformat.so.59).
 for f in "$RT"/lib/lib*.so.*; do
-	[ -f "$f" ] && [ ! -L "$f" ] || continue
+	if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
 	"$triple-strip" --strip-unneeded -o "$DEST/${f##*/}" "$f"
 	chmod 0644 "$DEST/${f##*/}"
 	n=$((n + 1))
