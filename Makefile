@@ -8,6 +8,8 @@
 #   make demo                 simulated cameras recorded for ~30 s
 #   make BOARD=rpi4           cross build (aarch64); make check BOARD=rpi4 runs unit tests under qemu
 #   make SANITIZE=address,undefined   sanitizer build in its own O=
+#   make runtime BOARD=rpi4   the lean runtime (FFmpeg, libcurl, mbedtls from Debian sources)
+#   make BOARD=rpi4 RUNTIME=lean      camgate against it, in build/rpi4-lean
 #   V=1 shows commands; O=DIR picks the build folder.
 
 BOARD ?= host
@@ -20,8 +22,12 @@ ifneq ($(TOOLCHAIN),)
 include toolchain/$(TOOLCHAIN).mk
 endif
 
+# RUNTIME=debian: FFmpeg, libcurl and mbedtls are the sysroot's Debian
+# packages (the host always). RUNTIME=lean (cross boards): the ones
+# scripts/runtime-build.sh built into build/BOARD/runtime; see below.
+RUNTIME ?= debian
 SAN_SUFFIX := $(if $(SANITIZE),-san)
-O ?= build/$(BOARD)$(SAN_SUFFIX)
+O ?= build/$(BOARD)$(SAN_SUFFIX)$(if $(filter lean,$(RUNTIME)),-lean)
 
 CC := $(CROSS_COMPILE)gcc
 AR := $(CROSS_COMPILE)ar
@@ -56,8 +62,44 @@ uniq = $(if $1,$(firstword $1) $(call uniq,$(filter-out $(firstword $1),$1)))
 PKGS := $(call uniq,$(PKGS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
 
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS :=
+PKG_LIBS :=
+# The lean runtime (docs/operations.md): libavformat, libavcodec,
+# libavutil, libcurl and mbedtls come from RUNTIME_DIR, the rest from the
+# sysroot. Its .pc files hold absolute paths, so they are read by a
+# pkg-config of their own (no sysroot prefix); its -L comes before the
+# sysroot's default dirs, so -lmbedcrypto and -lmbedx509 find it too. On
+# the image the libraries live in /usr/lib/camgate (scripts/runtime-install.sh),
+# which camgate's RUNPATH names, as the libraries' own RUNPATHs do.
+# The runtime's stamp is an included makefile, like the sysroot's: make
+# builds it (scripts/runtime-build.sh, a no-op when complete) first.
+ifeq ($(RUNTIME),lean)
+ifeq ($(TOOLCHAIN),)
+$(error RUNTIME=lean is for the cross boards; the host build keeps Debian's packages)
+endif
+RUNTIME_DIR ?= build/$(BOARD)/runtime
+RUNTIME_ABS := $(abspath $(RUNTIME_DIR))
+RUNTIME_LIBDIR := /usr/lib/camgate
+RUNTIME_PKGS := libavformat libavcodec libavutil libcurl
+RUNTIME_PKG_CONFIG := PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$(RUNTIME_ABS)/lib/pkgconfig \
+	PKG_CONFIG_SYSROOT_DIR= pkg-config
+PKG_CFLAGS := $(shell $(RUNTIME_PKG_CONFIG) --cflags $(filter $(RUNTIME_PKGS),$(PKGS)) 2>/dev/null)
+PKG_LIBS := -L$(RUNTIME_ABS)/lib \
+	$(shell $(RUNTIME_PKG_CONFIG) --libs $(filter $(RUNTIME_PKGS),$(PKGS)) 2>/dev/null)
+PKGS := $(filter-out $(RUNTIME_PKGS),$(PKGS))
+override BOARD_CFLAGS := -I$(RUNTIME_ABS)/include $(BOARD_CFLAGS)
+override BOARD_LDFLAGS += -Wl,-rpath,$(RUNTIME_LIBDIR) -Wl,-rpath-link,$(RUNTIME_ABS)/lib
+RUN := $(subst LD_LIBRARY_PATH=,LD_LIBRARY_PATH=$(RUNTIME_ABS)/lib:,$(RUN))
+ifneq ($(filter-out $(SYSROOT_FREE_GOALS) runtime,$(or $(MAKECMDGOALS),all)),)
+include $(RUNTIME_ABS)/.camgate-runtime.mk
+endif
+runtime_saved_goal := $(.DEFAULT_GOAL)
+$(RUNTIME_ABS)/.camgate-runtime.mk: scripts/runtime-build.sh $(SYSROOT_STAMP)
+	@sh scripts/runtime-build.sh $(BOARD) >&2
+.DEFAULT_GOAL := $(runtime_saved_goal)
+endif
+PKG_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 OPT ?= -O2 -g
@@ -150,10 +192,14 @@ endif
 
 # The long versions of the suite's fault tests (docs/reliability.md):
 # 100 random kills while recording and uploading, against 20 in check;
+# the unit tests of armhf against its lean runtime (aarch64's are in check);
 # then the firmware images and bundles of the gateway boards (below).
 check-long: all unit
 	CAMGATE_FAULT_KILLS=100 CAMGATE_BIN=$(abspath $(O)/camgate) PYTEST_ARGS="-k fault" \
 		sh tests/run-integration.sh
+	$(MAKE) BOARD=imx6ul runtime
+	$(MAKE) BOARD=imx6ul RUNTIME=lean all unit
+	sh tests/run-unit.sh build/imx6ul-lean "$$($(MAKE) -s BOARD=imx6ul RUNTIME=lean print-run)"
 	$(MAKE) BOARD=rpi4 bundle
 	$(MAKE) BOARD=imx6ul bundle
 
@@ -176,6 +222,10 @@ bench-fleet: all
 
 sysroot:
 	sh toolchain/mksysroot.sh $(TOOLCHAIN)
+# The lean runtime of a cross board (scripts/runtime-build.sh).
+runtime:
+	sh scripts/runtime-build.sh $(BOARD)
+.PHONY: runtime
 
 # Firmware images and signed updates (docs/operations.md). Root, network
 # to the Debian archive, and minutes: never part of `make check`, which

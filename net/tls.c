@@ -34,7 +34,8 @@ static int file_check(const char *what, const char *path)
 }
 
 /* "sha256//BASE64[;sha256//BASE64...]", the syntax libcurl accepts for
- * OpenSSL back ends; a file name is not allowed so the pin is data. */
+ * its OpenSSL and mbedtls back ends alike; a file name is not allowed so
+ * the pin is data. */
 static bool pin_ok(const char *pin)
 {
 	const char *p = pin;
@@ -102,6 +103,18 @@ static bool cpu_has_aes(void)
  * puts two forward-secret AEAD suites ahead of OpenSSL's DEFAULT, which
  * keeps the rest (duplicates keep their first place) and the system's
  * security level.
+ *
+ * On mbedtls (the images' lean runtime, docs/operations.md) there is
+ * nothing to reorder: libcurl 7.88 takes no cipher list there, and
+ * mbedtls 2.28's own order starts with ECDHE ChaCha20-Poly1305, which is
+ * what both gateway boards want (neither core has AES instructions, and
+ * mbedtls 2.28 has no ARMv8 AES code either). It speaks TLS 1.2 only,
+ * T3's floor. T2's system store is Debian's CA bundle path, built in.
+ * T2's host name check matches DNS names only: mbedtls 2.28 ignores IP
+ * address SANs, so central is named by a host name on the images.
+ * Client certificate and key (PEM, EC or RSA), CA file and pin are the
+ * same options on both back ends (tests/integration/uplink/
+ * test_lean_runtime.py).
  */
 static const struct suite_order {
 	const char *tls12, *tls13;

@@ -8,6 +8,9 @@
 # last line "total: N libraries, B bytes (+ binary S bytes)". A NEEDED
 # that resolves nowhere is printed as "missing" and makes the exit code 1.
 # For the host (SYSROOT /) this is what ldd lists, minus the vDSO.
+# CLOSURE_DIRS: host directories searched first, as the binary's RUNPATH
+# would be (the lean runtime: scripts/runtime-install.sh BOARD DIR, then
+# CLOSURE_DIRS=DIR/usr/lib/camgate).
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 BINARY SYSROOT [TRIPLE]" >&2; exit 2; }
 bin=$1
@@ -15,7 +18,7 @@ root=$(realpath "$2")
 triple=${3:-$(gcc -dumpmachine)}
 objdump=objdump
 command -v "$triple-objdump" >/dev/null 2>&1 && objdump=$triple-objdump
-dirs="$root/lib/$triple $root/usr/lib/$triple $root/lib $root/usr/lib"
+dirs="${CLOSURE_DIRS:+$CLOSURE_DIRS }$root/lib/$triple $root/usr/lib/$triple $root/lib $root/usr/lib"
 seen=$(mktemp)
 queue=$(mktemp)
 trap 'rm -f "$seen" "$queue"' EXIT

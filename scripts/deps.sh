@@ -28,7 +28,13 @@ S3CENTRAL="radosgw ceph-mon ceph-osd ceph-common faketime"
 # tests' rauc service (tests/integration/updatelib.py).
 FIRMWARE="mmdebstrap squashfs-tools rauc qemu-user-static dbus-daemon"
 
-pkgs="$BUILD $TEST $CROSS $S3CENTRAL $FIRMWARE"
+# The lean runtime of the images (scripts/runtime-build.sh): mbedtls builds
+# with CMake (its configuration set by its own scripts/config.py, python3);
+# curl, nghttp2 and FFmpeg ship their configure scripts; dpkg-source (CROSS)
+# unpacks the source packages.
+RUNTIME="cmake python3"
+
+pkgs="$BUILD $TEST $CROSS $S3CENTRAL $FIRMWARE $RUNTIME"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

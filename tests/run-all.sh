@@ -9,6 +9,7 @@
 #   3. unit tests, ASan + UBSan build                       cmocka, each test
 #   4. unit tests for aarch64 and armhf under qemu-user (skip: CAMGATE_CROSS=0)
 #                                                           cmocka, each test
+#      and aarch64's again against the lean runtime (CAMGATE_LEAN_BOARDS)
 #   5. fuzz targets, a few seconds each over their corpora  1 check
 #   6. integration tests (real RTSP servers, nginx over TLS, ONVIF
 #      simulators in network namespaces, real files)        pytest, each test
@@ -83,6 +84,26 @@ for cross in rpi4:aarch64 imx6ul:armhf; do
 		echo "$arch build failed: see $log"; tail -20 "$log"
 	fi
 	add_counts "build/$b/unit-counts"
+done
+
+# The same unit tests linked against the lean runtime of the images
+# (scripts/runtime-build.sh: FFmpeg and libcurl on mbedtls from Debian's
+# sources). aarch64 here; armhf's in `make check-long` (the suite's time
+# budget). The integration stage below runs the aarch64 camgate of this
+# build under qemu-user too (tests/integration/uplink/test_lean_runtime.py).
+for b in ${CAMGATE_LEAN_BOARDS:-rpi4}; do
+	[ "${CAMGATE_CROSS:-1}" != 0 ] || break
+	stage "unit tests ($b, lean runtime, under qemu-user)"
+	rm -f "build/$b-lean/unit-counts"
+	t0=$(date +%s)
+	if $MAKE BOARD="$b" runtime >>"$log" 2>&1 &&
+		$MAKE $J BOARD="$b" RUNTIME=lean all unit >>"$log" 2>&1; then
+		echo "lean runtime and build: $(($(date +%s) - t0)) s"
+		sh tests/run-unit.sh "build/$b-lean" "$($MAKE -s BOARD="$b" RUNTIME=lean print-run)"
+	else
+		echo "$b lean build failed: see $log"; tail -20 "$log"
+	fi
+	add_counts "build/$b-lean/unit-counts"
 done
 
 stage "fuzz targets (short runs over their corpora)"
