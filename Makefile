@@ -192,11 +192,14 @@ endif
 
 # The long versions of the suite's fault tests (docs/reliability.md):
 # 100 random kills while recording and uploading, against 20 in check;
-# the unit tests of armhf against its lean runtime (aarch64's are in check);
+# the unit tests of armhf against its lean runtime and of aarch64 against
+# Debian's libraries (check runs the other two pairings);
 # then the firmware images and bundles of the gateway boards (below).
 check-long: all unit
 	CAMGATE_FAULT_KILLS=100 CAMGATE_BIN=$(abspath $(O)/camgate) PYTEST_ARGS="-k fault" \
 		sh tests/run-integration.sh
+	$(MAKE) BOARD=rpi4 all unit
+	sh tests/run-unit.sh build/rpi4 "$$($(MAKE) -s BOARD=rpi4 print-run)"
 	$(MAKE) BOARD=imx6ul runtime
 	$(MAKE) BOARD=imx6ul RUNTIME=lean all unit
 	sh tests/run-unit.sh build/imx6ul-lean "$$($(MAKE) -s BOARD=imx6ul RUNTIME=lean print-run)"

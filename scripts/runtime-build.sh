@@ -13,9 +13,16 @@
 # private apt root with a deb-src list, so the host's apt state is never
 # touched. apt checks every downloaded file against the signed Sources index;
 # dpkg-source -x checks them against the .dsc and applies Debian's patches.
-# The unpacked trees are kept in RUNTIME_SRC (default build/runtime-src,
-# shared by every board; CI may point it at a cache that survives clones);
-# without it, they are fetched again.
+# The unpacked trees are kept in RUNTIME_SRC (default: RUNTIME_CACHE/src,
+# else build/runtime-src; shared by every board).
+#
+# RUNTIME_CACHE (default /var/cache/camgate/runtime when it can be written,
+# RUNTIME_CACHE= for none) keeps the sources and each board's last complete
+# build outside the tree, so a clean clone (CI) builds the runtime once per
+# machine and Debian point release: a build dir without a runtime takes the
+# cached one, and the stamps below decide, part by part, whether it still
+# holds (a new source version or recipe rebuilds that part). Only an
+# optimisation: without the cache everything is fetched and built.
 #
 # What is built (and why nothing else), per package:
 #   mbedtls   2.28 (Debian's config: threading on), shared: libmbedcrypto,
@@ -67,7 +74,15 @@ TRIPLE=$TOOLCHAIN
 J=${J:-2}
 SYSROOT=$(realpath -m "${SYSROOT:-build/sysroot/$TRIPLE}")
 PREFIX=$(realpath -m "${RUNTIME_PREFIX:-build/$BOARD/runtime}")
-SRC=$(realpath -m "${RUNTIME_SRC:-build/runtime-src}")
+CACHE=${RUNTIME_CACHE-/var/cache/camgate/runtime}
+if [ -n "$CACHE" ] && ! mkdir -p "$CACHE" 2>/dev/null; then
+	CACHE=
+fi
+if [ -n "$CACHE" ]; then
+	SRC=$(realpath -m "${RUNTIME_SRC:-$CACHE/src}")
+else
+	SRC=$(realpath -m "${RUNTIME_SRC:-build/runtime-src}")
+fi
 WORK=$(realpath -m "build/$BOARD/runtime-work")
 PACKAGES="mbedtls nghttp2 curl ffmpeg"
 
@@ -78,6 +93,15 @@ done
 sh toolchain/mksysroot.sh "$TRIPLE" >&2
 
 mkdir -p "$SRC" "$WORK" "$PREFIX"
+# A cached build: its pkg-config files name the prefix it was built in.
+if [ -n "$CACHE" ] && [ ! -f "$PREFIX/.camgate-runtime.mk" ] &&
+	[ -f "$CACHE/$BOARD/prefix/.camgate-runtime.mk" ]; then
+	echo "runtime: taking the cached build in $CACHE/$BOARD" >&2
+	cp -a "$CACHE/$BOARD/prefix/." "$PREFIX/"
+	cp "$CACHE/$BOARD/"*.stamp "$WORK/"
+	old=$(cat "$CACHE/$BOARD/prefix.path")
+	find "$PREFIX/lib/pkgconfig" -name '*.pc' -exec sed -i "s|$old|$PREFIX|g" {} +
+fi
 LOG=$WORK/log
 : > "$LOG"
 fail() {
@@ -260,9 +284,9 @@ key_mbedtls="r$RECIPE $(cat "$SRC/mbedtls.version") $CPUFLAGS $MBEDTLS_SET"
 # shellcheck disable=SC2034
 key_nghttp2="r$RECIPE $(cat "$SRC/nghttp2.version") $CPUFLAGS"
 # shellcheck disable=SC2034
-key_curl="r$RECIPE $(cat "$SRC/curl.version") $CPUFLAGS $RPATH_LDFLAGS $key_mbedtls"
+key_curl="r$RECIPE $(cat "$SRC/curl.version") $CPUFLAGS $RUNTIME_LIBDIR $key_mbedtls"
 # shellcheck disable=SC2034
-key_ffmpeg="r$RECIPE $(cat "$SRC/ffmpeg.version") $CPUFLAGS $FF_ENABLE $RPATH_LDFLAGS $key_mbedtls"
+key_ffmpeg="r$RECIPE $(cat "$SRC/ffmpeg.version") $CPUFLAGS $FF_ENABLE $RUNTIME_LIBDIR $key_mbedtls"
 k=
 for p in $PACKAGES; do
 	eval "k=\$key_$p"
@@ -284,3 +308,12 @@ find "$PREFIX/lib" -name '*.la' -delete
 	done
 } > "$PREFIX/.camgate-runtime.mk"
 say "$(find "$PREFIX/lib" -maxdepth 1 -name '*.so.*' -type f | wc -l) libraries in $PREFIX/lib"
+if [ -n "$CACHE" ]; then
+	rm -rf "$CACHE/$BOARD.new"
+	mkdir -p "$CACHE/$BOARD.new/prefix"
+	cp -a "$PREFIX/." "$CACHE/$BOARD.new/prefix/"
+	cp "$WORK/"*.stamp "$CACHE/$BOARD.new/"
+	echo "$PREFIX" > "$CACHE/$BOARD.new/prefix.path"
+	rm -rf "${CACHE:?}/$BOARD"
+	mv "$CACHE/$BOARD.new" "$CACHE/$BOARD"
+fi
