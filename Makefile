@@ -156,6 +156,7 @@ check-long: all unit
 		sh tests/run-integration.sh
 	$(MAKE) BOARD=rpi4 bundle
 	$(MAKE) BOARD=imx6ul bundle
+	$(MAKE) BOARD=rpi4 boot-test
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -198,6 +199,24 @@ bundle:
 	@[ -f "$(IMAGE_DIR)/rootfs.squashfs" ] || $(MAKE) image
 	sh scripts/mkbundle.sh $(BOARD) $(IMAGE_DIR)
 .PHONY: keys bundle
+
+# The boot test (tests/boot, docs/operations.md): the image with the test's
+# layer (IMAGE_EXTRA=tests/boot/image), rebuilt when camgate or an
+# overlay file changes, booted under qemu-system-aarch64 (TCG) in a network
+# namespace with a simulated camera and the test central; then the A/B
+# update and rollback under UEFI and GRUB. Root; tens of minutes, so in
+# `make check-long`, not `make check`. BOOT_STEP=boot|ab|all.
+BOOT_IMAGE_DIR ?= build/image/$(BOARD)-qemu
+BOOT_STEP ?= all
+BOOT_INPUTS := $(shell find tests/boot/image board/common board/$(BOARD) -type f 2>/dev/null) \
+	scripts/mkimage.sh
+$(BOOT_IMAGE_DIR)/rootfs.squashfs: $(O)/camgate $(BOOT_INPUTS)
+	@[ -f "$(RAUC_CERT)" ] || $(MAKE) keys
+	IMAGE_EXTRA=tests/boot/image sh scripts/mkimage.sh $(BOARD) $(O)/camgate $(BOOT_IMAGE_DIR)
+boot-test: $(BOOT_IMAGE_DIR)/rootfs.squashfs
+	@[ -f "$(RAUC_CERT)" ] || $(MAKE) keys
+	/usr/bin/python3 tests/boot/boot_test.py --step $(BOOT_STEP) $(BOOT_IMAGE_DIR) build/boot-test/$(BOARD)
+.PHONY: boot-test
 
 # libFuzzer targets (clang): a short run over each corpus in make check,
 # a long one here. Crash reproducers land in $(O)/fuzz/crash-*.

@@ -25,7 +25,11 @@ S3CENTRAL="radosgw ceph-mon ceph-osd ceph-common faketime"
 # `camgate update`'s tests: mmdebstrap runs the target's maintainer scripts
 # under qemu-user-static, squashfs-tools packs the image, rauc signs and
 # checks bundles.
-FIRMWARE="mmdebstrap squashfs-tools rauc qemu-user-static"
+# The boot test (tests/boot): qemu-system-aarch64 and its UEFI firmware
+# (AAVMF), grub-mkimage/grub-editenv for the EFI system partition, mtools
+# and dosfstools to fill it without a mount, fdisk's sfdisk for the GPT.
+FIRMWARE="mmdebstrap squashfs-tools rauc qemu-user-static
+ qemu-system-arm qemu-efi-aarch64 grub-common mtools dosfstools fdisk"
 
 pkgs="$BUILD $TEST $CROSS $S3CENTRAL $FIRMWARE"
 missing=""
