@@ -385,7 +385,7 @@ class Guest:
                 "-chardev", "socket,id=ser0,path=%s,server=on,wait=on,logfile=%s,logappend=on"
                 % (self.sock_path, self.console_log),
                 "-serial", "chardev:ser0",
-                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
+                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile=",
                 "-device", "virtio-rng-pci",
                 "-drive", "if=none,id=d0,format=raw,file=" + disk,
                 "-device", "virtio-blk-pci,drive=d0"]
