@@ -537,11 +537,9 @@ def step_boot(net, work, sqfs, root, pki):
     wall = time.time()
     g = Guest(net, work, disk, kernel, initrd)
     try:
-        g.wait(r"Started camgate\.service|Started camgate camera gateway agent", 900)
-        t_unit = time.monotonic() - start
-        log("boot: camgate started %.0f s after qemu" % t_unit)
-        g.login(0, 300)
+        g.login(0, 900)
         t_login = time.monotonic() - start
+        log("boot: root shell on the serial console %.0f s after qemu" % t_login)
         seg, status = wait_central(net, 600, wall)
         t_up = time.monotonic() - start
         check_segment(seg)
@@ -549,8 +547,13 @@ def step_boot(net, work, sqfs, root, pki):
             % (os.path.relpath(seg, net.central), status.get("daemon_state"), t_up))
         if status.get("gateway") != GW:
             raise Fail("status.json names gateway %r" % status.get("gateway"))
+        # systemd highlights the unit's name (ANSI) on the console.
+        m = re.search(r"Started (\x1b\[[0-9;]*m)?camgate\.service", g.buf)
+        if not m:
+            raise Fail("systemd did not report camgate.service started on the console")
         rc, out = g.shell("systemctl is-active camgate.service; findmnt -n -o FSTYPE,OPTIONS /", 60)
-        if "active" not in out or "squashfs" not in out or "ro" not in out:
+        lines = [w.strip() for w in out.splitlines()[1:]]
+        if "active" not in lines or not any(re.match(r"squashfs\s+ro\b", w) for w in lines):
             raise Fail("camgate not active or / not a read-only squashfs:\n" + out)
         rc, out = g.shell("systemctl --failed --no-legend --plain | cat", 60)
         failed = [w.split()[0] for w in out.splitlines()[1:] if w.strip() and "@@rc" not in w]
@@ -560,8 +563,7 @@ def step_boot(net, work, sqfs, root, pki):
             g.proc.wait(120)
         except subprocess.TimeoutExpired:
             pass
-        return {"camgate_started_s": round(t_unit), "login_s": round(t_login),
-                "uploaded_s": round(t_up)}
+        return {"login_s": round(t_login), "uploaded_s": round(t_up)}
     finally:
         g.stop()
 
