@@ -119,14 +119,14 @@ def boot_slot(bt, g, slot, since, timeout=900):
 def step_ab(bt, net, work, sqfs, root, pki):
     good, bad = variants(bt, work, sqfs)
     bundles = bundles_disk(bt, work, good, bad)
-    data = bt.make_data(work, root, pki, 64 * MIB)
+    data = bt.make_data(work, root, pki, bt.DATA_SIZE)
     esp = bt.make_esp(work, root, 32 * MIB)
     slot = max(bt.slot_size(sqfs), max(os.path.getsize(good), os.path.getsize(bad)) + 64 * MIB)
     slot = (slot // MIB) * MIB
     disk = bt.make_disk(work, [("esp", 32 * MIB, bt.ESP_TYPE, esp),
                                ("rootfs-a", slot, bt.LINUX_TYPE, sqfs),
                                ("rootfs-b", slot, bt.LINUX_TYPE, None),
-                               ("data", 64 * MIB, bt.LINUX_TYPE, data)])
+                               ("data", bt.DATA_SIZE, bt.LINUX_TYPE, data)])
     res = {}
     t0 = time.monotonic()
     wall = time.time()

@@ -51,6 +51,9 @@ CENTRAL_PORT = 8443
 CAM_PORT = 8554
 HOST = "10.0.2.2"  # the namespace's loopback, as qemu's user network shows it
 MIB = 1 << 20
+# The data partition: the ring (8 x 4 MiB), state.db, RAUC status, room to spare
+# above camgate's state-disk-low alarm (16 MiB).
+DATA_SIZE = 96 * MIB
 AAVMF_CODE = "/usr/share/AAVMF/AAVMF_CODE.fd"
 AAVMF_VARS = "/usr/share/AAVMF/AAVMF_VARS.fd"
 T0 = time.monotonic()
@@ -466,7 +469,7 @@ class Guest:
 
     def login(self, since, timeout):
         """The autologin shell's prompt after a boot."""
-        self.wait(r"root@camgate:~#", timeout, since)
+        self.wait(r"camgate:~#", timeout, since)
         time.sleep(1)
         self.send("")
         # Kernel and camgate messages to the console stay on; the shell
@@ -526,11 +529,11 @@ def check_segment(seg):
 
 
 def step_boot(net, work, sqfs, root, pki):
-    data = make_data(work, root, pki, 64 * MIB)
+    data = make_data(work, root, pki, DATA_SIZE)
     esp = make_esp(work, root, 32 * MIB)
     slot = slot_size(sqfs)
     disk = make_disk(work, [("esp", 32 * MIB, ESP_TYPE, esp), ("rootfs-a", slot, LINUX_TYPE, sqfs),
-                            ("rootfs-b", slot, LINUX_TYPE, None), ("data", 64 * MIB, LINUX_TYPE, data)])
+                            ("rootfs-b", slot, LINUX_TYPE, None), ("data", DATA_SIZE, LINUX_TYPE, data)])
     kernel, initrd = slot_boot_files(root)
     log("boot: direct kernel boot of %s (slot A, TCG)" % os.path.basename(kernel))
     start = time.monotonic()
