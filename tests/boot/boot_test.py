@@ -590,6 +590,10 @@ def main():
               "mkfs.ext4", "sfdisk", "unsquashfs", "ffprobe", "openssl"):
         if not shutil.which(t, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin"):
             sys.exit("boot-test: %s missing (make deps)" % t)
+    # A stop (make's, a CI timeout) still runs the clean-up below: qemu,
+    # the camera, central and the namespace go with the test.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
     work = os.path.abspath(a.work)
     if os.path.exists(work):
         shutil.rmtree(work)
@@ -606,7 +610,7 @@ def main():
         if a.step in ("ab", "all"):
             import boot_ab  # noqa: E402 (tests/boot/boot_ab.py)
             results["ab"] = boot_ab.step_ab(sys.modules[__name__], net, work, sqfs, root, pki)
-    except Fail as e:
+    except (Fail, subprocess.CalledProcessError) as e:
         log("FAIL: %s" % e)
         log("console log: %s/console.log (last lines below)" % work)
         try:
