@@ -4,7 +4,8 @@
 #   make                      build $(O)/camgate for BOARD (default host)
 #   make deps                 install every Debian package build/tests/demo need (root)
 #   make check                all tests (unit plain + ASan/UBSan, integration), one summary line
-#   make check-long           the fault tests at full length (docs/reliability.md)
+#   make check-long           the fault tests at full length (docs/reliability.md), bundles, boot test
+#   make boot-test BOARD=rpi4 the image booted under qemu-system-aarch64, A/B update (docs/operations.md)
 #   make demo                 simulated cameras recorded for ~30 s
 #   make BOARD=rpi4           cross build (aarch64); make check BOARD=rpi4 runs unit tests under qemu
 #   make SANITIZE=address,undefined   sanitizer build in its own O=
