@@ -4,7 +4,8 @@
 #   make                      build $(O)/camgate for BOARD (default host)
 #   make deps                 install every Debian package build/tests/demo need (root)
 #   make check                all tests (unit plain + ASan/UBSan, integration), one summary line
-#   make check-long           the fault tests at full length (docs/reliability.md)
+#   make check-long           the fault tests at full length (docs/reliability.md), bundles, boot test
+#   make boot-test BOARD=rpi4 the image booted under qemu-system-aarch64, A/B update (docs/operations.md)
 #   make demo                 simulated cameras recorded for ~30 s
 #   make BOARD=rpi4           cross build (aarch64); make check BOARD=rpi4 runs unit tests under qemu
 #   make SANITIZE=address,undefined   sanitizer build in its own O=
@@ -205,6 +206,7 @@ check-long: all unit
 	sh tests/run-unit.sh build/imx6ul-lean "$$($(MAKE) -s BOARD=imx6ul RUNTIME=lean print-run)"
 	$(MAKE) BOARD=rpi4 bundle
 	$(MAKE) BOARD=imx6ul bundle
+	$(MAKE) BOARD=rpi4 boot-test
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -251,6 +253,24 @@ bundle:
 	@[ -f "$(IMAGE_DIR)/rootfs.squashfs" ] || $(MAKE) image
 	sh scripts/mkbundle.sh $(BOARD) $(IMAGE_DIR)
 .PHONY: keys bundle
+
+# The boot test (tests/boot, docs/operations.md): the image with the test's
+# layer (IMAGE_EXTRA=tests/boot/image), rebuilt when camgate or an
+# overlay file changes, booted under qemu-system-aarch64 (TCG) in a network
+# namespace with a simulated camera and the test central; then the A/B
+# update and rollback under UEFI and GRUB. Root; tens of minutes, so in
+# `make check-long`, not `make check`. BOOT_STEP=boot|ab|all.
+BOOT_IMAGE_DIR ?= build/image/$(BOARD)-qemu
+BOOT_STEP ?= all
+BOOT_INPUTS := $(shell find tests/boot/image board/common board/$(BOARD) -type f 2>/dev/null) \
+	scripts/mkimage.sh
+$(BOOT_IMAGE_DIR)/rootfs.squashfs: $(O)/camgate $(BOOT_INPUTS)
+	@[ -f "$(RAUC_CERT)" ] || $(MAKE) keys
+	IMAGE_EXTRA=tests/boot/image sh scripts/mkimage.sh $(BOARD) $(O)/camgate $(BOOT_IMAGE_DIR)
+boot-test: $(BOOT_IMAGE_DIR)/rootfs.squashfs
+	@[ -f "$(RAUC_CERT)" ] || $(MAKE) keys
+	/usr/bin/python3 tests/boot/boot_test.py --step $(BOOT_STEP) $(BOOT_IMAGE_DIR) build/boot-test/$(BOARD)
+.PHONY: boot-test
 
 # libFuzzer targets (clang): a short run over each corpus in make check,
 # a long one here. Crash reproducers land in $(O)/fuzz/crash-*.

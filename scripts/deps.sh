@@ -26,7 +26,11 @@ S3CENTRAL="radosgw ceph-mon ceph-osd ceph-common faketime"
 # under qemu-user-static, squashfs-tools packs the image, rauc signs and
 # checks bundles; dbus-daemon is the private session bus of the update
 # tests' rauc service (tests/integration/updatelib.py).
-FIRMWARE="mmdebstrap squashfs-tools rauc qemu-user-static dbus-daemon"
+# The boot test (tests/boot): qemu-system-aarch64 and its UEFI firmware
+# (AAVMF), grub-mkimage/grub-editenv for the EFI system partition, mtools
+# and dosfstools to fill it without a mount, fdisk's sfdisk for the GPT.
+FIRMWARE="mmdebstrap squashfs-tools rauc qemu-user-static dbus-daemon
+ qemu-system-arm qemu-efi-aarch64 grub-common mtools dosfstools fdisk"
 
 # The lean runtime of the images (scripts/runtime-build.sh): mbedtls builds
 # with CMake (its configuration set by its own scripts/config.py, python3);

@@ -18,6 +18,11 @@
 # (sysusers.d), its directories (tmpfiles.d), rootfs.perms, the unit
 # enabled. A NEEDED library of camgate missing from the image is an error.
 #
+# IMAGE_EXTRA=DIR adds a variant's layer on top of the board's (the qemu
+# boot test's, tests/boot/image): DIR/image-packages to the package list,
+# DIR/rootfs over the overlay, DIR/customize.sh run last with the new root
+# as its argument. A release image has none.
+#
 # Reproducibility: SOURCE_DATE_EPOCH is the commit time (git log -1 %ct)
 # unless set; mmdebstrap clamps file times to it and drops its own
 # non-reproducible files, mksquashfs stamps every inode and the
@@ -61,7 +66,22 @@ done
 
 : "${SOURCE_DATE_EPOCH:=$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 export SOURCE_DATE_EPOCH
-PACKAGES=$(cat board/common/image-packages "$BDIR/image-packages" | sed -e 's/#.*//' | xargs | tr ' ' ',')
+EXTRA=${IMAGE_EXTRA:-}
+if [ -n "$EXTRA" ]; then
+	[ -d "$EXTRA" ] || die "IMAGE_EXTRA=$EXTRA is not a directory"
+	EXTRA=$(realpath "$EXTRA")
+fi
+PACKAGES=$(cat board/common/image-packages "$BDIR/image-packages" \
+	${EXTRA:+$(ls "$EXTRA/image-packages" 2>/dev/null)} | sed -e 's/#.*//' | xargs | tr ' ' ',')
+# The variant's hooks, when there is one (empty hooks are no-ops).
+extra_overlay=true
+extra_hook=true
+if [ -n "$EXTRA" ] && [ -d "$EXTRA/rootfs" ]; then
+	extra_overlay="tar -C '$EXTRA/rootfs' -cf - . | tar -C \"\$1\" -xf - --no-same-owner"
+fi
+if [ -n "$EXTRA" ] && [ -f "$EXTRA/customize.sh" ]; then
+	extra_hook="sh '$EXTRA/customize.sh' \"\$1\""
+fi
 
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
@@ -131,6 +151,8 @@ mmdebstrap --mode=root --variant=minbase --architectures="$ARCH" \
 	--customize-hook="systemd-tmpfiles --root=\"\$1\" --create camgate.conf" \
 	--customize-hook="while read -r p m o; do chroot \"\$1\" chown \"\$o\" \"\$p\" && chroot \"\$1\" chmod \"\$m\" \"\$p\" || exit 1; done < '$perms'" \
 	--customize-hook="systemctl --root=\"\$1\" enable camgate.service" \
+	--customize-hook="$extra_overlay" \
+	--customize-hook="$extra_hook" \
 	--customize-hook="echo camgate > \"\$1/etc/hostname\"" \
 	--customize-hook="dpkg-query --admindir=\"\$1/var/lib/dpkg\" -W -f='\${Package} \${Version}\n' > '$WORK/packages'" \
 	bookworm "$WORK/root" - < "$WORK/sources" > "$OUT/build.log" 2>&1 ||
@@ -153,6 +175,7 @@ find "$WORK/root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DAT
 	echo "version $VERSION"
 	echo "board $BOARD"
 	echo "arch $ARCH"
+	[ -z "$EXTRA" ] || echo "variant ${EXTRA#"$TOP"/}"
 	echo "build_time $(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ) (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH, the commit time)"
 	echo "camgate_sha256 $(sha256sum "$strip_bin" | cut -d' ' -f1)"
 	echo "# packages: name version"
