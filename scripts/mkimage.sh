@@ -71,8 +71,20 @@ if [ -n "$EXTRA" ]; then
 	[ -d "$EXTRA" ] || die "IMAGE_EXTRA=$EXTRA is not a directory"
 	EXTRA=$(realpath "$EXTRA")
 fi
+# A camgate built with RUNTIME=lean (its RUNPATH is /usr/lib/camgate)
+# takes the lean runtime's libraries in place of the Debian packages marked
+# "lean" in the lists.
+LEAN=
+if "$TRIPLE-objdump" -p "$BINARY" | grep -q 'RUNPATH *\/usr\/lib\/camgate$'; then
+	LEAN=1
+	[ -f "build/$BOARD/runtime/.camgate-runtime.mk" ] ||
+		die "$BINARY is a RUNTIME=lean build and build/$BOARD/runtime is incomplete: make runtime BOARD=$BOARD"
+fi
 PACKAGES=$(cat board/common/image-packages "$BDIR/image-packages" \
-	${EXTRA:+$(ls "$EXTRA/image-packages" 2>/dev/null)} | sed -e 's/#.*//' | xargs | tr ' ' ',')
+	${EXTRA:+$(ls "$EXTRA/image-packages" 2>/dev/null)} |
+	sed -e "${LEAN:+/#[[:space:]]*lean\$/d}" -e 's/#.*//' | xargs | tr ' ' ',')
+lean_hook=true
+[ -z "$LEAN" ] || lean_hook="sh '$TOP/scripts/runtime-install.sh' '$BOARD' \"\$1\""
 # The variant's hooks, when there is one (empty hooks are no-ops).
 extra_overlay=true
 extra_hook=true
@@ -144,6 +156,7 @@ mmdebstrap --mode=root --variant=minbase --architectures="$ARCH" \
 	--customize-hook="rm -f \"\$1$UIR\" && chroot \"\$1\" dpkg-divert --local --rename --remove $UIR" \
 	--customize-hook="for k in \$(ls \"\$1/lib/modules\"); do chroot \"\$1\" update-initramfs -c -k \$k || exit 1; done" \
 	--customize-hook="install -m 0755 '$strip_bin' \"\$1/usr/bin/camgate\"" \
+	--customize-hook="$lean_hook" \
 	--customize-hook="tar -C '$TOP/board/common/rootfs' -cf - . | tar -C \"\$1\" -xf - --no-same-owner" \
 	--customize-hook="tar -C '$TOP/$BDIR/rootfs' -cf - . | tar -C \"\$1\" -xf - --no-same-owner" \
 	--customize-hook="install -D -m 0644 '$TOP/$CERT' \"\$1/etc/rauc/keyring.pem\"" \
@@ -163,6 +176,7 @@ say "rootfs done in $(($(date +%s) - start)) s: $(du -sm "$WORK/root" | cut -f1)
 missing=
 for lib in $("$TRIPLE-objdump" -p "$strip_bin" | awk '/NEEDED/ {print $2}'); do
 	[ -e "$WORK/root/usr/lib/$TRIPLE/$lib" ] || [ -e "$WORK/root/lib/$TRIPLE/$lib" ] ||
+		{ [ -n "$LEAN" ] && [ -e "$WORK/root/usr/lib/camgate/$lib" ]; } ||
 		missing="$missing $lib"
 done
 [ -z "$missing" ] || die "camgate needs$missing, which the image lacks: add the package to board/common/image-packages"
@@ -175,6 +189,7 @@ find "$WORK/root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DAT
 	echo "version $VERSION"
 	echo "board $BOARD"
 	echo "arch $ARCH"
+	echo "runtime ${LEAN:+lean (build/$BOARD/runtime)}${LEAN:-debian}"
 	[ -z "$EXTRA" ] || echo "variant ${EXTRA#"$TOP"/}"
 	echo "build_time $(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ) (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH, the commit time)"
 	echo "camgate_sha256 $(sha256sum "$strip_bin" | cut -d' ' -f1)"
