@@ -15,6 +15,8 @@
 #ifndef CAMGATE_STORAGE_STATEDB_H
 #define CAMGATE_STORAGE_STATEDB_H
 
+#include <stddef.h>
+
 struct statedb; /* opaque */
 struct sqlite3;
 
@@ -49,9 +51,20 @@ int statedb_take_origin(struct statedb *db, enum statedb_origin *op);
  * a stat and a 16-byte read. Not logged. */
 int statedb_check(struct statedb *db);
 
-/* The file is known damaged (statedb_check() said -EBADMSG): closing
- * must not checkpoint the -wal into it, which could make a partly
- * overwritten file look whole again. The next statedb_open() then finds
+/* PRAGMA quick_check of the file as committed, on a read-only connection
+ * of its own (the statedb mutex is not taken: writers go on meanwhile).
+ * Finds what statedb_check() cannot: a page damaged in the middle under
+ * a sound header, which the running connection would not notice until
+ * it read that page, and which the next start would refuse. Costs a read
+ * of every b-tree page: see docs/reliability.md for the figure. 0 sound;
+ * -EBADMSG damaged, with quick_check's first line (or SQLite's error) in
+ * @why (not logged: the caller decides); -EIO other SQLite errors,
+ * -ENOMEM (a failed open logged). */
+int statedb_quick_check(struct statedb *db, char *why, size_t whylen);
+
+/* The file is known damaged (statedb_check() or statedb_quick_check()
+ * said -EBADMSG): closing must not checkpoint the -wal into it, which
+ * could make a partly overwritten file look whole again. The next statedb_open() then finds
  * it damaged and moves it aside with its -wal. */
 void statedb_abandon(struct statedb *db);
 
