@@ -198,8 +198,20 @@ static void statedb_corrupt_aside(const char *path, const char *why)
 static enum statedb_origin statedb_settle(const char *path)
 {
 	int ok = statedb_header_ok(path);
-	char tag[40];
+	char tag[40], mark[PATH_MAX + 16];
 
+	/* Found damaged while running (statedb_abandon()): the header and
+	 * even quick_check may pass now, as WAL recovery silently drops the
+	 * frames after a damaged one, so the mark decides. */
+	snprintf(mark, sizeof(mark), "%s.damaged", path);
+	if (!access(mark, F_OK)) {
+		if (ok >= 0)
+			statedb_corrupt_aside(path, "found damaged while running");
+		if (unlink(mark))
+			log_err("%s: %m", mark);
+		if (ok >= 0)
+			return STATEDB_REPLACED;
+	}
 	if (ok == 1)
 		return STATEDB_OPENED;
 	if (ok == -ENOENT) {
@@ -418,6 +430,13 @@ int statedb_quick_check(struct statedb *s, char *why, size_t whylen)
 
 void statedb_abandon(struct statedb *s)
 {
+	char mark[PATH_MAX + 16];
+	int ret;
+
+	snprintf(mark, sizeof(mark), "%s.damaged", s->path);
+	ret = fs_create(mark, "", 0, 0640);
+	if (ret && ret != -EEXIST)
+		log_err("%s: %s", mark, strerror(-ret));
 	statedb_lock(s);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	statedb_unlock(s);

@@ -22,7 +22,8 @@ struct sqlite3;
 
 /* Open or create @dir/state.db (the directory is created if missing).
  * A file there that is not a sound SQLite database (its header, then
- * SQLite's own errors and PRAGMA quick_check) is moved aside
+ * SQLite's own errors and PRAGMA quick_check), or that
+ * statedb_abandon() marked, is moved aside
  * (state.db.corrupt-EPOCH, with its -wal and -shm) and a new one
  * created; statedb_take_origin() tells. -EIO: SQLite refused (logged).
  * -ENOMEM. *dbp set only on success. */
@@ -64,8 +65,10 @@ int statedb_quick_check(struct statedb *db, char *why, size_t whylen);
 
 /* The file is known damaged (statedb_check() or statedb_quick_check()
  * said -EBADMSG): closing must not checkpoint the -wal into it, which
- * could make a partly overwritten file look whole again. The next statedb_open() then finds
- * it damaged and moves it aside with its -wal. */
+ * could make a partly overwritten file look whole again; and a mark
+ * (state.db.damaged) makes the next statedb_open() move it aside even if
+ * it then looks sound (SQLite's WAL recovery drops the frames after a
+ * damaged one without an error). */
 void statedb_abandon(struct statedb *db);
 
 /* Bring @module's tables to version @nsteps: step N (0-based) takes the
