@@ -204,7 +204,7 @@ static enum statedb_origin statedb_settle(const char *path)
 	 * even quick_check may pass now, as WAL recovery silently drops the
 	 * frames after a damaged one, so the mark decides. */
 	snprintf(mark, sizeof(mark), "%s.damaged", path);
-	if (!access(mark, F_OK)) {
+	if ((ok >= 0 || ok == -ENOENT) && !access(mark, F_OK)) {
 		if (ok >= 0)
 			statedb_corrupt_aside(path, "found damaged while running");
 		if (unlink(mark))

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """state.db lost under `camgate run` while four cameras record and upload:
-removed (with its -wal and -shm), or overwritten in place with garbage.
+removed (with its -wal and -shm), overwritten in place with garbage, or
+one b-tree page damaged under a sound header (found by the periodic
+quick_check, [gateway] state_check_interval).
 
 The running connection would keep writing to what it opened (an unlinked
 inode, or pages no restart can read), so every later audit and outbox row
