@@ -228,8 +228,9 @@ void gw_state_disk(struct gw *gw, struct status_state_disk *sd)
  * reads it, and the next start's quick_check refuses the file: found
  * here instead, while the rows since are still few. A separate read-only
  * connection, so recording and uplink threads keep writing meanwhile.
- * Cost: docs/reliability.md ("state.db damaged in the middle"), tens of
- * milliseconds every few minutes on the main thread's status tick.
+ * Cost (docs/reliability.md, Figures): 0.6-4.4 ms on the 388 KiB
+ * state.db of 150 s of 16 cameras, 35-105 ms on a 21 MiB one (x86-64
+ * host under load), every 5 min by default on the status tick.
  * -EUCLEAN: damaged (logged with quick_check's words); else 0 (an open
  * or I/O failure is logged and tried again at the next interval). */
 static int gw_quick_check(struct gw *gw)
