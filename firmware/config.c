@@ -68,6 +68,12 @@ static const struct cfg_setting settings[] = {
 	  "Free space on state_dir's filesystem below which the state-disk-low alarm is raised "
 	  "(cleared when it is back); 0: not watched.",
 	  CENTRAL },
+	{ "gateway", "state_check_interval", T_DURATION, C(state_check_interval_ms), 0, DAY, "5m",
+	  true, NULL,
+	  "How often the running daemon reads all of state.db (PRAGMA quick_check) for a page "
+	  "damaged under a sound header; on damage it stops like on a lost state.db "
+	  "(state-db-lost at the restart). 0: only checked at start.",
+	  CENTRAL },
 	{ "integrity", "checkpoint_segments", T_U32, C(checkpoint_segments), 1, 100000, "15", false,
 	  NULL,
 	  "A signed chain checkpoint is sent to central after this many chain entries of a "

@@ -133,10 +133,11 @@ struct config {
 	uint32_t extents;
 	uint64_t extent_bytes;
 	int64_t retention_floor_ms;
-	int on_full;			/* enum config_on_full */
-	uint64_t state_disk_low;	/* bytes free on state_dir's fs; 0: not watched */
-	uint32_t checkpoint_segments;	/* [integrity]: chain checkpoint every N entries */
-	int64_t checkpoint_interval_ms; /* ... or this long after the previous one */
+	int on_full;			 /* enum config_on_full */
+	uint64_t state_disk_low;	 /* bytes free on state_dir's fs; 0: not watched */
+	int64_t state_check_interval_ms; /* quick_check of state.db while running; 0: off */
+	uint32_t checkpoint_segments;	 /* [integrity]: chain checkpoint every N entries */
+	int64_t checkpoint_interval_ms;	 /* ... or this long after the previous one */
 	struct config_stream stream;
 	struct config_uplink uplink;
 	struct config_onvif onvif;

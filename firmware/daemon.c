@@ -149,7 +149,7 @@ static void gw_state_db_lost(struct gw *gw)
 	if (statedb_take_origin(gw->sdb, &o) || o == STATEDB_OPENED ||
 	    !ring_exists(gw->cfg->storage_dir))
 		return;
-	what = o == STATEDB_REPLACED ? "state.db was not a database (moved aside): new one created"
+	what = o == STATEDB_REPLACED ? "state.db was damaged (moved aside): new one created"
 				     : "state.db was missing beside a ring with footage: new one "
 				       "created";
 	log_msg(LOG_CRIT, "%s/%s; the whole ring is owed to central again", gw->cfg->state_dir,

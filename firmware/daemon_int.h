@@ -166,6 +166,7 @@ struct gw {
 	/* Main thread: state.db was removed or overwritten under the daemon
 	 * (-ENOENT, -EBADMSG); the loop stops and daemon_run() fails with it. */
 	int state_lost;
+	int64_t state_check_at; /* monotonic ms of the next quick_check (main thread) */
 	/* blocklist_generation() last applied (main thread); -1 before. */
 	int64_t blocklist_gen;
 	int64_t audit_verify_at; /* monotonic ms of the next chain check (main thread) */

@@ -198,8 +198,20 @@ static void statedb_corrupt_aside(const char *path, const char *why)
 static enum statedb_origin statedb_settle(const char *path)
 {
 	int ok = statedb_header_ok(path);
-	char tag[40];
+	char tag[40], mark[PATH_MAX + 16];
 
+	/* Found damaged while running (statedb_abandon()): the header and
+	 * even quick_check may pass now, as WAL recovery silently drops the
+	 * frames after a damaged one, so the mark decides. */
+	snprintf(mark, sizeof(mark), "%s.damaged", path);
+	if ((ok >= 0 || ok == -ENOENT) && !access(mark, F_OK)) {
+		if (ok >= 0)
+			statedb_corrupt_aside(path, "found damaged while running");
+		if (unlink(mark))
+			log_err("%s: %m", mark);
+		if (ok >= 0)
+			return STATEDB_REPLACED;
+	}
 	if (ok == 1)
 		return STATEDB_OPENED;
 	if (ok == -ENOENT) {
@@ -353,8 +365,78 @@ int statedb_check(struct statedb *s)
 	return n == 0 || (n == sizeof(head) && !memcmp(head, sqlite_magic, 16)) ? 0 : -EBADMSG;
 }
 
+struct quick_first {
+	char *why;
+	size_t len;
+	bool bad;
+};
+
+/* quick_check's answer on one line for a log: its lines joined by "; "
+ * without the "*** in database main ***" heading. */
+static void quick_words(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	if (!strncmp(in, "*** ", 4) && strchr(in, '\n'))
+		in = strchr(in, '\n') + 1;
+	for (; *in && n + 3 < cap; in++) {
+		if (*in != '\n') {
+			out[n++] = *in;
+		} else if (in[1]) {
+			out[n++] = ';';
+			out[n++] = ' ';
+		}
+	}
+	out[n] = '\0';
+}
+
+/* Keeps quick_check's first complaint: the rows after it are often
+ * consequences of the same page. */
+static int quick_first_row(void *arg, int n, char **vals, char **cols)
+{
+	struct quick_first *q = arg;
+
+	(void)cols;
+	if (n == 1 && vals[0] && !strcmp(vals[0], "ok"))
+		return 0;
+	if (!q->bad && q->len)
+		quick_words(q->why, q->len, n == 1 && vals[0] ? vals[0] : "no answer");
+	q->bad = true;
+	return 0;
+}
+
+int statedb_quick_check(struct statedb *s, char *why, size_t whylen)
+{
+	struct quick_first q = { why, whylen, false };
+	sqlite3 *c;
+	int rc, ret;
+
+	if (whylen)
+		why[0] = '\0';
+	ret = statedb_reader_open(s, &c);
+	if (ret)
+		return ret;
+	rc = sqlite3_exec(c, "PRAGMA quick_check", quick_first_row, &q, NULL);
+	if (rc != SQLITE_OK && !q.bad) {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(c));
+		rc = sqlite3_extended_errcode(c) & 0xff;
+		ret = rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? -EBADMSG : -EIO;
+	} else {
+		ret = q.bad ? -EBADMSG : 0;
+	}
+	statedb_reader_close(c);
+	return ret;
+}
+
 void statedb_abandon(struct statedb *s)
 {
+	char mark[PATH_MAX + 16];
+	int ret;
+
+	snprintf(mark, sizeof(mark), "%s.damaged", s->path);
+	ret = fs_create(mark, "", 0, 0640);
+	if (ret && ret != -EEXIST)
+		log_err("%s: %s", mark, strerror(-ret));
 	statedb_lock(s);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	statedb_unlock(s);

@@ -15,12 +15,15 @@
 #ifndef CAMGATE_STORAGE_STATEDB_H
 #define CAMGATE_STORAGE_STATEDB_H
 
+#include <stddef.h>
+
 struct statedb; /* opaque */
 struct sqlite3;
 
 /* Open or create @dir/state.db (the directory is created if missing).
  * A file there that is not a sound SQLite database (its header, then
- * SQLite's own errors and PRAGMA quick_check) is moved aside
+ * SQLite's own errors and PRAGMA quick_check), or that
+ * statedb_abandon() marked, is moved aside
  * (state.db.corrupt-EPOCH, with its -wal and -shm) and a new one
  * created; statedb_take_origin() tells. -EIO: SQLite refused (logged).
  * -ENOMEM. *dbp set only on success. */
@@ -49,10 +52,23 @@ int statedb_take_origin(struct statedb *db, enum statedb_origin *op);
  * a stat and a 16-byte read. Not logged. */
 int statedb_check(struct statedb *db);
 
-/* The file is known damaged (statedb_check() said -EBADMSG): closing
- * must not checkpoint the -wal into it, which could make a partly
- * overwritten file look whole again. The next statedb_open() then finds
- * it damaged and moves it aside with its -wal. */
+/* PRAGMA quick_check of the file as committed, on a read-only connection
+ * of its own (the statedb mutex is not taken: writers go on meanwhile).
+ * Finds what statedb_check() cannot: a page damaged in the middle under
+ * a sound header, which the running connection would not notice until
+ * it read that page, and which the next start would refuse. Costs a read
+ * of every b-tree page: see docs/reliability.md for the figure. 0 sound;
+ * -EBADMSG damaged, with quick_check's first line (or SQLite's error) in
+ * @why (not logged: the caller decides); -EIO other SQLite errors,
+ * -ENOMEM (a failed open logged). */
+int statedb_quick_check(struct statedb *db, char *why, size_t whylen);
+
+/* The file is known damaged (statedb_check() or statedb_quick_check()
+ * said -EBADMSG): closing must not checkpoint the -wal into it, which
+ * could make a partly overwritten file look whole again; and a mark
+ * (state.db.damaged) makes the next statedb_open() move it aside even if
+ * it then looks sound (SQLite's WAL recovery drops the frames after a
+ * damaged one without an error). */
 void statedb_abandon(struct statedb *db);
 
 /* Bring @module's tables to version @nsteps: step N (0-based) takes the

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """state.db lost under `camgate run` while four cameras record and upload:
-removed (with its -wal and -shm), or overwritten in place with garbage.
+removed (with its -wal and -shm), overwritten in place with garbage, or
+one b-tree page damaged under a sound header (found by the periodic
+quick_check, [gateway] state_check_interval).
 
 The running connection would keep writing to what it opened (an unlinked
 inode, or pages no restart can read), so every later audit and outbox row
@@ -15,12 +17,14 @@ docs/architecture.md, "One record of a segment's upload")."""
 
 import hashlib
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 import cglib
-from test_camgate_outage import GW, NAMES, check_complete, finish, media_acks, start_recording
+from test_camgate_outage import (BACKOFF_MAX_S, GW, LIVE_WINDOW, NAMES, PARALLEL, check_complete,
+				 finish, media_acks, start_recording)
 
 STOP_S = 10  # status_interval is 1 s; the check runs each tick
 
@@ -32,8 +36,8 @@ def central_copies(central):
 		for p in root.glob("*/*.m4s")}
 
 
-def lose_and_restart(env, central, uplink_config, damage, says):
-	srv, cg = start_recording(env, central, uplink_config)
+def lose_and_restart(env, central, uplink_config, damage, says, start=start_recording):
+	srv, cg = start(env, central, uplink_config)
 	cglib.wait_for("a few segments at central", lambda: len(media_acks(central)) >= 6, 30)
 	damage(cg.state_dir / "state.db")
 	cglib.wait_for("camgate to stop on the lost state.db", lambda: not cg.running(), STOP_S, 0.1)
@@ -97,3 +101,67 @@ def test_state_db_overwritten_while_running(env, central_mtls, uplink_config, up
 	print("overwritten: %d segments at central before, %d in the ring, all at central; "
 	      "kept aside: %s" % (len(before), sum(len(c["segments"]) for c in cams),
 				  [p.name for p in aside]))
+
+
+CHECK_S = 2  # [gateway] state_check_interval for the case below
+
+
+def start_recording_checked(env, central, uplink_config):
+	"""start_recording() with state.db's quick_check every CHECK_S."""
+	srv = env.cameras(cams=4, codec="h264", audio="aac")
+	cg = env.camgate()
+	uplink_config(cg, central, {n: srv.url(i + 1) for i, n in enumerate(NAMES)},
+		      gateway={"id": GW, "state_check_interval": "%ds" % CHECK_S},
+		      storage={"extents": 8, "extent_size": "32M"},
+		      live_window=LIVE_WINDOW, parallel=PARALLEL, backoff_max="%ds" % BACKOFF_MAX_S)
+	cg.start()
+	cg.wait_segments({n: 1 for n in NAMES}, 20)
+	return srv, cg
+
+
+@pytest.mark.budget(90)
+def test_state_db_page_damaged_while_running(env, central_mtls, uplink_config, uplink_check,
+					     schema_check):
+	"""One b-tree page in the middle of state.db overwritten, its header
+	sound: statedb_check() cannot see it and the daemon would not read
+	that page until the next start, which would refuse the file. The
+	periodic quick_check finds it within state_check_interval, names it
+	in the log, and the daemon stops as for an overwritten file."""
+	central = central_mtls
+	damaged = {}
+
+	def damage_page(db):
+		# The pages in the main file, not only in the -wal.
+		conn = sqlite3.connect(str(db), timeout=10)
+		try:
+			busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+			assert busy[0] == 0, busy
+			psize = conn.execute("PRAGMA page_size").fetchone()[0]
+			# The `schema` table's page: written at open only, so the
+			# running daemon does not rewrite it whole into the -wal
+			# (which would make the file sound again at its checkpoint).
+			page = conn.execute("SELECT rootpage FROM sqlite_schema"
+					    " WHERE name = 'schema'").fetchone()[0]
+			npages = conn.execute("PRAGMA page_count").fetchone()[0]
+		finally:
+			conn.close()
+		assert 1 < page <= npages, (page, npages)
+		damaged.update(page=page, npages=npages)
+		with open(db, "r+b") as f:
+			f.seek((page - 1) * psize)
+			f.write(b"\xa5" * 512)
+		head = db.read_bytes()[:16]
+		assert head == b"SQLite format 3\0", head
+	cg, cams, before = lose_and_restart(env, central, uplink_config, damage_page,
+					    "state.db is damaged (quick_check)",
+					    start=start_recording_checked)
+	log = cg.log.read_text()
+	assert "state.db: quick_check: Page %d" % damaged["page"] in log, log[-3000:]
+	aside = list(cg.state_dir.glob("state.db.corrupt-*"))
+	assert aside, "the damaged file was not kept aside"
+	check_complete(central, cams, uplink_check)
+	schema_check(central, GW)
+	print("page %d of %d damaged: %d segments at central before, %d in the ring, all at "
+	      "central; kept aside: %s" % (damaged["page"], damaged["npages"], len(before),
+					  sum(len(c["segments"]) for c in cams),
+					  [p.name for p in aside]))
