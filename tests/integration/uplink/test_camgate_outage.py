@@ -34,11 +34,13 @@ DRAIN_TIMEOUT_S = 25
 SEGMENT_S = 2  # cglib.BASE_STREAM segment_duration
 
 
-def start_recording(env, central, uplink_config, **uplink):
+def start_recording(env, central, uplink_config, gateway=None, **uplink):
+	"""Four cameras recording and uploading; gateway: further [gateway] keys."""
 	srv = env.cameras(cams=4, codec="h264", audio="aac")
 	cg = env.camgate()
 	uplink_config(cg, central, {n: srv.url(i + 1) for i, n in enumerate(NAMES)},
-		      gateway={"id": GW}, storage={"extents": 8, "extent_size": "32M"},
+		      gateway={"id": GW, **(gateway or {})},
+		      storage={"extents": 8, "extent_size": "32M"},
 		      live_window=LIVE_WINDOW, parallel=PARALLEL,
 		      backoff_max="%ds" % BACKOFF_MAX_S, **uplink)
 	cg.start()

@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 
 import cglib
-from test_camgate_outage import (BACKOFF_MAX_S, GW, LIVE_WINDOW, NAMES, PARALLEL, check_complete,
-				 finish, media_acks, start_recording)
+from test_camgate_outage import GW, check_complete, finish, media_acks, start_recording
 
 STOP_S = 10  # status_interval is 1 s; the check runs each tick
 
@@ -108,15 +107,8 @@ CHECK_S = 2  # [gateway] state_check_interval for the case below
 
 def start_recording_checked(env, central, uplink_config):
 	"""start_recording() with state.db's quick_check every CHECK_S."""
-	srv = env.cameras(cams=4, codec="h264", audio="aac")
-	cg = env.camgate()
-	uplink_config(cg, central, {n: srv.url(i + 1) for i, n in enumerate(NAMES)},
-		      gateway={"id": GW, "state_check_interval": "%ds" % CHECK_S},
-		      storage={"extents": 8, "extent_size": "32M"},
-		      live_window=LIVE_WINDOW, parallel=PARALLEL, backoff_max="%ds" % BACKOFF_MAX_S)
-	cg.start()
-	cg.wait_segments({n: 1 for n in NAMES}, 20)
-	return srv, cg
+	return start_recording(env, central, uplink_config,
+			       gateway={"state_check_interval": "%ds" % CHECK_S})
 
 
 @pytest.mark.budget(90)
