@@ -144,8 +144,9 @@ say "mmdebstrap $ARCH ($(echo "$PACKAGES" | tr ',' ' ' | wc -w) packages over mi
 # the host's (same systemd release as the target's bookworm); chown runs
 # inside (chroot, under qemu) so owner names resolve in the image's
 # /etc/passwd, not the host's.
-# The initramfs is made once, at the end: under qemu each run takes many
-# minutes, and the kernel's postinst and initramfs-tools' trigger would
+# The initramfs is made once, at the end (after the overlays: its module
+# list, etc/initramfs-tools/modules, comes from board/common/rootfs): under
+# qemu each run takes many minutes, and the kernel's postinst and initramfs-tools' trigger would
 # each make one. Until then update-initramfs is diverted to a no-op (as
 # live-build does).
 UIR=/usr/sbin/update-initramfs
@@ -154,7 +155,6 @@ mmdebstrap --mode=root --variant=minbase --architectures="$ARCH" \
 	--essential-hook="chroot \"\$1\" dpkg-divert --local --rename --divert $UIR.camgate --add $UIR" \
 	--essential-hook="printf '#!/bin/sh\nexit 0\n' > \"\$1$UIR\" && chmod 0755 \"\$1$UIR\"" \
 	--customize-hook="rm -f \"\$1$UIR\" && chroot \"\$1\" dpkg-divert --local --rename --remove $UIR" \
-	--customize-hook="for k in \$(ls \"\$1/lib/modules\"); do chroot \"\$1\" update-initramfs -c -k \$k || exit 1; done" \
 	--customize-hook="install -m 0755 '$strip_bin' \"\$1/usr/bin/camgate\"" \
 	--customize-hook="$lean_hook" \
 	--customize-hook="tar -C '$TOP/board/common/rootfs' -cf - . | tar -C \"\$1\" -xf - --no-same-owner" \
@@ -166,6 +166,7 @@ mmdebstrap --mode=root --variant=minbase --architectures="$ARCH" \
 	--customize-hook="systemctl --root=\"\$1\" enable camgate.service" \
 	--customize-hook="$extra_overlay" \
 	--customize-hook="$extra_hook" \
+	--customize-hook="for k in \$(ls \"\$1/lib/modules\"); do chroot \"\$1\" update-initramfs -c -k \$k || exit 1; done" \
 	--customize-hook="echo camgate > \"\$1/etc/hostname\"" \
 	--customize-hook="dpkg-query --admindir=\"\$1/var/lib/dpkg\" -W -f='\${Package} \${Version}\n' > '$WORK/packages'" \
 	bookworm "$WORK/root" - < "$WORK/sources" > "$OUT/build.log" 2>&1 ||
