@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+import cglib
+
 sys.path.append(str(Path(__file__).resolve().parent))
-from test_compliance import GW, DEFAULTS, duty, events, wait_for  # noqa: E402
+from test_compliance import GW, DEFAULTS, duty, events  # noqa: E402
 
 
 def central_fault(central, cam):
@@ -40,15 +42,15 @@ def test_bitrate_floor_opens_fault(env, central_mtls, uplink_config, schema_chec
 
     # (With fault_after at 1 s the fault may open while it still
     # connects; the detail then moves to the health signal.)
-    d = wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 1 and
+    d = cglib.poll(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 1 and
                  duty(cg, "fault", "cam1")["detail"].startswith("bitrate ") and
                  duty(cg, "fault", "cam1"), 30)
     assert d, duty(cg, "fault", "cam1")
     assert "kbit/s under 1000000" in d["detail"], d
-    r = wait_for(lambda: "bitrate" in (central_fault(central_mtls, "cam1") or {}).get(
+    r = cglib.poll(lambda: "bitrate" in (central_fault(central_mtls, "cam1") or {}).get(
         "detail", "") and central_fault(central_mtls, "cam1"), 20)
     assert r and r["requirement"] == "R11" and "kbit/s under 1000000" in r["detail"], r
-    assert wait_for(lambda: any(m.startswith("fault opened") for m in
+    assert cglib.poll(lambda: any(m.startswith("fault opened") for m in
                                 events(central_mtls, "cam1")), 20), events(central_mtls, "cam1")
 
     # Central turns the floor off: healthy, the fault closes.
@@ -56,7 +58,7 @@ def test_bitrate_floor_opens_fault(env, central_mtls, uplink_config, schema_chec
     cmds.mkdir(parents=True, exist_ok=True)
     (cmds / "b1.json").write_text(json.dumps({"command": "set-setting", "args": {
         "key": "compliance.bitrate_min_kbps", "value": "0"}}))
-    assert wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 0, 30), \
+    assert cglib.poll(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 0, 30), \
         duty(cg, "fault", "cam1")
     assert cg.stop() == 0
     counts = schema_check(central_mtls, GW)
@@ -75,13 +77,13 @@ def test_gap_keeps_fault_open(env, central_mtls, uplink_config):
     cg.write_raw(cg.conf.read_text() + DEFAULTS + "gaps_max = 1\n")
     cg.start()
     cg.wait_segments({"cam1": 2}, 60)
-    assert wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 0, 30), \
+    assert cglib.poll(lambda: (duty(cg, "fault", "cam1") or {}).get("open") == 0, 30), \
         duty(cg, "fault", "cam1")
     cams.stop()
-    assert wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("detail", "").startswith(
+    assert cglib.poll(lambda: (duty(cg, "fault", "cam1") or {}).get("detail", "").startswith(
         "stream down"), 60), duty(cg, "fault", "cam1")
     cams.start()
-    d = wait_for(lambda: (duty(cg, "fault", "cam1") or {}).get("detail") ==
+    d = cglib.poll(lambda: (duty(cg, "fault", "cam1") or {}).get("detail") ==
                  "1 stream gap within an hour" and duty(cg, "fault", "cam1"), 90)
     assert d and d["open"] == 1, duty(cg, "fault", "cam1")
     assert cg.stop() == 0
