@@ -67,6 +67,19 @@ fail() {
 	exit 1
 }
 
+# mon_cmd WHAT ARGS...: `ceph ARGS` against this cluster, tried up to 10
+# times a second apart; its output on success.
+mon_cmd() {
+	what=$1
+	shift
+	n=0
+	until ceph $C --connect-timeout 5 "$@" 2>>"$D/log/ceph-cmd.log"; do
+		n=$((n + 1))
+		[ $n -lt 10 ] || fail "$what failed: $(tail -n 2 "$D/log/ceph-cmd.log")"
+		sleep 1
+	done
+}
+
 wait_for() { # seconds what command...
 	t=$1 what=$2
 	shift 2
@@ -149,19 +162,14 @@ EOF
 	ceph-mon $C -i a || fail "ceph-mon did not start"
 	wait_for 30 "the monitor" ceph $C --connect-timeout 2 mon stat
 	uuid=$(cat /proc/sys/kernel/random/uuid)
-	# A client's first command can still meet the monitor before it has
-	# settled ("problem getting command descriptions", a fsid of zeros) on
-	# a loaded machine: `osd new` with the same uuid is idempotent, retry.
-	i=0
-	until id=$(ceph $C --connect-timeout 5 osd new "$uuid" 2>>"$D/log/osd-new.log"); do
-		i=$((i + 1))
-		[ $i -lt 10 ] || fail "ceph osd new failed: $(tail -n 2 "$D/log/osd-new.log")"
-		sleep 1
-	done
+	# A client's commands can still meet the monitor before it has settled
+	# ("problem getting command descriptions", a fsid of zeros) on a loaded
+	# machine: `osd new` with the same uuid and `osd crush add` of the same
+	# OSD are idempotent, so each is retried (errors in log/ceph-cmd.log).
+	id=$(mon_cmd "ceph osd new" osd new "$uuid")
 	ceph-osd $C -i "$id" --mkfs --osd-uuid "$uuid" >"$D/log/osd-mkfs.log" 2>&1 ||
 		fail "ceph-osd --mkfs failed: $(tail -n 3 "$D/log/osd-mkfs.log")"
-	ceph $C osd crush add "osd.$id" 1.0 root=default >/dev/null 2>&1 ||
-		fail "ceph osd crush add failed"
+	mon_cmd "ceph osd crush add" osd crush add "osd.$id" 1.0 root=default >/dev/null
 	ceph-osd $C -i "$id" 2>>"$D/log/osd-start.log" || fail "ceph-osd did not start"
 	wait_for 60 "the OSD" sh -c "ceph $C osd dump | grep -q '^osd.$id up'"
 	radosgw $C -n client.rgw 2>>"$D/log/rgw-start.log" || fail "radosgw did not start"
