@@ -51,8 +51,9 @@
 #define EXPORT_SEGS_MAX (1u << 18)  /* segments in one export */
 #define EXPORT_SEG_CAP	(64u << 20) /* bytes of one segment */
 #define EXPORT_BUF_MIN	(256u * 1024)
-#define EXPORT_IO_BUF	(64 * 1024) /* demuxer read buffer */
-#define EXPORT_JOIN_US	100000	    /* media time that still joins */
+#define EXPORT_IO_BUF	(64 * 1024)	   /* demuxer read buffer */
+#define EXPORT_JOIN_US	100000		   /* media time that still joins */
+#define EXPORT_TS_MAX	(INT64_C(1) << 60) /* past any recording, far from overflow */
 
 static const AVRational export_us = { 1, 1000000 };
 
@@ -371,24 +372,43 @@ static int export_end_video(struct exporter *x)
 	return export_mux(x, x->last);
 }
 
+/* A time stamp a recording can have: set, and so far from the limits of
+ * int64_t that the run's offset cannot overflow it. */
+static bool export_ts_sane(int64_t ts)
+{
+	return ts != AV_NOPTS_VALUE && ts > -EXPORT_TS_MAX && ts < EXPORT_TS_MAX;
+}
+
+static bool export_pkt_sane(const AVPacket *pkt)
+{
+	return export_ts_sane(pkt->dts) && (pkt->pts == AV_NOPTS_VALUE || export_ts_sane(pkt->pts));
+}
+
 static int export_write(struct exporter *x, AVPacket *pkt, int k, AVRational in_tb)
 {
 	struct exp_out *o = &x->out[k];
 	int64_t end_us;
 
+	/* Damaged media (found by export_fuzz: a packet without a DTS made
+	 * the offset arithmetic overflow): such a packet is not exported. */
+	if (!export_pkt_sane(pkt))
+		goto skip;
 	if (!x->run_synced) {
 		if (k != 0)
 			goto skip; /* audio before the run's first video */
 		export_sync_run(x, pkt, in_tb);
 	}
 	av_packet_rescale_ts(pkt, in_tb, o->tb);
+	if (!export_pkt_sane(pkt))
+		goto skip;
 	pkt->dts += o->off;
 	pkt->pts = (pkt->pts == AV_NOPTS_VALUE ? pkt->dts : pkt->pts + o->off);
 	/* A few ms of audio can overlap where two runs join. */
 	if (pkt->dts < 0 || (o->last_dts != AV_NOPTS_VALUE && pkt->dts <= o->last_dts))
 		goto skip;
 	o->last_dts = pkt->dts;
-	o->end = pkt->dts + (pkt->duration > 0 ? pkt->duration : 0);
+	o->end =
+		pkt->dts + (pkt->duration > 0 && pkt->duration < EXPORT_TS_MAX ? pkt->duration : 0);
 	/* Video sets the pace: the next run's video starts where this
 	 * one's ends; audio that would overlap is dropped above. */
 	end_us = av_rescale_q(o->end, o->tb, export_us);
